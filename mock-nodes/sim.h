@@ -1,0 +1,112 @@
+/*
+ * sim.h — the seam between ccrsim's world (scenario, world model, rules,
+ * command interpreter, faults: sim_world.c, sim_cmd*.c, sim_scenario.c) and
+ * its I/O (libssh server, event loop, reboots on the wire, control socket:
+ * sim_server.c, sim_ctl.c, sim_main.c).
+ *
+ * The world is pure: it never touches a socket or a clock.  The server owns
+ * time and passes "now" (milliseconds on the world clock, which the server
+ * advances from CLOCK_MONOTONIC and stops while paused) into every call.
+ * Durations in the scenario are real-world durations; the world multiplies
+ * them by the time scale when it schedules them, so time scale 0 makes every
+ * long action instant.  Not thread-safe: one thread (the event loop) calls
+ * all of this.
+ *
+ * Calling sequence (server):
+ *   w = sim_world_load(path, scale, err)      or sim_world_fleet(path, n, scale, err)
+ *   for each host i < sim_world_nhosts(w): listen on sim_host_addr/port(w, i)
+ *   on exec request: a = sim_exec(w, i, cmdline, now)
+ *       loop: sim_action_poll(a, now, &out, &err, &exit) writes due output and
+ *             reports completion; sleep until sim_action_next_ms(a) or I/O;
+ *             honour sim_action_drop_after(a) and sim_action_slow_ms(a)
+ *       on client gone before completion: sim_action_abort(a, now)
+ *       sim_action_free(a)
+ *   periodically (and before accepting): sim_world_tick(w, now)
+ *       then sim_host_power(w, i, now): UP accept; DOWN refuse / close sessions
+ *       a session opened in boot epoch e is closed when sim_host_boot_epoch() != e
+ *   control socket: sim_world_dump(w, now) / sim_fault_add / sim_fault_clear / sim_world_set
+ */
+#ifndef CCR_SIM_H
+#define CCR_SIM_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "util.h"
+
+struct sim_world;
+struct sim_action;
+
+enum sim_power {
+	SIM_UP,         /* accepts SSH connections */
+	SIM_DOWN,       /* rebooting (or never coming back): refuse connections */
+};
+
+/*
+ * Load a scenario file (docs/ccrsim.md).  time_scale >= 0 multiplies every
+ * duration.  Returns the world, or NULL with "FILE:LINE:COL: message" in err.
+ */
+struct sim_world *sim_world_load(const char *path, double time_scale, char *err, size_t errlen);
+/*
+ * A fleet: n copies of the scenario's clusters, hosts renamed with a
+ * numeric suffix and given distinct loopback addresses/ports.
+ */
+struct sim_world *sim_world_fleet(const char *path, int n, double time_scale, char *err,
+				  size_t errlen);
+void sim_world_free(struct sim_world *w);
+
+/* Hosts, in scenario order (fleet: copy-major). */
+int sim_world_nhosts(const struct sim_world *w);
+const char *sim_host_name(const struct sim_world *w, int host);
+const char *sim_host_addr(const struct sim_world *w, int host); /* loopback IPv4 */
+int sim_host_port(const struct sim_world *w, int host);
+/* Index of a host by name (case-insensitive), or -1. */
+int sim_host_find(const struct sim_world *w, const char *name);
+
+/* Advance timed world events (reboots finishing, replication catching up) up to now. */
+void sim_world_tick(struct sim_world *w, int64_t now);
+/* Earliest pending timed event, or INT64_MAX: the server may sleep until then. */
+int64_t sim_world_next_event(const struct sim_world *w);
+enum sim_power sim_host_power(const struct sim_world *w, int host, int64_t now);
+/* Increments on every boot; a session opened in an older epoch must be closed. */
+int sim_host_boot_epoch(const struct sim_world *w, int host);
+/* 1 if the host must present a new host key when it next comes up (fault), then cleared. */
+int sim_host_take_new_key(struct sim_world *w, int host);
+
+/*
+ * Run a command line on a host.  Never NULL: unknown commands produce the
+ * Windows "is not recognized" action with exit 1.  Faults matching (host,
+ * command, call count) shape the action.  The caller owns the action.
+ */
+struct sim_action *sim_exec(struct sim_world *w, int host, const char *cmdline, int64_t now);
+/*
+ * Append to out/err the output due by now and apply world effects due by
+ * now.  Returns 1 when the command has finished (exit status in *exit_code),
+ * 0 while it is still running.  A "hang" fault never finishes.
+ */
+int sim_action_poll(struct sim_action *a, int64_t now, struct sbuf *out, struct sbuf *err,
+		    int *exit_code);
+/* When the next output or completion is due (INT64_MAX: never, e.g. hang). */
+int64_t sim_action_next_ms(const struct sim_action *a);
+/* Drop the connection after this many output bytes (fault), or -1. */
+int64_t sim_action_drop_after(const struct sim_action *a);
+/* The client went away mid-command: apply the interruption (e.g. setup watermark). */
+void sim_action_abort(struct sim_action *a, int64_t now);
+void sim_action_free(struct sim_action *a);
+
+/*
+ * Control interface.  sim_world_dump returns a new JSON object (caller
+ * decrefs): clusters (CMS owner, state, version, outage intervals and total
+ * outage ms), hosts (binaries version, services, pending reboot, boot id and
+ * epoch, power, command counts), faults.
+ */
+json_t *sim_world_dump(const struct sim_world *w, int64_t now);
+/* Add a fault from its JSON form (docs/ccrsim.md).  0, or -1 with err. */
+int sim_fault_add(struct sim_world *w, const json_t *fault, char *err, size_t errlen);
+/* Remove all faults (host NULL) or those of one host. */
+void sim_fault_clear(struct sim_world *w, const char *host);
+/* Set a world field ("NODE2.pending_reboot" = "1", "CLUS1.copy_queue" = "40"). 0 or -1/err. */
+int sim_world_set(struct sim_world *w, const char *path, const char *value, int64_t now,
+		  char *err, size_t errlen);
+
+#endif
