@@ -169,6 +169,14 @@ char *sbuf_steal(struct sbuf *sb)
 	return p;
 }
 
+char *sbuf_detach(struct sbuf *sb)
+{
+	char *p = sb->buf;
+	sb->buf = NULL;
+	sb->len = sb->cap = 0;
+	return p;
+}
+
 int parse_int64(const char *s, int64_t min, int64_t max, int64_t *out)
 {
 	char *end = NULL;

@@ -48,6 +48,8 @@ void sbuf_addf(struct sbuf *sb, const char *fmt, ...) CCR_PRINTF(2, 3);
 void sbuf_vaddf(struct sbuf *sb, const char *fmt, va_list ap) CCR_PRINTF(2, 0);
 /* Hand the buffer to the caller (who frees it) and leave sb empty but usable. */
 char *sbuf_steal(struct sbuf *sb);
+/* Hand the buffer to the caller (who frees it); sb is released (re-init before reuse). */
+char *sbuf_detach(struct sbuf *sb);
 
 /*
  * Parse a whole string as a base-10 integer within [min, max].  Leading '+'
