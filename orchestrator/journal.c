@@ -1,0 +1,543 @@
+/*
+ * journal.c — see journal.h for the contract and docs/journal.md for the
+ * format.
+ *
+ * The CRC is defined over bytes, not over a re-serialisation: a line is
+ * always `BODY,"crc":"xxxxxxxx"}` + "\n", where BODY + "}" is the compact,
+ * order-preserving JSON of the record without crc, and xxxxxxxx is the
+ * zlib crc32 of BODY + "}" in lower-case hex.  A verifier strips the
+ * 18-byte suffix, puts the "}" back, and hashes; it never needs to produce
+ * the same JSON text as jansson does, so any tool can check a journal.
+ *
+ * Append is write-ahead safe because of three orderings: the line is built
+ * completely in memory and handed to one write(2); the record is made
+ * visible in memory only after fsync(2) returned; and any failure cuts the
+ * file back to the size it had before, so a reader never sees a line that
+ * journal_append() did not report as written.
+ */
+#include "journal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#define CRC_PREFIX     ",\"crc\":\""
+#define CRC_PREFIX_LEN 8
+#define CRC_SUFFIX_LEN (CRC_PREFIX_LEN + 8 + 2) /* ,"crc":" + 8 hex + "} */
+
+struct journal {
+	char *path;	 /* as given by the caller; used in every message */
+	int fd;		 /* O_RDWR|O_APPEND, or -1 when loaded read-only */
+	json_t *records; /* array of every record, replayed then appended */
+	char *run_id;	 /* added to records without their own; NULL if unset */
+	long long seq;	 /* seq of the last record (0 when empty) */
+	off_t size;	 /* bytes of complete lines; the file is cut here on failure */
+	int torn;	 /* the file has a torn tail after size, not yet cut away */
+	int failed;	 /* a write failed: error is sticky */
+	char *error;	 /* last error message, NULL if none */
+};
+
+static void put_msg(char *msg, size_t msglen, const char *fmt, ...) CCR_PRINTF(3, 4);
+
+static void put_msg(char *msg, size_t msglen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (msg == NULL || msglen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, msglen, fmt, ap);
+	va_end(ap);
+}
+
+static void journal_set_error(struct journal *j, char *text)
+{
+	free(j->error);
+	j->error = text;
+}
+
+static unsigned long crc_of_line(const char *line, size_t len)
+{
+	uLong c = crc32(0L, Z_NULL, 0);
+
+	c = crc32(c, (const Bytef *)line, (uInt)(len - CRC_SUFFIX_LEN));
+	return crc32(c, (const Bytef *)"}", 1);
+}
+
+/* Does the line end in `,"crc":"xxxxxxxx"}` with lower-case hex?  Sets *crc. */
+static int crc_suffix(const char *line, size_t len, unsigned long *crc)
+{
+	const char *s = line + len - CRC_SUFFIX_LEN;
+	unsigned long v = 0;
+
+	if (len <= CRC_SUFFIX_LEN || memcmp(s, CRC_PREFIX, CRC_PREFIX_LEN) != 0 ||
+	    memcmp(line + len - 2, "\"}", 2) != 0)
+		return -1;
+	for (int i = 0; i < 8; i++) {
+		char c = s[CRC_PREFIX_LEN + i];
+		if (c >= '0' && c <= '9')
+			v = v * 16 + (unsigned long)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v = v * 16 + (unsigned long)(c - 'a' + 10);
+		else
+			return -1;
+	}
+	*crc = v;
+	return 0;
+}
+
+/* Check the seq of a parsed record against the previous one. */
+static int check_seq(json_t *rec, long long prev, struct sbuf *why)
+{
+	json_t *seq = json_object_get(rec, "seq");
+	long long v;
+
+	if (seq == NULL) {
+		sbuf_adds(why, "missing seq");
+		return -1;
+	}
+	if (!json_is_integer(seq)) {
+		sbuf_adds(why, "seq is not an integer");
+		return -1;
+	}
+	v = json_integer_value(seq);
+	if (v == prev + 1)
+		return 0;
+	if (v == prev)
+		sbuf_addf(why, "seq %lld repeats the previous record (duplicated line)", v);
+	else if (v < prev)
+		sbuf_addf(why, "seq %lld after seq %lld (records out of order or repeated)", v,
+			  prev);
+	else
+		sbuf_addf(why, "seq %lld after seq %lld (gap: records missing or out of order)", v,
+			  prev);
+	return -1;
+}
+
+/*
+ * Validate one complete line (without its newline) and return the parsed
+ * record, or NULL with the reason in why.
+ */
+static json_t *parse_line(const char *line, size_t len, long long prev, struct sbuf *why)
+{
+	json_error_t jerr;
+	unsigned long want = 0, got;
+	json_t *rec = NULL;
+
+	if (len == 0) {
+		sbuf_adds(why, "empty line");
+		return NULL;
+	}
+	if (len > JOURNAL_MAX_LINE) {
+		sbuf_addf(why, "line is %zu bytes (limit %d)", len, JOURNAL_MAX_LINE);
+		return NULL;
+	}
+	rec = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (rec == NULL) {
+		sbuf_addf(why, "invalid JSON at column %d: %s", jerr.column, jerr.text);
+		return NULL;
+	}
+	if (!json_is_object(rec))
+		sbuf_adds(why, "record is not a JSON object");
+	else if (crc_suffix(line, len, &want) < 0)
+		sbuf_adds(why, "missing or malformed crc (must be the last member, 8 hex digits)");
+	else if ((got = crc_of_line(line, len)) != want)
+		sbuf_addf(why, "CRC mismatch: line says %08lx, content gives %08lx", want, got);
+	else if (check_seq(rec, prev, why) == 0)
+		return rec;
+	json_decref(rec);
+	return NULL;
+}
+
+/*
+ * Replay buf (the whole file) into j.  Complete lines end in '\n'; bytes
+ * after the last '\n' are a torn tail.
+ */
+static enum journal_status journal_replay(struct journal *j, const char *buf, size_t len, char *msg,
+					  size_t msglen)
+{
+	size_t off = 0;
+	int lineno = 0;
+	struct sbuf why;
+
+	sbuf_init(&why);
+	while (off < len) {
+		const char *nl = memchr(buf + off, '\n', len - off);
+		lineno++;
+		if (nl == NULL) {
+			j->torn = 1;
+			put_msg(msg, msglen, "%s:%d: torn last record ignored (crash during write)",
+				j->path, lineno);
+			break;
+		}
+		json_t *rec = parse_line(buf + off, (size_t)(nl - (buf + off)), j->seq, &why);
+		if (rec == NULL) {
+			put_msg(msg, msglen, "%s:%d: %s", j->path, lineno, why.buf);
+			sbuf_release(&why);
+			return JOURNAL_CORRUPT;
+		}
+		j->seq = json_integer_value(json_object_get(rec, "seq"));
+		json_array_append_new(j->records, rec);
+		off = (size_t)(nl - buf) + 1;
+	}
+	j->size = (off_t)off;
+	sbuf_release(&why);
+	return j->torn ? JOURNAL_TORN_TAIL : JOURNAL_OK;
+}
+
+/* Read all of fd into a heap buffer (caller frees).  EFBIG past the limit. */
+static int read_fd(int fd, char **data, size_t *len)
+{
+	struct sbuf sb;
+	char chunk[65536];
+	ssize_t n;
+
+	sbuf_init(&sb);
+	for (;;) {
+		n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (sb.len + (size_t)n > (size_t)JOURNAL_MAX_BYTES) {
+			errno = EFBIG;
+			n = -1;
+			break;
+		}
+		sbuf_add(&sb, chunk, (size_t)n);
+	}
+	if (n < 0) {
+		sbuf_release(&sb);
+		return -1;
+	}
+	*len = sb.len;
+	*data = sbuf_steal(&sb);
+	sbuf_release(&sb);
+	return 0;
+}
+
+static struct journal *journal_alloc(const char *path, int fd)
+{
+	struct journal *j = xcalloc(1, sizeof(*j));
+
+	j->path = xstrdup(path);
+	j->fd = fd;
+	j->records = json_array();
+	if (j->records == NULL) {
+		fprintf(stderr, "ccrup: out of memory (journal)\n");
+		abort();
+	}
+	return j;
+}
+
+/* Replay the open fd into a new journal that takes ownership of fd. */
+static enum journal_status journal_from_fd(const char *path, int fd, struct journal **jp, char *msg,
+					   size_t msglen)
+{
+	struct journal *j = journal_alloc(path, fd);
+	enum journal_status st;
+	char *data = NULL;
+	size_t len = 0;
+	struct stat sb;
+	int err = 0;
+
+	/* A huge file is refused before reading it; read_fd() checks again, for growth. */
+	if (fstat(fd, &sb) < 0)
+		err = errno;
+	else if (sb.st_size > JOURNAL_MAX_BYTES)
+		err = EFBIG;
+	else if (read_fd(fd, &data, &len) < 0)
+		err = errno;
+	if (err == EFBIG) {
+		put_msg(msg, msglen, "%s: file is larger than the %ld MiB limit", path,
+			JOURNAL_MAX_BYTES / (1024 * 1024));
+		st = JOURNAL_CORRUPT;
+		goto out;
+	}
+	if (err != 0) {
+		put_msg(msg, msglen, "read %s: %s", path, strerror(err));
+		st = JOURNAL_IO;
+		goto out;
+	}
+	st = journal_replay(j, data, len, msg, msglen);
+out:
+	free(data);
+	if (st < 0) {
+		journal_close(j);
+		j = NULL;
+	}
+	*jp = j;
+	return st;
+}
+
+/* Create the directory, then open (or create, 0600) the file for append. */
+static int journal_open_fd(const char *path, char *msg, size_t msglen)
+{
+	char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	int fd = -1;
+
+	if (slash != NULL && slash != dir) {
+		*slash = '\0';
+		if (mkdir_p(dir, 0700) < 0) {
+			put_msg(msg, msglen, "create directory %s: %s", dir, strerror(errno));
+			goto out;
+		}
+	}
+	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		/* New file: make its directory entry (and the directory's) durable. */
+		if (fsync_dir_of(path) < 0 || (slash != NULL && fsync_dir_of(dir) < 0)) {
+			put_msg(msg, msglen, "fsync directory of %s: %s", path, strerror(errno));
+			close(fd);
+			fd = -1;
+		}
+		goto out;
+	}
+	if (errno == EEXIST)
+		fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
+	if (fd < 0)
+		put_msg(msg, msglen, "open %s: %s", path, strerror(errno));
+out:
+	free(dir);
+	return fd;
+}
+
+enum journal_status journal_open(const char *path, struct journal **jp, char *msg, size_t msglen)
+{
+	int fd = journal_open_fd(path, msg, msglen);
+
+	*jp = NULL;
+	if (fd < 0)
+		return JOURNAL_IO;
+	return journal_from_fd(path, fd, jp, msg, msglen);
+}
+
+enum journal_status journal_load(const char *path, struct journal **jp, char *msg, size_t msglen)
+{
+	enum journal_status st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	*jp = NULL;
+	if (fd < 0) {
+		int err = errno;
+		put_msg(msg, msglen, "open %s: %s", path, strerror(err));
+		return err == ENOENT ? JOURNAL_MISSING : JOURNAL_IO;
+	}
+	st = journal_from_fd(path, fd, jp, msg, msglen);
+	if (*jp != NULL) {
+		close(fd);
+		(*jp)->fd = -1;
+	}
+	return st;
+}
+
+void journal_set_run_id(struct journal *j, const char *run_id)
+{
+	free(j->run_id);
+	j->run_id = run_id ? xstrdup(run_id) : NULL;
+}
+
+/* Check the caller's record; returns NULL if fine, else the reason. */
+static const char *record_problem(json_t *rec)
+{
+	static const char *const reserved[] = {"seq", "time", "crc"};
+	json_t *run_id = json_object_get(rec, "run_id");
+
+	if (!json_is_object(rec))
+		return "record is not a JSON object";
+	if (!json_is_string(json_object_get(rec, "event")))
+		return "record has no string \"event\"";
+	if (run_id != NULL && !json_is_string(run_id))
+		return "record's \"run_id\" is not a string";
+	for (size_t i = 0; i < CCR_ARRAY_LEN(reserved); i++)
+		if (json_object_get(rec, reserved[i]) != NULL)
+			return "record uses a reserved key (seq, time or crc)";
+	return NULL;
+}
+
+/* The full record in output order, without crc.  Caller owns the result. */
+static json_t *record_build(const struct journal *j, json_t *rec)
+{
+	json_t *out = json_object();
+	json_t *run_id = json_object_get(rec, "run_id");
+	const char *key;
+	json_t *val;
+	char ts[32];
+
+	format_iso8601(now_wall_ms(), ts, sizeof(ts));
+	json_object_set_new(out, "seq", json_integer(j->seq + 1));
+	json_object_set_new(out, "time", json_string(ts));
+	if (run_id != NULL)
+		json_object_set(out, "run_id", run_id);
+	else if (j->run_id != NULL)
+		json_object_set_new(out, "run_id", json_string(j->run_id));
+	json_object_set(out, "event", json_object_get(rec, "event"));
+	json_object_foreach(rec, key, val)
+	{
+		if (strcmp(key, "run_id") != 0 && strcmp(key, "event") != 0)
+			json_object_set(out, key, val);
+	}
+	return out;
+}
+
+/* Serialise out (no crc) into the line to write, newline included. */
+static char *record_line(json_t *out, size_t *len, unsigned long *crc)
+{
+	char *body = json_dumps(out, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	size_t n;
+	char *line;
+
+	if (body == NULL)
+		return NULL;
+	n = strlen(body);
+	*crc = crc32(crc32(0L, Z_NULL, 0), (const Bytef *)body, (uInt)n);
+	body[n - 1] = '\0'; /* drop the closing brace; the crc member goes before it */
+	line = xasprintf("%s" CRC_PREFIX "%08lx\"}\n", body, *crc);
+	free(body);
+	*len = strlen(line);
+	return line;
+}
+
+/* Cut the file back to j->size; remember the failure for every later append. */
+static void journal_fail(struct journal *j, const char *what, int err)
+{
+	char *text;
+
+	if (ftruncate(j->fd, j->size) < 0 || fsync(j->fd) < 0)
+		text = xasprintf("%s %s: %s (and could not cut the file back: %s)", what, j->path,
+				 strerror(err), strerror(errno));
+	else
+		text = xasprintf("%s %s: %s", what, j->path, strerror(err));
+	journal_set_error(j, text);
+	j->failed = 1;
+}
+
+/* One write(2) of the whole line, then fsync.  0, or -1 with the sticky error set. */
+static int journal_write(struct journal *j, const char *line, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = write(j->fd, line, len);
+	while (n < 0 && errno == EINTR);
+	if (n >= 0 && (size_t)n < len) {
+		/* Short write: learn why from the rest; the cut-back removes both parts. */
+		if (write(j->fd, line + n, len - (size_t)n) >= 0)
+			errno = EIO;
+		n = -1;
+	}
+	if (n < 0) {
+		journal_fail(j, "write", errno);
+		return -1;
+	}
+	if (fsync(j->fd) < 0) {
+		journal_fail(j, "fsync", errno);
+		return -1;
+	}
+	j->size += (off_t)len;
+	return 0;
+}
+
+/* Cut a torn tail left by a crash before the first append. */
+static int journal_cut_torn(struct journal *j)
+{
+	if (!j->torn)
+		return 0;
+	if (ftruncate(j->fd, j->size) < 0 || fsync(j->fd) < 0) {
+		journal_set_error(
+		    j, xasprintf("truncate torn tail of %s: %s", j->path, strerror(errno)));
+		j->failed = 1;
+		return -1;
+	}
+	j->torn = 0;
+	return 0;
+}
+
+int journal_append(struct journal *j, json_t *rec)
+{
+	const char *problem = NULL;
+	json_t *out = NULL;
+	char *line = NULL;
+	size_t len = 0;
+	unsigned long crc = 0;
+	char hex[9];
+	int rc = -1;
+
+	if (j->failed)
+		goto out;
+	if (j->fd < 0) {
+		journal_set_error(j, xasprintf("%s: journal is open read-only", j->path));
+		goto out;
+	}
+	if ((problem = record_problem(rec)) != NULL) {
+		journal_set_error(j, xasprintf("%s: %s", j->path, problem));
+		goto out;
+	}
+	out = record_build(j, rec);
+	line = record_line(out, &len, &crc);
+	if (line == NULL || len > JOURNAL_MAX_LINE) {
+		journal_set_error(j, xasprintf("%s: record cannot be serialised within %d bytes",
+					       j->path, JOURNAL_MAX_LINE));
+		goto out;
+	}
+	if (journal_cut_torn(j) < 0 || journal_write(j, line, len) < 0)
+		goto out;
+	snprintf(hex, sizeof(hex), "%08lx", crc);
+	json_object_set_new(out, "crc", json_string(hex));
+	json_array_append_new(j->records, json_deep_copy(out));
+	j->seq++;
+	rc = 0;
+out:
+	json_decref(out);
+	free(line);
+	return rc;
+}
+
+size_t journal_count(const struct journal *j)
+{
+	return json_array_size(j->records);
+}
+
+json_t *journal_record(const struct journal *j, size_t i)
+{
+	return json_array_get(j->records, i);
+}
+
+const char *journal_error(const struct journal *j)
+{
+	return j->error;
+}
+
+int journal_pinned_digests(const struct journal *j, const char **pb, const char **inv)
+{
+	json_t *first = json_array_get(j->records, 0);
+	const char *event = json_string_value(json_object_get(first, "event"));
+	const char *p = json_string_value(json_object_get(first, "playbook_sha256"));
+	const char *i = json_string_value(json_object_get(first, "inventory_sha256"));
+
+	if (event == NULL || strcmp(event, "run-start") != 0 || p == NULL || i == NULL)
+		return -1;
+	*pb = p;
+	*inv = i;
+	return 0;
+}
+
+void journal_close(struct journal *j)
+{
+	if (j == NULL)
+		return;
+	if (j->fd >= 0)
+		close(j->fd);
+	json_decref(j->records);
+	free(j->run_id);
+	free(j->error);
+	free(j->path);
+	free(j);
+}
