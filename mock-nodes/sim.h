@@ -109,4 +109,32 @@ void sim_fault_clear(struct sim_world *w, const char *host);
 int sim_world_set(struct sim_world *w, const char *path, const char *value, int64_t now,
 		  char *err, size_t errlen);
 
+/*
+ * Clusters, for the generated ccrup inventory (STATE/inventory.yml, written by
+ * the server at start-up, before any command ran).  Indices run over
+ * [0, sim_world_nclusters) in scenario order (fleet: copy-major, names with
+ * the same suffix as their hosts).  Every string is owned by the world and
+ * valid until sim_world_free; an index out of range returns NULL / -1 / 0.
+ */
+int sim_world_nclusters(const struct sim_world *w);
+const char *sim_cluster_name(const struct sim_world *w, int cluster); /* "CLUS1" */
+const char *sim_cluster_cms(const struct sim_world *w, int cluster);  /* "E2K7CCR" */
+/* Host index of the node that owns the CMS now (at start: the active node), or -1. */
+int sim_cluster_owner(const struct sim_world *w, int cluster);
+/* Member nodes: count, and the host index of the k-th (scenario order), or -1. */
+int sim_cluster_nmembers(const struct sim_world *w, int cluster);
+int sim_cluster_member(const struct sim_world *w, int cluster, int k);
+/* Hub Transport / Client Access servers of the cluster: count, k-th host index or -1. */
+int sim_cluster_nhub_cas(const struct sim_world *w, int cluster);
+int sim_cluster_hub_cas(const struct sim_world *w, int cluster, int k);
+/*
+ * Playbook gates the inventory acknowledges for this cluster, so unattended
+ * runs pass them ("preflight.lab-tested", ...).  The scenario decides; a
+ * scenario that says nothing gets the four SP1 gates: preflight.lab-tested,
+ * preflight.backup-recent, preflight.users-informed, final.new-backup.
+ * Count, and the k-th id (NULL out of range).
+ */
+int sim_cluster_nacknowledge(const struct sim_world *w, int cluster);
+const char *sim_cluster_acknowledge(const struct sim_world *w, int cluster, int k);
+
 #endif
