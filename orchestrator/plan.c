@@ -1,0 +1,385 @@
+/*
+ * plan.c — compile a playbook for one cluster into step instances.
+ *
+ * The order of instances is the order of execution: phases as written;
+ * inside a `for_each: GROUP` phase all steps for the first host, then all
+ * for the next; a step whose `on` names a group, or a for_each list, fans
+ * out in place.  Substitution happens here, once, with the same rules the
+ * runner uses, so a plan shows exactly the commands that will run.
+ */
+#include "plan.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct compile {
+	struct plan *p;
+	char *err;
+	size_t errlen;
+};
+
+int plan_assume_roles(const struct playbook *pb, const struct cluster_def *cl,
+		      struct role_binding **roles, int *nroles, char *err, size_t errlen)
+{
+	struct role_binding *r = xcalloc((size_t)pb->nroles + 1, sizeof(*r));
+
+	for (int i = 0; i < pb->nroles; i++) {
+		const struct role_def *d = &pb->roles[i];
+		const struct host_group *g = cluster_group(cl, d->from);
+		const char *host = NULL;
+		if (g == NULL || cl->active == NULL || d->assume == ASSUME_NONE) {
+			snprintf(
+			    err, errlen,
+			    "cluster %s: role '%s' cannot be assumed offline (%s); use plan --live",
+			    cl->name, d->name,
+			    cl->active == NULL ? "the inventory declares no active node"
+					       : "the role has no assume:");
+			free(r);
+			return -1;
+		}
+		for (int h = 0; h < g->nhosts && host == NULL; h++) {
+			int is_active = str_ieq(g->hosts[h], cl->active);
+			if ((d->assume == ASSUME_DECLARED) == is_active)
+				host = g->hosts[h];
+		}
+		if (host == NULL) {
+			snprintf(err, errlen, "cluster %s: no host in '%s' fits role '%s'",
+				 cl->name, d->from, d->name);
+			free(r);
+			return -1;
+		}
+		r[i].role = d->name;
+		r[i].host = host;
+		r[i].assumed = 1;
+	}
+	*roles = r;
+	*nroles = pb->nroles;
+	return 0;
+}
+
+/* Hosts a role-or-group name stands for.  Returns count, -1 if unknown. */
+static int target_hosts(const struct plan *p, const char *on, const char *const **hosts,
+			const char **one)
+{
+	for (int i = 0; i < p->nroles; i++) {
+		if (strcmp(p->roles[i].role, on) == 0) {
+			*one = p->roles[i].host;
+			*hosts = one;
+			return 1;
+		}
+	}
+	const struct host_group *g = cluster_group(p->cl, on);
+	if (g == NULL)
+		return -1;
+	*hosts = (const char *const *)g->hosts;
+	return g->nhosts;
+}
+
+void plan_subst_ctx(const struct plan *p, const struct plan_step *s, struct subst_ctx *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->pb = p->pb;
+	c->inv = p->inv;
+	c->cl = p->cl;
+	c->roles = p->roles;
+	c->nroles = p->nroles;
+	if (s) {
+		c->node = s->node;
+		c->item = s->item;
+		if (s->def->for_each) {
+			const struct var_def *v = playbook_var(p->pb, s->def->for_each);
+			c->item_kind = v ? v->kind : VK_WORD;
+		}
+	}
+}
+
+static int expand_into(struct compile *cc, const struct subst_ctx *c, const char *what,
+		       const struct plan_step *s, const char *tmpl, char **out)
+{
+	char e[512];
+	*out = NULL;
+	if (tmpl == NULL)
+		return 0;
+	*out = subst_expand(c, tmpl, e, sizeof(e));
+	if (*out == NULL) {
+		snprintf(cc->err, cc->errlen, "cluster %s, step %s on %s, %s: %s", cc->p->cl->name,
+			 s->id, s->node ? s->node : "-", what, e);
+		return -1;
+	}
+	return 0;
+}
+
+static enum pstep_kind step_kind(const struct step_def *d)
+{
+	if (d->run)
+		return PSTEP_RUN;
+	if (d->gate)
+		return PSTEP_GATE;
+	if (d->wait)
+		return PSTEP_WAIT;
+	if (d->http)
+		return PSTEP_HTTP;
+	return PSTEP_ASSERT;
+}
+
+struct offline_eval {
+	struct subst_ctx *c;
+	int live; /* set when an identifier is not a plain variable */
+};
+
+static int offline_ident(const char *name, int col, void *arg)
+{
+	struct offline_eval *oe = arg;
+	enum var_kind k;
+	(void)col;
+	if (strchr(name, '.') || subst_value(oe->c, name, &k) == NULL)
+		oe->live = 1;
+	return 0;
+}
+
+static const char *offline_lookup(const char *name, void *arg)
+{
+	enum var_kind k;
+	return subst_value(arg, name, &k);
+}
+
+/* Evaluate a `when` offline if it only uses variables. */
+static enum plan_applies offline_when(const struct expr *e, struct subst_ctx *c)
+{
+	struct offline_eval oe = {c, 0};
+	int result = 0;
+	if (e == NULL)
+		return APPLIES_YES;
+	expr_foreach_ident(e, offline_ident, &oe);
+	if (oe.live || expr_eval(e, offline_lookup, c, &result, NULL) < 0)
+		return APPLIES_LIVE;
+	return result ? APPLIES_YES : APPLIES_NO;
+}
+
+static enum plan_applies combine(enum plan_applies a, enum plan_applies b)
+{
+	if (a == APPLIES_NO || b == APPLIES_NO)
+		return APPLIES_NO;
+	if (a == APPLIES_LIVE || b == APPLIES_LIVE)
+		return APPLIES_LIVE;
+	return APPLIES_YES;
+}
+
+static struct plan_step *new_step(struct plan *p)
+{
+	p->steps = xreallocarray(p->steps, (size_t)p->nsteps + 1, sizeof(*p->steps));
+	struct plan_step *s = &p->steps[p->nsteps++];
+	memset(s, 0, sizeof(*s));
+	s->index = p->nsteps;
+	return s;
+}
+
+static int fill_step(struct compile *cc, struct plan_step *s)
+{
+	const struct step_def *d = s->def;
+	struct subst_ctx c;
+
+	plan_subst_ctx(cc->p, s, &c);
+	s->kind = step_kind(d);
+	s->applies = combine(offline_when(s->phase->when, &c), offline_when(d->when, &c));
+	if (expand_into(cc, &c, "name", s, d->name, &s->name) < 0 ||
+	    expand_into(cc, &c, "run", s, d->run, &s->command) < 0 ||
+	    expand_into(cc, &c, "check", s, d->check.probe ? d->check.probe->run : NULL,
+			&s->check_cmd) < 0 ||
+	    expand_into(cc, &c, "verify", s, d->verify.probe ? d->verify.probe->run : NULL,
+			&s->verify_cmd) < 0 ||
+	    expand_into(cc, &c, "reboot.ready", s,
+			d->reboot.ready.probe ? d->reboot.ready.probe->run : NULL,
+			&s->ready_cmd) < 0 ||
+	    expand_into(cc, &c, "record", s, d->record ? d->record->run : NULL, &s->record_cmd) < 0)
+		return -1;
+	if (d->http && s->applies != APPLIES_NO &&
+	    expand_into(cc, &c, "http_check.url", s, d->http->url, &s->url) < 0)
+		return -1;
+	return 0;
+}
+
+static int add_instance(struct compile *cc, const struct phase_def *ph, const struct step_def *d,
+			const char *node, const char *item)
+{
+	struct plan_step *s = new_step(cc->p);
+	s->phase = ph;
+	s->def = d;
+	s->node = node ? xstrdup(node) : NULL;
+	s->item = item ? xstrdup(item) : NULL;
+	s->id =
+	    item ? xasprintf("%s.%s[%s]", ph->id, d->id, item) : xasprintf("%s.%s", ph->id, d->id);
+	return fill_step(cc, s);
+}
+
+/* One step on one host: fan out over for_each items. */
+static int add_step_on_host(struct compile *cc, const struct phase_def *ph,
+			    const struct step_def *d, const char *node)
+{
+	if (d->for_each == NULL)
+		return add_instance(cc, ph, d, node, NULL);
+
+	struct subst_ctx c;
+	char *const *items = NULL;
+	int n = 0;
+	plan_subst_ctx(cc->p, NULL, &c);
+	c.node = node;
+	if (subst_list(&c, d->for_each, &items, &n) < 0) {
+		snprintf(cc->err, cc->errlen, "step %s.%s: '%s' is not a list variable", ph->id,
+			 d->id, d->for_each);
+		return -1;
+	}
+	for (int i = 0; i < n; i++)
+		if (add_instance(cc, ph, d, node, items[i]) < 0)
+			return -1;
+	return 0;
+}
+
+/* One step of a phase: on the phase host, or fanned out over its own `on`. */
+static int add_step(struct compile *cc, const struct phase_def *ph, const struct step_def *d,
+		    const char *phase_host)
+{
+	const char *const *hosts = NULL;
+	const char *one = NULL;
+	int n;
+
+	if (d->on == NULL)
+		return add_step_on_host(cc, ph, d, phase_host);
+	n = target_hosts(cc->p, d->on, &hosts, &one);
+	if (n < 0) {
+		snprintf(cc->err, cc->errlen,
+			 "cluster %s: step %s.%s runs on '%s', which is no role "
+			 "or group of this cluster",
+			 cc->p->cl->name, ph->id, d->id, d->on);
+		return -1;
+	}
+	for (int i = 0; i < n; i++)
+		if (add_step_on_host(cc, ph, d, hosts[i]) < 0)
+			return -1;
+	return 0;
+}
+
+static int is_role(const struct plan *p, const char *name)
+{
+	for (int i = 0; i < p->nroles; i++)
+		if (strcmp(p->roles[i].role, name) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * A phase on a role runs its steps on that host; `for_each: GROUP` runs all
+ * steps host by host; `on: GROUP` runs each step on every host of the group
+ * before the next step (step by step).
+ */
+static int add_phase(struct compile *cc, const struct phase_def *ph)
+{
+	const char *const *hosts = NULL;
+	const char *one = NULL;
+	const char *on = ph->for_each ? ph->for_each : ph->on;
+	int n = target_hosts(cc->p, on, &hosts, &one);
+
+	if (n < 0) {
+		snprintf(
+		    cc->err, cc->errlen,
+		    "cluster %s: phase %s runs on '%s', which is no role or group of this cluster",
+		    cc->p->cl->name, ph->id, on);
+		return -1;
+	}
+	if (ph->for_each || is_role(cc->p, on)) {
+		for (int h = 0; h < n; h++)
+			for (int i = 0; i < ph->nsteps; i++)
+				if (add_step(cc, ph, &ph->steps[i], hosts[h]) < 0)
+					return -1;
+		return 0;
+	}
+	for (int i = 0; i < ph->nsteps; i++) {
+		const struct step_def *d = &ph->steps[i];
+		int fan = d->on ? 1 : n;
+		for (int h = 0; h < fan; h++)
+			if (add_step(cc, ph, d, d->on ? NULL : hosts[h]) < 0)
+				return -1;
+	}
+	return 0;
+}
+
+static void summarise(struct plan *p)
+{
+	int64_t running = 0, at_begin = -1;
+
+	for (int i = 0; i < p->nsteps; i++) {
+		const struct plan_step *s = &p->steps[i];
+		if (s->applies == APPLIES_NO)
+			continue;
+		if (s->def->outage == OUTAGE_BEGINS && p->outage_begin == 0) {
+			p->outage_begin = s->index;
+			at_begin = running;
+		}
+		running += s->def->estimate_ms;
+		if (s->def->outage == OUTAGE_ENDS && p->outage_begin && p->outage_end == 0) {
+			p->outage_end = s->index;
+			p->outage_ms = running - at_begin;
+		}
+		if (s->def->point_of_no_return && p->ponr == 0)
+			p->ponr = s->index;
+	}
+	p->estimate_ms = running;
+}
+
+struct plan *plan_compile(const struct playbook *pb, const struct inventory *inv,
+			  const struct cluster_def *cl, const struct role_binding *roles,
+			  int nroles, char *err, size_t errlen)
+{
+	struct plan *p = xcalloc(1, sizeof(*p));
+	struct compile cc = {p, err, errlen};
+
+	p->pb = pb;
+	p->inv = inv;
+	p->cl = cl;
+	p->roles = xcalloc((size_t)nroles + 1, sizeof(*p->roles));
+	memcpy(p->roles, roles, (size_t)nroles * sizeof(*roles));
+	p->nroles = nroles;
+	for (int i = 0; i < pb->nphases; i++) {
+		if (add_phase(&cc, &pb->phases[i]) < 0) {
+			plan_free(p);
+			return NULL;
+		}
+	}
+	summarise(p);
+	return p;
+}
+
+void plan_free(struct plan *p)
+{
+	if (p == NULL)
+		return;
+	for (int i = 0; i < p->nsteps; i++) {
+		struct plan_step *s = &p->steps[i];
+		free(s->id);
+		free(s->node);
+		free(s->item);
+		free(s->name);
+		free(s->command);
+		free(s->check_cmd);
+		free(s->verify_cmd);
+		free(s->ready_cmd);
+		free(s->record_cmd);
+		free(s->url);
+	}
+	free(p->steps);
+	free(p->roles);
+	free(p);
+}
+
+const struct plan_step *plan_find(const struct plan *p, const char *id, const char *node)
+{
+	for (int i = 0; i < p->nsteps; i++) {
+		const struct plan_step *s = &p->steps[i];
+		if (strcmp(s->id, id) != 0)
+			continue;
+		if ((node == NULL && s->node == NULL) ||
+		    (node && s->node && str_ieq(node, s->node)))
+			return s;
+	}
+	return NULL;
+}

@@ -1,0 +1,96 @@
+/*
+ * plan.h — compile a playbook and one cluster of an inventory into the
+ * ordered list of step instances the runner executes and the plan shows.
+ *
+ * A step instance is one step on one host (and one for_each item): phases
+ * in order; within a phase, a group-wide phase (for_each: GROUP) runs all
+ * its steps host by host; a step whose `on` is a group runs once per host
+ * of the group.  Commands are fully substituted here, so what the plan
+ * prints is exactly what the runner sends.
+ *
+ * Roles come from the caller: offline from the inventory's declared active
+ * node (plan_assume_roles), live from facts or the journal (runner).
+ */
+#ifndef CCR_PLAN_H
+#define CCR_PLAN_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "model.h"
+#include "subst.h"
+
+enum pstep_kind {
+	PSTEP_RUN,    /* runs a command */
+	PSTEP_GATE,   /* a human confirms */
+	PSTEP_WAIT,   /* polls facts until a condition holds */
+	PSTEP_HTTP,   /* HTTP health check from the orchestrator */
+	PSTEP_ASSERT, /* only require: a read-only assertion */
+};
+
+/* Offline view of a condition: does the step apply? */
+enum plan_applies { APPLIES_NO = 0, APPLIES_YES = 1, APPLIES_LIVE = -1 };
+
+struct plan_step {
+	int index;		       /* 1-based position in the plan */
+	const struct phase_def *phase; /* borrowed from the playbook */
+	const struct step_def *def;    /* borrowed from the playbook */
+	enum pstep_kind kind;
+	char *id;	  /* "phase.step" or "phase.step[item]"; the journal's key with node */
+	char *node;	  /* host it runs on, or NULL for gates without a host */
+	char *item;	  /* for_each item, or NULL */
+	char *name;	  /* substituted */
+	char *command;	  /* substituted run, or NULL */
+	char *check_cmd;  /* substituted check probe command, or NULL */
+	char *verify_cmd; /* substituted verify probe command, or NULL */
+	char *ready_cmd;  /* substituted reboot-ready probe command, or NULL */
+	char *record_cmd; /* substituted record command, or NULL */
+	char *url;	  /* substituted http_check url, or NULL */
+	enum plan_applies applies; /* from phase and step `when` over vars */
+};
+
+struct plan {
+	const struct playbook *pb;
+	const struct inventory *inv;
+	const struct cluster_def *cl;
+	struct role_binding *roles; /* owned array; strings borrowed */
+	int nroles;
+	struct plan_step *steps; /* owned */
+	int nsteps;
+	int64_t estimate_ms; /* steps that apply or may apply */
+	int outage_begin;    /* index of the OUTAGE_BEGINS step, or 0 */
+	int outage_end;	     /* index of the OUTAGE_ENDS step, or 0 */
+	int64_t outage_ms;   /* estimate from outage_begin through outage_end */
+	int ponr;	     /* index of the point of no return, or 0 */
+};
+
+/*
+ * Offline role binding from the inventory: ASSUME_DECLARED roles get the
+ * cluster's declared active host, ASSUME_OTHERS the single other member.
+ * Returns 0 and a new array (caller frees), or -1 with err.
+ */
+int plan_assume_roles(const struct playbook *pb, const struct cluster_def *cl,
+		      struct role_binding **roles, int *nroles, char *err, size_t errlen);
+
+/*
+ * Compile.  roles is copied.  Returns a plan (caller frees with plan_free)
+ * or NULL with err naming the step and the variable that failed.
+ */
+struct plan *plan_compile(const struct playbook *pb, const struct inventory *inv,
+			  const struct cluster_def *cl, const struct role_binding *roles,
+			  int nroles, char *err, size_t errlen);
+void plan_free(struct plan *p);
+
+/* Fill a substitution context for a step instance (node/item of s, roles of p). */
+void plan_subst_ctx(const struct plan *p, const struct plan_step *s, struct subst_ctx *c);
+
+/* Plan step by full id and node, or NULL. */
+const struct plan_step *plan_find(const struct plan *p, const char *id, const char *node);
+
+/* Human-readable plan, wrapped to width columns (docs/plan-format.md). */
+void plan_render_text(FILE *fp, const struct plan *const *plans, int nplans, int width);
+
+/* JSON plan (format "ccrup-plan/1", docs/plan-json.md).  New reference. */
+json_t *plan_to_json(const struct plan *const *plans, int nplans);
+
+#endif

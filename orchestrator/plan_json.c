@@ -1,0 +1,148 @@
+/*
+ * plan_json.c — the plan as JSON, format "ccrup-plan/1" (docs/plan-json.md).
+ * Stable: fields are added, never renamed or removed.
+ */
+#include "plan.h"
+
+static json_t *str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *cond_json(const struct cond *c, const char *cmd)
+{
+	if (c->expr)
+		return json_pack("{s:s}", "expr", expr_source(c->expr));
+	if (c->probe) {
+		json_t *o = json_pack("{s:s, s:o}", "command", cmd ? cmd : c->probe->run, "expect",
+				      str_or_null(c->probe->expect));
+		if (c->probe->nexit) {
+			json_t *a = json_array();
+			for (int i = 0; i < c->probe->nexit; i++)
+				json_array_append_new(a, json_integer(c->probe->exit_codes[i]));
+			json_object_set_new(o, "exit", a);
+		}
+		return o;
+	}
+	return json_null();
+}
+
+static json_t *ints_json(const int *v, int n)
+{
+	json_t *a = json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(a, json_integer(v[i]));
+	return a;
+}
+
+static const char *kind_name(enum pstep_kind k)
+{
+	static const char *names[] = {"run", "gate", "wait", "http", "assert"};
+	return names[k];
+}
+
+static const char *outage_name(enum outage_mark m)
+{
+	static const char *names[] = {NULL, "begins", "ends", "within"};
+	return names[m];
+}
+
+static const char *applies_name(enum plan_applies a)
+{
+	return a == APPLIES_YES ? "yes" : a == APPLIES_NO ? "no" : "live";
+}
+
+static json_t *reboot_json(const struct plan_step *s)
+{
+	const struct reboot_spec *r = &s->def->reboot;
+	if (r->when == REBOOT_NEVER)
+		return json_null();
+	return json_pack("{s:s, s:o, s:I, s:I, s:o}", "when",
+			 r->when == REBOOT_ALWAYS ? "always" : "on_exit", "exit_codes",
+			 ints_json(r->exit_codes, r->nexit), "down_timeout_ms",
+			 (json_int_t)r->down_timeout_ms, "up_timeout_ms",
+			 (json_int_t)r->up_timeout_ms, "ready", cond_json(&r->ready, s->ready_cmd));
+}
+
+static json_t *step_json(const struct plan *p, const struct plan_step *s)
+{
+	const struct step_def *d = s->def;
+	json_t *req = json_array();
+	for (int i = 0; i < d->nrequire; i++)
+		json_array_append_new(req, json_string(expr_source(d->require[i])));
+
+	json_t *o =
+	    json_pack("{s:i, s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o}",
+		      "index", s->index, "id", s->id, "phase", s->phase->id, "step", d->id, "node",
+		      str_or_null(s->node), "item", str_or_null(s->item), "name", s->name, "kind",
+		      kind_name(s->kind), "applies", applies_name(s->applies), "when",
+		      str_or_null(d->when ? expr_source(d->when) : NULL), "require", req, "check",
+		      cond_json(&d->check, s->check_cmd), "command", str_or_null(s->command),
+		      "verify", cond_json(&d->verify, s->verify_cmd), "reboot", reboot_json(s));
+	json_object_set_new(o, "ok_exit", ints_json(d->ok_exit, d->nok_exit));
+	json_object_set_new(o, "timeout_ms", json_integer(d->timeout_ms));
+	json_object_set_new(o, "retries", json_integer(d->retries));
+	json_object_set_new(o, "idempotent", json_boolean(d->idempotent));
+	json_object_set_new(o, "gate", str_or_null(d->gate));
+	json_object_set_new(o, "outage", str_or_null(outage_name(d->outage)));
+	json_object_set_new(o, "point_of_no_return", json_boolean(s->index == p->ponr));
+	json_object_set_new(o, "estimate_ms", json_integer(d->estimate_ms));
+	json_object_set_new(o, "why", str_or_null(d->why));
+	json_object_set_new(o, "url", str_or_null(s->url));
+	if (d->wait)
+		json_object_set_new(o, "wait",
+				    json_pack("{s:s, s:I, s:I}", "until",
+					      expr_source(d->wait->until), "timeout_ms",
+					      (json_int_t)d->wait->timeout_ms, "interval_ms",
+					      (json_int_t)d->wait->interval_ms));
+	if (d->record)
+		json_object_set_new(
+		    o, "record",
+		    json_pack("{s:s, s:o}", "as", d->record->as, "source",
+			      str_or_null(d->record->fact ? d->record->fact : s->record_cmd)));
+	return o;
+}
+
+static json_t *cluster_json(const struct plan *p)
+{
+	json_t *roles = json_array(), *steps = json_array(), *groups = json_object();
+	const struct cluster_def *cl = p->cl;
+
+	for (int i = 0; i < p->nroles; i++)
+		json_array_append_new(roles,
+				      json_pack("{s:s, s:s, s:b}", "role", p->roles[i].role, "host",
+						p->roles[i].host, "assumed", p->roles[i].assumed));
+	for (int g = 0; g < cl->ngroups; g++) {
+		json_t *h = json_array();
+		for (int i = 0; i < cl->groups[g].nhosts; i++)
+			json_array_append_new(h, json_string(cl->groups[g].hosts[i]));
+		json_object_set_new(groups, cl->groups[g].name, h);
+	}
+	for (int i = 0; i < p->nsteps; i++)
+		json_array_append_new(steps, step_json(p, &p->steps[i]));
+	json_t *outage = json_null();
+	if (p->outage_begin)
+		outage =
+		    json_pack("{s:s, s:o, s:I}", "from", p->steps[p->outage_begin - 1].id, "to",
+			      str_or_null(p->outage_end ? p->steps[p->outage_end - 1].id : NULL),
+			      "estimate_ms", (json_int_t)p->outage_ms);
+	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:I, s:o, s:o}", "name", cl->name, "cms",
+			 str_or_null(cl->cms), "groups", groups, "roles", roles, "steps", steps,
+			 "estimate_ms", (json_int_t)p->estimate_ms, "outage", outage,
+			 "point_of_no_return",
+			 str_or_null(p->ponr ? p->steps[p->ponr - 1].id : NULL));
+}
+
+json_t *plan_to_json(const struct plan *const *plans, int nplans)
+{
+	json_t *clusters = json_array();
+	for (int i = 0; i < nplans; i++)
+		json_array_append_new(clusters, cluster_json(plans[i]));
+	if (nplans == 0)
+		return json_pack("{s:s, s:o}", "format", "ccrup-plan/1", "clusters", clusters);
+	const struct plan *p = plans[0];
+	return json_pack("{s:s, s:b, s:{s:s, s:s, s:s}, s:{s:s, s:s, s:s}, s:o}", "format",
+			 "ccrup-plan/1", "live", 0, "playbook", "name", p->pb->name, "path",
+			 p->pb->path, "sha256", p->pb->sha256, "inventory", "name", p->inv->name,
+			 "path", p->inv->path, "sha256", p->inv->sha256, "clusters", clusters);
+}

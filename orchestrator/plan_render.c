@@ -1,0 +1,274 @@
+/*
+ * plan_render.c — the plan for people (text) and for programs (JSON).
+ *
+ * The text form is aligned and wrapped to a width (100 columns by
+ * default) so it reads in a terminal and in a change ticket.  The JSON form
+ * ("ccrup-plan/1", docs/plan-json.md) is stable: fields are only added.
+ */
+#include "plan.h"
+
+#include <string.h>
+
+#define DETAIL_INDENT 6
+#define LABEL_WIDTH   9
+
+/* Print "label text" wrapped at spaces to width, continuation lines indented. */
+static void print_wrapped(FILE *fp, int indent, const char *label, const char *text, int width)
+{
+	int col0 = indent + (label ? LABEL_WIDTH : 0);
+	int avail = width - col0 > 20 ? width - col0 : 20;
+	const char *p = text;
+
+	fprintf(fp, "%*s", indent, "");
+	if (label)
+		fprintf(fp, "%-*s", LABEL_WIDTH, label);
+	while (*p) {
+		int n = (int)strlen(p);
+		if (n > avail) {
+			n = avail;
+			while (n > avail / 2 && p[n] != ' ')
+				n--;
+			if (p[n] != ' ')
+				n = avail;
+		}
+		fprintf(fp, "%.*s\n", n, p);
+		p += n;
+		while (*p == ' ')
+			p++;
+		if (*p)
+			fprintf(fp, "%*s", col0 + 2, "");
+	}
+	if (*text == '\0')
+		fputc('\n', fp);
+}
+
+static void print_cond(FILE *fp, const char *label, const struct cond *c, const char *cmd,
+		       int width)
+{
+	if (c->expr) {
+		print_wrapped(fp, DETAIL_INDENT, label, expr_source(c->expr), width);
+	} else if (c->probe) {
+		char *t = c->probe->expect ? xasprintf("%s  =~ /%s/", cmd ? cmd : c->probe->run,
+						       c->probe->expect)
+					   : xasprintf("%s  (exit 0)", cmd ? cmd : c->probe->run);
+		print_wrapped(fp, DETAIL_INDENT, label, t, width);
+		free(t);
+	}
+}
+
+static void flags_text(const struct plan *p, const struct plan_step *s, struct sbuf *f)
+{
+	const struct step_def *d = s->def;
+	if (s->kind == PSTEP_GATE)
+		sbuf_adds(f, " GATE");
+	if (s->kind == PSTEP_WAIT)
+		sbuf_adds(f, " WAIT");
+	if (s->kind == PSTEP_HTTP)
+		sbuf_adds(f, " HTTP");
+	if (s->kind == PSTEP_ASSERT)
+		sbuf_adds(f, " CHECK");
+	if (d->reboot.when == REBOOT_ALWAYS)
+		sbuf_adds(f, " REBOOT");
+	if (d->reboot.when == REBOOT_ON_EXIT)
+		sbuf_adds(f, " REBOOT-IF-ASKED");
+	if (d->outage == OUTAGE_BEGINS)
+		sbuf_adds(f, " OUTAGE-BEGINS");
+	if (d->outage == OUTAGE_ENDS)
+		sbuf_adds(f, " OUTAGE-ENDS");
+	if (d->outage == OUTAGE_WITHIN)
+		sbuf_adds(f, " OUTAGE");
+	if (s->index == p->ponr)
+		sbuf_adds(f, " POINT-OF-NO-RETURN");
+	if (s->applies == APPLIES_NO)
+		sbuf_adds(f, " (not applicable)");
+}
+
+static void render_reboot(FILE *fp, const struct plan_step *s, int width)
+{
+	const struct reboot_spec *r = &s->def->reboot;
+	char down[32], up[32];
+	struct sbuf t;
+
+	if (r->when == REBOOT_NEVER)
+		return;
+	format_duration(r->down_timeout_ms, down, sizeof(down));
+	format_duration(r->up_timeout_ms, up, sizeof(up));
+	sbuf_init(&t);
+	if (r->when == REBOOT_ON_EXIT) {
+		sbuf_adds(&t, "when the command exits");
+		for (int i = 0; i < r->nexit; i++)
+			sbuf_addf(&t, "%s%d", i ? "/" : " ", r->exit_codes[i]);
+		sbuf_adds(&t, "; ");
+	}
+	sbuf_addf(&t, "boot id must change within %s, back within %s", down, up);
+	print_wrapped(fp, DETAIL_INDENT, "reboot", t.buf, width);
+	print_cond(fp, "ready", &r->ready, s->ready_cmd, width);
+	sbuf_release(&t);
+}
+
+static void render_run(FILE *fp, const struct plan_step *s, int width)
+{
+	const struct step_def *d = s->def;
+	char t[32];
+	struct sbuf o;
+
+	print_wrapped(fp, DETAIL_INDENT, "run", s->command, width);
+	sbuf_init(&o);
+	if (d->nok_exit > 1 || (d->nok_exit == 1 && d->ok_exit[0] != 0)) {
+		sbuf_adds(&o, "ok exit");
+		for (int i = 0; i < d->nok_exit; i++)
+			sbuf_addf(&o, "%s%d", i ? "," : " ", d->ok_exit[i]);
+		sbuf_adds(&o, "; ");
+	}
+	if (d->timeout_ms) {
+		format_duration(d->timeout_ms, t, sizeof(t));
+		sbuf_addf(&o, "timeout %s; ", t);
+	}
+	if (d->retries)
+		sbuf_addf(&o, "retries %d; ", d->retries);
+	sbuf_adds(&o, d->idempotent ? "idempotent" : "not idempotent (a resume asks first)");
+	print_wrapped(fp, DETAIL_INDENT, "", o.buf, width);
+	sbuf_release(&o);
+}
+
+static void render_step(FILE *fp, const struct plan *p, const struct plan_step *s, int width)
+{
+	const struct step_def *d = s->def;
+	char est[32] = "-";
+	struct sbuf f;
+
+	if (d->estimate_ms)
+		format_duration(d->estimate_ms, est, sizeof(est));
+	sbuf_init(&f);
+	flags_text(p, s, &f);
+	fprintf(fp, "%4d  %-42s %-10s %7s %s\n", s->index, s->id, s->node ? s->node : "-", est,
+		f.buf);
+	sbuf_release(&f);
+	print_wrapped(fp, DETAIL_INDENT, NULL, s->name, width);
+	if (d->when && s->applies != APPLIES_YES) {
+		char *t = xasprintf("%s%s", expr_source(d->when),
+				    s->applies == APPLIES_LIVE ? "  (decided live)" : "  (false)");
+		print_wrapped(fp, DETAIL_INDENT, "when", t, width);
+		free(t);
+	}
+	for (int i = 0; i < d->nrequire; i++)
+		print_wrapped(fp, DETAIL_INDENT, "require", expr_source(d->require[i]), width);
+	print_cond(fp, "check", &d->check, s->check_cmd, width);
+	if (d->record)
+		print_wrapped(fp, DETAIL_INDENT, "record",
+			      d->record->fact ? d->record->fact : s->record_cmd, width);
+	if (d->gate)
+		print_wrapped(fp, DETAIL_INDENT, "gate", d->gate, width);
+	if (d->outage == OUTAGE_BEGINS || d->outage == OUTAGE_WITHIN)
+		print_wrapped(fp, DETAIL_INDENT, "notify", "outage-start before the command",
+			      width);
+	if (s->command)
+		render_run(fp, s, width);
+	if (d->wait) {
+		char t[32], *w;
+		format_duration(d->wait->timeout_ms, t, sizeof(t));
+		w = xasprintf("until %s (at most %s)", expr_source(d->wait->until), t);
+		print_wrapped(fp, DETAIL_INDENT, "wait", w, width);
+		free(w);
+	}
+	if (s->url)
+		print_wrapped(fp, DETAIL_INDENT, "http", s->url, width);
+	render_reboot(fp, s, width);
+	print_cond(fp, "verify", &d->verify, s->verify_cmd, width);
+	if (d->outage == OUTAGE_ENDS || d->outage == OUTAGE_WITHIN)
+		print_wrapped(fp, DETAIL_INDENT, "notify", "outage-end after verify", width);
+}
+
+static void render_phase_head(FILE *fp, const struct plan *p, const struct plan_step *s, int nphase,
+			      int width)
+{
+	const struct phase_def *ph = s->phase;
+	const char *on = ph->for_each ? ph->for_each : ph->on;
+	const char *host =
+	    subst_role_host(&(struct subst_ctx){.roles = p->roles, .nroles = p->nroles}, on);
+	int idx = (int)(ph - p->pb->phases) + 1;
+	char *t = host ? xasprintf("Phase %d of %d: %s - %s (on %s = %s)", idx, nphase, ph->id,
+				   ph->name, on, host)
+		       : xasprintf("Phase %d of %d: %s - %s (%s %s)", idx, nphase, ph->id, ph->name,
+				   ph->for_each ? "each of" : "on", on);
+	fputc('\n', fp);
+	print_wrapped(fp, 0, NULL, t, width);
+	free(t);
+	for (int i = 0; i < ph->nrequire; i++)
+		print_wrapped(fp, 2, "require", expr_source(ph->require[i]), width);
+}
+
+static void render_summary(FILE *fp, const struct plan *p, int width)
+{
+	char t[32];
+	struct sbuf s;
+
+	sbuf_init(&s);
+	fprintf(fp, "\nSummary for %s\n", p->cl->name);
+	format_duration(p->estimate_ms, t, sizeof(t));
+	sbuf_addf(&s, "%s for %d steps (steps decided live counted)", t, p->nsteps);
+	print_wrapped(fp, 2, "duration", s.buf, width);
+	sbuf_reset(&s);
+	if (p->outage_begin) {
+		format_duration(p->outage_ms, t, sizeof(t));
+		sbuf_addf(&s,
+			  "about %s, from step %d %s to step %d %s; users are notified at its "
+			  "start and end",
+			  t, p->outage_begin, p->steps[p->outage_begin - 1].id, p->outage_end,
+			  p->outage_end ? p->steps[p->outage_end - 1].id : "?");
+	} else {
+		sbuf_adds(&s, "none planned");
+	}
+	print_wrapped(fp, 2, "outage", s.buf, width);
+	sbuf_reset(&s);
+	if (p->ponr)
+		sbuf_addf(&s, "step %d %s: after it the cluster can only go forward", p->ponr,
+			  p->steps[p->ponr - 1].id);
+	else
+		sbuf_adds(&s, "none");
+	print_wrapped(fp, 2, "no return", s.buf, width);
+	sbuf_release(&s);
+}
+
+static void render_one(FILE *fp, const struct plan *p, int width)
+{
+	const struct cluster_def *cl = p->cl;
+	const struct phase_def *cur = NULL;
+
+	fprintf(fp, "\nCluster %s", cl->name);
+	if (cl->cms)
+		fprintf(fp, "  CMS %s", cl->cms);
+	for (int g = 0; g < cl->ngroups; g++) {
+		fprintf(fp, "  %s ", cl->groups[g].name);
+		for (int h = 0; h < cl->groups[g].nhosts; h++)
+			fprintf(fp, "%s%s", h ? "," : "", cl->groups[g].hosts[h]);
+	}
+	fputc('\n', fp);
+	if (p->nroles) {
+		int assumed = p->roles[0].assumed;
+		fprintf(fp, "Roles %s\n",
+			assumed ? "(assumed from the inventory's declared active node - "
+				  "`plan --live` verifies):"
+				: "(bound from live facts):");
+		for (int i = 0; i < p->nroles; i++)
+			fprintf(fp, "  %-14s %s\n", p->roles[i].role, p->roles[i].host);
+	}
+	for (int i = 0; i < p->nsteps; i++) {
+		if (p->steps[i].phase != cur) {
+			cur = p->steps[i].phase;
+			render_phase_head(fp, p, &p->steps[i], p->pb->nphases, width);
+		}
+		render_step(fp, p, &p->steps[i], width);
+	}
+	render_summary(fp, p, width);
+}
+
+void plan_render_text(FILE *fp, const struct plan *const *plans, int nplans, int width)
+{
+	if (nplans == 0)
+		return;
+	fprintf(fp, "Plan: playbook %s (%s), inventory %s (%s)\n", plans[0]->pb->name,
+		plans[0]->pb->path, plans[0]->inv->name, plans[0]->inv->path);
+	for (int i = 0; i < nplans; i++)
+		render_one(fp, plans[i], width);
+}
