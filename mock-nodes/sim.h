@@ -38,8 +38,8 @@ struct sim_world;
 struct sim_action;
 
 enum sim_power {
-	SIM_UP,         /* accepts SSH connections */
-	SIM_DOWN,       /* rebooting (or never coming back): refuse connections */
+	SIM_UP,	  /* accepts SSH connections */
+	SIM_DOWN, /* rebooting (or never coming back): refuse connections */
 };
 
 /*
@@ -106,8 +106,8 @@ int sim_fault_add(struct sim_world *w, const json_t *fault, char *err, size_t er
 /* Remove all faults (host NULL) or those of one host. */
 void sim_fault_clear(struct sim_world *w, const char *host);
 /* Set a world field ("NODE2.pending_reboot" = "1", "CLUS1.copy_queue" = "40"). 0 or -1/err. */
-int sim_world_set(struct sim_world *w, const char *path, const char *value, int64_t now,
-		  char *err, size_t errlen);
+int sim_world_set(struct sim_world *w, const char *path, const char *value, int64_t now, char *err,
+		  size_t errlen);
 
 /*
  * Clusters, for the generated ccrup inventory (STATE/inventory.yml, written by

@@ -16,35 +16,35 @@
 
 /* Exit codes: the CLI contract (docs/exit-codes.md). */
 enum ccr_exit {
-	EXIT_DONE = 0,          /* run finished, or command succeeded */
-	EXIT_STEP_FAILED = 1,   /* a step failed; the run is resumable */
-	EXIT_INPUT = 2,         /* usage or input error; nothing was done */
-	EXIT_REFUSED = 3,       /* a precondition refused; nothing changed by that step */
-	EXIT_LOCKED = 4,        /* another run holds the cluster's lock */
-	EXIT_JOURNAL = 5,       /* journal corrupt or mismatched */
+	EXIT_DONE = 0,		/* run finished, or command succeeded */
+	EXIT_STEP_FAILED = 1,	/* a step failed; the run is resumable */
+	EXIT_INPUT = 2,		/* usage or input error; nothing was done */
+	EXIT_REFUSED = 3,	/* a precondition refused; nothing changed by that step */
+	EXIT_LOCKED = 4,	/* another run holds the cluster's lock */
+	EXIT_JOURNAL = 5,	/* journal corrupt or mismatched */
 	EXIT_INTERRUPTED = 130, /* SIGINT/SIGTERM; the run is resumable */
 };
 
 #define DIAG_MAX 50
 
 struct diag_entry {
-	char *file;  /* path as the user gave it */
-	int line;    /* 1-based; 0 when the error concerns the whole file */
-	int col;     /* 1-based; 0 when unknown */
-	char *msg;   /* the complete message, value included */
+	char *file; /* path as the user gave it */
+	int line;   /* 1-based; 0 when the error concerns the whole file */
+	int col;    /* 1-based; 0 when unknown */
+	char *msg;  /* the complete message, value included */
 };
 
 struct diag {
 	struct diag_entry *v; /* entries in the order found */
-	int n;                /* entries kept (<= DIAG_MAX) */
-	int total;            /* errors reported, including those past the cap */
+	int n;		      /* entries kept (<= DIAG_MAX) */
+	int total;	      /* errors reported, including those past the cap */
 };
 
 void diag_init(struct diag *d);
 void diag_release(struct diag *d);
 /* Add an error.  file may be NULL ("<input>").  The message is copied. */
 void diag_add(struct diag *d, const char *file, int line, int col, const char *fmt, ...)
-	CCR_PRINTF(5, 6);
+    CCR_PRINTF(5, 6);
 /* Print "FILE:LINE:COL: msg" lines (and a cap note) to fp. */
 void diag_print(const struct diag *d, FILE *fp);
 /* Sort entries by file, line, column (stable), so output reads top to bottom. */

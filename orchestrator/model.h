@@ -23,8 +23,8 @@
 /* Where a value came from, for FILE:LINE:COL errors.  file is borrowed from the root. */
 struct src_loc {
 	const char *file; /* path as given by the user */
-	int line;         /* 1-based */
-	int col;          /* 1-based */
+	int line;	  /* 1-based */
+	int col;	  /* 1-based */
 };
 
 /*
@@ -33,39 +33,39 @@ struct src_loc {
  * not fit is an input error, never quoted around.
  */
 enum var_kind {
-	VK_NAME,    /* host / NetBIOS / DNS name: [A-Za-z0-9][A-Za-z0-9-]*(\.[A-Za-z0-9-]+)*, <= 253 */
+	VK_NAME, /* host / NetBIOS / DNS name: [A-Za-z0-9][A-Za-z0-9-]*(\.[A-Za-z0-9-]+)*, <= 253 */
 	VK_SERVICE, /* Windows or systemd service name: [A-Za-z0-9_.@-]{1,80} */
 	VK_PATH,    /* C:\dir\file or /dir/file: letters, digits, space, _ . - \ / ( ) only */
 	VK_VERSION, /* dotted numbers: 8.1.240.6 */
-	VK_INT,     /* decimal integer */
+	VK_INT,	    /* decimal integer */
 	VK_WORD,    /* [A-Za-z0-9_.-]+ */
 	VK_TEXT,    /* words and spaces: [A-Za-z0-9 _.,:()-]*, <= 200 */
-	VK_URL,     /* http(s)://host[:port][/path]; empty allowed */
+	VK_URL,	    /* http(s)://host[:port][/path]; empty allowed */
 	VK_ENUM,    /* one of var_def.values */
-	VK_RAW,     /* playbook-only command fragment; an inventory may not set it */
+	VK_RAW,	    /* playbook-only command fragment; an inventory may not set it */
 };
 
 /* Playbook variable declaration ("vars:"). */
 struct var_def {
-	char *name;          /* identifier */
-	enum var_kind kind;  /* validation pattern for every value */
-	int is_list;         /* 1: the value is a list (used by for_each) */
-	char **values;       /* VK_ENUM: allowed values */
-	int nvalues;         /* count of values */
-	char *def;           /* scalar default, NULL when required */
-	char **def_list;     /* list default (is_list) */
-	int ndef_list;       /* count of def_list; -1 when no default */
-	char *doc;           /* one-line description, may be NULL */
-	struct src_loc loc;  /* the key */
+	char *name;	    /* identifier */
+	enum var_kind kind; /* validation pattern for every value */
+	int is_list;	    /* 1: the value is a list (used by for_each) */
+	char **values;	    /* VK_ENUM: allowed values */
+	int nvalues;	    /* count of values */
+	char *def;	    /* scalar default, NULL when required */
+	char **def_list;    /* list default (is_list) */
+	int ndef_list;	    /* count of def_list; -1 when no default */
+	char *doc;	    /* one-line description, may be NULL */
+	struct src_loc loc; /* the key */
 };
 
 /* A read-only command probe: run, then match expect against stdout+stderr. */
 struct probe {
-	char *run;          /* command template (may contain ${var}) */
-	char *expect;       /* POSIX ERE source; NULL: exit status decides */
+	char *run;	    /* command template (may contain ${var}) */
+	char *expect;	    /* POSIX ERE source; NULL: exit status decides */
 	regex_t expect_re;  /* compiled expect (REG_EXTENDED|REG_NEWLINE) */
 	int *exit_codes;    /* acceptable exits; NULL with expect: any; NULL without: {0} */
-	int nexit;          /* count of exit_codes */
+	int nexit;	    /* count of exit_codes */
 	struct src_loc loc; /* the mapping */
 };
 
@@ -81,28 +81,28 @@ enum fact_reduce { REDUCE_FIRST, REDUCE_LAST, REDUCE_COUNT, REDUCE_MAX, REDUCE_M
 
 /* A named read-only probe whose captured value expressions can use ("facts:"). */
 struct fact_def {
-	char *name;              /* identifier */
-	char *doc;               /* may be NULL */
-	enum fact_scope scope;   /* node: per host; cluster: any member, shared */
-	char *run;               /* command template */
-	char *capture;           /* ERE with groups, matched per line/occurrence */
-	regex_t capture_re;      /* compiled capture */
-	char *value;             /* "$1.$2" template over groups; NULL = group 1 (or whole match) */
+	char *name;		 /* identifier */
+	char *doc;		 /* may be NULL */
+	enum fact_scope scope;	 /* node: per host; cluster: any member, shared */
+	char *run;		 /* command template */
+	char *capture;		 /* ERE with groups, matched per line/occurrence */
+	regex_t capture_re;	 /* compiled capture */
+	char *value;		 /* "$1.$2" template over groups; NULL = group 1 (or whole match) */
 	enum fact_reduce reduce; /* how several matches combine */
-	char **order;            /* REDUCE_WORST: values from worst to best */
-	int norder;              /* count of order */
-	char *def;               /* value when no match or non-zero exit; NULL = error */
-	struct src_loc loc;      /* the key */
+	char **order;		 /* REDUCE_WORST: values from worst to best */
+	int norder;		 /* count of order */
+	char *def;		 /* value when no match or non-zero exit; NULL = error */
+	struct src_loc loc;	 /* the key */
 };
 
 enum role_assume { ASSUME_NONE, ASSUME_DECLARED, ASSUME_OTHERS };
 
 /* A role bound to exactly one host when the run starts ("roles:"). */
 struct role_def {
-	char *name;              /* identifier, usable as ${name} and ROLE.FACT */
-	char *doc;               /* may be NULL */
-	char *from;              /* group the candidates come from (members, hub_cas, ...) */
-	struct expr *where;      /* true for exactly one candidate; `node` is the candidate */
+	char *name;		 /* identifier, usable as ${name} and ROLE.FACT */
+	char *doc;		 /* may be NULL */
+	char *from;		 /* group the candidates come from (members, hub_cas, ...) */
+	struct expr *where;	 /* true for exactly one candidate; `node` is the candidate */
 	enum role_assume assume; /* offline plan: declared active host, or the other members */
 	struct src_loc loc;
 };
@@ -110,22 +110,22 @@ struct role_def {
 enum reboot_when { REBOOT_NEVER, REBOOT_ALWAYS, REBOOT_ON_EXIT };
 
 struct reboot_spec {
-	enum reboot_when when;  /* REBOOT_NEVER when the step has no reboot: */
-	int *exit_codes;        /* REBOOT_ON_EXIT: exits that mean "reboot now" */
-	int nexit;              /* count of exit_codes */
+	enum reboot_when when;	 /* REBOOT_NEVER when the step has no reboot: */
+	int *exit_codes;	 /* REBOOT_ON_EXIT: exits that mean "reboot now" */
+	int nexit;		 /* count of exit_codes */
 	int64_t down_timeout_ms; /* budget for the node to go down (boot id change starts) */
-	int64_t up_timeout_ms;   /* budget for SSH + ready to come back */
-	struct cond ready;       /* must hold after the reboot; expr/probe may both be NULL */
+	int64_t up_timeout_ms;	 /* budget for SSH + ready to come back */
+	struct cond ready;	 /* must hold after the reboot; expr/probe may both be NULL */
 };
 
 /* Capture a value before the step changes it, for a later restore ("record:"). */
 struct record_spec {
-	char *as;           /* name; expressions read it as saved.<as> */
-	char *fact;         /* take this fact's value, or NULL to use run+capture */
-	char *run;          /* command template */
-	char *capture;      /* ERE, group 1 is the value */
+	char *as;	    /* name; expressions read it as saved.<as> */
+	char *fact;	    /* take this fact's value, or NULL to use run+capture */
+	char *run;	    /* command template */
+	char *capture;	    /* ERE, group 1 is the value */
 	regex_t capture_re; /* compiled capture */
-	char *def;          /* value when nothing matches; NULL = error */
+	char *def;	    /* value when nothing matches; NULL = error */
 	struct src_loc loc;
 };
 
@@ -139,14 +139,14 @@ struct wait_spec {
 
 /* An HTTP health check run from the orchestrator host ("http_check:"). */
 struct http_check_spec {
-	char *url;          /* template */
-	int *status;        /* acceptable statuses */
-	int nstatus;        /* count */
-	char *body;         /* ERE the body must match, or NULL */
+	char *url;	    /* template */
+	int *status;	    /* acceptable statuses */
+	int nstatus;	    /* count */
+	char *body;	    /* ERE the body must match, or NULL */
 	regex_t body_re;    /* compiled body */
 	int64_t timeout_ms; /* per attempt */
-	int retries;        /* further attempts */
-	int insecure;       /* 1: skip TLS verification (explicit opt-out) */
+	int retries;	    /* further attempts */
+	int insecure;	    /* 1: skip TLS verification (explicit opt-out) */
 	struct src_loc loc;
 };
 
@@ -154,85 +154,85 @@ enum outage_mark { OUTAGE_NONE, OUTAGE_BEGINS, OUTAGE_ENDS, OUTAGE_WITHIN };
 
 /* One step.  Sequences are inlined by the loader: a phase's steps are final. */
 struct step_def {
-	char *id;                  /* unique within its phase; full id is "<phase>.<id>" */
-	char *name;                /* template (may use ${item}) */
-	char *why;                 /* shown in guided mode; may be NULL */
-	char *on;                  /* role or group overriding the phase's, or NULL */
-	char *for_each;            /* list variable to iterate (${item}), or NULL */
-	struct expr *when;         /* NULL or applicability condition */
-	struct expr **require;     /* preconditions, all must hold */
-	struct src_loc *require_loc; /* location of each require */
-	int nrequire;              /* count */
-	char *explain;             /* printed when a require refuses; may be NULL */
-	struct cond check;         /* effect already there -> skip */
-	struct cond verify;        /* after run; failure = step failed */
-	char *run;                 /* command template, NULL for gate/check/wait/http steps */
-	int *ok_exit;              /* acceptable exits (default {0}) */
-	int nok_exit;              /* count */
-	int64_t timeout_ms;        /* 0 = inventory's ssh.command_timeout */
-	int retries;               /* further attempts after a failed run */
-	int64_t retry_delay_ms;    /* first backoff, doubled each time */
-	int idempotent;            /* 1: safe to run again after a crash mid-run */
-	struct reboot_spec reboot; /* reboot handling */
-	struct record_spec *record; /* NULL or record */
-	struct wait_spec *wait;    /* NULL or wait */
+	char *id;		      /* unique within its phase; full id is "<phase>.<id>" */
+	char *name;		      /* template (may use ${item}) */
+	char *why;		      /* shown in guided mode; may be NULL */
+	char *on;		      /* role or group overriding the phase's, or NULL */
+	char *for_each;		      /* list variable to iterate (${item}), or NULL */
+	struct expr *when;	      /* NULL or applicability condition */
+	struct expr **require;	      /* preconditions, all must hold */
+	struct src_loc *require_loc;  /* location of each require */
+	int nrequire;		      /* count */
+	char *explain;		      /* printed when a require refuses; may be NULL */
+	struct cond check;	      /* effect already there -> skip */
+	struct cond verify;	      /* after run; failure = step failed */
+	char *run;		      /* command template, NULL for gate/check/wait/http steps */
+	int *ok_exit;		      /* acceptable exits (default {0}) */
+	int nok_exit;		      /* count */
+	int64_t timeout_ms;	      /* 0 = inventory's ssh.command_timeout */
+	int retries;		      /* further attempts after a failed run */
+	int64_t retry_delay_ms;	      /* first backoff, doubled each time */
+	int idempotent;		      /* 1: safe to run again after a crash mid-run */
+	struct reboot_spec reboot;    /* reboot handling */
+	struct record_spec *record;   /* NULL or record */
+	struct wait_spec *wait;	      /* NULL or wait */
 	struct http_check_spec *http; /* NULL or HTTP check */
-	char *gate;                /* question a human confirms, or NULL */
-	enum outage_mark outage;   /* outage window marker */
-	int point_of_no_return;    /* 1 on the step that commits the upgrade */
-	int64_t estimate_ms;       /* planned duration, 0 if not given */
-	char *from_sequence;       /* name of the sequence it came from, or NULL */
-	struct src_loc loc;        /* the step's mapping */
+	char *gate;		      /* question a human confirms, or NULL */
+	enum outage_mark outage;      /* outage window marker */
+	int point_of_no_return;	      /* 1 on the step that commits the upgrade */
+	int64_t estimate_ms;	      /* planned duration, 0 if not given */
+	char *from_sequence;	      /* name of the sequence it came from, or NULL */
+	struct src_loc loc;	      /* the step's mapping */
 };
 
 struct phase_def {
-	char *id;              /* unique */
-	char *name;            /* human title */
-	char *on;              /* role or group */
-	char *for_each;        /* group: run all steps host by host, or NULL */
+	char *id;	       /* unique */
+	char *name;	       /* human title */
+	char *on;	       /* role or group */
+	char *for_each;	       /* group: run all steps host by host, or NULL */
 	struct expr *when;     /* NULL or applicability */
 	struct expr **require; /* checked before every step of the phase */
 	struct src_loc *require_loc;
 	int nrequire;
-	char *explain;         /* printed when a phase require refuses */
+	char *explain;		/* printed when a phase require refuses */
 	struct step_def *steps; /* in order, sequences inlined */
 	int nsteps;
 	struct src_loc loc;
 };
 
 struct playbook {
-	char *path;              /* as given; every src_loc.file points here */
-	char *name;              /* "playbook:" */
-	char *description;       /* may be NULL */
-	int format;              /* 1 */
+	char *path;	   /* as given; every src_loc.file points here */
+	char *name;	   /* "playbook:" */
+	char *description; /* may be NULL */
+	int format;	   /* 1 */
 	struct var_def *vars;
 	int nvars;
 	struct fact_def *facts;
 	int nfacts;
-	char *boot_id_fact;      /* fact that changes on reboot; required if any step reboots */
+	char *boot_id_fact; /* fact that changes on reboot; required if any step reboots */
 	struct role_def *roles;
 	int nroles;
 	struct phase_def *phases;
 	int nphases;
-	char sha256[65];         /* of the file's bytes */
+	char sha256[65]; /* of the file's bytes */
 };
 
 /* A scalar or list value set in an inventory (cluster or host vars). */
 struct inv_value {
 	char *key;
-	char *value;   /* scalar, or NULL for a list */
-	char **list;   /* list items */
+	char *value; /* scalar, or NULL for a list */
+	char **list; /* list items */
 	int nlist;
 	int is_list;
 	struct src_loc loc; /* the value */
 };
 
 struct host_def {
-	char *name;       /* NetBIOS/DNS-safe name, unique */
-	char *address;    /* DNS name or IP; defaults to name */
-	int port;         /* defaults.port or 22 */
-	char *user;       /* defaults.user or NULL (ssh config / current user) */
-	char *identity;   /* key file, ~ expanded at use; may be NULL (agent, ssh config) */
+	char *name;	/* NetBIOS/DNS-safe name, unique */
+	char *address;	/* DNS name or IP; defaults to name */
+	int port;	/* defaults.port or 22 */
+	char *user;	/* defaults.user or NULL (ssh config / current user) */
+	char *identity; /* key file, ~ expanded at use; may be NULL (agent, ssh config) */
 	struct inv_value *vars;
 	int nvars;
 	struct src_loc loc;
@@ -246,14 +246,14 @@ struct host_group {
 };
 
 struct cluster_def {
-	char *name;          /* cluster name, unique; names its state directory */
-	char *cms;           /* exposed as ${cms}; may be NULL for non-Exchange playbooks */
-	char *active;        /* declared active member (offline plan), or NULL */
+	char *name;		   /* cluster name, unique; names its state directory */
+	char *cms;		   /* exposed as ${cms}; may be NULL for non-Exchange playbooks */
+	char *active;		   /* declared active member (offline plan), or NULL */
 	struct host_group *groups; /* groups[0] is always "members" */
 	int ngroups;
 	struct inv_value *vars;
 	int nvars;
-	char **acknowledge;  /* gate step ids ("phase.step") acknowledged for unattended runs */
+	char **acknowledge; /* gate step ids ("phase.step") acknowledged for unattended runs */
 	int nacknowledge;
 	struct src_loc loc;
 };
@@ -264,19 +264,20 @@ struct notify_def {
 	char *name;
 	enum notify_kind kind;
 	char *url;
-	char **events;     /* subset of run-start phase-start outage-start outage-end step-failed run-end; NULL = all */
+	char **events; /* subset of run-start phase-start outage-start outage-end step-failed
+			  run-end; NULL = all */
 	int nevents;
 	int64_t timeout_ms;
 	int retries;
-	int insecure;      /* 1: TLS verification off (explicit opt-out) */
+	int insecure; /* 1: TLS verification off (explicit opt-out) */
 	struct src_loc loc;
 };
 
 struct ssh_settings {
-	char *known_hosts;          /* default ~/.ssh/known_hosts */
+	char *known_hosts;	    /* default ~/.ssh/known_hosts */
 	int64_t connect_timeout_ms; /* default 10 s */
 	int64_t command_timeout_ms; /* default 10 min */
-	int64_t keepalive_ms;       /* default 30 s */
+	int64_t keepalive_ms;	    /* default 30 s */
 };
 
 struct inventory {
@@ -294,8 +295,8 @@ struct inventory {
 
 /* Upper bounds the loaders enforce (a bigger file is refused, not a crash). */
 #define MODEL_MAX_FILE_BYTES (8u << 20) /* 8 MiB */
-#define MODEL_MAX_DEPTH 32              /* YAML nesting */
-#define MODEL_MAX_NODES 2000000         /* YAML nodes per file */
+#define MODEL_MAX_DEPTH	     32		/* YAML nesting */
+#define MODEL_MAX_NODES	     2000000	/* YAML nodes per file */
 
 /*
  * Load and validate a playbook.  Returns the model, or NULL after adding

@@ -247,13 +247,15 @@ void format_duration(int64_t ms, char *out, size_t outlen)
 	else if (ms < 3600000) {
 		int64_t s = (ms + 500) / 1000;
 		if (s % 60)
-			snprintf(out, outlen, "%lldm %02llds", (long long)(s / 60), (long long)(s % 60));
+			snprintf(out, outlen, "%lldm %02llds", (long long)(s / 60),
+				 (long long)(s % 60));
 		else
 			snprintf(out, outlen, "%lldm", (long long)(s / 60));
 	} else {
 		int64_t m = (ms + 30000) / 60000;
 		if (m % 60)
-			snprintf(out, outlen, "%lldh %02lldm", (long long)(m / 60), (long long)(m % 60));
+			snprintf(out, outlen, "%lldh %02lldm", (long long)(m / 60),
+				 (long long)(m % 60));
 		else
 			snprintf(out, outlen, "%lldh", (long long)(m / 60));
 	}

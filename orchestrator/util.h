@@ -16,7 +16,7 @@
 #include <stdio.h>
 
 #define CCR_PRINTF(f, a) __attribute__((format(printf, f, a)))
-#define CCR_WUR __attribute__((warn_unused_result))
+#define CCR_WUR		 __attribute__((warn_unused_result))
 #define CCR_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Allocators: never return NULL.  Caller owns the result and frees it with free(). */
