@@ -225,6 +225,8 @@ struct inv_value {
 	int nlist;
 	int is_list;
 	struct src_loc loc; /* the value */
+	struct src_loc key_loc;  /* the key (added for model_validate's errors) */
+	struct src_loc *list_loc; /* each list item's location, nlist entries, or NULL */
 };
 
 struct host_def {
@@ -255,6 +257,7 @@ struct cluster_def {
 	int nvars;
 	char **acknowledge; /* gate step ids ("phase.step") acknowledged for unattended runs */
 	int nacknowledge;
+	struct src_loc *acknowledge_loc; /* each acknowledge item's location */
 	struct src_loc loc;
 };
 

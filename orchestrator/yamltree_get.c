@@ -1,0 +1,132 @@
+/*
+ * yamltree_get.c — read-side helpers over a yamltree: key lookup, the
+ * strict "unknown key" check every loader runs on every mapping, and the
+ * edit-distance suggestion behind "did you mean ...?".
+ */
+#include "yamltree.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+const char *ynode_describe(const struct ynode *n)
+{
+	if (n == NULL)
+		return "nothing";
+	switch (n->kind) {
+	case YNODE_MAP:
+		return "a mapping";
+	case YNODE_SEQ:
+		return "a list";
+	default:
+		return n->is_null ? "null" : "a string";
+	}
+}
+
+static int key_index(const struct ynode *m, const char *key)
+{
+	if (m == NULL || m->kind != YNODE_MAP)
+		return -1;
+	for (int i = 0; i < m->n; i++)
+		if (strcmp(m->keys[i]->text, key) == 0)
+			return i;
+	return -1;
+}
+
+const struct ynode *ymap_get(const struct ynode *m, const char *key)
+{
+	int i = key_index(m, key);
+	return i < 0 ? NULL : m->items[i];
+}
+
+const struct ynode *ymap_key(const struct ynode *m, const char *key)
+{
+	int i = key_index(m, key);
+	return i < 0 ? NULL : m->keys[i];
+}
+
+int yedit_distance(const char *a, const char *b, int cap)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	int row[65];
+
+	if (la > 64 || lb > 64)
+		return strcmp(a, b) == 0 ? 0 : cap + 1;
+	if ((la > lb ? la - lb : lb - la) > (size_t)cap)
+		return cap + 1;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = (int)j;
+	for (size_t i = 1; i <= la; i++) {
+		int diag = row[0];
+		row[0] = (int)i;
+		for (size_t j = 1; j <= lb; j++) {
+			int up = row[j];
+			int best = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb] > cap ? cap + 1 : row[lb];
+}
+
+const char *ysuggest(const char *word, const char *const *candidates)
+{
+	int cap = strlen(word) <= 4 ? 1 : 2;
+	const char *best = NULL;
+	int best_d = cap + 1;
+
+	for (int i = 0; candidates[i]; i++) {
+		int dist = yedit_distance(word, candidates[i], cap);
+		if (dist < best_d) {
+			best_d = dist;
+			best = candidates[i];
+		}
+	}
+	return best;
+}
+
+static int key_allowed(const char *key, const char *const *allowed)
+{
+	for (int i = 0; allowed[i]; i++)
+		if (strcmp(key, allowed[i]) == 0)
+			return 1;
+	return 0;
+}
+
+int ymap_check_keys(const struct ynode *m, const char *const *allowed, const char *what,
+		    const char *file, struct diag *d)
+{
+	int nerr = 0;
+	struct sbuf sb;
+
+	if (m == NULL || m->kind != YNODE_MAP)
+		return 0;
+	sbuf_init(&sb);
+	for (int i = 0; i < m->n; i++) {
+		const struct ynode *k = m->keys[i];
+		if (key_allowed(k->text, allowed))
+			continue;
+		sbuf_reset(&sb);
+		sbuf_adds(&sb, "unknown key '");
+		diag_quote(&sb, k->text);
+		sbuf_addf(&sb, "' in %s", what);
+		const char *near = ysuggest(k->text, allowed);
+		if (near) {
+			sbuf_addf(&sb, " (did you mean '%s'?)", near);
+		} else {
+			sbuf_adds(&sb, " (valid keys:");
+			for (int j = 0; allowed[j]; j++)
+				sbuf_addf(&sb, "%s %s", j ? "," : "", allowed[j]);
+			sbuf_adds(&sb, ")");
+		}
+		diag_add(d, file, k->line, k->col, "%s", sb.buf);
+		nerr++;
+	}
+	sbuf_release(&sb);
+	return nerr;
+}
