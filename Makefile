@@ -15,7 +15,7 @@ PKGS      = libssh yaml-0.1 libcurl jansson
 BUILD    ?= build
 
 CFLAGS_BASE = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wpointer-arith \
-              -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -g -O2 \
+              -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wno-format-truncation -g -O2 \
               -Iorchestrator -Imock-nodes -DCCRUP_DATADIR=\"$(PREFIX)/share/ccrup\"
 ifneq ($(SANITIZE),)
 CFLAGS_BASE += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -O1
