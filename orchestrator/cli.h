@@ -48,6 +48,9 @@ void cli_error(const char *cmd, const char *fmt, ...) CCR_PRINTF(2, 3);
 /* Subcommands: argc/argv start at the subcommand name; return an exit code. */
 int cmd_validate(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
+int cmd_apply(int argc, char **argv);
+int cmd_resume(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 /*
  * Parse the options every subcommand accepts.  extra is an optional

@@ -1,0 +1,301 @@
+/*
+ * cmd_apply.c — `ccrup apply` and `ccrup resume`: run the upgrade, guided
+ * on a terminal or unattended with --yes, on one cluster or a fleet with a
+ * bounded pool of workers (--parallel N, --max-failed M).
+ */
+#include "cli.h"
+#include "http.h"
+#include "runner.h"
+#include "ui.h"
+#include "xport.h"
+
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static const char apply_usage[] =
+	"usage: ccrup apply INVENTORY [-p PLAYBOOK] [--yes] [--plan PLAN] [--parallel N]\n"
+	"                   [--max-failed M] [--clusters PATTERN] [--trust-new-hosts]\n"
+	"                   [--state-dir DIR] [-v|-q]\n"
+	"\n"
+	"Run the upgrade.  On a terminal every step is shown (node, command, why, what\n"
+	"the live check found) and confirmed: [y]es [s]kip [d]etails [r]etry\n"
+	"[m]ark-done [q]uit.  --yes runs unattended (needed without a terminal and for\n"
+	"several clusters).  Every action is journaled in STATE/<cluster>/journal.jsonl\n"
+	"before it happens; after a failure or crash, `ccrup resume` continues.\n"
+	"\n"
+	"  -y, --yes              unattended: no questions; gates pass (journaled)\n"
+	"  --plan PLAN            refuse to start if the live facts differ from a plan\n"
+	"                         saved with `plan --live --save PLAN`\n"
+	"  --parallel N           clusters upgraded at once (default 1)\n"
+	"  --max-failed M         stop starting clusters after M failed (default 1)\n"
+	"  --clusters PATTERN     only clusters whose name matches (shell pattern)\n"
+	"  --trust-new-hosts      accept and record unknown host keys (changed keys are\n"
+	"                         always refused)\n"
+	"  --state-dir DIR        journals and locks (default ./state or $CCRUP_STATE_DIR)\n"
+	"  -v, --verbose          show commands (-vv: and their output)\n"
+	"  -q, --quiet            only failures, warnings and the summary\n"
+	"\n"
+	"Exit: 0 done, 1 step failed (resumable), 2 input error, 3 precondition refused,\n"
+	"4 lock held, 5 journal corrupt or changed playbook, 130 interrupted (resumable).\n";
+
+static const char resume_usage[] =
+	"usage: ccrup resume INVENTORY [-p PLAYBOOK] [--yes] [--accept-changed-playbook]\n"
+	"                    [--clusters PATTERN] [--trust-new-hosts] [--state-dir DIR]\n"
+	"\n"
+	"Continue the unfinished run of each cluster from its journal: finished steps\n"
+	"never repeat; a step that was in progress is re-probed (its check, or the boot\n"
+	"id for a reboot); roles come back as they were bound.  The playbook and\n"
+	"inventory must be unchanged unless --accept-changed-playbook.\n"
+	"\n"
+	"  -y, --yes                    unattended\n"
+	"  --accept-changed-playbook    resume although the files changed\n"
+	"  --parallel N, --max-failed M as for apply\n"
+	"\n"
+	"Exit codes as for apply.\n";
+
+struct apply_args {
+	int yes;
+	int trust;
+	int accept_changed;
+	const char *plan;
+	const char *ssh_config;
+	int parallel;
+	int max_failed;
+};
+
+enum { OPT_TRUST = 1000, OPT_PLAN, OPT_PARALLEL, OPT_MAXFAIL, OPT_ACCEPT, OPT_SSHCONF };
+
+static const struct option apply_long[] = {
+	{"yes", no_argument, NULL, 'y'},
+	{"trust-new-hosts", no_argument, NULL, OPT_TRUST},
+	{"plan", required_argument, NULL, OPT_PLAN},
+	{"parallel", required_argument, NULL, OPT_PARALLEL},
+	{"max-failed", required_argument, NULL, OPT_MAXFAIL},
+	{"accept-changed-playbook", no_argument, NULL, OPT_ACCEPT},
+	{"ssh-config", required_argument, NULL, OPT_SSHCONF},
+	{NULL, 0, NULL, 0},
+};
+
+static int apply_opt(int c, const char *arg, void *ctx)
+{
+	struct apply_args *a = ctx;
+	int64_t v;
+	switch (c) {
+	case 'y': a->yes = 1; return 0;
+	case OPT_TRUST: a->trust = 1; return 0;
+	case OPT_PLAN: a->plan = arg; return 0;
+	case OPT_ACCEPT: a->accept_changed = 1; return 0;
+	case OPT_SSHCONF: a->ssh_config = arg; return 0;
+	case OPT_PARALLEL:
+	case OPT_MAXFAIL:
+		if (parse_int64(arg, 1, 100000, &v) < 0) {
+			cli_error("apply", "--%s takes a positive number, not '%s'",
+				  c == OPT_PARALLEL ? "parallel" : "max-failed", arg);
+			return EXIT_INPUT;
+		}
+		if (c == OPT_PARALLEL)
+			a->parallel = (int)v;
+		else
+			a->max_failed = (int)v;
+		return 0;
+	}
+	return EXIT_INPUT;
+}
+
+struct fleet {
+	const struct cli_files *f;
+	struct run_opts ro;      /* template; stop, sinks shared */
+	pthread_mutex_t mu;
+	int next;                /* next cluster to start */
+	int failed;              /* clusters that ended badly */
+	int max_failed;
+	int *rc;                 /* per cluster exit code, -1 = not started */
+};
+
+static void *worker(void *arg)
+{
+	struct fleet *fl = arg;
+	for (;;) {
+		pthread_mutex_lock(&fl->mu);
+		int i = fl->next;
+		int go = i < fl->f->nclusters && fl->failed < fl->max_failed && !stop_flag;
+		if (go)
+			fl->next++;
+		pthread_mutex_unlock(&fl->mu);
+		if (!go)
+			return NULL;
+		int rc = runner_run(fl->f->pb, fl->f->inv, fl->f->clusters[i], &fl->ro);
+		pthread_mutex_lock(&fl->mu);
+		fl->rc[i] = rc;
+		if (rc != EXIT_DONE)
+			fl->failed++;
+		pthread_mutex_unlock(&fl->mu);
+	}
+}
+
+/* Combine per-cluster results: interrupted beats failed beats refused beats done. */
+static int fleet_exit(const struct fleet *fl)
+{
+	static const int order[] = {EXIT_INTERRUPTED, EXIT_JOURNAL, EXIT_LOCKED, EXIT_STEP_FAILED,
+				    EXIT_REFUSED, EXIT_INPUT};
+	for (size_t k = 0; k < CCR_ARRAY_LEN(order); k++)
+		for (int i = 0; i < fl->f->nclusters; i++)
+			if (fl->rc[i] == order[k])
+				return order[k];
+	for (int i = 0; i < fl->f->nclusters; i++)
+		if (fl->rc[i] < 0)
+			return EXIT_STEP_FAILED; /* not started: max-failed reached */
+	return EXIT_DONE;
+}
+
+static void fleet_summary(const struct fleet *fl, FILE *fp)
+{
+	int done = 0, notrun = 0;
+	if (fl->f->nclusters < 2)
+		return;
+	for (int i = 0; i < fl->f->nclusters; i++) {
+		done += fl->rc[i] == EXIT_DONE;
+		notrun += fl->rc[i] < 0;
+	}
+	fprintf(fp, "\nfleet: %d clusters, %d done, %d failed, %d not started\n",
+		fl->f->nclusters, done, fl->f->nclusters - done - notrun, notrun);
+	for (int i = 0; i < fl->f->nclusters; i++)
+		if (fl->rc[i] != EXIT_DONE)
+			fprintf(fp, "  %-20s %s\n", fl->f->clusters[i]->name,
+				fl->rc[i] < 0 ? "not started (--max-failed reached)"
+					      : fl->rc[i] == EXIT_REFUSED ? "refused (exit 3)"
+					      : fl->rc[i] == EXIT_INTERRUPTED ? "interrupted (exit 130)"
+									     : "failed");
+}
+
+static int run_fleet(struct fleet *fl, int parallel)
+{
+	int n = parallel < fl->f->nclusters ? parallel : fl->f->nclusters;
+	pthread_t *t = xcalloc((size_t)n, sizeof(*t));
+	int started = 0;
+
+	for (int i = 0; i < n; i++) {
+		pthread_attr_t at;
+		pthread_attr_init(&at);
+		pthread_attr_setstacksize(&at, 256 * 1024);
+		if (pthread_create(&t[i], &at, worker, fl) == 0)
+			started++;
+		pthread_attr_destroy(&at);
+	}
+	if (started == 0)
+		worker(fl);
+	for (int i = 0; i < started; i++)
+		pthread_join(t[i], NULL);
+	free(t);
+	return fleet_exit(fl);
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static char *join_args(int argc, char **argv)
+{
+	struct sbuf sb;
+	sbuf_init(&sb);
+	sbuf_adds(&sb, "ccrup");
+	for (int i = 0; i < argc; i++)
+		sbuf_addf(&sb, " %s", argv[i]);
+	return sbuf_detach(&sb);
+}
+
+static int run_cmd(int argc, char **argv, int resume)
+{
+	const char *cmd = resume ? "resume" : "apply";
+	struct cli_opts o;
+	struct cli_files f;
+	struct apply_args a = {0};
+	struct ui *u = NULL;
+	char *cmdline = NULL;
+	struct fleet fl;
+	int rc;
+
+	a.parallel = 1;
+	a.max_failed = 1;
+	rc = cli_parse(argc, argv, resume ? resume_usage : apply_usage, apply_long, "y", apply_opt,
+		       &a, &o);
+	if (rc)
+		return rc < 0 ? EXIT_DONE : rc;
+	rc = cli_load(&o, &f);
+	if (rc)
+		goto out;
+	int tty_in = isatty(STDIN_FILENO), tty_out = isatty(STDOUT_FILENO);
+	if (!a.yes && (!tty_in || f.nclusters > 1)) {
+		cli_error(cmd, "%s", f.nclusters > 1
+			  ? "several clusters are selected: add --yes to run them unattended, or "
+			    "pick one with --clusters NAME for a guided run"
+			  : "no terminal to ask on: add --yes for an unattended run (see `ccrup "
+			    "plan` first)");
+		rc = EXIT_INPUT;
+		goto out;
+	}
+	struct ui_opts uo = {tty_out, tty_out && getenv("NO_COLOR") == NULL, o.quiet, o.verbose};
+	u = ui_new(stdout, &uo);
+	struct event_sink sinks[1] = {{ui_event, u}};
+	cmdline = join_args(argc, argv);
+	install_signals();
+	if (xport_global_init() < 0 || http_global_init() < 0) {
+		cli_error(cmd, "cannot initialise libssh/libcurl");
+		rc = EXIT_INPUT;
+		goto out;
+	}
+	memset(&fl, 0, sizeof(fl));
+	fl.f = &f;
+	fl.max_failed = a.max_failed;
+	fl.rc = xcalloc((size_t)f.nclusters, sizeof(int));
+	for (int i = 0; i < f.nclusters; i++)
+		fl.rc[i] = -1;
+	pthread_mutex_init(&fl.mu, NULL);
+	fl.ro = (struct run_opts){
+		.resume = resume, .unattended = a.yes, .trust_new_hosts = a.trust,
+		.accept_changed_playbook = a.accept_changed, .state_dir = o.state_dir,
+		.ssh_config = a.ssh_config, .saved_plan = a.plan, .command_line = cmdline,
+		.stop = &stop_flag, .sinks = sinks, .nsinks = 1,
+		.ask = a.yes ? NULL : ui_ask, .ask_arg = u};
+	rc = run_fleet(&fl, a.parallel);
+	ui_summary(u);
+	fleet_summary(&fl, stdout);
+	pthread_mutex_destroy(&fl.mu);
+	free(fl.rc);
+	http_global_cleanup();
+	xport_global_cleanup();
+out:
+	free(cmdline);
+	ui_free(u);
+	cli_files_release(&f);
+	return rc;
+}
+
+int cmd_apply(int argc, char **argv)
+{
+	return run_cmd(argc, argv, 0);
+}
+
+int cmd_resume(int argc, char **argv)
+{
+	return run_cmd(argc, argv, 1);
+}

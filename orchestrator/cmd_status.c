@@ -1,0 +1,315 @@
+/*
+ * cmd_status.c — `ccrup status INVENTORY [-o text|json]`: where each
+ * cluster's run stands, from its journal and lock, without touching a node.
+ * A failure inside the outage window is shown loudly: users are down.
+ */
+#include "cli.h"
+#include "journal.h"
+#include "lock.h"
+#include "plan.h"
+#include "runner.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+	"usage: ccrup status INVENTORY [-o text|json] [--clusters PATTERN] [--state-dir DIR]\n"
+	"\n"
+	"Show, from each cluster's journal, where its run stands: per node and step,\n"
+	"the last error, whether users are in an outage, and what comes next.  Reads\n"
+	"no node.  -o json prints format ccrup-status/1 (docs/status-json.md).\n"
+	"\n"
+	"Exit: 0 ok, 2 input error, 5 journal corrupt.\n";
+
+struct st_view {
+	const char *state;  /* per plan step */
+	int exit;
+	int64_t duration_ms;
+	const char *reason;
+};
+
+struct cluster_status {
+	const struct cluster_def *cl;
+	struct journal *j;
+	struct plan *plan;
+	struct st_view *v;
+	const char *run_id, *result, *started, *updated, *last_error;
+	int outage_open;
+	int64_t outage_since, outage_total;
+	struct lock_holder holder;
+	int locked;
+};
+
+static const char *jstr(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+static long run_start(struct journal *j)
+{
+	for (long i = (long)journal_count(j) - 1; i >= 0; i--) {
+		const char *ev = jstr(journal_record(j, (size_t)i), "event");
+		if (ev && strcmp(ev, "run-start") == 0)
+			return i;
+	}
+	return -1;
+}
+
+static int build_plan(const struct cli_files *f, struct cluster_status *cs, long start)
+{
+	struct role_binding *roles = NULL;
+	int n = 0;
+	char err[1024];
+
+	for (size_t i = (size_t)start; start >= 0 && i < journal_count(cs->j); i++) {
+		json_t *r = journal_record(cs->j, i);
+		const char *ev = jstr(r, "event");
+		const struct role_def *d = playbook_role(f->pb, jstr(r, "role") ? jstr(r, "role") : "");
+		const struct host_def *h = inventory_host(f->inv, jstr(r, "host") ? jstr(r, "host") : "");
+		if (ev && strcmp(ev, "bind") == 0 && d && h) {
+			roles = xreallocarray(roles, (size_t)n + 1, sizeof(*roles));
+			roles[n++] = (struct role_binding){d->name, h->name, 0};
+		}
+	}
+	if (n < f->pb->nroles) {
+		free(roles);
+		roles = NULL;
+		if (plan_assume_roles(f->pb, cs->cl, &roles, &n, err, sizeof(err)) < 0)
+			n = 0;
+	}
+	cs->plan = plan_compile(f->pb, f->inv, cs->cl, roles, n, err, sizeof(err));
+	free(roles);
+	if (cs->plan == NULL) {
+		fprintf(stderr, "ccrup status: %s\n", err);
+		return EXIT_INPUT;
+	}
+	cs->v = xcalloc((size_t)cs->plan->nsteps + 1, sizeof(*cs->v));
+	for (int i = 0; i < cs->plan->nsteps; i++) {
+		cs->v[i].state = "pending";
+		cs->v[i].exit = -1;
+	}
+	return 0;
+}
+
+static void apply_record(struct cluster_status *cs, json_t *r)
+{
+	const char *ev = jstr(r, "event"), *id = jstr(r, "step");
+	cs->updated = jstr(r, "time");
+	if (strcmp(ev, "run-end") == 0) {
+		cs->result = jstr(r, "result");
+		if (jstr(r, "detail"))
+			cs->last_error = jstr(r, "detail");
+	} else if (strcmp(ev, "outage-start") == 0) {
+		cs->outage_open = 1;
+		cs->outage_since = json_integer_value(json_object_get(r, "wall_ms"));
+	} else if (strcmp(ev, "outage-end") == 0) {
+		cs->outage_open = 0;
+		cs->outage_total += json_integer_value(json_object_get(r, "duration_ms"));
+	} else if (strcmp(ev, "failed") == 0 || strcmp(ev, "refused") == 0) {
+		cs->last_error = jstr(r, "reason");
+		cs->result = ev;
+	}
+	const struct plan_step *s = id ? plan_find(cs->plan, id, jstr(r, "node")) : NULL;
+	if (s == NULL)
+		return;
+	struct st_view *v = &cs->v[s->index - 1];
+	static const char *states[] = {"skipped", "begin", "done", "failed", "refused", "interrupted"};
+	for (size_t k = 0; k < CCR_ARRAY_LEN(states); k++)
+		if (strcmp(ev, states[k]) == 0) {
+			v->state = strcmp(ev, "begin") == 0 || strcmp(ev, "interrupted") == 0
+					   ? "in-progress" : states[k];
+			v->reason = jstr(r, "reason") ? jstr(r, "reason") : jstr(r, "detail");
+		}
+	if (json_object_get(r, "exit"))
+		v->exit = (int)json_integer_value(json_object_get(r, "exit"));
+	if (json_object_get(r, "duration_ms"))
+		v->duration_ms = json_integer_value(json_object_get(r, "duration_ms"));
+}
+
+static int load_status(const struct cli_opts *o, const struct cli_files *f,
+		       struct cluster_status *cs)
+{
+	char *dir = runner_cluster_dir(o->state_dir, cs->cl->name);
+	char *path = xasprintf("%s/journal.jsonl", dir);
+	char *lpath = xasprintf("%s/lock", dir);
+	char msg[1024];
+	int rc = 0;
+
+	enum journal_status js = journal_load(path, &cs->j, msg, sizeof(msg));
+	if (js == JOURNAL_CORRUPT) {
+		fprintf(stderr, "ccrup status: %s\n", msg);
+		rc = EXIT_JOURNAL;
+		goto out;
+	}
+	if (js == JOURNAL_TORN_TAIL)
+		fprintf(stderr, "ccrup status: warning: %s\n", msg);
+	if (js == JOURNAL_IO) {
+		fprintf(stderr, "ccrup status: %s\n", msg);
+		rc = EXIT_INPUT;
+		goto out;
+	}
+	if (lock_read_holder(lpath, &cs->holder, msg, sizeof(msg)) == 0 && cs->holder.pid > 0) {
+		struct lock *l = lock_acquire(lpath, "ccrup status", msg, sizeof(msg), &cs->locked);
+		lock_release(l);
+	}
+	long start = cs->j ? run_start(cs->j) : -1;
+	if ((rc = build_plan(f, cs, start)))
+		goto out;
+	for (size_t i = (size_t)(start < 0 ? 0 : start); start >= 0 && i < journal_count(cs->j); i++) {
+		json_t *r = journal_record(cs->j, i);
+		if (i == (size_t)start) {
+			cs->run_id = jstr(r, "run_id");
+			cs->started = jstr(r, "time");
+		}
+		if (jstr(r, "event"))
+			apply_record(cs, r);
+	}
+out:
+	free(dir);
+	free(path);
+	free(lpath);
+	return rc;
+}
+
+static const char *run_state(const struct cluster_status *cs)
+{
+	if (cs->run_id == NULL)
+		return "not started";
+	if (cs->locked)
+		return "running";
+	if (cs->result == NULL)
+		return "interrupted";
+	return cs->result;
+}
+
+static int next_step(const struct cluster_status *cs)
+{
+	for (int i = 0; i < cs->plan->nsteps; i++)
+		if (strcmp(cs->v[i].state, "done") != 0 && strcmp(cs->v[i].state, "skipped") != 0)
+			return i;
+	return -1;
+}
+
+static void print_text(const struct cluster_status *cs)
+{
+	char t[32], ts[32];
+	int nx = next_step(cs);
+
+	printf("Cluster %s: %s", cs->cl->name, run_state(cs));
+	if (cs->run_id)
+		printf(" (run %s, started %s, last record %s)", cs->run_id, cs->started, cs->updated);
+	printf("\n");
+	if (cs->locked)
+		printf("  lock held by pid %ld on %s since %s (%s)\n", cs->holder.pid,
+		       cs->holder.host ? cs->holder.host : "?",
+		       cs->holder.started ? cs->holder.started : "?",
+		       cs->holder.command ? cs->holder.command : "?");
+	for (int i = 0; i < cs->plan->nroles; i++)
+		printf("  role %-12s %s%s\n", cs->plan->roles[i].role, cs->plan->roles[i].host,
+		       cs->plan->roles[i].assumed ? " (assumed; not bound yet)" : "");
+	if (cs->outage_open) {
+		format_iso8601(cs->outage_since, ts, sizeof(ts));
+		format_duration(now_wall_ms() - cs->outage_since, t, sizeof(t));
+		printf("  !!! OUTAGE ONGOING since %s (%s): the CMS is not online; fix the cause and "
+		       "run `ccrup resume` !!!\n", ts, t);
+	} else if (cs->outage_total) {
+		format_duration(cs->outage_total, t, sizeof(t));
+		printf("  outage: %s in total\n", t);
+	}
+	if (cs->last_error && strcmp(run_state(cs), "done") != 0)
+		printf("  last error: %s\n", cs->last_error);
+	if (nx >= 0 && cs->run_id)
+		printf("  next: step %d %s on %s (`ccrup resume`)\n", nx + 1, cs->plan->steps[nx].id,
+		       cs->plan->steps[nx].node ? cs->plan->steps[nx].node : "-");
+	for (int i = 0; i < cs->plan->nsteps; i++) {
+		const struct plan_step *s = &cs->plan->steps[i];
+		const struct st_view *v = &cs->v[i];
+		t[0] = '\0';
+		if (v->duration_ms)
+			format_duration(v->duration_ms, t, sizeof(t));
+		printf("  %3d %-44s %-10s %-12s %s\n", s->index, s->id, s->node ? s->node : "-",
+		       v->state, t);
+	}
+}
+
+static json_t *to_json(const struct cluster_status *cs)
+{
+	json_t *steps = json_array();
+	int nx = next_step(cs);
+	for (int i = 0; i < cs->plan->nsteps; i++) {
+		const struct plan_step *s = &cs->plan->steps[i];
+		const struct st_view *v = &cs->v[i];
+		json_t *o = json_pack("{s:i, s:s, s:o, s:s, s:I}", "index", s->index, "id", s->id,
+				      "node", s->node ? json_string(s->node) : json_null(), "state",
+				      v->state, "duration_ms", (json_int_t)v->duration_ms);
+		json_object_set_new(o, "exit", v->exit >= 0 ? json_integer(v->exit) : json_null());
+		json_object_set_new(o, "reason", v->reason ? json_string(v->reason) : json_null());
+		json_array_append_new(steps, o);
+	}
+	json_t *roles = json_object();
+	for (int i = 0; i < cs->plan->nroles; i++)
+		json_object_set_new(roles, cs->plan->roles[i].role,
+				    json_string(cs->plan->roles[i].host));
+	json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "name", cs->cl->name, "state",
+			      run_state(cs), "run_id",
+			      cs->run_id ? json_string(cs->run_id) : json_null(), "roles", roles,
+			      "last_error", cs->last_error ? json_string(cs->last_error) : json_null(),
+			      "steps", steps);
+	json_object_set_new(o, "outage",
+			    json_pack("{s:b, s:I, s:I}", "ongoing", cs->outage_open, "since_ms",
+				      (json_int_t)cs->outage_since, "total_ms",
+				      (json_int_t)cs->outage_total));
+	json_object_set_new(o, "next", nx >= 0 && cs->run_id
+					       ? json_pack("{s:i, s:s}", "index", nx + 1, "id",
+							   cs->plan->steps[nx].id)
+					       : json_null());
+	if (cs->locked)
+		json_object_set_new(o, "lock",
+				    json_pack("{s:I, s:s}", "pid", (json_int_t)cs->holder.pid,
+					      "host", cs->holder.host ? cs->holder.host : ""));
+	return o;
+}
+
+static void release_status(struct cluster_status *cs)
+{
+	journal_close(cs->j);
+	plan_free(cs->plan);
+	free(cs->v);
+	lock_holder_release(&cs->holder);
+}
+
+int cmd_status(int argc, char **argv)
+{
+	struct cli_opts o;
+	struct cli_files f;
+	int rc = cli_parse(argc, argv, usage, NULL, NULL, NULL, NULL, &o);
+	json_t *all = NULL;
+
+	if (rc)
+		return rc < 0 ? EXIT_DONE : rc;
+	if ((rc = cli_load(&o, &f)))
+		goto out;
+	all = json_array();
+	for (int i = 0; i < f.nclusters && rc == 0; i++) {
+		struct cluster_status cs;
+		memset(&cs, 0, sizeof(cs));
+		cs.cl = f.clusters[i];
+		rc = load_status(&o, &f, &cs);
+		if (rc == 0 && strcmp(o.output, "json") == 0)
+			json_array_append_new(all, to_json(&cs));
+		else if (rc == 0)
+			print_text(&cs);
+		release_status(&cs);
+	}
+	if (rc == 0 && strcmp(o.output, "json") == 0) {
+		json_t *doc = json_pack("{s:s, s:o}", "format", "ccrup-status/1", "clusters", all);
+		all = NULL;
+		json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		fputc('\n', stdout);
+		json_decref(doc);
+	}
+out:
+	json_decref(all);
+	cli_files_release(&f);
+	return rc;
+}

@@ -1,0 +1,93 @@
+/*
+ * facts.h — live facts: probing them over SSH, caching them until
+ * something changes, and evaluating expressions over them.
+ *
+ * A node fact is probed on the host it is asked for; a cluster fact on a
+ * member (the step's host when it is one) and shared.  Probe outputs are
+ * cached per (host, command), so facts that read the same command cost one
+ * round trip.  facts_invalidate() forgets everything: the runner calls it
+ * after every command that may have changed the cluster, so a `require`
+ * always sees the world as it is now.
+ *
+ * Calling sequence:
+ *   f = facts_new(plan, conns, audit, stop)
+ *   facts_eval(f, expr, step, saved, &ok, why, err)  ... many times
+ *   facts_invalidate(f)                               after each change
+ *   facts_free(f)
+ */
+#ifndef CCR_FACTS_H
+#define CCR_FACTS_H
+
+#include <signal.h>
+
+#include "conns.h"
+#include "plan.h"
+
+struct facts;
+struct saved;
+
+/* Called for every remote command the facts module runs (audit log). */
+typedef void (*facts_cmd_fn)(const char *host, const char *cmd, const struct xport_result *r,
+			     void *arg);
+
+struct facts *facts_new(const struct plan *p, struct conns *c, volatile sig_atomic_t *stop);
+void facts_free(struct facts *f);
+void facts_set_observer(struct facts *f, facts_cmd_fn fn, void *arg);
+void facts_invalidate(struct facts *f);
+
+/*
+ * Value of a fact for a host.  Returns 0 and a string borrowed until the
+ * next facts_invalidate(), or -1 with err ("fact cms_owner on NODE2:
+ * `cluster group` exited 1: ...").  Transport problems are -1 as well;
+ * *xo (may be NULL) then holds the transport outcome.
+ */
+int facts_get(struct facts *f, const char *name, const char *host, const char **value,
+	      enum xport_outcome *xo, char *err, size_t errlen);
+
+/*
+ * Evaluate e for step s (its node and item give the context; s may be NULL
+ * for role binding, then node is the candidate).  saved holds recorded
+ * values.  Returns 0 with *result, or -1 with err.  why (may be NULL)
+ * receives "name = 'value', ..." for the identifiers it used.
+ */
+int facts_eval(struct facts *f, const struct expr *e, const struct plan_step *s,
+	       const char *node, const struct saved *saved, int *result, struct sbuf *why,
+	       char *err, size_t errlen);
+
+/*
+ * Run a probe (check/verify/ready given as a command): 1 satisfied, 0 not,
+ * -1 error (err).  cmd is the substituted command.
+ */
+int facts_probe(struct facts *f, const struct probe *pr, const char *cmd, const char *host,
+		struct sbuf *why, char *err, size_t errlen);
+
+/*
+ * Evaluate a cond (expression or probe) for step s: 1, 0 or -1 as above.
+ * A cond with neither set counts as satisfied (1).
+ */
+int facts_cond(struct facts *f, const struct cond *c, const char *cmd,
+	       const struct plan_step *s, const struct saved *saved, struct sbuf *why, char *err,
+	       size_t errlen);
+
+/*
+ * Run a read-only command on host (cached like probes): 0 with its output
+ * (stdout then stderr, borrowed until facts_invalidate), or -1 with err.
+ */
+int facts_run_text(struct facts *f, const char *host, const char *cmd, const char **text,
+		   char *err, size_t errlen);
+
+/* Values recorded before a change (record:), per node, name and item. */
+struct saved *saved_new(void);
+void saved_free(struct saved *sv);
+/* Keep the first value only: a later set for the same key is ignored. */
+void saved_set(struct saved *sv, const char *node, const char *name, const char *item,
+	       const char *value);
+/* Value or NULL. */
+const char *saved_get(const struct saved *sv, const char *node, const char *name,
+		      const char *item);
+
+/* Extract a fact's value from command output (exposed for tests).  Caller frees. */
+char *facts_extract(const struct fact_def *def, const char *text, int exit_status, char *err,
+		    size_t errlen);
+
+#endif

@@ -1,0 +1,530 @@
+/*
+ * runner.c — set-up and the step loop of a cluster's run: state directory,
+ * lock, journal (replayed into step states), role binding, plan, then every
+ * step in order.  One step's execution lives in runner_step.c.
+ *
+ * Ordering that matters: the lock is taken before the journal is opened
+ * (two runs never append to one journal); roles are bound and journaled
+ * before the plan is compiled (a resumed run compiles the same plan); the
+ * journal records `begin` before any remote action of a step.
+ */
+#include "runner_int.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+char *runner_cluster_dir(const char *state_dir, const char *cluster)
+{
+	return xasprintf("%s/%s", state_dir, cluster);
+}
+
+void runner_emit(struct runner *r, struct event *e)
+{
+	e->cluster = r->cl->name;
+	e->wall_ms = now_wall_ms();
+	if (r->plan && e->total == 0)
+		e->total = r->plan->nsteps;
+	for (int i = 0; i < r->o->nsinks; i++)
+		r->o->sinks[i].fn(e, r->o->sinks[i].arg);
+}
+
+void runner_emitf(struct runner *r, enum ev_kind k, const struct plan_step *s, const char *fmt,
+		  ...)
+{
+	struct event e;
+	va_list ap;
+	char *text;
+
+	va_start(ap, fmt);
+	text = xvasprintf(fmt, ap);
+	va_end(ap);
+	memset(&e, 0, sizeof(e));
+	e.kind = k;
+	e.text = text;
+	e.exit = -1;
+	if (s) {
+		e.phase = s->phase->id;
+		e.step = s->id;
+		e.name = s->name;
+		e.node = s->node;
+		e.index = s->index;
+	}
+	runner_emit(r, &e);
+	free(text);
+}
+
+int runner_journal(struct runner *r, const char *event, const struct plan_step *s, json_t *rec)
+{
+	if (rec == NULL)
+		rec = json_object();
+	json_object_set_new(rec, "event", json_string(event));
+	if (s) {
+		json_object_set_new(rec, "step", json_string(s->id));
+		json_object_set_new(rec, "node", s->node ? json_string(s->node) : json_null());
+	}
+	int rc = journal_append(r->j, rec);
+	json_decref(rec);
+	if (rc < 0) {
+		r->journal_broken = 1;
+		snprintf(r->err, sizeof(r->err),
+			 "cannot write the journal: %s; stopping before any further remote action "
+			 "(nothing is lost: fix the cause and run `ccrup resume`)",
+			 journal_error(r->j));
+		runner_emitf(r, EV_WARN, s, "%s", r->err);
+		return -1;
+	}
+	return 0;
+}
+
+int runner_sleep(struct runner *r, int64_t ms)
+{
+	int64_t end = now_mono_ms() + ms;
+	while (!(r->o->stop && *r->o->stop)) {
+		int64_t left = end - now_mono_ms();
+		if (left <= 0)
+			return 0;
+		struct timespec ts = {0, (long)(left > 50 ? 50 : left) * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	return 1;
+}
+
+/* Refuse a state directory others can write to: they could forge the journal. */
+static int check_state_dir(struct runner *r)
+{
+	struct stat st;
+	if (mkdir_p(r->o->state_dir, 0700) < 0 || mkdir_p(r->dir, 0700) < 0) {
+		snprintf(r->err, sizeof(r->err), "cannot create state directory %s: %s", r->dir,
+			 strerror(errno));
+		return EXIT_INPUT;
+	}
+	const char *dirs[2] = {r->o->state_dir, r->dir};
+	for (int i = 0; i < 2; i++) {
+		if (stat(dirs[i], &st) == 0 && (st.st_mode & 0022)) {
+			snprintf(r->err, sizeof(r->err),
+				 "state directory %s is writable by group or others (mode %03o); "
+				 "refusing: anyone could forge the journal (chmod 700 it)",
+				 dirs[i], (unsigned)(st.st_mode & 0777));
+			return EXIT_INPUT;
+		}
+	}
+	return 0;
+}
+
+static int take_lock(struct runner *r)
+{
+	char *path = xasprintf("%s/lock", r->dir);
+	char err[512];
+	int other = 0;
+	r->lock = lock_acquire(path, r->o->command_line ? r->o->command_line : "ccrup", err,
+			       sizeof(err), &other);
+	free(path);
+	if (r->lock)
+		return 0;
+	snprintf(r->err, sizeof(r->err), "%s", err);
+	return other ? EXIT_LOCKED : EXIT_INPUT;
+}
+
+/* Index of the last run-start record, or -1. */
+static long last_run_start(struct journal *j)
+{
+	for (long i = (long)journal_count(j) - 1; i >= 0; i--) {
+		const char *ev = json_string_value(json_object_get(journal_record(j, (size_t)i),
+								  "event"));
+		if (ev && strcmp(ev, "run-start") == 0)
+			return i;
+	}
+	return -1;
+}
+
+/* Result of the run starting at record `start`, or NULL while unfinished. */
+static const char *run_result(struct journal *j, long start)
+{
+	const char *res = NULL;
+	for (size_t i = (size_t)start; i < journal_count(j); i++) {
+		json_t *rec = journal_record(j, i);
+		const char *ev = json_string_value(json_object_get(rec, "event"));
+		if (ev && strcmp(ev, "run-end") == 0)
+			res = json_string_value(json_object_get(rec, "result"));
+		else if (ev && strcmp(ev, "run-start") != 0)
+			res = NULL; /* anything after a run-end reopens the run (resume) */
+	}
+	return res;
+}
+
+static int open_journal(struct runner *r, const char *path)
+{
+	char msg[1024];
+	enum journal_status js = journal_open(path, &r->j, msg, sizeof(msg));
+	if (js == JOURNAL_TORN_TAIL) {
+		runner_emitf(r, EV_WARN, NULL, "%s", msg);
+		return 0;
+	}
+	if (js == JOURNAL_OK)
+		return 0;
+	snprintf(r->err, sizeof(r->err), "%s", msg);
+	return js == JOURNAL_CORRUPT ? EXIT_JOURNAL : EXIT_INPUT;
+}
+
+/* A finished journal is kept as journal-<run_id>.jsonl; the new run starts a fresh one. */
+static int archive_journal(struct runner *r, const char *path)
+{
+	long start = last_run_start(r->j);
+	const char *id = json_string_value(
+		json_object_get(journal_record(r->j, (size_t)start), "run_id"));
+	char *dst = xasprintf("%s/journal-%s.jsonl", r->dir, id ? id : "old");
+	journal_close(r->j);
+	r->j = NULL;
+	int rc = rename(path, dst);
+	free(dst);
+	if (rc < 0 || fsync_dir_of(path) < 0) {
+		snprintf(r->err, sizeof(r->err), "cannot archive the finished journal %s: %s", path,
+			 strerror(errno));
+		return EXIT_INPUT;
+	}
+	return open_journal(r, path);
+}
+
+static int start_run(struct runner *r)
+{
+	char ts[32];
+	format_iso8601(now_wall_ms(), ts, sizeof(ts));
+	snprintf(r->run_id, sizeof(r->run_id), "%.19s-%ld", ts, (long)getpid());
+	for (char *p = r->run_id; *p; p++)
+		if (*p == ':')
+			*p = '-';
+	journal_set_run_id(r->j, r->run_id);
+	json_t *rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "cluster", r->cl->name,
+				"playbook", r->pb->name, "playbook_path", r->pb->path,
+				"playbook_sha256", r->pb->sha256, "inventory_path", r->inv->path,
+				"inventory_sha256", r->inv->sha256, "mode",
+				r->o->unattended ? "unattended" : "guided");
+	return runner_journal(r, "run-start", NULL, rec) < 0 ? EXIT_JOURNAL : 0;
+}
+
+static int check_digests(struct runner *r)
+{
+	const char *pb = NULL, *inv = NULL;
+	if (journal_pinned_digests(r->j, &pb, &inv) < 0)
+		return 0;
+	int pb_changed = pb && strcmp(pb, r->pb->sha256) != 0;
+	int inv_changed = inv && strcmp(inv, r->inv->sha256) != 0;
+	if (!pb_changed && !inv_changed)
+		return 0;
+	if (r->o->accept_changed_playbook) {
+		runner_emitf(r, EV_WARN, NULL, "%s changed since the run started; continuing "
+			     "(--accept-changed-playbook)", pb_changed ? r->pb->path : r->inv->path);
+		return 0;
+	}
+	snprintf(r->err, sizeof(r->err),
+		 "%s changed since this run started (sha256 %.12s..., now %.12s...); a resumed run "
+		 "must follow the plan it began with.  Put the file back, or resume with "
+		 "--accept-changed-playbook if the change is deliberate",
+		 pb_changed ? r->pb->path : r->inv->path, pb_changed ? pb : inv,
+		 pb_changed ? r->pb->sha256 : r->inv->sha256);
+	return EXIT_JOURNAL;
+}
+
+/* Choose between a new run and the unfinished one, per apply/resume. */
+static int choose_run(struct runner *r, const char *path)
+{
+	long start = last_run_start(r->j);
+	const char *res = start >= 0 ? run_result(r->j, start) : NULL;
+	int unfinished = start >= 0 && (res == NULL || strcmp(res, "done") != 0);
+
+	if (r->o->resume) {
+		if (!unfinished) {
+			snprintf(r->err, sizeof(r->err), "nothing to resume for cluster %s: %s",
+				 r->cl->name,
+				 start < 0 ? "no run has started (use `ccrup apply`)"
+					   : "the last run finished");
+			return start < 0 ? EXIT_INPUT : -1;
+		}
+		const char *id = json_string_value(
+			json_object_get(journal_record(r->j, (size_t)start), "run_id"));
+		snprintf(r->run_id, sizeof(r->run_id), "%s", id ? id : "unknown");
+		journal_set_run_id(r->j, r->run_id);
+		return check_digests(r);
+	}
+	if (unfinished) {
+		snprintf(r->err, sizeof(r->err),
+			 "cluster %s has an unfinished run (%s); continue it with `ccrup resume`",
+			 r->cl->name, res ? res : "interrupted");
+		return EXIT_INPUT;
+	}
+	if (start >= 0) {
+		int rc = archive_journal(r, path);
+		if (rc)
+			return rc;
+	}
+	return start_run(r);
+}
+
+/* Rebuild bindings, saved values and step states of the current run from the journal. */
+static void replay_binds(struct runner *r, long start)
+{
+	for (size_t i = (size_t)start; i < journal_count(r->j); i++) {
+		json_t *rec = journal_record(r->j, i);
+		const char *ev = json_string_value(json_object_get(rec, "event"));
+		if (ev == NULL)
+			continue;
+		if (strcmp(ev, "bind") == 0) {
+			const char *role = json_string_value(json_object_get(rec, "role"));
+			const char *host = json_string_value(json_object_get(rec, "host"));
+			const struct role_def *d = role ? playbook_role(r->pb, role) : NULL;
+			const struct host_def *h = host ? inventory_host(r->inv, host) : NULL;
+			if (d && h) {
+				r->roles = xreallocarray(r->roles, (size_t)r->nroles + 1,
+							 sizeof(*r->roles));
+				r->roles[r->nroles++] = (struct role_binding){d->name, h->name, 0};
+			}
+		} else if (strcmp(ev, "record") == 0) {
+			saved_set(r->saved, json_string_value(json_object_get(rec, "node")),
+				  json_string_value(json_object_get(rec, "name")),
+				  json_string_value(json_object_get(rec, "item")),
+				  json_string_value(json_object_get(rec, "value")));
+		}
+	}
+}
+
+static enum sstate state_of(const char *ev)
+{
+	static const struct {
+		const char *ev;
+		enum sstate st;
+	} map[] = {{"skipped", SS_SKIPPED}, {"begin", SS_BEGUN},  {"done", SS_DONE},
+		   {"failed", SS_FAILED},   {"refused", SS_REFUSED}, {"interrupted", SS_BEGUN}};
+	for (size_t i = 0; i < CCR_ARRAY_LEN(map); i++)
+		if (strcmp(ev, map[i].ev) == 0)
+			return map[i].st;
+	return SS_PENDING;
+}
+
+static void replay_steps(struct runner *r, long start)
+{
+	for (size_t i = (size_t)start; i < journal_count(r->j); i++) {
+		json_t *rec = journal_record(r->j, i);
+		const char *ev = json_string_value(json_object_get(rec, "event"));
+		const char *id = json_string_value(json_object_get(rec, "step"));
+		const char *node = json_string_value(json_object_get(rec, "node"));
+		if (ev && strcmp(ev, "outage-start") == 0) {
+			r->in_outage = 1;
+			r->outage_wall = json_integer_value(json_object_get(rec, "wall_ms"));
+		} else if (ev && strcmp(ev, "outage-end") == 0) {
+			r->in_outage = 0;
+		}
+		if (ev == NULL || id == NULL)
+			continue;
+		const struct plan_step *s = plan_find(r->plan, id, node);
+		enum sstate st = state_of(ev);
+		if (s == NULL || st == SS_PENDING)
+			continue;
+		struct stepstate *ss = &r->st[s->index - 1];
+		if (strcmp(ev, "interrupted") == 0 && ss->st != SS_BEGUN)
+			continue;
+		ss->st = st;
+		if (st == SS_BEGUN && strcmp(ev, "begin") == 0) {
+			free(ss->boot_id);
+			const char *b = json_string_value(json_object_get(rec, "boot_id"));
+			ss->boot_id = b ? xstrdup(b) : NULL;
+			ss->begin_wall = json_integer_value(json_object_get(rec, "wall_ms"));
+		}
+	}
+}
+
+/* Bind one role from live facts: exactly one candidate must match. */
+static int bind_role(struct runner *r, const struct role_def *d)
+{
+	const struct host_group *g = cluster_group(r->cl, d->from);
+	const char *found = NULL;
+	struct sbuf seen;
+	int n = 0, rc = 0;
+
+	sbuf_init(&seen);
+	for (int i = 0; g && i < g->nhosts; i++) {
+		int ok = 0;
+		if (facts_eval(r->facts, d->where, NULL, g->hosts[i], r->saved, &ok, &seen, r->err,
+			       sizeof(r->err)) < 0) {
+			rc = EXIT_STEP_FAILED;
+			goto out;
+		}
+		sbuf_addf(&seen, " -> %s; ", ok ? "yes" : "no");
+		if (ok && n++ == 0)
+			found = g->hosts[i];
+	}
+	if (n != 1) {
+		snprintf(r->err, sizeof(r->err),
+			 "role %s: %d of the hosts in '%s' match `%s` (need exactly 1); seen: %s",
+			 d->name, n, d->from, expr_source(d->where), seen.buf);
+		rc = EXIT_REFUSED;
+		goto out;
+	}
+	r->roles = xreallocarray(r->roles, (size_t)r->nroles + 1, sizeof(*r->roles));
+	r->roles[r->nroles++] = (struct role_binding){d->name, found, 0};
+	if (runner_journal(r, "bind", NULL,
+			   json_pack("{s:s, s:s}", "role", d->name, "host", found)) < 0)
+		rc = EXIT_JOURNAL;
+	else
+		runner_emitf(r, EV_BIND, NULL, "role %s = %s", d->name, found);
+out:
+	sbuf_release(&seen);
+	return rc;
+}
+
+/* Roles not in the journal are bound now, from live facts, before anything changes. */
+static int bind_roles(struct runner *r)
+{
+	r->bindplan.pb = r->pb;
+	r->bindplan.inv = r->inv;
+	r->bindplan.cl = r->cl;
+	for (int i = 0; i < r->pb->nroles; i++) {
+		const struct role_def *d = &r->pb->roles[i];
+		int have = 0;
+		for (int k = 0; k < r->nroles; k++)
+			have |= strcmp(r->roles[k].role, d->name) == 0;
+		if (have) {
+			runner_emitf(r, EV_BIND, NULL, "role %s = %s (from the journal)", d->name,
+				     subst_role_host(&(struct subst_ctx){.roles = r->roles,
+									 .nroles = r->nroles},
+						     d->name));
+			continue;
+		}
+		r->bindplan.roles = r->roles;
+		r->bindplan.nroles = r->nroles;
+		int rc = bind_role(r, d);
+		if (rc)
+			return rc;
+	}
+	/* A resumed run checks that its bound hosts still belong where they were bound. */
+	for (int k = 0; k < r->nroles; k++) {
+		const struct role_def *d = playbook_role(r->pb, r->roles[k].role);
+		const struct host_group *g = d ? cluster_group(r->cl, d->from) : NULL;
+		int member = 0;
+		for (int i = 0; g && i < g->nhosts; i++)
+			member |= str_ieq(g->hosts[i], r->roles[k].host);
+		if (!member) {
+			snprintf(r->err, sizeof(r->err),
+				 "role %s was bound to %s, which is no longer in '%s' of cluster %s",
+				 r->roles[k].role, r->roles[k].host, d ? d->from : "?", r->cl->name);
+			return EXIT_JOURNAL;
+		}
+	}
+	return 0;
+}
+
+static int compile_plan(struct runner *r)
+{
+	char err[1024];
+	r->plan = plan_compile(r->pb, r->inv, r->cl, r->roles, r->nroles, err, sizeof(err));
+	if (r->plan == NULL) {
+		snprintf(r->err, sizeof(r->err), "%s", err);
+		return EXIT_INPUT;
+	}
+	r->st = xcalloc((size_t)r->plan->nsteps + 1, sizeof(*r->st));
+	facts_free(r->facts);
+	r->facts = facts_new(r->plan, r->conns, r->o->stop);
+	return 0;
+}
+
+static int finish(struct runner *r, int rc)
+{
+	static const char *results[] = {[EXIT_DONE] = "done",        [EXIT_STEP_FAILED] = "failed",
+					[EXIT_INPUT] = "failed",     [EXIT_REFUSED] = "refused",
+					[EXIT_LOCKED] = "failed",    [EXIT_JOURNAL] = "failed"};
+	const char *res = rc == EXIT_INTERRUPTED ? "interrupted" : rc <= 5 ? results[rc] : "failed";
+
+	if (r->j && r->run_id[0] && !r->journal_broken) {
+		json_t *rec = json_pack("{s:s}", "result", res);
+		if (r->err[0])
+			json_object_set_new(rec, "detail", json_string(r->err));
+		if (runner_journal(r, "run-end", NULL, rec) < 0 && rc == EXIT_DONE)
+			rc = EXIT_JOURNAL;
+	}
+	if (rc != EXIT_DONE && r->err[0])
+		runner_emitf(r, rc == EXIT_INTERRUPTED ? EV_WARN : EV_STEP_FAILED, NULL, "%s",
+			     r->err);
+	runner_emitf(r, EV_RUN_END, NULL, "%s", res);
+	return rc;
+}
+
+static int run_steps(struct runner *r)
+{
+	for (int i = 0; i < r->plan->nsteps; i++) {
+		if (r->o->stop && *r->o->stop) {
+			snprintf(r->err, sizeof(r->err), "interrupted before step %s; run `ccrup "
+				 "resume` to continue", r->plan->steps[i].id);
+			return EXIT_INTERRUPTED;
+		}
+		int rc = runner_step(r, i);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static void release(struct runner *r)
+{
+	for (int i = 0; r->st && r->plan && i < r->plan->nsteps; i++)
+		free(r->st[i].boot_id);
+	free(r->st);
+	plan_free(r->plan);
+	facts_free(r->facts);
+	conns_free(r->conns);
+	saved_free(r->saved);
+	free(r->roles);
+	journal_close(r->j);
+	lock_release(r->lock);
+	free(r->dir);
+}
+
+int runner_run(const struct playbook *pb, const struct inventory *inv,
+	       const struct cluster_def *cl, const struct run_opts *o)
+{
+	struct runner r;
+	struct conns_opts co = {o->trust_new_hosts, o->ssh_config};
+	char *path = NULL;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	r.pb = pb;
+	r.inv = inv;
+	r.cl = cl;
+	r.o = o;
+	r.dir = runner_cluster_dir(o->state_dir, cl->name);
+	r.saved = saved_new();
+	path = xasprintf("%s/journal.jsonl", r.dir);
+	if ((rc = check_state_dir(&r)) || (rc = take_lock(&r)) || (rc = open_journal(&r, path)) ||
+	    (rc = choose_run(&r, path))) {
+		if (rc < 0) { /* nothing to resume: not an error */
+			runner_emitf(&r, EV_INFO, NULL, "%s", r.err);
+			rc = EXIT_DONE;
+		} else {
+			runner_emitf(&r, EV_STEP_FAILED, NULL, "%s", r.err);
+		}
+		goto out;
+	}
+	runner_emitf(&r, EV_RUN_START, NULL, "%s run %s", o->resume ? "resuming" : "starting",
+		     r.run_id);
+	long start = last_run_start(r.j);
+	replay_binds(&r, start);
+	r.conns = conns_new(inv, &co);
+	r.bindplan.pb = pb;
+	r.bindplan.inv = inv;
+	r.bindplan.cl = cl;
+	r.facts = facts_new(&r.bindplan, r.conns, o->stop);
+	if ((rc = bind_roles(&r)) || (rc = compile_plan(&r))) {
+		rc = finish(&r, rc);
+		goto out;
+	}
+	replay_steps(&r, start);
+	rc = finish(&r, run_steps(&r));
+out:
+	free(path);
+	release(&r);
+	return rc;
+}

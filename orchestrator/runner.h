@@ -1,0 +1,58 @@
+/*
+ * runner.h — the state machine that upgrades one cluster (DESIGN §4).
+ *
+ * For every step instance of the plan, in order:
+ *   when -> require (fresh facts; false: refuse, exit 3) -> check (already
+ *   done: skip) -> record -> gate / guided confirmation -> journal `begin`
+ *   (fsync) -> run (timeout, retries, ok_exit; reconnect on a drop) ->
+ *   reboot (boot id must change, SSH back, ready) -> verify -> journal
+ *   `done` / `failed` (fsync).
+ * The journal is written ahead of every remote action, so a crash at any
+ * point leaves a run that `resume` continues: a done step never repeats; a
+ * begun step is re-probed; roles come back from the journal.
+ */
+#ifndef CCR_RUNNER_H
+#define CCR_RUNNER_H
+
+#include <signal.h>
+
+#include "events.h"
+#include "model.h"
+
+/*
+ * Guided mode: ask the operator.  question is one line; choices are the
+ * accepted letters ("ysdrmq").  Returns the letter chosen, or 'q' on EOF.
+ */
+typedef int (*ask_fn)(void *arg, const char *question, const char *choices);
+
+struct run_opts {
+	int resume;                  /* continue the unfinished run instead of starting one */
+	int unattended;              /* --yes: no questions; gates need --yes or acknowledge */
+	int trust_new_hosts;         /* record unknown host keys */
+	int accept_changed_playbook; /* resume although the playbook/inventory changed */
+	const char *state_dir;       /* parent of <cluster>/ */
+	const char *ssh_config;      /* NULL: ~/.ssh/config; "none": no config */
+	const char *saved_plan;      /* apply --plan FILE, or NULL */
+	int64_t window_end_ms;       /* wall-clock end of the maintenance window, 0 = none */
+	const char *command_line;    /* for the lock holder record */
+	volatile sig_atomic_t *stop; /* set by SIGINT/SIGTERM */
+	const struct event_sink *sinks; /* event subscribers */
+	int nsinks;
+	ask_fn ask;                  /* guided mode, NULL when unattended */
+	void *ask_arg;
+};
+
+/*
+ * Run (or resume) the upgrade of cluster cl.  Returns an exit code of
+ * enum ccr_exit: 0 done, 1 a step failed, 2 input/usage (e.g. nothing to
+ * resume), 3 a precondition refused, 4 locked, 5 journal corrupt, changed
+ * playbook or unwritable journal, 130 interrupted.  Every message has been
+ * emitted as an event (EV_STEP_FAILED, EV_WARN...) before returning.
+ */
+int runner_run(const struct playbook *pb, const struct inventory *inv,
+	       const struct cluster_def *cl, const struct run_opts *o);
+
+/* Path of a cluster's state directory: <state_dir>/<cluster>.  Caller frees. */
+char *runner_cluster_dir(const char *state_dir, const char *cluster);
+
+#endif

@@ -1,0 +1,78 @@
+/*
+ * runner_int.h — state shared by runner.c (set-up, binding, the step loop,
+ * the journal) and runner_step.c (executing one step).  Not a public API.
+ */
+#ifndef CCR_RUNNER_INT_H
+#define CCR_RUNNER_INT_H
+
+#include <jansson.h>
+
+#include "conns.h"
+#include "facts.h"
+#include "journal.h"
+#include "lock.h"
+#include "plan.h"
+#include "runner.h"
+
+enum sstate { SS_PENDING, SS_SKIPPED, SS_BEGUN, SS_DONE, SS_FAILED, SS_REFUSED };
+
+/* What the journal says about one step instance. */
+struct stepstate {
+	enum sstate st;     /* latest state */
+	char *boot_id;      /* boot id recorded with `begin` of a reboot step */
+	int64_t begin_wall; /* wall ms of the latest `begin` */
+};
+
+struct runner {
+	const struct playbook *pb;
+	const struct inventory *inv;
+	const struct cluster_def *cl;
+	const struct run_opts *o;
+	char *dir;                   /* state/<cluster> */
+	struct lock *lock;           /* held for the whole run */
+	struct journal *j;           /* this cluster's journal */
+	char run_id[48];             /* of the current run */
+	struct conns *conns;         /* one transport per host */
+	struct facts *facts;         /* live facts */
+	struct saved *saved;         /* record: values */
+	struct plan bindplan;        /* facts' context while roles are bound */
+	struct plan *plan;           /* compiled with the bound roles */
+	struct role_binding *roles;  /* owned array */
+	int nroles;
+	struct stepstate *st;        /* one per plan step */
+	int in_outage;               /* outage-start journaled, no outage-end yet */
+	int64_t outage_wall;         /* when it started */
+	int journal_broken;          /* an append failed: no further remote action */
+	char err[2048];              /* last failure, for the final message */
+};
+
+/* Emit an event to every sink; e->cluster and wall time are filled in. */
+void runner_emit(struct runner *r, struct event *e);
+void runner_emitf(struct runner *r, enum ev_kind k, const struct plan_step *s,
+		  const char *fmt, ...) CCR_PRINTF(4, 5);
+
+/*
+ * Append a record (steals rec).  step may be NULL.  Returns 0, or -1 after
+ * emitting a warning that the journal cannot be written: the caller must
+ * stop before any further remote action.
+ */
+int runner_journal(struct runner *r, const char *event, const struct plan_step *s, json_t *rec);
+
+/* Execute one step instance (plan index i).  Returns an exit code (0 = go on). */
+int runner_step(struct runner *r, int i);
+
+/* The node's current boot id (new string), or -1 with err. */
+int runner_boot_id(struct runner *r, const char *node, char **value, char *err, size_t errlen);
+
+/*
+ * Reboot s->node (issue the playbook's reboot command when issue is set) and
+ * wait until it is back with a new boot id and ready.  Returns 0, 1 with
+ * err (timed out, refused, host key), or 2 when stopped.
+ */
+int runner_reboot(struct runner *r, const struct plan_step *s, const char *pre_boot_id,
+		  int issue, char *err, size_t errlen);
+
+/* Sleep up to ms, waking early when *stop is set.  Returns 1 if stopped. */
+int runner_sleep(struct runner *r, int64_t ms);
+
+#endif

@@ -1,0 +1,149 @@
+/*
+ * runner_reboot.c — reboots are verified, not assumed (DESIGN §4): issue
+ * the playbook's reboot command, see the node go down (or its boot id
+ * change) within the down budget, then see SSH answer again with a new
+ * boot id and the step's `ready` condition hold within the up budget.
+ */
+#include "runner_int.h"
+
+#include <string.h>
+
+/* The node's boot id now: 0 with a new string, -1 when it cannot be read. */
+int runner_boot_id(struct runner *r, const char *node, char **value, char *err, size_t errlen)
+{
+	const char *v = NULL;
+	facts_invalidate(r->facts);
+	if (facts_get(r->facts, r->pb->boot_id_fact, node, &v, NULL, err, errlen) < 0)
+		return -1;
+	*value = xstrdup(v);
+	return 0;
+}
+
+static void waiting(struct runner *r, const struct plan_step *s, const char *what, int64_t t0,
+		    int64_t budget)
+{
+	struct event e = {.kind = EV_WAITING, .step = s->id, .phase = s->phase->id,
+			  .node = s->node, .index = s->index, .exit = -1, .text = what,
+			  .elapsed_ms = now_mono_ms() - t0, .budget_ms = budget};
+	runner_emit(r, &e);
+}
+
+/* Until the node stops answering or shows a new boot id.  0, 1 = timed out, 2 = stopped. */
+static int wait_down(struct runner *r, const struct plan_step *s, const char *pre,
+		     int64_t budget)
+{
+	int64_t t0 = now_mono_ms(), poll = 50;
+	char err[512];
+	for (;;) {
+		char *now = NULL;
+		if (runner_boot_id(r, s->node, &now, err, sizeof(err)) < 0)
+			return 0; /* not answering: it went down */
+		int changed = strcmp(now, pre) != 0;
+		free(now);
+		if (changed)
+			return 0;
+		if (now_mono_ms() - t0 >= budget)
+			return 1;
+		waiting(r, s, "node going down for the reboot", t0, budget);
+		poll = poll * 2 > 1000 ? 1000 : poll * 2;
+		if (runner_sleep(r, poll))
+			return 2;
+	}
+}
+
+/* Until SSH answers with a new boot id and `ready` holds.  0, 1 timed out, 2 stopped, 3 hostkey. */
+static int wait_up(struct runner *r, const struct plan_step *s, const char *pre, int64_t budget,
+		   char *last, size_t lastlen)
+{
+	int64_t t0 = now_mono_ms(), poll = 50;
+	struct xport *x = conns_get(r->conns, s->node);
+	const struct cond *ready = &s->def->reboot.ready;
+
+	for (;;) {
+		int64_t left = budget - (now_mono_ms() - t0);
+		if (left <= 0)
+			return 1;
+		enum xport_outcome o = xport_connect_retry(x, left, r->o->stop);
+		if (o == XPORT_STOPPED)
+			return 2;
+		if (o == XPORT_HOSTKEY || o == XPORT_AUTH_FAILED) {
+			snprintf(last, lastlen, "%s", xport_error(x));
+			return 3;
+		}
+		if (o != XPORT_OK) {
+			snprintf(last, lastlen, "%s", xport_error(x));
+			return 1;
+		}
+		char *now = NULL;
+		if (runner_boot_id(r, s->node, &now, last, lastlen) == 0) {
+			int changed = strcmp(now, pre) != 0;
+			free(now);
+			if (changed) {
+				struct sbuf why;
+				sbuf_init(&why);
+				int ok = facts_cond(r->facts, ready, s->ready_cmd, s, r->saved, &why,
+						    last, lastlen);
+				if (ok == 1) {
+					sbuf_release(&why);
+					return 0;
+				}
+				if (ok == 0)
+					snprintf(last, lastlen, "not ready yet: %s", why.buf);
+				sbuf_release(&why);
+			} else {
+				snprintf(last, lastlen, "boot id is still %s", pre);
+			}
+		}
+		waiting(r, s, "node coming back from the reboot", t0, budget);
+		poll = poll * 2 > 2000 ? 2000 : poll * 2;
+		if (runner_sleep(r, poll))
+			return 2;
+	}
+}
+
+int runner_reboot(struct runner *r, const struct plan_step *s, const char *pre, int issue,
+		  char *err, size_t errlen)
+{
+	const struct reboot_spec *rb = &s->def->reboot;
+	char t[32];
+
+	if (issue) {
+		struct xport *x = conns_get(r->conns, s->node);
+		struct xport_result res;
+		xport_result_init(&res);
+		runner_emitf(r, EV_CMD_START, s, "%s", r->pb->reboot_command);
+		enum xport_outcome o =
+			xport_exec(x, r->pb->reboot_command, 60000, 65536, NULL, NULL, r->o->stop, &res);
+		int bad = o != XPORT_OK && o != XPORT_DROPPED;
+		if (o == XPORT_OK && res.exit != 0)
+			snprintf(err, errlen, "`%s` exited %d: %.200s", r->pb->reboot_command, res.exit,
+				 res.err.len ? res.err.buf : res.out.buf);
+		else if (bad)
+			snprintf(err, errlen, "`%s`: %s", r->pb->reboot_command, xport_error(x));
+		xport_result_release(&res);
+		if (o == XPORT_STOPPED)
+			return 2;
+		if (bad || (o == XPORT_OK && res.exit != 0))
+			return 1;
+	}
+	int rc = wait_down(r, s, pre, rb->down_timeout_ms);
+	if (rc == 1) {
+		format_duration(rb->down_timeout_ms, t, sizeof(t));
+		snprintf(err, errlen, "%s did not go down within %s after `%s` (boot id still %s)",
+			 s->node, t, r->pb->reboot_command, pre);
+	}
+	if (rc)
+		return rc;
+	char last[512] = "";
+	rc = wait_up(r, s, pre, rb->up_timeout_ms, last, sizeof(last));
+	if (rc == 1 || rc == 3) {
+		format_duration(rb->up_timeout_ms, t, sizeof(t));
+		snprintf(err, errlen, rc == 3 ? "%s came back with a problem: %s"
+					      : "%s did not come back within %s of the reboot "
+						"(last: %s)",
+			 s->node, rc == 3 ? last : t, last);
+		if (rc == 3)
+			rc = 1;
+	}
+	return rc;
+}

@@ -1,0 +1,737 @@
+/*
+ * runner_step.c — one step instance through the state machine of DESIGN §4:
+ * when -> require -> check -> record -> gate / confirmation -> begin ->
+ * run -> reboot -> verify -> done.  And the resume rule for a step found
+ * `begun` with no end: re-probe it rather than guess.
+ */
+#include "runner_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+
+#define OUTPUT_CAP (1u << 20)
+
+/* Record a failure, emit it, and return the exit code for it. */
+static int step_fail(struct runner *r, const struct plan_step *s, int code, int exit_status,
+		     const char *fmt, ...) CCR_PRINTF(5, 6);
+
+static int step_fail(struct runner *r, const struct plan_step *s, int code, int exit_status,
+		     const char *fmt, ...)
+{
+	va_list ap;
+	char *cause;
+
+	va_start(ap, fmt);
+	cause = xvasprintf(fmt, ap);
+	va_end(ap);
+	snprintf(r->err, sizeof(r->err), "cluster %s, node %s, step %s: %s%s", r->cl->name,
+		 s->node ? s->node : "-", s->id, cause,
+		 r->in_outage ? " -- THE OUTAGE IS ONGOING: the service is down until this step "
+				"is fixed and the run resumed" : "");
+	json_t *rec = json_pack("{s:s}", "reason", cause);
+	if (exit_status >= 0)
+		json_object_set_new(rec, "exit", json_integer(exit_status));
+	if (runner_journal(r, code == EXIT_REFUSED ? "refused" : "failed", s, rec) < 0)
+		code = EXIT_JOURNAL;
+	free(cause);
+	return code;
+}
+
+static int stopped(struct runner *r, const struct plan_step *s)
+{
+	snprintf(r->err, sizeof(r->err), "interrupted during step %s on %s; run `ccrup resume` "
+		 "to continue", s->id, s->node ? s->node : "-");
+	runner_journal(r, "interrupted", s, NULL);
+	return EXIT_INTERRUPTED;
+}
+
+static int journal_done(struct runner *r, const struct plan_step *s, int exit_status,
+			int64_t t0, const char *by)
+{
+	json_t *rec = json_pack("{s:I}", "duration_ms", (json_int_t)(now_mono_ms() - t0));
+	if (exit_status >= 0)
+		json_object_set_new(rec, "exit", json_integer(exit_status));
+	if (by)
+		json_object_set_new(rec, "by", json_string(by));
+	if (runner_journal(r, "done", s, rec) < 0)
+		return EXIT_JOURNAL;
+	struct event e = {.kind = EV_STEP_DONE, .phase = s->phase->id, .step = s->id,
+			  .name = s->name, .node = s->node, .index = s->index, .exit = exit_status,
+			  .duration_ms = now_mono_ms() - t0, .text = by};
+	runner_emit(r, &e);
+	return 0;
+}
+
+static int journal_skip(struct runner *r, const struct plan_step *s, const char *reason,
+			const char *detail)
+{
+	if (runner_journal(r, "skipped", s,
+			   json_pack("{s:s, s:s}", "reason", reason, "detail", detail)) < 0)
+		return EXIT_JOURNAL;
+	runner_emitf(r, EV_STEP_SKIPPED, s, "%s: %s", reason, detail);
+	return 0;
+}
+
+/* Phase and step `when`, live.  1 applies, 0 not (journaled), or an exit code < 0. */
+static int applies(struct runner *r, const struct plan_step *s, int *rc)
+{
+	const struct expr *w[2] = {s->phase->when, s->def->when};
+	for (int k = 0; k < 2; k++) {
+		struct sbuf why;
+		char err[1024];
+		int ok = 1;
+		if (w[k] == NULL)
+			continue;
+		sbuf_init(&why);
+		if (facts_eval(r->facts, w[k], s, NULL, r->saved, &ok, &why, err, sizeof(err)) < 0) {
+			*rc = step_fail(r, s, EXIT_STEP_FAILED, -1, "when: %s", err);
+			sbuf_release(&why);
+			return 0;
+		}
+		if (!ok) {
+			char *d = xasprintf("%s is false (%s)", expr_source(w[k]), why.buf);
+			*rc = journal_skip(r, s, "not applicable", d);
+			free(d);
+		}
+		sbuf_release(&why);
+		if (!ok)
+			return 0;
+	}
+	return 1;
+}
+
+/* Every phase and step require on fresh facts.  0, or an exit code. */
+static int requires_hold(struct runner *r, const struct plan_step *s)
+{
+	const struct phase_def *ph = s->phase;
+	const struct step_def *d = s->def;
+	int total = ph->nrequire + d->nrequire;
+
+	for (int k = 0; k < total; k++) {
+		const struct expr *e = k < ph->nrequire ? ph->require[k] : d->require[k - ph->nrequire];
+		const char *explain = k < ph->nrequire ? ph->explain : d->explain;
+		struct sbuf why;
+		char err[1024];
+		int ok = 0, rc = 0;
+		sbuf_init(&why);
+		if (facts_eval(r->facts, e, s, NULL, r->saved, &ok, &why, err, sizeof(err)) < 0)
+			rc = step_fail(r, s, EXIT_STEP_FAILED, -1, "require: %s", err);
+		else if (!ok)
+			rc = step_fail(r, s, EXIT_REFUSED, -1,
+				       "precondition refused before anything changed: `%s` is false "
+				       "(seen: %s)%s%s",
+				       expr_source(e), why.buf, explain ? ". " : "",
+				       explain ? explain : "");
+		sbuf_release(&why);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Is the step's effect already there?  1 yes, 0 no, -1 error (err). */
+static int check_done(struct runner *r, const struct plan_step *s, struct sbuf *why, char *err,
+		      size_t errlen)
+{
+	if (s->def->check.expr == NULL && s->def->check.probe == NULL)
+		return 0;
+	return facts_cond(r->facts, &s->def->check, s->check_cmd, s, r->saved, why, err, errlen);
+}
+
+static int take_record(struct runner *r, const struct plan_step *s)
+{
+	const struct record_spec *rs = s->def->record;
+	char err[1024];
+	char *value = NULL;
+	int rc = 0;
+
+	if (rs == NULL || saved_get(r->saved, s->node, rs->as, s->item))
+		return 0;
+	if (rs->fact) {
+		const char *v = NULL;
+		if (facts_get(r->facts, rs->fact, s->node, &v, NULL, err, sizeof(err)) < 0)
+			return step_fail(r, s, EXIT_STEP_FAILED, -1, "record %s: %s", rs->as, err);
+		value = xstrdup(v);
+	} else {
+		/* A record command is a one-off fact: same extraction rules. */
+		struct fact_def fd = {.name = rs->as, .capture = rs->capture,
+				      .capture_re = rs->capture_re, .def = rs->def};
+		const char *text = NULL;
+		if (facts_run_text(r->facts, s->node, s->record_cmd, &text, err, sizeof(err)) == 0)
+			value = facts_extract(&fd, text, 0, err, sizeof(err));
+		if (value == NULL)
+			return step_fail(r, s, EXIT_STEP_FAILED, -1, "record %s: %s", rs->as, err);
+	}
+	saved_set(r->saved, s->node, rs->as, s->item, value);
+	json_t *rec = json_pack("{s:s, s:s, s:o}", "name", rs->as, "value", value, "item",
+				s->item ? json_string(s->item) : json_null());
+	if (runner_journal(r, "record", s, rec) < 0)
+		rc = EXIT_JOURNAL;
+	else
+		runner_emitf(r, EV_INFO, s, "recorded %s = '%s'", rs->as, value);
+	free(value);
+	return rc;
+}
+
+static int gate_acknowledged(const struct runner *r, const struct plan_step *s)
+{
+	char *id = xasprintf("%s.%s", s->phase->id, s->def->id);
+	int ok = 0;
+	for (int i = 0; i < r->cl->nacknowledge; i++)
+		ok |= strcmp(r->cl->acknowledge[i], id) == 0;
+	free(id);
+	return ok;
+}
+
+/* A human gate.  0 passed (journaled done), or an exit code. */
+static int pass_gate(struct runner *r, const struct plan_step *s, int64_t t0)
+{
+	const char *by = NULL;
+	if (gate_acknowledged(r, s))
+		by = "inventory acknowledge";
+	else if (r->o->unattended)
+		by = "--yes";
+	struct event e = {.kind = EV_GATE, .step = s->id, .phase = s->phase->id, .node = s->node,
+			  .index = s->index, .text = s->def->gate, .exit = -1};
+	if (by == NULL) {
+		char *q = xasprintf("%s [y]es [n]o", s->def->gate);
+		int c = r->o->ask ? r->o->ask(r->o->ask_arg, q, "ynq") : 'q';
+		free(q);
+		if (c != 'y') {
+			runner_journal(r, "gate", s, json_pack("{s:s}", "answer", "no"));
+			snprintf(r->err, sizeof(r->err), "gate %s not confirmed: %s", s->id,
+				 s->def->gate);
+			return c == 'q' ? EXIT_INTERRUPTED : EXIT_REFUSED;
+		}
+		by = "operator";
+	}
+	e.detail = by;
+	runner_emit(r, &e);
+	if (runner_journal(r, "gate", s, json_pack("{s:s, s:s}", "answer", "yes", "by", by)) < 0)
+		return EXIT_JOURNAL;
+	return journal_done(r, s, -1, t0, by);
+}
+
+static void show_details(struct runner *r, const struct plan_step *s)
+{
+	const struct step_def *d = s->def;
+	struct sbuf t;
+	sbuf_init(&t);
+	sbuf_addf(&t, "step %s (%d of %d) on %s: %s", s->id, s->index, r->plan->nsteps,
+		  s->node ? s->node : "-", s->name);
+	if (d->why)
+		sbuf_addf(&t, "\n  why:     %s", d->why);
+	if (s->command)
+		sbuf_addf(&t, "\n  run:     %s", s->command);
+	for (int i = 0; i < d->nrequire; i++)
+		sbuf_addf(&t, "\n  require: %s", expr_source(d->require[i]));
+	if (d->check.expr)
+		sbuf_addf(&t, "\n  check:   %s", expr_source(d->check.expr));
+	else if (s->check_cmd)
+		sbuf_addf(&t, "\n  check:   %s =~ /%s/", s->check_cmd,
+			  d->check.probe->expect ? d->check.probe->expect : "");
+	if (d->verify.expr)
+		sbuf_addf(&t, "\n  verify:  %s", expr_source(d->verify.expr));
+	else if (s->verify_cmd)
+		sbuf_addf(&t, "\n  verify:  %s", s->verify_cmd);
+	if (d->reboot.when != REBOOT_NEVER)
+		sbuf_addf(&t, "\n  reboot:  %s", r->pb->reboot_command);
+	sbuf_addf(&t, "\n  idempotent: %s", d->idempotent ? "yes" : "no");
+	runner_emitf(r, EV_INFO, s, "%s", t.buf);
+	sbuf_release(&t);
+}
+
+/*
+ * Guided confirmation.  Returns 0 to run, 1 when the step was settled
+ * (skipped or marked done by the operator), 2 to re-evaluate it, or an exit
+ * code (< 0 never).  Every answer is journaled.
+ */
+static int confirm(struct runner *r, const struct plan_step *s, const char *found, int *rc)
+{
+	static const char *names[] = {"yes", "skip", "details", "retry", "mark-done", "quit"};
+	static const char letters[] = "ysdrmq";
+
+	if (r->o->ask == NULL)
+		return 0;
+	struct event e = {.kind = EV_STEP_START, .phase = s->phase->id, .step = s->id,
+			  .name = s->name, .node = s->node, .index = s->index, .exit = -1,
+			  .command = s->command, .text = s->def->why, .detail = found};
+	runner_emit(r, &e);
+	for (;;) {
+		char *q = xasprintf("Run %s on %s? [y]es [s]kip [d]etails [r]etry [m]ark-done [q]uit",
+				    s->id, s->node ? s->node : "-");
+		int c = r->o->ask(r->o->ask_arg, q, letters);
+		free(q);
+		const char *p = strchr(letters, c);
+		if (p == NULL)
+			continue;
+		if (runner_journal(r, "answer", s,
+				   json_pack("{s:s}", "answer", names[p - letters])) < 0) {
+			*rc = EXIT_JOURNAL;
+			return 3;
+		}
+		switch (c) {
+		case 'y': return 0;
+		case 'd': show_details(r, s); continue;
+		case 'r': return 2;
+		case 's': *rc = journal_skip(r, s, "skipped by the operator", "guided answer"); return 1;
+		case 'm': *rc = journal_done(r, s, -1, now_mono_ms(), "operator"); return 1;
+		default:
+			snprintf(r->err, sizeof(r->err), "stopped by the operator before step %s; "
+				 "`ccrup resume` continues from here", s->id);
+			*rc = EXIT_INTERRUPTED;
+			return 3;
+		}
+	}
+}
+
+static int ok_exit(const struct step_def *d, int code)
+{
+	if (d->nok_exit == 0)
+		return code == 0;
+	for (int i = 0; i < d->nok_exit; i++)
+		if (d->ok_exit[i] == code)
+			return 1;
+	return 0;
+}
+
+struct out_ctx {
+	struct runner *r;
+	const struct plan_step *s;
+};
+
+static void on_output(int stream, const char *data, size_t len, void *arg)
+{
+	struct out_ctx *oc = arg;
+	char *text = xstrndup(data, len);
+	struct event e = {.kind = EV_CMD_OUTPUT, .phase = oc->s->phase->id, .step = oc->s->id,
+			  .node = oc->s->node, .index = oc->s->index, .text = text, .exit = stream};
+	runner_emit(oc->r, &e);
+	free(text);
+}
+
+static void emit_cmd_end(struct runner *r, const struct plan_step *s, const char *cmd,
+			 const struct xport_result *res)
+{
+	struct event e = {.kind = EV_CMD_END, .phase = s->phase->id, .step = s->id,
+			  .node = s->node, .index = s->index, .command = cmd, .exit = res->exit,
+			  .duration_ms = res->duration_ms, .text = res->out.buf,
+			  .detail = res->err.buf};
+	runner_emit(r, &e);
+}
+
+/* First line of a command's error output, for messages. */
+static char *first_line(const struct xport_result *res)
+{
+	const char *t = res->err.len ? res->err.buf : res->out.buf;
+	while (*t == '\n' || *t == '\r' || *t == ' ')
+		t++;
+	size_t n = strcspn(t, "\r\n");
+	return xstrndup(t, n > 200 ? 200 : n);
+}
+
+/*
+ * Run the step's command with its timeout and retries.  A dropped
+ * connection is reconnected; then the step's check decides whether the
+ * command took effect, and only an idempotent step is run again.
+ */
+static int run_command(struct runner *r, const struct plan_step *s, int *exit_status)
+{
+	const struct step_def *d = s->def;
+	struct xport *x = conns_get(r->conns, s->node);
+	int64_t timeout = d->timeout_ms ? d->timeout_ms : r->inv->ssh.command_timeout_ms;
+	int64_t delay = d->retry_delay_ms ? d->retry_delay_ms : 5000;
+	struct out_ctx oc = {r, s};
+
+	for (int attempt = 0;; attempt++) {
+		struct xport_result res;
+		xport_result_init(&res);
+		runner_emitf(r, EV_CMD_START, s, "%s", s->command);
+		enum xport_outcome o = xport_exec(x, s->command, timeout, OUTPUT_CAP, on_output, &oc,
+						  r->o->stop, &res);
+		emit_cmd_end(r, s, s->command, &res);
+		*exit_status = res.exit;
+		char *line = first_line(&res);
+		char *why = NULL;
+		int done = 0, rc = 0;
+		if (o == XPORT_OK && ok_exit(d, res.exit))
+			done = 1;
+		else if (o == XPORT_STOPPED)
+			rc = stopped(r, s);
+		else if (o == XPORT_OK)
+			why = xasprintf("`%s` exited %d: %s", s->command, res.exit, line);
+		else if (o == XPORT_DROPPED && d->check.expr == NULL && d->check.probe == NULL &&
+			 !d->idempotent)
+			rc = step_fail(r, s, EXIT_STEP_FAILED, -1,
+				       "connection lost during `%s`; whether it ran is unknown and "
+				       "the step is not idempotent: look at the node, then resume",
+				       s->command);
+		else
+			why = xasprintf("%s", xport_error(x));
+		free(line);
+		xport_result_release(&res);
+		if (done || rc)
+			return rc;
+		if (o == XPORT_DROPPED || o == XPORT_CONNECT_FAILED) {
+			/* Reconnect, then ask the node whether the command took effect. */
+			enum xport_outcome co = xport_connect_retry(
+				x, r->inv->ssh.connect_timeout_ms * 3, r->o->stop);
+			char err[1024];
+			if (co == XPORT_OK && o == XPORT_DROPPED) {
+				facts_invalidate(r->facts);
+				if (check_done(r, s, NULL, err, sizeof(err)) == 1) {
+					free(why);
+					*exit_status = -1;
+					return 0;
+				}
+			}
+		}
+		if (attempt >= d->retries || (o == XPORT_DROPPED && !d->idempotent) ||
+		    o == XPORT_HOSTKEY || o == XPORT_AUTH_FAILED) {
+			rc = step_fail(r, s, EXIT_STEP_FAILED, *exit_status, "%s", why);
+			free(why);
+			return rc;
+		}
+		runner_emitf(r, EV_WARN, s, "attempt %d of %d failed (%s); retrying in %lld ms",
+			     attempt + 1, d->retries + 1, why, (long long)delay);
+		free(why);
+		if (runner_sleep(r, delay))
+			return stopped(r, s);
+		delay *= 2;
+	}
+}
+
+/* Poll with a growing interval: fast when things are fast, polite when slow. */
+static int64_t next_poll(int64_t cur, int64_t cap)
+{
+	int64_t n = cur * 2;
+	return n > cap ? cap : n;
+}
+
+static int wait_until(struct runner *r, const struct plan_step *s)
+{
+	const struct wait_spec *w = s->def->wait;
+	int64_t t0 = now_mono_ms(), poll = 100;
+	char err[1024];
+
+	for (;;) {
+		struct sbuf why;
+		int ok = 0;
+		sbuf_init(&why);
+		facts_invalidate(r->facts);
+		int rc = facts_eval(r->facts, w->until, s, NULL, r->saved, &ok, &why, err, sizeof(err));
+		int64_t el = now_mono_ms() - t0;
+		struct event e = {.kind = EV_WAITING, .step = s->id, .phase = s->phase->id,
+				  .node = s->node, .index = s->index, .exit = -1,
+				  .text = expr_source(w->until), .detail = rc < 0 ? err : why.buf,
+				  .elapsed_ms = el, .budget_ms = w->timeout_ms};
+		runner_emit(r, &e);
+		if (rc == 0 && ok) {
+			sbuf_release(&why);
+			return 0;
+		}
+		if (el >= w->timeout_ms) {
+			char t[32];
+			format_duration(w->timeout_ms, t, sizeof(t));
+			rc = step_fail(r, s, EXIT_STEP_FAILED, -1,
+				       "waited %s for `%s`; last seen: %s", t, expr_source(w->until),
+				       rc < 0 ? err : why.buf);
+			sbuf_release(&why);
+			return rc;
+		}
+		sbuf_release(&why);
+		poll = next_poll(poll, w->interval_ms ? w->interval_ms : 10000);
+		if (runner_sleep(r, poll))
+			return stopped(r, s);
+	}
+}
+
+static int status_ok(const struct http_check_spec *h, long status)
+{
+	if (h->nstatus == 0)
+		return status == 200;
+	for (int i = 0; i < h->nstatus; i++)
+		if (h->status[i] == status)
+			return 1;
+	return 0;
+}
+
+static int http_step(struct runner *r, const struct plan_step *s)
+{
+	const struct http_check_spec *h = s->def->http;
+	int64_t delay = 1000;
+	char err[1024] = "";
+
+	for (int attempt = 0;; attempt++) {
+		struct http_req rq = {"GET", s->url, NULL, NULL, h->timeout_ms, h->insecure, 65536};
+		struct sbuf body;
+		long status = 0;
+		sbuf_init(&body);
+		int rc = http_request(&rq, &status, &body, err, sizeof(err));
+		int good = rc == 0 && status_ok(h, status) &&
+			   (h->body == NULL || regexec(&h->body_re, body.buf, 0, NULL, 0) == 0);
+		if (rc == 0 && !good)
+			snprintf(err, sizeof(err), "%s answered %ld%s", s->url, status,
+				 status_ok(h, status) ? " but the body does not match" : "");
+		sbuf_release(&body);
+		runner_emitf(r, EV_INFO, s, "GET %s: %s", s->url, good ? "ok" : err);
+		if (good)
+			return 0;
+		if (attempt >= h->retries)
+			return step_fail(r, s, EXIT_STEP_FAILED, -1, "http check: %s", err);
+		if (runner_sleep(r, delay))
+			return stopped(r, s);
+		delay = next_poll(delay, 10000);
+	}
+}
+
+static int outage_mark(struct runner *r, const struct plan_step *s, int begin)
+{
+	const char *ev = begin ? "outage-start" : "outage-end";
+	int64_t wall = now_wall_ms();
+	json_t *rec = json_pack("{s:I}", "wall_ms", (json_int_t)wall);
+	if (!begin)
+		json_object_set_new(rec, "duration_ms", json_integer(wall - r->outage_wall));
+	if (runner_journal(r, ev, s, rec) < 0)
+		return EXIT_JOURNAL;
+	struct event e = {.kind = begin ? EV_OUTAGE_START : EV_OUTAGE_END, .step = s->id,
+			  .phase = s->phase->id, .node = s->node, .index = s->index, .exit = -1,
+			  .duration_ms = begin ? 0 : wall - r->outage_wall};
+	runner_emit(r, &e);
+	r->in_outage = begin;
+	if (begin)
+		r->outage_wall = wall;
+	return 0;
+}
+
+static int verify_step(struct runner *r, const struct plan_step *s, int exit_status)
+{
+	const struct cond *v = &s->def->verify;
+	struct sbuf why;
+	char err[1024];
+	int rc = 0;
+
+	if (v->expr == NULL && v->probe == NULL)
+		return 0;
+	sbuf_init(&why);
+	facts_invalidate(r->facts);
+	int ok = facts_cond(r->facts, v, s->verify_cmd, s, r->saved, &why, err, sizeof(err));
+	if (ok < 0)
+		rc = step_fail(r, s, EXIT_STEP_FAILED, exit_status, "verify: %s", err);
+	else if (!ok)
+		rc = step_fail(r, s, EXIT_STEP_FAILED, exit_status,
+			       "verify failed after the command succeeded: `%s` is false (seen: %s)",
+			       v->expr ? expr_source(v->expr) : s->verify_cmd, why.buf);
+	sbuf_release(&why);
+	return rc;
+}
+
+static int needs_reboot(const struct step_def *d, int exit_status)
+{
+	if (d->reboot.when == REBOOT_ALWAYS)
+		return 1;
+	if (d->reboot.when != REBOOT_ON_EXIT)
+		return 0;
+	for (int i = 0; i < d->reboot.nexit; i++)
+		if (d->reboot.exit_codes[i] == exit_status)
+			return 1;
+	return 0;
+}
+
+/* From `begin` to `done`: the part of a step that changes the cluster. */
+static int execute(struct runner *r, const struct plan_step *s, int64_t t0)
+{
+	const struct step_def *d = s->def;
+	char *boot = NULL;
+	char err[1024];
+	int rc = 0, exit_status = -1;
+
+	if (d->reboot.when != REBOOT_NEVER &&
+	    runner_boot_id(r, s->node, &boot, err, sizeof(err)) < 0)
+		return step_fail(r, s, EXIT_STEP_FAILED, -1, "before the reboot: %s", err);
+	if ((d->outage == OUTAGE_BEGINS || d->outage == OUTAGE_WITHIN) && !r->in_outage &&
+	    (rc = outage_mark(r, s, 1)))
+		goto out;
+	json_t *rec = json_pack("{s:I}", "wall_ms", (json_int_t)now_wall_ms());
+	if (s->command)
+		json_object_set_new(rec, "command", json_string(s->command));
+	if (boot)
+		json_object_set_new(rec, "boot_id", json_string(boot));
+	if (runner_journal(r, "begin", s, rec) < 0) {
+		rc = EXIT_JOURNAL;
+		goto out;
+	}
+	if (s->kind == PSTEP_RUN)
+		rc = run_command(r, s, &exit_status);
+	else if (s->kind == PSTEP_WAIT)
+		rc = wait_until(r, s);
+	else if (s->kind == PSTEP_HTTP)
+		rc = http_step(r, s);
+	if (rc)
+		goto out;
+	facts_invalidate(r->facts);
+	if (needs_reboot(d, exit_status)) {
+		int rr = runner_reboot(r, s, boot, 1, err, sizeof(err));
+		if (rr == 2) {
+			rc = stopped(r, s);
+			goto out;
+		}
+		if (rr) {
+			rc = step_fail(r, s, EXIT_STEP_FAILED, exit_status, "%s", err);
+			goto out;
+		}
+	}
+	if ((rc = verify_step(r, s, exit_status)))
+		goto out;
+	if ((rc = journal_done(r, s, exit_status, t0, NULL)))
+		goto out;
+	if ((d->outage == OUTAGE_ENDS || d->outage == OUTAGE_WITHIN) && r->in_outage)
+		rc = outage_mark(r, s, 0);
+out:
+	free(boot);
+	return rc;
+}
+
+/*
+ * The journal says this step began and never ended: the last run stopped in
+ * the middle of it.  A reboot step is settled by the boot id; any step by
+ * its check; an idempotent step may simply run again; anything else is the
+ * operator's decision, never a guess.  Returns 0 when settled (done), 1 to
+ * run the step normally, or an exit code.
+ */
+static int settle_inflight(struct runner *r, const struct plan_step *s, struct stepstate *ss,
+			   int64_t t0)
+{
+	const struct step_def *d = s->def;
+	char err[1024];
+	struct sbuf why;
+	int rc = 1;
+
+	runner_emitf(r, EV_WARN, s, "step was in progress when the last run stopped; re-probing");
+	if (d->reboot.when != REBOOT_NEVER && ss->boot_id) {
+		char *now = NULL;
+		struct xport *x = conns_get(r->conns, s->node);
+		if (xport_connect_retry(x, d->reboot.up_timeout_ms, r->o->stop) == XPORT_OK &&
+		    runner_boot_id(r, s->node, &now, err, sizeof(err)) == 0 &&
+		    strcmp(now, ss->boot_id) != 0) {
+			free(now);
+			/* Rebooted already: wait for ready, verify, done. */
+			int rr = runner_reboot(r, s, ss->boot_id, 0, err, sizeof(err));
+			if (rr == 2)
+				return stopped(r, s);
+			if (rr)
+				return step_fail(r, s, EXIT_STEP_FAILED, -1, "%s", err);
+			if ((rc = verify_step(r, s, -1)))
+				return rc;
+			return journal_done(r, s, -1, t0, "resume: reboot observed");
+		}
+		free(now);
+	}
+	sbuf_init(&why);
+	facts_invalidate(r->facts);
+	int c = check_done(r, s, &why, err, sizeof(err));
+	if (c == 1) {
+		runner_emitf(r, EV_INFO, s, "its check says it is done (%s)", why.buf);
+		sbuf_release(&why);
+		if ((rc = verify_step(r, s, -1)))
+			return rc;
+		rc = journal_done(r, s, -1, t0, "resume: check satisfied");
+		if (rc == 0 && (d->outage == OUTAGE_ENDS || d->outage == OUTAGE_WITHIN) &&
+		    r->in_outage)
+			rc = outage_mark(r, s, 0);
+		return rc;
+	}
+	sbuf_release(&why);
+	if (d->idempotent || s->kind != PSTEP_RUN || d->reboot.when == REBOOT_ALWAYS)
+		return 1; /* safe to do again (a reboot that did not happen is re-issued) */
+	if (r->o->ask) {
+		char *q = xasprintf("%s on %s was interrupted and may have run; it is not "
+				    "idempotent. [r]un it again, [m]ark it done, [q]uit?",
+				    s->id, s->node);
+		int a = r->o->ask(r->o->ask_arg, q, "rmq");
+		free(q);
+		runner_journal(r, "answer", s,
+			       json_pack("{s:s}", "answer", a == 'r' ? "retry" : a == 'm' ? "mark-done"
+											 : "quit"));
+		if (a == 'r')
+			return 1;
+		if (a == 'm')
+			return journal_done(r, s, -1, t0, "operator");
+	}
+	snprintf(r->err, sizeof(r->err),
+		 "cluster %s, node %s, step %s was interrupted while running `%s`; it may have run, "
+		 "its check does not show it done, and it is not idempotent. Inspect the node, then "
+		 "run `ccrup resume` in a terminal to decide (run again or mark done)",
+		 r->cl->name, s->node, s->id, s->command);
+	return EXIT_STEP_FAILED;
+}
+
+static void phase_start(struct runner *r, int i)
+{
+	const struct plan_step *s = &r->plan->steps[i];
+	if (i > 0 && r->plan->steps[i - 1].phase == s->phase)
+		return;
+	struct event e = {.kind = EV_PHASE_START, .phase = s->phase->id, .text = s->phase->name,
+			  .node = s->node, .index = s->index, .exit = -1};
+	runner_emit(r, &e);
+}
+
+int runner_step(struct runner *r, int i)
+{
+	const struct plan_step *s = &r->plan->steps[i];
+	struct stepstate *ss = &r->st[i];
+	int64_t t0 = now_mono_ms();
+	char err[1024];
+	int rc = 0;
+
+	if (ss->st == SS_DONE || ss->st == SS_SKIPPED)
+		return 0;
+	if (r->journal_broken)
+		return EXIT_JOURNAL;
+	phase_start(r, i);
+again:
+	facts_invalidate(r->facts);
+	if (!applies(r, s, &rc))
+		return rc;
+	if (ss->st == SS_BEGUN) {
+		rc = settle_inflight(r, s, ss, t0);
+		ss->st = SS_PENDING;
+		if (rc != 1)
+			return rc;
+	}
+	if ((rc = requires_hold(r, s)))
+		return rc;
+	/* Record before the check: the first value seen is the one to restore (and a
+	 * check may compare against it, e.g. "restarted since we began"). */
+	if ((rc = take_record(r, s)))
+		return rc;
+	struct sbuf why;
+	sbuf_init(&why);
+	int c = check_done(r, s, &why, err, sizeof(err));
+	if (c < 0) {
+		sbuf_release(&why);
+		return step_fail(r, s, EXIT_STEP_FAILED, -1, "check: %s", err);
+	}
+	if (c == 1) {
+		rc = journal_skip(r, s, "already done", why.buf);
+		sbuf_release(&why);
+		return rc;
+	}
+	if (s->kind == PSTEP_GATE) {
+		sbuf_release(&why);
+		return pass_gate(r, s, t0);
+	}
+	if (s->kind == PSTEP_ASSERT) {
+		sbuf_release(&why);
+		return journal_done(r, s, -1, t0, NULL);
+	}
+	int k = confirm(r, s, why.len ? why.buf : NULL, &rc);
+	sbuf_release(&why);
+	if (k == 2)
+		goto again;
+	if (k)
+		return rc;
+	return execute(r, s, t0);
+}

@@ -1,0 +1,278 @@
+/*
+ * ui.c — see ui.h.  The UI learns everything from events; it never looks
+ * at the runner's state, so it shows exactly what the journal and the
+ * audit log will say.
+ */
+#include "ui.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+struct node_stat {
+	char *cluster, *node;
+	int done, skipped, failed;
+	int64_t busy_ms; /* time spent in steps that ran */
+};
+
+struct ui {
+	FILE *fp;
+	FILE *in;
+	struct ui_opts o;
+	pthread_mutex_t mu;
+	struct node_stat *stats;
+	int nstats;
+	int status_shown;     /* a status line is on screen */
+	char status[256];     /* its text */
+	int64_t start_mono;   /* first event */
+	int64_t outage_ms;    /* sum of outages seen */
+	int outage_open;      /* an outage started and has not ended */
+	char last_failure[1024];
+};
+
+struct ui *ui_new(FILE *fp, const struct ui_opts *o)
+{
+	struct ui *u = xcalloc(1, sizeof(*u));
+	u->fp = fp;
+	u->in = stdin;
+	u->o = *o;
+	u->start_mono = now_mono_ms();
+	pthread_mutex_init(&u->mu, NULL);
+	return u;
+}
+
+void ui_free(struct ui *u)
+{
+	if (u == NULL)
+		return;
+	for (int i = 0; i < u->nstats; i++) {
+		free(u->stats[i].cluster);
+		free(u->stats[i].node);
+	}
+	free(u->stats);
+	pthread_mutex_destroy(&u->mu);
+	free(u);
+}
+
+void ui_set_input(struct ui *u, FILE *in)
+{
+	u->in = in;
+}
+
+static struct node_stat *stat_for(struct ui *u, const char *cluster, const char *node)
+{
+	for (int i = 0; i < u->nstats; i++)
+		if (strcmp(u->stats[i].cluster, cluster) == 0 && strcmp(u->stats[i].node, node) == 0)
+			return &u->stats[i];
+	u->stats = xreallocarray(u->stats, (size_t)u->nstats + 1, sizeof(*u->stats));
+	struct node_stat *s = &u->stats[u->nstats++];
+	memset(s, 0, sizeof(*s));
+	s->cluster = xstrdup(cluster);
+	s->node = xstrdup(node);
+	return s;
+}
+
+static const char *col(const struct ui *u, const char *code)
+{
+	return u->o.color ? code : "";
+}
+
+static void clear_status(struct ui *u)
+{
+	if (u->status_shown) {
+		fputs("\r\033[K", u->fp);
+		u->status_shown = 0;
+	}
+}
+
+static void draw_status(struct ui *u)
+{
+	if (!u->o.tty || u->o.quiet || u->status[0] == '\0')
+		return;
+	fprintf(u->fp, "\r\033[K%s%s%s", col(u, "\033[2m"), u->status, col(u, "\033[0m"));
+	u->status_shown = 1;
+	fflush(u->fp);
+}
+
+/* "[12/47] CLUS1 passive.setup NODE2" */
+static void where(const struct event *e, char *buf, size_t len)
+{
+	if (e->index)
+		snprintf(buf, len, "%s [%d/%d] %s%s%s", e->cluster, e->index, e->total,
+			 e->step ? e->step : "", e->node ? " on " : "", e->node ? e->node : "");
+	else
+		snprintf(buf, len, "%s", e->cluster);
+}
+
+static void line(struct ui *u, const struct event *e, const char *color, const char *fmt, ...)
+	CCR_PRINTF(4, 5);
+
+static void line(struct ui *u, const struct event *e, const char *color, const char *fmt, ...)
+{
+	char w[256], ts[32];
+	va_list ap;
+
+	clear_status(u);
+	where(e, w, sizeof(w));
+	if (!u->o.tty) {
+		format_iso8601(e->wall_ms, ts, sizeof(ts));
+		fprintf(u->fp, "%s ", ts);
+	}
+	fprintf(u->fp, "%s%s%s: ", col(u, color), w, col(u, "\033[0m"));
+	va_start(ap, fmt);
+	vfprintf(u->fp, fmt, ap);
+	va_end(ap);
+	fputc('\n', u->fp);
+	draw_status(u);
+	fflush(u->fp);
+}
+
+static void update_status(struct ui *u, const struct event *e)
+{
+	char el[32], bud[32], w[200];
+	format_duration(now_mono_ms() - u->start_mono, el, sizeof(el));
+	where(e, w, sizeof(w));
+	if (e->kind == EV_WAITING) {
+		char sp[32];
+		format_duration(e->elapsed_ms, sp, sizeof(sp));
+		format_duration(e->budget_ms, bud, sizeof(bud));
+		snprintf(u->status, sizeof(u->status), "%s | %s: %s of %s | elapsed %s%s", w,
+			 e->text ? e->text : "waiting", sp, bud, el,
+			 u->outage_open ? " | OUTAGE" : "");
+	} else {
+		snprintf(u->status, sizeof(u->status), "%s | phase %s | elapsed %s%s", w,
+			 e->phase ? e->phase : "-", el, u->outage_open ? " | OUTAGE" : "");
+	}
+}
+
+static void count(struct ui *u, const struct event *e)
+{
+	if (e->node == NULL)
+		return;
+	struct node_stat *s = stat_for(u, e->cluster, e->node);
+	if (e->kind == EV_STEP_DONE) {
+		s->done++;
+		s->busy_ms += e->duration_ms;
+	} else if (e->kind == EV_STEP_SKIPPED) {
+		s->skipped++;
+	} else if (e->kind == EV_STEP_FAILED || e->kind == EV_STEP_REFUSED) {
+		s->failed++;
+	}
+}
+
+static void show(struct ui *u, const struct event *e)
+{
+	char d[32];
+	int q = u->o.quiet, v = u->o.verbose;
+
+	switch (e->kind) {
+	case EV_RUN_START: if (!q) line(u, e, "\033[1m", "%s", e->text); break;
+	case EV_RUN_END: if (!q) line(u, e, "\033[1m", "run %s", e->text); break;
+	case EV_BIND: if (!q) line(u, e, "", "%s", e->text); break;
+	case EV_PHASE_START: if (!q) line(u, e, "\033[1;34m", "phase %s: %s", e->phase, e->text); break;
+	case EV_STEP_START:
+		line(u, e, "\033[1m", "%s\n    why:   %s\n    run:   %s%s%s", e->name,
+		     e->text ? e->text : "-", e->command ? e->command : "-",
+		     e->detail ? "\n    found: " : "", e->detail ? e->detail : "");
+		break;
+	case EV_STEP_SKIPPED: if (!q) line(u, e, "\033[2m", "skipped (%s)", e->text); break;
+	case EV_STEP_DONE:
+		format_duration(e->duration_ms, d, sizeof(d));
+		if (!q) line(u, e, "\033[32m", "done in %s%s%s", d, e->text ? ", by " : "",
+			     e->text ? e->text : "");
+		break;
+	case EV_STEP_FAILED:
+	case EV_STEP_REFUSED:
+		line(u, e, "\033[1;31m", "FAILED: %s", e->text);
+		snprintf(u->last_failure, sizeof(u->last_failure), "%s", e->text);
+		break;
+	case EV_CMD_START: if (v) line(u, e, "\033[2m", "$ %s", e->text); break;
+	case EV_CMD_OUTPUT: if (v > 1) { clear_status(u); fputs(e->text, u->fp); } break;
+	case EV_CMD_END: if (v) line(u, e, "\033[2m", "exit %d", e->exit); break;
+	case EV_WAITING:
+		if (!u->o.tty && v) {
+			format_duration(e->elapsed_ms, d, sizeof(d));
+			line(u, e, "", "waiting: %s (%s)", e->text, d);
+		}
+		break;
+	case EV_OUTAGE_START:
+		line(u, e, "\033[1;33m", "OUTAGE STARTS: users cannot reach their mailboxes until "
+		     "the CMS is online again");
+		break;
+	case EV_OUTAGE_END:
+		format_duration(e->duration_ms, d, sizeof(d));
+		line(u, e, "\033[1;33m", "outage over after %s", d);
+		break;
+	case EV_GATE: if (!q) line(u, e, "", "gate confirmed (%s): %s", e->detail, e->text); break;
+	case EV_INFO: if (!q) line(u, e, "", "%s", e->text); break;
+	case EV_WARN: line(u, e, "\033[33m", "warning: %s", e->text); break;
+	}
+}
+
+void ui_event(const struct event *e, void *arg)
+{
+	struct ui *u = arg;
+	pthread_mutex_lock(&u->mu);
+	if (e->kind == EV_OUTAGE_START)
+		u->outage_open = 1;
+	if (e->kind == EV_OUTAGE_END) {
+		u->outage_open = 0;
+		u->outage_ms += e->duration_ms;
+	}
+	count(u, e);
+	update_status(u, e);
+	show(u, e);
+	if (e->kind == EV_WAITING || e->kind == EV_CMD_START)
+		draw_status(u);
+	pthread_mutex_unlock(&u->mu);
+}
+
+int ui_ask(void *arg, const char *question, const char *choices)
+{
+	struct ui *u = arg;
+	char buf[64];
+
+	pthread_mutex_lock(&u->mu);
+	clear_status(u);
+	for (;;) {
+		fprintf(u->fp, "%s%s%s ", col(u, "\033[1;36m"), question, col(u, "\033[0m"));
+		fflush(u->fp);
+		if (fgets(buf, sizeof(buf), u->in) == NULL) {
+			fputc('\n', u->fp);
+			pthread_mutex_unlock(&u->mu);
+			return 'q';
+		}
+		char c = buf[0];
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if (c != '\0' && c != '\n' && strchr(choices, c)) {
+			pthread_mutex_unlock(&u->mu);
+			return c;
+		}
+		fprintf(u->fp, "Please answer one of: %s\n", choices);
+	}
+}
+
+void ui_summary(struct ui *u)
+{
+	char d[32];
+	pthread_mutex_lock(&u->mu);
+	clear_status(u);
+	fprintf(u->fp, "\n%-12s %-16s %6s %8s %7s %10s\n", "cluster", "node", "done", "skipped",
+		"failed", "busy");
+	for (int i = 0; i < u->nstats; i++) {
+		const struct node_stat *s = &u->stats[i];
+		format_duration(s->busy_ms, d, sizeof(d));
+		fprintf(u->fp, "%-12s %-16s %6d %8d %7d %10s\n", s->cluster, s->node, s->done,
+			s->skipped, s->failed, d);
+	}
+	format_duration(u->outage_ms, d, sizeof(d));
+	fprintf(u->fp, "outage: %s%s\n", d, u->outage_open ? " and STILL ONGOING" : "");
+	format_duration(now_mono_ms() - u->start_mono, d, sizeof(d));
+	fprintf(u->fp, "elapsed: %s\n", d);
+	fflush(u->fp);
+	pthread_mutex_unlock(&u->mu);
+}
