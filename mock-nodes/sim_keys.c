@@ -1,0 +1,311 @@
+/*
+ * sim_keys.c — the keys of the simulated fleet, kept in the state directory
+ * so that a second start presents the same host keys (clients' known_hosts
+ * stay valid) and the same client key works:
+ *
+ *   STATE/hostkeys/NAME.key   ed25519 host key per host, OpenSSH format, 0600
+ *   STATE/client_ed25519      the client key for ccrup and ssh, 0600 (+ .pub)
+ *   STATE/authorized_keys     public keys allowed to log in (unless --authorized-keys)
+ *   STATE/known_hosts         one line per host, rewritten at every start
+ *
+ * Every file is written with write_file_atomic (temp + fsync + rename), so a
+ * crash never leaves half a key behind.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sim_server.h"
+
+#define SIM_KEY_MAX_FILE (1 << 20) /* authorized_keys and key files larger than this are refused   \
+				    */
+
+ssh_key sim_keys_generate(void)
+{
+	ssh_key key = NULL;
+
+	if (ssh_pki_generate(SSH_KEYTYPE_ED25519, 0, &key) != SSH_OK)
+		return NULL;
+	return key;
+}
+
+/* Store a private key in OpenSSH format, mode 0600.  0 or -1 with err. */
+static int keys_store_private(ssh_key key, const char *path, char *err, size_t errlen)
+{
+	char *b64 = NULL;
+	int rc = -1;
+
+	if (ssh_pki_export_privkey_base64(key, NULL, NULL, NULL, &b64) != SSH_OK) {
+		snprintf(err, errlen, "%s: cannot export the key", path);
+		goto out;
+	}
+	if (write_file_atomic(path, b64, strlen(b64), 0600) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	ssh_string_free_char(b64);
+	return rc;
+}
+
+/* "ssh-ed25519 AAAA..." for key (public part); caller frees.  NULL on failure. */
+static char *keys_public_line(const ssh_key key)
+{
+	char *b64 = NULL;
+	char *line = NULL;
+
+	if (ssh_pki_export_pubkey_base64(key, &b64) != SSH_OK)
+		return NULL;
+	line = xasprintf("%s %s", ssh_key_type_to_char(ssh_key_type(key)), b64);
+	ssh_string_free_char(b64);
+	return line;
+}
+
+/* Load path as a private key, or generate one and store it there. */
+static int keys_load_or_make(const char *path, ssh_key *key, int *made, char *err, size_t errlen)
+{
+	*made = 0;
+	if (access(path, F_OK) == 0) {
+		if (ssh_pki_import_privkey_file(path, NULL, NULL, NULL, key) == SSH_OK)
+			return 0;
+		snprintf(err, errlen, "%s: not a readable private key", path);
+		return -1;
+	}
+	*key = sim_keys_generate();
+	if (*key == NULL) {
+		snprintf(err, errlen, "%s: cannot generate an ed25519 key", path);
+		return -1;
+	}
+	if (keys_store_private(*key, path, err, errlen) != 0) {
+		ssh_key_free(*key);
+		*key = NULL;
+		return -1;
+	}
+	*made = 1;
+	return 0;
+}
+
+/* Host names come from the scenario: keep file names to a safe alphabet. */
+static char *keys_host_path(const char *state_dir, const char *name)
+{
+	char *path = xasprintf("%s/hostkeys/%s.key", state_dir, name);
+	char *p = path + strlen(state_dir) + strlen("/hostkeys/");
+
+	for (; *p != '\0' && strcmp(p, ".key") != 0; p++) {
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
+			*p = '_';
+	}
+	return path;
+}
+
+int sim_keys_host(const char *state_dir, const char *name, ssh_key *key, char *err, size_t errlen)
+{
+	char *dir = xasprintf("%s/hostkeys", state_dir);
+	char *path = NULL;
+	int made;
+	int rc = -1;
+
+	if (mkdir_p(dir, 0700) != 0) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		goto out;
+	}
+	path = keys_host_path(state_dir, name);
+	rc = keys_load_or_make(path, key, &made, err, errlen);
+out:
+	free(path);
+	free(dir);
+	return rc;
+}
+
+/* Write text + "\n" to path atomically with mode. */
+static int keys_write_line(const char *path, const char *text, int mode, char *err, size_t errlen)
+{
+	char *data = xasprintf("%s\n", text);
+	int rc = write_file_atomic(path, data, strlen(data), mode);
+
+	if (rc != 0)
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	free(data);
+	return rc;
+}
+
+/* Make STATE/client_ed25519 if absent, and STATE/authorized_keys from it if new or absent. */
+static int keys_make_client(const char *state_dir, const char *authorized, char *err, size_t errlen)
+{
+	char *path = xasprintf("%s/client_ed25519", state_dir);
+	char *pub_path = xasprintf("%s/client_ed25519.pub", state_dir);
+	char *line = NULL;
+	char *pub_text = NULL;
+	ssh_key key = NULL;
+	int made = 0;
+	int rc = -1;
+
+	if (keys_load_or_make(path, &key, &made, err, errlen) != 0)
+		goto out;
+	line = keys_public_line(key);
+	if (line == NULL) {
+		snprintf(err, errlen, "%s: cannot export the public key", path);
+		goto out;
+	}
+	pub_text = xasprintf("%s ccrsim-client", line);
+	if (made || access(pub_path, F_OK) != 0)
+		if (keys_write_line(pub_path, pub_text, 0644, err, errlen) != 0)
+			goto out;
+	if (made || access(authorized, F_OK) != 0)
+		if (keys_write_line(authorized, pub_text, 0600, err, errlen) != 0)
+			goto out;
+	rc = 0;
+out:
+	ssh_key_free(key);
+	free(pub_text);
+	free(line);
+	free(pub_path);
+	free(path);
+	return rc;
+}
+
+/* Next whitespace-separated token of *s, NUL-terminated in place, or NULL. */
+static char *keys_token(char **s)
+{
+	char *p = *s;
+	char *tok;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '\0')
+		return NULL;
+	tok = p;
+	while (*p != '\0' && *p != ' ' && *p != '\t')
+		p++;
+	if (*p != '\0')
+		*p++ = '\0';
+	*s = p;
+	return tok;
+}
+
+/*
+ * One authorized_keys line: optional options, then "TYPE BASE64 [comment]".
+ * The first token naming a known key type starts the key.  NULL if none.
+ */
+static ssh_key keys_parse_line(char *line)
+{
+	char *rest = line;
+	char *tok;
+	ssh_key key = NULL;
+
+	while ((tok = keys_token(&rest)) != NULL) {
+		enum ssh_keytypes_e type = ssh_key_type_from_name(tok);
+		char *b64;
+
+		if (type == SSH_KEYTYPE_UNKNOWN)
+			continue;
+		b64 = keys_token(&rest);
+		if (b64 == NULL || ssh_pki_import_pubkey_base64(b64, type, &key) != SSH_OK)
+			return NULL;
+		return key;
+	}
+	return NULL;
+}
+
+/* Parse every key of an authorized_keys file; bad lines are an error. */
+static int keys_parse_authorized(const char *path, char *data, ssh_key **keys, int *nkeys,
+				 char *err, size_t errlen)
+{
+	char *line = data;
+	int lineno = 0;
+
+	while (line != NULL && *line != '\0') {
+		char *nl = strchr(line, '\n');
+		ssh_key key;
+
+		if (nl != NULL)
+			*nl = '\0';
+		lineno++;
+		line[strcspn(line, "\r")] = '\0';
+		if (line[strspn(line, " \t")] != '\0' && line[strspn(line, " \t")] != '#') {
+			key = keys_parse_line(line);
+			if (key == NULL) {
+				snprintf(err, errlen, "%s:%d: not a public key line", path, lineno);
+				return -1;
+			}
+			*keys = xreallocarray(*keys, (size_t)*nkeys + 1, sizeof(**keys));
+			(*keys)[(*nkeys)++] = key;
+		}
+		line = nl != NULL ? nl + 1 : NULL;
+	}
+	if (*nkeys == 0) {
+		snprintf(err, errlen, "%s: no public keys", path);
+		return -1;
+	}
+	return 0;
+}
+
+int sim_keys_clients(const char *state_dir, const char *authorized_keys, ssh_key **keys, int *nkeys,
+		     char *err, size_t errlen)
+{
+	char *path = NULL;
+	char *data = NULL;
+	size_t len;
+	int rc = -1;
+
+	*keys = NULL;
+	*nkeys = 0;
+	if (authorized_keys != NULL) {
+		path = xstrdup(authorized_keys);
+	} else {
+		path = xasprintf("%s/authorized_keys", state_dir);
+		if (keys_make_client(state_dir, path, err, errlen) != 0)
+			goto out;
+	}
+	if (read_file(path, SIM_KEY_MAX_FILE, &data, &len) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	rc = keys_parse_authorized(path, data, keys, nkeys, err, errlen);
+out:
+	if (rc != 0) {
+		for (int i = 0; i < *nkeys; i++)
+			ssh_key_free((*keys)[i]);
+		free(*keys);
+		*keys = NULL;
+		*nkeys = 0;
+	}
+	free(data);
+	free(path);
+	return rc;
+}
+
+int sim_keys_known_hosts(const struct sim_server *srv, const char *path, char *err, size_t errlen)
+{
+	struct sbuf sb;
+	int rc = -1;
+
+	sbuf_init(&sb);
+	for (int i = 0; i < srv->nhosts; i++) {
+		const char *addr = sim_host_addr(srv->world, i);
+		int port = sim_host_port(srv->world, i);
+		char *line = keys_public_line(srv->hosts[i].pubkey);
+
+		if (line == NULL) {
+			snprintf(err, errlen, "%s: cannot export a host key", path);
+			goto out;
+		}
+		if (port == 22)
+			sbuf_addf(&sb, "%s %s\n", addr, line);
+		else
+			sbuf_addf(&sb, "[%s]:%d %s\n", addr, port, line);
+		free(line);
+	}
+	if (write_file_atomic(path, sb.buf, sb.len, 0644) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	sbuf_release(&sb);
+	return rc;
+}
