@@ -137,6 +137,9 @@ static void read_var(struct pbctx *c, const struct ynode *key, const struct ynod
 	read_var_values(c, m, v);
 	if (k && var_kind_parse(k->text) >= 0)
 		read_var_default(c, m, v);
+	if (v->kind == VK_RAW && v->def == NULL && v->ndef_list < 0)
+		yerr(&c->y, key, "raw var '%s' needs a default (an inventory may not set it)",
+		     v->name);
 	free(what);
 }
 

@@ -1,0 +1,328 @@
+/*
+ * inventory.c — inventory_load(): YAML to a validated struct inventory
+ * (model.h; user reference docs/inventory.md).
+ *
+ * An inventory is the user's side: hosts (how to reach them), clusters
+ * (which hosts play which part), SSH settings and notification endpoints.
+ * Everything here ends up in SSH connections, state directory names or
+ * command text, so names are held to strict patterns: a host or cluster
+ * name is a NetBIOS/DNS name (no spaces, no shell metacharacters, no '/'
+ * or '..'), and every host a cluster names must be defined under hosts:.
+ * Whether the cluster's vars suit a playbook is model_validate()'s job
+ * (model_validate.c), since the inventory is loaded without one.
+ */
+#include "inventory_int.h"
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+static const char *const top_keys[] = {"inventory", "format",	"ssh",	  "defaults",
+				       "hosts",	    "clusters", "notify", NULL};
+static const char *const ssh_keys[] = {"known_hosts", "connect_timeout", "command_timeout",
+				       "keepalive", NULL};
+static const char *const defaults_keys[] = {"user", "port", "identity", NULL};
+static const char *const host_keys[] = {"address", "port", "user", "identity", "vars", NULL};
+
+/* Defaults for what neither the host nor defaults: sets. */
+struct host_defaults {
+	char *user;	/* or NULL */
+	int port;	/* 22 */
+	char *identity; /* or NULL */
+};
+
+static int user_ok(const char *s)
+{
+	size_t n = strlen(s);
+	return n > 0 && n <= 64 && s[0] != '-' &&
+	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+}
+
+/* A file path for ssh (identity, known_hosts): any printable text, ~ allowed. */
+static int file_path_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 4096)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+static int address_ok(const char *s)
+{
+	unsigned char buf[16];
+	char tmp[64];
+	const char *pct = strchr(s, '%');
+
+	if (inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1)
+		return 1;
+	if (pct && (size_t)(pct - s) < sizeof(tmp)) {
+		memcpy(tmp, s, (size_t)(pct - s));
+		tmp[pct - s] = '\0';
+		return inet_pton(AF_INET6, tmp, buf) == 1 && var_kind_check(VK_WORD, NULL, pct + 1);
+	}
+	/* Digits and dots only, yet not an IPv4 address: a typo, not a DNS name. */
+	if (strspn(s, "0123456789.") == strlen(s))
+		return 0;
+	return var_kind_check(VK_NAME, NULL, s);
+}
+
+static void read_path(struct yctx *c, const struct ynode *m, const char *key, char **out)
+{
+	char *v = NULL;
+	if (yget_str(c, m, key, &v) != 1)
+		return;
+	if (!file_path_ok(v)) {
+		yerr(c, ymap_get(m, key), "'%s': '%s' is not a usable file path", key, yq(c, v));
+		free(v);
+		return;
+	}
+	free(*out);
+	*out = v;
+}
+
+static void read_user(struct yctx *c, const struct ynode *m, char **out)
+{
+	char *v = NULL;
+	if (yget_str(c, m, "user", &v) != 1)
+		return;
+	if (!user_ok(v)) {
+		yerr(c, ymap_get(m, "user"), "bad user name '%s' (letters, digits, . _ -)",
+		     yq(c, v));
+		free(v);
+		return;
+	}
+	free(*out);
+	*out = v;
+}
+
+static void read_port(struct yctx *c, const struct ynode *m, int *out)
+{
+	int64_t p;
+	if (yget_int(c, m, "port", 1, 65535, &p) == 1)
+		*out = (int)p;
+}
+
+static void read_ssh(struct yctx *c, const struct ynode *m, struct ssh_settings *s)
+{
+	s->known_hosts = xstrdup("~/.ssh/known_hosts");
+	s->connect_timeout_ms = 10 * 1000;
+	s->command_timeout_ms = 10 * 60 * 1000;
+	s->keepalive_ms = 30 * 1000;
+	if (m == NULL || !ytype(c, m, YNODE_MAP, "ssh"))
+		return;
+	ykeys(c, m, ssh_keys, "ssh");
+	read_path(c, m, "known_hosts", &s->known_hosts);
+	yget_duration(c, m, "connect_timeout", 1, &s->connect_timeout_ms);
+	yget_duration(c, m, "command_timeout", 1, &s->command_timeout_ms);
+	yget_duration(c, m, "keepalive", 0, &s->keepalive_ms);
+}
+
+static void read_defaults(struct yctx *c, const struct ynode *m, struct host_defaults *hd)
+{
+	hd->port = 22;
+	if (m == NULL || !ytype(c, m, YNODE_MAP, "defaults"))
+		return;
+	ykeys(c, m, defaults_keys, "defaults");
+	read_user(c, m, &hd->user);
+	read_port(c, m, &hd->port);
+	read_path(c, m, "identity", &hd->identity);
+}
+
+static void read_value(struct yctx *c, const struct ynode *key, const struct ynode *v,
+		       struct inv_value *iv)
+{
+	iv->key = xstrdup(key->text);
+	iv->key_loc = yloc(c, key);
+	iv->loc = yloc(c, v);
+	if (!name_is_ident(key->text))
+		yerr(c, key, "bad variable name '%s' (lower-case letters, digits, '_')",
+		     yq(c, key->text));
+	if (v->kind == YNODE_SCALAR) {
+		if (v->is_null)
+			yerr(c, v, "variable '%s' has no value", yq(c, key->text));
+		iv->value = xstrdup(v->text);
+		return;
+	}
+	if (v->kind == YNODE_MAP) {
+		yerr(c, v, "'%s': expected a string or a list, got a mapping", yq(c, key->text));
+		iv->value = xstrdup("");
+		return;
+	}
+	iv->is_list = 1;
+	iv->list = xcalloc((size_t)v->n + 1, sizeof(*iv->list));
+	iv->list_loc = xcalloc((size_t)v->n + 1, sizeof(*iv->list_loc));
+	for (int i = 0; i < v->n; i++) {
+		const struct ynode *it = v->items[i];
+		if (ytype(c, it, YNODE_SCALAR, key->text))
+			iv->list[iv->nlist] = xstrdup(it->text);
+		else
+			iv->list[iv->nlist] = xstrdup("");
+		iv->list_loc[iv->nlist++] = yloc(c, it);
+	}
+}
+
+void inv_read_values(struct yctx *c, const struct ynode *m, struct inv_value **out, int *n)
+{
+	if (m == NULL || (m->kind == YNODE_SCALAR && m->is_null) || !ytype(c, m, YNODE_MAP, "vars"))
+		return;
+	*out = xcalloc((size_t)m->n + 1, sizeof(**out));
+	for (int i = 0; i < m->n; i++)
+		read_value(c, m->keys[i], m->items[i], &(*out)[(*n)++]);
+}
+
+static void read_host(struct yctx *c, const struct ynode *key, const struct ynode *m,
+		      const struct host_defaults *hd, struct host_def *h)
+{
+	h->name = xstrdup(key->text);
+	h->loc = yloc(c, key);
+	h->port = hd->port;
+	h->user = hd->user ? xstrdup(hd->user) : NULL;
+	h->identity = hd->identity ? xstrdup(hd->identity) : NULL;
+	if (!var_kind_check(VK_NAME, NULL, key->text))
+		yerr(c, key, "bad host name '%s' (%s)", yq(c, key->text), var_kind_hint(VK_NAME));
+	if (m->kind == YNODE_SCALAR && m->is_null) {
+		h->address = xstrdup(h->name);
+		return;
+	}
+	if (!ytype(c, m, YNODE_MAP, key->text))
+		return;
+	ykeys(c, m, host_keys, "host");
+	if (yget_str(c, m, "address", &h->address) == 1 && !address_ok(h->address))
+		yerr(c, ymap_get(m, "address"),
+		     "bad address '%s' (a DNS name, or an IPv4 or IPv6 address)",
+		     yq(c, h->address));
+	if (h->address == NULL)
+		h->address = xstrdup(h->name);
+	read_port(c, m, &h->port);
+	read_user(c, m, &h->user);
+	read_path(c, m, "identity", &h->identity);
+	inv_read_values(c, ymap_get(m, "vars"), &h->vars, &h->nvars);
+}
+
+static void read_hosts(struct yctx *c, const struct ynode *m, const struct host_defaults *hd,
+		       struct inventory *inv)
+{
+	if (!ytype(c, m, YNODE_MAP, "hosts"))
+		return;
+	if (m->n == 0)
+		yerr(c, m, "'hosts' is empty");
+	inv->hosts = xcalloc((size_t)m->n + 1, sizeof(*inv->hosts));
+	for (int i = 0; i < m->n; i++) {
+		const struct ynode *k = m->keys[i];
+		for (int j = 0; j < i; j++) {
+			if (str_ieq(m->keys[j]->text, k->text)) {
+				yerr(c, k, "host '%s' differs from '%s' (at %d:%d) only in case",
+				     yq(c, k->text), m->keys[j]->text, m->keys[j]->line,
+				     m->keys[j]->col);
+				break;
+			}
+		}
+		read_host(c, k, m->items[i], hd, &inv->hosts[inv->nhosts++]);
+	}
+}
+
+static void read_header(struct yctx *c, const struct ynode *root, struct inventory *inv)
+{
+	const struct ynode *n = NULL;
+
+	if (yrequire(c, root, "inventory", "the inventory (its name)") == 0 &&
+	    yget_str(c, root, "inventory", &inv->name) == 1 &&
+	    !var_kind_check(VK_WORD, NULL, inv->name))
+		yerr(c, ymap_get(root, "inventory"),
+		     "bad inventory name '%s' (letters, digits, _ . -)", yq(c, inv->name));
+	if (yrequire(c, root, "format", "the inventory") == 0 &&
+	    yget_scalar(c, root, "format", &n) == 1 && strcmp(n->text, "1") != 0)
+		yerr(c, n, "unsupported format '%s' (this ccrup reads format: 1)", yq(c, n->text));
+}
+
+static void read_inventory(struct yctx *c, const struct ynode *root, struct inventory *inv)
+{
+	struct host_defaults hd = {NULL, 22, NULL};
+
+	if (root->kind != YNODE_MAP) {
+		yerr(c, root, "expected a mapping at the top of the inventory, got %s",
+		     ynode_describe(root));
+		return;
+	}
+	ykeys(c, root, top_keys, "inventory");
+	read_header(c, root, inv);
+	read_ssh(c, ymap_get(root, "ssh"), &inv->ssh);
+	read_defaults(c, ymap_get(root, "defaults"), &hd);
+	if (yrequire(c, root, "hosts", "the inventory") == 0)
+		read_hosts(c, ymap_get(root, "hosts"), &hd, inv);
+	if (yrequire(c, root, "clusters", "the inventory") == 0)
+		inv_read_clusters(c, ymap_get(root, "clusters"), inv);
+	inv_read_notify(c, ymap_get(root, "notify"), inv);
+	free(hd.user);
+	free(hd.identity);
+}
+
+struct inventory *inventory_load(const char *path, struct diag *d)
+{
+	struct yctx c;
+	int first = d->n;
+	struct ydoc *doc = ydoc_load(path, NULL, d);
+	struct inventory *inv = NULL;
+
+	if (doc == NULL)
+		goto out;
+	inv = xcalloc(1, sizeof(*inv));
+	inv->path = xstrdup(path);
+	memset(&c, 0, sizeof(c));
+	c.file = inv->path;
+	c.d = d;
+	memcpy(inv->sha256, ydoc_sha256(doc), sizeof(inv->sha256));
+	read_inventory(&c, ydoc_root(doc), inv);
+	if (c.nerr > 0) {
+		inventory_free(inv);
+		inv = NULL;
+	}
+out:
+	ydoc_free(doc);
+	ydiag_sort_from(d, first);
+	return inv;
+}
+
+void inv_values_release(struct inv_value *v, int n)
+{
+	for (int i = 0; v && i < n; i++) {
+		free(v[i].key);
+		free(v[i].value);
+		strv_free(v[i].list, v[i].nlist);
+		free(v[i].list_loc);
+	}
+	free(v);
+}
+
+void inventory_free(struct inventory *inv)
+{
+	if (inv == NULL)
+		return;
+	for (int i = 0; i < inv->nhosts; i++) {
+		struct host_def *h = &inv->hosts[i];
+		free(h->name);
+		free(h->address);
+		free(h->user);
+		free(h->identity);
+		inv_values_release(h->vars, h->nvars);
+	}
+	free(inv->hosts);
+	for (int i = 0; i < inv->nclusters; i++)
+		inv_cluster_release(&inv->clusters[i]);
+	free(inv->clusters);
+	for (int i = 0; i < inv->nnotify; i++) {
+		free(inv->notify[i].name);
+		free(inv->notify[i].url);
+		strv_free(inv->notify[i].events, inv->notify[i].nevents);
+	}
+	free(inv->notify);
+	free(inv->ssh.known_hosts);
+	free(inv->path);
+	free(inv->name);
+	free(inv);
+}

@@ -1,0 +1,21 @@
+/*
+ * inventory_int.h — private to the inventory loader (inventory.c,
+ * inventory_clusters.c).
+ */
+#ifndef CCR_INVENTORY_INT_H
+#define CCR_INVENTORY_INT_H
+
+#include "loader.h"
+
+/* vars: NAME: scalar or list of scalars, appended to *out / *n (errors in c). */
+void inv_read_values(struct yctx *c, const struct ynode *m, struct inv_value **out, int *n);
+void inv_values_release(struct inv_value *v, int n);
+
+/* clusters: (a list) into inv->clusters; the hosts must already be read. */
+void inv_read_clusters(struct yctx *c, const struct ynode *l, struct inventory *inv);
+void inv_cluster_release(struct cluster_def *cl);
+
+/* notify: (a list, or absent) into inv->notify. */
+void inv_read_notify(struct yctx *c, const struct ynode *l, struct inventory *inv);
+
+#endif
