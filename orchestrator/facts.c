@@ -391,6 +391,17 @@ int facts_probe(struct facts *f, const struct probe *pr, const char *cmd, const 
 	return ok_exit && matched;
 }
 
+int facts_cached(const struct facts *f, int i, const char **name, const char **host,
+		 const char **value)
+{
+	if (i < 0 || i >= f->nvals)
+		return -1;
+	*name = f->vals[i].name;
+	*host = f->vals[i].host;
+	*value = f->vals[i].value;
+	return 0;
+}
+
 int facts_run_text(struct facts *f, const char *host, const char *cmd, const char **text,
 		   char *err, size_t errlen)
 {

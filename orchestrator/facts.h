@@ -76,6 +76,13 @@ int facts_cond(struct facts *f, const struct cond *c, const char *cmd,
 int facts_run_text(struct facts *f, const char *host, const char *cmd, const char **text,
 		   char *err, size_t errlen);
 
+/*
+ * The i-th cached fact value (0-based): 0 with name, host (NULL for a
+ * cluster fact) and value borrowed until facts_invalidate, or -1 past the end.
+ */
+int facts_cached(const struct facts *f, int i, const char **name, const char **host,
+		 const char **value);
+
 /* Values recorded before a change (record:), per node, name and item. */
 struct saved *saved_new(void);
 void saved_free(struct saved *sv);

@@ -10,6 +10,9 @@
  */
 #include "runner_int.h"
 
+#include "bind.h"
+#include "plan_live.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -337,71 +340,32 @@ static void replay_steps(struct runner *r, long start)
 	}
 }
 
-/* Bind one role from live facts: exactly one candidate must match. */
-static int bind_role(struct runner *r, const struct role_def *d)
-{
-	const struct host_group *g = cluster_group(r->cl, d->from);
-	const char *found = NULL;
-	struct sbuf seen;
-	int n = 0, rc = 0;
-
-	sbuf_init(&seen);
-	for (int i = 0; g && i < g->nhosts; i++) {
-		int ok = 0;
-		if (facts_eval(r->facts, d->where, NULL, g->hosts[i], r->saved, &ok, &seen, r->err,
-			       sizeof(r->err)) < 0) {
-			rc = EXIT_STEP_FAILED;
-			goto out;
-		}
-		sbuf_addf(&seen, " -> %s; ", ok ? "yes" : "no");
-		if (ok && n++ == 0)
-			found = g->hosts[i];
-	}
-	if (n != 1) {
-		snprintf(r->err, sizeof(r->err),
-			 "role %s: %d of the hosts in '%s' match `%s` (need exactly 1); seen: %s",
-			 d->name, n, d->from, expr_source(d->where), seen.buf);
-		rc = EXIT_REFUSED;
-		goto out;
-	}
-	r->roles = xreallocarray(r->roles, (size_t)r->nroles + 1, sizeof(*r->roles));
-	r->roles[r->nroles++] = (struct role_binding){d->name, found, 0};
-	if (runner_journal(r, "bind", NULL,
-			   json_pack("{s:s, s:s}", "role", d->name, "host", found)) < 0)
-		rc = EXIT_JOURNAL;
-	else
-		runner_emitf(r, EV_BIND, NULL, "role %s = %s", d->name, found);
-out:
-	sbuf_release(&seen);
-	return rc;
-}
-
-/* Roles not in the journal are bound now, from live facts, before anything changes. */
+/*
+ * Roles not in the journal are bound now, from live facts, before anything
+ * changes, and journaled; a resumed run reuses its bindings and checks that
+ * each host is still where it was bound.
+ */
 static int bind_roles(struct runner *r)
 {
-	r->bindplan.pb = r->pb;
-	r->bindplan.inv = r->inv;
-	r->bindplan.cl = r->cl;
-	for (int i = 0; i < r->pb->nroles; i++) {
-		const struct role_def *d = &r->pb->roles[i];
-		int have = 0;
-		for (int k = 0; k < r->nroles; k++)
-			have |= strcmp(r->roles[k].role, d->name) == 0;
-		if (have) {
-			runner_emitf(r, EV_BIND, NULL, "role %s = %s (from the journal)", d->name,
-				     subst_role_host(&(struct subst_ctx){.roles = r->roles,
-									 .nroles = r->nroles},
-						     d->name));
-			continue;
-		}
-		r->bindplan.roles = r->roles;
-		r->bindplan.nroles = r->nroles;
-		int rc = bind_role(r, d);
-		if (rc)
-			return rc;
+	int had = r->nroles, rc;
+
+	for (int k = 0; k < had; k++)
+		runner_emitf(r, EV_BIND, NULL, "role %s = %s (from the journal)", r->roles[k].role,
+			     r->roles[k].host);
+	r->bindplan.roles = r->roles;
+	r->bindplan.nroles = r->nroles;
+	rc = bind_roles_live(r->pb, r->cl, r->facts, &r->roles, &r->nroles, r->err,
+			     sizeof(r->err));
+	if (rc)
+		return rc;
+	for (int k = had; k < r->nroles; k++) {
+		if (runner_journal(r, "bind", NULL,
+				   json_pack("{s:s, s:s}", "role", r->roles[k].role, "host",
+					     r->roles[k].host)) < 0)
+			return EXIT_JOURNAL;
+		runner_emitf(r, EV_BIND, NULL, "role %s = %s", r->roles[k].role, r->roles[k].host);
 	}
-	/* A resumed run checks that its bound hosts still belong where they were bound. */
-	for (int k = 0; k < r->nroles; k++) {
+	for (int k = 0; k < had; k++) {
 		const struct role_def *d = playbook_role(r->pb, r->roles[k].role);
 		const struct host_group *g = d ? cluster_group(r->cl, d->from) : NULL;
 		int member = 0;
@@ -415,6 +379,15 @@ static int bind_roles(struct runner *r)
 		}
 	}
 	return 0;
+}
+
+/* apply --plan: refuse, before the run starts, a plan whose facts changed since. */
+static int check_saved_plan(struct runner *r)
+{
+	if (r->o->saved_plan == NULL || r->o->resume)
+		return 0;
+	return plan_live_check_saved(r->o->saved_plan, r->pb, r->inv, r->cl, r->facts, r->err,
+				     sizeof(r->err));
 }
 
 static int compile_plan(struct runner *r)
@@ -498,8 +471,13 @@ int runner_run(const struct playbook *pb, const struct inventory *inv,
 	r.dir = runner_cluster_dir(o->state_dir, cl->name);
 	r.saved = saved_new();
 	path = xasprintf("%s/journal.jsonl", r.dir);
+	r.conns = conns_new(inv, &co);
+	r.bindplan.pb = pb;
+	r.bindplan.inv = inv;
+	r.bindplan.cl = cl;
+	r.facts = facts_new(&r.bindplan, r.conns, o->stop);
 	if ((rc = check_state_dir(&r)) || (rc = take_lock(&r)) || (rc = open_journal(&r, path)) ||
-	    (rc = choose_run(&r, path))) {
+	    (rc = check_saved_plan(&r)) || (rc = choose_run(&r, path))) {
 		if (rc < 0) { /* nothing to resume: not an error */
 			runner_emitf(&r, EV_INFO, NULL, "%s", r.err);
 			rc = EXIT_DONE;
@@ -512,11 +490,6 @@ int runner_run(const struct playbook *pb, const struct inventory *inv,
 		     r.run_id);
 	long start = last_run_start(r.j);
 	replay_binds(&r, start);
-	r.conns = conns_new(inv, &co);
-	r.bindplan.pb = pb;
-	r.bindplan.inv = inv;
-	r.bindplan.cl = cl;
-	r.facts = facts_new(&r.bindplan, r.conns, o->stop);
 	if ((rc = bind_roles(&r)) || (rc = compile_plan(&r))) {
 		rc = finish(&r, rc);
 		goto out;

@@ -1,0 +1,228 @@
+/*
+ * plan_live.c — see plan_live.h.
+ *
+ * Requirements are evaluated against the cluster as it is now, which is
+ * exact for the next step to run and only indicative for later ones (the
+ * earlier steps will have changed the facts by then); the output says so.
+ */
+#include "plan_live.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "bind.h"
+#include "facts.h"
+
+static const char *step_status(struct facts *f, const struct plan_step *s, char **detail)
+{
+	const struct expr *when[2] = {s->phase->when, s->def->when};
+	struct sbuf why;
+	char err[1024];
+	int ok = 1;
+
+	sbuf_init(&why);
+	for (int k = 0; k < 2; k++) {
+		if (when[k] == NULL)
+			continue;
+		if (facts_eval(f, when[k], s, NULL, NULL, &ok, &why, err, sizeof(err)) < 0)
+			goto unknown;
+		if (!ok) {
+			*detail = xasprintf("%s is false (%s)", expr_source(when[k]), why.buf);
+			sbuf_release(&why);
+			return "not-applicable";
+		}
+	}
+	const struct cond *c = &s->def->check;
+	if (c->expr || c->probe) {
+		sbuf_reset(&why);
+		int r = facts_cond(f, c, s->check_cmd, s, NULL, &why, err, sizeof(err));
+		if (r < 0)
+			goto unknown;
+		if (r == 1) {
+			*detail = sbuf_detach(&why);
+			return "satisfied";
+		}
+	}
+	for (int k = 0; k < s->phase->nrequire + s->def->nrequire; k++) {
+		const struct expr *e = k < s->phase->nrequire ? s->phase->require[k]
+							       : s->def->require[k - s->phase->nrequire];
+		sbuf_reset(&why);
+		if (facts_eval(f, e, s, NULL, NULL, &ok, &why, err, sizeof(err)) < 0)
+			goto unknown;
+		if (!ok) {
+			*detail = xasprintf("now false: %s (%s)", expr_source(e), why.buf);
+			sbuf_release(&why);
+			return "refused-now";
+		}
+	}
+	*detail = why.len ? sbuf_detach(&why) : NULL;
+	sbuf_release(&why);
+	return "would-run";
+unknown:
+	*detail = xstrdup(err);
+	sbuf_release(&why);
+	return "unknown";
+}
+
+static json_t *observed(struct facts *f)
+{
+	json_t *a = json_array();
+	const char *name, *host, *value;
+	for (int i = 0; facts_cached(f, i, &name, &host, &value) == 0; i++)
+		json_array_append_new(a, json_pack("{s:s, s:o, s:s}", "fact", name, "host",
+						   host ? json_string(host) : json_null(), "value",
+						   value));
+	return a;
+}
+
+int plan_live_eval(const struct playbook *pb, const struct inventory *inv,
+		   const struct cluster_def *cl, struct conns *c, volatile sig_atomic_t *stop,
+		   struct live_plan *lp, char *err, size_t errlen)
+{
+	struct plan bindp = {.pb = pb, .inv = inv, .cl = cl};
+	struct role_binding *roles = NULL;
+	struct facts *f = facts_new(&bindp, c, stop);
+	int n = 0, rc;
+
+	memset(lp, 0, sizeof(*lp));
+	rc = bind_roles_live(pb, cl, f, &roles, &n, err, errlen);
+	if (rc == 0 && (lp->plan = plan_compile(pb, inv, cl, roles, n, err, errlen)) == NULL)
+		rc = EXIT_INPUT;
+	facts_free(f);
+	f = NULL;
+	if (rc)
+		goto out;
+	f = facts_new(lp->plan, c, stop);
+	lp->v = xcalloc((size_t)lp->plan->nsteps + 1, sizeof(*lp->v));
+	for (int i = 0; i < lp->plan->nsteps; i++) {
+		const struct plan_step *s = &lp->plan->steps[i];
+		lp->v[i].status = step_status(f, s, &lp->v[i].detail);
+		if (strcmp(lp->v[i].status, "would-run") == 0 ||
+		    strcmp(lp->v[i].status, "refused-now") == 0)
+			lp->remaining_ms += s->def->estimate_ms;
+	}
+	lp->facts = observed(f);
+out:
+	facts_free(f);
+	free(roles);
+	return rc;
+}
+
+void plan_live_release(struct live_plan *lp)
+{
+	for (int i = 0; lp->v && lp->plan && i < lp->plan->nsteps; i++)
+		free(lp->v[i].detail);
+	free(lp->v);
+	plan_free(lp->plan);
+	json_decref(lp->facts);
+	memset(lp, 0, sizeof(*lp));
+}
+
+void plan_live_json(const struct live_plan *lp, json_t *cluster)
+{
+	json_t *steps = json_object_get(cluster, "steps");
+	json_object_set(cluster, "facts", lp->facts);
+	json_object_set_new(cluster, "remaining_estimate_ms", json_integer(lp->remaining_ms));
+	for (size_t i = 0; i < json_array_size(steps) && (int)i < lp->plan->nsteps; i++) {
+		json_t *s = json_array_get(steps, i);
+		json_object_set_new(s, "live", json_string(lp->v[i].status));
+		json_object_set_new(s, "detail",
+				    lp->v[i].detail ? json_string(lp->v[i].detail) : json_null());
+	}
+}
+
+void plan_live_text(FILE *fp, const struct live_plan *lp, int width)
+{
+	char t[32];
+	(void)width;
+	fprintf(fp, "\nLive state of %s (requirements of later steps are shown as they hold "
+		    "now; the steps before them will change the facts):\n",
+		lp->plan->cl->name);
+	for (int i = 0; i < lp->plan->nsteps; i++) {
+		const struct plan_step *s = &lp->plan->steps[i];
+		fprintf(fp, "%4d  %-42s %-10s %-15s %s\n", s->index, s->id, s->node ? s->node : "-",
+			lp->v[i].status, lp->v[i].detail ? lp->v[i].detail : "");
+	}
+	fprintf(fp, "\nFacts observed:\n");
+	for (size_t i = 0; i < json_array_size(lp->facts); i++) {
+		json_t *o = json_array_get(lp->facts, i);
+		const char *host = json_string_value(json_object_get(o, "host"));
+		fprintf(fp, "  %-22s %-10s %s\n", json_string_value(json_object_get(o, "fact")),
+			host ? host : "(cluster)", json_string_value(json_object_get(o, "value")));
+	}
+	format_duration(lp->remaining_ms, t, sizeof(t));
+	fprintf(fp, "\nStill to do: about %s of steps.\n", t);
+}
+
+static json_t *find_cluster(json_t *doc, const char *name)
+{
+	json_t *cl = json_object_get(doc, "clusters");
+	for (size_t i = 0; i < json_array_size(cl); i++) {
+		const char *n = json_string_value(json_object_get(json_array_get(cl, i), "name"));
+		if (n && strcmp(n, name) == 0)
+			return json_array_get(cl, i);
+	}
+	return NULL;
+}
+
+static int compare_facts(json_t *facts, struct facts *f, struct sbuf *diff)
+{
+	int changed = 0;
+	for (size_t i = 0; i < json_array_size(facts); i++) {
+		json_t *o = json_array_get(facts, i);
+		const char *name = json_string_value(json_object_get(o, "fact"));
+		const char *host = json_string_value(json_object_get(o, "host"));
+		const char *was = json_string_value(json_object_get(o, "value"));
+		const char *now = NULL;
+		char e[512];
+		if (name == NULL || was == NULL)
+			continue;
+		if (facts_get(f, name, host, &now, NULL, e, sizeof(e)) < 0)
+			now = "(unreadable)";
+		if (strcmp(was, now) != 0) {
+			sbuf_addf(diff, "%s%s%s%s was '%s', now '%s'", changed ? "; " : "", name,
+				  host ? " on " : "", host ? host : "", was, now);
+			changed++;
+		}
+	}
+	return changed;
+}
+
+int plan_live_check_saved(const char *path, const struct playbook *pb,
+			  const struct inventory *inv, const struct cluster_def *cl,
+			  struct facts *f, char *err, size_t errlen)
+{
+	json_error_t je;
+	json_t *doc = json_load_file(path, 0, &je);
+	struct sbuf diff;
+	int rc = 0;
+
+	if (doc == NULL) {
+		snprintf(err, errlen, "%s:%d:%d: not a saved plan: %s", path, je.line, je.column,
+			 je.text);
+		return EXIT_INPUT;
+	}
+	sbuf_init(&diff);
+	json_t *c = find_cluster(doc, cl->name);
+	const char *pbsum = json_string_value(json_object_get(json_object_get(doc, "playbook"),
+							      "sha256"));
+	const char *invsum = json_string_value(
+		json_object_get(json_object_get(doc, "inventory"), "sha256"));
+	if (!json_is_true(json_object_get(doc, "live")) || c == NULL) {
+		snprintf(err, errlen, "%s: not a live plan of cluster %s (make one with `ccrup plan "
+			 "--live --save %s`)", path, cl->name, path);
+		rc = EXIT_INPUT;
+	} else if (pbsum == NULL || strcmp(pbsum, pb->sha256) != 0 || invsum == NULL ||
+		   strcmp(invsum, inv->sha256) != 0) {
+		snprintf(err, errlen, "saved plan %s is stale: the %s changed since it was saved",
+			 path, pbsum && strcmp(pbsum, pb->sha256) == 0 ? "inventory" : "playbook");
+		rc = EXIT_REFUSED;
+	} else if (compare_facts(json_object_get(c, "facts"), f, &diff)) {
+		snprintf(err, errlen, "saved plan %s is stale for cluster %s: %s", path, cl->name,
+			 diff.buf);
+		rc = EXIT_REFUSED;
+	}
+	sbuf_release(&diff);
+	json_decref(doc);
+	return rc;
+}
