@@ -15,13 +15,16 @@
 /* Print "label text" wrapped at spaces to width, continuation lines indented. */
 static void print_wrapped(FILE *fp, int indent, const char *label, const char *text, int width)
 {
-	int col0 = indent + (label ? LABEL_WIDTH : 0);
+	int lw = label ? (int)strlen(label) + 1 : 0;
+	if (label && lw < LABEL_WIDTH)
+		lw = LABEL_WIDTH;
+	int col0 = indent + lw;
 	int avail = width - col0 > 20 ? width - col0 : 20;
 	const char *p = text;
 
 	fprintf(fp, "%*s", indent, "");
 	if (label)
-		fprintf(fp, "%-*s", LABEL_WIDTH, label);
+		fprintf(fp, "%-*s", lw, label);
 	while (*p) {
 		int n = (int)strlen(p);
 		if (n > avail) {
