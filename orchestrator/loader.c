@@ -81,30 +81,6 @@ int ykeys(struct yctx *c, const struct ynode *m, const char *const *allowed, con
 	return n;
 }
 
-static int entry_before(const struct diag_entry *x, const struct diag_entry *y)
-{
-	int k = strcmp(x->file, y->file);
-	if (k)
-		return k < 0;
-	if (x->line != y->line)
-		return x->line < y->line;
-	return x->col < y->col;
-}
-
-void ydiag_sort_from(struct diag *d, int first)
-{
-	/* Insertion sort: stable, and at most DIAG_MAX entries. */
-	for (int i = first + 1; i < d->n; i++) {
-		struct diag_entry e = d->v[i];
-		int j = i - 1;
-		while (j >= first && entry_before(&e, &d->v[j])) {
-			d->v[j + 1] = d->v[j];
-			j--;
-		}
-		d->v[j + 1] = e;
-	}
-}
-
 static const char *kind_word(enum ynode_kind k)
 {
 	return k == YNODE_MAP ? "a mapping" : k == YNODE_SEQ ? "a list" : "a string";

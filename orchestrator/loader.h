@@ -47,12 +47,6 @@ int yrequire(struct yctx *c, const struct ynode *m, const char *key, const char 
 /* ymap_check_keys() through the context (errors counted in c->nerr).  Returns the count. */
 int ykeys(struct yctx *c, const struct ynode *m, const char *const *allowed, const char *what);
 
-/*
- * Sort the entries of d from index first on (those one loader added) by
- * line and column, so a file's errors read top to bottom.
- */
-void ydiag_sort_from(struct diag *d, int first);
-
 /* Is n of kind k?  Otherwise "'key': expected a list, got a mapping" and 0. */
 int ytype(struct yctx *c, const struct ynode *n, enum ynode_kind k, const char *key);
 

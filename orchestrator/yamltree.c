@@ -441,6 +441,7 @@ struct ydoc *ydoc_parse(const char *file, const char *buf, size_t len, const str
 {
 	struct builder b = {.file = file, .buf = buf, .len = len, .d = d};
 	struct ydoc *doc = NULL;
+	int first = d->n;
 
 	b.lim.max_bytes = lim ? lim->max_bytes : MODEL_MAX_FILE_BYTES;
 	b.lim.max_depth = lim ? lim->max_depth : MODEL_MAX_DEPTH;
@@ -462,6 +463,7 @@ struct ydoc *ydoc_parse(const char *file, const char *buf, size_t len, const str
 out:
 	ynode_free(b.root);
 	free(b.stack);
+	ydiag_sort_from(d, first);
 	return doc;
 }
 

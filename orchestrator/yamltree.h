@@ -114,6 +114,12 @@ int ymap_check_keys(const struct ynode *m, const char *const *allowed, const cha
  */
 const char *ysuggest(const char *word, const char *const *candidates);
 
+/*
+ * Sort the entries of d from index first on (those one loader added) by
+ * line and column, so a file's errors read top to bottom.
+ */
+void ydiag_sort_from(struct diag *d, int first);
+
 /* Levenshtein distance between a and b, capped at cap+1 (cheap for long strings). */
 int yedit_distance(const char *a, const char *b, int cap);
 

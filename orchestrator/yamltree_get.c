@@ -90,6 +90,30 @@ const char *ysuggest(const char *word, const char *const *candidates)
 	return best;
 }
 
+static int entry_before(const struct diag_entry *x, const struct diag_entry *y)
+{
+	int k = strcmp(x->file, y->file);
+	if (k)
+		return k < 0;
+	if (x->line != y->line)
+		return x->line < y->line;
+	return x->col < y->col;
+}
+
+void ydiag_sort_from(struct diag *d, int first)
+{
+	/* Insertion sort: stable, and at most DIAG_MAX entries. */
+	for (int i = first + 1; i < d->n; i++) {
+		struct diag_entry e = d->v[i];
+		int j = i - 1;
+		while (j >= first && entry_before(&e, &d->v[j])) {
+			d->v[j + 1] = d->v[j];
+			j--;
+		}
+		d->v[j + 1] = e;
+	}
+}
+
 static int key_allowed(const char *key, const char *const *allowed)
 {
 	for (int i = 0; allowed[i]; i++)
