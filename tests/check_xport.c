@@ -429,6 +429,42 @@ START_TEST(drop_then_reconnect)
 }
 END_TEST
 
+/* Kill every per-connection process of our sshd (its children), as a node reboot would. */
+static void kill_sessions(void)
+{
+	char path[64], *data = NULL, *p, *end;
+	size_t len;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)fx.pid, (int)fx.pid);
+	ck_assert_int_eq(read_file(path, 4096, &data, &len), 0);
+	ck_assert_msg(len > 0, "sshd has no session process");
+	for (p = data; *p; p = end) {
+		long pid = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		kill((pid_t)pid, SIGKILL);
+	}
+	free(data);
+	msleep(200);
+}
+
+START_TEST(session_that_died_while_idle_is_replaced)
+{
+	struct xport *x = trusted();
+	struct xport_result r;
+
+	xport_result_init(&r);
+	kill_sessions();
+	/* The channel open fails on the dead session; the command was not sent, so it retries. */
+	ck_assert_msg(xport_exec(x, "echo fresh", 5000, 64, NULL, NULL, NULL, &r) == XPORT_OK, "%s",
+		      xport_error(x));
+	ck_assert_str_eq(r.out.buf, "fresh\n");
+	ck_assert_uint_eq(xport_connect_count(x), 2);
+	xport_result_release(&r);
+	xport_free(x);
+}
+END_TEST
+
 START_TEST(signaled_command)
 {
 	struct xport *x = trusted();
@@ -660,6 +696,7 @@ static Suite *xport_suite(void)
 	tcase_add_test(tc, cap_truncates_but_reads_everything);
 	tcase_add_test(tc, timeout_is_fast_and_session_survives);
 	tcase_add_test(tc, drop_then_reconnect);
+	tcase_add_test(tc, session_that_died_while_idle_is_replaced);
 	tcase_add_test(tc, signaled_command);
 	tcase_add_test(tc, fifty_commands_one_session_nodelay);
 	tcase_add_test(tc, stop_flag_honoured);
