@@ -115,6 +115,7 @@ static void read_var(struct pbctx *c, const struct ynode *key, const struct ynod
 		     struct var_def *v)
 {
 	const struct ynode *k = NULL;
+	int kind = -1;
 
 	v->loc = yloc(&c->y, key);
 	v->ndef_list = -1;
@@ -124,7 +125,7 @@ static void read_var(struct pbctx *c, const struct ynode *key, const struct ynod
 	char *what = xasprintf("var '%s'", v->name);
 	ykeys(&c->y, m, var_keys, what);
 	if (yrequire(&c->y, m, "kind", what) == 0 && yget_scalar(&c->y, m, "kind", &k) == 1) {
-		int kind = var_kind_parse(k->text);
+		kind = var_kind_parse(k->text);
 		if (kind < 0)
 			yerr(&c->y, k,
 			     "unknown kind '%s' (kinds: name, service, path, version, int, "
@@ -135,9 +136,9 @@ static void read_var(struct pbctx *c, const struct ynode *key, const struct ynod
 	yget_bool(&c->y, m, "list", &v->is_list);
 	yget_str(&c->y, m, "doc", &v->doc);
 	read_var_values(c, m, v);
-	if (k && var_kind_parse(k->text) >= 0)
+	if (kind >= 0)
 		read_var_default(c, m, v);
-	if (v->kind == VK_RAW && v->def == NULL && v->ndef_list < 0)
+	if (kind == VK_RAW && v->def == NULL && v->ndef_list < 0)
 		yerr(&c->y, key, "raw var '%s' needs a default (an inventory may not set it)",
 		     v->name);
 	free(what);

@@ -381,13 +381,13 @@ static void check_action(struct pbctx *c, const struct ynode *m)
 
 int pb_read_step(struct pbctx *c, const struct ynode *m, struct step_def *s)
 {
-	int before = c->y.nerr;
+	int before = c->y.nerr, unknown;
 
 	memset(s, 0, sizeof(*s));
 	if (!ytype(&c->y, m, YNODE_MAP, "steps"))
 		return -1;
 	s->loc = yloc(&c->y, m);
-	ykeys(&c->y, m, step_keys, "step");
+	unknown = ykeys(&c->y, m, step_keys, "step");
 	read_head(c, m, s);
 	int ns = NS_ROLES | NS_SAVED | (ymap_get(m, "for_each") ? NS_ITEM : 0);
 	pb_get_expr(c, m, "when", ns, &s->when);
@@ -399,7 +399,9 @@ int pb_read_step(struct pbctx *c, const struct ynode *m, struct step_def *s)
 	read_record(c, m, s, ns);
 	read_wait(c, m, s, ns);
 	read_http(c, m, s, ns);
-	check_action(c, m);
+	/* A misspelled action ("rnu:") already has its error; "nothing to do" would be noise. */
+	if (!unknown)
+		check_action(c, m);
 	return c->y.nerr > before ? -1 : 0;
 }
 

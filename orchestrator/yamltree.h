@@ -120,7 +120,11 @@ const char *ysuggest(const char *word, const char *const *candidates);
  */
 void ydiag_sort_from(struct diag *d, int first);
 
-/* Levenshtein distance between a and b, capped at cap+1 (cheap for long strings). */
+/*
+ * Edit distance between a and b (insertions, deletions, substitutions and
+ * swaps of neighbours each count 1), capped at cap+1; strings over 64
+ * bytes are only compared for equality.
+ */
 int yedit_distance(const char *a, const char *b, int cap);
 
 #endif

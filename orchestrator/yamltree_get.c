@@ -49,29 +49,32 @@ const struct ynode *ymap_key(const struct ynode *m, const char *key)
 int yedit_distance(const char *a, const char *b, int cap)
 {
 	size_t la = strlen(a), lb = strlen(b);
-	int row[65];
+	int prev2[65], prev[65], cur[65];
 
 	if (la > 64 || lb > 64)
 		return strcmp(a, b) == 0 ? 0 : cap + 1;
 	if ((la > lb ? la - lb : lb - la) > (size_t)cap)
 		return cap + 1;
 	for (size_t j = 0; j <= lb; j++)
-		row[j] = (int)j;
+		prev[j] = (int)j;
 	for (size_t i = 1; i <= la; i++) {
-		int diag = row[0];
-		row[0] = (int)i;
+		cur[0] = (int)i;
 		for (size_t j = 1; j <= lb; j++) {
-			int up = row[j];
-			int best = diag + (a[i - 1] != b[j - 1]);
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
+			int best = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			if (prev[j] + 1 < best)
+				best = prev[j] + 1;
+			if (cur[j - 1] + 1 < best)
+				best = cur[j - 1] + 1;
+			/* A swap of two neighbours ("laed" for "lead") is one edit. */
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    prev2[j - 2] + 1 < best)
+				best = prev2[j - 2] + 1;
+			cur[j] = best;
 		}
+		memcpy(prev2, prev, sizeof(prev));
+		memcpy(prev, cur, sizeof(cur));
 	}
-	return row[lb] > cap ? cap + 1 : row[lb];
+	return prev[lb] > cap ? cap + 1 : prev[lb];
 }
 
 const char *ysuggest(const char *word, const char *const *candidates)
