@@ -210,6 +210,8 @@ struct playbook {
 	struct fact_def *facts;
 	int nfacts;
 	char *boot_id_fact; /* fact that changes on reboot; required if any step reboots */
+	char *reboot_command; /* command that restarts a host ("shutdown /r /t 0"); required
+				 if any step reboots */
 	struct role_def *roles;
 	int nroles;
 	struct phase_def *phases;
