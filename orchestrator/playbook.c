@@ -16,9 +16,9 @@
 
 #include "util.h"
 
-static const char *const top_keys[] = {"playbook",  "format",  "description", "vars",
-				       "facts",	    "boot_id", "roles",	      "groups",
-				       "sequences", "phases",  NULL};
+static const char *const top_keys[] = {"playbook", "format",	"description",	  "vars",
+				       "facts",	   "boot_id",	"reboot_command", "roles",
+				       "groups",   "sequences", "phases",	  NULL};
 static const char *const var_keys[] = {"kind", "list", "default", "values", "doc", NULL};
 static const char *const fact_keys[] = {"doc",	  "scope", "run",     "capture", "value",
 					"reduce", "order", "default", NULL};
@@ -271,6 +271,14 @@ static void read_boot_id(struct pbctx *c, const struct ynode *root)
 		     yq(&c->y, n->text));
 }
 
+/* reboot_command: what the runner runs to restart a host (vars and node/cluster/cms only). */
+static void read_reboot_command(struct pbctx *c, const struct ynode *root)
+{
+	if (pb_get_template(c, root, "reboot_command", 0, &c->pb->reboot_command) == 1 &&
+	    c->pb->reboot_command[0] == '\0')
+		yerr(&c->y, ymap_get(root, "reboot_command"), "'reboot_command' is empty");
+}
+
 static void read_role(struct pbctx *c, const struct ynode *key, const struct ynode *m,
 		      struct role_def *r)
 {
@@ -423,6 +431,7 @@ static void read_playbook(struct pbctx *c, const struct ynode *root)
 	read_vars(c, ymap_get(root, "vars"));
 	read_facts(c, ymap_get(root, "facts"));
 	read_boot_id(c, root);
+	read_reboot_command(c, root);
 	read_roles(c, ymap_get(root, "roles"));
 	c->seqs = ymap_get(root, "sequences");
 	if (c->seqs && c->seqs->kind == YNODE_SCALAR && c->seqs->is_null)
@@ -523,6 +532,7 @@ void playbook_free(struct playbook *pb)
 		phase_release(&pb->phases[i]);
 	free(pb->phases);
 	free(pb->boot_id_fact);
+	free(pb->reboot_command);
 	free(pb->path);
 	free(pb->name);
 	free(pb->description);

@@ -55,9 +55,10 @@ static const char *const http_keys[] = {"url",	   "status",	   "body", "timeout"
 					"retries", "insecure_tls", NULL};
 static const char *const outages[] = {"begins", "ends", "within", NULL};
 /* Keys that only mean something for a step with run:. */
-static const char *const run_only[] = {"ok_exit",    "reboot",	"retries", "retry_delay",
+static const char *const run_only[] = {"ok_exit",    "retries", "retry_delay",
 				       "idempotent", "timeout", NULL};
-static const char *const actions[] = {"run", "gate", "wait", "http_check", NULL};
+/* What a step does: one of these (reboot alone: the runner issues reboot_command). */
+static const char *const actions[] = {"run", "gate", "wait", "http_check", "reboot", NULL};
 
 static void probe_free(struct probe *p)
 {
@@ -228,6 +229,10 @@ static void read_reboot(struct pbctx *c, const struct ynode *m, struct step_def 
 		yerr(&c->y, ymap_key(m, "reboot"),
 		     "a step with 'reboot' needs the playbook's top-level 'boot_id:' (the fact "
 		     "that changes on every reboot)");
+	if (c->pb->reboot_command == NULL && ymap_get(m, "run") == NULL)
+		yerr(&c->y, ymap_key(m, "reboot"),
+		     "a 'reboot' step without 'run' needs the playbook's top-level "
+		     "'reboot_command:' (how to restart a host)");
 	ykeys(&c->y, n, reboot_keys, "reboot");
 	if (yrequire(&c->y, n, "when", "reboot") == 0 &&
 	    yget_enum(&c->y, n, "when", reboot_whens, &w) == 1)
@@ -236,6 +241,9 @@ static void read_reboot(struct pbctx *c, const struct ynode *m, struct step_def 
 	    yget_int_list(&c->y, n, "exit_codes", 0, EXIT_CODE_MAX, &r->exit_codes, &r->nexit);
 	if (r->when == REBOOT_ON_EXIT && has == 0)
 		yerr(&c->y, n, "reboot 'when: on_exit' needs 'exit_codes' (e.g. [3010])");
+	if (r->when == REBOOT_ON_EXIT && ymap_get(m, "run") == NULL)
+		yerr(&c->y, n,
+		     "reboot 'when: on_exit' needs the step's 'run' (whose exit decides)");
 	if (r->when == REBOOT_ALWAYS && has == 1)
 		yerr(&c->y, ymap_key(n, "exit_codes"),
 		     "'exit_codes' only applies to reboot 'when: on_exit'");
@@ -360,6 +368,8 @@ static void check_action(struct pbctx *c, const struct ynode *m)
 
 	for (int i = 0; actions[i]; i++) {
 		const struct ynode *k = ymap_key(m, actions[i]);
+		if (strcmp(actions[i], "reboot") == 0 && ymap_key(m, "run"))
+			break; /* a command, possibly followed by a reboot */
 		if (k && first) {
 			yerr(&c->y, k, "a step does one thing: '%s' cannot be combined with '%s'",
 			     actions[i], first);
@@ -370,8 +380,8 @@ static void check_action(struct pbctx *c, const struct ynode *m)
 	}
 	if (first == NULL && ymap_key(m, "require") == NULL)
 		yerr(&c->y, m,
-		     "step has nothing to do: give it 'run', 'gate', 'wait', 'http_check' or "
-		     "'require'");
+		     "step has nothing to do: give it 'run', 'gate', 'wait', 'http_check', "
+		     "'reboot' or 'require'");
 	for (int i = 0; run_only[i] && ymap_key(m, "run") == NULL; i++) {
 		const struct ynode *k = ymap_key(m, run_only[i]);
 		if (k)

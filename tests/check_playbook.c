@@ -230,7 +230,8 @@ START_TEST(unknown_top_key_lists_valid)
 {
 	bad_base("zzzz: 1\n", "      - id: s\n        name: S\n        run: x\n",
 		 "18:1: unknown key 'zzzz' in playbook (valid keys: playbook, format, "
-		 "description, vars, facts, boot_id, roles, groups, sequences, phases)");
+		 "description, vars, facts, boot_id, reboot_command, roles, groups, sequences, "
+		 "phases)");
 }
 END_TEST
 
@@ -610,8 +611,8 @@ END_TEST
 START_TEST(step_with_nothing_to_do)
 {
 	bad_step("      - id: s\n        name: S\n        why: because\n",
-		 "22:9: step has nothing to do: give it 'run', 'gate', 'wait', 'http_check' or "
-		 "'require'");
+		 "22:9: step has nothing to do: give it 'run', 'gate', 'wait', 'http_check', "
+		 "'reboot' or 'require'");
 }
 END_TEST
 
@@ -650,6 +651,34 @@ START_TEST(reboot_rules)
 				   "        reboot: {when: always, ready: state == 'active'}\n");
 	ck_assert_int_eq(pb->phases[0].steps[0].reboot.down_timeout_ms, 600000);
 	ck_assert_int_eq(pb->phases[0].steps[0].reboot.up_timeout_ms, 1800000);
+}
+END_TEST
+
+START_TEST(reboot_without_run)
+{
+	bad_base("boot_id: boot\n",
+		 "      - id: s\n        name: S\n        reboot: {when: always}\n",
+		 "25:9: a 'reboot' step without 'run' needs the playbook's top-level "
+		 "'reboot_command:' (how to restart a host)");
+	diag_release(&d);
+	ok_base("boot_id: boot\nreboot_command: systemctl reboot\n",
+		"      - id: s\n        name: S\n        reboot: {when: always}\n");
+	ck_assert_str_eq(pb->reboot_command, "systemctl reboot");
+	ck_assert_ptr_null(pb->phases[0].steps[0].run);
+	playbook_free(pb);
+	pb = NULL;
+	bad_base(
+	    "boot_id: boot\nreboot_command: systemctl reboot\n",
+	    "      - id: s\n        name: S\n        reboot: {when: on_exit, exit_codes: [1]}\n",
+	    "26:17: reboot 'when: on_exit' needs the step's 'run' (whose exit decides)");
+	diag_release(&d);
+	bad_base(
+	    "boot_id: boot\nreboot_command: systemctl reboot\n",
+	    "      - id: s\n        name: S\n        gate: sure?\n        reboot: {when: always}\n",
+	    "27:9: a step does one thing: 'reboot' cannot be combined with 'gate'");
+	diag_release(&d);
+	bad_base("reboot_command: ${nope}\n", "      - {id: s, name: A, run: x}\n",
+		 "18:17: undefined variable '${nope}' (did you mean '${node}'?)");
 }
 END_TEST
 
@@ -885,6 +914,7 @@ static Suite *playbook_suite(void)
 	tcase_add_test(tc, assertion_step_ok);
 	tcase_add_test(tc, run_only_keys);
 	tcase_add_test(tc, reboot_rules);
+	tcase_add_test(tc, reboot_without_run);
 	tcase_add_test(tc, boot_id_must_be_a_fact);
 	tcase_add_test(tc, record_rules);
 	tcase_add_test(tc, duplicate_record_name);
