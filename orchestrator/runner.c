@@ -390,6 +390,16 @@ static int check_saved_plan(struct runner *r)
 				     sizeof(r->err));
 }
 
+/* Every probe the facts module runs is a remote command too: the audit sees it. */
+static void on_probe(const char *host, const char *cmd, const struct xport_result *res, void *arg)
+{
+	struct runner *r = arg;
+	struct event e = {.kind = EV_CMD_END, .node = host, .command = cmd, .exit = res->exit,
+			  .duration_ms = res->duration_ms, .text = res->out.buf,
+			  .detail = res->err.buf};
+	runner_emit(r, &e);
+}
+
 static int compile_plan(struct runner *r)
 {
 	char err[1024];
@@ -401,6 +411,7 @@ static int compile_plan(struct runner *r)
 	r->st = xcalloc((size_t)r->plan->nsteps + 1, sizeof(*r->st));
 	facts_free(r->facts);
 	r->facts = facts_new(r->plan, r->conns, r->o->stop);
+	facts_set_observer(r->facts, on_probe, r);
 	return 0;
 }
 
@@ -476,6 +487,7 @@ int runner_run(const struct playbook *pb, const struct inventory *inv,
 	r.bindplan.inv = inv;
 	r.bindplan.cl = cl;
 	r.facts = facts_new(&r.bindplan, r.conns, o->stop);
+	facts_set_observer(r.facts, on_probe, &r);
 	if ((rc = check_state_dir(&r)) || (rc = take_lock(&r)) || (rc = open_journal(&r, path)) ||
 	    (rc = check_saved_plan(&r)) || (rc = choose_run(&r, path))) {
 		if (rc < 0) { /* nothing to resume: not an error */
