@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t stop_flag;
@@ -41,6 +42,9 @@ static const char apply_usage[] =
 	"  --parallel N           clusters upgraded at once (default 1)\n"
 	"  --max-failed M         stop starting clusters after M failed (default 1)\n"
 	"  --clusters PATTERN     only clusters whose name matches (shell pattern)\n"
+	"  --window-end TIME      end of the maintenance window (HH:MM, YYYY-MM-DDTHH:MM or\n"
+	"                         +DURATION): a phase that would not finish in time is not\n"
+	"                         begun (exit 3, resumable); warnings as the end nears\n"
 	"  --trust-new-hosts      accept and record unknown host keys (changed keys are\n"
 	"                         always refused)\n"
 	"  --state-dir DIR        journals and locks (default ./state or $CCRUP_STATE_DIR)\n"
@@ -66,6 +70,7 @@ static const char resume_usage[] =
 	"Exit codes as for apply.\n";
 
 struct apply_args {
+	int64_t window_end_ms;
 	int yes;
 	int trust;
 	int accept_changed;
@@ -75,7 +80,7 @@ struct apply_args {
 	int max_failed;
 };
 
-enum { OPT_TRUST = 1000, OPT_PLAN, OPT_PARALLEL, OPT_MAXFAIL, OPT_ACCEPT, OPT_SSHCONF };
+enum { OPT_TRUST = 1000, OPT_PLAN, OPT_PARALLEL, OPT_MAXFAIL, OPT_ACCEPT, OPT_SSHCONF, OPT_WINDOW };
 
 static const struct option apply_long[] = {
 	{"yes", no_argument, NULL, 'y'},
@@ -85,8 +90,39 @@ static const struct option apply_long[] = {
 	{"max-failed", required_argument, NULL, OPT_MAXFAIL},
 	{"accept-changed-playbook", no_argument, NULL, OPT_ACCEPT},
 	{"ssh-config", required_argument, NULL, OPT_SSHCONF},
+	{"window-end", required_argument, NULL, OPT_WINDOW},
 	{NULL, 0, NULL, 0},
 };
+
+/*
+ * End of the maintenance window: "HH:MM" (the next such local time),
+ * "YYYY-MM-DDTHH:MM" (local), or "+DURATION" from now ("+3h").  Wall ms, or -1.
+ */
+static int64_t parse_window_end(const char *arg)
+{
+	struct tm tm;
+	time_t now = time(NULL);
+	int64_t ms;
+	const char *end;
+
+	if (arg[0] == '+')
+		return parse_duration_ms(arg + 1, &ms) == 0 ? now_wall_ms() + ms : -1;
+	localtime_r(&now, &tm);
+	if ((end = strptime(arg, "%Y-%m-%dT%H:%M", &tm)) != NULL && *end == '\0') {
+		tm.tm_sec = 0;
+		tm.tm_isdst = -1;
+		return (int64_t)mktime(&tm) * 1000;
+	}
+	localtime_r(&now, &tm);
+	if ((end = strptime(arg, "%H:%M", &tm)) == NULL || *end != '\0')
+		return -1;
+	tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	time_t t = mktime(&tm);
+	if (t <= now)
+		t += 24 * 3600;
+	return (int64_t)t * 1000;
+}
 
 static int apply_opt(int c, const char *arg, void *ctx)
 {
@@ -98,6 +134,13 @@ static int apply_opt(int c, const char *arg, void *ctx)
 	case OPT_PLAN: a->plan = arg; return 0;
 	case OPT_ACCEPT: a->accept_changed = 1; return 0;
 	case OPT_SSHCONF: a->ssh_config = arg; return 0;
+	case OPT_WINDOW:
+		if ((a->window_end_ms = parse_window_end(arg)) < 0) {
+			cli_error("apply", "--window-end takes HH:MM, YYYY-MM-DDTHH:MM or +DURATION "
+				  "(e.g. +2h), not '%s'", arg);
+			return EXIT_INPUT;
+		}
+		return 0;
 	case OPT_PARALLEL:
 	case OPT_MAXFAIL:
 		if (parse_int64(arg, 1, 100000, &v) < 0) {
@@ -274,6 +317,7 @@ static int run_cmd(int argc, char **argv, int resume)
 		.resume = resume, .unattended = a.yes, .trust_new_hosts = a.trust,
 		.accept_changed_playbook = a.accept_changed, .state_dir = o.state_dir,
 		.ssh_config = a.ssh_config, .saved_plan = a.plan, .command_line = cmdline,
+		.window_end_ms = a.window_end_ms,
 		.stop = &stop_flag, .sinks = sinks, .nsinks = 1,
 		.ask = a.yes ? NULL : ui_ask, .ask_arg = u};
 	rc = run_fleet(&fl, a.parallel);

@@ -193,6 +193,23 @@ static int archive_journal(struct runner *r, const char *path)
 	return open_journal(r, path);
 }
 
+/* The cluster's variable values as the run starts (failback, versions, paths). */
+static json_t *vars_snapshot(const struct runner *r)
+{
+	struct plan p = {.pb = r->pb, .inv = r->inv, .cl = r->cl};
+	struct subst_ctx c;
+	json_t *o = json_object();
+	plan_subst_ctx(&p, NULL, &c);
+	for (int i = 0; i < r->pb->nvars; i++) {
+		const struct var_def *v = &r->pb->vars[i];
+		enum var_kind k;
+		const char *val = v->is_list || v->kind == VK_RAW ? NULL : subst_value(&c, v->name, &k);
+		if (val)
+			json_object_set_new(o, v->name, json_string(val));
+	}
+	return o;
+}
+
 static int start_run(struct runner *r)
 {
 	char ts[32];
@@ -207,6 +224,7 @@ static int start_run(struct runner *r)
 				"playbook_sha256", r->pb->sha256, "inventory_path", r->inv->path,
 				"inventory_sha256", r->inv->sha256, "mode",
 				r->o->unattended ? "unattended" : "guided");
+	json_object_set_new(rec, "vars", vars_snapshot(r));
 	return runner_journal(r, "run-start", NULL, rec) < 0 ? EXIT_JOURNAL : 0;
 }
 

@@ -668,14 +668,59 @@ static int settle_inflight(struct runner *r, const struct plan_step *s, struct s
 	return EXIT_STEP_FAILED;
 }
 
-static void phase_start(struct runner *r, int i)
+/* Estimated time still needed by the steps of step i's phase that are not settled. */
+static int64_t phase_remaining_ms(const struct runner *r, int i)
+{
+	const struct phase_def *ph = r->plan->steps[i].phase;
+	int64_t ms = 0;
+	for (int k = i; k < r->plan->nsteps && r->plan->steps[k].phase == ph; k++)
+		if (r->st[k].st != SS_DONE && r->st[k].st != SS_SKIPPED &&
+		    r->plan->steps[k].applies != APPLIES_NO)
+			ms += r->plan->steps[k].def->estimate_ms;
+	return ms;
+}
+
+/*
+ * At the start of a phase: announce it, and keep the maintenance window.  A
+ * phase whose estimated end passes the window is not begun, so a cluster is
+ * never left half-way through a phase (above all the CMS phase).
+ */
+static int phase_start(struct runner *r, int i)
 {
 	const struct plan_step *s = &r->plan->steps[i];
-	if (i > 0 && r->plan->steps[i - 1].phase == s->phase)
-		return;
+	int begun = 0;
+	if (r->cur_phase == s->phase)
+		return 0;
+	r->cur_phase = s->phase;
+	for (int k = 0; k < r->plan->nsteps; k++)
+		if (r->plan->steps[k].phase == s->phase && r->st[k].st != SS_PENDING)
+			begun = 1;
+	if (r->o->window_end_ms && !begun) {
+		int64_t need = phase_remaining_ms(r, i), now = now_wall_ms();
+		int64_t left = r->o->window_end_ms - now;
+		char a[32], b[32];
+		format_duration(need, a, sizeof(a));
+		format_duration(left > 0 ? left : 0, b, sizeof(b));
+		if (need > 0 && now + need > r->o->window_end_ms) {
+			snprintf(r->err, sizeof(r->err),
+				 "phase %s needs about %s but the maintenance window ends in %s: not "
+				 "begun, the cluster is left between phases; run `ccrup resume` in the "
+				 "next window",
+				 s->phase->id, a, b);
+			runner_journal(r, "window", s,
+				       json_pack("{s:s, s:I, s:I}", "phase", s->phase->id,
+						 "needed_ms", (json_int_t)need, "left_ms",
+						 (json_int_t)left));
+			return EXIT_REFUSED;
+		}
+		if (left < 2 * need || left < 15 * 60 * 1000)
+			runner_emitf(r, EV_WARN, s, "maintenance window ends in %s; phase %s needs about %s",
+				     b, s->phase->id, a);
+	}
 	struct event e = {.kind = EV_PHASE_START, .phase = s->phase->id, .text = s->phase->name,
 			  .node = s->node, .index = s->index, .exit = -1};
 	runner_emit(r, &e);
+	return 0;
 }
 
 int runner_step(struct runner *r, int i)
@@ -690,7 +735,8 @@ int runner_step(struct runner *r, int i)
 		return 0;
 	if (r->journal_broken)
 		return EXIT_JOURNAL;
-	phase_start(r, i);
+	if ((rc = phase_start(r, i)))
+		return rc;
 again:
 	facts_invalidate(r->facts);
 	if (!applies(r, s, &rc))
