@@ -73,6 +73,21 @@ int runner_boot_id(struct runner *r, const char *node, char **value, char *err, 
 int runner_reboot(struct runner *r, const struct plan_step *s, const char *pre_boot_id,
 		  int issue, char *err, size_t errlen);
 
+/* Journal a failure (or refusal) of s, set r->err, return code. */
+int runner_fail(struct runner *r, const struct plan_step *s, int code, int exit_status,
+		const char *fmt, ...) CCR_PRINTF(5, 6);
+/* Journal `interrupted` for s and return EXIT_INTERRUPTED. */
+int runner_stopped(struct runner *r, const struct plan_step *s);
+/* Is the step's effect already there?  1 yes, 0 no (or no check), -1 error. */
+int runner_check_done(struct runner *r, const struct plan_step *s, struct sbuf *why, char *err,
+		      size_t errlen);
+/* Run s's command with retries; *exit_status gets its exit.  0 or an exit code. */
+int runner_run_command(struct runner *r, const struct plan_step *s, int *exit_status);
+/* Poll s's wait condition until it holds or its timeout.  0 or an exit code. */
+int runner_wait_until(struct runner *r, const struct plan_step *s);
+/* s's HTTP check with its retries.  0 or an exit code. */
+int runner_http_step(struct runner *r, const struct plan_step *s);
+
 /* Sleep up to ms, waking early when *stop is set.  Returns 1 if stopped. */
 int runner_sleep(struct runner *r, int64_t ms);
 

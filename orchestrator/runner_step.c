@@ -9,15 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http.h"
 
-#define OUTPUT_CAP (1u << 20)
 
 /* Record a failure, emit it, and return the exit code for it. */
-static int step_fail(struct runner *r, const struct plan_step *s, int code, int exit_status,
-		     const char *fmt, ...) CCR_PRINTF(5, 6);
-
-static int step_fail(struct runner *r, const struct plan_step *s, int code, int exit_status,
+int runner_fail(struct runner *r, const struct plan_step *s, int code, int exit_status,
 		     const char *fmt, ...)
 {
 	va_list ap;
@@ -39,7 +34,7 @@ static int step_fail(struct runner *r, const struct plan_step *s, int code, int 
 	return code;
 }
 
-static int stopped(struct runner *r, const struct plan_step *s)
+int runner_stopped(struct runner *r, const struct plan_step *s)
 {
 	snprintf(r->err, sizeof(r->err), "interrupted during step %s on %s; run `ccrup resume` "
 		 "to continue", s->id, s->node ? s->node : "-");
@@ -86,7 +81,7 @@ static int applies(struct runner *r, const struct plan_step *s, int *rc)
 			continue;
 		sbuf_init(&why);
 		if (facts_eval(r->facts, w[k], s, NULL, r->saved, &ok, &why, err, sizeof(err)) < 0) {
-			*rc = step_fail(r, s, EXIT_STEP_FAILED, -1, "when: %s", err);
+			*rc = runner_fail(r, s, EXIT_STEP_FAILED, -1, "when: %s", err);
 			sbuf_release(&why);
 			return 0;
 		}
@@ -117,9 +112,9 @@ static int requires_hold(struct runner *r, const struct plan_step *s)
 		int ok = 0, rc = 0;
 		sbuf_init(&why);
 		if (facts_eval(r->facts, e, s, NULL, r->saved, &ok, &why, err, sizeof(err)) < 0)
-			rc = step_fail(r, s, EXIT_STEP_FAILED, -1, "require: %s", err);
+			rc = runner_fail(r, s, EXIT_STEP_FAILED, -1, "require: %s", err);
 		else if (!ok)
-			rc = step_fail(r, s, EXIT_REFUSED, -1,
+			rc = runner_fail(r, s, EXIT_REFUSED, -1,
 				       "precondition refused before anything changed: `%s` is false "
 				       "(seen: %s)%s%s",
 				       expr_source(e), why.buf, explain ? ". " : "",
@@ -132,7 +127,7 @@ static int requires_hold(struct runner *r, const struct plan_step *s)
 }
 
 /* Is the step's effect already there?  1 yes, 0 no, -1 error (err). */
-static int check_done(struct runner *r, const struct plan_step *s, struct sbuf *why, char *err,
+int runner_check_done(struct runner *r, const struct plan_step *s, struct sbuf *why, char *err,
 		      size_t errlen)
 {
 	if (s->def->check.expr == NULL && s->def->check.probe == NULL)
@@ -152,7 +147,7 @@ static int take_record(struct runner *r, const struct plan_step *s)
 	if (rs->fact) {
 		const char *v = NULL;
 		if (facts_get(r->facts, rs->fact, s->node, &v, NULL, err, sizeof(err)) < 0)
-			return step_fail(r, s, EXIT_STEP_FAILED, -1, "record %s: %s", rs->as, err);
+			return runner_fail(r, s, EXIT_STEP_FAILED, -1, "record %s: %s", rs->as, err);
 		value = xstrdup(v);
 	} else {
 		/* A record command is a one-off fact: same extraction rules. */
@@ -162,7 +157,7 @@ static int take_record(struct runner *r, const struct plan_step *s)
 		if (facts_run_text(r->facts, s->node, s->record_cmd, &text, err, sizeof(err)) == 0)
 			value = facts_extract(&fd, text, 0, err, sizeof(err));
 		if (value == NULL)
-			return step_fail(r, s, EXIT_STEP_FAILED, -1, "record %s: %s", rs->as, err);
+			return runner_fail(r, s, EXIT_STEP_FAILED, -1, "record %s: %s", rs->as, err);
 	}
 	saved_set(r->saved, s->node, rs->as, s->item, value);
 	json_t *rec = json_pack("{s:s, s:s, s:o}", "name", rs->as, "value", value, "item",
@@ -287,206 +282,6 @@ static int confirm(struct runner *r, const struct plan_step *s, const char *foun
 	}
 }
 
-static int ok_exit(const struct step_def *d, int code)
-{
-	if (d->nok_exit == 0)
-		return code == 0;
-	for (int i = 0; i < d->nok_exit; i++)
-		if (d->ok_exit[i] == code)
-			return 1;
-	return 0;
-}
-
-struct out_ctx {
-	struct runner *r;
-	const struct plan_step *s;
-};
-
-static void on_output(int stream, const char *data, size_t len, void *arg)
-{
-	struct out_ctx *oc = arg;
-	char *text = xstrndup(data, len);
-	struct event e = {.kind = EV_CMD_OUTPUT, .phase = oc->s->phase->id, .step = oc->s->id,
-			  .node = oc->s->node, .index = oc->s->index, .text = text, .exit = stream};
-	runner_emit(oc->r, &e);
-	free(text);
-}
-
-static void emit_cmd_end(struct runner *r, const struct plan_step *s, const char *cmd,
-			 const struct xport_result *res)
-{
-	struct event e = {.kind = EV_CMD_END, .phase = s->phase->id, .step = s->id,
-			  .node = s->node, .index = s->index, .command = cmd, .exit = res->exit,
-			  .duration_ms = res->duration_ms, .text = res->out.buf,
-			  .detail = res->err.buf};
-	runner_emit(r, &e);
-}
-
-/* First line of a command's error output, for messages. */
-static char *first_line(const struct xport_result *res)
-{
-	const char *t = res->err.len ? res->err.buf : res->out.buf;
-	while (*t == '\n' || *t == '\r' || *t == ' ')
-		t++;
-	size_t n = strcspn(t, "\r\n");
-	return xstrndup(t, n > 200 ? 200 : n);
-}
-
-/*
- * Run the step's command with its timeout and retries.  A dropped
- * connection is reconnected; then the step's check decides whether the
- * command took effect, and only an idempotent step is run again.
- */
-static int run_command(struct runner *r, const struct plan_step *s, int *exit_status)
-{
-	const struct step_def *d = s->def;
-	struct xport *x = conns_get(r->conns, s->node);
-	int64_t timeout = d->timeout_ms ? d->timeout_ms : r->inv->ssh.command_timeout_ms;
-	int64_t delay = d->retry_delay_ms ? d->retry_delay_ms : 5000;
-	struct out_ctx oc = {r, s};
-
-	for (int attempt = 0;; attempt++) {
-		struct xport_result res;
-		xport_result_init(&res);
-		runner_emitf(r, EV_CMD_START, s, "%s", s->command);
-		enum xport_outcome o = xport_exec(x, s->command, timeout, OUTPUT_CAP, on_output, &oc,
-						  r->o->stop, &res);
-		emit_cmd_end(r, s, s->command, &res);
-		*exit_status = res.exit;
-		char *line = first_line(&res);
-		char *why = NULL;
-		int done = 0, rc = 0;
-		if (o == XPORT_OK && ok_exit(d, res.exit))
-			done = 1;
-		else if (o == XPORT_STOPPED)
-			rc = stopped(r, s);
-		else if (o == XPORT_OK)
-			why = xasprintf("`%s` exited %d: %s", s->command, res.exit, line);
-		else if (o == XPORT_DROPPED && d->check.expr == NULL && d->check.probe == NULL &&
-			 !d->idempotent)
-			rc = step_fail(r, s, EXIT_STEP_FAILED, -1,
-				       "connection lost during `%s`; whether it ran is unknown and "
-				       "the step is not idempotent: look at the node, then resume",
-				       s->command);
-		else
-			why = xasprintf("%s", xport_error(x));
-		free(line);
-		xport_result_release(&res);
-		if (done || rc)
-			return rc;
-		if (o == XPORT_DROPPED || o == XPORT_CONNECT_FAILED) {
-			/* Reconnect, then ask the node whether the command took effect. */
-			enum xport_outcome co = xport_connect_retry(
-				x, r->inv->ssh.connect_timeout_ms * 3, r->o->stop);
-			char err[1024];
-			if (co == XPORT_OK && o == XPORT_DROPPED) {
-				facts_invalidate(r->facts);
-				if (check_done(r, s, NULL, err, sizeof(err)) == 1) {
-					free(why);
-					*exit_status = -1;
-					return 0;
-				}
-			}
-		}
-		if (attempt >= d->retries || (o == XPORT_DROPPED && !d->idempotent) ||
-		    o == XPORT_HOSTKEY || o == XPORT_AUTH_FAILED) {
-			rc = step_fail(r, s, EXIT_STEP_FAILED, *exit_status, "%s", why);
-			free(why);
-			return rc;
-		}
-		runner_emitf(r, EV_WARN, s, "attempt %d of %d failed (%s); retrying in %lld ms",
-			     attempt + 1, d->retries + 1, why, (long long)delay);
-		free(why);
-		if (runner_sleep(r, delay))
-			return stopped(r, s);
-		delay *= 2;
-	}
-}
-
-/* Poll with a growing interval: fast when things are fast, polite when slow. */
-static int64_t next_poll(int64_t cur, int64_t cap)
-{
-	int64_t n = cur * 2;
-	return n > cap ? cap : n;
-}
-
-static int wait_until(struct runner *r, const struct plan_step *s)
-{
-	const struct wait_spec *w = s->def->wait;
-	int64_t t0 = now_mono_ms(), poll = 100;
-	char err[1024];
-
-	for (;;) {
-		struct sbuf why;
-		int ok = 0;
-		sbuf_init(&why);
-		facts_invalidate(r->facts);
-		int rc = facts_eval(r->facts, w->until, s, NULL, r->saved, &ok, &why, err, sizeof(err));
-		int64_t el = now_mono_ms() - t0;
-		struct event e = {.kind = EV_WAITING, .step = s->id, .phase = s->phase->id,
-				  .node = s->node, .index = s->index, .exit = -1,
-				  .text = expr_source(w->until), .detail = rc < 0 ? err : why.buf,
-				  .elapsed_ms = el, .budget_ms = w->timeout_ms};
-		runner_emit(r, &e);
-		if (rc == 0 && ok) {
-			sbuf_release(&why);
-			return 0;
-		}
-		if (el >= w->timeout_ms) {
-			char t[32];
-			format_duration(w->timeout_ms, t, sizeof(t));
-			rc = step_fail(r, s, EXIT_STEP_FAILED, -1,
-				       "waited %s for `%s`; last seen: %s", t, expr_source(w->until),
-				       rc < 0 ? err : why.buf);
-			sbuf_release(&why);
-			return rc;
-		}
-		sbuf_release(&why);
-		poll = next_poll(poll, w->interval_ms ? w->interval_ms : 10000);
-		if (runner_sleep(r, poll))
-			return stopped(r, s);
-	}
-}
-
-static int status_ok(const struct http_check_spec *h, long status)
-{
-	if (h->nstatus == 0)
-		return status == 200;
-	for (int i = 0; i < h->nstatus; i++)
-		if (h->status[i] == status)
-			return 1;
-	return 0;
-}
-
-static int http_step(struct runner *r, const struct plan_step *s)
-{
-	const struct http_check_spec *h = s->def->http;
-	int64_t delay = 1000;
-	char err[1024] = "";
-
-	for (int attempt = 0;; attempt++) {
-		struct http_req rq = {"GET", s->url, NULL, NULL, h->timeout_ms, h->insecure, 65536};
-		struct sbuf body;
-		long status = 0;
-		sbuf_init(&body);
-		int rc = http_request(&rq, &status, &body, err, sizeof(err));
-		int good = rc == 0 && status_ok(h, status) &&
-			   (h->body == NULL || regexec(&h->body_re, body.buf, 0, NULL, 0) == 0);
-		if (rc == 0 && !good)
-			snprintf(err, sizeof(err), "%s answered %ld%s", s->url, status,
-				 status_ok(h, status) ? " but the body does not match" : "");
-		sbuf_release(&body);
-		runner_emitf(r, EV_INFO, s, "GET %s: %s", s->url, good ? "ok" : err);
-		if (good)
-			return 0;
-		if (attempt >= h->retries)
-			return step_fail(r, s, EXIT_STEP_FAILED, -1, "http check: %s", err);
-		if (runner_sleep(r, delay))
-			return stopped(r, s);
-		delay = next_poll(delay, 10000);
-	}
-}
-
 static int outage_mark(struct runner *r, const struct plan_step *s, int begin)
 {
 	const char *ev = begin ? "outage-start" : "outage-end";
@@ -519,9 +314,9 @@ static int verify_step(struct runner *r, const struct plan_step *s, int exit_sta
 	facts_invalidate(r->facts);
 	int ok = facts_cond(r->facts, v, s->verify_cmd, s, r->saved, &why, err, sizeof(err));
 	if (ok < 0)
-		rc = step_fail(r, s, EXIT_STEP_FAILED, exit_status, "verify: %s", err);
+		rc = runner_fail(r, s, EXIT_STEP_FAILED, exit_status, "verify: %s", err);
 	else if (!ok)
-		rc = step_fail(r, s, EXIT_STEP_FAILED, exit_status,
+		rc = runner_fail(r, s, EXIT_STEP_FAILED, exit_status,
 			       "verify failed after the command succeeded: `%s` is false (seen: %s)",
 			       v->expr ? expr_source(v->expr) : s->verify_cmd, why.buf);
 	sbuf_release(&why);
@@ -550,7 +345,7 @@ static int execute(struct runner *r, const struct plan_step *s, int64_t t0)
 
 	if (d->reboot.when != REBOOT_NEVER &&
 	    runner_boot_id(r, s->node, &boot, err, sizeof(err)) < 0)
-		return step_fail(r, s, EXIT_STEP_FAILED, -1, "before the reboot: %s", err);
+		return runner_fail(r, s, EXIT_STEP_FAILED, -1, "before the reboot: %s", err);
 	if ((d->outage == OUTAGE_BEGINS || d->outage == OUTAGE_WITHIN) && !r->in_outage &&
 	    (rc = outage_mark(r, s, 1)))
 		goto out;
@@ -564,22 +359,22 @@ static int execute(struct runner *r, const struct plan_step *s, int64_t t0)
 		goto out;
 	}
 	if (s->kind == PSTEP_RUN)
-		rc = run_command(r, s, &exit_status);
+		rc = runner_run_command(r, s, &exit_status);
 	else if (s->kind == PSTEP_WAIT)
-		rc = wait_until(r, s);
+		rc = runner_wait_until(r, s);
 	else if (s->kind == PSTEP_HTTP)
-		rc = http_step(r, s);
+		rc = runner_http_step(r, s);
 	if (rc)
 		goto out;
 	facts_invalidate(r->facts);
 	if (needs_reboot(d, exit_status)) {
 		int rr = runner_reboot(r, s, boot, 1, err, sizeof(err));
 		if (rr == 2) {
-			rc = stopped(r, s);
+			rc = runner_stopped(r, s);
 			goto out;
 		}
 		if (rr) {
-			rc = step_fail(r, s, EXIT_STEP_FAILED, exit_status, "%s", err);
+			rc = runner_fail(r, s, EXIT_STEP_FAILED, exit_status, "%s", err);
 			goto out;
 		}
 	}
@@ -620,9 +415,9 @@ static int settle_inflight(struct runner *r, const struct plan_step *s, struct s
 			/* Rebooted already: wait for ready, verify, done. */
 			int rr = runner_reboot(r, s, ss->boot_id, 0, err, sizeof(err));
 			if (rr == 2)
-				return stopped(r, s);
+				return runner_stopped(r, s);
 			if (rr)
-				return step_fail(r, s, EXIT_STEP_FAILED, -1, "%s", err);
+				return runner_fail(r, s, EXIT_STEP_FAILED, -1, "%s", err);
 			if ((rc = verify_step(r, s, -1)))
 				return rc;
 			return journal_done(r, s, -1, t0, "resume: reboot observed");
@@ -631,7 +426,7 @@ static int settle_inflight(struct runner *r, const struct plan_step *s, struct s
 	}
 	sbuf_init(&why);
 	facts_invalidate(r->facts);
-	int c = check_done(r, s, &why, err, sizeof(err));
+	int c = runner_check_done(r, s, &why, err, sizeof(err));
 	if (c == 1) {
 		runner_emitf(r, EV_INFO, s, "its check says it is done (%s)", why.buf);
 		sbuf_release(&why);
@@ -755,10 +550,10 @@ again:
 		return rc;
 	struct sbuf why;
 	sbuf_init(&why);
-	int c = check_done(r, s, &why, err, sizeof(err));
+	int c = runner_check_done(r, s, &why, err, sizeof(err));
 	if (c < 0) {
 		sbuf_release(&why);
-		return step_fail(r, s, EXIT_STEP_FAILED, -1, "check: %s", err);
+		return runner_fail(r, s, EXIT_STEP_FAILED, -1, "check: %s", err);
 	}
 	if (c == 1) {
 		rc = journal_skip(r, s, "already done", why.buf);

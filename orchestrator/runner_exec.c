@@ -1,0 +1,215 @@
+/*
+ * runner_exec.c — the parts of a step that act: run its command (timeout,
+ * retries with backoff, ok_exit, reconnect after a drop and ask the node
+ * whether the command took effect), poll a wait condition, and perform an
+ * HTTP check.  The state machine around them is in runner_step.c.
+ */
+#include "runner_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+
+#define OUTPUT_CAP (1u << 20)
+
+static int ok_exit(const struct step_def *d, int code)
+{
+	if (d->nok_exit == 0)
+		return code == 0;
+	for (int i = 0; i < d->nok_exit; i++)
+		if (d->ok_exit[i] == code)
+			return 1;
+	return 0;
+}
+
+struct out_ctx {
+	struct runner *r;
+	const struct plan_step *s;
+};
+
+static void on_output(int stream, const char *data, size_t len, void *arg)
+{
+	struct out_ctx *oc = arg;
+	char *text = xstrndup(data, len);
+	struct event e = {.kind = EV_CMD_OUTPUT, .phase = oc->s->phase->id, .step = oc->s->id,
+			  .node = oc->s->node, .index = oc->s->index, .text = text, .exit = stream};
+	runner_emit(oc->r, &e);
+	free(text);
+}
+
+static void emit_cmd_end(struct runner *r, const struct plan_step *s, const char *cmd,
+			 const struct xport_result *res)
+{
+	struct event e = {.kind = EV_CMD_END, .phase = s->phase->id, .step = s->id,
+			  .node = s->node, .index = s->index, .command = cmd, .exit = res->exit,
+			  .duration_ms = res->duration_ms, .text = res->out.buf,
+			  .detail = res->err.buf};
+	runner_emit(r, &e);
+}
+
+/* First line of a command's error output, for messages. */
+static char *first_line(const struct xport_result *res)
+{
+	const char *t = res->err.len ? res->err.buf : res->out.buf;
+	while (*t == '\n' || *t == '\r' || *t == ' ')
+		t++;
+	size_t n = strcspn(t, "\r\n");
+	return xstrndup(t, n > 200 ? 200 : n);
+}
+
+/*
+ * Run the step's command with its timeout and retries.  A dropped
+ * connection is reconnected; then the step's check decides whether the
+ * command took effect, and only an idempotent step is run again.
+ */
+int runner_run_command(struct runner *r, const struct plan_step *s, int *exit_status)
+{
+	const struct step_def *d = s->def;
+	struct xport *x = conns_get(r->conns, s->node);
+	int64_t timeout = d->timeout_ms ? d->timeout_ms : r->inv->ssh.command_timeout_ms;
+	int64_t delay = d->retry_delay_ms ? d->retry_delay_ms : 5000;
+	struct out_ctx oc = {r, s};
+
+	for (int attempt = 0;; attempt++) {
+		struct xport_result res;
+		xport_result_init(&res);
+		runner_emitf(r, EV_CMD_START, s, "%s", s->command);
+		enum xport_outcome o = xport_exec(x, s->command, timeout, OUTPUT_CAP, on_output, &oc,
+						  r->o->stop, &res);
+		emit_cmd_end(r, s, s->command, &res);
+		*exit_status = res.exit;
+		char *line = first_line(&res);
+		char *why = NULL;
+		int done = 0, rc = 0;
+		if (o == XPORT_OK && ok_exit(d, res.exit))
+			done = 1;
+		else if (o == XPORT_STOPPED)
+			rc = runner_stopped(r, s);
+		else if (o == XPORT_OK)
+			why = xasprintf("`%s` exited %d: %s", s->command, res.exit, line);
+		else if (o == XPORT_DROPPED && d->check.expr == NULL && d->check.probe == NULL &&
+			 !d->idempotent)
+			rc = runner_fail(r, s, EXIT_STEP_FAILED, -1,
+				       "connection lost during `%s`; whether it ran is unknown and "
+				       "the step is not idempotent: look at the node, then resume",
+				       s->command);
+		else
+			why = xasprintf("%s", xport_error(x));
+		free(line);
+		xport_result_release(&res);
+		if (done || rc)
+			return rc;
+		if (o == XPORT_DROPPED || o == XPORT_CONNECT_FAILED) {
+			/* Reconnect, then ask the node whether the command took effect. */
+			enum xport_outcome co = xport_connect_retry(
+				x, r->inv->ssh.connect_timeout_ms * 3, r->o->stop);
+			char err[1024];
+			if (co == XPORT_OK && o == XPORT_DROPPED) {
+				facts_invalidate(r->facts);
+				if (runner_check_done(r, s, NULL, err, sizeof(err)) == 1) {
+					free(why);
+					*exit_status = -1;
+					return 0;
+				}
+			}
+		}
+		if (attempt >= d->retries || (o == XPORT_DROPPED && !d->idempotent) ||
+		    o == XPORT_HOSTKEY || o == XPORT_AUTH_FAILED) {
+			rc = runner_fail(r, s, EXIT_STEP_FAILED, *exit_status, "%s", why);
+			free(why);
+			return rc;
+		}
+		runner_emitf(r, EV_WARN, s, "attempt %d of %d failed (%s); retrying in %lld ms",
+			     attempt + 1, d->retries + 1, why, (long long)delay);
+		free(why);
+		if (runner_sleep(r, delay))
+			return runner_stopped(r, s);
+		delay *= 2;
+	}
+}
+
+/* Poll with a growing interval: fast when things are fast, polite when slow. */
+static int64_t next_poll(int64_t cur, int64_t cap)
+{
+	int64_t n = cur * 2;
+	return n > cap ? cap : n;
+}
+
+int runner_wait_until(struct runner *r, const struct plan_step *s)
+{
+	const struct wait_spec *w = s->def->wait;
+	int64_t t0 = now_mono_ms(), poll = 100;
+	char err[1024];
+
+	for (;;) {
+		struct sbuf why;
+		int ok = 0;
+		sbuf_init(&why);
+		facts_invalidate(r->facts);
+		int rc = facts_eval(r->facts, w->until, s, NULL, r->saved, &ok, &why, err, sizeof(err));
+		int64_t el = now_mono_ms() - t0;
+		struct event e = {.kind = EV_WAITING, .step = s->id, .phase = s->phase->id,
+				  .node = s->node, .index = s->index, .exit = -1,
+				  .text = expr_source(w->until), .detail = rc < 0 ? err : why.buf,
+				  .elapsed_ms = el, .budget_ms = w->timeout_ms};
+		runner_emit(r, &e);
+		if (rc == 0 && ok) {
+			sbuf_release(&why);
+			return 0;
+		}
+		if (el >= w->timeout_ms) {
+			char t[32];
+			format_duration(w->timeout_ms, t, sizeof(t));
+			rc = runner_fail(r, s, EXIT_STEP_FAILED, -1,
+				       "waited %s for `%s`; last seen: %s", t, expr_source(w->until),
+				       rc < 0 ? err : why.buf);
+			sbuf_release(&why);
+			return rc;
+		}
+		sbuf_release(&why);
+		poll = next_poll(poll, w->interval_ms ? w->interval_ms : 10000);
+		if (runner_sleep(r, poll))
+			return runner_stopped(r, s);
+	}
+}
+
+static int status_ok(const struct http_check_spec *h, long status)
+{
+	if (h->nstatus == 0)
+		return status == 200;
+	for (int i = 0; i < h->nstatus; i++)
+		if (h->status[i] == status)
+			return 1;
+	return 0;
+}
+
+int runner_http_step(struct runner *r, const struct plan_step *s)
+{
+	const struct http_check_spec *h = s->def->http;
+	int64_t delay = 1000;
+	char err[1024] = "";
+
+	for (int attempt = 0;; attempt++) {
+		struct http_req rq = {"GET", s->url, NULL, NULL, h->timeout_ms, h->insecure, 65536};
+		struct sbuf body;
+		long status = 0;
+		sbuf_init(&body);
+		int rc = http_request(&rq, &status, &body, err, sizeof(err));
+		int good = rc == 0 && status_ok(h, status) &&
+			   (h->body == NULL || regexec(&h->body_re, body.buf, 0, NULL, 0) == 0);
+		if (rc == 0 && !good)
+			snprintf(err, sizeof(err), "%s answered %ld%s", s->url, status,
+				 status_ok(h, status) ? " but the body does not match" : "");
+		sbuf_release(&body);
+		runner_emitf(r, EV_INFO, s, "GET %s: %s", s->url, good ? "ok" : err);
+		if (good)
+			return 0;
+		if (attempt >= h->retries)
+			return runner_fail(r, s, EXIT_STEP_FAILED, -1, "http check: %s", err);
+		if (runner_sleep(r, delay))
+			return runner_stopped(r, s);
+		delay = next_poll(delay, 10000);
+	}
+}
+
