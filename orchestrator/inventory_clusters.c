@@ -227,11 +227,10 @@ static void read_events(struct yctx *c, const struct ynode *m, struct notify_def
 		if (!known) {
 			const char *near = ysuggest(nd->events[i], event_names);
 			yerr(c, l->items[i],
-			     "unknown event '%s'%s%s%s (events: run-start, "
-			     "phase-start, outage-start, outage-end, step-failed, "
-			     "run-end)",
-			     yq(c, nd->events[i]), near ? " (did you mean '" : "", near ? near : "",
-			     near ? "'?)" : "");
+			     "unknown event '%s' (%s%s%sevents: run-start, phase-start, "
+			     "outage-start, outage-end, step-failed, run-end)",
+			     yq(c, nd->events[i]), near ? "did you mean '" : "", near ? near : "",
+			     near ? "'? " : "");
 		}
 	}
 }
