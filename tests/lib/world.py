@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Assertions over a ccrsim world dump (ccrsim ctl dump), for integration tests.
+
+usage: world.py DUMP.json CHECK [ARGS]
+  upgraded CLUSTER TARGET FIREWALL   both nodes and the CMS at TARGET, CMS Online,
+                                     setup /m:upgrade once per node, /UpgradeCMS once,
+                                     SharedAccess start type FIREWALL on both nodes,
+                                     exactly one outage interval, closed
+  untouched CLUSTER                  no state-changing command ran anywhere
+  count HOST COMMAND N               HOST ran COMMAND exactly N times
+  cms CLUSTER OWNER STATE VERSION    the CMS is where and what it should be
+Exit 0 when the check holds; 1 with a message naming what differs.
+"""
+import json
+import sys
+
+CHANGING = ("setup.com", "netfx", "shutdown", "net stop", "net start", "sc config",
+            "stop-clusteredmailboxserver", "move-clusteredmailboxserver",
+            "start-clusteredmailboxserver", "/move:", "reg delete")
+
+
+def fail(msg):
+    print("world check failed: " + msg)
+    sys.exit(1)
+
+
+def host(w, name):
+    for h in w["hosts"]:
+        if h["name"].lower() == name.lower():
+            return h
+    fail("no host %s" % name)
+
+
+def cluster(w, name):
+    for c in w["clusters"]:
+        if c["name"].lower() == name.lower():
+            return c
+    fail("no cluster %s" % name)
+
+
+def count(h, needle):
+    return sum(n for cmd, n in h["commands"].items() if needle.lower() in cmd.lower())
+
+
+def upgraded(w, cname, target, firewall):
+    c = cluster(w, cname)
+    if c["cms"]["version"] != target:
+        fail("CMS version %s, want %s" % (c["cms"]["version"], target))
+    if c["cms"]["state"] != "Online":
+        fail("CMS state %s, want Online" % c["cms"]["state"])
+    for n in c["members"]:
+        h = host(w, n)
+        if h["binaries_version"] != target:
+            fail("%s binaries %s, want %s" % (n, h["binaries_version"], target))
+        k = count(h, "/m:upgrade")
+        if k != 1:
+            fail("%s ran setup /m:upgrade %d times, want 1" % (n, k))
+        fw = h["services"].get("SharedAccess", {}).get("start")
+        if fw != firewall:
+            fail("%s SharedAccess start type %s, want %s" % (n, fw, firewall))
+    k = sum(count(host(w, n), "/upgradecms") for n in c["members"])
+    if k != 1:
+        fail("/UpgradeCMS ran %d times, want 1" % k)
+    outs = c["outages"]
+    if len(outs) != 1 or outs[0].get("end_ms") is None:
+        fail("outages %s, want exactly one, closed" % outs)
+
+
+def untouched(w, cname):
+    c = cluster(w, cname)
+    for n in list(c["members"]) + list(c["hub_cas"]):
+        for cmd, k in host(w, n)["commands"].items():
+            if any(x in cmd.lower() for x in CHANGING):
+                fail("%s ran a changing command: %s (x%d)" % (n, cmd, k))
+
+
+def main():
+    w = json.load(open(sys.argv[1]))
+    what, args = sys.argv[2], sys.argv[3:]
+    if what == "upgraded":
+        upgraded(w, *args)
+    elif what == "untouched":
+        untouched(w, *args)
+    elif what == "count":
+        k = count(host(w, args[0]), args[1])
+        if k != int(args[2]):
+            fail("%s ran %r %d times, want %s" % (args[0], args[1], k, args[2]))
+    elif what == "cms":
+        c = cluster(w, args[0])["cms"]
+        got = (c["owner"], c["state"], c["version"])
+        if got != tuple(args[1:4]):
+            fail("CMS is %s, want %s" % (got, tuple(args[1:4])))
+    else:
+        fail("unknown check " + what)
+
+
+main()
