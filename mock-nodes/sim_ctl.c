@@ -432,6 +432,7 @@ static json_t *ctl_request(int argc, char **argv)
 	if (strcmp(op, "fault-add") == 0 && argc == 2) {
 		fault = json_loads(argv[1], 0, NULL);
 		if (!json_is_object(fault)) {
+			fprintf(stderr, "ccrsim ctl: fault-add: not a JSON object: %s\n", argv[1]);
 			json_decref(fault);
 			return NULL;
 		}
