@@ -90,6 +90,11 @@ int sim_action_poll(struct sim_action *a, int64_t now, struct sbuf *out, struct 
 int64_t sim_action_next_ms(const struct sim_action *a);
 /* Drop the connection after this many output bytes (fault), or -1. */
 int64_t sim_action_drop_after(const struct sim_action *a);
+/*
+ * The slow fault's delay per output chunk, 0 without one.  Informational: the
+ * world already adds it to sim_action_next_ms, so the server needs no timer.
+ */
+int64_t sim_action_slow_ms(const struct sim_action *a);
 /* The client went away mid-command: apply the interruption (e.g. setup watermark). */
 void sim_action_abort(struct sim_action *a, int64_t now);
 void sim_action_free(struct sim_action *a);

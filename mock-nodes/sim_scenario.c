@@ -1,0 +1,376 @@
+/*
+ * sim_scenario.c — the scenario loader (docs/ccrsim.md, Scenarios) and the
+ * fleet builder.
+ *
+ * A scenario is one YAML document: settings (clock, domain, media version,
+ * default port, rules, durations), hosts, clusters and faults.  The loader
+ * is strict — unknown keys, wrong types, dangling names and impossible
+ * layouts are refused with FILE:LINE:COL — and builds the world in a fixed
+ * order whatever the key order in the file: settings, hosts, clusters (which
+ * bind hosts to roles), faults.
+ *
+ * A fleet runs the host/cluster/fault builders once per copy over the same
+ * document with a name suffix ("-001"); every host then listens on
+ * 127.0.0.1, port base_port + its world index, so a fleet of any size has
+ * distinct endpoints.
+ */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim_scenario_int.h"
+
+#define SIM_MAX_HOSTS 40000 /* base_port + index must stay a valid port */
+
+static const char *const top_keys[] = {"scenario",	"description", "clock",	 "domain",
+				       "media_version", "base_port",   "rules",	 "durations",
+				       "hosts",		"clusters",    "faults", NULL};
+
+static int load_rules(struct sim_scn *s, yaml_node_t *root)
+{
+	static const char *const keys[] = {"max_copy_queue", "reboot_backlog", NULL};
+	yaml_node_t *r = sim_yaml_get(&s->y, root, "rules");
+	if (r == NULL)
+		return 0;
+	if (sim_yaml_check_map(&s->y, r, keys) ||
+	    sim_yaml_int(&s->y, r, "max_copy_queue", 0, 1000000, 10, &s->w->max_copy_queue) ||
+	    sim_yaml_int(&s->y, r, "reboot_backlog", 0, 1000000, 40, &s->w->reboot_backlog))
+		return -1;
+	return 0;
+}
+
+struct dur_key {
+	const char *name; /* YAML key */
+	size_t off;	  /* offset in struct sim_durations */
+	int64_t def;	  /* default, ms */
+};
+
+#define DUR(n, f, d)                                                                               \
+	{                                                                                          \
+		n, offsetof(struct sim_durations, f), d                                            \
+	}
+static const struct dur_key dur_keys[] = {
+    DUR("setup", setup, 30 * 60000),	     DUR("upgrade_cms", upgrade_cms, 7 * 60000),
+    DUR("dotnet", dotnet, 5 * 60000),	     DUR("reboot", reboot, 5 * 60000),
+    DUR("reboot_down", reboot_down, 200),    DUR("cms_stop", cms_stop, 60000),
+    DUR("cms_start", cms_start, 60000),	     DUR("cms_move", cms_move, 2 * 60000),
+    DUR("failover", failover, 60000),	     DUR("replication_catchup", catchup, 3 * 60000),
+    DUR("net_stop", net_stop, 2000),	     DUR("net_start", net_start, 2000),
+    DUR("cluster_move", cluster_move, 5000), DUR("ems_startup", ems_startup, 0),
+};
+
+static int load_durations(struct sim_scn *s, yaml_node_t *root)
+{
+	const char *keys[CCR_ARRAY_LEN(dur_keys) + 1];
+	yaml_node_t *d = sim_yaml_get(&s->y, root, "durations");
+	for (size_t i = 0; i < CCR_ARRAY_LEN(dur_keys); i++)
+		keys[i] = dur_keys[i].name;
+	keys[CCR_ARRAY_LEN(dur_keys)] = NULL;
+	if (d != NULL && sim_yaml_check_map(&s->y, d, keys))
+		return -1;
+	for (size_t i = 0; i < CCR_ARRAY_LEN(dur_keys); i++) {
+		int64_t *f = (int64_t *)((char *)&s->w->dur + dur_keys[i].off);
+		if (sim_yaml_duration(&s->y, d, dur_keys[i].name, dur_keys[i].def, f))
+			return -1;
+	}
+	return 0;
+}
+
+static int load_settings(struct sim_scn *s, yaml_node_t *root)
+{
+	const char *clock, *domain, *name;
+	int64_t port;
+	char *media = NULL;
+	if (sim_yaml_check_map(&s->y, root, top_keys) ||
+	    sim_yaml_str(&s->y, root, "scenario", "unnamed", &name) ||
+	    sim_yaml_str(&s->y, root, "clock", "2026-11-21T10:20:00Z", &clock) ||
+	    sim_yaml_str(&s->y, root, "domain", "contoso.com", &domain) ||
+	    sim_yaml_int(&s->y, root, "base_port", 1024, 65535, 22001, &port) ||
+	    sim_yaml_version(&s->y, root, "media_version", "8.1.240.6", &media))
+		return -1;
+	s->default_port = (int)port;
+	free(s->w->domain);
+	s->w->domain = xstrdup(domain);
+	free(s->w->media_version);
+	s->w->media_version = media;
+	if (sim_parse_iso(clock, &s->w->clock_s) != 0)
+		return sim_yaml_fail(&s->y, sim_yaml_get(&s->y, root, "clock"),
+				     "clock: expected 2026-11-21T10:20:00Z, got \"%s\"", clock);
+	return load_rules(s, root) || load_durations(s, root);
+}
+
+static int valid_name(const char *n)
+{
+	size_t len = strlen(n);
+	if (len == 0 || len > 63)
+		return 0;
+	for (const char *p = n; *p; p++)
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		      (*p >= '0' && *p <= '9') || *p == '-'))
+			return 0;
+	return 1;
+}
+
+/* Hosts of one copy are looked up from its first host on: fleets stay linear. */
+static int find_from(const struct sim_world *w, int base, const char *name)
+{
+	for (int i = base; i < w->nhosts; i++)
+		if (str_ieq(w->hosts[i].name, name))
+			return i;
+	return -1;
+}
+
+int sim_scn_host_ref(struct sim_scn *s, yaml_node_t *n, const char *what)
+{
+	const char *v = sim_yaml_scalar(&s->y, n, what);
+	if (v == NULL)
+		return -1;
+	char *full = xasprintf("%s%s", v, s->suffix);
+	int h = find_from(s->w, s->host_base, full);
+	free(full);
+	if (h < 0)
+		return sim_yaml_fail(&s->y, n, "%s: no host named \"%s\"", what, v);
+	return h;
+}
+
+static int load_services(struct sim_scn *s, struct sim_host *h, yaml_node_t *svcs)
+{
+	static const char *const keys[] = {"state", "start", "display", NULL};
+	if (svcs == NULL)
+		return 0;
+	if (sim_yaml_check_map(&s->y, svcs, NULL))
+		return -1;
+	for (yaml_node_pair_t *p = svcs->data.mapping.pairs.start; p < svcs->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = sim_yaml_node(&s->y, p->key), *v = sim_yaml_node(&s->y, p->value);
+		const char *state, *start, *display;
+		enum sim_svc_state st;
+		enum sim_svc_start sst;
+		if (sim_yaml_check_map(&s->y, v, keys) ||
+		    sim_yaml_str(&s->y, v, "state", "STOPPED", &state) ||
+		    sim_yaml_str(&s->y, v, "start", "DEMAND_START", &start) ||
+		    sim_yaml_str(&s->y, v, "display", NULL, &display))
+			return -1;
+		if (sim_svc_state_parse(state, &st) != 0)
+			return sim_yaml_fail(&s->y, v, "state: expected RUNNING or STOPPED");
+		if (sim_svc_start_parse(start, &sst) != 0)
+			return sim_yaml_fail(
+			    &s->y, v, "start: expected AUTO_START, DEMAND_START or DISABLED");
+		struct sim_svc *svc = sim_svc_add(h, (const char *)k->data.scalar.value);
+		svc->state = st;
+		svc->start = sst;
+		if (display != NULL) {
+			free(svc->display);
+			svc->display = xstrdup(display);
+		}
+	}
+	return 0;
+}
+
+static int load_net_sp(struct sim_scn *s, struct sim_host *h, yaml_node_t *map)
+{
+	yaml_node_t *v = sim_yaml_get(&s->y, map, "net_sp");
+	int64_t sp;
+	h->net_sp = 1;
+	if (v != NULL && v->type == YAML_SCALAR_NODE &&
+	    (sim_yaml_is_null(v) || strcmp((const char *)v->data.scalar.value, "none") == 0)) {
+		h->net_sp = -1;
+		return 0;
+	}
+	if (sim_yaml_int(&s->y, map, "net_sp", 0, 9, 1, &sp))
+		return -1;
+	h->net_sp = (int)sp;
+	return 0;
+}
+
+static int load_boot(struct sim_scn *s, struct sim_host *h, yaml_node_t *map, int index)
+{
+	const char *boot, *power, *wm;
+	if (sim_yaml_str(&s->y, map, "boot_id", NULL, &boot) ||
+	    sim_yaml_str(&s->y, map, "power", "up", &power) ||
+	    sim_yaml_str(&s->y, map, "watermark", "none", &wm))
+		return -1;
+	h->boot_s = s->w->clock_s - 7 * 86400 + (int64_t)index * 60;
+	if (boot != NULL) {
+		char iso[32];
+		if (strlen(boot) != 14)
+			return sim_yaml_fail(&s->y, sim_yaml_get(&s->y, map, "boot_id"),
+					     "boot_id: expected 14 digits, YYYYMMDDhhmmss");
+		snprintf(iso, sizeof(iso), "%.4s-%.2s-%.2sT%.2s:%.2s:%.2s", boot, boot + 4,
+			 boot + 6, boot + 8, boot + 10, boot + 12);
+		if (sim_parse_iso(iso, &h->boot_s) != 0)
+			return sim_yaml_fail(&s->y, sim_yaml_get(&s->y, map, "boot_id"),
+					     "boot_id: expected 14 digits, YYYYMMDDhhmmss");
+	}
+	if (strcmp(power, "up") != 0 && strcmp(power, "down") != 0)
+		return sim_yaml_fail(&s->y, sim_yaml_get(&s->y, map, "power"),
+				     "power: expected up or down");
+	h->up = strcmp(power, "up") == 0;
+	h->watermark = strcmp(wm, "none") == 0 ? 0 : sim_setup_stage_find(wm);
+	if (h->watermark < 0)
+		return sim_yaml_fail(&s->y, sim_yaml_get(&s->y, map, "watermark"),
+				     "watermark: not a setup stage name: \"%s\"", wm);
+	return 0;
+}
+
+/*
+ * Default endpoint: 127.0.0.1, port base_port + world index.  A fleet always
+ * uses the default (its copies would otherwise share the written endpoints).
+ */
+static int load_address(struct sim_scn *s, struct sim_host *h, yaml_node_t *map, int index)
+{
+	const char *addr;
+	int64_t port, def = (int64_t)s->default_port + index;
+	if (sim_yaml_str(&s->y, map, "address", "127.0.0.1", &addr) ||
+	    sim_yaml_int(&s->y, map, "port", 1, 65535, def > 65535 ? 65535 : def, &port))
+		return -1;
+	if (s->fleet && def > 65535)
+		return sim_yaml_fail(&s->y, map, "fleet too large: port %lld past 65535",
+				     (long long)def);
+	if (strncmp(addr, "127.", 4) != 0)
+		return sim_yaml_fail(&s->y, sim_yaml_get(&s->y, map, "address"),
+				     "address: expected a loopback address 127.x.y.z");
+	h->addr = xstrdup(s->fleet ? "127.0.0.1" : addr);
+	h->port = (int)(s->fleet ? def : port);
+	for (int i = 0; !s->fleet && i < index; i++)
+		if (s->w->hosts[i].port == h->port && strcmp(s->w->hosts[i].addr, h->addr) == 0)
+			return sim_yaml_fail(&s->y, map, "%s:%d is already used by %s", h->addr,
+					     h->port, s->w->hosts[i].name);
+	return 0;
+}
+
+static int load_host(struct sim_scn *s, yaml_node_t *k, yaml_node_t *v)
+{
+	static const char *const keys[] = {
+	    "role",	 "address",  "port",	"binaries_version", "server_version",
+	    "os_sp",	 "net_sp",   "boot_id", "pending_reboot",   "power",
+	    "watermark", "services", NULL};
+	const char *name = sim_yaml_scalar(&s->y, k, "host name");
+	int64_t os_sp;
+	if (name == NULL || sim_yaml_check_map(&s->y, v, keys))
+		return -1;
+	if (!valid_name(name))
+		return sim_yaml_fail(&s->y, k, "host name \"%s\": letters, digits and '-' only",
+				     name);
+	int index = s->w->nhosts;
+	s->w->hosts = xreallocarray(s->w->hosts, (size_t)index + 1, sizeof(*s->w->hosts));
+	struct sim_host *h = &s->w->hosts[index];
+	memset(h, 0, sizeof(*h));
+	s->w->nhosts++;
+	h->name = xasprintf("%s%s", name, s->suffix);
+	h->cluster = -1;
+	h->down_at = h->up_at = SIM_NEVER;
+	if (find_from(s->w, s->host_base, h->name) != index)
+		return sim_yaml_fail(&s->y, k, "duplicate host \"%s\"", name);
+	if (sim_yaml_version(&s->y, v, "binaries_version", NULL, &h->binaries) ||
+	    sim_yaml_version(&s->y, v, "server_version", NULL, &h->server_version) ||
+	    sim_yaml_int(&s->y, v, "os_sp", 0, 9, 2, &os_sp) || load_net_sp(s, h, v) ||
+	    sim_yaml_bool(&s->y, v, "pending_reboot", 0, &h->pending_reboot) ||
+	    load_boot(s, h, v, index) || load_address(s, h, v, index) ||
+	    load_services(s, h, sim_yaml_get(&s->y, v, "services")))
+		return -1;
+	h->os_sp = (int)os_sp;
+	return 0;
+}
+
+static int load_hosts(struct sim_scn *s, yaml_node_t *root)
+{
+	yaml_node_t *hosts = sim_yaml_get(&s->y, root, "hosts");
+	if (hosts == NULL)
+		return sim_yaml_fail(&s->y, root, "missing key \"hosts\"");
+	if (sim_yaml_check_map(&s->y, hosts, NULL))
+		return -1;
+	for (yaml_node_pair_t *p = hosts->data.mapping.pairs.start;
+	     p < hosts->data.mapping.pairs.top; p++)
+		if (load_host(s, sim_yaml_node(&s->y, p->key), sim_yaml_node(&s->y, p->value)))
+			return -1;
+	return 0;
+}
+
+static int load_faults(struct sim_scn *s, yaml_node_t *root, int copy)
+{
+	yaml_node_t *f = sim_yaml_get(&s->y, root, "faults");
+	char msg[256];
+	if (f == NULL || sim_yaml_is_null(f))
+		return 0;
+	if (f->type != YAML_SEQUENCE_NODE)
+		return sim_yaml_fail(&s->y, f, "faults: expected a list");
+	for (yaml_node_item_t *i = f->data.sequence.items.start; i < f->data.sequence.items.top;
+	     i++) {
+		yaml_node_t *n = sim_yaml_node(&s->y, *i);
+		json_t *j = sim_yaml_json(&s->y, n);
+		json_t *host = json_object_get(j, "host");
+		int rc = 0;
+		if (json_is_string(host) && strcmp(json_string_value(host), "*") != 0) {
+			char *full = xasprintf("%s%s", json_string_value(host), s->suffix);
+			json_object_set_new(j, "host", json_string(full));
+			free(full);
+		} else if (copy > 0 && json_is_string(host)) {
+			json_decref(j);
+			continue;
+		}
+		rc = sim_fault_add(s->w, j, msg, sizeof(msg));
+		json_decref(j);
+		if (rc != 0)
+			return sim_yaml_fail(&s->y, n, "%s", msg);
+	}
+	return 0;
+}
+
+static int build_copy(struct sim_scn *s, yaml_node_t *root, int copy, int ncopies)
+{
+	int width = ncopies >= 1000 ? (ncopies >= 10000 ? 5 : 4) : 3;
+	if (ncopies > 0)
+		snprintf(s->suffix, sizeof(s->suffix), "-%0*d", width, copy + 1);
+	else
+		s->suffix[0] = '\0';
+	s->host_base = s->w->nhosts;
+	if (load_hosts(s, root) || sim_scn_clusters(s, root) || load_faults(s, root, copy))
+		return -1;
+	if (s->w->nhosts > SIM_MAX_HOSTS)
+		return sim_yaml_fail(&s->y, root, "more than %d hosts", SIM_MAX_HOSTS);
+	return 0;
+}
+
+/* ncopies 0: the scenario as written; n > 0: a fleet of n suffixed copies. */
+static struct sim_world *scenario_build(const char *path, int ncopies, double scale, char *err,
+					size_t errlen)
+{
+	struct sim_scn s;
+	memset(&s, 0, sizeof(s));
+	if (scale < 0 || scale != scale) {
+		snprintf(err, errlen, "%s:0:0: time scale must be >= 0", path);
+		return NULL;
+	}
+	if (sim_yaml_load(&s.y, path, err, errlen) != 0)
+		goto fail;
+	s.w = sim_world_new(scale);
+	s.fleet = ncopies > 0;
+	yaml_node_t *root = sim_yaml_root(&s.y);
+	if (load_settings(&s, root))
+		goto fail;
+	for (int c = 0; c < (ncopies > 0 ? ncopies : 1); c++)
+		if (build_copy(&s, root, c, ncopies))
+			goto fail;
+	sim_yaml_release(&s.y);
+	return s.w;
+fail:
+	sim_yaml_release(&s.y);
+	sim_world_free(s.w);
+	return NULL;
+}
+
+struct sim_world *sim_world_load(const char *path, double time_scale, char *err, size_t errlen)
+{
+	return scenario_build(path, 0, time_scale, err, errlen);
+}
+
+struct sim_world *sim_world_fleet(const char *path, int n, double time_scale, char *err,
+				  size_t errlen)
+{
+	if (n < 1 || n > 60000) {
+		snprintf(err, errlen, "%s:0:0: fleet size must be between 1 and 60000", path);
+		return NULL;
+	}
+	return scenario_build(path, n, time_scale, err, errlen);
+}

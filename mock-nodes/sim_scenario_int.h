@@ -1,0 +1,26 @@
+/*
+ * sim_scenario_int.h — the scenario loader's state, shared by the settings
+ * and hosts part (sim_scenario.c) and the clusters part
+ * (sim_scenario_cluster.c).
+ */
+#ifndef CCR_SIM_SCENARIO_INT_H
+#define CCR_SIM_SCENARIO_INT_H
+
+#include "sim_cmd_int.h"
+#include "sim_yaml.h"
+
+struct sim_scn {
+	struct sim_yaml y;   /* the document and the error */
+	struct sim_world *w; /* the world being built */
+	char suffix[16];     /* "" or "-001" for fleet copy 1 */
+	int host_base;	     /* world index of this copy's first host */
+	int fleet;	     /* 1: every host on 127.0.0.1:base_port+index */
+	int default_port;    /* top-level base_port */
+};
+
+/* The host of the current copy named by scalar n; -1 with a located error. */
+int sim_scn_host_ref(struct sim_scn *s, yaml_node_t *n, const char *what);
+/* Build the current copy's clusters and bind every host to its role.  0 or -1. */
+int sim_scn_clusters(struct sim_scn *s, yaml_node_t *root);
+
+#endif
