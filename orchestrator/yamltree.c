@@ -126,9 +126,22 @@ static void report_yaml_error(struct builder *b, const yaml_parser_t *p)
 	const char *problem = p->problem ? p->problem : "unknown error";
 
 	if (p->error == YAML_READER_ERROR) {
-		locate_offset(b->buf, b->len, p->problem_offset, &line, &col);
-		berr(b, line, col, "invalid input: %s (byte 0x%02x at offset %zu)", problem,
-		     (unsigned)p->problem_value & 0xffu, p->problem_offset);
+		size_t off = p->problem_offset;
+		unsigned v = (unsigned)p->problem_value & 0xffu;
+		/* libyaml names the byte after a broken sequence: point at its first byte. */
+		if (strstr(problem, "trailing") || strstr(problem, "incomplete")) {
+			size_t k = off;
+			while (k > 0 && off - k < 4 &&
+			       ((unsigned char)b->buf[k - 1] & 0xc0) == 0x80)
+				k--;
+			if (k > 0 && (unsigned char)b->buf[k - 1] >= 0xc0) {
+				off = k - 1;
+				v = (unsigned char)b->buf[off];
+			}
+		}
+		locate_offset(b->buf, b->len, off, &line, &col);
+		berr(b, line, col, "invalid input: %s (byte 0x%02x at offset %zu%s)", problem, v,
+		     off, strstr(problem, "UTF-8") ? "; save the file as UTF-8" : "");
 		return;
 	}
 	if (p->error == YAML_MEMORY_ERROR) {

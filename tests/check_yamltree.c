@@ -227,7 +227,16 @@ END_TEST
 START_TEST(invalid_utf8_located)
 {
 	refused("a: 1\nb: \xff\xfe\n",
-		"2:4: invalid input: invalid leading UTF-8 octet (byte 0xff at offset 8)");
+		"2:4: invalid input: invalid leading UTF-8 octet (byte 0xff at offset 8; save the "
+		"file as UTF-8)");
+}
+END_TEST
+
+START_TEST(latin1_points_at_the_lead_byte)
+{
+	refused("a: caf\xe9\nb: 1\n",
+		"1:7: invalid input: invalid trailing UTF-8 octet (byte 0xe9 at "
+		"offset 6; save the file as UTF-8)");
 }
 END_TEST
 
@@ -421,6 +430,7 @@ static Suite *yamltree_suite(void)
 	tcase_add_test(tc, syntax_error_with_context);
 	tcase_add_test(tc, bad_indentation);
 	tcase_add_test(tc, invalid_utf8_located);
+	tcase_add_test(tc, latin1_points_at_the_lead_byte);
 	tcase_add_test(tc, control_character_located);
 	tcase_add_test(tc, nul_byte_refused);
 	tcase_add_test(tc, depth_limit_exact);
