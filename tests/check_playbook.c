@@ -187,6 +187,21 @@ START_TEST(ccr_sp1_model_details)
 }
 END_TEST
 
+START_TEST(ccr_sp1_idempotent_marks)
+{
+	pb = playbook_load("playbooks/ccr-sp1.yml", &d);
+	ck_assert_ptr_nonnull(pb);
+	for (int p = 0; p < pb->nphases; p++) {
+		for (int i = 0; i < pb->phases[p].nsteps; i++) {
+			const struct step_def *s = &pb->phases[p].steps[i];
+			int want = s->run != NULL && strcmp(s->id, "reboot") != 0;
+			ck_assert_msg(s->idempotent == want, "%s.%s: idempotent %d",
+				      pb->phases[p].id, s->id, s->idempotent);
+		}
+	}
+}
+END_TEST
+
 START_TEST(ccr_sp1_sha256)
 {
 	char *data = NULL, want[65];
@@ -865,6 +880,7 @@ static Suite *playbook_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, ccr_sp1_loads);
 	tcase_add_test(tc, ccr_sp1_model_details);
+	tcase_add_test(tc, ccr_sp1_idempotent_marks);
 	tcase_add_test(tc, ccr_sp1_sha256);
 	tcase_add_test(tc, linux_playbook_loads);
 	tcase_add_test(tc, defaults_of_a_run_step);
