@@ -275,7 +275,7 @@ static void net_stop(struct sim_action *a, struct sim_svc *s, int64_t at)
 	int64_t d = sim_scaled(a->w, a->w->dur.net_stop);
 	sim_svc_transition(s, SIM_SVC_STOP_PENDING, SIM_SVC_STOPPED, at + d);
 	a->text = xstrdup(s->display);
-	sim_act_out(a, "The %s service is stopping.", s->display);
+	sim_act_out(a, "The %s service is stopping", s->display);
 	sim_act_then(a, net_stop_done, at + d);
 }
 
@@ -300,7 +300,7 @@ static void net_start(struct sim_action *a, struct sim_svc *s, int64_t at)
 	int64_t d = sim_scaled(a->w, a->w->dur.net_start);
 	sim_svc_transition(s, SIM_SVC_START_PENDING, SIM_SVC_RUNNING, at + d);
 	a->text = xstrdup(s->display);
-	sim_act_out(a, "The %s service is starting.", s->display);
+	sim_act_out(a, "The %s service is starting", s->display);
 	sim_act_then(a, net_start_done, at + d);
 }
 
