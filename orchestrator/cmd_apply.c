@@ -3,8 +3,10 @@
  * on a terminal or unattended with --yes, on one cluster or a fleet with a
  * bounded pool of workers (--parallel N, --max-failed M).
  */
+#include "audit.h"
 #include "cli.h"
 #include "http.h"
+#include "notify.h"
 #include "runner.h"
 #include "ui.h"
 #include "xport.h"
@@ -273,6 +275,8 @@ static int run_cmd(int argc, char **argv, int resume)
 	struct cli_files f;
 	struct apply_args a = {0};
 	struct ui *u = NULL;
+	struct audit *au = NULL;
+	struct notify *nt = NULL;
 	char *cmdline = NULL;
 	struct fleet fl;
 	int rc;
@@ -298,7 +302,10 @@ static int run_cmd(int argc, char **argv, int resume)
 	}
 	struct ui_opts uo = {tty_out, tty_out && getenv("NO_COLOR") == NULL, o.quiet, o.verbose};
 	u = ui_new(stdout, &uo);
-	struct event_sink sinks[1] = {{ui_event, u}};
+	au = audit_new(o.state_dir);
+	nt = notify_new(f.inv);
+	notify_set_warn(nt, audit_warn, au);
+	struct event_sink sinks[] = {{ui_event, u}, {audit_event, au}, {notify_event, nt}};
 	cmdline = join_args(argc, argv);
 	install_signals();
 	if (xport_global_init() < 0 || http_global_init() < 0) {
@@ -318,17 +325,22 @@ static int run_cmd(int argc, char **argv, int resume)
 		.accept_changed_playbook = a.accept_changed, .state_dir = o.state_dir,
 		.ssh_config = a.ssh_config, .saved_plan = a.plan, .command_line = cmdline,
 		.window_end_ms = a.window_end_ms,
-		.stop = &stop_flag, .sinks = sinks, .nsinks = 1,
+		.stop = &stop_flag, .sinks = sinks, .nsinks = (int)CCR_ARRAY_LEN(sinks),
 		.ask = a.yes ? NULL : ui_ask, .ask_arg = u};
 	rc = run_fleet(&fl, a.parallel);
 	ui_summary(u);
 	fleet_summary(&fl, stdout);
 	pthread_mutex_destroy(&fl.mu);
 	free(fl.rc);
+	notify_flush(nt, 10000); /* bounded: a dead endpoint costs at most 10 s here */
+	notify_free(nt);
+	nt = NULL;
 	http_global_cleanup();
 	xport_global_cleanup();
 out:
 	free(cmdline);
+	notify_free(nt);
+	audit_free(au);
 	ui_free(u);
 	cli_files_release(&f);
 	return rc;

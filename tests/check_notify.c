@@ -1,0 +1,653 @@
+/*
+ * check_notify.c — notifications (orchestrator/notify.h,
+ * docs/notifications.md): the three payload kinds, event filtering,
+ * delivery from background threads, and endpoints that fail in every way
+ * a network can (refused, 500, never answering, timing out) without
+ * holding up the caller.
+ *
+ * The HTTP endpoint is an in-process listener on 127.0.0.1 (a thread with
+ * a blocking accept loop) that records every request.  Assertions are
+ * about order, never about wall-clock thresholds: "emit returned while the
+ * listener had not answered" is checked by making the listener wait for
+ * the test's permission to answer.
+ */
+#include <arpa/inet.h>
+#include <check.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "http.h"
+#include "notify.h"
+#include "util.h"
+
+#define MAXREQ 64
+
+struct listener {
+	int fd, port;
+	int status;  /* HTTP status to answer */
+	int hang_ms; /* sleep before answering */
+	int hold;    /* answer only once released */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int nreq, answered;
+	char *body[MAXREQ], *ctype[MAXREQ], *path[MAXREQ];
+	pthread_t th;
+};
+
+static char *header(const char *req, const char *name)
+{
+	const char *p = strcasestr(req, name);
+	if (p == NULL)
+		return NULL;
+	p += strlen(name);
+	while (*p == ' ')
+		p++;
+	return xstrndup(p, strcspn(p, "\r\n"));
+}
+
+/* Read one request; returns 0 and fills path/ctype/body, or -1. */
+static int read_request(int c, char **path, char **ctype, char **body)
+{
+	struct sbuf sb;
+	char buf[4096];
+	char *end = NULL;
+	sbuf_init(&sb);
+	while ((end = strstr(sb.buf, "\r\n\r\n")) == NULL) {
+		ssize_t n = read(c, buf, sizeof(buf));
+		if (n <= 0)
+			goto fail;
+		sbuf_add(&sb, buf, (size_t)n);
+	}
+	size_t hdr_len = (size_t)(end - sb.buf) + 4;
+	char *cl = header(sb.buf, "\ncontent-length:");
+	int64_t want = 0;
+	if (cl && parse_int64(cl, 0, 1 << 24, &want) < 0)
+		want = 0;
+	free(cl);
+	while (sb.len < hdr_len + (size_t)want) {
+		ssize_t n = read(c, buf, sizeof(buf));
+		if (n <= 0)
+			goto fail;
+		sbuf_add(&sb, buf, (size_t)n);
+	}
+	const char *sp = strchr(sb.buf, ' ');
+	*path = xstrndup(sp ? sp + 1 : "", sp ? strcspn(sp + 1, " ") : 0);
+	*ctype = header(sb.buf, "\ncontent-type:");
+	*body = xstrndup(sb.buf + hdr_len, (size_t)want);
+	sbuf_release(&sb);
+	return 0;
+fail:
+	sbuf_release(&sb);
+	return -1;
+}
+
+static void *listener_main(void *arg)
+{
+	struct listener *l = arg;
+	for (;;) {
+		int c = accept(l->fd, NULL, NULL);
+		char *path = NULL, *ctype = NULL, *body = NULL;
+		if (c < 0)
+			return NULL;
+		if (read_request(c, &path, &ctype, &body) < 0) {
+			close(c);
+			continue;
+		}
+		pthread_mutex_lock(&l->mu);
+		if (l->nreq < MAXREQ) {
+			l->path[l->nreq] = path;
+			l->ctype[l->nreq] = ctype;
+			l->body[l->nreq] = body;
+		}
+		l->nreq++;
+		pthread_cond_broadcast(&l->cv);
+		while (l->hold)
+			pthread_cond_wait(&l->cv, &l->mu);
+		int hang = l->hang_ms, status = l->status;
+		pthread_mutex_unlock(&l->mu);
+		if (hang)
+			usleep((useconds_t)hang * 1000);
+		char *resp =
+		    xasprintf("HTTP/1.1 %d X\r\nContent-Length: 2\r\nConnection: close\r\n\r\n"
+			      "ok",
+			      status);
+		ssize_t w = write(c, resp, strlen(resp));
+		(void)w;
+		free(resp);
+		close(c);
+		pthread_mutex_lock(&l->mu);
+		l->answered++;
+		pthread_cond_broadcast(&l->cv);
+		pthread_mutex_unlock(&l->mu);
+	}
+}
+
+static struct listener *listener_start(int status, int hang_ms, int hold)
+{
+	struct listener *l = xcalloc(1, sizeof(*l));
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0};
+	socklen_t sl = sizeof(sa);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	l->status = status;
+	l->hang_ms = hang_ms;
+	l->hold = hold;
+	pthread_mutex_init(&l->mu, NULL);
+	pthread_cond_init(&l->cv, NULL);
+	l->fd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(l->fd, 0);
+	ck_assert_int_eq(bind(l->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(l->fd, 16), 0);
+	ck_assert_int_eq(getsockname(l->fd, (struct sockaddr *)&sa, &sl), 0);
+	l->port = ntohs(sa.sin_port);
+	ck_assert_int_eq(pthread_create(&l->th, NULL, listener_main, l), 0);
+	return l;
+}
+
+static void listener_release(struct listener *l)
+{
+	pthread_mutex_lock(&l->mu);
+	l->hold = 0;
+	pthread_cond_broadcast(&l->cv);
+	pthread_mutex_unlock(&l->mu);
+}
+
+/* Wait (bounded, generously) until the listener has seen n requests. */
+static int wait_requests(struct listener *l, int n)
+{
+	int64_t end = now_mono_ms() + 20000;
+	pthread_mutex_lock(&l->mu);
+	while (l->nreq < n && now_mono_ms() < end) {
+		pthread_mutex_unlock(&l->mu);
+		usleep(2000);
+		pthread_mutex_lock(&l->mu);
+	}
+	int got = l->nreq;
+	pthread_mutex_unlock(&l->mu);
+	return got;
+}
+
+static char *url_of(const struct listener *l, const char *path)
+{
+	return xasprintf("http://127.0.0.1:%d%s", l->port, path);
+}
+
+/* A port on which nothing listens: bound, then closed. */
+static int dead_port(void)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0};
+	socklen_t sl = sizeof(sa);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+	close(fd);
+	return ntohs(sa.sin_port);
+}
+
+struct inv_builder {
+	struct inventory inv;
+	struct notify_def defs[4];
+};
+
+static void add_endpoint(struct inv_builder *b, const char *name, enum notify_kind kind, char *url,
+			 char **events, int nevents, int64_t timeout_ms, int retries)
+{
+	struct notify_def *d = &b->defs[b->inv.nnotify++];
+	d->name = (char *)name;
+	d->kind = kind;
+	d->url = url;
+	d->events = events;
+	d->nevents = nevents;
+	d->timeout_ms = timeout_ms;
+	d->retries = retries;
+	b->inv.notify = b->defs;
+}
+
+static const struct notify_opts fast = {.queue_cap = 16, .backoff_ms = 5, .backoff_max_ms = 20};
+
+static struct event ev(enum ev_kind k)
+{
+	struct event e = {.kind = k,
+			  .wall_ms = 1795602667412LL,
+			  .cluster = "CLUS1",
+			  .phase = "cms",
+			  .step = "cms.stop-cms",
+			  .node = "NODE2",
+			  .text = "done",
+			  .exit = -1};
+	if (k == EV_OUTAGE_END)
+		e.duration_ms = 252000;
+	return e;
+}
+
+static json_t *parse(const char *s)
+{
+	json_error_t je;
+	json_t *o = json_loads(s, 0, &je);
+	ck_assert_msg(o != NULL, "not JSON (%s): %s", je.text, s);
+	return o;
+}
+
+static const char *jstr(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+static void setup(void)
+{
+	ck_assert_int_eq(http_global_init(), 0);
+}
+
+START_TEST(payload_webhook)
+{
+	struct event e = ev(EV_OUTAGE_END);
+	char *body = notify_payload(NOTIFY_WEBHOOK, &e);
+	json_t *o = parse(body);
+	const char *keys[] = {"event", "cluster", "phase", "step",
+			      "node",  "text",	  "time",  "outage_ms"};
+	ck_assert_int_eq(json_object_size(o), CCR_ARRAY_LEN(keys));
+	for (size_t i = 0; i < CCR_ARRAY_LEN(keys); i++)
+		ck_assert_msg(json_object_get(o, keys[i]) != NULL, "missing %s", keys[i]);
+	ck_assert_str_eq(jstr(o, "event"), "outage-end");
+	ck_assert_str_eq(jstr(o, "cluster"), "CLUS1");
+	ck_assert_str_eq(jstr(o, "step"), "cms.stop-cms");
+	ck_assert_str_eq(jstr(o, "node"), "NODE2");
+	ck_assert_str_eq(jstr(o, "time"), "2026-11-25T10:31:07.412Z");
+	ck_assert_int_eq(json_integer_value(json_object_get(o, "outage_ms")), 252000);
+	ck_assert_ptr_nonnull(strstr(jstr(o, "text"), "outage ended after 4m"));
+	json_decref(o);
+	free(body);
+
+	e = ev(EV_RUN_START);
+	e.step = e.node = e.phase = NULL;
+	body = notify_payload(NOTIFY_WEBHOOK, &e);
+	o = parse(body);
+	ck_assert(json_is_null(json_object_get(o, "step")));
+	ck_assert(json_is_null(json_object_get(o, "outage_ms")));
+	json_decref(o);
+	free(body);
+}
+END_TEST
+
+START_TEST(payload_slack_escapes)
+{
+	struct event e = ev(EV_STEP_FAILED);
+	e.text = "setup.com exited 1: <b>bad</b> & worse";
+	char *body = notify_payload(NOTIFY_SLACK, &e);
+	json_t *o = parse(body);
+	ck_assert_int_eq(json_object_size(o), 1);
+	const char *t = jstr(o, "text");
+	ck_assert_ptr_nonnull(strstr(t, "CLUS1"));
+	ck_assert_ptr_nonnull(strstr(t, "&lt;b&gt;bad&lt;/b&gt; &amp; worse"));
+	ck_assert_ptr_null(strchr(t, '<'));
+	json_decref(o);
+	free(body);
+}
+END_TEST
+
+START_TEST(payload_teams)
+{
+	struct event e = ev(EV_OUTAGE_START);
+	char *body = notify_payload(NOTIFY_TEAMS, &e);
+	json_t *o = parse(body);
+	ck_assert_str_eq(jstr(o, "@type"), "MessageCard");
+	ck_assert_str_eq(jstr(o, "@context"), "https://schema.org/extensions");
+	ck_assert_ptr_nonnull(strstr(jstr(o, "summary"), "outage started"));
+	ck_assert_ptr_nonnull(strstr(jstr(o, "title"), "CLUS1"));
+	ck_assert_ptr_nonnull(strstr(jstr(o, "text"), "NODE2"));
+	ck_assert_str_eq(jstr(o, "themeColor"), "D7000C");
+	json_decref(o);
+	free(body);
+}
+END_TEST
+
+START_TEST(payload_redacts_secrets)
+{
+	setenv("CCRUP_KEY_PASSPHRASE", "hunter2-correct-horse", 1);
+	struct event e = ev(EV_STEP_FAILED);
+	e.text = "ssh-add said hunter2-correct-horse; tool -Password s3cr3tP4ss failed";
+	for (int k = NOTIFY_WEBHOOK; k <= NOTIFY_TEAMS; k++) {
+		char *body = notify_payload((enum notify_kind)k, &e);
+		ck_assert_ptr_null(strstr(body, "hunter2"));
+		ck_assert_ptr_null(strstr(body, "s3cr3tP4ss"));
+		ck_assert_ptr_nonnull(strstr(body, "[REDACTED]"));
+		free(body);
+	}
+}
+END_TEST
+
+START_TEST(not_notified_kinds)
+{
+	struct event e = ev(EV_CMD_END);
+	ck_assert_ptr_null(notify_event_name(EV_CMD_END));
+	ck_assert_ptr_null(notify_payload(NOTIFY_WEBHOOK, &e));
+	ck_assert_str_eq(notify_event_name(EV_PHASE_START), "phase-start");
+}
+END_TEST
+
+START_TEST(delivers_each_kind)
+{
+	struct listener *l = listener_start(200, 0, 0);
+	struct inv_builder b = {0};
+	char *u1 = url_of(l, "/hook"), *u2 = url_of(l, "/slack"), *u3 = url_of(l, "/teams");
+	add_endpoint(&b, "hook", NOTIFY_WEBHOOK, u1, NULL, 0, 5000, 0);
+	add_endpoint(&b, "chat", NOTIFY_SLACK, u2, NULL, 0, 5000, 0);
+	add_endpoint(&b, "teams", NOTIFY_TEAMS, u3, NULL, 0, 5000, 0);
+	struct notify *n = notify_new_opts(&b.inv, &fast);
+	static const enum ev_kind kinds[] = {EV_RUN_START,    EV_PHASE_START, EV_CMD_END,
+					     EV_OUTAGE_START, EV_OUTAGE_END,  EV_STEP_FAILED,
+					     EV_RUN_END};
+	for (size_t i = 0; i < CCR_ARRAY_LEN(kinds); i++) {
+		struct event e = ev(kinds[i]);
+		notify_event(&e, n);
+	}
+	ck_assert_int_eq(notify_flush(n, 20000), 0);
+	struct notify_stats st;
+	notify_get_stats(n, &st);
+	ck_assert_int_eq(st.sent, 18);
+	ck_assert_int_eq(st.failed, 0);
+	ck_assert_int_eq(st.pending, 0);
+	ck_assert_int_eq(wait_requests(l, 18), 18);
+	int hooks = 0, slacks = 0, teams = 0;
+	for (int i = 0; i < 18; i++) {
+		json_t *o = parse(l->body[i]);
+		ck_assert_str_eq(l->ctype[i], "application/json");
+		if (strcmp(l->path[i], "/hook") == 0) {
+			ck_assert_ptr_nonnull(jstr(o, "event"));
+			ck_assert_ptr_nonnull(json_object_get(o, "outage_ms"));
+			hooks++;
+		} else if (strcmp(l->path[i], "/slack") == 0) {
+			ck_assert_ptr_nonnull(jstr(o, "text"));
+			slacks++;
+		} else {
+			ck_assert_str_eq(jstr(o, "@type"), "MessageCard");
+			teams++;
+		}
+		json_decref(o);
+	}
+	ck_assert_int_eq(hooks, 6);
+	ck_assert_int_eq(slacks, 6);
+	ck_assert_int_eq(teams, 6);
+	notify_free(n);
+	free(u1);
+	free(u2);
+	free(u3);
+}
+END_TEST
+
+START_TEST(filters_events)
+{
+	struct listener *l = listener_start(200, 0, 0);
+	struct inv_builder b = {0};
+	char *evs[] = {"outage-start", "outage-end"};
+	char *u = url_of(l, "/only-outage");
+	add_endpoint(&b, "outage-only", NOTIFY_WEBHOOK, u, evs, 2, 5000, 0);
+	struct notify *n = notify_new_opts(&b.inv, &fast);
+	static const enum ev_kind kinds[] = {EV_RUN_START, EV_PHASE_START, EV_OUTAGE_START,
+					     EV_STEP_DONE, EV_OUTAGE_END,  EV_STEP_FAILED,
+					     EV_RUN_END};
+	for (size_t i = 0; i < CCR_ARRAY_LEN(kinds); i++) {
+		struct event e = ev(kinds[i]);
+		notify_event(&e, n);
+	}
+	ck_assert_int_eq(notify_flush(n, 20000), 0);
+	ck_assert_int_eq(l->nreq, 2);
+	json_t *a = parse(l->body[0]), *z = parse(l->body[1]);
+	ck_assert_str_eq(jstr(a, "event"), "outage-start");
+	ck_assert_str_eq(jstr(z, "event"), "outage-end");
+	json_decref(a);
+	json_decref(z);
+	notify_free(n);
+	free(u);
+}
+END_TEST
+
+struct warned {
+	int n;
+	char last[512];
+	char cluster[64];
+};
+
+static void on_warn(void *arg, const char *cluster, const char *msg)
+{
+	struct warned *w = arg;
+	w->n++;
+	snprintf(w->last, sizeof(w->last), "%s", msg);
+	snprintf(w->cluster, sizeof(w->cluster), "%s", cluster ? cluster : "");
+}
+
+START_TEST(refused_endpoint_fails_quietly)
+{
+	struct inv_builder b = {0};
+	struct warned w = {0};
+	char *u = xasprintf("http://127.0.0.1:%d/x", dead_port());
+	add_endpoint(&b, "down", NOTIFY_WEBHOOK, u, NULL, 0, 5000, 2);
+	struct notify *n = notify_new_opts(&b.inv, &fast);
+	notify_set_warn(n, on_warn, &w);
+	struct event e = ev(EV_OUTAGE_START);
+	notify_event(&e, n);
+	ck_assert_int_eq(notify_flush(n, 20000), 0);
+	struct notify_stats st;
+	notify_get_stats(n, &st);
+	ck_assert_int_eq(st.sent, 0);
+	ck_assert_int_eq(st.failed, 1);
+	ck_assert_int_eq(w.n, 1);
+	ck_assert_ptr_nonnull(strstr(w.last, "'down'"));
+	ck_assert_ptr_nonnull(strstr(w.last, "outage-start not delivered"));
+	ck_assert_str_eq(w.cluster, "CLUS1");
+	notify_free(n);
+	free(u);
+}
+END_TEST
+
+START_TEST(status_500_is_retried_then_fails)
+{
+	struct listener *l = listener_start(500, 0, 0);
+	struct inv_builder b = {0};
+	char *u = url_of(l, "/broken");
+	add_endpoint(&b, "broken", NOTIFY_SLACK, u, NULL, 0, 5000, 2);
+	struct notify *n = notify_new_opts(&b.inv, &fast);
+	struct event e = ev(EV_RUN_END);
+	notify_event(&e, n);
+	ck_assert_int_eq(notify_flush(n, 20000), 0);
+	ck_assert_int_eq(l->nreq, 3); /* first try + 2 retries */
+	struct notify_stats st;
+	notify_get_stats(n, &st);
+	ck_assert_int_eq(st.failed, 1);
+	ck_assert_int_eq(st.sent, 0);
+	notify_free(n);
+	free(u);
+}
+END_TEST
+
+START_TEST(status_404_is_not_retried)
+{
+	struct listener *l = listener_start(404, 0, 0);
+	struct inv_builder b = {0};
+	char *u = url_of(l, "/gone");
+	add_endpoint(&b, "gone", NOTIFY_TEAMS, u, NULL, 0, 5000, 3);
+	struct notify *n = notify_new_opts(&b.inv, &fast);
+	struct event e = ev(EV_RUN_END);
+	notify_event(&e, n);
+	ck_assert_int_eq(notify_flush(n, 20000), 0);
+	ck_assert_int_eq(l->nreq, 1);
+	notify_free(n);
+	free(u);
+}
+END_TEST
+
+START_TEST(retry_succeeds_after_500)
+{
+	struct listener *l = listener_start(500, 0, 1);
+	struct inv_builder b = {0};
+	char *u = url_of(l, "/flaky");
+	add_endpoint(&b, "flaky", NOTIFY_WEBHOOK, u, NULL, 0, 5000, 1);
+	struct notify *n = notify_new_opts(&b.inv, &fast);
+	struct event e = ev(EV_RUN_START);
+	notify_event(&e, n);
+	ck_assert_int_eq(wait_requests(l, 1), 1);
+	pthread_mutex_lock(&l->mu); /* answer 500 once, then 200 */
+	l->hold = 0;
+	pthread_cond_broadcast(&l->cv);
+	while (l->answered < 1)
+		pthread_cond_wait(&l->cv, &l->mu);
+	l->status = 200;
+	pthread_mutex_unlock(&l->mu);
+	ck_assert_int_eq(notify_flush(n, 20000), 0);
+	struct notify_stats st;
+	notify_get_stats(n, &st);
+	ck_assert_int_eq(st.sent, 1);
+	ck_assert_int_eq(st.failed, 0);
+	ck_assert_int_eq(l->nreq, 2);
+	notify_free(n);
+	free(u);
+}
+END_TEST
+
+/*
+ * The listener accepts, reads the request and then sleeps 10 s.  emit must
+ * return while the listener has not answered; a flush with 500 ms returns,
+ * again before the listener answered, and counts the event as failed.
+ */
+START_TEST(hanging_endpoint_never_blocks)
+{
+	struct listener *l = listener_start(200, 10000, 0);
+	struct inv_builder b = {0};
+	char *u = url_of(l, "/slow");
+	add_endpoint(&b, "slow", NOTIFY_WEBHOOK, u, NULL, 0, 60000, 0);
+	struct notify *n = notify_new_opts(&b.inv, &fast);
+	struct event e = ev(EV_OUTAGE_START);
+	notify_event(&e, n);
+	ck_assert_int_eq(l->answered, 0);
+	ck_assert_int_eq(wait_requests(l, 1), 1); /* the request is in flight */
+	notify_event(&e, n);			  /* queued behind it: still immediate */
+	ck_assert_int_eq(l->answered, 0);
+	ck_assert_int_eq(notify_flush(n, 500), 2);
+	ck_assert_int_eq(l->answered, 0);
+	struct notify_stats st;
+	notify_get_stats(n, &st);
+	ck_assert_int_eq(st.failed, 2);
+	ck_assert_int_eq(st.sent, 0);
+	ck_assert_int_eq(st.pending, 0);
+	notify_free(n); /* does not wait out the listener either */
+	ck_assert_int_eq(l->answered, 0);
+	free(u);
+}
+END_TEST
+
+START_TEST(timeout_counts_as_failure)
+{
+	struct listener *l = listener_start(200, 10000, 0);
+	struct inv_builder b = {0};
+	struct warned w = {0};
+	char *u = url_of(l, "/slow");
+	add_endpoint(&b, "slow", NOTIFY_WEBHOOK, u, NULL, 0, 200, 0);
+	struct notify *n = notify_new_opts(&b.inv, &fast);
+	notify_set_warn(n, on_warn, &w);
+	struct event e = ev(EV_RUN_END);
+	notify_event(&e, n);
+	ck_assert_int_eq(notify_flush(n, 20000), 0); /* curl's timeout ends it first */
+	struct notify_stats st;
+	notify_get_stats(n, &st);
+	ck_assert_int_eq(st.failed, 1);
+	ck_assert_ptr_nonnull(strcasestr(w.last, "timed out"));
+	notify_free(n);
+	free(u);
+}
+END_TEST
+
+START_TEST(full_queue_drops_oldest)
+{
+	struct listener *l = listener_start(200, 0, 1);
+	struct inv_builder b = {0};
+	struct warned w = {0};
+	struct notify_opts small = fast;
+	char *u = url_of(l, "/q");
+	small.queue_cap = 2;
+	add_endpoint(&b, "q", NOTIFY_WEBHOOK, u, NULL, 0, 20000, 0);
+	struct notify *n = notify_new_opts(&b.inv, &small);
+	notify_set_warn(n, on_warn, &w);
+	struct event e = ev(EV_PHASE_START);
+	const char *phases[] = {"p1", "p2", "p3", "p4", "p5", "p6"};
+	e.phase = phases[0];
+	notify_event(&e, n);
+	ck_assert_int_eq(wait_requests(l, 1), 1); /* p1 in flight, held */
+	for (int i = 1; i < 6; i++) {
+		e.phase = phases[i];
+		notify_event(&e, n);
+	}
+	struct notify_stats st;
+	notify_get_stats(n, &st);
+	ck_assert_int_eq(st.dropped, 3); /* p2, p3, p4 pushed out by p5, p6 */
+	ck_assert_int_eq(st.pending, 3);
+	ck_assert_ptr_nonnull(strstr(w.last, "queue full"));
+	listener_release(l);
+	ck_assert_int_eq(notify_flush(n, 20000), 0);
+	notify_get_stats(n, &st);
+	ck_assert_int_eq(st.sent, 3);
+	ck_assert_int_eq(l->nreq, 3);
+	const char *want[] = {"p1", "p5", "p6"};
+	for (int i = 0; i < 3; i++) {
+		json_t *o = parse(l->body[i]);
+		ck_assert_str_eq(jstr(o, "phase"), want[i]);
+		json_decref(o);
+	}
+	notify_free(n);
+	free(u);
+}
+END_TEST
+
+START_TEST(no_endpoints_is_a_noop)
+{
+	struct inventory inv;
+	memset(&inv, 0, sizeof(inv));
+	struct notify *n = notify_new(&inv);
+	struct event e = ev(EV_RUN_START);
+	notify_event(&e, n);
+	ck_assert_int_eq(notify_flush(n, 10), 0);
+	notify_free(n);
+	notify_free(NULL);
+}
+END_TEST
+
+static Suite *notify_suite(void)
+{
+	Suite *s = suite_create("notify");
+	TCase *p = tcase_create("payloads");
+	tcase_add_test(p, payload_webhook);
+	tcase_add_test(p, payload_slack_escapes);
+	tcase_add_test(p, payload_teams);
+	tcase_add_test(p, payload_redacts_secrets);
+	tcase_add_test(p, not_notified_kinds);
+	suite_add_tcase(s, p);
+	TCase *d = tcase_create("delivery");
+	tcase_add_checked_fixture(d, setup, NULL);
+	tcase_set_timeout(d, 60);
+	tcase_add_test(d, delivers_each_kind);
+	tcase_add_test(d, filters_events);
+	tcase_add_test(d, refused_endpoint_fails_quietly);
+	tcase_add_test(d, status_500_is_retried_then_fails);
+	tcase_add_test(d, status_404_is_not_retried);
+	tcase_add_test(d, retry_succeeds_after_500);
+	tcase_add_test(d, hanging_endpoint_never_blocks);
+	tcase_add_test(d, timeout_counts_as_failure);
+	tcase_add_test(d, full_queue_drops_oldest);
+	tcase_add_test(d, no_endpoints_is_a_noop);
+	suite_add_tcase(s, d);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(notify_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
