@@ -64,6 +64,16 @@ int yrequire(struct yctx *c, const struct ynode *m, const char *key, const char 
 	const struct ynode *v = ymap_get(m, key);
 
 	if (k == NULL) {
+		/*
+		 * A misspelling ("captur") was already reported with "did you mean
+		 * 'capture'?" by ykeys(); saying it is missing too adds nothing.  (No
+		 * two valid keys of one mapping are that close, so a near key here is
+		 * always an unknown one.)
+		 */
+		const char *want[] = {key, NULL};
+		for (int i = 0; m->kind == YNODE_MAP && i < m->n; i++)
+			if (ysuggest(m->keys[i]->text, want))
+				return -1;
 		yerr(c, m, "missing required key '%s' in %s", key, what);
 		return -1;
 	}

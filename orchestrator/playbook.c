@@ -339,9 +339,9 @@ static void read_phase_target(struct pbctx *c, const struct ynode *m, struct pha
 		yerr(&c->y, ymap_key(m, "for_each"),
 		     "a phase takes 'on' (a role or group) or 'for_each' (a group), not both");
 	else if (!has_on && !has_each)
-		yerr(&c->y, m,
-		     "missing required key 'on' in phase (a role or group; or "
-		     "'for_each: GROUP' to run the steps host by host)");
+		(void)yrequire(&c->y, m, "on",
+			       "phase (a role or group; or 'for_each: GROUP' to run the steps host "
+			       "by host)");
 	pb_get_target(c, m, "on", 1, &ph->on);
 	pb_get_target(c, m, "for_each", 0, &ph->for_each);
 }

@@ -210,8 +210,10 @@ int pb_expr(struct pbctx *c, const struct ynode *n, const char *key, int ns, str
 	char err[200];
 	int ecol = 1, line, col, before = c->y.nerr;
 
-	if (!ytype(&c->y, n, YNODE_SCALAR, key))
+	if (n->kind != YNODE_SCALAR || n->is_null) {
+		yerr(&c->y, n, "'%s': expected an expression, got %s", key, ynode_describe(n));
 		return -1;
+	}
 	struct expr *e = expr_parse(n->text, err, sizeof(err), &ecol);
 	if (e == NULL) {
 		pb_pos(n, ecol, &line, &col);

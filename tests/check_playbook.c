@@ -117,6 +117,17 @@ START_TEST(misspelled_key_suggested)
 		 "24:9: unknown key 'requires' in step (did you mean 'require'?)");
 }
 END_TEST
+START_TEST(misspelled_required_key_reported_once)
+{
+	load_text("playbook: t\nformat: 1\nfacts:\n  f: {run: x, captur: y}\nphases: []\n");
+	ck_assert_ptr_null(pb);
+	ck_assert_int_eq(d.n, 2);
+	ck_assert_str_eq(err(0),
+			 "4:15: unknown key 'captur' in fact 'f' (did you mean 'capture'?)");
+	ck_assert_str_eq(err(1), "5:9: 'phases' is empty: a playbook needs at least one phase");
+}
+END_TEST
+
 START_TEST(missing_required_top_keys)
 {
 	load_text("description: x\n");
@@ -221,6 +232,13 @@ START_TEST(playbook_groups_accepted)
 		 "22:38: 'on': undefined role or group 'db' (known: lead, members, hub_cas)");
 }
 END_TEST
+START_TEST(expression_must_be_text)
+{
+	bad_step("      - id: s\n        name: S\n        require:\n          - {state: active}\n",
+		 "25:13: 'require': expected an expression, got a mapping");
+}
+END_TEST
+
 START_TEST(undefined_fact_in_expression)
 {
 	bad_step("      - id: s\n        name: S\n        require: [stat == 'active']\n",
@@ -418,6 +436,7 @@ static Suite *playbook_suite(void)
 	tcase_add_test(tc, linux_playbook_loads);
 	tcase_add_test(tc, unknown_top_key_lists_valid);
 	tcase_add_test(tc, misspelled_key_suggested);
+	tcase_add_test(tc, misspelled_required_key_reported_once);
 	tcase_add_test(tc, missing_required_top_keys);
 	tcase_add_test(tc, unsupported_format);
 	tcase_add_test(tc, top_level_not_mapping);
@@ -432,6 +451,7 @@ static Suite *playbook_suite(void)
 	tcase_add_test(tc, phase_for_each_role_refused);
 	tcase_add_test(tc, undefined_role_in_on);
 	tcase_add_test(tc, playbook_groups_accepted);
+	tcase_add_test(tc, expression_must_be_text);
 	tcase_add_test(tc, undefined_fact_in_expression);
 	tcase_add_test(tc, expression_error_column);
 	tcase_add_test(tc, expression_error_in_quoted_scalar);
