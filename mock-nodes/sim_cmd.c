@@ -109,7 +109,7 @@ char *sim_cmd_normalise(char **argv, int argc)
 	struct sbuf sb;
 	sbuf_init(&sb);
 	if (argc == 0)
-		return sbuf_steal(&sb);
+		return sbuf_detach(&sb);
 	char *base = sim_prog_base(argv[0]);
 	int first = 1;
 	if (str_ieq(base, "powershell") || str_ieq(base, "powershell.exe")) {
@@ -124,7 +124,7 @@ char *sim_cmd_normalise(char **argv, int argc)
 		sbuf_addf(&sb, quote ? " \"%s\"" : " %s", argv[i]);
 	}
 	free(base);
-	return sbuf_steal(&sb);
+	return sbuf_detach(&sb);
 }
 
 static void count_command(struct sim_host *h, const char *key)

@@ -113,7 +113,7 @@ static char *operational_machines(const struct sim_world *w, const struct sim_cl
 				  active && quorum ? ", " : "", quorum ? "Quorum Owner" : "");
 	}
 	sbuf_addc(&sb, '}');
-	return sbuf_steal(&sb);
+	return sbuf_detach(&sb);
 }
 
 static char *member_list(const struct sim_world *w, const struct sim_cluster *c, int only_up)
@@ -127,7 +127,7 @@ static char *member_list(const struct sim_world *w, const struct sim_cluster *c,
 		sbuf_addf(&sb, "%s%s", sb.len > 1 ? ", " : "", w->hosts[c->members[i]].name);
 	}
 	sbuf_addc(&sb, '}');
-	return sbuf_steal(&sb);
+	return sbuf_detach(&sb);
 }
 
 void sim_ems_cms_status(struct sim_action *a, struct sim_ps *ps, int64_t at)

@@ -462,7 +462,7 @@ static char *ps_script(const struct sim_action *a, int *noninteractive)
 	sbuf_init(&sb);
 	for (int j = i; j < a->argc; j++)
 		sbuf_addf(&sb, j > i ? " %s" : "%s", a->argv[j]);
-	return sbuf_steal(&sb);
+	return sbuf_detach(&sb);
 }
 
 static void ps_after_startup(struct sim_action *a, int64_t at)

@@ -322,7 +322,7 @@ static char *net_name(struct sim_action *a)
 	sbuf_init(&sb);
 	for (int i = 2; i < a->argc; i++)
 		sbuf_addf(&sb, i > 2 ? " %s" : "%s", a->argv[i]);
-	return sbuf_steal(&sb);
+	return sbuf_detach(&sb);
 }
 
 void sim_cmd_net(struct sim_action *a, int64_t at)
