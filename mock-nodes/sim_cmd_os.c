@@ -335,58 +335,65 @@ static void shutdown_usage(struct sim_action *a)
 	sim_act_exit(a, 1);
 }
 
+struct shutdown_opts {
+	int r;	       /* /r: restart */
+	int s;	       /* /s: power off */
+	int abort;     /* /a: abort a pending shutdown */
+	int64_t delay; /* /t N: seconds before going down */
+};
+
+/* Parse shutdown's switches ("/x" or "-x"); 0, or -1 after printing the usage. */
+static int shutdown_parse(struct sim_action *a, struct shutdown_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	for (int i = 1; i < a->argc; i++) {
+		const char *v = a->argv[i];
+		char c = (char)(v[0] != '\0' ? v[1] | 0x20 : 0);
+		int ok = (v[0] == '/' || v[0] == '-') && v[1] != '\0' && v[2] == '\0';
+		if (ok && c == 'r')
+			o->r = 1;
+		else if (ok && c == 's')
+			o->s = 1;
+		else if (ok && c == 'a')
+			o->abort = 1;
+		else if (ok && c == 't' && i + 1 < a->argc)
+			ok = parse_int64(a->argv[++i], 0, 600, &o->delay) == 0;
+		else if (ok && (c == 'c' || c == 'd') && i + 1 < a->argc)
+			i++;
+		else
+			ok = ok && c == 'f';
+		if (!ok) {
+			shutdown_usage(a);
+			return -1;
+		}
+	}
+	if (!o->abort && o->r + o->s != 1) {
+		shutdown_usage(a);
+		return -1;
+	}
+	return 0;
+}
+
 /* shutdown /r [/t N] [/f] [/c text] [/d x]: restart; /s: power off; /a: abort. */
 void sim_cmd_shutdown(struct sim_action *a, int64_t at)
 {
 	struct sim_host *h = sim_act_host(a);
-	int r = 0, s = 0, ab = 0;
-	int64_t delay = 0;
-	for (int i = 1; i < a->argc; i++) {
-		const char *o = a->argv[i];
-		if ((o[0] != '/' && o[0] != '-') || o[1] == '\0' || o[2] != '\0') {
-			shutdown_usage(a);
-			return;
-		}
-		char c = (char)(o[1] | 0x20);
-		if (c == 'r')
-			r = 1;
-		else if (c == 's')
-			s = 1;
-		else if (c == 'a')
-			ab = 1;
-		else if ((c == 't' || c == 'c' || c == 'd') && i + 1 < a->argc) {
-			if (c == 't' && parse_int64(a->argv[i + 1], 0, 600, &delay) != 0) {
-				shutdown_usage(a);
-				return;
-			}
-			i++;
-		} else if (c != 'f') {
-			shutdown_usage(a);
-			return;
-		}
-	}
-	if (ab) {
-		if (h->down_at == SIM_NEVER) {
-			sim_act_err(a,
-				    "Unable to abort the system shutdown because no shutdown was "
-				    "in progress.(1116)\n");
-			sim_act_exit(a, 1116);
-			return;
-		}
+	struct shutdown_opts o;
+	if (shutdown_parse(a, &o) != 0)
+		return;
+	if (o.abort && h->down_at == SIM_NEVER) {
+		sim_act_err(a, "Unable to abort the system shutdown because no shutdown was "
+			       "in progress.(1116)\n");
+		sim_act_exit(a, 1116);
+	} else if (o.abort) {
 		h->down_at = SIM_NEVER;
 		sim_act_exit(a, 0);
-		return;
-	}
-	if (r + s != 1) {
-		shutdown_usage(a);
-		return;
-	}
-	if (h->down_at != SIM_NEVER) {
+	} else if (h->down_at != SIM_NEVER) {
 		sim_act_err(a, "A system shutdown is in progress.(1115)\n");
 		sim_act_exit(a, 1115);
-		return;
+	} else {
+		sim_host_schedule_reboot(a->w, a->host, at + sim_scaled(a->w, o.delay * 1000));
+		h->restarting = o.r;
+		sim_act_exit(a, 0);
 	}
-	sim_host_schedule_reboot(a->w, a->host, at + sim_scaled(a->w, delay * 1000));
-	h->restarting = r;
-	sim_act_exit(a, 0);
 }
