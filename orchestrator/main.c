@@ -18,6 +18,10 @@ struct subcommand {
 static const struct subcommand commands[] = {
     {"validate", cmd_validate, "check the inventory and playbook offline"},
     {"plan", cmd_plan, "show every step, node and command (dry run)"},
+    {"apply", cmd_apply, "run the upgrade (guided on a terminal, or --yes)"},
+    {"resume", cmd_resume, "continue an interrupted or failed run"},
+    {"status", cmd_status, "where each run stands, the last error, what is next"},
+    {"report", cmd_report, "HTML report of a run: timeline, outage, failures"},
 };
 
 static void usage(FILE *fp)

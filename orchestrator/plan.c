@@ -119,6 +119,8 @@ static enum pstep_kind step_kind(const struct step_def *d)
 		return PSTEP_WAIT;
 	if (d->http)
 		return PSTEP_HTTP;
+	if (d->reboot.when != REBOOT_NEVER)
+		return PSTEP_REBOOT;
 	return PSTEP_ASSERT;
 }
 

@@ -26,6 +26,7 @@ enum pstep_kind {
 	PSTEP_WAIT,   /* polls facts until a condition holds */
 	PSTEP_HTTP,   /* HTTP health check from the orchestrator */
 	PSTEP_ASSERT, /* only require: a read-only assertion */
+	PSTEP_REBOOT, /* only reboot: the runner restarts the host */
 };
 
 /* Offline view of a condition: does the step apply? */

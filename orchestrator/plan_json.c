@@ -37,7 +37,7 @@ static json_t *ints_json(const int *v, int n)
 
 static const char *kind_name(enum pstep_kind k)
 {
-	static const char *names[] = {"run", "gate", "wait", "http", "assert"};
+	static const char *names[] = {"run", "gate", "wait", "http", "assert", "reboot"};
 	return names[k];
 }
 

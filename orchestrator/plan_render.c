@@ -86,7 +86,7 @@ static void flags_text(const struct plan *p, const struct plan_step *s, struct s
 		sbuf_adds(f, " (not applicable)");
 }
 
-static void render_reboot(FILE *fp, const struct plan_step *s, int width)
+static void render_reboot(FILE *fp, const struct plan *p, const struct plan_step *s, int width)
 {
 	const struct reboot_spec *r = &s->def->reboot;
 	char down[32], up[32];
@@ -94,6 +94,8 @@ static void render_reboot(FILE *fp, const struct plan_step *s, int width)
 
 	if (r->when == REBOOT_NEVER)
 		return;
+	if (s->kind == PSTEP_REBOOT && p->pb->reboot_command)
+		print_wrapped(fp, DETAIL_INDENT, "run", p->pb->reboot_command, width);
 	format_duration(r->down_timeout_ms, down, sizeof(down));
 	format_duration(r->up_timeout_ms, up, sizeof(up));
 	sbuf_init(&t);
@@ -103,6 +105,8 @@ static void render_reboot(FILE *fp, const struct plan_step *s, int width)
 			sbuf_addf(&t, "%s%d", i ? "/" : " ", r->exit_codes[i]);
 		sbuf_adds(&t, "; ");
 	}
+	if (s->kind != PSTEP_REBOOT && p->pb->reboot_command)
+		sbuf_addf(&t, "then `%s`; ", p->pb->reboot_command);
 	sbuf_addf(&t, "boot id must change within %s, back within %s", down, up);
 	print_wrapped(fp, DETAIL_INDENT, "reboot", t.buf, width);
 	print_cond(fp, "ready", &r->ready, s->ready_cmd, width);
@@ -176,7 +180,7 @@ static void render_step(FILE *fp, const struct plan *p, const struct plan_step *
 	}
 	if (s->url)
 		print_wrapped(fp, DETAIL_INDENT, "http", s->url, width);
-	render_reboot(fp, s, width);
+	render_reboot(fp, p, s, width);
 	print_cond(fp, "verify", &d->verify, s->verify_cmd, width);
 	if (d->outage == OUTAGE_ENDS || d->outage == OUTAGE_WITHIN)
 		print_wrapped(fp, DETAIL_INDENT, "notify", "outage-end after verify", width);

@@ -229,10 +229,10 @@ static void read_reboot(struct pbctx *c, const struct ynode *m, struct step_def 
 		yerr(&c->y, ymap_key(m, "reboot"),
 		     "a step with 'reboot' needs the playbook's top-level 'boot_id:' (the fact "
 		     "that changes on every reboot)");
-	if (c->pb->reboot_command == NULL && ymap_get(m, "run") == NULL)
+	if (c->pb->reboot_command == NULL)
 		yerr(&c->y, ymap_key(m, "reboot"),
-		     "a 'reboot' step without 'run' needs the playbook's top-level "
-		     "'reboot_command:' (how to restart a host)");
+		     "a step with 'reboot' needs the playbook's top-level 'reboot_command:' (how "
+		     "the runner restarts a host)");
 	ykeys(&c->y, n, reboot_keys, "reboot");
 	if (yrequire(&c->y, n, "when", "reboot") == 0 &&
 	    yget_enum(&c->y, n, "when", reboot_whens, &w) == 1)

@@ -252,7 +252,8 @@ static int confirm(struct runner *r, const struct plan_step *s, const char *foun
 		return 0;
 	struct event e = {.kind = EV_STEP_START, .phase = s->phase->id, .step = s->id,
 			  .name = s->name, .node = s->node, .index = s->index, .exit = -1,
-			  .command = s->command, .text = s->def->why, .detail = found};
+			  .command = s->kind == PSTEP_REBOOT ? r->pb->reboot_command : s->command,
+			  .text = s->def->why, .detail = found};
 	runner_emit(r, &e);
 	for (;;) {
 		char *q = xasprintf("Run %s on %s? [y]es [s]kip [d]etails [r]etry [m]ark-done [q]uit",
