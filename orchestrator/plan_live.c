@@ -197,6 +197,10 @@ int plan_live_check_saved(const char *path, const struct playbook *pb,
 	struct sbuf diff;
 	int rc = 0;
 
+	if (doc == NULL && je.line < 1) { /* the file could not be opened or read */
+		snprintf(err, errlen, "%s: not a saved plan: %s", path, je.text);
+		return EXIT_INPUT;
+	}
 	if (doc == NULL) {
 		snprintf(err, errlen, "%s:%d:%d: not a saved plan: %s", path, je.line, je.column,
 			 je.text);
@@ -204,11 +208,19 @@ int plan_live_check_saved(const char *path, const struct playbook *pb,
 	}
 	sbuf_init(&diff);
 	json_t *c = find_cluster(doc, cl->name);
+	const char *format = json_string_value(json_object_get(doc, "format"));
 	const char *pbsum = json_string_value(json_object_get(json_object_get(doc, "playbook"),
 							      "sha256"));
 	const char *invsum = json_string_value(
 		json_object_get(json_object_get(doc, "inventory"), "sha256"));
-	if (!json_is_true(json_object_get(doc, "live")) || c == NULL) {
+	/* Refuse what is not a plan before anything is probed: a wrong format, or a
+	 * cluster without the facts it pins, would otherwise pass as "nothing changed". */
+	if (format == NULL || strcmp(format, "ccrup-plan/1") != 0) {
+		snprintf(err, errlen, "%s: not a saved plan: format is %s%s%s, not 'ccrup-plan/1'",
+			 path, format ? "'" : "", format ? format : "missing", format ? "'" : "");
+		rc = EXIT_INPUT;
+	} else if (!json_is_true(json_object_get(doc, "live")) || c == NULL ||
+		   !json_is_array(json_object_get(c, "facts"))) {
 		snprintf(err, errlen, "%s: not a live plan of cluster %s (make one with `ccrup plan "
 			 "--live --save %s`)", path, cl->name, path);
 		rc = EXIT_INPUT;
