@@ -100,7 +100,7 @@ int cli_parse(int argc, char **argv, const char *usage, const struct option *ext
 	      const char *extra_short, cli_opt_fn cb, void *ctx, struct cli_opts *o)
 {
 	struct option *all = merge_options(extra);
-	char *shorts = xasprintf("p:o:vqh%s", extra_short ? extra_short : "");
+	char *shorts = xasprintf(":p:o:vqh%s", extra_short ? extra_short : "");
 	int rc = 0, c;
 	const char *cmd = argv[0];
 
