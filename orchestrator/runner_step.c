@@ -543,8 +543,6 @@ again:
 		if (rc != 1)
 			return rc;
 	}
-	if ((rc = requires_hold(r, s)))
-		return rc;
 	/* Record before the check: the first value seen is the one to restore (and a
 	 * check may compare against it, e.g. "restarted since we began"). */
 	if ((rc = take_record(r, s)))
@@ -558,6 +556,12 @@ again:
 	}
 	if (c == 1) {
 		rc = journal_skip(r, s, "already done", why.buf);
+		sbuf_release(&why);
+		return rc;
+	}
+	/* Preconditions guard an action: a step whose effect is already there needs none,
+	 * so a re-run on an upgraded cluster skips instead of refusing. */
+	if ((rc = requires_hold(r, s))) {
 		sbuf_release(&why);
 		return rc;
 	}
