@@ -1,0 +1,425 @@
+/*
+ * report_html.c — the report page (see report.h, docs/report.md).
+ *
+ * The page is written for a person who was not there: the summary answers
+ * "did it work, how long were users down", the timeline shows where the
+ * time went, the failures section shows what the failing command printed,
+ * and the table lists every step.  Everything that came from a file is
+ * escaped; the Content-Security-Policy forbids scripts and every external
+ * load, so even a mistake in escaping could not run code or phone home.
+ */
+#include "report.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char css[] =
+    ":root{--done:#2e7d32;--skipped:#8c959f;--failed:#c62828;--refused:#ad1457;"
+    "--progress:#f9a825;--interrupted:#ef6c00;--pending:#d0d7de;--outage:#e53935}\n"
+    "*{box-sizing:border-box}\n"
+    "body{margin:0;background:#f6f8fa;color:#1f2328;font:14px/1.5 'DejaVu Sans','Liberation "
+    "Sans',Arial,Helvetica,sans-serif}\n"
+    "header{background:#24292f;color:#fff;padding:14px 32px}\n"
+    "header h1{margin:0;font-size:20px;font-weight:600}\n"
+    "header p{margin:2px 0 0;color:#c9d1d9;font-size:13px}\n"
+    "main{padding:20px 32px;max-width:1320px}\n"
+    "section.cluster{background:#fff;border:1px solid #d0d7de;border-radius:8px;"
+    "padding:6px 24px 20px;margin:0 0 24px}\n"
+    "h2{font-size:20px;margin:14px 0 10px}\n"
+    "h3{font-size:15px;margin:22px 0 8px;color:#24292f;border-bottom:1px solid #eaeef2;"
+    "padding-bottom:4px}\n"
+    "h4{font-size:14px;margin:0 0 6px}\n"
+    "table{border-collapse:collapse}\n"
+    "table.summary th{text-align:left;font-weight:600;color:#57606a;padding:3px 28px 3px 0;"
+    "vertical-align:top;white-space:nowrap}\n"
+    "table.summary td{padding:3px 0}\n"
+    "table.steps{width:100%;font-size:13px}\n"
+    "table.steps th{text-align:left;background:#f6f8fa;border-bottom:1px solid #d0d7de;"
+    "padding:6px 8px;white-space:nowrap}\n"
+    "table.steps td{border-bottom:1px solid #eaeef2;padding:5px 8px;vertical-align:top}\n"
+    "table.steps tr.failed td,table.steps tr.refused td{background:#fff5f5}\n"
+    "td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
+    "td.id code{font-size:12.5px}\n"
+    ".sub{color:#57606a;font-size:12px}\n"
+    ".badge{display:inline-block;padding:1px 9px;border-radius:10px;font-size:12px;"
+    "font-weight:600;color:#fff;vertical-align:middle;white-space:nowrap}\n"
+    ".badge.done{background:var(--done)}.badge.skipped{background:var(--skipped)}\n"
+    ".badge.failed{background:var(--failed)}.badge.refused{background:var(--refused)}\n"
+    ".badge.in-progress{background:var(--progress);color:#1f2328}\n"
+    ".badge.interrupted{background:var(--interrupted)}\n"
+    ".badge.pending{background:var(--pending);color:#1f2328}\n"
+    ".alert{border-left:5px solid var(--failed);background:#ffebe9;padding:10px 14px;"
+    "margin:12px 0;border-radius:4px}\n"
+    ".note{border-left:5px solid #0969da;background:#ddf4ff;padding:10px 14px;margin:12px 0;"
+    "border-radius:4px}\n"
+    ".failure{border:1px solid #ffcecb;border-radius:6px;padding:12px 14px;margin:10px 0;"
+    "background:#fffafa}\n"
+    "pre{background:#161b22;color:#e6edf3;padding:10px 12px;border-radius:6px;margin:6px 0;"
+    "max-height:26em;overflow:auto;white-space:pre-wrap;word-break:break-all;"
+    "font:12px/1.45 'DejaVu Sans Mono','Liberation Mono',Menlo,Consolas,monospace}\n"
+    "code{font-family:'DejaVu Sans Mono','Liberation Mono',Menlo,Consolas,monospace;"
+    "font-size:12.5px;background:#f6f8fa;padding:1px 4px;border-radius:4px;"
+    "word-break:break-all}\n"
+    ".timeline-box{overflow-x:auto;border:1px solid #eaeef2;border-radius:6px;padding:6px 0}\n"
+    "svg.timeline{display:block;width:100%;min-width:900px;height:auto;"
+    "font-family:'DejaVu Sans','Liberation Sans',Arial,sans-serif;font-size:11px}\n"
+    "svg .lane-even{fill:#ffffff}svg .lane-odd{fill:#f6f8fa}\n"
+    "svg .lane-label{font-size:13px;font-weight:600;fill:#24292f}\n"
+    "svg .grid{stroke:#d8dee4;stroke-width:1}svg .divider{stroke:#afb8c1}\n"
+    "svg .axis text{fill:#57606a}svg .muted{fill:#8c959f}\n"
+    "svg .phase{fill:#ddf4ff;stroke:#54aeff;stroke-width:.8}\n"
+    "svg .phase-label{fill:#0550ae;font-size:11px}\n"
+    "svg .outage{fill:var(--outage);opacity:.11}\n"
+    "svg .outage-bar{fill:var(--outage)}\n"
+    "svg .outage-label{fill:#a40e26;font-weight:600}\n"
+    "svg .bar-label{fill:#fff;font-size:11px;font-weight:600}svg .bar-label.dark{fill:#1f2328}\n"
+    "svg .now-label{fill:#a40e26;font-size:11px;font-weight:600}\n"
+    "svg .now{stroke:#a40e26;stroke-width:1.5;stroke-dasharray:4 3}\n"
+    "svg .done{fill:var(--done)}svg .skipped{fill:var(--skipped)}\n"
+    "svg .failed{fill:var(--failed)}svg .refused{fill:var(--refused)}\n"
+    "svg .interrupted{fill:var(--interrupted)}\n"
+    "svg .in-progress{stroke:#b07d00;stroke-width:1}\n"
+    "svg .legend text{fill:#24292f;font-size:12px}\n"
+    "footer{color:#57606a;font-size:12px;padding:0 32px 24px}\n"
+    "@media print{body{background:#fff}section.cluster{border:0;padding:0}"
+    "pre{max-height:none}}\n";
+
+void report_html_escape(FILE *fp, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '&':
+			fputs("&amp;", fp);
+			break;
+		case '<':
+			fputs("&lt;", fp);
+			break;
+		case '>':
+			fputs("&gt;", fp);
+			break;
+		case '"':
+			fputs("&quot;", fp);
+			break;
+		case '\'':
+			fputs("&#39;", fp);
+			break;
+		default:
+			fputc(*s, fp);
+			break;
+		}
+	}
+}
+
+static void esc(FILE *fp, const char *s)
+{
+	report_html_escape(fp, s);
+}
+
+static void when(int64_t ms, int date, char *out, size_t len)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	if (ms <= 0) {
+		snprintf(out, len, "-");
+		return;
+	}
+	gmtime_r(&t, &tm);
+	strftime(out, len, date ? "%Y-%m-%d %H:%M:%S UTC" : "%H:%M:%S", &tm);
+}
+
+static const char *result_class(const struct report_cluster *rc)
+{
+	if (rc->result == NULL)
+		return rc->locked ? "in-progress" : "interrupted";
+	if (strcmp(rc->result, "done") == 0 || strcmp(rc->result, "refused") == 0 ||
+	    strcmp(rc->result, "interrupted") == 0)
+		return rc->result;
+	return "failed";
+}
+
+static const char *result_text(const struct report_cluster *rc)
+{
+	if (rc->result)
+		return rc->result;
+	return rc->locked ? "in progress" : "unfinished";
+}
+
+static int count_status(const struct report_cluster *rc, const char *st)
+{
+	int n = 0;
+	for (int i = 0; i < rc->nsteps; i++)
+		n += strcmp(rc->steps[i].status, st) == 0;
+	return n;
+}
+
+static int is_failure(const struct report_step *s)
+{
+	return !strcmp(s->status, "failed") || !strcmp(s->status, "refused") ||
+	       !strcmp(s->status, "interrupted");
+}
+
+static void row(FILE *fp, const char *th, const char *td)
+{
+	fprintf(fp, "<tr><th>%s</th><td>", th);
+	esc(fp, td);
+	fprintf(fp, "</td></tr>\n");
+}
+
+/* end: the run's end (or now); chart: where an open outage ends (now). */
+static void summary(FILE *fp, const struct report_cluster *rc, int64_t end, int64_t chart)
+{
+	char a[48], b[48], d[32], o[96];
+	int nfail = 0;
+	for (int i = 0; i < rc->nsteps; i++)
+		nfail += is_failure(&rc->steps[i]);
+	fprintf(fp, "<table class=\"summary\">\n");
+	row(fp, "Cluster", rc->name);
+	if (rc->cms)
+		row(fp, "CMS", rc->cms);
+	row(fp, "Run", rc->run_id);
+	if (rc->playbook || rc->mode) {
+		char *pm =
+		    xasprintf("%s%s%s%s", rc->playbook ? rc->playbook : "", rc->mode ? " (" : "",
+			      rc->mode ? rc->mode : "", rc->mode ? ")" : "");
+		row(fp, "Playbook", pm);
+		free(pm);
+	}
+	fprintf(fp, "<tr><th>Result</th><td><span class=\"badge %s\">", result_class(rc));
+	esc(fp, result_text(rc));
+	fprintf(fp, "</span>");
+	if (rc->result == NULL)
+		fprintf(fp, " <span class=\"sub\">%s</span>",
+			rc->locked ? "a ccrup process holds the cluster's lock now"
+				   : "no run-end record: the run was stopped, killed or crashed; "
+				     "<code>ccrup resume</code> continues it");
+	fprintf(fp, "</td></tr>\n");
+	when(rc->start_ms, 1, a, sizeof(a));
+	row(fp, "Started", a);
+	when(rc->end_ms ? rc->end_ms : rc->last_ms, 1, b, sizeof(b));
+	row(fp, rc->end_ms ? "Ended" : "Last record", b);
+	format_duration(end - rc->start_ms, d, sizeof(d));
+	row(fp, rc->end_ms ? "Duration" : "Duration so far", d);
+	int64_t total = rc->outage_total_ms;
+	int open = 0;
+	for (int i = 0; i < rc->noutages; i++)
+		if (rc->outages[i].end_ms == 0) {
+			open = 1;
+			total += chart - rc->outages[i].start_ms;
+		}
+	format_duration(total, d, sizeof(d));
+	snprintf(o, sizeof(o), "%s%s", rc->noutages ? d : "none", open ? " and counting" : "");
+	row(fp, "Service outage", o);
+	fprintf(fp,
+		"<tr><th>Steps</th><td>%d done &middot; %d skipped &middot; %d failed &middot; "
+		"%d in progress &middot; %d pending</td></tr>\n",
+		count_status(rc, "done"), count_status(rc, "skipped"), nfail,
+		count_status(rc, "in-progress"), count_status(rc, "pending"));
+	fprintf(fp, "<tr><th>Failures</th><td>%d</td></tr>\n", nfail);
+	if (rc->earlier_runs)
+		fprintf(fp,
+			"<tr><th>Earlier runs</th><td>%d archived journal(s) beside this one"
+			"</td></tr>\n",
+			rc->earlier_runs);
+	fprintf(fp, "</table>\n");
+}
+
+static void alerts(FILE *fp, const struct report_cluster *rc, int64_t end)
+{
+	char t[48], d[32];
+	for (int i = 0; i < rc->noutages; i++) {
+		if (rc->outages[i].end_ms)
+			continue;
+		when(rc->outages[i].start_ms, 1, t, sizeof(t));
+		format_duration(end - rc->outages[i].start_ms, d, sizeof(d));
+		fprintf(fp,
+			"<div class=\"alert\"><strong>Outage ongoing</strong> since %s (%s): "
+			"the service is down until the run is resumed and finishes the outage "
+			"phase.</div>\n",
+			t, d);
+	}
+	if (rc->result_detail && rc->result && strcmp(rc->result, "done") != 0) {
+		fprintf(fp, "<div class=\"alert\"><strong>The run stopped:</strong> ");
+		esc(fp, rc->result_detail);
+		fprintf(fp, "</div>\n");
+	}
+	if (rc->message) {
+		fprintf(fp, "<div class=\"note\">");
+		esc(fp, rc->message);
+		fprintf(fp, "</div>\n");
+	}
+}
+
+static void failure(FILE *fp, const struct report_cluster *rc, const struct report_step *s)
+{
+	fprintf(fp, "<div class=\"failure\"><h4>");
+	if (s->index)
+		fprintf(fp, "#%d ", s->index);
+	fprintf(fp, "<code>");
+	esc(fp, s->id);
+	fprintf(fp, "</code> on ");
+	esc(fp, s->node ? s->node : "-");
+	fprintf(fp, " <span class=\"badge %s\">%s</span></h4>\n", s->status, s->status);
+	if (s->reason) {
+		fprintf(fp, "<p>");
+		esc(fp, s->reason);
+		fprintf(fp, "</p>\n");
+	}
+	const char *cmd = s->has_output ? s->out_cmd : s->command;
+	if (cmd) {
+		fprintf(fp, "<p>Command: <code>");
+		esc(fp, cmd);
+		fprintf(fp, "</code>");
+		if (s->has_output)
+			fprintf(fp, " &rarr; exit %d", s->out_exit);
+		fprintf(fp, "</p>\n");
+	}
+	if (s->has_output) {
+		const char *label[] = {"stderr", "stdout"};
+		const char *text[] = {s->out_stderr, s->out_stdout};
+		for (int k = 0; k < 2; k++) {
+			if (text[k] == NULL || text[k][0] == '\0')
+				continue;
+			fprintf(fp, "<div class=\"sub\">%s (last lines)</div><pre>", label[k]);
+			esc(fp, text[k]);
+			fprintf(fp, "</pre>\n");
+		}
+	} else {
+		fprintf(fp, "<p class=\"sub\">%s</p>\n",
+			rc->audit_found ? "The audit log has no command output for this step."
+					: "No audit log (audit.jsonl): command output is not "
+					  "available.");
+	}
+	fprintf(fp, "</div>\n");
+}
+
+static void failures(FILE *fp, const struct report_cluster *rc)
+{
+	int n = 0;
+	for (int i = 0; i < rc->nsteps; i++)
+		n += is_failure(&rc->steps[i]);
+	if (n == 0 && rc->nstops == 0)
+		return;
+	fprintf(fp, "<h3>Failures</h3>\n");
+	for (int i = 0; i < rc->nsteps; i++)
+		if (is_failure(&rc->steps[i]))
+			failure(fp, rc, &rc->steps[i]);
+	for (int i = 0; i < rc->nstops; i++) {
+		fprintf(fp, "<p class=\"sub\">Runner: ");
+		esc(fp, rc->stops[i]);
+		fprintf(fp, "</p>\n");
+	}
+}
+
+static void step_row(FILE *fp, const struct report_step *s, int64_t end)
+{
+	char t[32] = "", d[40] = "", x[16] = "";
+	when(s->start_ms, 0, t, sizeof(t));
+	if (s->end_ms) {
+		format_duration(s->end_ms - s->start_ms, d, sizeof(d));
+	} else if (s->start_ms && strcmp(s->status, "in-progress") == 0) {
+		char r[32];
+		format_duration(end - s->start_ms, r, sizeof(r));
+		snprintf(d, sizeof(d), "%s so far", r);
+	}
+	if (s->exit >= 0)
+		snprintf(x, sizeof(x), "%d", s->exit);
+	fprintf(fp, "<tr class=\"%s\"><td class=\"num\">", s->status);
+	if (s->index)
+		fprintf(fp, "%d", s->index);
+	fprintf(fp, "</td><td class=\"id\"><code>");
+	esc(fp, s->id);
+	fprintf(fp, "</code>");
+	if (s->name || s->reason) {
+		fprintf(fp, "<div class=\"sub\">");
+		esc(fp, s->name);
+		fprintf(fp, "%s", s->name && s->reason ? " &middot; " : "");
+		esc(fp, s->reason);
+		fprintf(fp, "</div>");
+	}
+	fprintf(fp, "</td><td>");
+	esc(fp, s->node ? s->node : "-");
+	fprintf(fp,
+		"</td><td><span class=\"badge %s\">%s</span></td><td class=\"num\">%s</td>"
+		"<td class=\"num\">%s</td><td class=\"num\">%s</td></tr>\n",
+		s->status, s->status, t, d, x);
+}
+
+static void steps_table(FILE *fp, const struct report_cluster *rc, int64_t end)
+{
+	fprintf(fp, "<h3>Steps</h3>\n<table class=\"steps\"><thead><tr><th>#</th><th>Step</th>"
+		    "<th>Node</th><th>Status</th><th>Start (UTC)</th><th>Duration</th>"
+		    "<th>Exit</th></tr></thead><tbody>\n");
+	for (int i = 0; i < rc->nsteps; i++)
+		step_row(fp, &rc->steps[i], end);
+	fprintf(fp, "</tbody></table>\n");
+}
+
+static void cluster(FILE *fp, const struct report_cluster *rc, int64_t now_ms, int seq)
+{
+	fprintf(fp, "<section class=\"cluster\" id=\"cluster-%d\">\n<h2>", seq);
+	esc(fp, rc->name);
+	if (rc->state != REPORT_OK) {
+		fprintf(fp, " <span class=\"badge %s\">%s</span></h2>\n",
+			rc->state == REPORT_CORRUPT ? "failed" : "pending",
+			rc->state == REPORT_CORRUPT	 ? "journal corrupt"
+			: rc->state == REPORT_UNREADABLE ? "journal unreadable"
+							 : "no run");
+		fprintf(fp, "<div class=\"%s\">", rc->state == REPORT_CORRUPT ? "alert" : "note");
+		esc(fp, rc->message);
+		fprintf(fp, "</div>\n</section>\n");
+		return;
+	}
+	fprintf(fp, " <span class=\"badge %s\">", result_class(rc));
+	esc(fp, result_text(rc));
+	fprintf(fp, "</span></h2>\n");
+	int64_t end = rc->end_ms ? rc->end_ms : now_ms, chart;
+	if (end < rc->last_ms)
+		end = rc->last_ms;
+	chart = end; /* an outage still open lasts until now, even after the run stopped */
+	for (int i = 0; i < rc->noutages; i++)
+		if (rc->outages[i].end_ms == 0 && now_ms > chart)
+			chart = now_ms;
+	alerts(fp, rc, chart);
+	summary(fp, rc, end, chart);
+	fprintf(fp, "<h3>Timeline</h3>\n<div class=\"timeline-box\">\n");
+	report_svg_timeline(fp, rc, chart, seq);
+	fprintf(fp, "</div>\n");
+	failures(fp, rc);
+	steps_table(fp, rc, end);
+	fprintf(fp, "</section>\n");
+}
+
+int report_write_html(FILE *fp, struct report_cluster *const *rcs, int n, int64_t now_ms,
+		      const char *title)
+{
+	char gen[48];
+	when(now_ms, 1, gen, sizeof(gen));
+	fprintf(fp, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+		    "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+		    "style-src 'unsafe-inline'; img-src data:\">\n"
+		    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+		    "<title>ccrup report");
+	for (int i = 0; i < n && i < 4; i++) {
+		fprintf(fp, "%s", i ? ", " : ": ");
+		esc(fp, rcs[i]->name);
+	}
+	fprintf(fp,
+		"%s</title>\n<style>\n%s</style>\n</head>\n<body>\n<header><h1>ccrup upgrade "
+		"report</h1><p>",
+		n > 4 ? ", ..." : "", css);
+	if (title) {
+		fprintf(fp, "inventory ");
+		esc(fp, title);
+		fprintf(fp, " &middot; ");
+	}
+	fprintf(fp, "%d cluster%s &middot; generated %s</p></header>\n<main>\n", n,
+		n == 1 ? "" : "s", gen);
+	for (int i = 0; i < n; i++)
+		cluster(fp, rcs[i], now_ms, i + 1);
+	fprintf(fp, "</main>\n<footer>Generated by <code>ccrup report</code> from the journal "
+		    "(journal.jsonl) and the audit log (audit.jsonl). Times are UTC. Hover a bar "
+		    "for its details.</footer>\n</body>\n</html>\n");
+	fflush(fp);
+	return ferror(fp) ? -1 : 0;
+}

@@ -1,0 +1,319 @@
+/*
+ * report_svg.c — the report's timeline as inline SVG (see report.h).
+ *
+ * Layout, top to bottom: clock labels, a row of phase spans, one lane for
+ * the service (the CMS) holding the outage and the steps that have no node,
+ * then one lane per node; a legend last.  Time runs left to right from the
+ * run's start to its end (or now).  The outage is a translucent red band
+ * across every lane plus a solid bar in the service lane, so it reads at a
+ * glance which steps on which node the users were down for.  Every bar has
+ * a <title>, the browser's native tooltip: no script is needed.
+ */
+#include "report.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define SVG_W	   1200 /* viewBox width */
+#define LABEL_W	   150	/* lane labels on the left */
+#define RIGHT_PAD  24
+#define AXIS_Y	   18 /* baseline of the clock labels */
+#define PHASE_Y	   28 /* phase row */
+#define PHASE_H	   20
+#define LANES_Y	   60 /* first lane */
+#define LANE_H	   34
+#define BAR_H	   18
+#define CHAR_W	   6.6 /* average advance of an 11px sans-serif character */
+#define MIN_BAR_PX 3.0
+
+struct geo {
+	int64_t t0, t1; /* time span shown */
+	double pw;	/* plot width */
+	int nlanes;	/* service lane + node lanes */
+	int height;	/* whole SVG */
+	int seq;	/* id suffix */
+};
+
+static double xof(const struct geo *g, int64_t t)
+{
+	if (t < g->t0)
+		t = g->t0;
+	if (t > g->t1)
+		t = g->t1;
+	return LABEL_W + (double)(t - g->t0) * g->pw / (double)(g->t1 - g->t0);
+}
+
+static int lanes_bottom(const struct geo *g)
+{
+	return LANES_Y + g->nlanes * LANE_H;
+}
+
+/* Lane of a step: 0 = service, i + 1 = rc->lanes[i]. */
+static int lane_of(const struct report_cluster *rc, const char *node)
+{
+	for (int i = 0; node && i < rc->nlanes; i++)
+		if (strcmp(rc->lanes[i], node) == 0)
+			return i + 1;
+	return 0;
+}
+
+static void clock_label(int64_t ms, int secs, char *out, size_t len)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, len, secs ? "%H:%M:%S" : "%H:%M", &tm);
+}
+
+static void axis(FILE *fp, const struct geo *g)
+{
+	static const int64_t steps[] = {1000,	 2000,	  5000,	    10000,    15000,	30000,
+					60000,	 120000,  300000,   600000,   900000,	1800000,
+					3600000, 7200000, 10800000, 21600000, 43200000, 86400000};
+	int64_t span = g->t1 - g->t0, step = steps[CCR_ARRAY_LEN(steps) - 1];
+	char lab[16];
+
+	for (size_t i = 0; i < CCR_ARRAY_LEN(steps); i++)
+		if (span / steps[i] <= 8) {
+			step = steps[i];
+			break;
+		}
+	fprintf(fp, "<g class=\"axis\">\n<text x=\"%d\" y=\"%d\" class=\"muted\">UTC</text>\n",
+		LABEL_W - 36, AXIS_Y);
+	for (int64_t t = (g->t0 + step - 1) / step * step; t <= g->t1; t += step) {
+		double x = xof(g, t);
+		clock_label(t, step < 60000, lab, sizeof(lab));
+		fprintf(fp,
+			"<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" class=\"grid\"/>"
+			"<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n",
+			x, AXIS_Y + 6, x, lanes_bottom(g), x, AXIS_Y, lab);
+	}
+	fprintf(fp, "</g>\n");
+}
+
+/* Text that fits in width px, shortened with an ellipsis; NULL if not even 3 chars fit. */
+static char *fit(const char *s, double width)
+{
+	size_t n = strlen(s), room = width > 8 ? (size_t)((width - 8) / CHAR_W) : 0;
+	if (n <= room)
+		return xstrdup(s);
+	if (room < 4)
+		return NULL;
+	return xasprintf("%.*s\u2026", (int)(room - 1), s);
+}
+
+static void phases(FILE *fp, const struct report_cluster *rc, const struct geo *g)
+{
+	fprintf(fp, "<g class=\"phases\">\n");
+	for (int i = 0; i < rc->nsteps; i++) {
+		const struct report_step *s = &rc->steps[i];
+		int first = 1;
+		for (int k = 0; k < i && first; k++)
+			first =
+			    strcmp(rc->steps[k].phase, s->phase) != 0 || rc->steps[k].start_ms == 0;
+		if (!first || s->start_ms == 0)
+			continue;
+		int64_t a = s->start_ms, b = 0;
+		for (int k = i; k < rc->nsteps; k++) {
+			const struct report_step *o = &rc->steps[k];
+			if (strcmp(o->phase, s->phase) != 0 || o->start_ms == 0)
+				continue;
+			a = o->start_ms < a ? o->start_ms : a;
+			int64_t e = o->end_ms ? o->end_ms : g->t1;
+			b = e > b ? e : b;
+		}
+		double x1 = xof(g, a), x2 = xof(g, b);
+		if (x2 - x1 < 2)
+			x2 = x1 + 2;
+		char *label = fit(s->phase, x2 - x1);
+		fprintf(fp,
+			"<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" rx=\"3\" "
+			"class=\"phase\"><title>phase ",
+			x1, PHASE_Y, x2 - x1, PHASE_H);
+		report_html_escape(fp, s->phase);
+		fprintf(fp, "</title></rect>\n");
+		if (label) {
+			fprintf(fp, "<text x=\"%.1f\" y=\"%d\" class=\"phase-label\">", x1 + 4,
+				PHASE_Y + 14);
+			report_html_escape(fp, label);
+			fprintf(fp, "</text>\n");
+		}
+		free(label);
+	}
+	fprintf(fp, "</g>\n");
+}
+
+static void lane_frames(FILE *fp, const struct report_cluster *rc, const struct geo *g)
+{
+	for (int l = 0; l < g->nlanes; l++) {
+		int y = LANES_Y + l * LANE_H;
+		const char *name = l ? rc->lanes[l - 1] : NULL;
+		fprintf(fp, "<g class=\"lane\" data-lane=\"");
+		if (name)
+			report_html_escape(fp, name);
+		else
+			fprintf(fp, "service");
+		fprintf(fp,
+			"\"><rect x=\"0\" y=\"%d\" width=\"%d\" height=\"%d\" class=\"%s\"/>"
+			"<text x=\"10\" y=\"%d\" class=\"lane-label\">",
+			y, SVG_W, LANE_H, l % 2 ? "lane-odd" : "lane-even", y + LANE_H / 2 + 5);
+		if (name) {
+			report_html_escape(fp, name);
+		} else {
+			fprintf(fp, "%s", rc->cms ? "CMS " : "service");
+			report_html_escape(fp, rc->cms);
+		}
+		fprintf(fp, "</text></g>\n");
+	}
+	fprintf(fp, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" class=\"divider\"/>\n", LABEL_W,
+		LANES_Y, LABEL_W, lanes_bottom(g));
+}
+
+static void outages(FILE *fp, const struct report_cluster *rc, const struct geo *g)
+{
+	char dur[32];
+	for (int i = 0; i < rc->noutages; i++) {
+		const struct report_outage *o = &rc->outages[i];
+		int64_t end = o->end_ms ? o->end_ms : g->t1;
+		double x1 = xof(g, o->start_ms), x2 = xof(g, end);
+		if (x2 - x1 < MIN_BAR_PX)
+			x2 = x1 + MIN_BAR_PX;
+		format_duration(end - o->start_ms, dur, sizeof(dur));
+		char *text = xasprintf(o->end_ms ? "outage %s" : "outage ongoing (%s)", dur);
+		fprintf(fp,
+			"<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" class=\"outage\"/>"
+			"<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" rx=\"2\" "
+			"class=\"outage-bar\"><title>",
+			x1, PHASE_Y, x2 - x1, lanes_bottom(g) - PHASE_Y, x1,
+			LANES_Y + (LANE_H - BAR_H) / 2, x2 - x1, BAR_H);
+		report_html_escape(fp, text);
+		fprintf(fp, "%s", o->from_step ? " from step " : "");
+		report_html_escape(fp, o->from_step);
+		fprintf(fp, "</title></rect>\n");
+		char *label = fit(text, x2 - x1);
+		int inside = label != NULL;
+		fprintf(fp, "<text x=\"%.1f\" y=\"%d\" class=\"%s\">%s</text>\n",
+			inside ? x1 + 4 : x2 + 4, LANES_Y + LANE_H / 2 + 4,
+			inside ? "bar-label" : "outage-label", inside ? label : text);
+		if (!o->end_ms)
+			fprintf(fp,
+				"<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" "
+				"class=\"now\"/>\n",
+				x2, PHASE_Y, x2, lanes_bottom(g));
+		free(label);
+		free(text);
+	}
+}
+
+static void bar_title(FILE *fp, const struct report_step *s)
+{
+	char dur[32];
+	fprintf(fp, "<title>");
+	if (s->index)
+		fprintf(fp, "#%d ", s->index);
+	report_html_escape(fp, s->id);
+	fprintf(fp, " on ");
+	report_html_escape(fp, s->node ? s->node : "-");
+	fprintf(fp, ": %s", s->status);
+	if (s->end_ms) {
+		format_duration(s->end_ms - s->start_ms, dur, sizeof(dur));
+		fprintf(fp, ", %s", dur);
+	}
+	if (s->exit >= 0)
+		fprintf(fp, ", exit %d", s->exit);
+	if (s->reason) {
+		fprintf(fp, " \u2014 ");
+		report_html_escape(fp, s->reason);
+	}
+	fprintf(fp, "</title>");
+}
+
+static void steps(FILE *fp, const struct report_cluster *rc, const struct geo *g)
+{
+	for (int i = 0; i < rc->nsteps; i++) {
+		const struct report_step *s = &rc->steps[i];
+		if (s->start_ms == 0)
+			continue;
+		int lane = lane_of(rc, s->node), skipped = strcmp(s->status, "skipped") == 0;
+		int h = skipped ? 10 : BAR_H, y = LANES_Y + lane * LANE_H + (LANE_H - h) / 2;
+		double x1 = xof(g, s->start_ms), x2 = xof(g, s->end_ms ? s->end_ms : g->t1);
+		if (x2 - x1 < MIN_BAR_PX)
+			x2 = x1 + MIN_BAR_PX;
+		fprintf(fp, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" rx=\"2\" ", x1,
+			y, x2 - x1, h);
+		if (strcmp(s->status, "in-progress") == 0)
+			fprintf(fp, "fill=\"url(#stripes%d)\" ", g->seq);
+		fprintf(fp, "class=\"step %s\">", s->status);
+		bar_title(fp, s);
+		fprintf(fp, "</rect>\n");
+		const char *dot = strchr(s->id, '.');
+		char *label = skipped ? NULL : fit(dot ? dot + 1 : s->id, x2 - x1);
+		if (label) {
+			fprintf(fp, "<text x=\"%.1f\" y=\"%d\" class=\"bar-label%s\">", x1 + 4,
+				y + BAR_H / 2 + 4,
+				strcmp(s->status, "in-progress") == 0 ? " dark" : "");
+			report_html_escape(fp, label);
+			fprintf(fp, "</text>\n");
+		}
+		free(label);
+	}
+}
+
+static void legend(FILE *fp, const struct geo *g)
+{
+	static const char *const items[][2] = {{"done", "done"},
+					       {"skipped", "skipped"},
+					       {"failed", "failed"},
+					       {"refused", "refused"},
+					       {"in-progress", "in progress"},
+					       {"interrupted", "interrupted"},
+					       {"outage-bar", "service outage"}};
+	int y = lanes_bottom(g) + 22;
+	double x = LABEL_W;
+	fprintf(fp, "<g class=\"legend\">\n");
+	for (size_t i = 0; i < CCR_ARRAY_LEN(items); i++) {
+		int ip = strcmp(items[i][0], "in-progress") == 0;
+		fprintf(fp, "<rect x=\"%.1f\" y=\"%d\" width=\"14\" height=\"14\" rx=\"2\" ", x,
+			y - 11);
+		if (ip)
+			fprintf(fp, "fill=\"url(#stripes%d)\" ", g->seq);
+		fprintf(fp, "class=\"%s%s\"/><text x=\"%.1f\" y=\"%d\">%s</text>\n",
+			strcmp(items[i][0], "outage-bar") ? "swatch " : "", items[i][0], x + 20, y,
+			items[i][1]);
+		x += 20 + strlen(items[i][1]) * CHAR_W + 28;
+	}
+	fprintf(fp, "</g>\n");
+}
+
+void report_svg_timeline(FILE *fp, const struct report_cluster *rc, int64_t end_ms, int seq)
+{
+	struct geo g = {rc->start_ms, end_ms, SVG_W - LABEL_W - RIGHT_PAD, rc->nlanes + 1, 0, seq};
+	if (g.t1 - g.t0 < 1000)
+		g.t1 = g.t0 + 1000;
+	g.height = lanes_bottom(&g) + 40;
+	fprintf(fp,
+		"<svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" "
+		"viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" role=\"img\" "
+		"aria-label=\"timeline of the run, one lane per node\">\n"
+		"<defs><pattern id=\"stripes%d\" width=\"8\" height=\"8\" "
+		"patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\">"
+		"<rect width=\"8\" height=\"8\" fill=\"#f9a825\"/>"
+		"<rect width=\"4\" height=\"8\" fill=\"#fbc02d\" opacity=\"0.55\"/>"
+		"</pattern></defs>\n",
+		SVG_W, g.height, SVG_W, g.height, seq);
+	lane_frames(fp, rc, &g);
+	axis(fp, &g);
+	phases(fp, rc, &g);
+	outages(fp, rc, &g);
+	steps(fp, rc, &g);
+	if (rc->end_ms == 0) /* unfinished: the chart runs to now */
+		fprintf(fp,
+			"<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" class=\"now\"/>"
+			"<text x=\"%.1f\" y=\"%d\" text-anchor=\"end\" class=\"now-label\">now"
+			"</text>\n",
+			xof(&g, g.t1), PHASE_Y, xof(&g, g.t1), lanes_bottom(&g), xof(&g, g.t1) - 4,
+			lanes_bottom(&g) - 4);
+	legend(fp, &g);
+	fprintf(fp, "</svg>\n");
+}
