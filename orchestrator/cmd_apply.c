@@ -107,8 +107,12 @@ static int64_t parse_window_end(const char *arg)
 	int64_t ms;
 	const char *end;
 
-	if (arg[0] == '+')
-		return parse_duration_ms(arg + 1, &ms) == 0 ? now_wall_ms() + ms : -1;
+	if (arg[0] == '+') {
+		int64_t now_ms = now_wall_ms();
+		if (parse_duration_ms(arg + 1, &ms) < 0 || ms > INT64_MAX - now_ms)
+			return -1;
+		return now_ms + ms;
+	}
 	localtime_r(&now, &tm);
 	if ((end = strptime(arg, "%Y-%m-%dT%H:%M", &tm)) != NULL && *end == '\0') {
 		tm.tm_sec = 0;

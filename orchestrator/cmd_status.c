@@ -103,8 +103,12 @@ static void apply_record(struct cluster_status *cs, json_t *r)
 		cs->outage_open = 1;
 		cs->outage_since = json_integer_value(json_object_get(r, "wall_ms"));
 	} else if (strcmp(ev, "outage-end") == 0) {
+		/* A journal is checksummed, not trusted: saturate instead of overflowing. */
+		int64_t d = json_integer_value(json_object_get(r, "duration_ms"));
 		cs->outage_open = 0;
-		cs->outage_total += json_integer_value(json_object_get(r, "duration_ms"));
+		if (d > 0)
+			cs->outage_total = d > INT64_MAX - cs->outage_total ? INT64_MAX
+									    : cs->outage_total + d;
 	} else if (strcmp(ev, "failed") == 0 || strcmp(ev, "refused") == 0) {
 		cs->last_error = jstr(r, "reason");
 		cs->result = ev;
@@ -209,7 +213,9 @@ static void print_text(const struct cluster_status *cs)
 		       cs->plan->roles[i].assumed ? " (assumed; not bound yet)" : "");
 	if (cs->outage_open) {
 		format_iso8601(cs->outage_since, ts, sizeof(ts));
-		format_duration(now_wall_ms() - cs->outage_since, t, sizeof(t));
+		int64_t now = now_wall_ms();
+		int64_t since = cs->outage_since; /* from the journal: may be anything */
+		format_duration(since > 0 && since < now ? now - since : 0, t, sizeof(t));
 		printf("  !!! OUTAGE ONGOING since %s (%s): the CMS is not online; fix the cause and "
 		       "run `ccrup resume` !!!\n", ts, t);
 	} else if (cs->outage_total) {

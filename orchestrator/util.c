@@ -240,6 +240,8 @@ void format_duration(int64_t ms, char *out, size_t outlen)
 {
 	if (ms < 0)
 		ms = 0;
+	if (ms > INT64_MAX - 30000) /* the rounding below must not overflow */
+		ms = INT64_MAX - 30000;
 	if (ms < 1000)
 		snprintf(out, outlen, "%lldms", (long long)ms);
 	else if (ms < 60000)
