@@ -105,6 +105,11 @@ install: all
 lint:
 	@sh .ci/lint.sh
 
+# libFuzzer targets (clang, ASan+UBSan) built into build-fuzz/, each run FUZZ_SECONDS.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+
 format:
 	clang-format -i orchestrator/*.[ch] mock-nodes/*.[ch] tests/*.[ch]
 
