@@ -6,6 +6,10 @@
  * does) capturing the right value from that output.  Also the streaming of
  * long commands, faults, sim_world_set and the dump's shape.
  *
+ * The regexes are also checked as the orchestrator applies them: the facts
+ * of the live playbooks/ccr-sp1.yml through facts_extract() (reduce rules
+ * included), so a playbook change that stops matching ccrsim fails here.
+ *
  * Worlds load at time scale 0 unless a test says otherwise; the clock moves
  * one second after every command.
  */
@@ -15,6 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "diag.h"
+#include "facts.h"
+#include "model.h"
 #include "sim.h"
 #include "util.h"
 
@@ -29,24 +36,16 @@
 	"PendingFileRenameOperations"
 
 /* The capture regexes of playbooks/ccr-sp1.yml, verbatim. */
-#define RE_BOOT_ID	      "^([0-9]{14})"
-#define RE_OS_SP	      "^([0-9]+)[[:space:]]*$"
-#define RE_NET_SP	      "SP[[:space:]]+REG_DWORD[[:space:]]+(0x[0-9a-fA-F]+)"
-#define RE_PENDING	      "PendingFileRenameOperations"
-#define RE_BINARIES	      "^([0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+)"
-#define RE_VERSION	      "Version ([0-9]+)\\.([0-9]+) \\(Build ([0-9]+)\\.([0-9]+)\\)"
-#define RE_SVC_STATE	      "STATE[[:space:]]+: [0-9][[:space:]]+([A-Z_]+)"
-#define RE_GROUP_OWNER	      "^Cluster Group[[:space:]]+([A-Za-z0-9-]+)[[:space:]]+"
-#define RE_CMS_OWNER_PLAYBOOK "OperationalMachines[[:space:]]*: \\{.*[{ ]([A-Za-z0-9-]+) <Active"
-/*
- * The playbook's cms_owner regex needs a '{' or ' ' *after* the '{' it
- * matched, so it cannot match the owner when the owner is listed first
- * ("{NODE1 <Active, Quorum Owner>, NODE2}", the seed's own layout).  Dropping
- * the "\{" fixes it for both positions; this is the fix proposed for
- * playbooks/ccr-sp1.yml, and the verbatim regex is checked where it can work.
- */
-#define RE_CMS_OWNER "OperationalMachines[[:space:]]*: .*[{ ]([A-Za-z0-9-]+) <Active"
-#define RE_CMS_STATE "^State[[:space:]]*: ([A-Za-z ]+[A-Za-z])"
+#define RE_BOOT_ID     "^([0-9]{14})"
+#define RE_OS_SP       "^([0-9]+)[[:space:]]*$"
+#define RE_NET_SP      "SP[[:space:]]+REG_DWORD[[:space:]]+(0x[0-9a-fA-F]+)"
+#define RE_PENDING     "PendingFileRenameOperations"
+#define RE_BINARIES    "^([0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+)"
+#define RE_VERSION     "Version ([0-9]+)\\.([0-9]+) \\(Build ([0-9]+)\\.([0-9]+)\\)"
+#define RE_SVC_STATE   "STATE[[:space:]]+: [0-9][[:space:]]+([A-Z_]+)"
+#define RE_GROUP_OWNER "^Cluster Group[[:space:]]+([A-Za-z0-9-]+)[[:space:]]+"
+#define RE_CMS_OWNER   "[{ ]([A-Za-z0-9-]+) <Active"
+#define RE_CMS_STATE   "^State[[:space:]]*: ([A-Za-z ]+[A-Za-z])"
 #define RE_COPY_STATUS                                                                             \
 	"^[^ -].*[[:space:]](Healthy|Initializing|Failed|Suspended|Seeding|ServiceDown|Service "   \
 	"Down)[[:space:]]+[0-9]+"
@@ -104,6 +103,12 @@ static int x(const char *host, const char *fmt, ...)
 	NOW += 1000;
 	sim_world_tick(W, NOW);
 	return code;
+}
+
+static void set_or_fail(const char *path, const char *value)
+{
+	char err[256];
+	ck_assert_msg(sim_world_set(W, path, value, NOW, err, sizeof(err)) == 0, "%s", err);
 }
 
 /* Group g of the first match of re in text (REG_NEWLINE), or NULL.  Caller frees. */
@@ -436,7 +441,6 @@ START_TEST(ems_cms_status_owner_marker_even_offline)
 	x("NODE1", EMS "\"Get-ClusteredMailboxServerStatus -Identity E2K7CCR\"");
 	ck_has(OUT, "{NODE1 <Quorum Owner>, NODE2 <Active>}");
 	ck_cap(RE_CMS_OWNER, OUT.buf, 1, "NODE2");
-	ck_cap(RE_CMS_OWNER_PLAYBOOK, OUT.buf, 1, "NODE2");
 	ck_cap(RE_CMS_STATE, OUT.buf, 1, "Offline");
 	ck_assert_int_eq(x("NODE1", EMS "\"Get-ClusteredMailboxServerStatus -Identity NOPE\""), 1);
 }
@@ -855,6 +859,107 @@ START_TEST(dump_shape)
 }
 END_TEST
 
+/* --- the live playbook's facts, extracted by the orchestrator's own code --- */
+
+static struct playbook *PB;
+
+static void pb_setup(void)
+{
+	struct diag d;
+	setup();
+	diag_init(&d);
+	PB = playbook_load("playbooks/ccr-sp1.yml", &d);
+	ck_assert_msg(PB != NULL, "%s", d.n > 0 ? d.v[0].msg : "?");
+	diag_release(&d);
+}
+
+static void pb_teardown(void)
+{
+	playbook_free(PB);
+	teardown();
+}
+
+/* Run cmd on host and extract fact name from stdout+stderr; compare with want. */
+static void ck_fact(const char *name, const char *host, const char *cmd, const char *want)
+{
+	char err[512];
+	const struct fact_def *def = playbook_fact(PB, name);
+	ck_assert_msg(def != NULL, "no fact %s in the playbook", name);
+	int code = x(host, "%s", cmd);
+	char *text = xasprintf("%s%s", OUT.buf, ERR.buf);
+	char *v = facts_extract(def, text, code, err, sizeof(err));
+	ck_assert_msg(v != NULL && strcmp(v, want) == 0, "fact %s on %s: got %s, want %s (%s)",
+		      name, host, v ? v : "(error)", want, v ? text : err);
+	free(v);
+	free(text);
+}
+
+#define EMSQ(script) EMS "\"" script "\""
+
+START_TEST(playbook_facts_on_two_node)
+{
+	ck_fact("boot_id", "NODE1", "wmic os get LastBootUpTime", "20261101070000");
+	ck_fact("os_sp", "NODE2", "wmic os get ServicePackMajorVersion", "2");
+	ck_fact("net_sp", "NODE1", NETKEY, "0x1");
+	ck_fact("net_sp", "NODE2", NETKEY, "0");
+	ck_fact("pending_reboot", "NODE2", PENDKEY, "0");
+	ck_fact("binaries_version", "NODE2",
+		EMSQ("(Get-Command ExSetup.exe).FileVersionInfo.FileVersion"), "08.00.0685.025");
+	ck_fact("server_version", "HUBCAS",
+		EMSQ("Get-ExchangeServer HUBCAS | Format-List AdminDisplayVersion"), "8.1.240.6");
+	ck_fact("cluster_service", "NODE1", "sc query ClusSvc", "RUNNING");
+	ck_fact("cluster_group_owner", "NODE2", "cluster group \"Cluster Group\"", "NODE1");
+	ck_fact("cms_owner", "NODE2", EMSQ("Get-ClusteredMailboxServerStatus -Identity E2K7CCR"),
+		"NODE1");
+	ck_fact("cms_state", "NODE2", EMSQ("Get-ClusteredMailboxServerStatus -Identity E2K7CCR"),
+		"Online");
+	ck_fact("cms_version", "NODE2",
+		EMSQ("Get-ExchangeServer E2K7CCR | Format-List AdminDisplayVersion"), "8.0.685.25");
+	ck_fact("copy_status", "NODE1", EMSQ("Get-StorageGroupCopyStatus -Server E2K7CCR"),
+		"Healthy");
+	ck_fact("copy_queue", "NODE1", EMSQ("Get-StorageGroupCopyStatus -Server E2K7CCR"), "0");
+	ck_fact(
+	    "last_full_backup", "NODE1",
+	    EMSQ("Get-MailboxDatabase -Server E2K7CCR -Status | Format-List Name,LastFullBackup"),
+	    "11/20/2026 11:00:12 PM");
+	ck_fact("firewall_start", "NODE1", "sc qc SharedAccess", "DISABLED");
+	ck_fact("firewall_state", "NODE1", "sc query SharedAccess", "STOPPED");
+}
+END_TEST
+
+START_TEST(playbook_facts_after_changes)
+{
+	set_or_fail("NODE2.pending_reboot", "1");
+	ck_fact("pending_reboot", "NODE2", PENDKEY, "1");
+	set_or_fail("NODE2.binaries_version", "8.1.240.6");
+	ck_fact("binaries_version", "NODE2",
+		EMSQ("(Get-Command ExSetup.exe).FileVersionInfo.FileVersion"), "08.01.0240.006");
+	ck_assert_int_eq(x("NODE1", EMSQ("Stop-ClusteredMailboxServer -Identity E2K7CCR "
+					 "-StopReason 'SP1 upgrade' -Confirm:$false")),
+			 0);
+	ck_fact("cms_owner", "NODE2", EMSQ("Get-ClusteredMailboxServerStatus -Identity E2K7CCR"),
+		"NODE1");
+	ck_fact("cms_state", "NODE2", EMSQ("Get-ClusteredMailboxServerStatus -Identity E2K7CCR"),
+		"Offline");
+	set_or_fail("NODE2.pending_reboot", "0");
+	ck_assert_int_eq(x("NODE1", EMSQ("Move-ClusteredMailboxServer -Identity E2K7CCR "
+					 "-TargetMachine NODE2 -MoveComment 'SP1 upgrade' "
+					 "-Confirm:$false")),
+			 0);
+	ck_fact("cms_owner", "NODE1", EMSQ("Get-ClusteredMailboxServerStatus -Identity E2K7CCR"),
+		"NODE2");
+	ck_fact("cluster_service", "HUBCAS", "sc query ClusSvc", "STOPPED");
+	sim_world_free(W);
+	load(SCN("replication-lagging"), 1.0);
+	ck_fact("copy_status", "NODE1", EMSQ("Get-StorageGroupCopyStatus -Server E2K7CCR"),
+		"Initializing");
+	ck_fact("copy_queue", "NODE1", EMSQ("Get-StorageGroupCopyStatus -Server E2K7CCR"), "250");
+	set_or_fail("CLUS1.copy_status", "ServiceDown");
+	ck_fact("copy_status", "NODE1", EMSQ("Get-StorageGroupCopyStatus -Server E2K7CCR"),
+		"ServiceDown");
+}
+END_TEST
+
 static Suite *sim_cmd_suite(void)
 {
 	Suite *s = suite_create("sim_cmd");
@@ -893,6 +998,11 @@ static Suite *sim_cmd_suite(void)
 	tcase_add_test(tf, world_set_paths);
 	tcase_add_test(tf, dump_shape);
 	suite_add_tcase(s, tf);
+	TCase *tp = tcase_create("playbook facts");
+	tcase_add_checked_fixture(tp, pb_setup, pb_teardown);
+	tcase_add_test(tp, playbook_facts_on_two_node);
+	tcase_add_test(tp, playbook_facts_after_changes);
+	suite_add_tcase(s, tp);
 	return s;
 }
 
