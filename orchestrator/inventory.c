@@ -204,9 +204,11 @@ static void read_host(struct yctx *c, const struct ynode *key, const struct ynod
 	inv_read_values(c, ymap_get(m, "vars"), &h->vars, &h->nvars);
 }
 
-static void read_hosts(struct yctx *c, const struct ynode *m, const struct host_defaults *hd,
-		       struct inventory *inv)
+static void read_hosts(struct invctx *x, const struct ynode *m, const struct host_defaults *hd)
 {
+	struct yctx *c = &x->y;
+	struct inventory *inv = x->inv;
+
 	if (!ytype(c, m, YNODE_MAP, "hosts"))
 		return;
 	if (m->n == 0)
@@ -214,15 +216,13 @@ static void read_hosts(struct yctx *c, const struct ynode *m, const struct host_
 	inv->hosts = xcalloc((size_t)m->n + 1, sizeof(*inv->hosts));
 	for (int i = 0; i < m->n; i++) {
 		const struct ynode *k = m->keys[i];
-		for (int j = 0; j < i; j++) {
-			if (str_ieq(m->keys[j]->text, k->text)) {
-				yerr(c, k, "host '%s' differs from '%s' (at %d:%d) only in case",
-				     yq(c, k->text), m->keys[j]->text, m->keys[j]->line,
-				     m->keys[j]->col);
-				break;
-			}
-		}
-		read_host(c, k, m->items[i], hd, &inv->hosts[inv->nhosts++]);
+		int j = nameidx_put(&x->hosts_ci, k->text, i);
+		if (j >= 0 && strcmp(m->keys[j]->text, k->text) != 0)
+			yerr(c, k, "host '%s' differs from '%s' (at %d:%d) only in case",
+			     yq(c, k->text), m->keys[j]->text, m->keys[j]->line, m->keys[j]->col);
+		read_host(c, k, m->items[i], hd, &inv->hosts[inv->nhosts]);
+		nameidx_put(&x->hosts, inv->hosts[inv->nhosts].name, inv->nhosts);
+		inv->nhosts++;
 	}
 }
 
@@ -240,9 +240,10 @@ static void read_header(struct yctx *c, const struct ynode *root, struct invento
 		yerr(c, n, "unsupported format '%s' (this ccrup reads format: 1)", yq(c, n->text));
 }
 
-static void read_inventory(struct yctx *c, const struct ynode *root, struct inventory *inv)
+static void read_inventory(struct invctx *x, const struct ynode *root)
 {
 	struct host_defaults hd = {NULL, 22, NULL};
+	struct yctx *c = &x->y;
 
 	if (root->kind != YNODE_MAP) {
 		yerr(c, root, "expected a mapping at the top of the inventory, got %s",
@@ -250,39 +251,47 @@ static void read_inventory(struct yctx *c, const struct ynode *root, struct inve
 		return;
 	}
 	ykeys(c, root, top_keys, "inventory");
-	read_header(c, root, inv);
-	read_ssh(c, ymap_get(root, "ssh"), &inv->ssh);
+	read_header(c, root, x->inv);
+	read_ssh(c, ymap_get(root, "ssh"), &x->inv->ssh);
 	read_defaults(c, ymap_get(root, "defaults"), &hd);
 	if (yrequire(c, root, "hosts", "the inventory") == 0)
-		read_hosts(c, ymap_get(root, "hosts"), &hd, inv);
+		read_hosts(x, ymap_get(root, "hosts"), &hd);
 	if (yrequire(c, root, "clusters", "the inventory") == 0)
-		inv_read_clusters(c, ymap_get(root, "clusters"), inv);
-	inv_read_notify(c, ymap_get(root, "notify"), inv);
+		inv_read_clusters(x, ymap_get(root, "clusters"));
+	inv_read_notify(c, ymap_get(root, "notify"), x->inv);
 	free(hd.user);
 	free(hd.identity);
 }
 
 struct inventory *inventory_load(const char *path, struct diag *d)
 {
-	struct yctx c;
+	struct invctx x;
 	int first = d->n;
 	struct ydoc *doc = ydoc_load(path, NULL, d);
 	struct inventory *inv = NULL;
 
+	memset(&x, 0, sizeof(x));
+	nameidx_init(&x.hosts, 0);
+	nameidx_init(&x.hosts_ci, 1);
+	nameidx_init(&x.members, 0);
+	nameidx_init(&x.clusters, 1);
 	if (doc == NULL)
 		goto out;
-	inv = xcalloc(1, sizeof(*inv));
+	inv = x.inv = xcalloc(1, sizeof(*inv));
 	inv->path = xstrdup(path);
-	memset(&c, 0, sizeof(c));
-	c.file = inv->path;
-	c.d = d;
+	x.y.file = inv->path;
+	x.y.d = d;
 	memcpy(inv->sha256, ydoc_sha256(doc), sizeof(inv->sha256));
-	read_inventory(&c, ydoc_root(doc), inv);
-	if (c.nerr > 0) {
+	read_inventory(&x, ydoc_root(doc));
+	if (x.y.nerr > 0) {
 		inventory_free(inv);
 		inv = NULL;
 	}
 out:
+	nameidx_release(&x.hosts);
+	nameidx_release(&x.hosts_ci);
+	nameidx_release(&x.members);
+	nameidx_release(&x.clusters);
 	ydoc_free(doc);
 	ydiag_sort_from(d, first);
 	return inv;

@@ -26,10 +26,15 @@ static const char *const event_names[] = {
 static void undefined_host(struct yctx *c, const struct inventory *inv, const struct ynode *n,
 			   const char *group)
 {
-	const char **names = xcalloc((size_t)inv->nhosts + 1, sizeof(*names));
-	for (int i = 0; i < inv->nhosts; i++)
-		names[i] = inv->hosts[i].name;
-	const char *near = ysuggest(n->text, names);
+	const char *near = NULL;
+	const char **names = NULL;
+
+	if (ydiag_room(c)) {
+		names = xcalloc((size_t)inv->nhosts + 1, sizeof(*names));
+		for (int i = 0; i < inv->nhosts; i++)
+			names[i] = inv->hosts[i].name;
+		near = ysuggest(n->text, names);
+	}
 	if (near)
 		yerr(c, n, "undefined host '%s' in '%s' (did you mean '%s'?)", yq(c, n->text),
 		     group, near);
@@ -47,25 +52,30 @@ static int group_has(const struct host_group *g, const char *host)
 	return 0;
 }
 
-static void read_group(struct yctx *c, const struct inventory *inv, const struct ynode *l,
-		       const char *name, struct host_group *g)
+static void read_group(struct invctx *x, const struct ynode *l, const char *name,
+		       struct host_group *g)
 {
+	struct yctx *c = &x->y;
+	struct nameidx seen;
+
 	g->name = xstrdup(name);
 	g->loc = yloc(c, l);
 	if (!ytype(c, l, YNODE_SEQ, name))
 		return;
+	nameidx_init(&seen, 0);
 	g->hosts = xcalloc((size_t)l->n + 1, sizeof(*g->hosts));
 	for (int i = 0; i < l->n; i++) {
 		const struct ynode *h = l->items[i];
 		if (!ytype(c, h, YNODE_SCALAR, name))
 			continue;
-		if (inventory_host(inv, h->text) == NULL)
-			undefined_host(c, inv, h, name);
-		else if (group_has(g, h->text))
+		if (nameidx_get(&x->hosts, h->text) < 0)
+			undefined_host(c, x->inv, h, name);
+		else if (nameidx_put(&seen, h->text, i) >= 0)
 			yerr(c, h, "host '%s' is listed twice in '%s'", h->text, name);
 		else
 			g->hosts[g->nhosts++] = xstrdup(h->text);
 	}
+	nameidx_release(&seen);
 }
 
 static struct host_group *add_group(struct cluster_def *cl)
@@ -76,9 +86,10 @@ static struct host_group *add_group(struct cluster_def *cl)
 	return g;
 }
 
-static void read_custom_groups(struct yctx *c, const struct inventory *inv, const struct ynode *m,
-			       struct cluster_def *cl)
+static void read_custom_groups(struct invctx *x, const struct ynode *m, struct cluster_def *cl)
 {
+	struct yctx *c = &x->y;
+
 	if (m == NULL || !ytype(c, m, YNODE_MAP, "groups"))
 		return;
 	for (int i = 0; i < m->n; i++) {
@@ -90,29 +101,29 @@ static void read_custom_groups(struct yctx *c, const struct inventory *inv, cons
 			yerr(c, k, "bad group name '%s' (lower-case letters, digits, '_')",
 			     yq(c, k->text));
 		else
-			read_group(c, inv, m->items[i], k->text, add_group(cl));
+			read_group(x, m->items[i], k->text, add_group(cl));
 	}
 }
 
-/* A host is a member of one cluster only. */
-static void check_membership(struct yctx *c, const struct inventory *inv, const struct ynode *l)
+/* A host is a member of one cluster only (cluster ci is the one being read). */
+static void check_membership(struct invctx *x, int ci, const struct ynode *l)
 {
-	for (int i = 0; l->kind == YNODE_SEQ && i < l->n; i++) {
+	for (int i = 0; i < l->n; i++) {
 		const struct ynode *h = l->items[i];
-		for (int k = 0; h->kind == YNODE_SCALAR && k < inv->nclusters - 1; k++) {
-			const struct cluster_def *o = &inv->clusters[k];
-			if (o->ngroups > 0 && group_has(&o->groups[0], h->text)) {
-				yerr(c, h, "host '%s' is already a member of cluster '%s'", h->text,
-				     o->name ? o->name : "?");
-				break;
-			}
-		}
+		if (h->kind != YNODE_SCALAR || nameidx_get(&x->hosts, h->text) < 0)
+			continue;
+		int k = nameidx_put(&x->members, h->text, ci);
+		if (k < 0 || k == ci)
+			continue;
+		const char *other = x->inv->clusters[k].name;
+		yerr(&x->y, h, "host '%s' is already a member of cluster '%s'", h->text,
+		     other ? other : "?");
 	}
 }
 
-static void read_members(struct yctx *c, const struct inventory *inv, const struct ynode *m,
-			 struct cluster_def *cl)
+static void read_members(struct invctx *x, const struct ynode *m, struct cluster_def *cl, int ci)
 {
+	struct yctx *c = &x->y;
 	const struct ynode *l = ymap_get(m, "members");
 	const struct ynode *active = NULL;
 	struct host_group *g = add_group(cl);
@@ -121,10 +132,11 @@ static void read_members(struct yctx *c, const struct inventory *inv, const stru
 		g->name = xstrdup("members");
 		return;
 	}
-	read_group(c, inv, l, "members", g);
+	read_group(x, l, "members", g);
 	if (l->kind == YNODE_SEQ && l->n == 0)
 		yerr(c, l, "'members' is empty: a cluster needs at least one member");
-	check_membership(c, inv, l);
+	if (l->kind == YNODE_SEQ)
+		check_membership(x, ci, l);
 	if (yget_scalar(c, m, "active", &active) != 1)
 		return;
 	if (!group_has(g, active->text))
@@ -147,9 +159,10 @@ static void read_acknowledge(struct yctx *c, const struct ynode *m, struct clust
 	}
 }
 
-static void read_cluster_name(struct yctx *c, const struct inventory *inv, const struct ynode *m,
-			      struct cluster_def *cl)
+static void read_cluster_name(struct invctx *x, const struct ynode *m, struct cluster_def *cl,
+			      int ci)
 {
+	struct yctx *c = &x->y;
 	const struct ynode *n = NULL;
 
 	if (yrequire(c, m, "name", "cluster") < 0 || yget_scalar(c, m, "name", &n) != 1)
@@ -158,45 +171,46 @@ static void read_cluster_name(struct yctx *c, const struct inventory *inv, const
 		yerr(c, n, "bad cluster name '%s' (%s)", yq(c, n->text), var_kind_hint(VK_NAME));
 		return;
 	}
-	for (int i = 0; i < inv->nclusters - 1; i++) {
-		if (inv->clusters[i].name && str_ieq(inv->clusters[i].name, n->text)) {
-			yerr(c, n, "duplicate cluster name '%s' (first at %d:%d)", n->text,
-			     inv->clusters[i].loc.line, inv->clusters[i].loc.col);
-			return;
-		}
-	}
 	cl->name = xstrdup(n->text);
+	int k = nameidx_put(&x->clusters, cl->name, ci);
+	if (k >= 0)
+		yerr(c, n, "duplicate cluster name '%s' (first at %d:%d)", n->text,
+		     x->inv->clusters[k].loc.line, x->inv->clusters[k].loc.col);
 }
 
-static void read_cluster(struct yctx *c, struct inventory *inv, const struct ynode *m,
-			 struct cluster_def *cl)
+static void read_cluster(struct invctx *x, const struct ynode *m, int ci)
 {
+	struct yctx *c = &x->y;
+	struct cluster_def *cl = &x->inv->clusters[ci];
+
 	cl->loc = yloc(c, m);
 	if (!ytype(c, m, YNODE_MAP, "clusters"))
 		return;
 	ykeys(c, m, cluster_keys, "cluster");
-	read_cluster_name(c, inv, m, cl);
+	read_cluster_name(x, m, cl, ci);
 	if (yget_str(c, m, "cms", &cl->cms) == 1 && !var_kind_check(VK_NAME, NULL, cl->cms))
 		yerr(c, ymap_get(m, "cms"), "bad CMS name '%s' (%s)", yq(c, cl->cms),
 		     var_kind_hint(VK_NAME));
-	read_members(c, inv, m, cl);
+	read_members(x, m, cl, ci);
 	if (ymap_get(m, "hub_cas"))
-		read_group(c, inv, ymap_get(m, "hub_cas"), "hub_cas", add_group(cl));
-	read_custom_groups(c, inv, ymap_get(m, "groups"), cl);
+		read_group(x, ymap_get(m, "hub_cas"), "hub_cas", add_group(cl));
+	read_custom_groups(x, ymap_get(m, "groups"), cl);
 	inv_read_values(c, ymap_get(m, "vars"), &cl->vars, &cl->nvars);
 	read_acknowledge(c, m, cl);
 }
 
-void inv_read_clusters(struct yctx *c, const struct ynode *l, struct inventory *inv)
+void inv_read_clusters(struct invctx *x, const struct ynode *l)
 {
-	if (!ytype(c, l, YNODE_SEQ, "clusters"))
+	struct inventory *inv = x->inv;
+
+	if (!ytype(&x->y, l, YNODE_SEQ, "clusters"))
 		return;
 	if (l->n == 0)
-		yerr(c, l, "'clusters' is empty: an inventory needs at least one cluster");
+		yerr(&x->y, l, "'clusters' is empty: an inventory needs at least one cluster");
 	inv->clusters = xcalloc((size_t)l->n + 1, sizeof(*inv->clusters));
 	for (int i = 0; i < l->n; i++) {
 		inv->nclusters++;
-		read_cluster(c, inv, l->items[i], &inv->clusters[i]);
+		read_cluster(x, l->items[i], i);
 	}
 }
 

@@ -5,6 +5,7 @@
  */
 #include "loader.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -295,4 +296,84 @@ void strv_free(char **v, int n)
 	for (int i = 0; i < n; i++)
 		free(v[i]);
 	free(v);
+}
+
+int ydiag_room(const struct yctx *c)
+{
+	return c->d->n < DIAG_MAX;
+}
+
+void nameidx_init(struct nameidx *x, int nocase)
+{
+	memset(x, 0, sizeof(*x));
+	x->nocase = nocase;
+}
+
+void nameidx_release(struct nameidx *x)
+{
+	free(x->keys);
+	free(x->vals);
+	nameidx_init(x, x->nocase);
+}
+
+static size_t name_hash(const char *s, int nocase)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		h = (h ^ (nocase ? (unsigned char)tolower(ch) : ch)) * 1099511628211ull;
+	}
+	return (size_t)h;
+}
+
+static int name_eq(const char *a, const char *b, int nocase)
+{
+	return nocase ? str_ieq(a, b) : strcmp(a, b) == 0;
+}
+
+/* The slot holding key, or the empty slot where it would go. */
+static size_t slot_of(const struct nameidx *x, const char *key)
+{
+	size_t i = name_hash(key, x->nocase) & (x->cap - 1);
+	while (x->keys[i] && !name_eq(x->keys[i], key, x->nocase))
+		i = (i + 1) & (x->cap - 1);
+	return i;
+}
+
+static void nameidx_grow(struct nameidx *x)
+{
+	struct nameidx old = *x;
+	x->cap = old.cap ? old.cap * 2 : 16;
+	x->keys = xcalloc(x->cap, sizeof(*x->keys));
+	x->vals = xcalloc(x->cap, sizeof(*x->vals));
+	for (size_t i = 0; i < old.cap; i++) {
+		if (old.keys[i] == NULL)
+			continue;
+		size_t k = slot_of(x, old.keys[i]);
+		x->keys[k] = old.keys[i];
+		x->vals[k] = old.vals[i];
+	}
+	free(old.keys);
+	free(old.vals);
+}
+
+int nameidx_put(struct nameidx *x, const char *key, int val)
+{
+	if (2 * (x->n + 1) > x->cap)
+		nameidx_grow(x);
+	size_t i = slot_of(x, key);
+	if (x->keys[i])
+		return x->vals[i];
+	x->keys[i] = key;
+	x->vals[i] = val;
+	x->n++;
+	return -1;
+}
+
+int nameidx_get(const struct nameidx *x, const char *key)
+{
+	if (x->cap == 0)
+		return -1;
+	size_t i = slot_of(x, key);
+	return x->keys[i] ? x->vals[i] : -1;
 }

@@ -68,6 +68,29 @@ int yget_str_list(struct yctx *c, const struct ynode *m, const char *key, char *
 int yget_int_list(struct yctx *c, const struct ynode *m, const char *key, int64_t min, int64_t max,
 		  int **out, int *n);
 
+/*
+ * A hash index from names to small integers (array positions), so that
+ * lookups and duplicate checks stay linear on big files (an 8 MiB
+ * inventory can hold 400,000 hosts).  Keys are borrowed: they must outlive
+ * the index.  nocase: keys compare ASCII case-insensitively.
+ */
+struct nameidx {
+	const char **keys; /* slots, NULL = empty */
+	int *vals;	   /* value per slot */
+	size_t cap;	   /* slots, a power of two (0 before the first put) */
+	size_t n;	   /* keys stored */
+	int nocase;	   /* 1: case-insensitive */
+};
+void nameidx_init(struct nameidx *x, int nocase);
+void nameidx_release(struct nameidx *x);
+/* Add key -> val.  Returns -1 when added, or the value already stored for key (nothing changes). */
+int nameidx_put(struct nameidx *x, const char *key, int val);
+/* The value for key, or -1. */
+int nameidx_get(const struct nameidx *x, const char *key);
+
+/* Will another error still be kept?  (Skip costly "did you mean" work when not.) */
+int ydiag_room(const struct yctx *c);
+
 /* Name patterns. */
 int name_is_ident(const char *s);   /* [a-z][a-z0-9_]*, at most 64 bytes: vars, facts, roles */
 int name_is_step_id(const char *s); /* [a-z0-9][a-z0-9-]*, at most 64 bytes: steps, phases */

@@ -24,8 +24,16 @@
 struct vctx {
 	const struct playbook *pb;
 	const struct inventory *inv;
-	struct yctx y; /* file = the inventory */
+	struct yctx y;	      /* file = the inventory */
+	struct nameidx vars;  /* playbook var name -> index */
+	struct nameidx hosts; /* inventory host name -> index */
 };
+
+static const struct var_def *var_of(const struct vctx *v, const char *name)
+{
+	int i = nameidx_get(&v->vars, name);
+	return i < 0 ? NULL : &v->pb->vars[i];
+}
 
 static void verr(struct vctx *v, const struct src_loc *l, const char *fmt, ...) CCR_PRINTF(3, 4);
 
@@ -50,7 +58,7 @@ static void unknown_var(struct vctx *v, const struct inv_value *iv)
 		names[i] = v->pb->vars[i].name;
 		sbuf_addf(&sb, "%s%s", i ? ", " : "", names[i]);
 	}
-	const char *near = ysuggest(iv->key, names);
+	const char *near = ydiag_room(&v->y) ? ysuggest(iv->key, names) : NULL;
 	if (near)
 		verr(v, &iv->key_loc,
 		     "unknown variable '%s' (did you mean '%s'? the playbook %s declares: %s)",
@@ -83,7 +91,7 @@ static void check_one_value(struct vctx *v, const struct var_def *def, const cha
 
 static void check_value(struct vctx *v, const struct inv_value *iv)
 {
-	const struct var_def *def = playbook_var(v->pb, iv->key);
+	const struct var_def *def = var_of(v, iv->key);
 
 	if (def == NULL) {
 		unknown_var(v, iv);
@@ -105,11 +113,12 @@ static void check_value(struct vctx *v, const struct inv_value *iv)
 	}
 }
 
-static int host_sets(const struct inventory *inv, const char *host, const char *var)
+static int host_sets(const struct vctx *v, const char *host, const char *var)
 {
-	const struct host_def *h = inventory_host(inv, host);
-	for (int i = 0; h && i < h->nvars; i++)
-		if (strcmp(h->vars[i].key, var) == 0)
+	int i = nameidx_get(&v->hosts, host);
+	const struct host_def *h = i < 0 ? NULL : &v->inv->hosts[i];
+	for (int k = 0; h && k < h->nvars; k++)
+		if (strcmp(h->vars[k].key, var) == 0)
 			return 1;
 	return 0;
 }
@@ -124,7 +133,7 @@ static void check_required(struct vctx *v, const struct cluster_def *cl)
 			continue;
 		int all = cl->ngroups > 0 && cl->groups[0].nhosts > 0;
 		for (int h = 0; all && h < cl->groups[0].nhosts; h++)
-			all = host_sets(v->inv, cl->groups[0].hosts[h], def->name);
+			all = host_sets(v, cl->groups[0].hosts[h], def->name);
 		if (!all)
 			verr(v, &cl->loc,
 			     "cluster '%s' does not set variable '%s' (the playbook %s has no "
@@ -275,11 +284,19 @@ int model_validate(const struct playbook *pb, const struct inventory *inv, struc
 	v.inv = inv;
 	v.y.file = inv->path;
 	v.y.d = d;
+	nameidx_init(&v.vars, 0);
+	nameidx_init(&v.hosts, 0);
+	for (int i = 0; i < pb->nvars; i++)
+		nameidx_put(&v.vars, pb->vars[i].name, i);
+	for (int i = 0; i < inv->nhosts; i++)
+		nameidx_put(&v.hosts, inv->hosts[i].name, i);
 	for (int i = 0; i < inv->nclusters; i++)
 		check_cluster(&v, &inv->clusters[i]);
 	for (int h = 0; h < inv->nhosts; h++)
 		for (int i = 0; i < inv->hosts[h].nvars; i++)
 			check_value(&v, &inv->hosts[h].vars[i]);
+	nameidx_release(&v.vars);
+	nameidx_release(&v.hosts);
 	ydiag_sort_from(d, first);
 	return v.y.nerr ? -1 : 0;
 }

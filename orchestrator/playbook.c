@@ -48,8 +48,8 @@ static int check_decl_name(struct pbctx *c, const struct ynode *key, const char 
 			return -1;
 		}
 	}
-	const struct var_def *v = playbook_var(c->pb, s);
-	const struct fact_def *f = playbook_fact(c->pb, s);
+	const struct var_def *v = pb_var(c, s);
+	const struct fact_def *f = pb_fact(c, s);
 	if (v || f) {
 		const struct src_loc *l = v ? &v->loc : &f->loc;
 		yerr(&c->y, key, "%s '%s' has the name of a %s (at %d:%d)", what, s,
@@ -151,8 +151,10 @@ static void read_vars(struct pbctx *c, const struct ynode *m)
 	c->pb->vars = xcalloc((size_t)m->n + 1, sizeof(*c->pb->vars));
 	for (int i = 0; i < m->n; i++) {
 		read_var(c, m->keys[i], m->items[i], &c->pb->vars[c->pb->nvars]);
-		if (c->pb->vars[c->pb->nvars].name)
+		if (c->pb->vars[c->pb->nvars].name) {
+			nameidx_put(&c->vars, c->pb->vars[c->pb->nvars].name, c->pb->nvars);
 			c->pb->nvars++;
+		}
 	}
 }
 
@@ -226,9 +228,19 @@ static void read_facts(struct pbctx *c, const struct ynode *m)
 	c->pb->facts = xcalloc((size_t)m->n + 1, sizeof(*c->pb->facts));
 	for (int i = 0; i < m->n; i++) {
 		read_fact(c, m->keys[i], m->items[i], &c->pb->facts[c->pb->nfacts]);
-		if (c->pb->facts[c->pb->nfacts].name)
+		if (c->pb->facts[c->pb->nfacts].name) {
+			nameidx_put(&c->facts, c->pb->facts[c->pb->nfacts].name, c->pb->nfacts);
 			c->pb->nfacts++;
+		}
 	}
+}
+
+static void add_group(struct pbctx *c, char *name)
+{
+	c->groups = xreallocarray(c->groups, (size_t)c->ngroups + 1, sizeof(*c->groups));
+	c->groups[c->ngroups] = name;
+	nameidx_put(&c->grpidx, name, c->ngroups);
+	c->ngroups++;
 }
 
 static void read_groups(struct pbctx *c, const struct ynode *root)
@@ -236,9 +248,8 @@ static void read_groups(struct pbctx *c, const struct ynode *root)
 	char **g = NULL;
 	int n = 0;
 
-	c->groups = xcalloc(2, sizeof(*c->groups));
-	c->groups[c->ngroups++] = xstrdup("members");
-	c->groups[c->ngroups++] = xstrdup("hub_cas");
+	add_group(c, xstrdup("members"));
+	add_group(c, xstrdup("hub_cas"));
 	if (yget_str_list(&c->y, root, "groups", &g, &n, NULL) != 1)
 		return;
 	const struct ynode *l = ymap_get(root, "groups");
@@ -248,9 +259,7 @@ static void read_groups(struct pbctx *c, const struct ynode *root)
 			     "bad group name '%s' (lower-case letters, digits, '_')",
 			     yq(&c->y, g[i]));
 		} else if (!pb_is_group(c, g[i])) {
-			c->groups =
-			    xreallocarray(c->groups, (size_t)c->ngroups + 1, sizeof(char *));
-			c->groups[c->ngroups++] = g[i];
+			add_group(c, g[i]);
 			g[i] = NULL;
 		}
 	}
@@ -262,7 +271,7 @@ static void read_boot_id(struct pbctx *c, const struct ynode *root)
 	const struct ynode *n = NULL;
 	if (yget_scalar(&c->y, root, "boot_id", &n) != 1)
 		return;
-	if (playbook_fact(c->pb, n->text))
+	if (pb_fact(c, n->text))
 		c->pb->boot_id_fact = xstrdup(n->text);
 	else
 		yerr(&c->y, n,
@@ -311,24 +320,28 @@ static void read_roles(struct pbctx *c, const struct ynode *m)
 	c->pb->roles = xcalloc((size_t)m->n + 1, sizeof(*c->pb->roles));
 	for (int i = 0; i < m->n; i++) {
 		read_role(c, m->keys[i], m->items[i], &c->pb->roles[c->pb->nroles]);
-		if (c->pb->roles[c->pb->nroles].name)
+		if (c->pb->roles[c->pb->nroles].name) {
+			nameidx_put(&c->roles, c->pb->roles[c->pb->nroles].name, c->pb->nroles);
 			c->pb->nroles++;
+		}
 	}
 }
 
 static void check_step_ids(struct pbctx *c, const struct phase_def *ph)
 {
+	struct nameidx ids;
+
+	nameidx_init(&ids, 0);
 	for (int i = 0; i < ph->nsteps; i++) {
-		for (int j = 0; j < i; j++) {
-			if (strcmp(ph->steps[i].id, ph->steps[j].id) != 0)
-				continue;
-			const struct src_loc *a = &ph->steps[j].loc, *b = &ph->steps[i].loc;
-			yerr_at(&c->y, b->line, b->col,
-				"duplicate step id '%s' in phase '%s' (first at %d:%d)",
-				ph->steps[i].id, ph->id, a->line, a->col);
-			break;
-		}
+		int j = nameidx_put(&ids, ph->steps[i].id, i);
+		if (j < 0)
+			continue;
+		const struct src_loc *a = &ph->steps[j].loc, *b = &ph->steps[i].loc;
+		yerr_at(&c->y, b->line, b->col,
+			"duplicate step id '%s' in phase '%s' (first at %d:%d)", ph->steps[i].id,
+			ph->id, a->line, a->col);
 	}
+	nameidx_release(&ids);
 }
 
 static void read_phase_target(struct pbctx *c, const struct ynode *m, struct phase_def *ph)
@@ -378,24 +391,24 @@ static void read_phase(struct pbctx *c, const struct ynode *m, struct phase_def 
 static void read_phases(struct pbctx *c, const struct ynode *l)
 {
 	struct playbook *pb = c->pb;
+	struct nameidx ids;
 
 	if (!ytype(&c->y, l, YNODE_SEQ, "phases"))
 		return;
 	if (l->n == 0)
 		yerr(&c->y, l, "'phases' is empty: a playbook needs at least one phase");
+	nameidx_init(&ids, 0);
 	pb->phases = xcalloc((size_t)l->n + 1, sizeof(*pb->phases));
 	for (int i = 0; i < l->n; i++) {
 		struct phase_def *ph = &pb->phases[pb->nphases++];
 		read_phase(c, l->items[i], ph);
-		for (int j = 0; ph->id && j < i; j++) {
-			if (pb->phases[j].id && strcmp(pb->phases[j].id, ph->id) == 0) {
-				yerr_at(&c->y, ph->loc.line, ph->loc.col,
-					"duplicate phase id '%s' (first at %d:%d)", ph->id,
-					pb->phases[j].loc.line, pb->phases[j].loc.col);
-				break;
-			}
-		}
+		int j = ph->id ? nameidx_put(&ids, ph->id, i) : -1;
+		if (j >= 0)
+			yerr_at(&c->y, ph->loc.line, ph->loc.col,
+				"duplicate phase id '%s' (first at %d:%d)", ph->id,
+				pb->phases[j].loc.line, pb->phases[j].loc.col);
 	}
+	nameidx_release(&ids);
 }
 
 static void read_header(struct pbctx *c, const struct ynode *root)
@@ -450,6 +463,12 @@ struct playbook *playbook_load(const char *path, struct diag *d)
 	struct playbook *pb = NULL;
 
 	memset(&c, 0, sizeof(c));
+	nameidx_init(&c.vars, 0);
+	nameidx_init(&c.facts, 0);
+	nameidx_init(&c.roles, 0);
+	nameidx_init(&c.recidx, 0);
+	nameidx_init(&c.seqidx, 0);
+	nameidx_init(&c.grpidx, 0);
 	if (doc == NULL)
 		goto out;
 	pb = c.pb = xcalloc(1, sizeof(*pb));
@@ -467,6 +486,12 @@ out:
 	strv_free(c.records, c.nrecords);
 	free(c.record_locs);
 	free(c.seq_bad);
+	nameidx_release(&c.vars);
+	nameidx_release(&c.facts);
+	nameidx_release(&c.roles);
+	nameidx_release(&c.recidx);
+	nameidx_release(&c.seqidx);
+	nameidx_release(&c.grpidx);
 	ydoc_free(doc);
 	ydiag_sort_from(d, first);
 	return pb;

@@ -32,8 +32,18 @@ struct pbctx {
 	char **records;		     /* every record.as name */
 	struct src_loc *record_locs; /* where each was declared */
 	int nrecords;		     /* count */
-	int quiet;		     /* >0: errors go to a scratch diag (re-reading a sequence) */
+	struct nameidx vars;	     /* var name -> index in pb->vars */
+	struct nameidx facts;	     /* fact name -> index in pb->facts */
+	struct nameidx roles;	     /* role name -> index in pb->roles */
+	struct nameidx recidx;	     /* record name -> index in records */
+	struct nameidx seqidx;	     /* sequence name -> index in seqs */
+	struct nameidx grpidx;	     /* group name -> index in groups */
 };
+
+/* Lookups through the indexes (the public playbook_var() & co. scan linearly). */
+const struct var_def *pb_var(const struct pbctx *c, const char *name);
+const struct fact_def *pb_fact(const struct pbctx *c, const char *name);
+const struct role_def *pb_role(const struct pbctx *c, const char *name);
 
 /* playbook_names.c: expressions, templates, regexes, roles and groups. */
 

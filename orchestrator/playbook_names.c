@@ -33,12 +33,27 @@ void pb_pos(const struct ynode *n, int off, int *line, int *col)
 		*col = n->col + off;
 }
 
+const struct var_def *pb_var(const struct pbctx *c, const char *name)
+{
+	int i = nameidx_get(&c->vars, name);
+	return i < 0 ? NULL : &c->pb->vars[i];
+}
+
+const struct fact_def *pb_fact(const struct pbctx *c, const char *name)
+{
+	int i = nameidx_get(&c->facts, name);
+	return i < 0 ? NULL : &c->pb->facts[i];
+}
+
+const struct role_def *pb_role(const struct pbctx *c, const char *name)
+{
+	int i = nameidx_get(&c->roles, name);
+	return i < 0 ? NULL : &c->pb->roles[i];
+}
+
 int pb_is_group(const struct pbctx *c, const char *name)
 {
-	for (int i = 0; i < c->ngroups; i++)
-		if (strcmp(c->groups[i], name) == 0)
-			return 1;
-	return 0;
+	return nameidx_get(&c->grpidx, name) >= 0;
 }
 
 static int is_builtin(const char *name)
@@ -51,10 +66,7 @@ static int is_builtin(const char *name)
 
 static int has_record(const struct pbctx *c, const char *name)
 {
-	for (int i = 0; i < c->nrecords; i++)
-		if (strcmp(c->records[i], name) == 0)
-			return 1;
-	return 0;
+	return nameidx_get(&c->recidx, name) >= 0;
 }
 
 /* Names a user may have meant, for "did you mean": NULL-terminated, caller frees the array. */
@@ -103,8 +115,8 @@ static void use_err(const struct use *u, const char *fmt, ...)
 
 static void report_undefined(const struct use *u, const char *name)
 {
-	const char **cand = candidates(u->c, u->ns, u->is_expr);
-	const char *near = ysuggest(name, cand);
+	const char **cand = ydiag_room(&u->c->y) ? candidates(u->c, u->ns, u->is_expr) : NULL;
+	const char *near = cand ? ysuggest(name, cand) : NULL;
 	struct yctx *y = &u->c->y;
 
 	if (u->is_expr && near)
@@ -136,8 +148,8 @@ static int resolve_dotted(const struct use *u, const char *name, const char *dot
 				yq(&c->y, tail));
 			rc = -1;
 		}
-	} else if (playbook_role(c->pb, head) && (u->ns & NS_ROLES)) {
-		if (!playbook_fact(c->pb, tail)) {
+	} else if (pb_role(c, head) && (u->ns & NS_ROLES)) {
+		if (!pb_fact(c, tail)) {
 			use_err(u, "undefined fact '%s' in '%s'", yq(&c->y, tail), yq(&c->y, name));
 			rc = -1;
 		}
@@ -154,7 +166,7 @@ static int resolve_dotted(const struct use *u, const char *name, const char *dot
 
 static int resolve(const struct use *u, const char *name)
 {
-	const struct playbook *pb = u->c->pb;
+	const struct pbctx *c = u->c;
 	const char *dot = strchr(name, '.');
 	const struct var_def *v;
 
@@ -168,14 +180,14 @@ static int resolve(const struct use *u, const char *name)
 		use_err(u, "'item' is only defined in a step with for_each");
 		return -1;
 	}
-	if ((v = playbook_var(pb, name)) != NULL) {
+	if ((v = pb_var(c, name)) != NULL) {
 		if (!v->is_list)
 			return 0;
 		use_err(u, "'%s' is a list variable: use it as a step's for_each, and ${item}",
 			name);
 		return -1;
 	}
-	if (playbook_fact(pb, name)) {
+	if (pb_fact(c, name)) {
 		if (u->is_expr)
 			return 0;
 		use_err(u,
@@ -184,7 +196,7 @@ static int resolve(const struct use *u, const char *name)
 			name);
 		return -1;
 	}
-	if (playbook_role(pb, name)) {
+	if (pb_role(c, name)) {
 		if (u->ns & NS_ROLES)
 			return 0;
 		use_err(u,
@@ -329,12 +341,12 @@ static void target_err(struct pbctx *c, const struct ynode *n, const char *key, 
 		cand[k++] = c->pb->roles[i].name;
 	for (int i = 0; i < c->ngroups; i++)
 		cand[k++] = c->groups[i];
-	const char *near = ysuggest(n->text, cand);
+	const char *near = ydiag_room(&c->y) ? ysuggest(n->text, cand) : NULL;
 	struct sbuf sb;
 	sbuf_init(&sb);
 	for (size_t i = 0; i < k; i++)
 		sbuf_addf(&sb, "%s%s", i ? ", " : "", cand[i]);
-	if (!allow_role && playbook_role(c->pb, n->text))
+	if (!allow_role && pb_role(c, n->text))
 		yerr(&c->y, n, "'%s': '%s' is a role; %s takes a group (%s)", key, n->text, key,
 		     sb.buf);
 	else if (near)
@@ -354,7 +366,7 @@ int pb_get_target(struct pbctx *c, const struct ynode *m, const char *key, int a
 	int rc = yget_scalar(&c->y, m, key, &n);
 	if (rc != 1)
 		return rc;
-	if (pb_is_group(c, n->text) || (allow_role && playbook_role(c->pb, n->text))) {
+	if (pb_is_group(c, n->text) || (allow_role && pb_role(c, n->text))) {
 		*out = xstrdup(n->text);
 		return 1;
 	}

@@ -23,18 +23,19 @@
 
 static void add_record(struct pbctx *c, const struct ynode *as)
 {
-	for (int i = 0; i < c->nrecords; i++) {
-		if (strcmp(c->records[i], as->text) == 0) {
-			yerr(&c->y, as, "duplicate record name '%s' (first at %d:%d)", as->text,
-			     c->record_locs[i].line, c->record_locs[i].col);
-			return;
-		}
+	int i = nameidx_get(&c->recidx, as->text);
+	if (i >= 0) {
+		yerr(&c->y, as, "duplicate record name '%s' (first at %d:%d)", as->text,
+		     c->record_locs[i].line, c->record_locs[i].col);
+		return;
 	}
 	c->records = xreallocarray(c->records, (size_t)c->nrecords + 1, sizeof(*c->records));
 	c->record_locs =
 	    xreallocarray(c->record_locs, (size_t)c->nrecords + 1, sizeof(*c->record_locs));
 	c->records[c->nrecords] = xstrdup(as->text);
-	c->record_locs[c->nrecords++] = yloc(&c->y, as);
+	c->record_locs[c->nrecords] = yloc(&c->y, as);
+	nameidx_put(&c->recidx, c->records[c->nrecords], c->nrecords);
+	c->nrecords++;
 }
 
 static void collect_list(struct pbctx *c, const struct ynode *list)
@@ -58,10 +59,7 @@ void pb_collect_records(struct pbctx *c, const struct ynode *phases)
 
 static int seq_index(const struct pbctx *c, const char *name)
 {
-	for (int i = 0; c->seqs && i < c->seqs->n; i++)
-		if (strcmp(c->seqs->keys[i]->text, name) == 0)
-			return i;
-	return -1;
+	return c->seqs ? nameidx_get(&c->seqidx, name) : -1;
 }
 
 static int is_use(const struct ynode *item)
@@ -85,13 +83,14 @@ static void undefined_sequence(struct pbctx *c, const struct ynode *v)
 {
 	struct sbuf sb;
 	const char **names = xcalloc(c->seqs ? (size_t)c->seqs->n + 1 : 1, sizeof(*names));
+	int room = ydiag_room(&c->y);
 
 	sbuf_init(&sb);
-	for (int i = 0; c->seqs && i < c->seqs->n; i++) {
+	for (int i = 0; room && c->seqs && i < c->seqs->n; i++) {
 		names[i] = c->seqs->keys[i]->text;
 		sbuf_addf(&sb, "%s%s", i ? ", " : "", names[i]);
 	}
-	const char *near = ysuggest(v->text, names);
+	const char *near = room ? ysuggest(v->text, names) : NULL;
 	if (near)
 		yerr(&c->y, v, "'use': undefined sequence '%s' (did you mean '%s'?)",
 		     yq(&c->y, v->text), near);
@@ -184,6 +183,8 @@ void pb_check_sequences(struct pbctx *c)
 		return;
 	}
 	c->seq_bad = xcalloc((size_t)c->seqs->n + 1, sizeof(*c->seq_bad));
+	for (int i = 0; i < c->seqs->n; i++)
+		nameidx_put(&c->seqidx, c->seqs->keys[i]->text, i);
 	for (int i = 0; i < c->seqs->n; i++)
 		check_sequence(c, i);
 }

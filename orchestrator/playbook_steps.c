@@ -152,7 +152,7 @@ static void read_for_each(struct pbctx *c, const struct ynode *m, struct step_de
 	const struct ynode *n = NULL;
 	if (yget_scalar(&c->y, m, "for_each", &n) != 1)
 		return;
-	const struct var_def *v = playbook_var(c->pb, n->text);
+	const struct var_def *v = pb_var(c, n->text);
 	if (v == NULL)
 		yerr(&c->y, n,
 		     "'for_each': undefined variable '%s' (for_each takes a list variable)",
@@ -292,7 +292,7 @@ static void read_record(struct pbctx *c, const struct ynode *m, struct step_def 
 	if (yget_scalar(&c->y, n, "fact", &fact) == 1) {
 		if (has_run || has_cap)
 			yerr(&c->y, n, "'record' takes 'fact' or 'run' + 'capture', not both");
-		else if (!playbook_fact(c->pb, fact->text))
+		else if (!pb_fact(c, fact->text))
 			yerr(&c->y, fact, "'record': undefined fact '%s'", yq(&c->y, fact->text));
 		else
 			r->fact = xstrdup(fact->text);

@@ -474,6 +474,30 @@ START_TEST(validate_required_var)
 }
 END_TEST
 
+/* 100,000 hosts in 50,000 clusters: linear work (a quadratic scan would take minutes). */
+START_TEST(big_inventory_is_fast)
+{
+	struct sbuf sb;
+	int64_t t0 = now_mono_ms();
+
+	sbuf_init(&sb);
+	sbuf_adds(&sb, "inventory: big\nformat: 1\nhosts:\n");
+	for (int i = 0; i < 100000; i++)
+		sbuf_addf(&sb, "  H%d:\n", i);
+	sbuf_adds(&sb, "clusters:\n");
+	for (int i = 0; i < 100000; i += 2)
+		sbuf_addf(&sb, "  - {name: C%d, cms: X%d, members: [H%d, H%d], hub_cas: [H0]}\n", i,
+			  i, i, i + 1);
+	load_text(sb.buf);
+	sbuf_release(&sb);
+	ck_assert_ptr_nonnull(inv);
+	ck_assert_int_eq(inv->nclusters, 50000);
+	pb = playbook_load("playbooks/ccr-sp1.yml", &d);
+	ck_assert_int_eq(model_validate(pb, inv, &d), 0);
+	ck_assert_int_lt(now_mono_ms() - t0, 20000);
+}
+END_TEST
+
 START_TEST(kind_checks)
 {
 	struct var_def e = {.name = "e", .kind = VK_ENUM};
@@ -534,6 +558,7 @@ static Suite *inventory_suite(void)
 	Suite *s = suite_create("inventory");
 	TCase *tc = tcase_create("core");
 	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, example_loads_and_validates);
 	tcase_add_test(tc, linux_example_validates);
 	tcase_add_test(tc, defaults);
@@ -565,6 +590,7 @@ static Suite *inventory_suite(void)
 	tcase_add_test(tc, validate_missing_group_and_cms);
 	tcase_add_test(tc, validate_acknowledge);
 	tcase_add_test(tc, validate_required_var);
+	tcase_add_test(tc, big_inventory_is_fast);
 	tcase_add_test(tc, kind_checks);
 	tcase_add_test(tc, kind_names);
 	suite_add_tcase(s, tc);

@@ -95,29 +95,33 @@ START_TEST(reboot_rules)
 	bad_step("      - id: s\n        name: S\n        run: x\n        reboot: {when: always}\n",
 		 "25:9: a step with 'reboot' needs the playbook's top-level 'boot_id:' (the fact "
 		 "that changes on every reboot)");
+	ck_assert_str_eq(err(1), "25:9: a step with 'reboot' needs the playbook's top-level "
+				 "'reboot_command:' (how the runner restarts a host)");
 	diag_release(&d);
 	bad_base(
-	    "boot_id: boot\n",
+	    "boot_id: boot\nreboot_command: reboot\n",
 	    "      - id: s\n        name: S\n        run: x\n        reboot: {when: on_exit}\n",
-	    "26:17: reboot 'when: on_exit' needs 'exit_codes' (e.g. [3010])");
+	    "27:17: reboot 'when: on_exit' needs 'exit_codes' (e.g. [3010])");
 	diag_release(&d);
-	bad_base("boot_id: boot\n",
+	bad_base("boot_id: boot\nreboot_command: reboot\n",
 		 "      - id: s\n        name: S\n        run: x\n        reboot: {when: on_exit, "
 		 "exit_codes: [3010]}\n",
-		 "26:45: reboot exit code 3010 is not in the step's ok_exit");
+		 "27:45: reboot exit code 3010 is not in the step's ok_exit");
 	diag_release(&d);
-	ok_base("boot_id: boot\n", "      - id: s\n        name: S\n        run: x\n"
-				   "        reboot: {when: always, ready: state == 'active'}\n");
+	ok_base("boot_id: boot\nreboot_command: reboot\n",
+		"      - id: s\n        name: S\n        run: x\n"
+		"        reboot: {when: always, ready: state == 'active'}\n");
 	ck_assert_int_eq(pb->phases[0].steps[0].reboot.down_timeout_ms, 600000);
 	ck_assert_int_eq(pb->phases[0].steps[0].reboot.up_timeout_ms, 1800000);
 }
 END_TEST
+
 START_TEST(reboot_without_run)
 {
 	bad_base("boot_id: boot\n",
 		 "      - id: s\n        name: S\n        reboot: {when: always}\n",
-		 "25:9: a 'reboot' step without 'run' needs the playbook's top-level "
-		 "'reboot_command:' (how to restart a host)");
+		 "25:9: a step with 'reboot' needs the playbook's top-level 'reboot_command:' (how "
+		 "the runner restarts a host)");
 	diag_release(&d);
 	ok_base("boot_id: boot\nreboot_command: systemctl reboot\n",
 		"      - id: s\n        name: S\n        reboot: {when: always}\n");
@@ -139,6 +143,7 @@ START_TEST(reboot_without_run)
 		 "18:17: undefined variable '${nope}' (did you mean '${node}'?)");
 }
 END_TEST
+
 START_TEST(boot_id_must_be_a_fact)
 {
 	bad_base("boot_id: boot_time\n", "      - {id: s, name: A, run: x}\n",
