@@ -137,9 +137,11 @@ void sim_node_leave(struct sim_world *w, int host, int64_t at)
 		sim_cms_set_state(w, c, SIM_CMS_OFFLINE_PENDING, at);
 		c->owner = other;
 		sim_cms_begin_online(w, c, at, sim_scaled(w, w->dur.failover));
-	} else if (cms_active(c->state) || c->state == SIM_CMS_OFFLINE_PENDING) {
+	} else if (cms_active(c->state)) {
 		sim_cms_set_state(w, c, SIM_CMS_OFFLINE, at);
 		c->restart_on_boot = 1;
+	} else if (c->state == SIM_CMS_OFFLINE_PENDING) {
+		sim_cms_set_state(w, c, SIM_CMS_OFFLINE, at); /* a stop in progress just completes */
 	}
 }
 
