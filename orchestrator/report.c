@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "journal.h"
 #include "lock.h"
 #include "plan.h"
@@ -364,6 +365,35 @@ static void read_audit(struct report_cluster *rc, const char *dir)
 
 /* ---- putting it together ---- */
 
+static void redact_one(const struct redact *rd, char **s)
+{
+	if (*s == NULL)
+		return;
+	char *r = redact_apply(rd, *s);
+	free(*s);
+	*s = r;
+}
+
+/*
+ * The audit log is redacted when written, but the journal's reasons quote
+ * the failing command's output as the runner saw it: hide the same secrets
+ * (docs/audit.md §2) in everything the page shows.
+ */
+static void redact_all(struct report_cluster *rc)
+{
+	struct redact *rd = redact_new_from_env();
+	for (int i = 0; i < rc->nsteps; i++) {
+		struct report_step *s = &rc->steps[i];
+		char **f[] = {&s->reason, &s->command, &s->out_cmd, &s->out_stdout, &s->out_stderr};
+		for (size_t k = 0; k < CCR_ARRAY_LEN(f); k++)
+			redact_one(rd, f[k]);
+	}
+	for (int i = 0; i < rc->nstops; i++)
+		redact_one(rd, &rc->stops[i]);
+	redact_one(rd, &rc->result_detail);
+	redact_free(rd);
+}
+
 static void plan_steps(struct report_cluster *rc, const struct plan *p)
 {
 	for (int i = 0; p && i < p->nsteps; i++) {
@@ -449,6 +479,7 @@ int report_load(const char *state_dir, const struct playbook *pb, const struct i
 	plan_steps(rc, p);
 	replay(rc, j, start);
 	read_audit(rc, dir);
+	redact_all(rc);
 	memset(&h, 0, sizeof(h));
 	rc->locked = lock_read_holder(lpath, &h, err, sizeof(err)) == 1;
 	lock_holder_release(&h);

@@ -75,6 +75,8 @@ static const char css[] =
     "svg .outage-label{fill:#a40e26;font-weight:600}\n"
     "svg .bar-label{fill:#fff;font-size:11px;font-weight:600}svg .bar-label.dark{fill:#1f2328}\n"
     "svg .now-label{fill:#a40e26;font-size:11px;font-weight:600}\n"
+    "svg .stop{stroke:#57606a;stroke-width:1.5;stroke-dasharray:2 2}"
+    "svg .stop-label{fill:#57606a;font-size:11px}\n"
     "svg .now{stroke:#a40e26;stroke-width:1.5;stroke-dasharray:4 3}\n"
     "svg .done{fill:var(--done)}svg .skipped{fill:var(--skipped)}\n"
     "svg .failed{fill:var(--failed)}svg .refused{fill:var(--refused)}\n"

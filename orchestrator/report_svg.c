@@ -191,17 +191,20 @@ static void outages(FILE *fp, const struct report_cluster *rc, const struct geo 
 		fprintf(fp, "%s", o->from_step ? " from step " : "");
 		report_html_escape(fp, o->from_step);
 		fprintf(fp, "</title></rect>\n");
-		char *label = fit(text, x2 - x1);
-		int inside = label != NULL;
-		fprintf(fp, "<text x=\"%.1f\" y=\"%d\" class=\"%s\">%s</text>\n",
-			inside ? x1 + 4 : x2 + 4, LANES_Y + LANE_H / 2 + 4,
-			inside ? "bar-label" : "outage-label", inside ? label : text);
+		/* The label goes inside the bar if it fits, else beside it where there is room. */
+		double tw = (double)strlen(text) * CHAR_W + 8;
+		int inside = x2 - x1 >= tw, right = !inside && x2 + tw <= SVG_W;
+		fprintf(fp, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"%s\" class=\"%s\">%s</text>\n",
+			inside	? x1 + 4
+			: right ? x2 + 4
+				: x1 - 4,
+			LANES_Y + LANE_H / 2 + 4, inside || right ? "start" : "end",
+			inside ? "bar-label" : "outage-label", text);
 		if (!o->end_ms)
 			fprintf(fp,
 				"<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" "
 				"class=\"now\"/>\n",
 				x2, PHASE_Y, x2, lanes_bottom(g));
-		free(label);
 		free(text);
 	}
 }
@@ -307,6 +310,12 @@ void report_svg_timeline(FILE *fp, const struct report_cluster *rc, int64_t end_
 	phases(fp, rc, &g);
 	outages(fp, rc, &g);
 	steps(fp, rc, &g);
+	if (rc->end_ms && rc->end_ms < g.t1) /* stopped, but an outage runs on to now */
+		fprintf(fp,
+			"<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" class=\"stop\"/>"
+			"<text x=\"%.1f\" y=\"%d\" class=\"stop-label\">run stopped</text>\n",
+			xof(&g, rc->end_ms), PHASE_Y, xof(&g, rc->end_ms), lanes_bottom(&g),
+			xof(&g, rc->end_ms) + 4, lanes_bottom(&g) - 4);
 	if (rc->end_ms == 0) /* unfinished: the chart runs to now */
 		fprintf(fp,
 			"<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" class=\"now\"/>"

@@ -282,6 +282,29 @@ START_TEST(failed_with_output_escaped)
 }
 END_TEST
 
+START_TEST(journal_reasons_are_redacted)
+{
+	struct report_cluster *rc;
+	setenv("CCRUP_KEY_PASSPHRASE", "open-sesame-42", 1);
+	struct journal *j = jopen("CLUS1");
+	run_start(j);
+	json_t *f = stepm("cms.upgrade-cms", "NODE2");
+	json_object_set_new(f, "reason",
+			    json_string("exit 1: open-sesame-42 rejected; retry -Password s3cr3t"));
+	rec(j, "failed", f);
+	rec(j, "run-end",
+	    json_pack("{s:s, s:s}", "result", "failed", "detail", "key open-sesame-42 refused"));
+	journal_close(j);
+	ck_assert_int_eq(report_load(state, NULL, NULL, &clus1, &rc), 0);
+	char *html = render(rc, rc->end_ms);
+	ck_assert_ptr_null(strstr(html, "open-sesame-42"));
+	ck_assert_ptr_null(strstr(html, "s3cr3t"));
+	ck_assert_int_ge(count(html, "[REDACTED]"), 3);
+	free(html);
+	report_cluster_free(rc);
+}
+END_TEST
+
 START_TEST(failed_without_audit)
 {
 	struct report_cluster *rc;
@@ -523,6 +546,7 @@ static Suite *report_suite(void)
 	tcase_add_test(l, finished);
 	tcase_add_test(l, failed_with_output_escaped);
 	tcase_add_test(l, failed_without_audit);
+	tcase_add_test(l, journal_reasons_are_redacted);
 	tcase_add_test(l, unfinished);
 	tcase_add_test(l, resumed_run_uses_last_result);
 	tcase_add_test(l, only_the_last_run);
