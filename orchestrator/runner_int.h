@@ -67,11 +67,13 @@ int runner_boot_id(struct runner *r, const char *node, char **value, char *err, 
 
 /*
  * Reboot s->node (issue the playbook's reboot command when issue is set) and
- * wait until it is back with a new boot id and ready.  Returns 0, 1 with
- * err (timed out, refused, host key), or 2 when stopped.
+ * wait until it is back with a new boot id and ready.  down_budget_ms (0: the
+ * step's down_timeout) bounds the wait for it to go down.  Returns 0; 1 with
+ * err (did not come back, host key...); 2 when stopped; 4 with err when it
+ * did not go down within the budget.
  */
 int runner_reboot(struct runner *r, const struct plan_step *s, const char *pre_boot_id,
-		  int issue, char *err, size_t errlen);
+		  int issue, int64_t down_budget_ms, char *err, size_t errlen);
 
 /* Journal a failure (or refusal) of s, set r->err, return code. */
 int runner_fail(struct runner *r, const struct plan_step *s, int code, int exit_status,

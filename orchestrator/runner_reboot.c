@@ -102,7 +102,7 @@ static int wait_up(struct runner *r, const struct plan_step *s, const char *pre,
 }
 
 int runner_reboot(struct runner *r, const struct plan_step *s, const char *pre, int issue,
-		  char *err, size_t errlen)
+		  int64_t down_budget_ms, char *err, size_t errlen)
 {
 	const struct reboot_spec *rb = &s->def->reboot;
 	char t[32];
@@ -126,11 +126,13 @@ int runner_reboot(struct runner *r, const struct plan_step *s, const char *pre, 
 		if (bad || (o == XPORT_OK && res.exit != 0))
 			return 1;
 	}
-	int rc = wait_down(r, s, pre, rb->down_timeout_ms);
+	int64_t down = down_budget_ms > 0 ? down_budget_ms : rb->down_timeout_ms;
+	int rc = wait_down(r, s, pre, down);
 	if (rc == 1) {
-		format_duration(rb->down_timeout_ms, t, sizeof(t));
+		format_duration(down, t, sizeof(t));
 		snprintf(err, errlen, "%s did not go down within %s after `%s` (boot id still %s)",
 			 s->node, t, r->pb->reboot_command, pre);
+		return 4;
 	}
 	if (rc)
 		return rc;

@@ -369,7 +369,7 @@ static int execute(struct runner *r, const struct plan_step *s, int64_t t0)
 		goto out;
 	facts_invalidate(r->facts);
 	if (needs_reboot(d, exit_status)) {
-		int rr = runner_reboot(r, s, boot, 1, err, sizeof(err));
+		int rr = runner_reboot(r, s, boot, 1, 0, err, sizeof(err));
 		if (rr == 2) {
 			rc = runner_stopped(r, s);
 			goto out;
@@ -407,23 +407,26 @@ static int settle_inflight(struct runner *r, const struct plan_step *s, struct s
 
 	runner_emitf(r, EV_WARN, s, "step was in progress when the last run stopped; re-probing");
 	if (d->reboot.when != REBOOT_NEVER && ss->boot_id) {
-		char *now = NULL;
-		struct xport *x = conns_get(r->conns, s->node);
-		if (xport_connect_retry(x, d->reboot.up_timeout_ms, r->o->stop) == XPORT_OK &&
-		    runner_boot_id(r, s->node, &now, err, sizeof(err)) == 0 &&
-		    strcmp(now, ss->boot_id) != 0) {
-			free(now);
-			/* Rebooted already: wait for ready, verify, done. */
-			int rr = runner_reboot(r, s, ss->boot_id, 0, err, sizeof(err));
-			if (rr == 2)
-				return runner_stopped(r, s);
-			if (rr)
-				return runner_fail(r, s, EXIT_STEP_FAILED, -1, "%s", err);
+		/*
+		 * The journal has the boot id from before the reboot.  Changed: it
+		 * happened.  Unchanged: the node may still be going down, so give it a
+		 * short grace (counted from `begin`) before deciding it never got the
+		 * command and issuing it again: a node is never rebooted twice.
+		 */
+		int64_t grace = d->reboot.down_timeout_ms < 15000 ? d->reboot.down_timeout_ms : 15000;
+		grace -= now_wall_ms() - ss->begin_wall;
+		int rr = runner_reboot(r, s, ss->boot_id, 0, grace > 200 ? grace : 200, err,
+				       sizeof(err));
+		if (rr == 2)
+			return runner_stopped(r, s);
+		if (rr == 0) {
 			if ((rc = verify_step(r, s, -1)))
 				return rc;
 			return journal_done(r, s, -1, t0, "resume: reboot observed");
 		}
-		free(now);
+		if (rr != 4)
+			return runner_fail(r, s, EXIT_STEP_FAILED, -1, "%s", err);
+		runner_emitf(r, EV_INFO, s, "the reboot had not happened: issuing it again");
 	}
 	sbuf_init(&why);
 	facts_invalidate(r->facts);

@@ -5,23 +5,31 @@
 sim_start() {
 	_scn=$1; _scale=$2; SIM_DIR=$3; shift 3
 	mkdir -p "$SIM_DIR"
-	rm -f "$SIM_DIR/ccrsim.pid"
-	bin/ccrsim --scenario "$_scn" --time-scale "$_scale" --state-dir "$SIM_DIR" "$@" \
-		>"$SIM_DIR/ccrsim.log" 2>&1 &
-	SIM_PID=$!
-	_i=0
-	while [ ! -s "$SIM_DIR/ccrsim.pid" ]; do
-		if ! kill -0 "$SIM_PID" 2>/dev/null; then
+	# Tests may run side by side: each ccrsim gets its own port range, retried
+	# on a collision.  Scenarios number their hosts from base_port.
+	_try=0
+	while :; do
+		_base=$(( 23000 + ( ($$ * 7 + _try * 131 + $(date +%N | sed 's/^0*//;s/^$/0/') / 1000) % 80) * 100 ))
+		sed -e '/^base_port:/d' "$_scn" >"$SIM_DIR/scenario.yml"
+		printf 'base_port: %s\n' "$_base" >>"$SIM_DIR/scenario.yml"
+		rm -f "$SIM_DIR/ccrsim.pid"
+		bin/ccrsim --scenario "$SIM_DIR/scenario.yml" --time-scale "$_scale" \
+			--state-dir "$SIM_DIR" "$@" >"$SIM_DIR/ccrsim.log" 2>&1 &
+		SIM_PID=$!
+		_i=0
+		while [ ! -s "$SIM_DIR/ccrsim.pid" ] && kill -0 "$SIM_PID" 2>/dev/null && [ "$_i" -lt 600 ]; do
+			_i=$((_i + 1))
+			sleep 0.05
+		done
+		[ -s "$SIM_DIR/ccrsim.pid" ] && break
+		wait "$SIM_PID" 2>/dev/null
+		_try=$((_try + 1))
+		if ! grep -q "in use" "$SIM_DIR/ccrsim.log" || [ "$_try" -ge 8 ]; then
 			echo "ccrsim did not start:" >&2
 			cat "$SIM_DIR/ccrsim.log" >&2
+			SIM_PID=
 			return 1
 		fi
-		_i=$((_i + 1))
-		if [ "$_i" -gt 600 ]; then
-			echo "ccrsim not ready after 60 s" >&2
-			return 1
-		fi
-		sleep 0.1
 	done
 	SIM_INV="$SIM_DIR/inventory.yml"
 }

@@ -6,6 +6,10 @@ usage: world.py DUMP.json CHECK [ARGS]
                                      setup /m:upgrade once per node, /UpgradeCMS once,
                                      SharedAccess start type FIREWALL on both nodes,
                                      exactly one outage interval, closed
+  converged CLUSTER TARGET FIREWALL EPOCHS
+                                     like upgraded, after crashes: setup may have been
+                                     retried, but each node rebooted exactly as often as
+                                     EPOCHS says ("NODE1=1,NODE2=2") and one outage
   untouched CLUSTER                  no state-changing command ran anywhere
   count HOST COMMAND N               HOST ran COMMAND exactly N times
   cms CLUSTER OWNER STATE VERSION    the CMS is where and what it should be
@@ -66,6 +70,26 @@ def upgraded(w, cname, target, firewall):
         fail("outages %s, want exactly one, closed" % outs)
 
 
+def converged(w, cname, target, firewall, epochs):
+    c = cluster(w, cname)
+    if c["cms"]["version"] != target or c["cms"]["state"] != "Online":
+        fail("CMS %s %s, want %s Online" % (c["cms"]["version"], c["cms"]["state"], target))
+    want = dict(kv.split("=") for kv in epochs.split(","))
+    for n in c["members"]:
+        h = host(w, n)
+        if h["binaries_version"] != target:
+            fail("%s binaries %s, want %s" % (n, h["binaries_version"], target))
+        fw = h["services"].get("SharedAccess", {}).get("start")
+        if fw != firewall:
+            fail("%s SharedAccess start type %s, want %s" % (n, fw, firewall))
+        if str(h["boot_epoch"]) != want.get(n):
+            fail("%s boot epoch %s, want %s (a reboot repeated or missed)"
+                 % (n, h["boot_epoch"], want.get(n)))
+    outs = c["outages"]
+    if len(outs) != 1 or outs[0].get("end_ms") is None:
+        fail("outages %s, want exactly one, closed" % outs)
+
+
 def untouched(w, cname):
     c = cluster(w, cname)
     for n in list(c["members"]) + list(c["hub_cas"]):
@@ -79,6 +103,8 @@ def main():
     what, args = sys.argv[2], sys.argv[3:]
     if what == "upgraded":
         upgraded(w, *args)
+    elif what == "converged":
+        converged(w, *args)
     elif what == "untouched":
         untouched(w, *args)
     elif what == "count":
