@@ -447,7 +447,7 @@ static int finish(struct runner *r, int rc)
 		if (runner_journal(r, "run-end", NULL, rec) < 0 && rc == EXIT_DONE)
 			rc = EXIT_JOURNAL;
 	}
-	if (rc != EXIT_DONE && r->err[0])
+	if (rc != EXIT_DONE && r->err[0] && !r->err_emitted)
 		runner_emitf(r, rc == EXIT_INTERRUPTED ? EV_WARN : EV_STEP_FAILED, NULL, "%s",
 			     r->err);
 	runner_emitf(r, EV_RUN_END, NULL, "%s", res);

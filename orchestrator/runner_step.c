@@ -30,6 +30,11 @@ int runner_fail(struct runner *r, const struct plan_step *s, int code, int exit_
 		json_object_set_new(rec, "exit", json_integer(exit_status));
 	if (runner_journal(r, code == EXIT_REFUSED ? "refused" : "failed", s, rec) < 0)
 		code = EXIT_JOURNAL;
+	struct event e = {.kind = code == EXIT_REFUSED ? EV_STEP_REFUSED : EV_STEP_FAILED,
+			  .phase = s->phase->id, .step = s->id, .name = s->name, .node = s->node,
+			  .index = s->index, .exit = exit_status, .text = r->err};
+	runner_emit(r, &e);
+	r->err_emitted = 1;
 	free(cause);
 	return code;
 }

@@ -186,7 +186,8 @@ static void show(struct ui *u, const struct event *e)
 		break;
 	case EV_STEP_FAILED:
 	case EV_STEP_REFUSED:
-		line(u, e, "\033[1;31m", "FAILED: %s", e->text);
+		line(u, e, "\033[1;31m", "%s: %s", e->kind == EV_STEP_REFUSED ? "REFUSED" : "FAILED",
+		     e->text);
 		snprintf(u->last_failure, sizeof(u->last_failure), "%s", e->text);
 		break;
 	case EV_CMD_START: if (v) line(u, e, "\033[2m", "$ %s", e->text); break;
