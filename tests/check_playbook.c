@@ -44,11 +44,14 @@ START_TEST(ccr_sp1_model_details)
 	ck_assert_int_eq(playbook_role(pb, "passive")->assume, ASSUME_OTHERS);
 	const struct step_def *s = find("passive", "dotnet-sp1");
 	ck_assert_str_eq(s->from_sequence, "node-upgrade");
-	ck_assert_int_eq(s->reboot.when, REBOOT_ON_EXIT);
-	ck_assert_int_eq(s->reboot.exit_codes[0], 3010);
 	ck_assert_int_eq(s->nok_exit, 2);
+	ck_assert_int_eq(s->ok_exit[1], 3010);
 	ck_assert_int_eq(s->timeout_ms, 30 * 60 * 1000);
+	s = find("former-active", "reboot");
+	ck_assert_int_eq(s->reboot.when, REBOOT_ALWAYS);
+	ck_assert_ptr_null(s->run);
 	ck_assert_ptr_nonnull(s->reboot.ready.expr);
+	ck_assert_ptr_nonnull(pb->reboot_command);
 	s = find("passive", "stop-service");
 	ck_assert_str_eq(s->for_each, "perf_services");
 	ck_assert_str_eq(s->record->as, "service_state");
