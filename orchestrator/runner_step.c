@@ -235,7 +235,8 @@ static void show_details(struct runner *r, const struct plan_step *s)
 	if (d->verify.expr)
 		sbuf_addf(&t, "\n  verify:  %s", expr_source(d->verify.expr));
 	else if (s->verify_cmd)
-		sbuf_addf(&t, "\n  verify:  %s", s->verify_cmd);
+		sbuf_addf(&t, "\n  verify:  %s =~ /%s/", s->verify_cmd,
+			  d->verify.probe->expect ? d->verify.probe->expect : "");
 	if (d->reboot.when != REBOOT_NEVER)
 		sbuf_addf(&t, "\n  reboot:  %s", r->pb->reboot_command);
 	sbuf_addf(&t, "\n  idempotent: %s", d->idempotent ? "yes" : "no");
@@ -418,7 +419,8 @@ static int settle_inflight(struct runner *r, const struct plan_step *s, struct s
 		 * short grace (counted from `begin`) before deciding it never got the
 		 * command and issuing it again: a node is never rebooted twice.
 		 */
-		int64_t grace = d->reboot.down_timeout_ms < 15000 ? d->reboot.down_timeout_ms : 15000;
+		int64_t down = runner_budget(r, d->reboot.down_timeout_ms);
+		int64_t grace = down < 15000 ? down : 15000;
 		grace -= now_wall_ms() - ss->begin_wall;
 		int rr = runner_reboot(r, s, ss->boot_id, 0, grace > 200 ? grace : 200, err,
 				       sizeof(err));

@@ -174,8 +174,8 @@ static void show(struct ui *u, const struct event *e)
 	case EV_BIND: if (!q) line(u, e, "", "%s", e->text); break;
 	case EV_PHASE_START: if (!q) line(u, e, "\033[1;34m", "phase %s: %s", e->phase, e->text); break;
 	case EV_STEP_START:
-		line(u, e, "\033[1m", "%s\n    why:   %s\n    run:   %s%s%s", e->name,
-		     e->text ? e->text : "-", e->command ? e->command : "-",
+		line(u, e, "\033[1m", "%s%s%s\n    run:   %s%s%s", e->name, e->text ? "\n    why:   " : "",
+		     e->text ? e->text : "", e->command ? e->command : "-",
 		     e->detail ? "\n    found: " : "", e->detail ? e->detail : "");
 		break;
 	case EV_STEP_SKIPPED: if (!q) line(u, e, "\033[2m", "skipped (%s)", e->text); break;
