@@ -111,8 +111,8 @@ for t in $TARGETS; do
 	took=$(($(date +%s) - start))
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
 	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
-	cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)
-	ft=$(grep -o 'ft: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)
+	cov=$(grep -a -o 'cov: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)
+	ft=$(grep -a -o 'ft: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)
 	ncrash=$(find "$crashes" -type f | wc -l)
 	printf '%-10s %8s %12s %9s %8s %8s  %s\n' "$t" "$took" "${execs:-?}" "${rate:-?}" \
 		"${cov:-?}" "${ft:-?}" "$ncrash"
@@ -120,7 +120,7 @@ for t in $TARGETS; do
 		status=1
 		echo "$t: fuzzer exit $rc; log $log; inputs in $crashes/:" >&2
 		find "$crashes" -type f | sed 's/^/  /' >&2
-		grep -m 3 -E 'ERROR: |runtime error|invariant failed' "$log" | sed 's/^/  /' >&2
+		grep -a -m 3 -E 'ERROR: |runtime error|invariant failed' "$log" | sed 's/^/  /' >&2
 	fi
 done
 exit $status
