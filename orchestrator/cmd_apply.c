@@ -336,7 +336,7 @@ static int run_cmd(int argc, char **argv, int resume)
 	fleet_summary(&fl, stdout);
 	pthread_mutex_destroy(&fl.mu);
 	free(fl.rc);
-	notify_flush(nt, 10000); /* bounded: a dead endpoint costs at most 10 s here */
+	notify_flush(nt, stop_flag ? 2000 : 10000); /* bounded: shorter after an interrupt */
 	notify_free(nt);
 	nt = NULL;
 	http_global_cleanup();
