@@ -13,7 +13,39 @@
 #include "bind.h"
 #include "facts.h"
 
-static const char *step_status(struct facts *f, const struct plan_step *s, char **detail)
+/*
+ * What the runner's `record:` would capture right before this step: the
+ * runner records before the check (design.md), so a check that compares with
+ * the recorded value ("restarted since we began") must see it here too, or a
+ * step that will run is shown as already satisfied.  First value wins, as in
+ * the runner; a value that cannot be read is left unset.
+ */
+static void live_record(struct facts *f, const struct plan_step *s, struct saved *sv)
+{
+	const struct record_spec *rs = s->def->record;
+	char err[512];
+	char *value = NULL;
+
+	if (rs == NULL || saved_get(sv, s->node, rs->as, s->item))
+		return;
+	if (rs->fact) {
+		const char *v = NULL;
+		if (facts_get(f, rs->fact, s->node, &v, NULL, err, sizeof(err)) == 0)
+			value = xstrdup(v);
+	} else if (s->record_cmd) {
+		struct fact_def fd = {.name = rs->as, .capture = rs->capture,
+				      .capture_re = rs->capture_re, .def = rs->def};
+		const char *text = NULL;
+		if (facts_run_text(f, s->node, s->record_cmd, &text, err, sizeof(err)) == 0)
+			value = facts_extract(&fd, text, 0, err, sizeof(err));
+	}
+	if (value)
+		saved_set(sv, s->node, rs->as, s->item, value);
+	free(value);
+}
+
+static const char *step_status(struct facts *f, struct saved *sv, const struct plan_step *s,
+			       char **detail)
 {
 	const struct expr *when[2] = {s->phase->when, s->def->when};
 	struct sbuf why;
@@ -24,7 +56,7 @@ static const char *step_status(struct facts *f, const struct plan_step *s, char 
 	for (int k = 0; k < 2; k++) {
 		if (when[k] == NULL)
 			continue;
-		if (facts_eval(f, when[k], s, NULL, NULL, &ok, &why, err, sizeof(err)) < 0)
+		if (facts_eval(f, when[k], s, NULL, sv, &ok, &why, err, sizeof(err)) < 0)
 			goto unknown;
 		if (!ok) {
 			*detail = xasprintf("%s is false (%s)", expr_source(when[k]), why.buf);
@@ -32,10 +64,11 @@ static const char *step_status(struct facts *f, const struct plan_step *s, char 
 			return "not-applicable";
 		}
 	}
+	live_record(f, s, sv);
 	const struct cond *c = &s->def->check;
 	if (c->expr || c->probe) {
 		sbuf_reset(&why);
-		int r = facts_cond(f, c, s->check_cmd, s, NULL, &why, err, sizeof(err));
+		int r = facts_cond(f, c, s->check_cmd, s, sv, &why, err, sizeof(err));
 		if (r < 0)
 			goto unknown;
 		if (r == 1) {
@@ -47,7 +80,7 @@ static const char *step_status(struct facts *f, const struct plan_step *s, char 
 		const struct expr *e = k < s->phase->nrequire ? s->phase->require[k]
 							       : s->def->require[k - s->phase->nrequire];
 		sbuf_reset(&why);
-		if (facts_eval(f, e, s, NULL, NULL, &ok, &why, err, sizeof(err)) < 0)
+		if (facts_eval(f, e, s, NULL, sv, &ok, &why, err, sizeof(err)) < 0)
 			goto unknown;
 		if (!ok) {
 			*detail = xasprintf("now false: %s (%s)", expr_source(e), why.buf);
@@ -82,6 +115,7 @@ int plan_live_eval(const struct playbook *pb, const struct inventory *inv,
 	struct plan bindp = {.pb = pb, .inv = inv, .cl = cl};
 	struct role_binding *roles = NULL;
 	struct facts *f = facts_new(&bindp, c, stop);
+	struct saved *sv = NULL;
 	int n = 0, rc;
 
 	memset(lp, 0, sizeof(*lp));
@@ -93,16 +127,18 @@ int plan_live_eval(const struct playbook *pb, const struct inventory *inv,
 	if (rc)
 		goto out;
 	f = facts_new(lp->plan, c, stop);
+	sv = saved_new();
 	lp->v = xcalloc((size_t)lp->plan->nsteps + 1, sizeof(*lp->v));
 	for (int i = 0; i < lp->plan->nsteps; i++) {
 		const struct plan_step *s = &lp->plan->steps[i];
-		lp->v[i].status = step_status(f, s, &lp->v[i].detail);
+		lp->v[i].status = step_status(f, sv, s, &lp->v[i].detail);
 		if (strcmp(lp->v[i].status, "would-run") == 0 ||
 		    strcmp(lp->v[i].status, "refused-now") == 0)
 			lp->remaining_ms += s->def->estimate_ms;
 	}
 	lp->facts = observed(f);
 out:
+	saved_free(sv);
 	facts_free(f);
 	free(roles);
 	return rc;
