@@ -339,7 +339,8 @@ struct plan *plan_compile(const struct playbook *pb, const struct inventory *inv
 	p->inv = inv;
 	p->cl = cl;
 	p->roles = xcalloc((size_t)nroles + 1, sizeof(*p->roles));
-	memcpy(p->roles, roles, (size_t)nroles * sizeof(*roles));
+	if (nroles > 0)
+		memcpy(p->roles, roles, (size_t)nroles * sizeof(*roles));
 	p->nroles = nroles;
 	for (int i = 0; i < pb->nphases; i++) {
 		if (add_phase(&cc, &pb->phases[i]) < 0) {
