@@ -73,11 +73,13 @@ static unsigned long crc_of_line(const char *line, size_t len)
 /* Does the line end in `,"crc":"xxxxxxxx"}` with lower-case hex?  Sets *crc. */
 static int crc_suffix(const char *line, size_t len, unsigned long *crc)
 {
-	const char *s = line + len - CRC_SUFFIX_LEN;
+	const char *s;
 	unsigned long v = 0;
 
-	if (len <= CRC_SUFFIX_LEN || memcmp(s, CRC_PREFIX, CRC_PREFIX_LEN) != 0 ||
-	    memcmp(line + len - 2, "\"}", 2) != 0)
+	if (len <= CRC_SUFFIX_LEN) /* before forming s: a pointer before line is undefined */
+		return -1;
+	s = line + len - CRC_SUFFIX_LEN;
+	if (memcmp(s, CRC_PREFIX, CRC_PREFIX_LEN) != 0 || memcmp(line + len - 2, "\"}", 2) != 0)
 		return -1;
 	for (int i = 0; i < 8; i++) {
 		char c = s[CRC_PREFIX_LEN + i];
