@@ -19,8 +19,7 @@
 
 #include "sim_server.h"
 
-#define SIM_KEY_MAX_FILE (1 << 20) /* authorized_keys and key files larger than this are refused   \
-				    */
+#define SIM_KEY_MAX_FILE (1 << 20) /* larger key or authorized_keys files are refused */
 
 ssh_key sim_keys_generate(void)
 {

@@ -6,7 +6,8 @@
  *
  * Modules:
  *   sim_server.c     start-up, hosts (listeners, power, reboots), the loop, the clock
- *   sim_session.c    one SSH connection: auth, channels, exec, streaming actions
+ *   sim_session.c    one SSH connection: auth, channel opens, closing, polling
+ *   sim_channel.c    one session channel: pty/exec/shell, streaming the action
  *   sim_keys.c       host keys, the client key, authorized keys, known_hosts
  *   sim_inventory.c  the generated ccrup inventory
  *   sim_ctl.c        the control socket (server side) and `ccrsim ctl`
