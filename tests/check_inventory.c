@@ -474,11 +474,13 @@ START_TEST(validate_required_var)
 }
 END_TEST
 
-/* 100,000 hosts in 50,000 clusters: linear work (a quadratic scan would take minutes). */
+/*
+ * 100,000 hosts in 50,000 clusters: linear work.  A quadratic scan would take
+ * minutes and trip the test case's 30 s timeout (fork mode).
+ */
 START_TEST(big_inventory_is_fast)
 {
 	struct sbuf sb;
-	int64_t t0 = now_mono_ms();
 
 	sbuf_init(&sb);
 	sbuf_adds(&sb, "inventory: big\nformat: 1\nhosts:\n");
@@ -494,7 +496,6 @@ START_TEST(big_inventory_is_fast)
 	ck_assert_int_eq(inv->nclusters, 50000);
 	pb = playbook_load("playbooks/ccr-sp1.yml", &d);
 	ck_assert_int_eq(model_validate(pb, inv, &d), 0);
-	ck_assert_int_lt(now_mono_ms() - t0, 20000);
 }
 END_TEST
 
