@@ -1,8 +1,9 @@
 /*
- * runner_step.c — one step instance through the state machine of DESIGN §4:
- * when -> require -> check -> record -> gate / confirmation -> begin ->
- * run -> reboot -> verify -> done.  And the resume rule for a step found
- * `begun` with no end: re-probe it rather than guess.
+ * runner_step.c — one step instance through the state machine (DESIGN §4,
+ * refined in docs/design.md): when -> record -> check (already done: skip)
+ * -> require (fresh facts; false: refuse) -> gate / guided confirmation ->
+ * begin -> run -> reboot -> verify -> done.  And the resume rule for a step
+ * found `begun` with no end: re-probe it rather than guess.
  */
 #include "runner_int.h"
 
