@@ -38,7 +38,7 @@ static const char usage[] =
     "  --trust-new-hosts     accept and record unknown host keys\n"
     "\n"
     "Exit: 0 ok, 2 input errors, 3 a role could not be bound live, 1 a host could not\n"
-	"be read.\n";
+    "be read.\n";
 
 struct plan_args {
 	int width;
@@ -51,12 +51,12 @@ struct plan_args {
 enum { OPT_WIDTH = 1000, OPT_LIVE, OPT_SAVE, OPT_TRUST, OPT_SSHCONF };
 
 static const struct option plan_long[] = {
-	{"width", required_argument, NULL, OPT_WIDTH},
-	{"live", no_argument, NULL, OPT_LIVE},
-	{"save", required_argument, NULL, OPT_SAVE},
-	{"trust-new-hosts", no_argument, NULL, OPT_TRUST},
-	{"ssh-config", required_argument, NULL, OPT_SSHCONF},
-	{NULL, 0, NULL, 0},
+    {"width", required_argument, NULL, OPT_WIDTH},
+    {"live", no_argument, NULL, OPT_LIVE},
+    {"save", required_argument, NULL, OPT_SAVE},
+    {"trust-new-hosts", no_argument, NULL, OPT_TRUST},
+    {"ssh-config", required_argument, NULL, OPT_SSHCONF},
+    {NULL, 0, NULL, 0},
 };
 
 static int plan_opt(int c, const char *arg, void *ctx)
@@ -105,8 +105,8 @@ static int compile_all(const struct cli_files *f, struct plan **plans)
 
 static volatile sig_atomic_t plan_stop;
 
-static int live_all(const struct cli_files *f, const struct plan_args *a,
-		    struct live_plan *lps, struct plan **plans)
+static int live_all(const struct cli_files *f, const struct plan_args *a, struct live_plan *lps,
+		    struct plan **plans)
 {
 	struct conns_opts co = {a->trust, a->ssh_config};
 	struct conns *c = conns_new(f->inv, &co);
@@ -147,7 +147,8 @@ static int write_json(const struct cli_files *f, struct plan **plans, struct liv
 		fprintf(stderr, "ccrup plan: cannot write %s: %s\n", save, strerror(errno));
 		rc = EXIT_INPUT;
 	} else if (save) {
-		fprintf(stderr, "ccrup plan: saved to %s (use `ccrup apply --plan %s`)\n", save, save);
+		fprintf(stderr, "ccrup plan: saved to %s (use `ccrup apply --plan %s`)\n", save,
+			save);
 	}
 	free(text);
 	json_decref(j);

@@ -13,16 +13,16 @@
 #include <string.h>
 
 static const char usage[] =
-	"usage: ccrup status INVENTORY [-o text|json] [--clusters PATTERN] [--state-dir DIR]\n"
-	"\n"
-	"Show, from each cluster's journal, where its run stands: per node and step,\n"
-	"the last error, whether users are in an outage, and what comes next.  Reads\n"
-	"no node.  -o json prints format ccrup-status/1 (docs/status-json.md).\n"
-	"\n"
-	"Exit: 0 ok, 2 input error, 5 journal corrupt.\n";
+    "usage: ccrup status INVENTORY [-o text|json] [--clusters PATTERN] [--state-dir DIR]\n"
+    "\n"
+    "Show, from each cluster's journal, where its run stands: per node and step,\n"
+    "the last error, whether users are in an outage, and what comes next.  Reads\n"
+    "no node.  -o json prints format ccrup-status/1 (docs/status-json.md).\n"
+    "\n"
+    "Exit: 0 ok, 2 input error, 5 journal corrupt.\n";
 
 struct st_view {
-	const char *state;  /* per plan step */
+	const char *state; /* per plan step */
 	int exit;
 	int64_t duration_ms;
 	const char *reason;
@@ -64,8 +64,10 @@ static int build_plan(const struct cli_files *f, struct cluster_status *cs, long
 	for (size_t i = (size_t)start; start >= 0 && i < journal_count(cs->j); i++) {
 		json_t *r = journal_record(cs->j, i);
 		const char *ev = jstr(r, "event");
-		const struct role_def *d = playbook_role(f->pb, jstr(r, "role") ? jstr(r, "role") : "");
-		const struct host_def *h = inventory_host(f->inv, jstr(r, "host") ? jstr(r, "host") : "");
+		const struct role_def *d =
+		    playbook_role(f->pb, jstr(r, "role") ? jstr(r, "role") : "");
+		const struct host_def *h =
+		    inventory_host(f->inv, jstr(r, "host") ? jstr(r, "host") : "");
 		if (ev && strcmp(ev, "bind") == 0 && d && h) {
 			roles = xreallocarray(roles, (size_t)n + 1, sizeof(*roles));
 			roles[n++] = (struct role_binding){d->name, h->name, 0};
@@ -107,8 +109,8 @@ static void apply_record(struct cluster_status *cs, json_t *r)
 		int64_t d = json_integer_value(json_object_get(r, "duration_ms"));
 		cs->outage_open = 0;
 		if (d > 0)
-			cs->outage_total = d > INT64_MAX - cs->outage_total ? INT64_MAX
-									    : cs->outage_total + d;
+			cs->outage_total =
+			    d > INT64_MAX - cs->outage_total ? INT64_MAX : cs->outage_total + d;
 	} else if (strcmp(ev, "failed") == 0 || strcmp(ev, "refused") == 0) {
 		cs->last_error = jstr(r, "reason");
 		cs->result = ev;
@@ -117,11 +119,13 @@ static void apply_record(struct cluster_status *cs, json_t *r)
 	if (s == NULL)
 		return;
 	struct st_view *v = &cs->v[s->index - 1];
-	static const char *states[] = {"skipped", "begin", "done", "failed", "refused", "interrupted"};
+	static const char *states[] = {"skipped", "begin",   "done",
+				       "failed",  "refused", "interrupted"};
 	for (size_t k = 0; k < CCR_ARRAY_LEN(states); k++)
 		if (strcmp(ev, states[k]) == 0) {
 			v->state = strcmp(ev, "begin") == 0 || strcmp(ev, "interrupted") == 0
-					   ? "in-progress" : states[k];
+				       ? "in-progress"
+				       : states[k];
 			v->reason = jstr(r, "reason") ? jstr(r, "reason") : jstr(r, "detail");
 		}
 	if (json_object_get(r, "exit"))
@@ -159,7 +163,8 @@ static int load_status(const struct cli_opts *o, const struct cli_files *f,
 	long start = cs->j ? run_start(cs->j) : -1;
 	if ((rc = build_plan(f, cs, start)))
 		goto out;
-	for (size_t i = (size_t)(start < 0 ? 0 : start); start >= 0 && i < journal_count(cs->j); i++) {
+	for (size_t i = (size_t)(start < 0 ? 0 : start); start >= 0 && i < journal_count(cs->j);
+	     i++) {
 		json_t *r = journal_record(cs->j, i);
 		if (i == (size_t)start) {
 			cs->run_id = jstr(r, "run_id");
@@ -201,7 +206,8 @@ static void print_text(const struct cluster_status *cs)
 
 	printf("Cluster %s: %s", cs->cl->name, run_state(cs));
 	if (cs->run_id)
-		printf(" (run %s, started %s, last record %s)", cs->run_id, cs->started, cs->updated);
+		printf(" (run %s, started %s, last record %s)", cs->run_id, cs->started,
+		       cs->updated);
 	printf("\n");
 	if (cs->locked)
 		printf("  lock held by pid %ld on %s since %s (%s)\n", cs->holder.pid,
@@ -216,8 +222,10 @@ static void print_text(const struct cluster_status *cs)
 		int64_t now = now_wall_ms();
 		int64_t since = cs->outage_since; /* from the journal: may be anything */
 		format_duration(since > 0 && since < now ? now - since : 0, t, sizeof(t));
-		printf("  !!! OUTAGE ONGOING since %s (%s): the CMS is not online; fix the cause and "
-		       "run `ccrup resume` !!!\n", ts, t);
+		printf(
+		    "  !!! OUTAGE ONGOING since %s (%s): the CMS is not online; fix the cause and "
+		    "run `ccrup resume` !!!\n",
+		    ts, t);
 	} else if (cs->outage_total) {
 		format_duration(cs->outage_total, t, sizeof(t));
 		printf("  outage: %s in total\n", t);
@@ -225,7 +233,8 @@ static void print_text(const struct cluster_status *cs)
 	if (cs->last_error && strcmp(run_state(cs), "done") != 0)
 		printf("  last error: %s\n", cs->last_error);
 	if (nx >= 0 && cs->run_id)
-		printf("  next: step %d %s on %s (`ccrup resume`)\n", nx + 1, cs->plan->steps[nx].id,
+		printf("  next: step %d %s on %s (`ccrup resume`)\n", nx + 1,
+		       cs->plan->steps[nx].id,
 		       cs->plan->steps[nx].node ? cs->plan->steps[nx].node : "-");
 	for (int i = 0; i < cs->plan->nsteps; i++) {
 		const struct plan_step *s = &cs->plan->steps[i];
@@ -256,19 +265,19 @@ static json_t *to_json(const struct cluster_status *cs)
 	for (int i = 0; i < cs->plan->nroles; i++)
 		json_object_set_new(roles, cs->plan->roles[i].role,
 				    json_string(cs->plan->roles[i].host));
-	json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "name", cs->cl->name, "state",
-			      run_state(cs), "run_id",
-			      cs->run_id ? json_string(cs->run_id) : json_null(), "roles", roles,
-			      "last_error", cs->last_error ? json_string(cs->last_error) : json_null(),
-			      "steps", steps);
+	json_t *o =
+	    json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "name", cs->cl->name, "state",
+		      run_state(cs), "run_id", cs->run_id ? json_string(cs->run_id) : json_null(),
+		      "roles", roles, "last_error",
+		      cs->last_error ? json_string(cs->last_error) : json_null(), "steps", steps);
 	json_object_set_new(o, "outage",
 			    json_pack("{s:b, s:I, s:I}", "ongoing", cs->outage_open, "since_ms",
 				      (json_int_t)cs->outage_since, "total_ms",
 				      (json_int_t)cs->outage_total));
-	json_object_set_new(o, "next", nx >= 0 && cs->run_id
-					       ? json_pack("{s:i, s:s}", "index", nx + 1, "id",
-							   cs->plan->steps[nx].id)
-					       : json_null());
+	json_object_set_new(o, "next",
+			    nx >= 0 && cs->run_id ? json_pack("{s:i, s:s}", "index", nx + 1, "id",
+							      cs->plan->steps[nx].id)
+						  : json_null());
 	if (cs->locked)
 		json_object_set_new(o, "lock",
 				    json_pack("{s:I, s:s}", "pid", (json_int_t)cs->holder.pid,

@@ -8,15 +8,15 @@
 
 struct conn {
 	const struct host_def *host; /* borrowed from the inventory */
-	struct xport *x;             /* NULL until first use */
-	char *identity;              /* expanded identity path, or NULL */
-	char *known_hosts;           /* expanded known_hosts path */
+	struct xport *x;	     /* NULL until first use */
+	char *identity;		     /* expanded identity path, or NULL */
+	char *known_hosts;	     /* expanded known_hosts path */
 };
 
 struct conns {
 	const struct inventory *inv; /* borrowed */
-	struct conns_opts opts;      /* copied */
-	struct conn *v;              /* one per inventory host, same order */
+	struct conns_opts opts;	     /* copied */
+	struct conn *v;		     /* one per inventory host, same order */
 	int n;
 };
 

@@ -12,7 +12,7 @@
 struct conns;
 
 struct conns_opts {
-	int trust_new_hosts;    /* record unknown host keys (--trust-new-hosts) */
+	int trust_new_hosts;	/* record unknown host keys (--trust-new-hosts) */
 	const char *ssh_config; /* NULL: ~/.ssh/config; "none": none (tests) */
 };
 

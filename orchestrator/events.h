@@ -12,43 +12,43 @@
 #include <stdint.h>
 
 enum ev_kind {
-	EV_RUN_START,    /* text: "apply" / "resume" */
-	EV_RUN_END,      /* text: result (done, failed, refused, interrupted) */
-	EV_BIND,         /* step: role, node: host */
-	EV_PHASE_START,  /* phase, text: phase name */
-	EV_STEP_START,   /* a step is being considered */
+	EV_RUN_START,	 /* text: "apply" / "resume" */
+	EV_RUN_END,	 /* text: result (done, failed, refused, interrupted) */
+	EV_BIND,	 /* step: role, node: host */
+	EV_PHASE_START,	 /* phase, text: phase name */
+	EV_STEP_START,	 /* a step is being considered */
 	EV_STEP_SKIPPED, /* text: why */
-	EV_STEP_DONE,    /* duration_ms, exit */
-	EV_STEP_FAILED,  /* text: cause */
+	EV_STEP_DONE,	 /* duration_ms, exit */
+	EV_STEP_FAILED,	 /* text: cause */
 	EV_STEP_REFUSED, /* text: expression and values */
-	EV_CMD_START,    /* command on node */
-	EV_CMD_OUTPUT,   /* text: a chunk of output (stream in exit: 1 or 2) */
-	EV_CMD_END,      /* command, exit, duration_ms, text: stdout, detail: stderr */
-	EV_WAITING,      /* text: what for, elapsed_ms of budget_ms */
+	EV_CMD_START,	 /* command on node */
+	EV_CMD_OUTPUT,	 /* text: a chunk of output (stream in exit: 1 or 2) */
+	EV_CMD_END,	 /* command, exit, duration_ms, text: stdout, detail: stderr */
+	EV_WAITING,	 /* text: what for, elapsed_ms of budget_ms */
 	EV_OUTAGE_START, /* the users' outage begins */
-	EV_OUTAGE_END,   /* the outage ends; duration_ms */
-	EV_GATE,         /* text: question, detail: answer */
-	EV_INFO,         /* text */
-	EV_WARN,         /* text */
+	EV_OUTAGE_END,	 /* the outage ends; duration_ms */
+	EV_GATE,	 /* text: question, detail: answer */
+	EV_INFO,	 /* text */
+	EV_WARN,	 /* text */
 };
 
 struct event {
 	enum ev_kind kind;
-	int64_t wall_ms;      /* when, wall clock */
-	const char *cluster;  /* always set */
-	const char *phase;    /* phase id or NULL */
-	const char *step;     /* full step id or NULL */
-	const char *name;     /* step name or NULL */
-	const char *node;     /* host or NULL */
-	const char *command;  /* command or NULL */
-	const char *text;     /* message or NULL */
-	const char *detail;   /* secondary text or NULL */
-	int index;            /* 1-based step index, 0 if none */
-	int total;            /* steps in the plan */
-	int exit;             /* exit status or -1 */
-	int64_t duration_ms;  /* for *_DONE / CMD_END / OUTAGE_END */
-	int64_t elapsed_ms;   /* WAITING */
-	int64_t budget_ms;    /* WAITING */
+	int64_t wall_ms;     /* when, wall clock */
+	const char *cluster; /* always set */
+	const char *phase;   /* phase id or NULL */
+	const char *step;    /* full step id or NULL */
+	const char *name;    /* step name or NULL */
+	const char *node;    /* host or NULL */
+	const char *command; /* command or NULL */
+	const char *text;    /* message or NULL */
+	const char *detail;  /* secondary text or NULL */
+	int index;	     /* 1-based step index, 0 if none */
+	int total;	     /* steps in the plan */
+	int exit;	     /* exit status or -1 */
+	int64_t duration_ms; /* for *_DONE / CMD_END / OUTAGE_END */
+	int64_t elapsed_ms;  /* WAITING */
+	int64_t budget_ms;   /* WAITING */
 };
 
 typedef void (*event_fn)(const struct event *e, void *arg);

@@ -25,14 +25,14 @@ struct fact_val {
 };
 
 struct facts {
-	const struct plan *p;            /* borrowed */
-	struct conns *conns;             /* borrowed */
-	volatile sig_atomic_t *stop;     /* borrowed, may be NULL */
-	facts_cmd_fn observer;           /* audit hook, may be NULL */
+	const struct plan *p;	     /* borrowed */
+	struct conns *conns;	     /* borrowed */
+	volatile sig_atomic_t *stop; /* borrowed, may be NULL */
+	facts_cmd_fn observer;	     /* audit hook, may be NULL */
 	void *observer_arg;
-	struct probe_out *outs;          /* probe output cache */
+	struct probe_out *outs; /* probe output cache */
 	int nouts;
-	struct fact_val *vals;           /* fact value cache */
+	struct fact_val *vals; /* fact value cache */
 	int nvals;
 };
 
@@ -161,14 +161,18 @@ static int better(const struct fact_def *def, const char *cand, const char *best
 {
 	int cmp = 0;
 	switch (def->reduce) {
-	case REDUCE_FIRST: return 0;
-	case REDUCE_LAST: return 1;
-	case REDUCE_WORST: return rank_of(def, cand) < rank_of(def, best);
+	case REDUCE_FIRST:
+		return 0;
+	case REDUCE_LAST:
+		return 1;
+	case REDUCE_WORST:
+		return rank_of(def, cand) < rank_of(def, best);
 	case REDUCE_MAX:
 		return expr_compare_values(cand, best, &cmp) == 0 && cmp > 0;
 	case REDUCE_MIN:
 		return expr_compare_values(cand, best, &cmp) == 0 && cmp < 0;
-	case REDUCE_COUNT: return 0;
+	case REDUCE_COUNT:
+		return 0;
 	}
 	return 0;
 }
@@ -219,8 +223,8 @@ static const char *cache_find(const struct facts *f, const char *name, const cha
 {
 	for (int i = 0; i < f->nvals; i++) {
 		const struct fact_val *v = &f->vals[i];
-		if (strcmp(v->name, name) == 0 &&
-		    ((host == NULL && v->host == NULL) || (host && v->host && str_ieq(host, v->host))))
+		if (strcmp(v->name, name) == 0 && ((host == NULL && v->host == NULL) ||
+						   (host && v->host && str_ieq(host, v->host))))
 			return v->value;
 	}
 	return NULL;
@@ -341,9 +345,8 @@ static const char *eval_lookup(const char *name, void *arg)
 	return NULL;
 }
 
-int facts_eval(struct facts *f, const struct expr *e, const struct plan_step *s,
-	       const char *node, const struct saved *saved, int *result, struct sbuf *why,
-	       char *err, size_t errlen)
+int facts_eval(struct facts *f, const struct expr *e, const struct plan_step *s, const char *node,
+	       const struct saved *saved, int *result, struct sbuf *why, char *err, size_t errlen)
 {
 	struct eval_ctx ec;
 	struct sbuf w;
@@ -402,8 +405,8 @@ int facts_cached(const struct facts *f, int i, const char **name, const char **h
 	return 0;
 }
 
-int facts_run_text(struct facts *f, const char *host, const char *cmd, const char **text,
-		   char *err, size_t errlen)
+int facts_run_text(struct facts *f, const char *host, const char *cmd, const char **text, char *err,
+		   size_t errlen)
 {
 	const struct probe_out *po = run_probe(f, host, cmd, NULL, err, errlen);
 	if (po == NULL)
@@ -412,9 +415,8 @@ int facts_run_text(struct facts *f, const char *host, const char *cmd, const cha
 	return 0;
 }
 
-int facts_cond(struct facts *f, const struct cond *c, const char *cmd,
-	       const struct plan_step *s, const struct saved *saved, struct sbuf *why, char *err,
-	       size_t errlen)
+int facts_cond(struct facts *f, const struct cond *c, const char *cmd, const struct plan_step *s,
+	       const struct saved *saved, struct sbuf *why, char *err, size_t errlen)
 {
 	int r = 0;
 	if (c->expr) {
@@ -451,8 +453,7 @@ static int same(const char *a, const char *b)
 	return (a == NULL && b == NULL) || (a && b && str_ieq(a, b));
 }
 
-const char *saved_get(const struct saved *sv, const char *node, const char *name,
-		      const char *item)
+const char *saved_get(const struct saved *sv, const char *node, const char *name, const char *item)
 {
 	for (int i = 0; sv && i < sv->n; i++)
 		if (same(sv->v[i].node, node) && strcmp(sv->v[i].name, name) == 0 &&

@@ -50,9 +50,8 @@ int facts_get(struct facts *f, const char *name, const char *host, const char **
  * values.  Returns 0 with *result, or -1 with err.  why (may be NULL)
  * receives "name = 'value', ..." for the identifiers it used.
  */
-int facts_eval(struct facts *f, const struct expr *e, const struct plan_step *s,
-	       const char *node, const struct saved *saved, int *result, struct sbuf *why,
-	       char *err, size_t errlen);
+int facts_eval(struct facts *f, const struct expr *e, const struct plan_step *s, const char *node,
+	       const struct saved *saved, int *result, struct sbuf *why, char *err, size_t errlen);
 
 /*
  * Run a probe (check/verify/ready given as a command): 1 satisfied, 0 not,
@@ -65,16 +64,15 @@ int facts_probe(struct facts *f, const struct probe *pr, const char *cmd, const 
  * Evaluate a cond (expression or probe) for step s: 1, 0 or -1 as above.
  * A cond with neither set counts as satisfied (1).
  */
-int facts_cond(struct facts *f, const struct cond *c, const char *cmd,
-	       const struct plan_step *s, const struct saved *saved, struct sbuf *why, char *err,
-	       size_t errlen);
+int facts_cond(struct facts *f, const struct cond *c, const char *cmd, const struct plan_step *s,
+	       const struct saved *saved, struct sbuf *why, char *err, size_t errlen);
 
 /*
  * Run a read-only command on host (cached like probes): 0 with its output
  * (stdout then stderr, borrowed until facts_invalidate), or -1 with err.
  */
-int facts_run_text(struct facts *f, const char *host, const char *cmd, const char **text,
-		   char *err, size_t errlen);
+int facts_run_text(struct facts *f, const char *host, const char *cmd, const char **text, char *err,
+		   size_t errlen);
 
 /*
  * The i-th cached fact value (0-based): 0 with name, host (NULL for a
@@ -90,8 +88,7 @@ void saved_free(struct saved *sv);
 void saved_set(struct saved *sv, const char *node, const char *name, const char *item,
 	       const char *value);
 /* Value or NULL. */
-const char *saved_get(const struct saved *sv, const char *node, const char *name,
-		      const char *item);
+const char *saved_get(const struct saved *sv, const char *node, const char *name, const char *item);
 
 /* Extract a fact's value from command output (exposed for tests).  Caller frees. */
 char *facts_extract(const struct fact_def *def, const char *text, int exit_status, char *err,

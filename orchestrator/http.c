@@ -47,7 +47,8 @@ int http_request(const struct http_req *rq, long *status, struct sbuf *resp, cha
 	}
 	curl_easy_setopt(c, CURLOPT_URL, rq->url);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(rq->timeout_ms > 0 ? rq->timeout_ms : 10000));
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
+			 (long)(rq->timeout_ms > 0 ? rq->timeout_ms : 10000));
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);

@@ -10,13 +10,13 @@
 #include "util.h"
 
 struct http_req {
-	const char *method;       /* "GET" or "POST" */
+	const char *method; /* "GET" or "POST" */
 	const char *url;
-	const char *body;         /* POST body, or NULL */
+	const char *body;	  /* POST body, or NULL */
 	const char *content_type; /* for body, e.g. "application/json" */
-	int64_t timeout_ms;       /* whole request */
-	int insecure;             /* 1: do not verify the peer's certificate */
-	size_t body_cap;          /* bytes of the response body kept */
+	int64_t timeout_ms;	  /* whole request */
+	int insecure;		  /* 1: do not verify the peer's certificate */
+	size_t body_cap;	  /* bytes of the response body kept */
 };
 
 /*

@@ -209,7 +209,7 @@ struct playbook {
 	int nvars;
 	struct fact_def *facts;
 	int nfacts;
-	char *boot_id_fact; /* fact that changes on reboot; required if any step reboots */
+	char *boot_id_fact;   /* fact that changes on reboot; required if any step reboots */
 	char *reboot_command; /* command that restarts a host ("shutdown /r /t 0"); required
 				 if any step reboots */
 	struct role_def *roles;
@@ -226,8 +226,8 @@ struct inv_value {
 	char **list; /* list items */
 	int nlist;
 	int is_list;
-	struct src_loc loc; /* the value */
-	struct src_loc key_loc;  /* the key (added for model_validate's errors) */
+	struct src_loc loc;	  /* the value */
+	struct src_loc key_loc;	  /* the key (added for model_validate's errors) */
 	struct src_loc *list_loc; /* each list item's location, nlist entries, or NULL */
 };
 

@@ -33,8 +33,10 @@ static void live_record(struct facts *f, const struct plan_step *s, struct saved
 		if (facts_get(f, rs->fact, s->node, &v, NULL, err, sizeof(err)) == 0)
 			value = xstrdup(v);
 	} else if (s->record_cmd) {
-		struct fact_def fd = {.name = rs->as, .capture = rs->capture,
-				      .capture_re = rs->capture_re, .def = rs->def};
+		struct fact_def fd = {.name = rs->as,
+				      .capture = rs->capture,
+				      .capture_re = rs->capture_re,
+				      .def = rs->def};
 		const char *text = NULL;
 		if (facts_run_text(f, s->node, s->record_cmd, &text, err, sizeof(err)) == 0)
 			value = facts_extract(&fd, text, 0, err, sizeof(err));
@@ -77,8 +79,9 @@ static const char *step_status(struct facts *f, struct saved *sv, const struct p
 		}
 	}
 	for (int k = 0; k < s->phase->nrequire + s->def->nrequire; k++) {
-		const struct expr *e = k < s->phase->nrequire ? s->phase->require[k]
-							       : s->def->require[k - s->phase->nrequire];
+		const struct expr *e = k < s->phase->nrequire
+					   ? s->phase->require[k]
+					   : s->def->require[k - s->phase->nrequire];
 		sbuf_reset(&why);
 		if (facts_eval(f, e, s, NULL, sv, &ok, &why, err, sizeof(err)) < 0)
 			goto unknown;
@@ -171,8 +174,9 @@ void plan_live_text(FILE *fp, const struct live_plan *lp, int width)
 {
 	char t[32];
 	(void)width;
-	fprintf(fp, "\nLive state of %s (requirements of later steps are shown as they hold "
-		    "now; the steps before them will change the facts):\n",
+	fprintf(fp,
+		"\nLive state of %s (requirements of later steps are shown as they hold "
+		"now; the steps before them will change the facts):\n",
 		lp->plan->cl->name);
 	for (int i = 0; i < lp->plan->nsteps; i++) {
 		const struct plan_step *s = &lp->plan->steps[i];
@@ -224,9 +228,8 @@ static int compare_facts(json_t *facts, struct facts *f, struct sbuf *diff)
 	return changed;
 }
 
-int plan_live_check_saved(const char *path, const struct playbook *pb,
-			  const struct inventory *inv, const struct cluster_def *cl,
-			  struct facts *f, char *err, size_t errlen)
+int plan_live_check_saved(const char *path, const struct playbook *pb, const struct inventory *inv,
+			  const struct cluster_def *cl, struct facts *f, char *err, size_t errlen)
 {
 	json_error_t je;
 	json_t *doc = json_load_file(path, 0, &je);
@@ -245,10 +248,10 @@ int plan_live_check_saved(const char *path, const struct playbook *pb,
 	sbuf_init(&diff);
 	json_t *c = find_cluster(doc, cl->name);
 	const char *format = json_string_value(json_object_get(doc, "format"));
-	const char *pbsum = json_string_value(json_object_get(json_object_get(doc, "playbook"),
-							      "sha256"));
-	const char *invsum = json_string_value(
-		json_object_get(json_object_get(doc, "inventory"), "sha256"));
+	const char *pbsum =
+	    json_string_value(json_object_get(json_object_get(doc, "playbook"), "sha256"));
+	const char *invsum =
+	    json_string_value(json_object_get(json_object_get(doc, "inventory"), "sha256"));
 	/* Refuse what is not a plan before anything is probed: a wrong format, or a
 	 * cluster without the facts it pins, would otherwise pass as "nothing changed". */
 	if (format == NULL || strcmp(format, "ccrup-plan/1") != 0) {
@@ -257,8 +260,10 @@ int plan_live_check_saved(const char *path, const struct playbook *pb,
 		rc = EXIT_INPUT;
 	} else if (!json_is_true(json_object_get(doc, "live")) || c == NULL ||
 		   !json_is_array(json_object_get(c, "facts"))) {
-		snprintf(err, errlen, "%s: not a live plan of cluster %s (make one with `ccrup plan "
-			 "--live --save %s`)", path, cl->name, path);
+		snprintf(err, errlen,
+			 "%s: not a live plan of cluster %s (make one with `ccrup plan "
+			 "--live --save %s`)",
+			 path, cl->name, path);
 		rc = EXIT_INPUT;
 	} else if (pbsum == NULL || strcmp(pbsum, pb->sha256) != 0 || invsum == NULL ||
 		   strcmp(invsum, inv->sha256) != 0) {

@@ -14,15 +14,16 @@
 #include "plan.h"
 
 struct live_step {
-	const char *status; /* "satisfied", "would-run", "not-applicable", "refused-now", "unknown" */
-	char *detail;       /* values seen, or the error; owned */
+	const char
+	    *status;  /* "satisfied", "would-run", "not-applicable", "refused-now", "unknown" */
+	char *detail; /* values seen, or the error; owned */
 };
 
 struct live_plan {
-	struct plan *plan;      /* compiled with the live roles; owned */
-	struct live_step *v;    /* one per plan step; owned */
-	json_t *facts;          /* [{"fact","host","value"}] observed; owned */
-	int64_t remaining_ms;   /* estimate of the steps that would run */
+	struct plan *plan;    /* compiled with the live roles; owned */
+	struct live_step *v;  /* one per plan step; owned */
+	json_t *facts;	      /* [{"fact","host","value"}] observed; owned */
+	int64_t remaining_ms; /* estimate of the steps that would run */
 };
 
 /*
@@ -46,8 +47,7 @@ void plan_live_text(FILE *fp, const struct live_plan *lp, int width);
  * naming every difference ("cms_owner was NODE1, now NODE2"), or EXIT_INPUT
  * when the file cannot be used.
  */
-int plan_live_check_saved(const char *path, const struct playbook *pb,
-			  const struct inventory *inv, const struct cluster_def *cl,
-			  struct facts *f, char *err, size_t errlen);
+int plan_live_check_saved(const char *path, const struct playbook *pb, const struct inventory *inv,
+			  const struct cluster_def *cl, struct facts *f, char *err, size_t errlen);
 
 #endif

@@ -25,11 +25,11 @@ struct ui {
 	pthread_mutex_t mu;
 	struct node_stat *stats;
 	int nstats;
-	int status_shown;     /* a status line is on screen */
-	char status[256];     /* its text */
-	int64_t start_mono;   /* first event */
-	int64_t outage_ms;    /* sum of outages seen */
-	int outage_open;      /* an outage started and has not ended */
+	int status_shown;   /* a status line is on screen */
+	char status[256];   /* its text */
+	int64_t start_mono; /* first event */
+	int64_t outage_ms;  /* sum of outages seen */
+	int outage_open;    /* an outage started and has not ended */
 	char last_failure[1024];
 };
 
@@ -65,7 +65,8 @@ void ui_set_input(struct ui *u, FILE *in)
 static struct node_stat *stat_for(struct ui *u, const char *cluster, const char *node)
 {
 	for (int i = 0; i < u->nstats; i++)
-		if (strcmp(u->stats[i].cluster, cluster) == 0 && strcmp(u->stats[i].node, node) == 0)
+		if (strcmp(u->stats[i].cluster, cluster) == 0 &&
+		    strcmp(u->stats[i].node, node) == 0)
 			return &u->stats[i];
 	u->stats = xreallocarray(u->stats, (size_t)u->nstats + 1, sizeof(*u->stats));
 	struct node_stat *s = &u->stats[u->nstats++];
@@ -108,7 +109,7 @@ static void where(const struct event *e, char *buf, size_t len)
 }
 
 static void line(struct ui *u, const struct event *e, const char *color, const char *fmt, ...)
-	CCR_PRINTF(4, 5);
+    CCR_PRINTF(4, 5);
 
 static void line(struct ui *u, const struct event *e, const char *color, const char *fmt, ...)
 {
@@ -169,30 +170,58 @@ static void show(struct ui *u, const struct event *e)
 	int q = u->o.quiet, v = u->o.verbose;
 
 	switch (e->kind) {
-	case EV_RUN_START: if (!q) line(u, e, "\033[1m", "%s", e->text); break;
-	case EV_RUN_END: if (!q) line(u, e, "\033[1m", "run %s", e->text); break;
-	case EV_BIND: if (!q) line(u, e, "", "%s", e->text); break;
-	case EV_PHASE_START: if (!q) line(u, e, "\033[1;34m", "phase %s: %s", e->phase, e->text); break;
-	case EV_STEP_START:
-		line(u, e, "\033[1m", "%s%s%s\n    run:   %s%s%s", e->name, e->text ? "\n    why:   " : "",
-		     e->text ? e->text : "", e->command ? e->command : "-",
-		     e->detail ? "\n    found: " : "", e->detail ? e->detail : "");
+	case EV_RUN_START:
+		if (!q)
+			line(u, e, "\033[1m", "%s", e->text);
 		break;
-	case EV_STEP_SKIPPED: if (!q) line(u, e, "\033[2m", "skipped (%s)", e->text); break;
+	case EV_RUN_END:
+		if (!q)
+			line(u, e, "\033[1m", "run %s", e->text);
+		break;
+	case EV_BIND:
+		if (!q)
+			line(u, e, "", "%s", e->text);
+		break;
+	case EV_PHASE_START:
+		if (!q)
+			line(u, e, "\033[1;34m", "phase %s: %s", e->phase, e->text);
+		break;
+	case EV_STEP_START:
+		line(u, e, "\033[1m", "%s%s%s\n    run:   %s%s%s", e->name,
+		     e->text ? "\n    why:   " : "", e->text ? e->text : "",
+		     e->command ? e->command : "-", e->detail ? "\n    found: " : "",
+		     e->detail ? e->detail : "");
+		break;
+	case EV_STEP_SKIPPED:
+		if (!q)
+			line(u, e, "\033[2m", "skipped (%s)", e->text);
+		break;
 	case EV_STEP_DONE:
 		format_duration(e->duration_ms, d, sizeof(d));
-		if (!q) line(u, e, "\033[32m", "done in %s%s%s", d, e->text ? ", by " : "",
+		if (!q)
+			line(u, e, "\033[32m", "done in %s%s%s", d, e->text ? ", by " : "",
 			     e->text ? e->text : "");
 		break;
 	case EV_STEP_FAILED:
 	case EV_STEP_REFUSED:
-		line(u, e, "\033[1;31m", "%s: %s", e->kind == EV_STEP_REFUSED ? "REFUSED" : "FAILED",
-		     e->text);
+		line(u, e, "\033[1;31m", "%s: %s",
+		     e->kind == EV_STEP_REFUSED ? "REFUSED" : "FAILED", e->text);
 		snprintf(u->last_failure, sizeof(u->last_failure), "%s", e->text);
 		break;
-	case EV_CMD_START: if (v) line(u, e, "\033[2m", "$ %s", e->text); break;
-	case EV_CMD_OUTPUT: if (v > 1) { clear_status(u); fputs(e->text, u->fp); } break;
-	case EV_CMD_END: if (v) line(u, e, "\033[2m", "exit %d", e->exit); break;
+	case EV_CMD_START:
+		if (v)
+			line(u, e, "\033[2m", "$ %s", e->text);
+		break;
+	case EV_CMD_OUTPUT:
+		if (v > 1) {
+			clear_status(u);
+			fputs(e->text, u->fp);
+		}
+		break;
+	case EV_CMD_END:
+		if (v)
+			line(u, e, "\033[2m", "exit %d", e->exit);
+		break;
 	case EV_WAITING:
 		if (!u->o.tty && v) {
 			format_duration(e->elapsed_ms, d, sizeof(d));
@@ -200,16 +229,25 @@ static void show(struct ui *u, const struct event *e)
 		}
 		break;
 	case EV_OUTAGE_START:
-		line(u, e, "\033[1;33m", "OUTAGE STARTS: users cannot reach their mailboxes until "
+		line(u, e, "\033[1;33m",
+		     "OUTAGE STARTS: users cannot reach their mailboxes until "
 		     "the CMS is online again");
 		break;
 	case EV_OUTAGE_END:
 		format_duration(e->duration_ms, d, sizeof(d));
 		line(u, e, "\033[1;33m", "outage over after %s", d);
 		break;
-	case EV_GATE: if (!q) line(u, e, "", "gate confirmed (%s): %s", e->detail, e->text); break;
-	case EV_INFO: if (!q) line(u, e, "", "%s", e->text); break;
-	case EV_WARN: line(u, e, "\033[33m", "warning: %s", e->text); break;
+	case EV_GATE:
+		if (!q)
+			line(u, e, "", "gate confirmed (%s): %s", e->detail, e->text);
+		break;
+	case EV_INFO:
+		if (!q)
+			line(u, e, "", "%s", e->text);
+		break;
+	case EV_WARN:
+		line(u, e, "\033[33m", "warning: %s", e->text);
+		break;
 	}
 }
 
