@@ -10,6 +10,7 @@
  */
 #include "runner_int.h"
 
+#include "audit.h"
 #include "bind.h"
 #include "plan_live.h"
 
@@ -28,12 +29,26 @@ char *runner_cluster_dir(const char *state_dir, const char *cluster)
 
 void runner_emit(struct runner *r, struct event *e)
 {
+	/* A message may quote a command's output; a secret from the environment
+	 * (docs/audit.md §2) is hidden before any sink (terminal, webhook) sees it. */
+	const char *text = e->text, *detail = e->detail;
+	char *t = r->rd && text ? redact_apply(r->rd, text) : NULL;
+	char *d = r->rd && detail ? redact_apply(r->rd, detail) : NULL;
+
+	if (t)
+		e->text = t;
+	if (d)
+		e->detail = d;
 	e->cluster = r->cl->name;
 	e->wall_ms = now_wall_ms();
 	if (r->plan && e->total == 0)
 		e->total = r->plan->nsteps;
 	for (int i = 0; i < r->o->nsinks; i++)
 		r->o->sinks[i].fn(e, r->o->sinks[i].arg);
+	e->text = text;
+	e->detail = detail;
+	free(t);
+	free(d);
 }
 
 void runner_emitf(struct runner *r, enum ev_kind k, const struct plan_step *s, const char *fmt,
@@ -69,6 +84,17 @@ int runner_journal(struct runner *r, const char *event, const struct plan_step *
 	if (s) {
 		json_object_set_new(rec, "step", json_string(s->id));
 		json_object_set_new(rec, "node", s->node ? json_string(s->node) : json_null());
+	}
+	/* Free text (a failure's reason quotes the command's stderr) never carries a
+	 * secret into the journal (DESIGN §5). */
+	static const char *const prose[] = {"reason", "detail"};
+	for (size_t k = 0; r->rd && k < CCR_ARRAY_LEN(prose); k++) {
+		json_t *v = json_object_get(rec, prose[k]);
+		if (json_is_string(v)) {
+			char *red = redact_apply(r->rd, json_string_value(v));
+			json_string_set(v, red);
+			free(red);
+		}
 	}
 	int rc = journal_append(r->j, rec);
 	json_decref(rec);
@@ -481,6 +507,7 @@ static void release(struct runner *r)
 	free(r->roles);
 	journal_close(r->j);
 	lock_release(r->lock);
+	redact_free(r->rd);
 	free(r->dir);
 }
 
@@ -493,6 +520,7 @@ int runner_run(const struct playbook *pb, const struct inventory *inv,
 	int rc;
 
 	memset(&r, 0, sizeof(r));
+	r.rd = redact_new_from_env();
 	r.pb = pb;
 	r.inv = inv;
 	r.cl = cl;

@@ -35,6 +35,7 @@ struct runner {
 	struct conns *conns;         /* one transport per host */
 	struct facts *facts;         /* live facts */
 	struct saved *saved;         /* record: values */
+	struct redact *rd;           /* secrets hidden from the journal and events */
 	struct plan bindplan;        /* facts' context while roles are bound */
 	struct plan *plan;           /* compiled with the bound roles */
 	struct role_binding *roles;  /* owned array */
