@@ -1,0 +1,62 @@
+#!/bin/sh
+# Golden tests of the offline plan: the text and JSON plans of the shipped
+# playbooks against tests/golden/.  A deliberate change to a playbook or to the
+# plan's format regenerates them with: UPDATE_GOLDEN=1 sh tests/integration/plan_golden.sh
+# (then review the diff).  sha256 fields are masked: they change with every edit.
+set -u
+cd "$(dirname "$0")/../.."
+tmp=$(mktemp -d /tmp/ccrup-golden.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+
+mask() { sed -E 's/"sha256": "[0-9a-f]{64}"/"sha256": "…"/'; }
+
+check() { # NAME COMMAND...
+	name=$1
+	shift
+	"$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	mask <"$tmp/out" >"$tmp/$name"
+	if [ "${UPDATE_GOLDEN:-}" = 1 ]; then
+		cp "$tmp/$name" "tests/golden/$name"
+	fi
+	if [ $rc = 0 ] && cmp -s "$tmp/$name" "tests/golden/$name"; then
+		pass=$((pass + 1))
+		echo "ok - $name"
+	else
+		fail=$((fail + 1))
+		echo "not ok - $name (exit $rc)"
+		cat "$tmp/err"
+		diff -u "tests/golden/$name" "$tmp/$name" | head -40
+	fi
+}
+
+check ccr-sp1.plan.txt bin/ccrup plan playbooks/inventory.example.yml
+check ccr-sp1.plan.json bin/ccrup plan playbooks/inventory.example.yml -o json
+check linux.plan.txt bin/ccrup plan playbooks/inventory.linux.example.yml -p playbooks/linux-rolling-restart.yml
+check linux.plan.json bin/ccrup plan playbooks/inventory.linux.example.yml -p playbooks/linux-rolling-restart.yml -o json
+
+# The JSON plan is valid JSON and lists reference steps 0-14 in order.
+if python3 - "$tmp/ccr-sp1.plan.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+ids = [s["id"] for s in d["clusters"][0]["steps"]]
+order = ["preflight.lab-tested", "passive.dotnet-sp1", "passive.move-cluster-group",
+         "passive.stop-service[SysmonLog]", "passive.start-remote-registry",
+         "passive.firewall-start", "passive.setup", "passive.reboot", "cms.stop-cms",
+         "cms.move-cms", "cms.upgrade-cms", "former-active.setup", "restore.firewall-start-type",
+         "failback.move-cms-back", "final.cms-at-target"]
+pos = [ids.index(x) for x in order]
+# move-cluster-group precedes dotnet in the passive phase (resources first), all else in order
+assert pos[2] < pos[1] and pos[1] < pos[3] and pos[3:] == sorted(pos[3:]), pos
+PY
+then
+	pass=$((pass + 1))
+	echo "ok - the JSON plan lists reference steps 0-14 in order"
+else
+	fail=$((fail + 1))
+	echo "not ok - reference step order"
+fi
+echo "plan_golden: $pass passed, $fail failed"
+[ "$fail" = 0 ]
