@@ -160,10 +160,10 @@ static void render_step(FILE *fp, const struct plan *p, const struct plan_step *
 	}
 	for (int i = 0; i < d->nrequire; i++)
 		print_wrapped(fp, DETAIL_INDENT, "require", expr_source(d->require[i]), width);
-	print_cond(fp, "check", &d->check, s->check_cmd, width);
 	if (d->record)
 		print_wrapped(fp, DETAIL_INDENT, "record",
 			      d->record->fact ? d->record->fact : s->record_cmd, width);
+	print_cond(fp, "check", &d->check, s->check_cmd, width);
 	if (d->gate)
 		print_wrapped(fp, DETAIL_INDENT, "gate", d->gate, width);
 	if (d->outage == OUTAGE_BEGINS || d->outage == OUTAGE_WITHIN)
