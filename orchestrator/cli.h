@@ -30,7 +30,8 @@ struct cli_files {
 /*
  * Resolve the default playbook when -p was not given: $CCRUP_PLAYBOOK,
  * ./playbooks/ccr-sp1.yml, <dir of the binary>/../playbooks/ccr-sp1.yml,
- * then the installed copy.  Returns a static or environment string.
+ * <dir of the binary>/../share/ccrup/playbooks/ccr-sp1.yml, then the
+ * compiled-in installed copy.  Returns a static or environment string.
  */
 const char *cli_default_playbook(void);
 
