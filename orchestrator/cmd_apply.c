@@ -30,7 +30,7 @@ static void on_signal(int sig)
 static const char apply_usage[] =
 	"usage: ccrup apply INVENTORY [-p PLAYBOOK] [--yes] [--plan PLAN] [--parallel N]\n"
 	"                   [--max-failed M] [--clusters PATTERN] [--trust-new-hosts]\n"
-	"                   [--state-dir DIR] [-v|-q]\n"
+	"                   [--max-timeout DURATION] [--state-dir DIR] [-v|-q]\n"
 	"\n"
 	"Run the upgrade.  On a terminal every step is shown (node, command, why, what\n"
 	"the live check found) and confirmed: [y]es [s]kip [d]etails [r]etry\n"
@@ -49,6 +49,11 @@ static const char apply_usage[] =
 	"                         begun (exit 3, resumable); warnings as the end nears\n"
 	"  --trust-new-hosts      accept and record unknown host keys (changed keys are\n"
 	"                         always refused)\n"
+	"  --max-timeout DURATION cap every step's time budget (command timeouts, the\n"
+	"                         reboot command, reboot down/up budgets, waits, HTTP\n"
+	"                         checks) at DURATION, e.g. 30s, for rehearsals in a lab\n"
+	"                         or simulator: a hung command fails fast instead of\n"
+	"                         after the playbook's production timeout\n"
 	"  --state-dir DIR        journals and locks (default ./state or $CCRUP_STATE_DIR)\n"
 	"  -v, --verbose          show commands (-vv: and their output)\n"
 	"  -q, --quiet            only failures, warnings and the summary\n"
@@ -58,7 +63,8 @@ static const char apply_usage[] =
 
 static const char resume_usage[] =
 	"usage: ccrup resume INVENTORY [-p PLAYBOOK] [--yes] [--accept-changed-playbook]\n"
-	"                    [--clusters PATTERN] [--trust-new-hosts] [--state-dir DIR]\n"
+	"                    [--clusters PATTERN] [--trust-new-hosts] [--max-timeout DURATION]\n"
+	"                    [--state-dir DIR]\n"
 	"\n"
 	"Continue the unfinished run of each cluster from its journal: finished steps\n"
 	"never repeat; a step that was in progress is re-probed (its check, or the boot\n"
@@ -68,11 +74,13 @@ static const char resume_usage[] =
 	"  -y, --yes                    unattended\n"
 	"  --accept-changed-playbook    resume although the files changed\n"
 	"  --parallel N, --max-failed M as for apply\n"
+	"  --trust-new-hosts, --max-timeout DURATION  as for apply\n"
 	"\n"
 	"Exit codes as for apply.\n";
 
 struct apply_args {
 	int64_t window_end_ms;
+	int64_t max_timeout_ms;
 	int yes;
 	int trust;
 	int accept_changed;
@@ -82,7 +90,16 @@ struct apply_args {
 	int max_failed;
 };
 
-enum { OPT_TRUST = 1000, OPT_PLAN, OPT_PARALLEL, OPT_MAXFAIL, OPT_ACCEPT, OPT_SSHCONF, OPT_WINDOW };
+enum {
+	OPT_TRUST = 1000,
+	OPT_PLAN,
+	OPT_PARALLEL,
+	OPT_MAXFAIL,
+	OPT_ACCEPT,
+	OPT_SSHCONF,
+	OPT_WINDOW,
+	OPT_MAXTIMEOUT
+};
 
 static const struct option apply_long[] = {
 	{"yes", no_argument, NULL, 'y'},
@@ -93,6 +110,7 @@ static const struct option apply_long[] = {
 	{"accept-changed-playbook", no_argument, NULL, OPT_ACCEPT},
 	{"ssh-config", required_argument, NULL, OPT_SSHCONF},
 	{"window-end", required_argument, NULL, OPT_WINDOW},
+	{"max-timeout", required_argument, NULL, OPT_MAXTIMEOUT},
 	{NULL, 0, NULL, 0},
 };
 
@@ -144,6 +162,13 @@ static int apply_opt(int c, const char *arg, void *ctx)
 		if ((a->window_end_ms = parse_window_end(arg)) < 0) {
 			cli_error("apply", "--window-end takes HH:MM, YYYY-MM-DDTHH:MM or +DURATION "
 				  "(e.g. +2h), not '%s'", arg);
+			return EXIT_INPUT;
+		}
+		return 0;
+	case OPT_MAXTIMEOUT:
+		if (parse_duration_ms(arg, &a->max_timeout_ms) < 0 || a->max_timeout_ms <= 0) {
+			cli_error("apply", "--max-timeout takes a positive duration (e.g. 30s, 5m), "
+				  "not '%s'", arg);
 			return EXIT_INPUT;
 		}
 		return 0;
@@ -260,6 +285,9 @@ static void install_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* Past RLIMIT_FSIZE, write(2) must fail with EFBIG (the journal then stops
+	 * the run cleanly, exit 5) instead of the signal killing ccrup. */
+	signal(SIGXFSZ, SIG_IGN);
 }
 
 static char *join_args(int argc, char **argv)
@@ -328,7 +356,7 @@ static int run_cmd(int argc, char **argv, int resume)
 		.resume = resume, .unattended = a.yes, .trust_new_hosts = a.trust,
 		.accept_changed_playbook = a.accept_changed, .state_dir = o.state_dir,
 		.ssh_config = a.ssh_config, .saved_plan = a.plan, .command_line = cmdline,
-		.window_end_ms = a.window_end_ms,
+		.window_end_ms = a.window_end_ms, .max_timeout_ms = a.max_timeout_ms,
 		.stop = &stop_flag, .sinks = sinks, .nsinks = (int)CCR_ARRAY_LEN(sinks),
 		.ask = a.yes ? NULL : ui_ask, .ask_arg = u};
 	rc = run_fleet(&fl, a.parallel);

@@ -110,6 +110,12 @@ int runner_journal(struct runner *r, const char *event, const struct plan_step *
 	return 0;
 }
 
+int64_t runner_budget(const struct runner *r, int64_t ms)
+{
+	int64_t cap = r->o->max_timeout_ms;
+	return cap > 0 && (ms <= 0 || ms > cap) ? cap : ms;
+}
+
 int runner_sleep(struct runner *r, int64_t ms)
 {
 	int64_t end = now_mono_ms() + ms;

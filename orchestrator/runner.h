@@ -34,6 +34,7 @@ struct run_opts {
 	const char *ssh_config;      /* NULL: ~/.ssh/config; "none": no config */
 	const char *saved_plan;      /* apply --plan FILE, or NULL */
 	int64_t window_end_ms;       /* wall-clock end of the maintenance window, 0 = none */
+	int64_t max_timeout_ms;      /* --max-timeout: cap on every step budget, 0 = none */
 	const char *command_line;    /* for the lock holder record */
 	volatile sig_atomic_t *stop; /* set by SIGINT/SIGTERM */
 	const struct event_sink *sinks; /* event subscribers */

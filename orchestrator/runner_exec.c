@@ -67,7 +67,8 @@ int runner_run_command(struct runner *r, const struct plan_step *s, int *exit_st
 {
 	const struct step_def *d = s->def;
 	struct xport *x = conns_get(r->conns, s->node);
-	int64_t timeout = d->timeout_ms ? d->timeout_ms : r->inv->ssh.command_timeout_ms;
+	int64_t timeout =
+		runner_budget(r, d->timeout_ms ? d->timeout_ms : r->inv->ssh.command_timeout_ms);
 	int64_t delay = d->retry_delay_ms ? d->retry_delay_ms : 5000;
 	struct out_ctx oc = {r, s};
 
@@ -139,7 +140,7 @@ static int64_t next_poll(int64_t cur, int64_t cap)
 int runner_wait_until(struct runner *r, const struct plan_step *s)
 {
 	const struct wait_spec *w = s->def->wait;
-	int64_t t0 = now_mono_ms(), poll = 100;
+	int64_t t0 = now_mono_ms(), poll = 100, budget = runner_budget(r, w->timeout_ms);
 	char err[1024];
 
 	for (;;) {
@@ -152,15 +153,15 @@ int runner_wait_until(struct runner *r, const struct plan_step *s)
 		struct event e = {.kind = EV_WAITING, .step = s->id, .phase = s->phase->id,
 				  .node = s->node, .index = s->index, .exit = -1,
 				  .text = expr_source(w->until), .detail = rc < 0 ? err : why.buf,
-				  .elapsed_ms = el, .budget_ms = w->timeout_ms};
+				  .elapsed_ms = el, .budget_ms = budget};
 		runner_emit(r, &e);
 		if (rc == 0 && ok) {
 			sbuf_release(&why);
 			return 0;
 		}
-		if (el >= w->timeout_ms) {
+		if (el >= budget) {
 			char t[32];
-			format_duration(w->timeout_ms, t, sizeof(t));
+			format_duration(budget, t, sizeof(t));
 			rc = runner_fail(r, s, EXIT_STEP_FAILED, -1,
 				       "waited %s for `%s`; last seen: %s", t, expr_source(w->until),
 				       rc < 0 ? err : why.buf);
@@ -191,7 +192,8 @@ int runner_http_step(struct runner *r, const struct plan_step *s)
 	char err[1024] = "";
 
 	for (int attempt = 0;; attempt++) {
-		struct http_req rq = {"GET", s->url, NULL, NULL, h->timeout_ms, h->insecure, 65536};
+		struct http_req rq = {"GET", s->url, NULL, NULL, runner_budget(r, h->timeout_ms),
+				      h->insecure, 65536};
 		struct sbuf body;
 		long status = 0;
 		sbuf_init(&body);

@@ -92,6 +92,12 @@ int runner_wait_until(struct runner *r, const struct plan_step *s);
 /* s's HTTP check with its retries.  0 or an exit code. */
 int runner_http_step(struct runner *r, const struct plan_step *s);
 
+/*
+ * A step's time budget (command timeout, reboot down/up budget, wait or HTTP
+ * timeout) under --max-timeout: min(ms, cap); ms <= 0 (no limit) becomes cap.
+ */
+int64_t runner_budget(const struct runner *r, int64_t ms);
+
 /* Sleep up to ms, waking early when *stop is set.  Returns 1 if stopped. */
 int runner_sleep(struct runner *r, int64_t ms);
 

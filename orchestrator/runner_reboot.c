@@ -113,7 +113,8 @@ int runner_reboot(struct runner *r, const struct plan_step *s, const char *pre, 
 		xport_result_init(&res);
 		runner_emitf(r, EV_CMD_START, s, "%s", r->pb->reboot_command);
 		enum xport_outcome o =
-			xport_exec(x, r->pb->reboot_command, 60000, 65536, NULL, NULL, r->o->stop, &res);
+			xport_exec(x, r->pb->reboot_command, runner_budget(r, 60000), 65536, NULL, NULL,
+				   r->o->stop, &res);
 		int bad = o != XPORT_OK && o != XPORT_DROPPED;
 		if (o == XPORT_OK && res.exit != 0)
 			snprintf(err, errlen, "`%s` exited %d: %.200s", r->pb->reboot_command, res.exit,
@@ -126,7 +127,8 @@ int runner_reboot(struct runner *r, const struct plan_step *s, const char *pre, 
 		if (bad || (o == XPORT_OK && res.exit != 0))
 			return 1;
 	}
-	int64_t down = down_budget_ms > 0 ? down_budget_ms : rb->down_timeout_ms;
+	int64_t down = down_budget_ms > 0 ? down_budget_ms : runner_budget(r, rb->down_timeout_ms);
+	int64_t up = runner_budget(r, rb->up_timeout_ms);
 	int rc = wait_down(r, s, pre, down);
 	if (rc == 1) {
 		format_duration(down, t, sizeof(t));
@@ -137,9 +139,9 @@ int runner_reboot(struct runner *r, const struct plan_step *s, const char *pre, 
 	if (rc)
 		return rc;
 	char last[512] = "";
-	rc = wait_up(r, s, pre, rb->up_timeout_ms, last, sizeof(last));
+	rc = wait_up(r, s, pre, up, last, sizeof(last));
 	if (rc == 1 || rc == 3) {
-		format_duration(rb->up_timeout_ms, t, sizeof(t));
+		format_duration(up, t, sizeof(t));
 		snprintf(err, errlen, rc == 3 ? "%s came back with a problem: %s"
 					      : "%s did not come back within %s of the reboot "
 						"(last: %s)",
