@@ -3,7 +3,7 @@
 # Non-interactive; does nothing (and needs no network) when all are present.
 set -e
 PKGS="build-essential pkg-config libssh-dev libyaml-dev libcurl4-openssl-dev libjansson-dev \
-check zlib1g-dev libssl-dev openssh-client openssh-server python3 procps"
+check zlib1g-dev libssl-dev openssh-client openssh-server python3 procps valgrind"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
