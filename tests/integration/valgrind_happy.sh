@@ -1,8 +1,7 @@
 #!/bin/sh
 # The happy path under valgrind memcheck: ccrsim (two-node, time scale 0) and a
 # whole `ccrup apply --yes` plus `status`, `plan --live` and `report`, each with
-# zero errors and zero definite leaks.  Skipped only if valgrind is missing
-# (make deps does not install it; CI machines have it).
+# zero errors and zero definite leaks (make deps installs valgrind).
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/sim.sh
