@@ -115,6 +115,12 @@ int runner_reboot(struct runner *r, const struct plan_step *s, const char *pre, 
 		enum xport_outcome o =
 			xport_exec(x, r->pb->reboot_command, runner_budget(r, 60000), 65536, NULL, NULL,
 				   r->o->stop, &res);
+		/* Its end, like any command's: the audit log shows the restart that was sent. */
+		struct event e = {.kind = EV_CMD_END, .phase = s->phase->id, .step = s->id,
+				  .node = s->node, .index = s->index, .command = r->pb->reboot_command,
+				  .exit = res.exit, .duration_ms = res.duration_ms, .text = res.out.buf,
+				  .detail = res.err.buf};
+		runner_emit(r, &e);
 		int bad = o != XPORT_OK && o != XPORT_DROPPED;
 		if (o == XPORT_OK && res.exit != 0)
 			snprintf(err, errlen, "`%s` exited %d: %.200s", r->pb->reboot_command, res.exit,
