@@ -113,8 +113,8 @@ void sim_chan_release(struct sim_chan *ch, int64_t now)
 void sim_chan_free(struct sim_chan *ch, int64_t now)
 {
 	ssh_remove_channel_callbacks(ch->ch, &ch->cb);
-	ssh_channel_free(
-	    ch->ch); /* sends CLOSE if still needed; libssh frees it after the peer's */
+	/* Sends CLOSE if still needed; libssh frees it once the peer's CLOSE came. */
+	ssh_channel_free(ch->ch);
 	sim_chan_release(ch, now);
 }
 
@@ -190,9 +190,7 @@ static void chan_poll(struct sim_chan *ch, int64_t now)
 	sbuf_init(&err);
 	if (sim_action_poll(ch->action, now, &out, &err, &ch->exit_code) == 1)
 		ch->finished = 1;
-	chan_take(ch, &out, &err);
-	if (ch->drop)
-		ch->finished = 0; /* the connection dies before the exit status */
+	chan_take(ch, &out, &err); /* with drop set, the exit status is never sent */
 	ch->conn->srv->dirty = 1;
 	sbuf_release(&out);
 	sbuf_release(&err);
@@ -218,14 +216,14 @@ static int chan_write(struct sim_chan *ch, struct sbuf *sb, int is_err)
 }
 
 /* Exit status, EOF, close: the order OpenSSH's client expects. */
-static void chan_finish(struct sim_chan *ch)
+static void chan_finish(struct sim_chan *ch, int64_t now)
 {
 	sim_conn_log(ch->conn, "exit %d", ch->exit_code);
 	ssh_channel_request_send_exit_status(ch->ch, ch->exit_code);
 	ssh_channel_send_eof(ch->ch);
 	ssh_channel_close(ch->ch);
 	ch->done = 1;
-	sim_chan_stop(ch, 0); /* finished: nothing to abort */
+	sim_chan_stop(ch, now); /* finished: frees the action, nothing to abort */
 }
 
 /*
@@ -252,7 +250,7 @@ int sim_chan_step(struct sim_chan *ch, int64_t now, int closing)
 		return 0;
 	}
 	if (ch->finished)
-		chan_finish(ch);
+		chan_finish(ch, now);
 	return 0;
 }
 

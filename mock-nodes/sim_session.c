@@ -88,10 +88,13 @@ void sim_conn_log(const struct sim_conn *c, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-static int conn_setup(struct sim_conn *c, int fd)
+/* Hand fd to a new session (which then owns it) and start the key exchange. */
+static int conn_setup(struct sim_conn *c, int fd, int *owned)
 {
+	*owned = 0;
 	if (ssh_bind_accept_fd(c->srv->hosts[c->host].bind, c->session, fd) != SSH_OK)
 		return -1;
+	*owned = 1;
 	ssh_callbacks_init(&c->cb);
 	c->cb.userdata = c;
 	c->cb.auth_pubkey_function = cb_auth_pubkey;
@@ -107,6 +110,7 @@ static int conn_setup(struct sim_conn *c, int fd)
 int sim_conn_accept(struct sim_server *srv, int host, int fd)
 {
 	struct sim_conn *c = xcalloc(1, sizeof(*c));
+	int owned = 0;
 
 	c->srv = srv;
 	c->host = host;
@@ -114,9 +118,9 @@ int sim_conn_accept(struct sim_server *srv, int host, int fd)
 	c->born_ms = now_mono_ms();
 	c->session = ssh_new();
 	c->event = ssh_event_new();
-	if (c->session == NULL || c->event == NULL || conn_setup(c, fd) != 0) {
-		if (c->session == NULL || ssh_get_fd(c->session) != fd)
-			close(fd);
+	if (c->session == NULL || c->event == NULL || conn_setup(c, fd, &owned) != 0) {
+		if (!owned)
+			close(fd); /* else ssh_free closes it */
 		if (c->event != NULL)
 			ssh_event_free(c->event);
 		ssh_free(c->session);

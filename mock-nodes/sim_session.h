@@ -20,7 +20,7 @@
 struct sim_chan {
 	struct sim_conn *conn;			/* owner */
 	struct sim_chan *next;			/* next channel of conn */
-	ssh_channel ch;				/* libssh channel, NULL once freed */
+	ssh_channel ch;				/* libssh channel */
 	struct ssh_channel_callbacks_struct cb; /* must outlive ch's use of it */
 	int pty;				/* PTY requested: CRLF, stderr merged */
 	int shell;				/* shell requested: answer with a notice */
