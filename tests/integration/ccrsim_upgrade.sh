@@ -13,10 +13,11 @@ cd "$(dirname "$0")/../.." || exit 1
 tmp=$(mktemp -d /tmp/ccrsim-upgrade.XXXXXX)
 trap 'sim_stop; rm -rf "$tmp"' EXIT
 trap 'exit 1' INT TERM
-# A copy of the scenario with 20-minute reboots: at the test's time scale a
-# reboot then refuses connections for 1.2 s, long enough to be seen on a loaded
-# machine.  (sim_start gives it ports of its own.)
-sed -e 's/^  reboot: .*/  reboot: 20m/' mock-nodes/scenarios/two-node.yml >"$tmp/two-node.yml"
+# A copy of the scenario with 10-minute reboots (refusing connections for 0.6 s at
+# the test's time scale: plenty for the watcher) and 10-minute setups, to keep the
+# test short.  (sim_start gives it ports of its own.)
+sed -e 's/^  reboot: .*/  reboot: 10m/' -e 's/^  setup: .*/  setup: 10m/' \
+	mock-nodes/scenarios/two-node.yml >"$tmp/two-node.yml"
 SCN=$tmp/two-node.yml
 # Reboots of a few minutes last a few hundred ms: long enough to see the refusal.
 SCALE=${CCRSIM_TEST_SCALE:-0.001}
