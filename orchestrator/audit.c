@@ -345,7 +345,17 @@ static void write_line(struct audit *a, const char *cluster, json_t *o, int sync
 	if (line && fd >= 0) {
 		size_t n = strlen(line);
 		line[n] = '\n'; /* json_dumps leaves room: replace the NUL, write n + 1 */
-		ok = write(fd, line, n + 1) == (ssize_t)(n + 1);
+		ssize_t w = write(fd, line, n + 1);
+		if (w >= 0 && (size_t)w < n + 1) {
+			/* Short write (size limit, disk full): the rest lands or says why
+			 * (errno is not set by a short write). */
+			ssize_t w2 = write(fd, line + w, n + 1 - (size_t)w);
+			if (w2 == (ssize_t)(n + 1 - (size_t)w))
+				w = (ssize_t)(n + 1);
+			else if (w2 >= 0)
+				errno = EIO;
+		}
+		ok = w == (ssize_t)(n + 1);
 		if (ok && sync)
 			(void)fdatasync(fd);
 		if (!ok)
