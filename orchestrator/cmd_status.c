@@ -156,10 +156,11 @@ static int load_status(const struct cli_opts *o, const struct cli_files *f,
 		rc = EXIT_INPUT;
 		goto out;
 	}
-	if (lock_read_holder(lpath, &cs->holder, msg, sizeof(msg)) == 0 && cs->holder.pid > 0) {
-		struct lock *l = lock_acquire(lpath, "ccrup status", msg, sizeof(msg), &cs->locked);
-		lock_release(l);
-	}
+	/* 1: a live run holds the flock (running, not interrupted); status only looks. */
+	int held = lock_read_holder(lpath, &cs->holder, msg, sizeof(msg));
+	if (held < 0)
+		fprintf(stderr, "ccrup status: warning: %s\n", msg);
+	cs->locked = held == 1;
 	long start = cs->j ? run_start(cs->j) : -1;
 	if ((rc = build_plan(f, cs, start)))
 		goto out;
@@ -233,9 +234,9 @@ static void print_text(const struct cluster_status *cs)
 	if (cs->last_error && strcmp(run_state(cs), "done") != 0)
 		printf("  last error: %s\n", cs->last_error);
 	if (nx >= 0 && cs->run_id)
-		printf("  next: step %d %s on %s (`ccrup resume`)\n", nx + 1,
-		       cs->plan->steps[nx].id,
-		       cs->plan->steps[nx].node ? cs->plan->steps[nx].node : "-");
+		printf("  next: step %d %s on %s (%s)\n", nx + 1, cs->plan->steps[nx].id,
+		       cs->plan->steps[nx].node ? cs->plan->steps[nx].node : "-",
+		       cs->locked ? "in progress" : "`ccrup resume`");
 	for (int i = 0; i < cs->plan->nsteps; i++) {
 		const struct plan_step *s = &cs->plan->steps[i];
 		const struct st_view *v = &cs->v[i];
