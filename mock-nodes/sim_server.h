@@ -44,10 +44,9 @@ struct sim_opts {
 struct sim_host_io {
 	int fd;		/* listening socket, -1 while the host is down */
 	ssh_bind bind;	/* carries the host key handed to each accepted session */
-	ssh_key pubkey; /* public half of the key written to known_hosts */
+	ssh_key pubkey; /* public half of the current key (known_hosts at start) */
 	int up;		/* power last seen: 1 up, 0 down */
 	int epoch;	/* boot epoch last seen */
-	int nconns;	/* live SSH connections to this host */
 };
 
 struct sim_conn;
@@ -95,7 +94,7 @@ int sim_conns_timeout(const struct sim_server *srv, int64_t now, int paused);
 int sim_conns_pollfds(const struct sim_server *srv, struct pollfd *pfd, void **who, int max);
 /* The connection's socket is ready: let libssh read, write and run our callbacks. */
 void sim_conn_ready(struct sim_conn *c);
-/* Drop every connection of host (reboot), or of every host when host < 0. */
+/* Close every connection of host (it went down or rebooted). */
 void sim_conns_drop_host(struct sim_server *srv, int host);
 /* Free every connection at once (shutdown); running commands are aborted. */
 void sim_conns_free_all(struct sim_server *srv, int64_t now);

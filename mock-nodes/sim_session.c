@@ -133,7 +133,6 @@ int sim_conn_accept(struct sim_server *srv, int host, int fd)
 	srv->conns = c;
 	srv->nconns++;
 	srv->conns_total++;
-	srv->hosts[host].nconns++;
 	return 0;
 }
 
@@ -161,7 +160,6 @@ static void conn_free(struct sim_conn *c, int64_t now)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	srv->nconns--;
-	srv->hosts[c->host].nconns--;
 	ssh_silent_disconnect(c->session); /* frees every libssh channel */
 	while (c->chans != NULL) {
 		struct sim_chan *ch = c->chans;
@@ -185,7 +183,7 @@ void sim_conn_close(struct sim_conn *c)
 void sim_conns_drop_host(struct sim_server *srv, int host)
 {
 	for (struct sim_conn *c = srv->conns; c != NULL; c = c->next) {
-		if (host < 0 || c->host == host)
+		if (c->host == host)
 			sim_conn_close(c);
 	}
 }
