@@ -24,6 +24,7 @@ run's world.  Prints one line per failed case and a summary; with --doc, writes 
 table between the fault-matrix markers.  Exit 0 when every case passed.
 """
 import argparse
+import calendar
 import json
 import os
 import re
@@ -54,6 +55,7 @@ CAUSE = {
     "no-return": r"did not come back within 3s",
     "new-hostkey": r"has CHANGED",
 }
+STEP_SLACK_S = 2.5  # a failed step's time beyond its capped budget (polls, reconnects)
 PORT_BASE = 31000  # below the ephemeral range, above tests/lib/sim.sh's 23000-30999
 PORT_SLOTS = 170
 
@@ -235,6 +237,11 @@ def expected(t, kind, has_check):
     return 1
 
 
+def iso_ms(t):
+    """Milliseconds of a journal time (2026-11-21T10:41:07.412Z)."""
+    return calendar.timegm(time.strptime(t[:19], "%Y-%m-%dT%H:%M:%S")) * 1000 + int(t[20:23])
+
+
 def journal_records(state):
     path = os.path.join(state, CLUSTER, "journal.jsonl")
     if not os.path.exists(path):
@@ -275,6 +282,11 @@ def audit_shows(recs, t, kind):
     if kind in BOOT_KINDS and r["exit"] != 0:
         return "the restart command exited %s" % r["exit"]
     return None
+
+
+def status_cluster(text):
+    """This cluster's object in `ccrup status -o json` (format ccrup-status/1)."""
+    return next(c for c in json.loads(text)["clusters"] if c["name"] == CLUSTER)
 
 
 def run_case(c, clean, work, epochs, slot, jobs, checks, window):
@@ -318,6 +330,16 @@ def run_case(c, clean, work, epochs, slot, jobs, checks, window):
             if last.get("step") != t["step"] or last.get("node") != t["node"]:
                 res["problems"].append("journal's failed step is %s on %s, want %s on %s" % (
                     last.get("step"), last.get("node"), t["step"], t["node"]))
+            else:
+                # The step itself, from `begin` to `failed`, keeps its (capped) budget.
+                begin = [r for r in recs if r.get("event") == "begin" and
+                         r.get("step") == t["step"] and r.get("node") == t["node"]]
+                took = (iso_ms(last["time"]) - iso_ms(begin[-1]["time"])) / 1000.0 \
+                    if begin else None
+                limit = STEP_SLACK_S + (CMD_TIMEOUT_S if kind in ("hang", "no-return") else 0)
+                if took is None or took > limit:
+                    res["problems"].append("the step took %ss from begin to failed, budget %ss"
+                                           % (took, limit))
             end = r"(?![\w.\[-])"
             for what, pat in (("cluster", r"cluster %s%s" % (CLUSTER, end)),
                               ("node", r"node %s%s" % (t["node"], end)),
@@ -327,8 +349,15 @@ def run_case(c, clean, work, epochs, slot, jobs, checks, window):
                     res["problems"].append("message does not name the %s (/%s/)" % (what, pat))
         st_rc, _, st_out = ccrup(["status", inv, "--state-dir", state, "-o", "json"],
                                  os.path.join(d, "status.json"))
+        in_window = rc == 1 and t["step"] in window
         if st_rc != 0:
             res["problems"].append("status -o json exited %s: %s" % (st_rc, st_out[-200:]))
+        else:
+            sc = status_cluster(st_out)
+            want_state = {0: "done", 1: "failed"}.get(rc)
+            if sc.get("state") != want_state or bool(sc["outage"]["ongoing"]) != in_window:
+                res["problems"].append("status says %s, outage ongoing %s; want %s, %s" % (
+                    sc.get("state"), sc["outage"]["ongoing"], want_state, in_window))
         w = sim.dump()
         fired = sum(f["fired"] for f in w["faults"] if f["kind"] == kind)
         if fired < 1:
@@ -339,7 +368,6 @@ def run_case(c, clean, work, epochs, slot, jobs, checks, window):
         if why:
             res["problems"].append("audit log: " + why)
         cl = next(x for x in w["clusters"] if x["name"] == CLUSTER)
-        in_window = rc == 1 and t["step"] in window
         if cl["cms"]["state"] != "Online" and not in_window:
             res["problems"].append("CMS %s after a failure outside the outage window" %
                                    cl["cms"]["state"])
@@ -380,10 +408,11 @@ def run_case(c, clean, work, epochs, slot, jobs, checks, window):
             res["problems"].append("after resume: " + chk.stdout.strip())
         elif st_rc != 0:
             res["problems"].append("status -o json after resume exited %s" % st_rc)
+        elif status_cluster(st_out).get("state") != "done" or \
+                status_cluster(st_out)["outage"]["ongoing"]:
+            res["problems"].append("status after resume: %s" % st_out[-300:])
         else:
-            st = json.loads(st_out)
             res["resumed"] = True
-            res["status"] = st
     except Exception as e:  # a harness failure is a failed case, never a crash
         tb = traceback.extract_tb(e.__traceback__)[-1]
         res["problems"].append("harness: %r at line %d" % (e, tb.lineno))
@@ -482,8 +511,8 @@ def main():
     def worker(slot):
         while True:
             with lock:
-                if not queue:
-                    return
+                if not queue or not os.path.isdir(a.clean):
+                    return  # done, or the test's directory was removed under us
                 c = queue.pop(0)
             c["res"] = run_case(c, a.clean, a.work, a.epochs, slot, a.jobs, checks, window)
             if c["res"]["problems"]:
@@ -498,6 +527,9 @@ def main():
     for th in threads:
         th.join()
     elapsed = time.time() - t0
+    if not os.path.isdir(a.clean) or any("res" not in c for c in cases):
+        print("fault_matrix: aborted: %s vanished; the results table is left alone" % a.clean)
+        return 1
     bad = [c for c in cases if c["res"]["problems"]]
     by_exit = {}
     for c in cases:
