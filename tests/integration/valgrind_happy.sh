@@ -31,19 +31,7 @@ vg() { # NAME ARGS...: run bin/ccrup under valgrind
 }
 
 # ccrsim itself under valgrind: its exit status at SIGTERM carries valgrind's verdict.
-mkdir -p "$tmp/sim"
-sed -e '/^base_port:/d' mock-nodes/scenarios/two-node.yml >"$tmp/sim/scenario.yml"
-echo "base_port: $((24000 + $$ % 50 * 100))" >>"$tmp/sim/scenario.yml"
-$VG bin/ccrsim --scenario "$tmp/sim/scenario.yml" --time-scale 0 --state-dir "$tmp/sim" \
-	>"$tmp/ccrsim.log" 2>&1 &
-SIM_PID=$!
-SIM_DIR="$tmp/sim"
-i=0
-while [ ! -s "$tmp/sim/ccrsim.pid" ] && [ $i -lt 600 ]; do
-	i=$((i + 1))
-	sleep 0.1
-done
-SIM_INV="$tmp/sim/inventory.yml"
+SIM_WRAPPER="$VG" sim_start mock-nodes/scenarios/two-node.yml 0 "$tmp/sim" || exit 1
 vg validate validate "$SIM_INV"
 vg plan-live plan "$SIM_INV" --live --state-dir "$tmp/state"
 vg apply apply "$SIM_INV" --yes --state-dir "$tmp/state"
@@ -53,13 +41,13 @@ kill "$SIM_PID"
 wait "$SIM_PID"
 rc=$?
 SIM_PID=
-if [ $rc = 0 ] && ! grep -q "definitely lost\|Invalid\|uninitialised" "$tmp/ccrsim.log"; then
+if [ $rc = 0 ] && ! grep -q "definitely lost\|Invalid\|uninitialised" "$tmp/sim/ccrsim.log"; then
 	pass=$((pass + 1))
 	echo "ok - ccrsim under valgrind"
 else
 	fail=$((fail + 1))
 	echo "not ok - ccrsim under valgrind (exit $rc)"
-	tail -n 40 "$tmp/ccrsim.log"
+	tail -n 40 "$tmp/sim/ccrsim.log"
 fi
 echo "valgrind_happy: $pass passed, $fail failed"
 [ "$fail" = 0 ]

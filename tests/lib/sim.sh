@@ -1,6 +1,7 @@
 # Shared shell helpers for scripts that run ccrsim on loopback: start it, wait
 # until it is ready, talk to its control socket, stop it by PID.
 # Usage: . tests/lib/sim.sh; sim_start SCENARIO SCALE DIR [extra ccrsim args]
+# SIM_WRAPPER (e.g. "valgrind -q") prefixes the ccrsim command.
 
 sim_start() {
 	_scn=$1; _scale=$2; SIM_DIR=$3; shift 3
@@ -13,7 +14,7 @@ sim_start() {
 		sed -e '/^base_port:/d' "$_scn" >"$SIM_DIR/scenario.yml"
 		printf 'base_port: %s\n' "$_base" >>"$SIM_DIR/scenario.yml"
 		rm -f "$SIM_DIR/ccrsim.pid"
-		bin/ccrsim --scenario "$SIM_DIR/scenario.yml" --time-scale "$_scale" \
+		${SIM_WRAPPER:-} bin/ccrsim --scenario "$SIM_DIR/scenario.yml" --time-scale "$_scale" \
 			--state-dir "$SIM_DIR" "$@" >"$SIM_DIR/ccrsim.log" 2>&1 &
 		SIM_PID=$!
 		_i=0
