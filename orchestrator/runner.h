@@ -2,8 +2,8 @@
  * runner.h — the state machine that upgrades one cluster (DESIGN §4).
  *
  * For every step instance of the plan, in order:
- *   when -> require (fresh facts; false: refuse, exit 3) -> check (already
- *   done: skip) -> record -> gate / guided confirmation -> journal `begin`
+ *   when -> record -> check (already done: skip) -> require (fresh facts;
+ *   false: refuse, exit 3) -> gate / guided confirmation -> journal `begin`
  *   (fsync) -> run (timeout, retries, ok_exit; reconnect on a drop) ->
  *   reboot (boot id must change, SSH back, ready) -> verify -> journal
  *   `done` / `failed` (fsync).

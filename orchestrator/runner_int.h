@@ -44,8 +44,8 @@ struct runner {
 	int in_outage;               /* outage-start journaled, no outage-end yet */
 	int64_t outage_wall;         /* when it started */
 	const struct phase_def *cur_phase; /* last phase announced */
-	int journal_broken;
-	int err_emitted;             /* r->err was already shown as a step event */          /* an append failed: no further remote action */
+	int journal_broken;          /* an append failed: no further remote action */
+	int err_emitted;             /* r->err was already shown as a step event */
 	char err[2048];              /* last failure, for the final message */
 };
 
