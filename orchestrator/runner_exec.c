@@ -95,7 +95,12 @@ int runner_run_command(struct runner *r, const struct plan_step *s, int *exit_st
 				       "connection lost during `%s`; whether it ran is unknown and "
 				       "the step is not idempotent: look at the node, then resume",
 				       s->command);
-		else
+		else if (o == XPORT_TIMEOUT) {
+			char t[32];
+			format_duration(timeout, t, sizeof(t));
+			why = xasprintf("`%s` did not finish within %s (%s)", s->command, t,
+					xport_error(x));
+		} else
 			why = xasprintf("%s", xport_error(x));
 		free(line);
 		xport_result_release(&res);
