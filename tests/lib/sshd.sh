@@ -36,7 +36,9 @@ sshd_start() {
 		ssh-keygen -q -t ed25519 -N '' -C "$_n" -f "$_nd/hostkey" </dev/null || return 1
 	_try=0
 	while :; do
-		SSHD_PORT=$(( 30000 + ( ($$ * 13 + _try * 977 + $(date +%N | sed 's/^0*//;s/^$/0/') / 1000) % 20000) ))
+		# 20000-22999: below tests/lib/sim.sh's 23000-30999, the fault matrix's
+		# 31000-32699 and the ephemeral range (32768-); a collision is retried.
+		SSHD_PORT=$(( 20000 + ( ($$ * 13 + _try * 977 + $(date +%N | sed 's/^0*//;s/^$/0/') / 1000) % 3000) ))
 		cat >"$_nd/config" <<-CONF
 		ListenAddress 127.0.0.1
 		Port $SSHD_PORT
@@ -59,7 +61,8 @@ sshd_start() {
 		LogLevel INFO
 		CONF
 		rm -f "$_nd/sshd.pid"
-		"$SSHD_BIN" -D -e -f "$_nd/config" >"$_nd/sshd.log" 2>&1 &
+		: >"$_nd/sshd.log" # before the background job opens it: the wait below reads it
+		"$SSHD_BIN" -D -e -f "$_nd/config" >>"$_nd/sshd.log" 2>&1 &
 		_pid=$!
 		echo "$_pid" >"$_nd/sshd.bgpid"
 		_i=0
