@@ -7,8 +7,10 @@
 # host var `systemctl:` in a generated inventory), counting every restart.
 #   1. plan --live reads the facts from the three sshd and says every restart would run
 #   2. apply --yes restarts web1, web2, web3 one by one, each verified: once each
-#   3. a fresh state: apply --yes is SIGKILLed while web2's restart runs, resume --yes
-#      completes: every node restarted exactly once, the journal valid, status says done
+#   3. a fresh state: apply --yes is SIGKILLed while web2's restart runs (2 s there); a
+#      resume at once is refused by the step's require (service activating) and restarts
+#      nothing; once the restart is over, resume --yes completes: every node restarted
+#      exactly once, the journal valid, status says done
 # A missing /usr/sbin/sshd is a failure (make deps installs openssh-server), never a skip.
 set -u
 cd "$(dirname "$0")/../.."
@@ -150,6 +152,7 @@ fi
 d=$tmp/run2
 mkdir -p "$d"
 inventory "$d"
+echo 2 >"$d/nodes/web2/restart-seconds" # time to resume while it still runs
 bin/ccrup apply "$d/inventory.yml" -p "$pb" --yes --state-dir "$d/state" >"$d/apply.log" 2>&1 &
 APID=$!
 j=$d/state/web/journal.jsonl
@@ -170,10 +173,22 @@ if [ "$killed" = 137 ] && [ "$mid" = activating ] && [ "$(restarts "$d" web1)" =
 else
 	ko "kill mid-restart: exit $killed, web2 state '$mid', restarts web1=$(restarts "$d" web1) web3=$(restarts "$d" web3)" "$d/apply.log"
 fi
-# The restart carries on without its session, as a real service manager's job does;
-# the resumed run must find its effect instead of restarting a second time.
+# The restart carries on without its session, as a real service manager's job does.
+# Resumed at once, the step is still in progress on web2: its check (a new timestamp)
+# does not hold yet and the service is 'activating', so the require refuses (exit 3)
+# instead of restarting it a second time.
+bin/ccrup resume "$d/inventory.yml" -p "$pb" --yes --state-dir "$d/state" >"$d/resume0.log" 2>&1
+rc=$?
+still=$(cat "$d/nodes/web2/$svc.state" 2>/dev/null)
+if [ $rc = 3 ] && [ "$still" = activating ] && grep -q "service_state = 'activating'" "$d/resume0.log" &&
+	[ "$(restarts "$d" web2)" = 0 ] && [ "$(restarts "$d" web3)" = 0 ]; then
+	ok "resume while web2's restart still runs: refused (exit 3, service activating), nothing restarted again"
+else
+	ko "resume during the in-flight restart: exit $rc (want 3), web2 '$still', restarts web2=$(restarts "$d" web2) web3=$(restarts "$d" web3)" "$d/resume0.log"
+fi
+# Once it is over, the resumed run must find its effect instead of restarting again.
 i=0
-while [ "$(cat "$d/nodes/web2/$svc.state" 2>/dev/null)" != active ] && [ $i -lt 300 ]; do
+while [ "$(cat "$d/nodes/web2/$svc.state" 2>/dev/null)" != active ] && [ $i -lt 500 ]; do
 	i=$((i + 1))
 	sleep 0.01
 done
