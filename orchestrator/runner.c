@@ -133,13 +133,14 @@ int runner_sleep(struct runner *r, int64_t ms)
 static int check_state_dir(struct runner *r)
 {
 	struct stat st;
-	if (mkdir_p(r->o->state_dir, 0700) < 0 || mkdir_p(r->dir, 0700) < 0) {
-		snprintf(r->err, sizeof(r->err), "cannot create state directory %s: %s", r->dir,
-			 strerror(errno));
-		return EXIT_INPUT;
-	}
 	const char *dirs[2] = {r->o->state_dir, r->dir};
+	/* Each is checked before anything is created in it. */
 	for (int i = 0; i < 2; i++) {
+		if (mkdir_p(dirs[i], 0700) < 0) {
+			snprintf(r->err, sizeof(r->err), "cannot create state directory %s: %s",
+				 dirs[i], strerror(errno));
+			return EXIT_INPUT;
+		}
 		if (stat(dirs[i], &st) == 0 && (st.st_mode & 0022)) {
 			snprintf(r->err, sizeof(r->err),
 				 "state directory %s is writable by group or others (mode %03o); "

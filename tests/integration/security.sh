@@ -200,17 +200,19 @@ sim_ctl dump >"$d/w0.json"
 bin/ccrup apply "$SIM_INV" --yes --state-dir "$d/open" >"$d/open.log" 2>&1
 rc=$?
 if [ $rc = 2 ] && grep -q "state directory $d/open is writable by group or others (mode 777); refusing" "$d/open.log" &&
-	[ ! -e "$d/open/CLUS1/journal.jsonl" ]; then
-	ok "a state directory writable by others (0777): refused, exit 2, no journal written"
+	[ -z "$(ls -A "$d/open")" ]; then
+	ok "a state directory writable by others (0777): refused, exit 2, nothing created in it (no journal, lock, audit log)"
 else
+	ls -laR "$d/open"
 	ko "0777 state directory: exit $rc" "$d/open.log"
 fi
 bin/ccrup resume "$SIM_INV" --yes --state-dir "$d/closed" >"$d/closed.log" 2>&1
 rc=$?
 sim_ctl dump >"$d/w1.json"
 if [ $rc = 2 ] && grep -q "state directory $d/closed/CLUS1 is writable by group or others (mode 777)" "$d/closed.log" &&
+	[ -z "$(ls -A "$d/closed/CLUS1")" ] &&
 	python3 tests/lib/world_delta.py "$d/w0.json" "$d/w1.json" any >"$d/delta"; then
-	ok "a cluster directory writable by others: refused, exit 2; no command reached any node"
+	ok "a cluster directory writable by others: refused, exit 2, nothing written in it; no command reached any node"
 else
 	ko "0777 cluster directory: exit $rc" "$d/closed.log"
 	cat "$d/delta"
