@@ -28,11 +28,26 @@ static void waiting(struct runner *r, const struct plan_step *s, const char *wha
 	runner_emit(r, &e);
 }
 
+/*
+ * The first re-probe of a reboot comes soon (a fast node or a simulator is
+ * back within milliseconds: a first sleep of 100 ms was most of a reboot step
+ * at time scale 0), then the interval doubles up to the cap, so a slow node
+ * costs a handful of extra probes.  Sleep first, double after.
+ */
+#define REBOOT_POLL_FIRST_MS 5
+/*
+ * While the node is down a poll is one TCP connect (refused, or bounded by
+ * the connect timeout): cheap enough to try twice a second, so the node's
+ * return is noticed within half a second rather than within the 2 s (or
+ * xport_connect_retry's 5 s) a longer interval would add to every reboot.
+ */
+#define REBOOT_UP_POLL_MAX_MS 500
+
 /* Until the node stops answering or shows a new boot id.  0, 1 = timed out, 2 = stopped. */
 static int wait_down(struct runner *r, const struct plan_step *s, const char *pre,
 		     int64_t budget)
 {
-	int64_t t0 = now_mono_ms(), poll = 50;
+	int64_t t0 = now_mono_ms(), poll = REBOOT_POLL_FIRST_MS;
 	char err[512];
 	for (;;) {
 		char *now = NULL;
@@ -45,9 +60,9 @@ static int wait_down(struct runner *r, const struct plan_step *s, const char *pr
 		if (now_mono_ms() - t0 >= budget)
 			return 1;
 		waiting(r, s, "node going down for the reboot", t0, budget);
-		poll = poll * 2 > 1000 ? 1000 : poll * 2;
 		if (runner_sleep(r, poll))
 			return 2;
+		poll = poll * 2 > 1000 ? 1000 : poll * 2;
 	}
 }
 
@@ -55,7 +70,7 @@ static int wait_down(struct runner *r, const struct plan_step *s, const char *pr
 static int wait_up(struct runner *r, const struct plan_step *s, const char *pre, int64_t budget,
 		   char *last, size_t lastlen)
 {
-	int64_t t0 = now_mono_ms(), poll = 50;
+	int64_t t0 = now_mono_ms(), poll = REBOOT_POLL_FIRST_MS;
 	struct xport *x = conns_get(r->conns, s->node);
 	const struct cond *ready = &s->def->reboot.ready;
 
@@ -63,19 +78,17 @@ static int wait_up(struct runner *r, const struct plan_step *s, const char *pre,
 		int64_t left = budget - (now_mono_ms() - t0);
 		if (left <= 0)
 			return 1;
-		enum xport_outcome o = xport_connect_retry(x, left, r->o->stop);
-		if (o == XPORT_STOPPED)
-			return 2;
+		/* One attempt per poll: xport_connect_retry's own backoff (200 ms doubling to
+		 * 5 s) would overshoot the node's return by up to half the downtime. */
+		enum xport_outcome o = xport_connect(x);
 		if (o == XPORT_HOSTKEY || o == XPORT_AUTH_FAILED) {
 			snprintf(last, lastlen, "%s", xport_error(x));
 			return 3;
 		}
+		char *now = NULL;
 		if (o != XPORT_OK) {
 			snprintf(last, lastlen, "%s", xport_error(x));
-			return 1;
-		}
-		char *now = NULL;
-		if (runner_boot_id(r, s->node, &now, last, lastlen) == 0) {
+		} else if (runner_boot_id(r, s->node, &now, last, lastlen) == 0) {
 			int changed = strcmp(now, pre) != 0;
 			free(now);
 			if (changed) {
@@ -95,9 +108,9 @@ static int wait_up(struct runner *r, const struct plan_step *s, const char *pre,
 			}
 		}
 		waiting(r, s, "node coming back from the reboot", t0, budget);
-		poll = poll * 2 > 2000 ? 2000 : poll * 2;
 		if (runner_sleep(r, poll))
 			return 2;
+		poll = poll * 2 > REBOOT_UP_POLL_MAX_MS ? REBOOT_UP_POLL_MAX_MS : poll * 2;
 	}
 }
 

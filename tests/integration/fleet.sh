@@ -7,7 +7,7 @@
 #   max-failed   --max-failed 1 --parallel 1, two failing clusters: nothing new starts
 #                after the first failure, the rest "not started", exit 1
 #   select       --clusters PATTERN touches only the clusters it names
-#   status/report across the fleet
+#   status/report across the fleet; reboots at time scale 0 settle within milliseconds
 # Every world is fresh; ccrsim listens on loopback only and is stopped by PID.
 set -u
 cd "$(dirname "$0")/../.."
@@ -94,6 +94,19 @@ sys.exit(0 if len(cs) == $FLEET and all(c['state'] == 'done' and c['next'] is No
 	ok "status: all $FLEET clusters done, nothing next"
 else
 	ko "status across the fleet" "$tmp/par-st.json"
+fi
+
+# Reboots settle promptly at time scale 0 (ccrsim restarts a node within milliseconds): the
+# node is re-probed after 5 ms, not after a first sleep of 100 ms or a 200 ms connect backoff.
+if python3 -c "
+import json, statistics, sys
+cs = json.load(open('$tmp/par-st.json'))['clusters']
+ms = [s['duration_ms'] for c in cs for s in c['steps'] if s['id'].endswith('reboot') and s['state'] == 'done']
+print('reboot steps: %d, median %d ms' % (len(ms), statistics.median(ms)))
+sys.exit(0 if len(ms) == 3 * $FLEET and statistics.median(ms) < 60 else 1)" >"$tmp/reboot.txt"; then
+	ok "reboots at time scale 0 settle promptly ($(cat "$tmp/reboot.txt"))"
+else
+	ko "reboots at time scale 0 are slow: $(cat "$tmp/reboot.txt")"
 fi
 
 # report across the fleet: one page per cluster, or one page for all.
