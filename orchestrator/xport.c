@@ -13,7 +13,7 @@
  *    so the expected fingerprint is found by reading known_hosts ourselves
  *    with ssh_known_hosts_parse_line() (which handles hashed names).
  */
-#include "xport.h"
+#include "xport_int.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -34,24 +34,6 @@
 #define BACKOFF_MAX_MS	     5000
 #define DEFAULT_CONNECT_MS   10000
 #define DEFAULT_KEEPALIVE_MS 15000
-#define KNOWN_HOSTS_MAX	     (16 * 1024 * 1024)
-
-struct xport {
-	char *name;		/* node name, for messages */
-	char *address;		/* explicit address, or NULL */
-	int port;		/* explicit port, or 0 */
-	char *user;		/* explicit user, or NULL */
-	char **identities;	/* NULL-terminated copies, or NULL */
-	char *known_hosts;	/* explicit known_hosts path, or NULL */
-	char *ssh_config;	/* NULL, "none", or a config file path */
-	int trust_new;		/* record unknown host keys */
-	int connect_timeout_ms; /* bound for connect, handshake, auth, channel open */
-	int keepalive_ms;	/* <= 0: off */
-	ssh_session session;	/* established session, or NULL */
-	char *label;		/* "NODE1 (127.0.0.2:2222)" */
-	char *error;		/* last error text, or NULL */
-	unsigned connects;	/* sessions established so far */
-};
 
 /* Exit information delivered by the channel callbacks. */
 struct exit_info {
@@ -67,24 +49,14 @@ struct pump {
 	void *arg;		  /* its argument */
 };
 
-/*
- * known_hosts is replaced by read-append-rename; this mutex keeps two
- * threads trusting two new hosts from losing one of the entries.  (Separate
- * processes are serialised by the cluster lock only per cluster; the rename
- * keeps the file whole in any case.)
- */
-static pthread_mutex_t known_hosts_mu = PTHREAD_MUTEX_INITIALIZER;
-
-static void xport_seterr(struct xport *x, char *text)
+void xport__seterr(struct xport *x, char *text)
 {
 	free(x->error);
 	x->error = text;
 }
 
 /* Set the error as "LABEL: text". */
-static void xport_fail(struct xport *x, const char *fmt, ...) CCR_PRINTF(2, 3);
-
-static void xport_fail(struct xport *x, const char *fmt, ...)
+void xport__fail(struct xport *x, const char *fmt, ...)
 {
 	va_list ap;
 	char *text;
@@ -92,7 +64,7 @@ static void xport_fail(struct xport *x, const char *fmt, ...)
 	va_start(ap, fmt);
 	text = xvasprintf(fmt, ap);
 	va_end(ap);
-	xport_seterr(x, xasprintf("%s: %s", x->label, text));
+	xport__seterr(x, xasprintf("%s: %s", x->label, text));
 	free(text);
 }
 
@@ -186,7 +158,7 @@ static void set_io_timeout(ssh_session s, int64_t ms)
 }
 
 /* The host and port libssh will really use (after ssh_config).  Caller frees. */
-static char *session_host(ssh_session s, unsigned *port)
+char *xport__session_host(ssh_session s, unsigned *port)
 {
 	char *host = NULL, *out;
 
@@ -220,7 +192,7 @@ static ssh_session session_setup(struct xport *x)
 	ssh_options_set(s, SSH_OPTIONS_HOST, x->address ? x->address : x->name);
 	if ((x->ssh_config == NULL || strcmp(x->ssh_config, "none") != 0) &&
 	    ssh_options_parse_config(s, x->ssh_config) < 0)
-		xport_fail(x, "ssh config: %s", ssh_get_error(s));
+		xport__fail(x, "ssh config: %s", ssh_get_error(s));
 	if (x->address != NULL)
 		ssh_options_set(s, SSH_OPTIONS_HOST, x->address);
 	if (x->port > 0)
@@ -233,163 +205,11 @@ static ssh_session session_setup(struct xport *x)
 	ssh_options_set(s, SSH_OPTIONS_NODELAY, &one);
 	ssh_options_set(s, SSH_OPTIONS_PROCESS_CONFIG, &no);
 	set_io_timeout(s, x->connect_timeout_ms);
-	host = session_host(s, &port);
+	host = xport__session_host(s, &port);
 	free(x->label);
 	x->label = xasprintf("%s (%s:%u)", x->name, host, port);
 	free(host);
 	return s;
-}
-
-static char *key_fingerprint(ssh_key key)
-{
-	unsigned char *hash = NULL;
-	size_t hlen = 0;
-	char *fp, *out;
-
-	if (key == NULL || ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash, &hlen) < 0)
-		return xstrdup("(unknown)");
-	fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, hlen);
-	out = xstrdup(fp ? fp : "(unknown)");
-	ssh_string_free_char(fp);
-	ssh_clean_pubkey_hash(&hash);
-	return out;
-}
-
-/* The host entry as known_hosts spells it: "host", or "[host]:port" off port 22. */
-static char *host_port(ssh_session s)
-{
-	unsigned port;
-	char *host = session_host(s, &port);
-	char *out = port == 22 ? xstrdup(host) : xasprintf("[%s]:%u", host, port);
-
-	free(host);
-	return out;
-}
-
-/* First fingerprint in file recorded for hp, preferring the offered key's type. */
-static char *expected_in_file(const char *file, const char *hp, ssh_key offered)
-{
-	char *data = NULL, *save = NULL, *best = NULL;
-	size_t len = 0;
-
-	if (file == NULL || read_file(file, KNOWN_HOSTS_MAX, &data, &len) < 0)
-		return NULL;
-	for (char *line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		struct ssh_knownhosts_entry *e = NULL;
-		if (*line == '#' || *line == '@' ||
-		    ssh_known_hosts_parse_line(hp, line, &e) != SSH_OK)
-			continue;
-		int same = ssh_key_type(e->publickey) == ssh_key_type(offered);
-		if (best == NULL || same) {
-			free(best);
-			best = key_fingerprint(e->publickey);
-		}
-		ssh_knownhosts_entry_free(e);
-		if (same)
-			break;
-	}
-	free(data);
-	return best;
-}
-
-static char *expected_fingerprint(ssh_session s, ssh_key offered)
-{
-	enum ssh_options_e files[] = {SSH_OPTIONS_KNOWNHOSTS, SSH_OPTIONS_GLOBAL_KNOWNHOSTS};
-	char *hp = host_port(s), *fp = NULL;
-
-	for (size_t i = 0; i < CCR_ARRAY_LEN(files) && fp == NULL; i++) {
-		char *file = NULL;
-		if (ssh_options_get(s, files[i], &file) == SSH_OK)
-			fp = expected_in_file(file, hp, offered);
-		ssh_string_free_char(file);
-	}
-	free(hp);
-	return fp ? fp : xstrdup("(entry not readable)");
-}
-
-/* Append the session's host key to known_hosts: read, append, write_file_atomic. */
-static int trust_host(struct xport *x, ssh_session s)
-{
-	char *entry = NULL, *file = NULL, *old = NULL, *dir = NULL;
-	size_t len = 0;
-	struct sbuf sb;
-	int rc = -1;
-
-	sbuf_init(&sb);
-	pthread_mutex_lock(&known_hosts_mu);
-	if (ssh_session_export_known_hosts_entry(s, &entry) != SSH_OK ||
-	    ssh_options_get(s, SSH_OPTIONS_KNOWNHOSTS, &file) != SSH_OK) {
-		xport_fail(x, "cannot build known_hosts entry: %s", ssh_get_error(s));
-		goto out;
-	}
-	dir = xstrdup(file);
-	if (strrchr(dir, '/') != NULL && strrchr(dir, '/') != dir)
-		*strrchr(dir, '/') = '\0';
-	if (read_file(file, KNOWN_HOSTS_MAX, &old, &len) == 0) {
-		sbuf_add(&sb, old, len);
-		if (len > 0 && old[len - 1] != '\n')
-			sbuf_addc(&sb, '\n');
-	} else if (errno != ENOENT || mkdir_p(dir, 0700) < 0) {
-		xport_fail(x, "read %s: %s", file, strerror(errno));
-		goto out;
-	}
-	sbuf_adds(&sb, entry);
-	if (write_file_atomic(file, sb.buf, sb.len, 0600) < 0) {
-		xport_fail(x, "write %s: %s", file, strerror(errno));
-		goto out;
-	}
-	rc = 0;
-out:
-	pthread_mutex_unlock(&known_hosts_mu);
-	ssh_string_free_char(entry);
-	ssh_string_free_char(file);
-	free(old);
-	free(dir);
-	sbuf_release(&sb);
-	return rc;
-}
-
-static int verify_host(struct xport *x, ssh_session s)
-{
-	ssh_key key = NULL;
-	char *offered = NULL, *expected = NULL;
-	int rc = -1;
-
-	if (ssh_get_server_publickey(s, &key) < 0) {
-		xport_fail(x, "no host key from server: %s", ssh_get_error(s));
-		return -1;
-	}
-	offered = key_fingerprint(key);
-	switch (ssh_session_is_known_server(s)) {
-	case SSH_KNOWN_HOSTS_OK:
-		rc = 0;
-		break;
-	case SSH_KNOWN_HOSTS_CHANGED:
-	case SSH_KNOWN_HOSTS_OTHER:
-		expected = expected_fingerprint(s, key);
-		xport_seterr(x, xasprintf("host key for %s has CHANGED: known_hosts has %s, server "
-					  "offered %s — possible man-in-the-middle; if the node "
-					  "was legitimately reinstalled, remove the old entry",
-					  x->label, expected, offered));
-		break;
-	case SSH_KNOWN_HOSTS_NOT_FOUND:
-	case SSH_KNOWN_HOSTS_UNKNOWN:
-		if (x->trust_new) {
-			rc = trust_host(x, s);
-			break;
-		}
-		xport_seterr(x, xasprintf("host key for %s is not known: server offered %s; "
-					  "refusing to connect (check the fingerprint, then "
-					  "--trust-new-hosts accepts it)",
-					  x->label, offered));
-		break;
-	default:
-		xport_fail(x, "cannot check host key: %s", ssh_get_error(s));
-	}
-	free(offered);
-	free(expected);
-	ssh_key_free(key);
-	return rc;
 }
 
 /* Try one identity file; 1 accepted, 0 not, -1 connection error.  Notes what happened. */
@@ -434,11 +254,11 @@ static enum xport_outcome authenticate(struct xport *x, ssh_session s)
 		sbuf_adds(&tried, ", default identities");
 	}
 	if (rc < 0)
-		xport_fail(x, "authentication: %s", ssh_get_error(s));
+		xport__fail(x, "authentication: %s", ssh_get_error(s));
 	if (rc == 0) {
 		(void)ssh_options_get(s, SSH_OPTIONS_USER, &user);
-		xport_fail(x, "authentication failed for user %s (tried%s)", user ? user : "?",
-			   tried.len ? tried.buf + 1 : " nothing");
+		xport__fail(x, "authentication failed for user %s (tried%s)", user ? user : "?",
+			    tried.len ? tried.buf + 1 : " nothing");
 	}
 	ssh_string_free_char(user);
 	sbuf_release(&tried);
@@ -473,7 +293,7 @@ static void connect_error(struct xport *x, ssh_session s)
 
 	if (text[0] >= 'A' && text[0] <= 'Z' && text[1] >= 'a' && text[1] <= 'z')
 		text[0] = (char)(text[0] - 'A' + 'a');
-	xport_fail(x, "%s", text);
+	xport__fail(x, "%s", text);
 	free(text);
 }
 
@@ -485,7 +305,7 @@ enum xport_outcome xport_connect(struct xport *x)
 	if (x->session != NULL && ssh_is_connected(x->session))
 		return XPORT_OK;
 	xport_disconnect(x);
-	xport_seterr(x, NULL);
+	xport__seterr(x, NULL);
 	s = session_setup(x);
 	if (x->error != NULL)
 		goto out;
@@ -494,7 +314,7 @@ enum xport_outcome xport_connect(struct xport *x)
 		goto out;
 	}
 	o = XPORT_HOSTKEY;
-	if (verify_host(x, s) < 0)
+	if (xport__verify_host(x, s) < 0)
 		goto out;
 	if ((o = authenticate(x, s)) != XPORT_OK)
 		goto out;
@@ -669,7 +489,7 @@ static ssh_channel open_channel(struct xport *x, int reused, enum xport_outcome 
 		ssh_channel ch = ssh_channel_new(x->session);
 		if (ch != NULL && ssh_channel_open_session(ch) == SSH_OK)
 			return ch;
-		xport_fail(x, "open channel: %s", ssh_get_error(x->session));
+		xport__fail(x, "open channel: %s", ssh_get_error(x->session));
 		ssh_channel_free(ch);
 		xport_disconnect(x);
 		*o = XPORT_CONNECT_FAILED;
@@ -698,7 +518,7 @@ static enum xport_outcome exec_on(struct xport *x, ssh_channel ch, const char *c
 	ssh_set_channel_callbacks(ch, &cb);
 	if (ssh_channel_request_exec(ch, cmd) != SSH_OK) {
 		/* The request may have reached the node: the outcome is unknown. */
-		xport_fail(x, "exec request failed: %s", ssh_get_error(x->session));
+		xport__fail(x, "exec request failed: %s", ssh_get_error(x->session));
 		goto out;
 	}
 	o = pump_run(x, ch, p, &ei, deadline, stop);
@@ -707,13 +527,13 @@ static enum xport_outcome exec_on(struct xport *x, ssh_channel ch, const char *c
 	if (o == XPORT_OK)
 		p->res->exit = ei.status;
 	if (o == XPORT_SIGNALED)
-		xport_fail(x, "command killed by signal %s", ei.signal);
+		xport__fail(x, "command killed by signal %s", ei.signal);
 	else if (o != XPORT_OK)
-		xport_fail(x, "%s",
-			   o == XPORT_TIMEOUT	? "command timed out"
-			   : o == XPORT_STOPPED ? "command stopped on request"
-						: "connection lost during the command; "
-						  "its outcome is unknown");
+		xport__fail(x, "%s",
+			    o == XPORT_TIMEOUT	 ? "command timed out"
+			    : o == XPORT_STOPPED ? "command stopped on request"
+						 : "connection lost during the command; "
+						   "its outcome is unknown");
 out:
 	ssh_remove_channel_callbacks(ch, &cb);
 	p->res->signal = ei.signal;
@@ -733,7 +553,7 @@ enum xport_outcome xport_exec(struct xport *x, const char *cmd, int64_t timeout_
 
 	xport_result_release(res);
 	xport_result_init(res);
-	xport_seterr(x, NULL);
+	xport__seterr(x, NULL);
 	if ((o = xport_connect(x)) != XPORT_OK)
 		goto out;
 	ch = open_channel(x, reused, &o);

@@ -1,0 +1,175 @@
+/*
+ * xport_hostkey.c — the transport's host-key policy (DESIGN §6): a known
+ * key passes; an unknown key is refused unless trust_new_hosts, which then
+ * appends it to known_hosts atomically (read, append, write-temp, rename);
+ * a changed key is always refused, naming both fingerprints.
+ */
+#include "xport_int.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KNOWN_HOSTS_MAX (16 * 1024 * 1024)
+
+/*
+ * known_hosts is replaced by read-append-rename; this mutex keeps two
+ * threads trusting two new hosts from losing one of the entries.  (Separate
+ * processes are serialised by the cluster lock only per cluster; the rename
+ * keeps the file whole in any case.)
+ */
+static pthread_mutex_t known_hosts_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static char *key_fingerprint(ssh_key key)
+{
+	unsigned char *hash = NULL;
+	size_t hlen = 0;
+	char *fp, *out;
+
+	if (key == NULL || ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash, &hlen) < 0)
+		return xstrdup("(unknown)");
+	fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, hlen);
+	out = xstrdup(fp ? fp : "(unknown)");
+	ssh_string_free_char(fp);
+	ssh_clean_pubkey_hash(&hash);
+	return out;
+}
+
+/* The host entry as known_hosts spells it: "host", or "[host]:port" off port 22. */
+static char *host_port(ssh_session s)
+{
+	unsigned port;
+	char *host = xport__session_host(s, &port);
+	char *out = port == 22 ? xstrdup(host) : xasprintf("[%s]:%u", host, port);
+
+	free(host);
+	return out;
+}
+
+/* First fingerprint in file recorded for hp, preferring the offered key's type. */
+static char *expected_in_file(const char *file, const char *hp, ssh_key offered)
+{
+	char *data = NULL, *save = NULL, *best = NULL;
+	size_t len = 0;
+
+	if (file == NULL || read_file(file, KNOWN_HOSTS_MAX, &data, &len) < 0)
+		return NULL;
+	for (char *line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct ssh_knownhosts_entry *e = NULL;
+		if (*line == '#' || *line == '@' ||
+		    ssh_known_hosts_parse_line(hp, line, &e) != SSH_OK)
+			continue;
+		int same = ssh_key_type(e->publickey) == ssh_key_type(offered);
+		if (best == NULL || same) {
+			free(best);
+			best = key_fingerprint(e->publickey);
+		}
+		ssh_knownhosts_entry_free(e);
+		if (same)
+			break;
+	}
+	free(data);
+	return best;
+}
+
+static char *expected_fingerprint(ssh_session s, ssh_key offered)
+{
+	enum ssh_options_e files[] = {SSH_OPTIONS_KNOWNHOSTS, SSH_OPTIONS_GLOBAL_KNOWNHOSTS};
+	char *hp = host_port(s), *fp = NULL;
+
+	for (size_t i = 0; i < CCR_ARRAY_LEN(files) && fp == NULL; i++) {
+		char *file = NULL;
+		if (ssh_options_get(s, files[i], &file) == SSH_OK)
+			fp = expected_in_file(file, hp, offered);
+		ssh_string_free_char(file);
+	}
+	free(hp);
+	return fp ? fp : xstrdup("(entry not readable)");
+}
+
+/* Append the session's host key to known_hosts: read, append, write_file_atomic. */
+static int trust_host(struct xport *x, ssh_session s)
+{
+	char *entry = NULL, *file = NULL, *old = NULL, *dir = NULL;
+	size_t len = 0;
+	struct sbuf sb;
+	int rc = -1;
+
+	sbuf_init(&sb);
+	pthread_mutex_lock(&known_hosts_mu);
+	if (ssh_session_export_known_hosts_entry(s, &entry) != SSH_OK ||
+	    ssh_options_get(s, SSH_OPTIONS_KNOWNHOSTS, &file) != SSH_OK) {
+		xport__fail(x, "cannot build known_hosts entry: %s", ssh_get_error(s));
+		goto out;
+	}
+	dir = xstrdup(file);
+	if (strrchr(dir, '/') != NULL && strrchr(dir, '/') != dir)
+		*strrchr(dir, '/') = '\0';
+	if (read_file(file, KNOWN_HOSTS_MAX, &old, &len) == 0) {
+		sbuf_add(&sb, old, len);
+		if (len > 0 && old[len - 1] != '\n')
+			sbuf_addc(&sb, '\n');
+	} else if (errno != ENOENT || mkdir_p(dir, 0700) < 0) {
+		xport__fail(x, "read %s: %s", file, strerror(errno));
+		goto out;
+	}
+	sbuf_adds(&sb, entry);
+	if (write_file_atomic(file, sb.buf, sb.len, 0600) < 0) {
+		xport__fail(x, "write %s: %s", file, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	pthread_mutex_unlock(&known_hosts_mu);
+	ssh_string_free_char(entry);
+	ssh_string_free_char(file);
+	free(old);
+	free(dir);
+	sbuf_release(&sb);
+	return rc;
+}
+
+int xport__verify_host(struct xport *x, ssh_session s)
+{
+	ssh_key key = NULL;
+	char *offered = NULL, *expected = NULL;
+	int rc = -1;
+
+	if (ssh_get_server_publickey(s, &key) < 0) {
+		xport__fail(x, "no host key from server: %s", ssh_get_error(s));
+		return -1;
+	}
+	offered = key_fingerprint(key);
+	switch (ssh_session_is_known_server(s)) {
+	case SSH_KNOWN_HOSTS_OK:
+		rc = 0;
+		break;
+	case SSH_KNOWN_HOSTS_CHANGED:
+	case SSH_KNOWN_HOSTS_OTHER:
+		expected = expected_fingerprint(s, key);
+		xport__seterr(x,
+			      xasprintf("host key for %s has CHANGED: known_hosts has %s, server "
+					"offered %s — possible man-in-the-middle; if the node "
+					"was legitimately reinstalled, remove the old entry",
+					x->label, expected, offered));
+		break;
+	case SSH_KNOWN_HOSTS_NOT_FOUND:
+	case SSH_KNOWN_HOSTS_UNKNOWN:
+		if (x->trust_new) {
+			rc = trust_host(x, s);
+			break;
+		}
+		xport__seterr(x, xasprintf("host key for %s is not known: server offered %s; "
+					   "refusing to connect (check the fingerprint, then "
+					   "--trust-new-hosts accepts it)",
+					   x->label, offered));
+		break;
+	default:
+		xport__fail(x, "cannot check host key: %s", ssh_get_error(s));
+	}
+	free(offered);
+	free(expected);
+	ssh_key_free(key);
+	return rc;
+}
