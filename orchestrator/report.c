@@ -168,10 +168,17 @@ static void set_str(char **dst, const char *s)
 
 /* ---- the journal ---- */
 
+/*
+ * Times a journal claims are clamped to 1970..2200: a hand-edited or hostile
+ * journal must not make the report's arithmetic overflow.
+ */
+#define WALL_MAX_MS 7258118400000LL
+
 static int64_t rec_wall(json_t *r, int64_t t)
 {
 	json_t *w = json_object_get(r, "wall_ms");
-	return json_is_integer(w) ? (int64_t)json_integer_value(w) : t;
+	int64_t v = json_is_integer(w) ? (int64_t)json_integer_value(w) : t;
+	return v < 0 ? 0 : v > WALL_MAX_MS ? WALL_MAX_MS : v;
 }
 
 static void step_record(struct report_cluster *rc, json_t *r, const char *ev, int64_t t)
@@ -198,7 +205,8 @@ static void step_record(struct report_cluster *rc, json_t *r, const char *ev, in
 		s->exit = (int)json_integer_value(ex);
 	if (strcmp(ev, "done") == 0) {
 		s->status = "done";
-		s->duration_ms = json_integer_value(json_object_get(r, "duration_ms"));
+		int64_t d = json_integer_value(json_object_get(r, "duration_ms"));
+		s->duration_ms = d < 0 ? 0 : d > WALL_MAX_MS ? WALL_MAX_MS : d;
 		if (s->start_ms == 0 || s->start_ms > t)
 			s->start_ms = t - s->duration_ms;
 		set_str(&s->reason, jstr(r, "by"));
