@@ -28,55 +28,55 @@ static void on_signal(int sig)
 }
 
 static const char apply_usage[] =
-	"usage: ccrup apply INVENTORY [-p PLAYBOOK] [--yes] [--plan PLAN] [--parallel N]\n"
-	"                   [--max-failed M] [--clusters PATTERN] [--trust-new-hosts]\n"
-	"                   [--max-timeout DURATION] [--state-dir DIR] [-v|-q]\n"
-	"\n"
-	"Run the upgrade.  On a terminal every step is shown (node, command, why, what\n"
-	"the live check found) and confirmed: [y]es [s]kip [d]etails [r]etry\n"
-	"[m]ark-done [q]uit.  --yes runs unattended (needed without a terminal and for\n"
-	"several clusters).  Every action is journaled in STATE/<cluster>/journal.jsonl\n"
-	"before it happens; after a failure or crash, `ccrup resume` continues.\n"
-	"\n"
-	"  -y, --yes              unattended: no questions; gates pass (journaled)\n"
-	"  --plan PLAN            refuse to start if the live facts differ from a plan\n"
-	"                         saved with `plan --live --save PLAN`\n"
-	"  --parallel N           clusters upgraded at once (default 1)\n"
-	"  --max-failed M         stop starting clusters after M failed (default 1)\n"
-	"  --clusters PATTERN     only clusters whose name matches (shell pattern)\n"
-	"  --window-end TIME      end of the maintenance window (HH:MM, YYYY-MM-DDTHH:MM or\n"
-	"                         +DURATION): a phase that would not finish in time is not\n"
-	"                         begun (exit 3, resumable); warnings as the end nears\n"
-	"  --trust-new-hosts      accept and record unknown host keys (changed keys are\n"
-	"                         always refused)\n"
-	"  --max-timeout DURATION cap every step's time budget (command timeouts, the\n"
-	"                         reboot command, reboot down/up budgets, waits, HTTP\n"
-	"                         checks) at DURATION, e.g. 30s, for rehearsals in a lab\n"
-	"                         or simulator: a hung command fails fast instead of\n"
-	"                         after the playbook's production timeout\n"
-	"  --state-dir DIR        journals and locks (default ./state or $CCRUP_STATE_DIR)\n"
-	"  -v, --verbose          show commands (-vv: and their output)\n"
-	"  -q, --quiet            only failures, warnings and the summary\n"
-	"\n"
-	"Exit: 0 done, 1 step failed (resumable), 2 input error, 3 precondition refused,\n"
-	"4 lock held, 5 journal corrupt or changed playbook, 130 interrupted (resumable).\n";
+    "usage: ccrup apply INVENTORY [-p PLAYBOOK] [--yes] [--plan PLAN] [--parallel N]\n"
+    "                   [--max-failed M] [--clusters PATTERN] [--trust-new-hosts]\n"
+    "                   [--max-timeout DURATION] [--state-dir DIR] [-v|-q]\n"
+    "\n"
+    "Run the upgrade.  On a terminal every step is shown (node, command, why, what\n"
+    "the live check found) and confirmed: [y]es [s]kip [d]etails [r]etry\n"
+    "[m]ark-done [q]uit.  --yes runs unattended (needed without a terminal and for\n"
+    "several clusters).  Every action is journaled in STATE/<cluster>/journal.jsonl\n"
+    "before it happens; after a failure or crash, `ccrup resume` continues.\n"
+    "\n"
+    "  -y, --yes              unattended: no questions; gates pass (journaled)\n"
+    "  --plan PLAN            refuse to start if the live facts differ from a plan\n"
+    "                         saved with `plan --live --save PLAN`\n"
+    "  --parallel N           clusters upgraded at once (default 1)\n"
+    "  --max-failed M         stop starting clusters after M failed (default 1)\n"
+    "  --clusters PATTERN     only clusters whose name matches (shell pattern)\n"
+    "  --window-end TIME      end of the maintenance window (HH:MM, YYYY-MM-DDTHH:MM or\n"
+    "                         +DURATION): a phase that would not finish in time is not\n"
+    "                         begun (exit 3, resumable); warnings as the end nears\n"
+    "  --trust-new-hosts      accept and record unknown host keys (changed keys are\n"
+    "                         always refused)\n"
+    "  --max-timeout DURATION cap every step's time budget (command timeouts, the\n"
+    "                         reboot command, reboot down/up budgets, waits, HTTP\n"
+    "                         checks) at DURATION, e.g. 30s, for rehearsals in a lab\n"
+    "                         or simulator: a hung command fails fast instead of\n"
+    "                         after the playbook's production timeout\n"
+    "  --state-dir DIR        journals and locks (default ./state or $CCRUP_STATE_DIR)\n"
+    "  -v, --verbose          show commands (-vv: and their output)\n"
+    "  -q, --quiet            only failures, warnings and the summary\n"
+    "\n"
+    "Exit: 0 done, 1 step failed (resumable), 2 input error, 3 precondition refused,\n"
+    "4 lock held, 5 journal corrupt or changed playbook, 130 interrupted (resumable).\n";
 
 static const char resume_usage[] =
-	"usage: ccrup resume INVENTORY [-p PLAYBOOK] [--yes] [--accept-changed-playbook]\n"
-	"                    [--clusters PATTERN] [--trust-new-hosts] [--max-timeout DURATION]\n"
-	"                    [--state-dir DIR]\n"
-	"\n"
-	"Continue the unfinished run of each cluster from its journal: finished steps\n"
-	"never repeat; a step that was in progress is re-probed (its check, or the boot\n"
-	"id for a reboot); roles come back as they were bound.  The playbook and\n"
-	"inventory must be unchanged unless --accept-changed-playbook.\n"
-	"\n"
-	"  -y, --yes                    unattended\n"
-	"  --accept-changed-playbook    resume although the files changed\n"
-	"  --parallel N, --max-failed M as for apply\n"
-	"  --trust-new-hosts, --max-timeout DURATION  as for apply\n"
-	"\n"
-	"Exit codes as for apply.\n";
+    "usage: ccrup resume INVENTORY [-p PLAYBOOK] [--yes] [--accept-changed-playbook]\n"
+    "                    [--clusters PATTERN] [--trust-new-hosts] [--max-timeout DURATION]\n"
+    "                    [--state-dir DIR]\n"
+    "\n"
+    "Continue the unfinished run of each cluster from its journal: finished steps\n"
+    "never repeat; a step that was in progress is re-probed (its check, or the boot\n"
+    "id for a reboot); roles come back as they were bound.  The playbook and\n"
+    "inventory must be unchanged unless --accept-changed-playbook.\n"
+    "\n"
+    "  -y, --yes                    unattended\n"
+    "  --accept-changed-playbook    resume although the files changed\n"
+    "  --parallel N, --max-failed M as for apply\n"
+    "  --trust-new-hosts, --max-timeout DURATION  as for apply\n"
+    "\n"
+    "Exit codes as for apply.\n";
 
 struct apply_args {
 	int64_t window_end_ms;
@@ -102,16 +102,16 @@ enum {
 };
 
 static const struct option apply_long[] = {
-	{"yes", no_argument, NULL, 'y'},
-	{"trust-new-hosts", no_argument, NULL, OPT_TRUST},
-	{"plan", required_argument, NULL, OPT_PLAN},
-	{"parallel", required_argument, NULL, OPT_PARALLEL},
-	{"max-failed", required_argument, NULL, OPT_MAXFAIL},
-	{"accept-changed-playbook", no_argument, NULL, OPT_ACCEPT},
-	{"ssh-config", required_argument, NULL, OPT_SSHCONF},
-	{"window-end", required_argument, NULL, OPT_WINDOW},
-	{"max-timeout", required_argument, NULL, OPT_MAXTIMEOUT},
-	{NULL, 0, NULL, 0},
+    {"yes", no_argument, NULL, 'y'},
+    {"trust-new-hosts", no_argument, NULL, OPT_TRUST},
+    {"plan", required_argument, NULL, OPT_PLAN},
+    {"parallel", required_argument, NULL, OPT_PARALLEL},
+    {"max-failed", required_argument, NULL, OPT_MAXFAIL},
+    {"accept-changed-playbook", no_argument, NULL, OPT_ACCEPT},
+    {"ssh-config", required_argument, NULL, OPT_SSHCONF},
+    {"window-end", required_argument, NULL, OPT_WINDOW},
+    {"max-timeout", required_argument, NULL, OPT_MAXTIMEOUT},
+    {NULL, 0, NULL, 0},
 };
 
 /*
@@ -153,22 +153,36 @@ static int apply_opt(int c, const char *arg, void *ctx)
 	struct apply_args *a = ctx;
 	int64_t v;
 	switch (c) {
-	case 'y': a->yes = 1; return 0;
-	case OPT_TRUST: a->trust = 1; return 0;
-	case OPT_PLAN: a->plan = arg; return 0;
-	case OPT_ACCEPT: a->accept_changed = 1; return 0;
-	case OPT_SSHCONF: a->ssh_config = arg; return 0;
+	case 'y':
+		a->yes = 1;
+		return 0;
+	case OPT_TRUST:
+		a->trust = 1;
+		return 0;
+	case OPT_PLAN:
+		a->plan = arg;
+		return 0;
+	case OPT_ACCEPT:
+		a->accept_changed = 1;
+		return 0;
+	case OPT_SSHCONF:
+		a->ssh_config = arg;
+		return 0;
 	case OPT_WINDOW:
 		if ((a->window_end_ms = parse_window_end(arg)) < 0) {
-			cli_error("apply", "--window-end takes HH:MM, YYYY-MM-DDTHH:MM or +DURATION "
-				  "(e.g. +2h), not '%s'", arg);
+			cli_error("apply",
+				  "--window-end takes HH:MM, YYYY-MM-DDTHH:MM or +DURATION "
+				  "(e.g. +2h), not '%s'",
+				  arg);
 			return EXIT_INPUT;
 		}
 		return 0;
 	case OPT_MAXTIMEOUT:
 		if (parse_duration_ms(arg, &a->max_timeout_ms) < 0 || a->max_timeout_ms <= 0) {
-			cli_error("apply", "--max-timeout takes a positive duration (e.g. 30s, 5m), "
-				  "not '%s'", arg);
+			cli_error("apply",
+				  "--max-timeout takes a positive duration (e.g. 30s, 5m), "
+				  "not '%s'",
+				  arg);
 			return EXIT_INPUT;
 		}
 		return 0;
@@ -190,12 +204,12 @@ static int apply_opt(int c, const char *arg, void *ctx)
 
 struct fleet {
 	const struct cli_files *f;
-	struct run_opts ro;      /* template; stop, sinks shared */
+	struct run_opts ro; /* template; stop, sinks shared */
 	pthread_mutex_t mu;
-	int next;                /* next cluster to start */
-	int failed;              /* clusters that ended badly */
+	int next;   /* next cluster to start */
+	int failed; /* clusters that ended badly */
 	int max_failed;
-	int *rc;                 /* per cluster exit code, -1 = not started */
+	int *rc; /* per cluster exit code, -1 = not started */
 };
 
 static void *worker(void *arg)
@@ -222,8 +236,8 @@ static void *worker(void *arg)
 /* Combine per-cluster results: interrupted beats failed beats refused beats done. */
 static int fleet_exit(const struct fleet *fl)
 {
-	static const int order[] = {EXIT_INTERRUPTED, EXIT_JOURNAL, EXIT_LOCKED, EXIT_STEP_FAILED,
-				    EXIT_REFUSED, EXIT_INPUT};
+	static const int order[] = {EXIT_INTERRUPTED, EXIT_JOURNAL, EXIT_LOCKED,
+				    EXIT_STEP_FAILED, EXIT_REFUSED, EXIT_INPUT};
 	for (size_t k = 0; k < CCR_ARRAY_LEN(order); k++)
 		for (int i = 0; i < fl->f->nclusters; i++)
 			if (fl->rc[i] == order[k])
@@ -243,15 +257,15 @@ static void fleet_summary(const struct fleet *fl, FILE *fp)
 		done += fl->rc[i] == EXIT_DONE;
 		notrun += fl->rc[i] < 0;
 	}
-	fprintf(fp, "\nfleet: %d clusters, %d done, %d failed, %d not started\n",
-		fl->f->nclusters, done, fl->f->nclusters - done - notrun, notrun);
+	fprintf(fp, "\nfleet: %d clusters, %d done, %d failed, %d not started\n", fl->f->nclusters,
+		done, fl->f->nclusters - done - notrun, notrun);
 	for (int i = 0; i < fl->f->nclusters; i++)
 		if (fl->rc[i] != EXIT_DONE)
 			fprintf(fp, "  %-20s %s\n", fl->f->clusters[i]->name,
-				fl->rc[i] < 0 ? "not started (--max-failed reached)"
-					      : fl->rc[i] == EXIT_REFUSED ? "refused (exit 3)"
-					      : fl->rc[i] == EXIT_INTERRUPTED ? "interrupted (exit 130)"
-									     : "failed");
+				fl->rc[i] < 0		    ? "not started (--max-failed reached)"
+				: fl->rc[i] == EXIT_REFUSED ? "refused (exit 3)"
+				: fl->rc[i] == EXIT_INTERRUPTED ? "interrupted (exit 130)"
+								: "failed");
 }
 
 static int run_fleet(struct fleet *fl, int parallel)
@@ -324,11 +338,13 @@ static int run_cmd(int argc, char **argv, int resume)
 		goto out;
 	int tty_in = isatty(STDIN_FILENO), tty_out = isatty(STDOUT_FILENO);
 	if (!a.yes && (!tty_in || f.nclusters > 1)) {
-		cli_error(cmd, "%s", f.nclusters > 1
-			  ? "several clusters are selected: add --yes to run them unattended, or "
-			    "pick one with --clusters NAME for a guided run"
-			  : "no terminal to ask on: add --yes for an unattended run (see `ccrup "
-			    "plan` first)");
+		cli_error(
+		    cmd, "%s",
+		    f.nclusters > 1
+			? "several clusters are selected: add --yes to run them unattended, or "
+			  "pick one with --clusters NAME for a guided run"
+			: "no terminal to ask on: add --yes for an unattended run (see `ccrup "
+			  "plan` first)");
 		rc = EXIT_INPUT;
 		goto out;
 	}
@@ -352,13 +368,21 @@ static int run_cmd(int argc, char **argv, int resume)
 	for (int i = 0; i < f.nclusters; i++)
 		fl.rc[i] = -1;
 	pthread_mutex_init(&fl.mu, NULL);
-	fl.ro = (struct run_opts){
-		.resume = resume, .unattended = a.yes, .trust_new_hosts = a.trust,
-		.accept_changed_playbook = a.accept_changed, .state_dir = o.state_dir,
-		.ssh_config = a.ssh_config, .saved_plan = a.plan, .command_line = cmdline,
-		.window_end_ms = a.window_end_ms, .max_timeout_ms = a.max_timeout_ms,
-		.stop = &stop_flag, .sinks = sinks, .nsinks = (int)CCR_ARRAY_LEN(sinks),
-		.ask = a.yes ? NULL : ui_ask, .ask_arg = u};
+	fl.ro = (struct run_opts){.resume = resume,
+				  .unattended = a.yes,
+				  .trust_new_hosts = a.trust,
+				  .accept_changed_playbook = a.accept_changed,
+				  .state_dir = o.state_dir,
+				  .ssh_config = a.ssh_config,
+				  .saved_plan = a.plan,
+				  .command_line = cmdline,
+				  .window_end_ms = a.window_end_ms,
+				  .max_timeout_ms = a.max_timeout_ms,
+				  .stop = &stop_flag,
+				  .sinks = sinks,
+				  .nsinks = (int)CCR_ARRAY_LEN(sinks),
+				  .ask = a.yes ? NULL : ui_ask,
+				  .ask_arg = u};
 	rc = run_fleet(&fl, a.parallel);
 	ui_summary(u);
 	fleet_summary(&fl, stdout);

@@ -51,8 +51,7 @@ void runner_emit(struct runner *r, struct event *e)
 	free(d);
 }
 
-void runner_emitf(struct runner *r, enum ev_kind k, const struct plan_step *s, const char *fmt,
-		  ...)
+void runner_emitf(struct runner *r, enum ev_kind k, const struct plan_step *s, const char *fmt, ...)
 {
 	struct event e;
 	va_list ap;
@@ -170,8 +169,8 @@ static int take_lock(struct runner *r)
 static long last_run_start(struct journal *j)
 {
 	for (long i = (long)journal_count(j) - 1; i >= 0; i--) {
-		const char *ev = json_string_value(json_object_get(journal_record(j, (size_t)i),
-								  "event"));
+		const char *ev =
+		    json_string_value(json_object_get(journal_record(j, (size_t)i), "event"));
 		if (ev && strcmp(ev, "run-start") == 0)
 			return i;
 	}
@@ -211,8 +210,8 @@ static int open_journal(struct runner *r, const char *path)
 static int archive_journal(struct runner *r, const char *path)
 {
 	long start = last_run_start(r->j);
-	const char *id = json_string_value(
-		json_object_get(journal_record(r->j, (size_t)start), "run_id"));
+	const char *id =
+	    json_string_value(json_object_get(journal_record(r->j, (size_t)start), "run_id"));
 	char *dst = xasprintf("%s/journal-%s.jsonl", r->dir, id ? id : "old");
 	journal_close(r->j);
 	r->j = NULL;
@@ -236,7 +235,8 @@ static json_t *vars_snapshot(const struct runner *r)
 	for (int i = 0; i < r->pb->nvars; i++) {
 		const struct var_def *v = &r->pb->vars[i];
 		enum var_kind k;
-		const char *val = v->is_list || v->kind == VK_RAW ? NULL : subst_value(&c, v->name, &k);
+		const char *val =
+		    v->is_list || v->kind == VK_RAW ? NULL : subst_value(&c, v->name, &k);
 		if (val)
 			json_object_set_new(o, v->name, json_string(val));
 	}
@@ -252,11 +252,11 @@ static int start_run(struct runner *r)
 		if (*p == ':')
 			*p = '-';
 	journal_set_run_id(r->j, r->run_id);
-	json_t *rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "cluster", r->cl->name,
-				"playbook", r->pb->name, "playbook_path", r->pb->path,
-				"playbook_sha256", r->pb->sha256, "inventory_path", r->inv->path,
-				"inventory_sha256", r->inv->sha256, "mode",
-				r->o->unattended ? "unattended" : "guided");
+	json_t *rec =
+	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "cluster", r->cl->name, "playbook",
+		      r->pb->name, "playbook_path", r->pb->path, "playbook_sha256", r->pb->sha256,
+		      "inventory_path", r->inv->path, "inventory_sha256", r->inv->sha256, "mode",
+		      r->o->unattended ? "unattended" : "guided");
 	json_object_set_new(rec, "vars", vars_snapshot(r));
 	return runner_journal(r, "run-start", NULL, rec) < 0 ? EXIT_JOURNAL : 0;
 }
@@ -271,8 +271,10 @@ static int check_digests(struct runner *r)
 	if (!pb_changed && !inv_changed)
 		return 0;
 	if (r->o->accept_changed_playbook) {
-		runner_emitf(r, EV_WARN, NULL, "%s changed since the run started; continuing "
-			     "(--accept-changed-playbook)", pb_changed ? r->pb->path : r->inv->path);
+		runner_emitf(r, EV_WARN, NULL,
+			     "%s changed since the run started; continuing "
+			     "(--accept-changed-playbook)",
+			     pb_changed ? r->pb->path : r->inv->path);
 		return 0;
 	}
 	snprintf(r->err, sizeof(r->err),
@@ -300,7 +302,7 @@ static int choose_run(struct runner *r, const char *path)
 			return start < 0 ? EXIT_INPUT : -1;
 		}
 		const char *id = json_string_value(
-			json_object_get(journal_record(r->j, (size_t)start), "run_id"));
+		    json_object_get(journal_record(r->j, (size_t)start), "run_id"));
 		snprintf(r->run_id, sizeof(r->run_id), "%s", id ? id : "unknown");
 		journal_set_run_id(r->j, r->run_id);
 		return check_digests(r);
@@ -351,7 +353,7 @@ static enum sstate state_of(const char *ev)
 	static const struct {
 		const char *ev;
 		enum sstate st;
-	} map[] = {{"skipped", SS_SKIPPED}, {"begin", SS_BEGUN},  {"done", SS_DONE},
+	} map[] = {{"skipped", SS_SKIPPED}, {"begin", SS_BEGUN},     {"done", SS_DONE},
 		   {"failed", SS_FAILED},   {"refused", SS_REFUSED}, {"interrupted", SS_BEGUN}};
 	for (size_t i = 0; i < CCR_ARRAY_LEN(map); i++)
 		if (strcmp(ev, map[i].ev) == 0)
@@ -405,8 +407,7 @@ static int bind_roles(struct runner *r)
 			     r->roles[k].host);
 	r->bindplan.roles = r->roles;
 	r->bindplan.nroles = r->nroles;
-	rc = bind_roles_live(r->pb, r->cl, r->facts, &r->roles, &r->nroles, r->err,
-			     sizeof(r->err));
+	rc = bind_roles_live(r->pb, r->cl, r->facts, &r->roles, &r->nroles, r->err, sizeof(r->err));
 	if (rc)
 		return rc;
 	for (int k = had; k < r->nroles; k++) {
@@ -423,9 +424,10 @@ static int bind_roles(struct runner *r)
 		for (int i = 0; g && i < g->nhosts; i++)
 			member |= str_ieq(g->hosts[i], r->roles[k].host);
 		if (!member) {
-			snprintf(r->err, sizeof(r->err),
-				 "role %s was bound to %s, which is no longer in '%s' of cluster %s",
-				 r->roles[k].role, r->roles[k].host, d ? d->from : "?", r->cl->name);
+			snprintf(
+			    r->err, sizeof(r->err),
+			    "role %s was bound to %s, which is no longer in '%s' of cluster %s",
+			    r->roles[k].role, r->roles[k].host, d ? d->from : "?", r->cl->name);
 			return EXIT_JOURNAL;
 		}
 	}
@@ -445,8 +447,12 @@ static int check_saved_plan(struct runner *r)
 static void on_probe(const char *host, const char *cmd, const struct xport_result *res, void *arg)
 {
 	struct runner *r = arg;
-	struct event e = {.kind = EV_CMD_END, .node = host, .command = cmd, .exit = res->exit,
-			  .duration_ms = res->duration_ms, .text = res->out.buf,
+	struct event e = {.kind = EV_CMD_END,
+			  .node = host,
+			  .command = cmd,
+			  .exit = res->exit,
+			  .duration_ms = res->duration_ms,
+			  .text = res->out.buf,
 			  .detail = res->err.buf};
 	runner_emit(r, &e);
 }
@@ -468,9 +474,9 @@ static int compile_plan(struct runner *r)
 
 static int finish(struct runner *r, int rc)
 {
-	static const char *results[] = {[EXIT_DONE] = "done",        [EXIT_STEP_FAILED] = "failed",
-					[EXIT_INPUT] = "failed",     [EXIT_REFUSED] = "refused",
-					[EXIT_LOCKED] = "failed",    [EXIT_JOURNAL] = "failed"};
+	static const char *results[] = {
+	    [EXIT_DONE] = "done",	[EXIT_STEP_FAILED] = "failed", [EXIT_INPUT] = "failed",
+	    [EXIT_REFUSED] = "refused", [EXIT_LOCKED] = "failed",      [EXIT_JOURNAL] = "failed"};
 	const char *res = rc == EXIT_INTERRUPTED ? "interrupted" : rc <= 5 ? results[rc] : "failed";
 
 	if (r->j && r->run_id[0] && !r->journal_broken) {
@@ -491,8 +497,10 @@ static int run_steps(struct runner *r)
 {
 	for (int i = 0; i < r->plan->nsteps; i++) {
 		if (r->o->stop && *r->o->stop) {
-			snprintf(r->err, sizeof(r->err), "interrupted before step %s; run `ccrup "
-				 "resume` to continue", r->plan->steps[i].id);
+			snprintf(r->err, sizeof(r->err),
+				 "interrupted before step %s; run `ccrup "
+				 "resume` to continue",
+				 r->plan->steps[i].id);
 			return EXIT_INTERRUPTED;
 		}
 		int rc = runner_step(r, i);
@@ -518,8 +526,8 @@ static void release(struct runner *r)
 	free(r->dir);
 }
 
-int runner_run(const struct playbook *pb, const struct inventory *inv,
-	       const struct cluster_def *cl, const struct run_opts *o)
+int runner_run(const struct playbook *pb, const struct inventory *inv, const struct cluster_def *cl,
+	       const struct run_opts *o)
 {
 	struct runner r;
 	struct conns_opts co = {o->trust_new_hosts, o->ssh_config};

@@ -26,20 +26,20 @@
 typedef int (*ask_fn)(void *arg, const char *question, const char *choices);
 
 struct run_opts {
-	int resume;                  /* continue the unfinished run instead of starting one */
-	int unattended;              /* --yes: no questions; gates need --yes or acknowledge */
-	int trust_new_hosts;         /* record unknown host keys */
-	int accept_changed_playbook; /* resume although the playbook/inventory changed */
-	const char *state_dir;       /* parent of <cluster>/ */
-	const char *ssh_config;      /* NULL: ~/.ssh/config; "none": no config */
-	const char *saved_plan;      /* apply --plan FILE, or NULL */
-	int64_t window_end_ms;       /* wall-clock end of the maintenance window, 0 = none */
-	int64_t max_timeout_ms;      /* --max-timeout: cap on every step budget, 0 = none */
-	const char *command_line;    /* for the lock holder record */
-	volatile sig_atomic_t *stop; /* set by SIGINT/SIGTERM */
+	int resume;			/* continue the unfinished run instead of starting one */
+	int unattended;			/* --yes: no questions; gates need --yes or acknowledge */
+	int trust_new_hosts;		/* record unknown host keys */
+	int accept_changed_playbook;	/* resume although the playbook/inventory changed */
+	const char *state_dir;		/* parent of <cluster>/ */
+	const char *ssh_config;		/* NULL: ~/.ssh/config; "none": no config */
+	const char *saved_plan;		/* apply --plan FILE, or NULL */
+	int64_t window_end_ms;		/* wall-clock end of the maintenance window, 0 = none */
+	int64_t max_timeout_ms;		/* --max-timeout: cap on every step budget, 0 = none */
+	const char *command_line;	/* for the lock holder record */
+	volatile sig_atomic_t *stop;	/* set by SIGINT/SIGTERM */
 	const struct event_sink *sinks; /* event subscribers */
 	int nsinks;
-	ask_fn ask;                  /* guided mode, NULL when unattended */
+	ask_fn ask; /* guided mode, NULL when unattended */
 	void *ask_arg;
 };
 
@@ -50,8 +50,8 @@ struct run_opts {
  * playbook or unwritable journal, 130 interrupted.  Every message has been
  * emitted as an event (EV_STEP_FAILED, EV_WARN...) before returning.
  */
-int runner_run(const struct playbook *pb, const struct inventory *inv,
-	       const struct cluster_def *cl, const struct run_opts *o);
+int runner_run(const struct playbook *pb, const struct inventory *inv, const struct cluster_def *cl,
+	       const struct run_opts *o);
 
 /* Path of a cluster's state directory: <state_dir>/<cluster>.  Caller frees. */
 char *runner_cluster_dir(const char *state_dir, const char *cluster);

@@ -32,8 +32,13 @@ static void on_output(int stream, const char *data, size_t len, void *arg)
 {
 	struct out_ctx *oc = arg;
 	char *text = xstrndup(data, len);
-	struct event e = {.kind = EV_CMD_OUTPUT, .phase = oc->s->phase->id, .step = oc->s->id,
-			  .node = oc->s->node, .index = oc->s->index, .text = text, .exit = stream};
+	struct event e = {.kind = EV_CMD_OUTPUT,
+			  .phase = oc->s->phase->id,
+			  .step = oc->s->id,
+			  .node = oc->s->node,
+			  .index = oc->s->index,
+			  .text = text,
+			  .exit = stream};
 	runner_emit(oc->r, &e);
 	free(text);
 }
@@ -41,9 +46,15 @@ static void on_output(int stream, const char *data, size_t len, void *arg)
 static void emit_cmd_end(struct runner *r, const struct plan_step *s, const char *cmd,
 			 const struct xport_result *res)
 {
-	struct event e = {.kind = EV_CMD_END, .phase = s->phase->id, .step = s->id,
-			  .node = s->node, .index = s->index, .command = cmd, .exit = res->exit,
-			  .duration_ms = res->duration_ms, .text = res->out.buf,
+	struct event e = {.kind = EV_CMD_END,
+			  .phase = s->phase->id,
+			  .step = s->id,
+			  .node = s->node,
+			  .index = s->index,
+			  .command = cmd,
+			  .exit = res->exit,
+			  .duration_ms = res->duration_ms,
+			  .text = res->out.buf,
 			  .detail = res->err.buf};
 	runner_emit(r, &e);
 }
@@ -68,7 +79,7 @@ int runner_run_command(struct runner *r, const struct plan_step *s, int *exit_st
 	const struct step_def *d = s->def;
 	struct xport *x = conns_get(r->conns, s->node);
 	int64_t timeout =
-		runner_budget(r, d->timeout_ms ? d->timeout_ms : r->inv->ssh.command_timeout_ms);
+	    runner_budget(r, d->timeout_ms ? d->timeout_ms : r->inv->ssh.command_timeout_ms);
 	int64_t delay = d->retry_delay_ms ? d->retry_delay_ms : 5000;
 	struct out_ctx oc = {r, s};
 
@@ -76,8 +87,8 @@ int runner_run_command(struct runner *r, const struct plan_step *s, int *exit_st
 		struct xport_result res;
 		xport_result_init(&res);
 		runner_emitf(r, EV_CMD_START, s, "%s", s->command);
-		enum xport_outcome o = xport_exec(x, s->command, timeout, OUTPUT_CAP, on_output, &oc,
-						  r->o->stop, &res);
+		enum xport_outcome o = xport_exec(x, s->command, timeout, OUTPUT_CAP, on_output,
+						  &oc, r->o->stop, &res);
 		emit_cmd_end(r, s, s->command, &res);
 		*exit_status = res.exit;
 		char *line = first_line(&res);
@@ -91,10 +102,11 @@ int runner_run_command(struct runner *r, const struct plan_step *s, int *exit_st
 			why = xasprintf("`%s` exited %d: %s", s->command, res.exit, line);
 		else if (o == XPORT_DROPPED && d->check.expr == NULL && d->check.probe == NULL &&
 			 !d->idempotent)
-			rc = runner_fail(r, s, EXIT_STEP_FAILED, -1,
-				       "connection lost during `%s`; whether it ran is unknown and "
-				       "the step is not idempotent: look at the node, then resume",
-				       s->command);
+			rc = runner_fail(
+			    r, s, EXIT_STEP_FAILED, -1,
+			    "connection lost during `%s`; whether it ran is unknown and "
+			    "the step is not idempotent: look at the node, then resume",
+			    s->command);
 		else if (o == XPORT_TIMEOUT) {
 			char t[32];
 			format_duration(timeout, t, sizeof(t));
@@ -108,8 +120,8 @@ int runner_run_command(struct runner *r, const struct plan_step *s, int *exit_st
 			return rc;
 		if (o == XPORT_DROPPED || o == XPORT_CONNECT_FAILED) {
 			/* Reconnect, then ask the node whether the command took effect. */
-			enum xport_outcome co = xport_connect_retry(
-				x, r->inv->ssh.connect_timeout_ms * 3, r->o->stop);
+			enum xport_outcome co =
+			    xport_connect_retry(x, r->inv->ssh.connect_timeout_ms * 3, r->o->stop);
 			char err[1024];
 			if (co == XPORT_OK && o == XPORT_DROPPED) {
 				facts_invalidate(r->facts);
@@ -153,12 +165,19 @@ int runner_wait_until(struct runner *r, const struct plan_step *s)
 		int ok = 0;
 		sbuf_init(&why);
 		facts_invalidate(r->facts);
-		int rc = facts_eval(r->facts, w->until, s, NULL, r->saved, &ok, &why, err, sizeof(err));
+		int rc =
+		    facts_eval(r->facts, w->until, s, NULL, r->saved, &ok, &why, err, sizeof(err));
 		int64_t el = now_mono_ms() - t0;
-		struct event e = {.kind = EV_WAITING, .step = s->id, .phase = s->phase->id,
-				  .node = s->node, .index = s->index, .exit = -1,
-				  .text = expr_source(w->until), .detail = rc < 0 ? err : why.buf,
-				  .elapsed_ms = el, .budget_ms = budget};
+		struct event e = {.kind = EV_WAITING,
+				  .step = s->id,
+				  .phase = s->phase->id,
+				  .node = s->node,
+				  .index = s->index,
+				  .exit = -1,
+				  .text = expr_source(w->until),
+				  .detail = rc < 0 ? err : why.buf,
+				  .elapsed_ms = el,
+				  .budget_ms = budget};
 		runner_emit(r, &e);
 		if (rc == 0 && ok) {
 			sbuf_release(&why);
@@ -168,8 +187,8 @@ int runner_wait_until(struct runner *r, const struct plan_step *s)
 			char t[32];
 			format_duration(budget, t, sizeof(t));
 			rc = runner_fail(r, s, EXIT_STEP_FAILED, -1,
-				       "waited %s for `%s`; last seen: %s", t, expr_source(w->until),
-				       rc < 0 ? err : why.buf);
+					 "waited %s for `%s`; last seen: %s", t,
+					 expr_source(w->until), rc < 0 ? err : why.buf);
 			sbuf_release(&why);
 			return rc;
 		}
@@ -197,8 +216,8 @@ int runner_http_step(struct runner *r, const struct plan_step *s)
 	char err[1024] = "";
 
 	for (int attempt = 0;; attempt++) {
-		struct http_req rq = {"GET", s->url, NULL, NULL, runner_budget(r, h->timeout_ms),
-				      h->insecure, 65536};
+		struct http_req rq = {
+		    "GET", s->url, NULL, NULL, runner_budget(r, h->timeout_ms), h->insecure, 65536};
 		struct sbuf body;
 		long status = 0;
 		sbuf_init(&body);
@@ -219,4 +238,3 @@ int runner_http_step(struct runner *r, const struct plan_step *s)
 		delay = next_poll(delay, 10000);
 	}
 }
-

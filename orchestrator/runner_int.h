@@ -18,8 +18,8 @@ enum sstate { SS_PENDING, SS_SKIPPED, SS_BEGUN, SS_DONE, SS_FAILED, SS_REFUSED }
 
 /* What the journal says about one step instance. */
 struct stepstate {
-	enum sstate st;     /* latest state */
-	char *boot_id;      /* boot id recorded with `begin` of a reboot step */
+	enum sstate st;	    /* latest state */
+	char *boot_id;	    /* boot id recorded with `begin` of a reboot step */
 	int64_t begin_wall; /* wall ms of the latest `begin` */
 };
 
@@ -28,31 +28,31 @@ struct runner {
 	const struct inventory *inv;
 	const struct cluster_def *cl;
 	const struct run_opts *o;
-	char *dir;                   /* state/<cluster> */
-	struct lock *lock;           /* held for the whole run */
-	struct journal *j;           /* this cluster's journal */
-	char run_id[48];             /* of the current run */
-	struct conns *conns;         /* one transport per host */
-	struct facts *facts;         /* live facts */
-	struct saved *saved;         /* record: values */
-	struct redact *rd;           /* secrets hidden from the journal and events */
-	struct plan bindplan;        /* facts' context while roles are bound */
-	struct plan *plan;           /* compiled with the bound roles */
-	struct role_binding *roles;  /* owned array */
+	char *dir;		    /* state/<cluster> */
+	struct lock *lock;	    /* held for the whole run */
+	struct journal *j;	    /* this cluster's journal */
+	char run_id[48];	    /* of the current run */
+	struct conns *conns;	    /* one transport per host */
+	struct facts *facts;	    /* live facts */
+	struct saved *saved;	    /* record: values */
+	struct redact *rd;	    /* secrets hidden from the journal and events */
+	struct plan bindplan;	    /* facts' context while roles are bound */
+	struct plan *plan;	    /* compiled with the bound roles */
+	struct role_binding *roles; /* owned array */
 	int nroles;
-	struct stepstate *st;        /* one per plan step */
-	int in_outage;               /* outage-start journaled, no outage-end yet */
-	int64_t outage_wall;         /* when it started */
+	struct stepstate *st;		   /* one per plan step */
+	int in_outage;			   /* outage-start journaled, no outage-end yet */
+	int64_t outage_wall;		   /* when it started */
 	const struct phase_def *cur_phase; /* last phase announced */
-	int journal_broken;          /* an append failed: no further remote action */
-	int err_emitted;             /* r->err was already shown as a step event */
-	char err[2048];              /* last failure, for the final message */
+	int journal_broken;		   /* an append failed: no further remote action */
+	int err_emitted;		   /* r->err was already shown as a step event */
+	char err[2048];			   /* last failure, for the final message */
 };
 
 /* Emit an event to every sink; e->cluster and wall time are filled in. */
 void runner_emit(struct runner *r, struct event *e);
-void runner_emitf(struct runner *r, enum ev_kind k, const struct plan_step *s,
-		  const char *fmt, ...) CCR_PRINTF(4, 5);
+void runner_emitf(struct runner *r, enum ev_kind k, const struct plan_step *s, const char *fmt, ...)
+    CCR_PRINTF(4, 5);
 
 /*
  * Append a record (steals rec).  step may be NULL.  Returns 0, or -1 after
@@ -74,8 +74,8 @@ int runner_boot_id(struct runner *r, const char *node, char **value, char *err, 
  * err (did not come back, host key...); 2 when stopped; 4 with err when it
  * did not go down within the budget.
  */
-int runner_reboot(struct runner *r, const struct plan_step *s, const char *pre_boot_id,
-		  int issue, int64_t down_budget_ms, char *err, size_t errlen);
+int runner_reboot(struct runner *r, const struct plan_step *s, const char *pre_boot_id, int issue,
+		  int64_t down_budget_ms, char *err, size_t errlen);
 
 /* Journal a failure (or refusal) of s, set r->err, return code. */
 int runner_fail(struct runner *r, const struct plan_step *s, int code, int exit_status,

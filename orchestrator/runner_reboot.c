@@ -22,9 +22,15 @@ int runner_boot_id(struct runner *r, const char *node, char **value, char *err, 
 static void waiting(struct runner *r, const struct plan_step *s, const char *what, int64_t t0,
 		    int64_t budget)
 {
-	struct event e = {.kind = EV_WAITING, .step = s->id, .phase = s->phase->id,
-			  .node = s->node, .index = s->index, .exit = -1, .text = what,
-			  .elapsed_ms = now_mono_ms() - t0, .budget_ms = budget};
+	struct event e = {.kind = EV_WAITING,
+			  .step = s->id,
+			  .phase = s->phase->id,
+			  .node = s->node,
+			  .index = s->index,
+			  .exit = -1,
+			  .text = what,
+			  .elapsed_ms = now_mono_ms() - t0,
+			  .budget_ms = budget};
 	runner_emit(r, &e);
 }
 
@@ -44,8 +50,7 @@ static void waiting(struct runner *r, const struct plan_step *s, const char *wha
 #define REBOOT_UP_POLL_MAX_MS 500
 
 /* Until the node stops answering or shows a new boot id.  0, 1 = timed out, 2 = stopped. */
-static int wait_down(struct runner *r, const struct plan_step *s, const char *pre,
-		     int64_t budget)
+static int wait_down(struct runner *r, const struct plan_step *s, const char *pre, int64_t budget)
 {
 	int64_t t0 = now_mono_ms(), poll = REBOOT_POLL_FIRST_MS;
 	char err[512];
@@ -94,8 +99,8 @@ static int wait_up(struct runner *r, const struct plan_step *s, const char *pre,
 			if (changed) {
 				struct sbuf why;
 				sbuf_init(&why);
-				int ok = facts_cond(r->facts, ready, s->ready_cmd, s, r->saved, &why,
-						    last, lastlen);
+				int ok = facts_cond(r->facts, ready, s->ready_cmd, s, r->saved,
+						    &why, last, lastlen);
 				if (ok == 1) {
 					sbuf_release(&why);
 					return 0;
@@ -125,19 +130,24 @@ int runner_reboot(struct runner *r, const struct plan_step *s, const char *pre, 
 		struct xport_result res;
 		xport_result_init(&res);
 		runner_emitf(r, EV_CMD_START, s, "%s", r->pb->reboot_command);
-		enum xport_outcome o =
-			xport_exec(x, r->pb->reboot_command, runner_budget(r, 60000), 65536, NULL, NULL,
-				   r->o->stop, &res);
+		enum xport_outcome o = xport_exec(x, r->pb->reboot_command, runner_budget(r, 60000),
+						  65536, NULL, NULL, r->o->stop, &res);
 		/* Its end, like any command's: the audit log shows the restart that was sent. */
-		struct event e = {.kind = EV_CMD_END, .phase = s->phase->id, .step = s->id,
-				  .node = s->node, .index = s->index, .command = r->pb->reboot_command,
-				  .exit = res.exit, .duration_ms = res.duration_ms, .text = res.out.buf,
+		struct event e = {.kind = EV_CMD_END,
+				  .phase = s->phase->id,
+				  .step = s->id,
+				  .node = s->node,
+				  .index = s->index,
+				  .command = r->pb->reboot_command,
+				  .exit = res.exit,
+				  .duration_ms = res.duration_ms,
+				  .text = res.out.buf,
 				  .detail = res.err.buf};
 		runner_emit(r, &e);
 		int bad = o != XPORT_OK && o != XPORT_DROPPED;
 		if (o == XPORT_OK && res.exit != 0)
-			snprintf(err, errlen, "`%s` exited %d: %.200s", r->pb->reboot_command, res.exit,
-				 res.err.len ? res.err.buf : res.out.buf);
+			snprintf(err, errlen, "`%s` exited %d: %.200s", r->pb->reboot_command,
+				 res.exit, res.err.len ? res.err.buf : res.out.buf);
 		else if (bad)
 			snprintf(err, errlen, "`%s`: %s", r->pb->reboot_command, xport_error(x));
 		xport_result_release(&res);
@@ -161,9 +171,10 @@ int runner_reboot(struct runner *r, const struct plan_step *s, const char *pre, 
 	rc = wait_up(r, s, pre, up, last, sizeof(last));
 	if (rc == 1 || rc == 3) {
 		format_duration(up, t, sizeof(t));
-		snprintf(err, errlen, rc == 3 ? "%s came back with a problem: %s"
-					      : "%s did not come back within %s of the reboot "
-						"(last: %s)",
+		snprintf(err, errlen,
+			 rc == 3 ? "%s came back with a problem: %s"
+				 : "%s did not come back within %s of the reboot "
+				   "(last: %s)",
 			 s->node, rc == 3 ? last : t, last);
 		if (rc == 3)
 			rc = 1;

@@ -10,11 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-
-
 /* Record a failure, emit it, and return the exit code for it. */
 int runner_fail(struct runner *r, const struct plan_step *s, int code, int exit_status,
-		     const char *fmt, ...)
+		const char *fmt, ...)
 {
 	va_list ap;
 	char *cause;
@@ -25,15 +23,21 @@ int runner_fail(struct runner *r, const struct plan_step *s, int code, int exit_
 	snprintf(r->err, sizeof(r->err), "cluster %s, node %s, step %s: %s%s", r->cl->name,
 		 s->node ? s->node : "-", s->id, cause,
 		 r->in_outage ? " -- THE OUTAGE IS ONGOING: the service is down until this step "
-				"is fixed and the run resumed" : "");
+				"is fixed and the run resumed"
+			      : "");
 	json_t *rec = json_pack("{s:s}", "reason", cause);
 	if (exit_status >= 0)
 		json_object_set_new(rec, "exit", json_integer(exit_status));
 	if (runner_journal(r, code == EXIT_REFUSED ? "refused" : "failed", s, rec) < 0)
 		code = EXIT_JOURNAL;
 	struct event e = {.kind = code == EXIT_REFUSED ? EV_STEP_REFUSED : EV_STEP_FAILED,
-			  .phase = s->phase->id, .step = s->id, .name = s->name, .node = s->node,
-			  .index = s->index, .exit = exit_status, .text = r->err};
+			  .phase = s->phase->id,
+			  .step = s->id,
+			  .name = s->name,
+			  .node = s->node,
+			  .index = s->index,
+			  .exit = exit_status,
+			  .text = r->err};
 	runner_emit(r, &e);
 	r->err_emitted = 1;
 	free(cause);
@@ -42,14 +46,16 @@ int runner_fail(struct runner *r, const struct plan_step *s, int code, int exit_
 
 int runner_stopped(struct runner *r, const struct plan_step *s)
 {
-	snprintf(r->err, sizeof(r->err), "interrupted during step %s on %s; run `ccrup resume` "
-		 "to continue", s->id, s->node ? s->node : "-");
+	snprintf(r->err, sizeof(r->err),
+		 "interrupted during step %s on %s; run `ccrup resume` "
+		 "to continue",
+		 s->id, s->node ? s->node : "-");
 	runner_journal(r, "interrupted", s, NULL);
 	return EXIT_INTERRUPTED;
 }
 
-static int journal_done(struct runner *r, const struct plan_step *s, int exit_status,
-			int64_t t0, const char *by)
+static int journal_done(struct runner *r, const struct plan_step *s, int exit_status, int64_t t0,
+			const char *by)
 {
 	json_t *rec = json_pack("{s:I}", "duration_ms", (json_int_t)(now_mono_ms() - t0));
 	if (exit_status >= 0)
@@ -58,9 +64,15 @@ static int journal_done(struct runner *r, const struct plan_step *s, int exit_st
 		json_object_set_new(rec, "by", json_string(by));
 	if (runner_journal(r, "done", s, rec) < 0)
 		return EXIT_JOURNAL;
-	struct event e = {.kind = EV_STEP_DONE, .phase = s->phase->id, .step = s->id,
-			  .name = s->name, .node = s->node, .index = s->index, .exit = exit_status,
-			  .duration_ms = now_mono_ms() - t0, .text = by};
+	struct event e = {.kind = EV_STEP_DONE,
+			  .phase = s->phase->id,
+			  .step = s->id,
+			  .name = s->name,
+			  .node = s->node,
+			  .index = s->index,
+			  .exit = exit_status,
+			  .duration_ms = now_mono_ms() - t0,
+			  .text = by};
 	runner_emit(r, &e);
 	return 0;
 }
@@ -86,7 +98,8 @@ static int applies(struct runner *r, const struct plan_step *s, int *rc)
 		if (w[k] == NULL)
 			continue;
 		sbuf_init(&why);
-		if (facts_eval(r->facts, w[k], s, NULL, r->saved, &ok, &why, err, sizeof(err)) < 0) {
+		if (facts_eval(r->facts, w[k], s, NULL, r->saved, &ok, &why, err, sizeof(err)) <
+		    0) {
 			*rc = runner_fail(r, s, EXIT_STEP_FAILED, -1, "when: %s", err);
 			sbuf_release(&why);
 			return 0;
@@ -111,7 +124,8 @@ static int requires_hold(struct runner *r, const struct plan_step *s)
 	int total = ph->nrequire + d->nrequire;
 
 	for (int k = 0; k < total; k++) {
-		const struct expr *e = k < ph->nrequire ? ph->require[k] : d->require[k - ph->nrequire];
+		const struct expr *e =
+		    k < ph->nrequire ? ph->require[k] : d->require[k - ph->nrequire];
 		const char *explain = k < ph->nrequire ? ph->explain : d->explain;
 		struct sbuf why;
 		char err[1024];
@@ -120,11 +134,11 @@ static int requires_hold(struct runner *r, const struct plan_step *s)
 		if (facts_eval(r->facts, e, s, NULL, r->saved, &ok, &why, err, sizeof(err)) < 0)
 			rc = runner_fail(r, s, EXIT_STEP_FAILED, -1, "require: %s", err);
 		else if (!ok)
-			rc = runner_fail(r, s, EXIT_REFUSED, -1,
-				       "precondition refused before anything changed: `%s` is false "
-				       "(seen: %s)%s%s",
-				       expr_source(e), why.buf, explain ? ". " : "",
-				       explain ? explain : "");
+			rc = runner_fail(
+			    r, s, EXIT_REFUSED, -1,
+			    "precondition refused before anything changed: `%s` is false "
+			    "(seen: %s)%s%s",
+			    expr_source(e), why.buf, explain ? ". " : "", explain ? explain : "");
 		sbuf_release(&why);
 		if (rc)
 			return rc;
@@ -153,17 +167,21 @@ static int take_record(struct runner *r, const struct plan_step *s)
 	if (rs->fact) {
 		const char *v = NULL;
 		if (facts_get(r->facts, rs->fact, s->node, &v, NULL, err, sizeof(err)) < 0)
-			return runner_fail(r, s, EXIT_STEP_FAILED, -1, "record %s: %s", rs->as, err);
+			return runner_fail(r, s, EXIT_STEP_FAILED, -1, "record %s: %s", rs->as,
+					   err);
 		value = xstrdup(v);
 	} else {
 		/* A record command is a one-off fact: same extraction rules. */
-		struct fact_def fd = {.name = rs->as, .capture = rs->capture,
-				      .capture_re = rs->capture_re, .def = rs->def};
+		struct fact_def fd = {.name = rs->as,
+				      .capture = rs->capture,
+				      .capture_re = rs->capture_re,
+				      .def = rs->def};
 		const char *text = NULL;
 		if (facts_run_text(r->facts, s->node, s->record_cmd, &text, err, sizeof(err)) == 0)
 			value = facts_extract(&fd, text, 0, err, sizeof(err));
 		if (value == NULL)
-			return runner_fail(r, s, EXIT_STEP_FAILED, -1, "record %s: %s", rs->as, err);
+			return runner_fail(r, s, EXIT_STEP_FAILED, -1, "record %s: %s", rs->as,
+					   err);
 	}
 	saved_set(r->saved, s->node, rs->as, s->item, value);
 	json_t *rec = json_pack("{s:s, s:s, s:o}", "name", rs->as, "value", value, "item",
@@ -194,8 +212,13 @@ static int pass_gate(struct runner *r, const struct plan_step *s, int64_t t0)
 		by = "inventory acknowledge";
 	else if (r->o->unattended)
 		by = "--yes";
-	struct event e = {.kind = EV_GATE, .step = s->id, .phase = s->phase->id, .node = s->node,
-			  .index = s->index, .text = s->def->gate, .exit = -1};
+	struct event e = {.kind = EV_GATE,
+			  .step = s->id,
+			  .phase = s->phase->id,
+			  .node = s->node,
+			  .index = s->index,
+			  .text = s->def->gate,
+			  .exit = -1};
 	if (by == NULL) {
 		char *q = xasprintf("%s [y]es [n]o", s->def->gate);
 		int c = r->o->ask ? r->o->ask(r->o->ask_arg, q, "ynq") : 'q';
@@ -257,14 +280,21 @@ static int confirm(struct runner *r, const struct plan_step *s, const char *foun
 
 	if (r->o->ask == NULL)
 		return 0;
-	struct event e = {.kind = EV_STEP_START, .phase = s->phase->id, .step = s->id,
-			  .name = s->name, .node = s->node, .index = s->index, .exit = -1,
+	struct event e = {.kind = EV_STEP_START,
+			  .phase = s->phase->id,
+			  .step = s->id,
+			  .name = s->name,
+			  .node = s->node,
+			  .index = s->index,
+			  .exit = -1,
 			  .command = s->kind == PSTEP_REBOOT ? r->pb->reboot_command : s->command,
-			  .text = s->def->why, .detail = found};
+			  .text = s->def->why,
+			  .detail = found};
 	runner_emit(r, &e);
 	for (;;) {
-		char *q = xasprintf("Run %s on %s? [y]es [s]kip [d]etails [r]etry [m]ark-done [q]uit",
-				    s->id, s->node ? s->node : "-");
+		char *q =
+		    xasprintf("Run %s on %s? [y]es [s]kip [d]etails [r]etry [m]ark-done [q]uit",
+			      s->id, s->node ? s->node : "-");
 		int c = r->o->ask(r->o->ask_arg, q, letters);
 		free(q);
 		const char *p = strchr(letters, c);
@@ -276,14 +306,24 @@ static int confirm(struct runner *r, const struct plan_step *s, const char *foun
 			return 3;
 		}
 		switch (c) {
-		case 'y': return 0;
-		case 'd': show_details(r, s); continue;
-		case 'r': return 2;
-		case 's': *rc = journal_skip(r, s, "skipped by the operator", "guided answer"); return 1;
-		case 'm': *rc = journal_done(r, s, -1, now_mono_ms(), "operator"); return 1;
+		case 'y':
+			return 0;
+		case 'd':
+			show_details(r, s);
+			continue;
+		case 'r':
+			return 2;
+		case 's':
+			*rc = journal_skip(r, s, "skipped by the operator", "guided answer");
+			return 1;
+		case 'm':
+			*rc = journal_done(r, s, -1, now_mono_ms(), "operator");
+			return 1;
 		default:
-			snprintf(r->err, sizeof(r->err), "stopped by the operator before step %s; "
-				 "`ccrup resume` continues from here", s->id);
+			snprintf(r->err, sizeof(r->err),
+				 "stopped by the operator before step %s; "
+				 "`ccrup resume` continues from here",
+				 s->id);
 			*rc = EXIT_INTERRUPTED;
 			return 3;
 		}
@@ -299,8 +339,12 @@ static int outage_mark(struct runner *r, const struct plan_step *s, int begin)
 		json_object_set_new(rec, "duration_ms", json_integer(wall - r->outage_wall));
 	if (runner_journal(r, ev, s, rec) < 0)
 		return EXIT_JOURNAL;
-	struct event e = {.kind = begin ? EV_OUTAGE_START : EV_OUTAGE_END, .step = s->id,
-			  .phase = s->phase->id, .node = s->node, .index = s->index, .exit = -1,
+	struct event e = {.kind = begin ? EV_OUTAGE_START : EV_OUTAGE_END,
+			  .step = s->id,
+			  .phase = s->phase->id,
+			  .node = s->node,
+			  .index = s->index,
+			  .exit = -1,
 			  .duration_ms = begin ? 0 : wall - r->outage_wall};
 	runner_emit(r, &e);
 	r->in_outage = begin;
@@ -324,9 +368,10 @@ static int verify_step(struct runner *r, const struct plan_step *s, int exit_sta
 	if (ok < 0)
 		rc = runner_fail(r, s, EXIT_STEP_FAILED, exit_status, "verify: %s", err);
 	else if (!ok)
-		rc = runner_fail(r, s, EXIT_STEP_FAILED, exit_status,
-			       "verify failed after the command succeeded: `%s` is false (seen: %s)",
-			       v->expr ? expr_source(v->expr) : s->verify_cmd, why.buf);
+		rc = runner_fail(
+		    r, s, EXIT_STEP_FAILED, exit_status,
+		    "verify failed after the command succeeded: `%s` is false (seen: %s)",
+		    v->expr ? expr_source(v->expr) : s->verify_cmd, why.buf);
 	sbuf_release(&why);
 	return rc;
 }
@@ -460,18 +505,21 @@ static int settle_inflight(struct runner *r, const struct plan_step *s, struct s
 		int a = r->o->ask(r->o->ask_arg, q, "rmq");
 		free(q);
 		runner_journal(r, "answer", s,
-			       json_pack("{s:s}", "answer", a == 'r' ? "retry" : a == 'm' ? "mark-done"
-											 : "quit"));
+			       json_pack("{s:s}", "answer",
+					 a == 'r'   ? "retry"
+					 : a == 'm' ? "mark-done"
+						    : "quit"));
 		if (a == 'r')
 			return 1;
 		if (a == 'm')
 			return journal_done(r, s, -1, t0, "operator");
 	}
-	snprintf(r->err, sizeof(r->err),
-		 "cluster %s, node %s, step %s was interrupted while running `%s`; it may have run, "
-		 "its check does not show it done, and it is not idempotent. Inspect the node, then "
-		 "run `ccrup resume` in a terminal to decide (run again or mark done)",
-		 r->cl->name, s->node, s->id, s->command);
+	snprintf(
+	    r->err, sizeof(r->err),
+	    "cluster %s, node %s, step %s was interrupted while running `%s`; it may have run, "
+	    "its check does not show it done, and it is not idempotent. Inspect the node, then "
+	    "run `ccrup resume` in a terminal to decide (run again or mark done)",
+	    r->cl->name, s->node, s->id, s->command);
 	return EXIT_STEP_FAILED;
 }
 
@@ -509,11 +557,12 @@ static int phase_start(struct runner *r, int i)
 		format_duration(need, a, sizeof(a));
 		format_duration(left > 0 ? left : 0, b, sizeof(b));
 		if (need > 0 && now + need > r->o->window_end_ms) {
-			snprintf(r->err, sizeof(r->err),
-				 "phase %s needs about %s but the maintenance window ends in %s: not "
-				 "begun, the cluster is left between phases; run `ccrup resume` in the "
-				 "next window",
-				 s->phase->id, a, b);
+			snprintf(
+			    r->err, sizeof(r->err),
+			    "phase %s needs about %s but the maintenance window ends in %s: not "
+			    "begun, the cluster is left between phases; run `ccrup resume` in the "
+			    "next window",
+			    s->phase->id, a, b);
 			runner_journal(r, "window", s,
 				       json_pack("{s:s, s:I, s:I}", "phase", s->phase->id,
 						 "needed_ms", (json_int_t)need, "left_ms",
@@ -521,11 +570,16 @@ static int phase_start(struct runner *r, int i)
 			return EXIT_REFUSED;
 		}
 		if (left < 2 * need || left < 15 * 60 * 1000)
-			runner_emitf(r, EV_WARN, s, "maintenance window ends in %s; phase %s needs about %s",
-				     b, s->phase->id, a);
+			runner_emitf(r, EV_WARN, s,
+				     "maintenance window ends in %s; phase %s needs about %s", b,
+				     s->phase->id, a);
 	}
-	struct event e = {.kind = EV_PHASE_START, .phase = s->phase->id, .text = s->phase->name,
-			  .node = s->node, .index = s->index, .exit = -1};
+	struct event e = {.kind = EV_PHASE_START,
+			  .phase = s->phase->id,
+			  .text = s->phase->name,
+			  .node = s->node,
+			  .index = s->index,
+			  .exit = -1};
 	runner_emit(r, &e);
 	return 0;
 }
