@@ -46,8 +46,8 @@ const char *cli_default_playbook(void)
 			if (access(exe_rel, R_OK) == 0)
 				return exe_rel;
 			/* An installed tree moved elsewhere (DESTDIR, a tarball). */
-			snprintf(exe_rel, sizeof(exe_rel), "%s/../share/ccrup/playbooks/ccr-sp1.yml",
-				 exe);
+			snprintf(exe_rel, sizeof(exe_rel),
+				 "%s/../share/ccrup/playbooks/ccr-sp1.yml", exe);
 			if (access(exe_rel, R_OK) == 0)
 				return exe_rel;
 		}
