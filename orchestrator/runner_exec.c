@@ -86,7 +86,17 @@ int runner_run_command(struct runner *r, const struct plan_step *s, int *exit_st
 	for (int attempt = 0;; attempt++) {
 		struct xport_result res;
 		xport_result_init(&res);
-		runner_emitf(r, EV_CMD_START, s, "%s", s->command);
+		struct event ev = {.kind = EV_CMD_START,
+				   .phase = s->phase->id,
+				   .step = s->id,
+				   .name = s->name,
+				   .node = s->node,
+				   .index = s->index,
+				   .exit = -1,
+				   .text = s->command,
+				   .command = s->command,
+				   .budget_ms = timeout};
+		runner_emit(r, &ev);
 		enum xport_outcome o = xport_exec(x, s->command, timeout, OUTPUT_CAP, on_output,
 						  &oc, r->o->stop, &res);
 		emit_cmd_end(r, s, s->command, &res);

@@ -7,6 +7,8 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <sys/ioctl.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,7 +33,53 @@ struct ui {
 	int64_t outage_ms;  /* sum of outages seen */
 	int outage_open;    /* an outage started and has not ended */
 	char last_failure[1024];
+	/* The command in flight, for the live counter (terminal only). */
+	int act_on;	     /* a command is running */
+	int64_t act_start;   /* when it started (monotonic) */
+	int64_t act_budget;  /* its timeout, 0 if unknown */
+	char act_where[200]; /* "CLUS1 [22/60] passive.setup on NODE2" */
+	char act_what[96];   /* the command, shortened */
+	pthread_t ticker;    /* redraws the status line twice a second */
+	pthread_cond_t cv;   /* wakes the ticker to stop */
+	int ticker_on;	     /* the ticker thread runs */
+	int stopping;	     /* ui_free asked it to stop */
 };
+
+static void draw_status(struct ui *u);
+
+/* The live counter: "… | running `setup.com /m:upgrade`: 1m 12s of 2h | elapsed 41m". */
+static void tick_status(struct ui *u)
+{
+	char sp[32], bud[32], el[32];
+	int64_t now = now_mono_ms();
+	format_duration(now - u->act_start, sp, sizeof(sp));
+	format_duration(u->act_budget, bud, sizeof(bud));
+	format_duration(now - u->start_mono, el, sizeof(el));
+	snprintf(u->status, sizeof(u->status), "%s | running `%s`: %s%s%s | elapsed %s%s",
+		 u->act_where, u->act_what, sp, u->act_budget ? " of " : "",
+		 u->act_budget ? bud : "", el, u->outage_open ? " | OUTAGE" : "");
+	draw_status(u);
+}
+
+static void *ticker_main(void *arg)
+{
+	struct ui *u = arg;
+	pthread_mutex_lock(&u->mu);
+	while (!u->stopping) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 500 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&u->cv, &u->mu, &ts);
+		if (!u->stopping && u->act_on && now_mono_ms() - u->act_start >= 1000)
+			tick_status(u);
+	}
+	pthread_mutex_unlock(&u->mu);
+	return NULL;
+}
 
 struct ui *ui_new(FILE *fp, const struct ui_opts *o)
 {
@@ -41,6 +89,9 @@ struct ui *ui_new(FILE *fp, const struct ui_opts *o)
 	u->o = *o;
 	u->start_mono = now_mono_ms();
 	pthread_mutex_init(&u->mu, NULL);
+	pthread_cond_init(&u->cv, NULL);
+	if (u->o.tty && !u->o.quiet && pthread_create(&u->ticker, NULL, ticker_main, u) == 0)
+		u->ticker_on = 1;
 	return u;
 }
 
@@ -48,6 +99,14 @@ void ui_free(struct ui *u)
 {
 	if (u == NULL)
 		return;
+	if (u->ticker_on) {
+		pthread_mutex_lock(&u->mu);
+		u->stopping = 1;
+		pthread_cond_signal(&u->cv);
+		pthread_mutex_unlock(&u->mu);
+		pthread_join(u->ticker, NULL);
+	}
+	pthread_cond_destroy(&u->cv);
 	for (int i = 0; i < u->nstats; i++) {
 		free(u->stats[i].cluster);
 		free(u->stats[i].node);
@@ -89,11 +148,21 @@ static void clear_status(struct ui *u)
 	}
 }
 
+/* Terminal width, so the status line never wraps (a wrapped line cannot be redrawn). */
+static int term_cols(const struct ui *u)
+{
+	struct winsize ws;
+	if (ioctl(fileno(u->fp), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
+		return ws.ws_col;
+	return 80;
+}
+
 static void draw_status(struct ui *u)
 {
 	if (!u->o.tty || u->o.quiet || u->status[0] == '\0')
 		return;
-	fprintf(u->fp, "\r\033[K%s%s%s", col(u, "\033[2m"), u->status, col(u, "\033[0m"));
+	fprintf(u->fp, "\r\033[K%s%.*s%s", col(u, "\033[2m"), term_cols(u) - 1, u->status,
+		col(u, "\033[0m"));
 	u->status_shown = 1;
 	fflush(u->fp);
 }
@@ -146,6 +215,21 @@ static void update_status(struct ui *u, const struct event *e)
 	} else {
 		snprintf(u->status, sizeof(u->status), "%s | phase %s | elapsed %s%s", w,
 			 e->phase ? e->phase : "-", el, u->outage_open ? " | OUTAGE" : "");
+	}
+}
+
+static void track_command(struct ui *u, const struct event *e)
+{
+	if (e->kind == EV_CMD_START) {
+		u->act_on = 1;
+		u->act_start = now_mono_ms();
+		u->act_budget = e->budget_ms;
+		where(e, u->act_where, sizeof(u->act_where));
+		snprintf(u->act_what, sizeof(u->act_what), "%.60s%s", e->text ? e->text : "",
+			 e->text && strlen(e->text) > 60 ? "..." : "");
+	} else if (e->kind == EV_CMD_END || e->kind == EV_STEP_DONE || e->kind == EV_STEP_FAILED ||
+		   e->kind == EV_RUN_END) {
+		u->act_on = 0;
 	}
 }
 
@@ -262,6 +346,7 @@ void ui_event(const struct event *e, void *arg)
 		u->outage_ms += e->duration_ms;
 	}
 	count(u, e);
+	track_command(u, e);
 	update_status(u, e);
 	show(u, e);
 	if (e->kind == EV_WAITING || e->kind == EV_CMD_START)
