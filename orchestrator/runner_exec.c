@@ -164,10 +164,25 @@ static int64_t next_poll(int64_t cur, int64_t cap)
 	return n > cap ? cap : n;
 }
 
+/*
+ * The pause before a wait's next poll: a quarter of the time waited so far,
+ * at least 100 ms, at most the step's interval.  The condition is then seen
+ * at most 25% (or one interval) after it came true.  Doubling the pause
+ * instead (100, 200, 400 ... ms) saw it up to 100% late: replication that
+ * caught up after 1.65 s was noticed after 3 s.
+ */
+static int64_t wait_poll(int64_t elapsed, int64_t interval)
+{
+	int64_t p = elapsed / 4;
+	if (p < 100)
+		p = 100;
+	return p > interval ? interval : p;
+}
+
 int runner_wait_until(struct runner *r, const struct plan_step *s)
 {
 	const struct wait_spec *w = s->def->wait;
-	int64_t t0 = now_mono_ms(), poll = 100, budget = runner_budget(r, w->timeout_ms);
+	int64_t t0 = now_mono_ms(), budget = runner_budget(r, w->timeout_ms);
 	char err[1024];
 
 	for (;;) {
@@ -203,8 +218,7 @@ int runner_wait_until(struct runner *r, const struct plan_step *s)
 			return rc;
 		}
 		sbuf_release(&why);
-		poll = next_poll(poll, w->interval_ms ? w->interval_ms : 10000);
-		if (runner_sleep(r, poll))
+		if (runner_sleep(r, wait_poll(el, w->interval_ms ? w->interval_ms : 10000)))
 			return runner_stopped(r, s);
 	}
 }
