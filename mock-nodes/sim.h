@@ -100,6 +100,18 @@ void sim_action_abort(struct sim_action *a, int64_t now);
 void sim_action_free(struct sim_action *a);
 
 /*
+ * HTTP (Client Access, docs/ccrsim.md).  An HT/CAS host serves Outlook Web
+ * Access on its address, port sim_host_http_port (0: the host serves no
+ * HTTP, e.g. a cluster node).  sim_cas_owa_online: 1 if the CMS of a
+ * cluster the host serves (it is in the cluster's hub_cas) is Online, else
+ * 0; appends to why one "E2K7CCR (CLUS1) is Offline" per cluster it serves,
+ * separated by "; ".  sim_host_http_count counts one answered request.
+ */
+int sim_host_http_port(const struct sim_world *w, int host);
+int sim_cas_owa_online(const struct sim_world *w, int host, struct sbuf *why);
+void sim_host_http_count(struct sim_world *w, int host);
+
+/*
  * Control interface.  sim_world_dump returns a new JSON object (caller
  * decrefs): clusters (CMS owner, state, version, outage intervals and total
  * outage ms), hosts (binaries version, services, pending reboot, boot id and

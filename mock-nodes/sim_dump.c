@@ -119,6 +119,9 @@ static json_t *host_json(const struct sim_world *w, int i, int64_t now)
 	    h->net_sp < 0 ? json_null() : json_integer(h->net_sp), "pending_reboot",
 	    h->pending_reboot, "services", services_json(h), "commands", commands_json(h),
 	    "watermark", watermark_json(h));
+	json_object_set_new(o, "http_port",
+			    h->http_port > 0 ? json_integer(h->http_port) : json_null());
+	json_object_set_new(o, "http_requests", json_integer(h->http_requests));
 	return o;
 }
 

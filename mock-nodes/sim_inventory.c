@@ -5,6 +5,9 @@
  * client key by absolute path, and every cluster with its CMS, members,
  * active node (the CMS owner at start), HT/CAS servers and the gates the
  * scenario acknowledges, so `ccrup apply INVENTORY --yes` runs unattended.
+ * A cluster with an HT/CAS also gets `owa_url`, the Outlook Web Access URL
+ * its first HT/CAS serves (sim_http.h), so the playbook's OWA check runs
+ * against the simulated CAS after /UpgradeCMS.
  */
 #include <errno.h>
 #include <limits.h>
@@ -90,6 +93,20 @@ static void inv_hosts(const struct sim_server *srv, struct sbuf *sb)
 	}
 }
 
+/* vars: owa_url of the cluster's first HT/CAS, if it has one that serves HTTP. */
+static void inv_owa_url(const struct sim_world *w, struct sbuf *sb, int c)
+{
+	int h = sim_cluster_hub_cas(w, c, 0);
+	char *url;
+
+	if (h < 0 || sim_host_http_port(w, h) <= 0)
+		return;
+	url = xasprintf("http://%s:%d/owa/", sim_host_addr(w, h), sim_host_http_port(w, h));
+	sbuf_adds(sb, "\n    vars:\n      owa_url: ");
+	inv_scalar(sb, url);
+	free(url);
+}
+
 static void inv_cluster(const struct sim_world *w, struct sbuf *sb, int c)
 {
 	int owner = sim_cluster_owner(w, c);
@@ -109,6 +126,7 @@ static void inv_cluster(const struct sim_world *w, struct sbuf *sb, int c)
 		sbuf_adds(sb, "\n    hub_cas: ");
 		inv_host_list(sb, w, c, sim_cluster_nhub_cas(w, c), sim_cluster_hub_cas);
 	}
+	inv_owa_url(w, sb, c);
 	if (nack > 0) {
 		sbuf_adds(sb, "\n    acknowledge: [");
 		for (int k = 0; k < nack; k++) {

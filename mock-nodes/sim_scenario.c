@@ -242,9 +242,10 @@ static int load_address(struct sim_scn *s, struct sim_host *h, yaml_node_t *map,
 static int load_host(struct sim_scn *s, yaml_node_t *k, yaml_node_t *v)
 {
 	static const char *const keys[] = {
-	    "role",	 "address",  "port",	"binaries_version", "server_version",
-	    "os_sp",	 "net_sp",   "boot_id", "pending_reboot",   "power",
-	    "watermark", "services", NULL};
+	    "role",	      "address", "port",      "binaries_version",
+	    "server_version", "os_sp",	 "net_sp",    "boot_id",
+	    "pending_reboot", "power",	 "watermark", "services",
+	    "http_port",      NULL};
 	const char *name = sim_yaml_scalar(&s->y, k, "host name");
 	int64_t os_sp;
 	if (name == NULL || sim_yaml_check_map(&s->y, v, keys))
@@ -332,6 +333,68 @@ static int build_copy(struct sim_scn *s, yaml_node_t *root, int copy, int ncopie
 	return 0;
 }
 
+/* One listening endpoint: a host's SSH port or an HT/CAS's HTTP port. */
+struct sim_endpoint {
+	const char *addr; /* loopback address */
+	int port;	  /* TCP port */
+	int host;	  /* world host index */
+	int http;	  /* 1: the HTTP port, 0: the SSH port */
+};
+
+static int endpoint_cmp(const void *pa, const void *pb)
+{
+	const struct sim_endpoint *a = pa, *b = pb;
+	int c = strcmp(a->addr, b->addr);
+	if (c != 0)
+		return c;
+	if (a->port != b->port)
+		return a->port < b->port ? -1 : 1;
+	if (a->http != b->http)
+		return a->http - b->http;
+	return a->host - b->host;
+}
+
+/* Where to point at host's HTTP port: its http_port, its mapping, or (fleet) the root. */
+static yaml_node_t *http_node(struct sim_scn *s, yaml_node_t *root, int host)
+{
+	yaml_node_t *hosts = sim_yaml_get(&s->y, root, "hosts");
+	if (s->fleet || hosts == NULL)
+		return root;
+	yaml_node_t *v = sim_yaml_node(&s->y, hosts->data.mapping.pairs.start[host].value);
+	yaml_node_t *n = sim_yaml_get(&s->y, v, "http_port");
+	return n != NULL ? n : v;
+}
+
+/*
+ * No HTTP port may be another host's SSH or HTTP port on the same address.
+ * Sorted, so that a fleet of 40,000 hosts is checked in O(n log n).  (Two
+ * SSH endpoints were already compared when the hosts were loaded.)
+ */
+static int check_http_ports(struct sim_scn *s, yaml_node_t *root)
+{
+	struct sim_world *w = s->w;
+	struct sim_endpoint *e = xcalloc((size_t)w->nhosts * 2, sizeof(*e));
+	int n = 0, rc = 0;
+	for (int i = 0; i < w->nhosts; i++) {
+		e[n++] = (struct sim_endpoint){w->hosts[i].addr, w->hosts[i].port, i, 0};
+		if (w->hosts[i].http_port > 0)
+			e[n++] =
+			    (struct sim_endpoint){w->hosts[i].addr, w->hosts[i].http_port, i, 1};
+	}
+	qsort(e, (size_t)n, sizeof(*e), endpoint_cmp);
+	for (int i = 1; i < n && rc == 0; i++) {
+		const struct sim_endpoint *a = &e[i - 1], *b = &e[i];
+		if (!b->http || a->port != b->port || strcmp(a->addr, b->addr) != 0)
+			continue;
+		rc = sim_yaml_fail(&s->y, http_node(s, root, b->host),
+				   "%s's HTTP port %s:%d is already %s's %s port",
+				   w->hosts[b->host].name, b->addr, b->port, w->hosts[a->host].name,
+				   a->http ? "HTTP" : "SSH");
+	}
+	free(e);
+	return rc;
+}
+
 /* ncopies 0: the scenario as written; n > 0: a fleet of n suffixed copies. */
 static struct sim_world *scenario_build(const char *path, int ncopies, double scale, char *err,
 					size_t errlen)
@@ -352,6 +415,8 @@ static struct sim_world *scenario_build(const char *path, int ncopies, double sc
 	for (int c = 0; c < (ncopies > 0 ? ncopies : 1); c++)
 		if (build_copy(&s, root, c, ncopies))
 			goto fail;
+	if (check_http_ports(&s, root))
+		goto fail;
 	sim_yaml_release(&s.y);
 	return s.w;
 fail:

@@ -250,6 +250,36 @@ static int load_cluster(struct sim_scn *s, yaml_node_t *k, yaml_node_t *v)
 	return 0;
 }
 
+/*
+ * An HT/CAS serves HTTP on http_port, by default its SSH port + 10000 so that
+ * it moves with base_port (tests/lib/sim.sh rewrites base_port).  A fleet
+ * always uses the default, as it does for SSH ports.  Collisions with other
+ * endpoints are checked once every copy is built (sim_scenario.c).
+ */
+static int bind_http(struct sim_scn *s, struct sim_host *h, yaml_node_t *v)
+{
+	yaml_node_t *n = sim_yaml_get(&s->y, v, "http_port");
+	int64_t def = (int64_t)h->port + SIM_HTTP_PORT_OFFSET, port = def;
+	if (h->role != SIM_ROLE_HUBCAS) {
+		if (n != NULL)
+			return sim_yaml_fail(&s->y, n,
+					     "http_port: %s is a cluster node; only an HT/CAS "
+					     "(hubcas) serves HTTP",
+					     h->name);
+		return 0;
+	}
+	if (n != NULL && sim_yaml_int(&s->y, v, "http_port", 1, 65535, 0, &port))
+		return -1;
+	if (s->fleet)
+		port = def;
+	if (port > 65535)
+		return sim_yaml_fail(&s->y, v, "%s: HTTP port %lld (SSH port + %d) is past 65535%s",
+				     h->name, (long long)port, SIM_HTTP_PORT_OFFSET,
+				     s->fleet ? ": fleet too large" : "; give it an http_port");
+	h->http_port = (int)port;
+	return 0;
+}
+
 /* Every host of the copy must have been bound, and agree with an explicit role. */
 static int check_roles(struct sim_scn *s, yaml_node_t *root)
 {
@@ -271,6 +301,8 @@ static int check_roles(struct sim_scn *s, yaml_node_t *root)
 			return sim_yaml_fail(&s->y, sim_yaml_get(&s->y, v, "role"),
 					     "role: %s is a %s by the cluster layout", h->name,
 					     want);
+		if (bind_http(s, h, v))
+			return -1;
 	}
 	return 0;
 }

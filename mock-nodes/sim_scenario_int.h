@@ -9,6 +9,8 @@
 #include "sim_cmd_int.h"
 #include "sim_yaml.h"
 
+#define SIM_HTTP_PORT_OFFSET 10000 /* an HT/CAS's default HTTP port: its SSH port + this */
+
 struct sim_scn {
 	struct sim_yaml y;   /* the document and the error */
 	struct sim_world *w; /* the world being built */

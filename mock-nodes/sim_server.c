@@ -28,6 +28,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "sim_http.h"
 #include "sim_server.h"
 
 #define SIM_ACCEPT_BATCH   64  /* connections accepted per listener readiness */
@@ -101,18 +102,35 @@ static int listen_on(const char *addr, int port, char *err, size_t errlen)
 	return fd;
 }
 
+/* The host's SSH listener and, on an HT/CAS, its HTTP listener: both or neither. */
 static int host_listen(struct sim_server *srv, int i, char *err, size_t errlen)
 {
-	srv->hosts[i].fd =
-	    listen_on(sim_host_addr(srv->world, i), sim_host_port(srv->world, i), err, errlen);
-	return srv->hosts[i].fd < 0 ? -1 : 0;
+	struct sim_host_io *h = &srv->hosts[i];
+	const char *addr = sim_host_addr(srv->world, i);
+	int http = sim_host_http_port(srv->world, i);
+	char why[256];
+
+	h->fd = listen_on(addr, sim_host_port(srv->world, i), err, errlen);
+	if (h->fd < 0 || http <= 0)
+		return h->fd < 0 ? -1 : 0;
+	h->http_fd = listen_on(addr, http, why, sizeof(why));
+	if (h->http_fd < 0) {
+		snprintf(err, errlen, "HTTP %s", why);
+		close(h->fd);
+		h->fd = -1;
+		return -1;
+	}
+	return 0;
 }
 
 static void host_unlisten(struct sim_server *srv, int i)
 {
 	if (srv->hosts[i].fd >= 0)
 		close(srv->hosts[i].fd);
+	if (srv->hosts[i].http_fd >= 0)
+		close(srv->hosts[i].http_fd);
 	srv->hosts[i].fd = -1;
+	srv->hosts[i].http_fd = -1;
 }
 
 /* Accept what is pending on host i's listener, TCP_NODELAY on each. */
@@ -171,8 +189,10 @@ static void host_sweep(struct sim_server *srv, int i, int64_t now)
 	int epoch = sim_host_boot_epoch(srv->world, i);
 	char err[256];
 
-	if (epoch != h->epoch || (h->up && !up))
+	if (epoch != h->epoch || (h->up && !up)) {
 		sim_conns_drop_host(srv, i);
+		sim_http_drop_host(srv->http, i);
+	}
 	if (h->up && !up)
 		host_unlisten(srv, i);
 	if (up && (!h->up || epoch != h->epoch))
@@ -201,7 +221,7 @@ static int hosts_open(struct sim_server *srv, char *err, size_t errlen)
 	srv->nhosts = sim_world_nhosts(srv->world);
 	srv->hosts = xcalloc((size_t)srv->nhosts, sizeof(*srv->hosts));
 	for (int i = 0; i < srv->nhosts; i++)
-		srv->hosts[i].fd = -1;
+		srv->hosts[i].fd = srv->hosts[i].http_fd = -1;
 	for (int i = 0; i < srv->nhosts; i++) {
 		struct sim_host_io *h = &srv->hosts[i];
 		ssh_key key = NULL;
@@ -241,14 +261,14 @@ static void hosts_close(struct sim_server *srv)
 
 /* ---- the loop ---- */
 
-enum { SIM_PK_SIG, SIM_PK_CTL, SIM_PK_HOST, SIM_PK_CONN };
+enum { SIM_PK_SIG, SIM_PK_CTL, SIM_PK_HOST, SIM_PK_CONN, SIM_PK_HTTP_HOST, SIM_PK_HTTP };
 
 /* The pollfd array of one loop iteration and what each entry stands for. */
 struct sim_pollset {
 	struct pollfd *pfd; /* [cap] */
 	void **who;	    /* [cap] connection or control client */
 	int *kind;	    /* [cap] SIM_PK_* */
-	int *host;	    /* [cap] host index for SIM_PK_HOST */
+	int *host;	    /* [cap] host index for SIM_PK_HOST and SIM_PK_HTTP_HOST */
 	int n;		    /* entries used */
 	int cap;	    /* entries allocated */
 };
@@ -281,9 +301,10 @@ static void pollset_mark(struct sim_pollset *ps, int from, int kind)
 
 static void pollset_build(struct sim_server *srv, struct sim_pollset *ps)
 {
-	int from;
+	int from, http_full = sim_http_full(srv->http);
 
-	pollset_reserve(ps, 2 + SIM_CTL_MAX_CLIENTS + srv->nhosts + srv->nconns);
+	pollset_reserve(ps, 2 + SIM_CTL_MAX_CLIENTS + 2 * srv->nhosts + srv->nconns +
+				sim_http_nconns(srv->http));
 	ps->pfd[0] = (struct pollfd){.fd = srv->sigpipe[0], .events = POLLIN};
 	ps->kind[0] = SIM_PK_SIG;
 	ps->n = 1;
@@ -296,10 +317,18 @@ static void pollset_build(struct sim_server *srv, struct sim_pollset *ps)
 		ps->pfd[ps->n] = (struct pollfd){.fd = srv->hosts[i].fd, .events = POLLIN};
 		ps->kind[ps->n] = SIM_PK_HOST;
 		ps->host[ps->n++] = i;
+		if (srv->hosts[i].http_fd < 0 || http_full)
+			continue;
+		ps->pfd[ps->n] = (struct pollfd){.fd = srv->hosts[i].http_fd, .events = POLLIN};
+		ps->kind[ps->n] = SIM_PK_HTTP_HOST;
+		ps->host[ps->n++] = i;
 	}
 	from = ps->n;
 	ps->n += sim_conns_pollfds(srv, ps->pfd + ps->n, ps->who + ps->n, ps->cap - ps->n);
 	pollset_mark(ps, from, SIM_PK_CONN);
+	from = ps->n;
+	ps->n += sim_http_pollfds(srv->http, ps->pfd + ps->n, ps->who + ps->n, ps->cap - ps->n);
+	pollset_mark(ps, from, SIM_PK_HTTP);
 }
 
 static void pollset_dispatch(struct sim_server *srv, struct sim_pollset *ps)
@@ -319,6 +348,12 @@ static void pollset_dispatch(struct sim_server *srv, struct sim_pollset *ps)
 			break;
 		case SIM_PK_HOST:
 			host_accept(srv, ps->host[i]);
+			break;
+		case SIM_PK_HTTP_HOST:
+			sim_http_accept(srv->http, ps->host[i], srv->hosts[ps->host[i]].http_fd);
+			break;
+		case SIM_PK_HTTP:
+			sim_http_ready(srv->http, ps->who[i], ps->pfd[i].revents);
 			break;
 		default:
 			sim_conn_ready(ps->who[i]);
@@ -340,6 +375,8 @@ static int loop_timeout(struct sim_server *srv, int64_t now)
 		t = ev - now < 0 ? 0 : (int)(ev - now);
 	if (sim_ctl_waiting(srv->ctl) && t > 50)
 		t = 50;
+	if (sim_http_timeout(srv->http) < t)
+		t = sim_http_timeout(srv->http);
 	return t;
 }
 
@@ -357,6 +394,7 @@ static void loop_run(struct sim_server *srv)
 			hosts_sweep(srv, now);
 		sim_conns_pump(srv, now);
 		sim_ctl_pump(srv->ctl, now);
+		sim_http_pump(srv->http);
 		pollset_build(srv, &ps);
 		if (poll(ps.pfd, (nfds_t)ps.n, loop_timeout(srv, now)) > 0)
 			pollset_dispatch(srv, &ps);
@@ -445,6 +483,7 @@ static int server_start(struct sim_server *srv, char *err, size_t errlen)
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
 		return 1;
 	}
+	srv->http = sim_http_new(srv);
 	if (hosts_open(srv, err, errlen) != 0 || files_write(srv, err, errlen) != 0)
 		return 1;
 	return 0;
@@ -456,6 +495,7 @@ static void server_stop(struct sim_server *srv)
 
 	sim_conns_free_all(srv, now);
 	sim_ctl_free(srv->ctl);
+	sim_http_free(srv->http);
 	hosts_close(srv);
 	sim_world_free(srv->world);
 	for (int i = 0; i < srv->nauth_keys; i++)

@@ -11,6 +11,7 @@
  *   sim_keys.c       host keys, the client key, authorized keys, known_hosts
  *   sim_inventory.c  the generated ccrup inventory
  *   sim_ctl.c        the control socket (server side) and `ccrsim ctl`
+ *   sim_http*.c      HTTP (Outlook Web Access) on the HT/CAS hosts (sim_http.h)
  *
  * Calling sequence: sim_server_run(opts) does everything and returns the exit
  * status for main; the other functions here are internal to those modules.
@@ -43,6 +44,7 @@ struct sim_opts {
 /* Per-host I/O state, parallel to the world's host indices. */
 struct sim_host_io {
 	int fd;		/* listening socket, -1 while the host is down */
+	int http_fd;	/* HTTP listening socket (HT/CAS only), -1 while down or none */
 	ssh_bind bind;	/* carries the host key handed to each accepted session */
 	ssh_key pubkey; /* public half of the current key (known_hosts at start) */
 	int up;		/* power last seen: 1 up, 0 down */
@@ -72,6 +74,7 @@ struct sim_server {
 	int64_t last_sweep;	     /* world ms of the last host sweep */
 	int sigpipe[2];		     /* self-pipe: signal handler -> loop */
 	struct sim_ctl *ctl;	     /* control socket */
+	struct sim_http *http;	     /* HTTP connections of the HT/CAS hosts */
 	char *control_path;	     /* socket path, owned */
 	char *pid_path;		     /* STATE/ccrsim.pid, owned */
 };

@@ -133,6 +133,36 @@ int sim_host_take_new_key(struct sim_world *w, int host)
 	return v;
 }
 
+int sim_host_http_port(const struct sim_world *w, int host)
+{
+	return w->hosts[host].http_port;
+}
+
+void sim_host_http_count(struct sim_world *w, int host)
+{
+	w->hosts[host].http_requests++;
+}
+
+/* A CAS may serve several clusters: OWA works while any of their CMSes is Online. */
+int sim_cas_owa_online(const struct sim_world *w, int host, struct sbuf *why)
+{
+	int online = 0, n = 0;
+
+	for (int i = 0; i < w->nclusters; i++) {
+		const struct sim_cluster *c = &w->clusters[i];
+		int serves = 0;
+
+		for (int k = 0; k < c->nhubcas && !serves; k++)
+			serves = c->hubcas[k] == host;
+		if (!serves)
+			continue;
+		sbuf_addf(why, "%s%s (%s) is %s", n++ > 0 ? "; " : "", c->cms, c->name,
+			  sim_cms_state_name(c->state));
+		online |= c->state == SIM_CMS_ONLINE;
+	}
+	return online;
+}
+
 int sim_world_nclusters(const struct sim_world *w)
 {
 	return w->nclusters;

@@ -79,6 +79,8 @@ struct sim_host {
 	char *name;		  /* NetBIOS name, e.g. "NODE1" */
 	char *addr;		  /* loopback IPv4 address it listens on */
 	int port;		  /* SSH port */
+	int http_port;		  /* HTTP (Client Access) port on addr, 0: serves no HTTP */
+	int64_t http_requests;	  /* HTTP requests answered (the dump's http_requests) */
 	enum sim_role role;	  /* node or hubcas */
 	int cluster;		  /* index of its cluster, -1 if none */
 	char *binaries;		  /* Exchange binaries version, "8.0.685.25" */

@@ -19,7 +19,7 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 SECS=${1:-${FUZZ_SECONDS:-60}}
 [ $# -gt 0 ] && shift
-TARGETS=${*:-playbook inventory expr journal simcmd subst}
+TARGETS=${*:-playbook inventory expr journal simcmd simhttp subst}
 OUT=build-fuzz
 CC=${FUZZ_CC:-clang}
 PKGS="libssh yaml-0.1 libcurl jansson"
@@ -75,7 +75,7 @@ printf '%-10s %8s %12s %9s %8s %8s  %s\n' target seconds execs exec/s cov ft cra
 for t in $TARGETS; do
 	bin=$OUT/fuzz_$t
 	libs=$OUT/libccrup-fuzz.a
-	if [ "$t" = simcmd ]; then
+	if [ "$t" = simcmd ] || [ "$t" = simhttp ]; then
 		libs="$OUT/libccrsim-fuzz.a $libs"
 		[ $sim_ok = 1 ] || { echo "$t: ccrsim sources do not build" >&2; status=1; continue; }
 	fi

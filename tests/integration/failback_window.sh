@@ -15,7 +15,8 @@ ko() { fail=$((fail + 1)); echo "not ok - $1"; [ -f "${2:-}" ] && tail -n 20 "$2
 
 # failback: original, set as a cluster variable in the inventory.
 sim_start mock-nodes/scenarios/two-node.yml 0 "$tmp/fb/sim" || exit 1
-sed 's/^    hub_cas: \[HUBCAS\]$/    hub_cas: [HUBCAS]\n    vars: {failback: original}/' "$SIM_INV" >"$tmp/fb/inv.yml"
+# (the generated inventory already has cluster vars: owa_url)
+sed 's/^    vars:$/    vars:\n      failback: original/' "$SIM_INV" >"$tmp/fb/inv.yml"
 bin/ccrup apply "$tmp/fb/inv.yml" --yes --state-dir "$tmp/fb/state" >"$tmp/fb/apply.log" 2>&1
 rc=$?
 sim_ctl dump >"$tmp/fb.json"

@@ -243,7 +243,8 @@ while IFS='|' read -r name where value frag item; do
 	esac
 	[ "$name" = owa ] && key=owa_url
 	if [ "$where" = cluster ]; then
-		K=$key V=$value awk '{print} /^    hub_cas:/ {print "    vars:"; print "      " ENVIRON["K"] ": " ENVIRON["V"]}' "$SIM_INV" >"$inv"
+		# The cluster's generated vars (owa_url) give way to the one under test.
+		K=$key V=$value awk '/^    vars:$/ || /^      owa_url: / {next} {print} /^    hub_cas:/ {print "    vars:"; print "      " ENVIRON["K"] ": " ENVIRON["V"]}' "$SIM_INV" >"$inv"
 	else
 		H="  $where:" K=$key V=$value awk '{print} $0 == ENVIRON["H"] {print "    vars:"; print "      " ENVIRON["K"] ": " ENVIRON["V"]}' "$SIM_INV" >"$inv"
 	fi
