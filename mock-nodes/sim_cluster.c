@@ -141,7 +141,8 @@ void sim_node_leave(struct sim_world *w, int host, int64_t at)
 		sim_cms_set_state(w, c, SIM_CMS_OFFLINE, at);
 		c->restart_on_boot = 1;
 	} else if (c->state == SIM_CMS_OFFLINE_PENDING) {
-		sim_cms_set_state(w, c, SIM_CMS_OFFLINE, at); /* a stop in progress just completes */
+		sim_cms_set_state(w, c, SIM_CMS_OFFLINE,
+				  at); /* a stop in progress just completes */
 	}
 }
 
