@@ -129,18 +129,18 @@ static int live_all(const struct cli_files *f, const struct plan_args *a, struct
 	return rc;
 }
 
+static void live_fields(json_t *cluster, int i, void *arg)
+{
+	plan_live_json(&((struct live_plan *)arg)[i], cluster);
+}
+
 static int write_json(const struct cli_files *f, struct plan **plans, struct live_plan *lps,
 		      const char *save, int to_stdout)
 {
-	json_t *j = plan_to_json((const struct plan *const *)plans, f->nclusters);
+	/* Cluster by cluster: a tree of the whole fleet's plan took ~400 MiB for 1,000. */
+	char *text = plan_json_text((const struct plan *const *)plans, f->nclusters, lps != NULL,
+				    lps ? live_fields : NULL, lps);
 	int rc = 0;
-	if (lps) {
-		json_object_set_new(j, "live", json_true());
-		json_t *cl = json_object_get(j, "clusters");
-		for (int i = 0; i < f->nclusters; i++)
-			plan_live_json(&lps[i], json_array_get(cl, (size_t)i));
-	}
-	char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	if (to_stdout)
 		printf("%s\n", text);
 	if (save && write_file_atomic(save, text, strlen(text), 0600) < 0) {
@@ -151,7 +151,6 @@ static int write_json(const struct cli_files *f, struct plan **plans, struct liv
 			save);
 	}
 	free(text);
-	json_decref(j);
 	return rc;
 }
 

@@ -94,4 +94,15 @@ void plan_render_text(FILE *fp, const struct plan *const *plans, int nplans, int
 /* JSON plan (format "ccrup-plan/1", docs/plan-json.md).  New reference. */
 json_t *plan_to_json(const struct plan *const *plans, int nplans);
 
+/*
+ * The same document as text, exactly json_dumps(plan_to_json(...),
+ * JSON_INDENT(2) | JSON_PRESERVE_ORDER) (with "live": true when live is
+ * set), built one cluster at a time: memory goes with the text, not with a
+ * tree of every cluster (1,000 clusters: ~60 MiB of text instead of ~400 MiB
+ * of tree).  each (may be NULL) is called with every cluster object before it
+ * is written (plan --live adds its fields).  Returns a malloc'd string.
+ */
+char *plan_json_text(const struct plan *const *plans, int nplans, int live,
+		     void (*each)(json_t *cluster, int i, void *arg), void *arg);
+
 #endif

@@ -4,6 +4,9 @@
  */
 #include "plan.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 static json_t *str_or_null(const char *s)
 {
 	return s ? json_string(s) : json_null();
@@ -133,6 +136,15 @@ static json_t *cluster_json(const struct plan *p)
 			 str_or_null(p->ponr ? p->steps[p->ponr - 1].id : NULL));
 }
 
+/* The document around the clusters (steals clusters). */
+static json_t *doc_json(const struct plan *p, json_t *clusters)
+{
+	return json_pack("{s:s, s:b, s:{s:s, s:s, s:s}, s:{s:s, s:s, s:s}, s:o}", "format",
+			 "ccrup-plan/1", "live", 0, "playbook", "name", p->pb->name, "path",
+			 p->pb->path, "sha256", p->pb->sha256, "inventory", "name", p->inv->name,
+			 "path", p->inv->path, "sha256", p->inv->sha256, "clusters", clusters);
+}
+
 json_t *plan_to_json(const struct plan *const *plans, int nplans)
 {
 	json_t *clusters = json_array();
@@ -140,9 +152,56 @@ json_t *plan_to_json(const struct plan *const *plans, int nplans)
 		json_array_append_new(clusters, cluster_json(plans[i]));
 	if (nplans == 0)
 		return json_pack("{s:s, s:o}", "format", "ccrup-plan/1", "clusters", clusters);
-	const struct plan *p = plans[0];
-	return json_pack("{s:s, s:b, s:{s:s, s:s, s:s}, s:{s:s, s:s, s:s}, s:o}", "format",
-			 "ccrup-plan/1", "live", 0, "playbook", "name", p->pb->name, "path",
-			 p->pb->path, "sha256", p->pb->sha256, "inventory", "name", p->inv->name,
-			 "path", p->inv->path, "sha256", p->inv->sha256, "clusters", clusters);
+	return doc_json(plans[0], clusters);
+}
+
+#define PLAN_JSON_FLAGS (JSON_INDENT(2) | JSON_PRESERVE_ORDER)
+
+/* Append text, every line after the first indented by four more spaces. */
+static void add_indented(struct sbuf *sb, const char *text)
+{
+	const char *nl;
+	while ((nl = strchr(text, '\n')) != NULL) {
+		sbuf_add(sb, text, (size_t)(nl - text) + 1);
+		sbuf_adds(sb, "    ");
+		text = nl + 1;
+	}
+	sbuf_adds(sb, text);
+}
+
+char *plan_json_text(const struct plan *const *plans, int nplans, int live,
+		     void (*each)(json_t *cluster, int i, void *arg), void *arg)
+{
+	if (nplans == 0) {
+		json_t *j = plan_to_json(plans, 0);
+		char *text = json_dumps(j, PLAN_JSON_FLAGS);
+		json_decref(j);
+		return text;
+	}
+	/* The document with no clusters ends in `"clusters": []\n}`: write it up to the
+	 * bracket, then the clusters one by one as they would be nested (indent 4). */
+	json_t *doc = doc_json(plans[0], json_array());
+	if (live)
+		json_object_set_new(doc, "live", json_true());
+	char *head = json_dumps(doc, PLAN_JSON_FLAGS);
+	json_decref(doc);
+	size_t hl = strlen(head);
+	if (hl < 4 || strcmp(head + hl - 4, "[]\n}") != 0)
+		abort(); /* jansson changed its layout: plan_json_text must follow */
+	struct sbuf sb;
+	sbuf_init(&sb);
+	sbuf_add(&sb, head, hl - 3);
+	free(head);
+	for (int i = 0; i < nplans; i++) {
+		json_t *c = cluster_json(plans[i]);
+		if (each)
+			each(c, i, arg);
+		char *text = json_dumps(c, PLAN_JSON_FLAGS);
+		json_decref(c);
+		sbuf_adds(&sb, i ? ",\n    " : "\n    ");
+		add_indented(&sb, text);
+		free(text);
+	}
+	sbuf_adds(&sb, "\n  ]\n}");
+	return sbuf_detach(&sb);
 }
