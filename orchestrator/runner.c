@@ -51,18 +51,11 @@ void runner_emit(struct runner *r, struct event *e)
 	free(d);
 }
 
-void runner_emitf(struct runner *r, enum ev_kind k, const struct plan_step *s, const char *fmt, ...)
+struct event runner_step_event(enum ev_kind kind, const struct plan_step *s)
 {
 	struct event e;
-	va_list ap;
-	char *text;
-
-	va_start(ap, fmt);
-	text = xvasprintf(fmt, ap);
-	va_end(ap);
 	memset(&e, 0, sizeof(e));
-	e.kind = k;
-	e.text = text;
+	e.kind = kind;
 	e.exit = -1;
 	if (s) {
 		e.phase = s->phase->id;
@@ -71,6 +64,19 @@ void runner_emitf(struct runner *r, enum ev_kind k, const struct plan_step *s, c
 		e.node = s->node;
 		e.index = s->index;
 	}
+	return e;
+}
+
+void runner_emitf(struct runner *r, enum ev_kind k, const struct plan_step *s, const char *fmt, ...)
+{
+	va_list ap;
+	char *text;
+
+	va_start(ap, fmt);
+	text = xvasprintf(fmt, ap);
+	va_end(ap);
+	struct event e = runner_step_event(k, s);
+	e.text = text;
 	runner_emit(r, &e);
 	free(text);
 }

@@ -32,13 +32,9 @@ static void on_output(int stream, const char *data, size_t len, void *arg)
 {
 	struct out_ctx *oc = arg;
 	char *text = xstrndup(data, len);
-	struct event e = {.kind = EV_CMD_OUTPUT,
-			  .phase = oc->s->phase->id,
-			  .step = oc->s->id,
-			  .node = oc->s->node,
-			  .index = oc->s->index,
-			  .text = text,
-			  .exit = stream};
+	struct event e = runner_step_event(EV_CMD_OUTPUT, oc->s);
+	e.text = text;
+	e.exit = stream;
 	runner_emit(oc->r, &e);
 	free(text);
 }
@@ -46,16 +42,12 @@ static void on_output(int stream, const char *data, size_t len, void *arg)
 static void emit_cmd_end(struct runner *r, const struct plan_step *s, const char *cmd,
 			 const struct xport_result *res)
 {
-	struct event e = {.kind = EV_CMD_END,
-			  .phase = s->phase->id,
-			  .step = s->id,
-			  .node = s->node,
-			  .index = s->index,
-			  .command = cmd,
-			  .exit = res->exit,
-			  .duration_ms = res->duration_ms,
-			  .text = res->out.buf,
-			  .detail = res->err.buf};
+	struct event e = runner_step_event(EV_CMD_END, s);
+	e.command = cmd;
+	e.exit = res->exit;
+	e.duration_ms = res->duration_ms;
+	e.text = res->out.buf;
+	e.detail = res->err.buf;
 	runner_emit(r, &e);
 }
 
@@ -86,16 +78,10 @@ int runner_run_command(struct runner *r, const struct plan_step *s, int *exit_st
 	for (int attempt = 0;; attempt++) {
 		struct xport_result res;
 		xport_result_init(&res);
-		struct event ev = {.kind = EV_CMD_START,
-				   .phase = s->phase->id,
-				   .step = s->id,
-				   .name = s->name,
-				   .node = s->node,
-				   .index = s->index,
-				   .exit = -1,
-				   .text = s->command,
-				   .command = s->command,
-				   .budget_ms = timeout};
+		struct event ev = runner_step_event(EV_CMD_START, s);
+		ev.text = s->command;
+		ev.command = s->command;
+		ev.budget_ms = timeout;
 		runner_emit(r, &ev);
 		enum xport_outcome o = xport_exec(x, s->command, timeout, OUTPUT_CAP, on_output,
 						  &oc, r->o->stop, &res);
@@ -193,16 +179,11 @@ int runner_wait_until(struct runner *r, const struct plan_step *s)
 		int rc =
 		    facts_eval(r->facts, w->until, s, NULL, r->saved, &ok, &why, err, sizeof(err));
 		int64_t el = now_mono_ms() - t0;
-		struct event e = {.kind = EV_WAITING,
-				  .step = s->id,
-				  .phase = s->phase->id,
-				  .node = s->node,
-				  .index = s->index,
-				  .exit = -1,
-				  .text = expr_source(w->until),
-				  .detail = rc < 0 ? err : why.buf,
-				  .elapsed_ms = el,
-				  .budget_ms = budget};
+		struct event e = runner_step_event(EV_WAITING, s);
+		e.text = expr_source(w->until);
+		e.detail = rc < 0 ? err : why.buf;
+		e.elapsed_ms = el;
+		e.budget_ms = budget;
 		runner_emit(r, &e);
 		if (rc == 0 && ok) {
 			sbuf_release(&why);

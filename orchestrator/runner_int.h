@@ -49,6 +49,8 @@ struct runner {
 	char err[2048];			   /* last failure, for the final message */
 };
 
+/* An event about step s: phase, step, name, node and index set, exit -1, the rest zero. */
+struct event runner_step_event(enum ev_kind kind, const struct plan_step *s);
 /* Emit an event to every sink; e->cluster and wall time are filled in. */
 void runner_emit(struct runner *r, struct event *e);
 void runner_emitf(struct runner *r, enum ev_kind k, const struct plan_step *s, const char *fmt, ...)

@@ -22,15 +22,10 @@ int runner_boot_id(struct runner *r, const char *node, char **value, char *err, 
 static void waiting(struct runner *r, const struct plan_step *s, const char *what, int64_t t0,
 		    int64_t budget)
 {
-	struct event e = {.kind = EV_WAITING,
-			  .step = s->id,
-			  .phase = s->phase->id,
-			  .node = s->node,
-			  .index = s->index,
-			  .exit = -1,
-			  .text = what,
-			  .elapsed_ms = now_mono_ms() - t0,
-			  .budget_ms = budget};
+	struct event e = runner_step_event(EV_WAITING, s);
+	e.text = what;
+	e.elapsed_ms = now_mono_ms() - t0;
+	e.budget_ms = budget;
 	runner_emit(r, &e);
 }
 
@@ -133,16 +128,12 @@ int runner_reboot(struct runner *r, const struct plan_step *s, const char *pre, 
 		enum xport_outcome o = xport_exec(x, r->pb->reboot_command, runner_budget(r, 60000),
 						  65536, NULL, NULL, r->o->stop, &res);
 		/* Its end, like any command's: the audit log shows the restart that was sent. */
-		struct event e = {.kind = EV_CMD_END,
-				  .phase = s->phase->id,
-				  .step = s->id,
-				  .node = s->node,
-				  .index = s->index,
-				  .command = r->pb->reboot_command,
-				  .exit = res.exit,
-				  .duration_ms = res.duration_ms,
-				  .text = res.out.buf,
-				  .detail = res.err.buf};
+		struct event e = runner_step_event(EV_CMD_END, s);
+		e.command = r->pb->reboot_command;
+		e.exit = res.exit;
+		e.duration_ms = res.duration_ms;
+		e.text = res.out.buf;
+		e.detail = res.err.buf;
 		runner_emit(r, &e);
 		int bad = o != XPORT_OK && o != XPORT_DROPPED;
 		if (o == XPORT_OK && res.exit != 0)

@@ -30,14 +30,10 @@ int runner_fail(struct runner *r, const struct plan_step *s, int code, int exit_
 		json_object_set_new(rec, "exit", json_integer(exit_status));
 	if (runner_journal(r, code == EXIT_REFUSED ? "refused" : "failed", s, rec) < 0)
 		code = EXIT_JOURNAL;
-	struct event e = {.kind = code == EXIT_REFUSED ? EV_STEP_REFUSED : EV_STEP_FAILED,
-			  .phase = s->phase->id,
-			  .step = s->id,
-			  .name = s->name,
-			  .node = s->node,
-			  .index = s->index,
-			  .exit = exit_status,
-			  .text = r->err};
+	struct event e =
+	    runner_step_event(code == EXIT_REFUSED ? EV_STEP_REFUSED : EV_STEP_FAILED, s);
+	e.exit = exit_status;
+	e.text = r->err;
 	runner_emit(r, &e);
 	r->err_emitted = 1;
 	free(cause);
@@ -64,15 +60,10 @@ static int journal_done(struct runner *r, const struct plan_step *s, int exit_st
 		json_object_set_new(rec, "by", json_string(by));
 	if (runner_journal(r, "done", s, rec) < 0)
 		return EXIT_JOURNAL;
-	struct event e = {.kind = EV_STEP_DONE,
-			  .phase = s->phase->id,
-			  .step = s->id,
-			  .name = s->name,
-			  .node = s->node,
-			  .index = s->index,
-			  .exit = exit_status,
-			  .duration_ms = now_mono_ms() - t0,
-			  .text = by};
+	struct event e = runner_step_event(EV_STEP_DONE, s);
+	e.exit = exit_status;
+	e.duration_ms = now_mono_ms() - t0;
+	e.text = by;
 	runner_emit(r, &e);
 	return 0;
 }
@@ -212,13 +203,8 @@ static int pass_gate(struct runner *r, const struct plan_step *s, int64_t t0)
 		by = "inventory acknowledge";
 	else if (r->o->unattended)
 		by = "--yes";
-	struct event e = {.kind = EV_GATE,
-			  .step = s->id,
-			  .phase = s->phase->id,
-			  .node = s->node,
-			  .index = s->index,
-			  .text = s->def->gate,
-			  .exit = -1};
+	struct event e = runner_step_event(EV_GATE, s);
+	e.text = s->def->gate;
 	if (by == NULL) {
 		char *q = xasprintf("%s [y]es [n]o", s->def->gate);
 		int c = r->o->ask ? r->o->ask(r->o->ask_arg, q, "ynq") : 'q';
@@ -280,16 +266,10 @@ static int confirm(struct runner *r, const struct plan_step *s, const char *foun
 
 	if (r->o->ask == NULL)
 		return 0;
-	struct event e = {.kind = EV_STEP_START,
-			  .phase = s->phase->id,
-			  .step = s->id,
-			  .name = s->name,
-			  .node = s->node,
-			  .index = s->index,
-			  .exit = -1,
-			  .command = s->kind == PSTEP_REBOOT ? r->pb->reboot_command : s->command,
-			  .text = s->def->why,
-			  .detail = found};
+	struct event e = runner_step_event(EV_STEP_START, s);
+	e.command = s->kind == PSTEP_REBOOT ? r->pb->reboot_command : s->command;
+	e.text = s->def->why;
+	e.detail = found;
 	runner_emit(r, &e);
 	for (;;) {
 		char *q =
@@ -339,13 +319,8 @@ static int outage_mark(struct runner *r, const struct plan_step *s, int begin)
 		json_object_set_new(rec, "duration_ms", json_integer(wall - r->outage_wall));
 	if (runner_journal(r, ev, s, rec) < 0)
 		return EXIT_JOURNAL;
-	struct event e = {.kind = begin ? EV_OUTAGE_START : EV_OUTAGE_END,
-			  .step = s->id,
-			  .phase = s->phase->id,
-			  .node = s->node,
-			  .index = s->index,
-			  .exit = -1,
-			  .duration_ms = begin ? 0 : wall - r->outage_wall};
+	struct event e = runner_step_event(begin ? EV_OUTAGE_START : EV_OUTAGE_END, s);
+	e.duration_ms = begin ? 0 : wall - r->outage_wall;
 	runner_emit(r, &e);
 	r->in_outage = begin;
 	if (begin)
