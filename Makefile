@@ -117,6 +117,6 @@ bench: deps all
 	@sh bench/run.sh
 
 clean:
-	rm -rf build build-san bin
+	rm -rf build build-san build-fuzz bin
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
