@@ -228,18 +228,6 @@ int sim_yaml_version(struct sim_yaml *y, yaml_node_t *map, const char *key, cons
 	return 0;
 }
 
-static int digits(const char *s, int n, int *out)
-{
-	int v = 0;
-	for (int i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return 0;
-}
-
 int sim_parse_iso(const char *s, int64_t *unix_s)
 {
 	struct tm tm;
@@ -249,8 +237,9 @@ int sim_parse_iso(const char *s, int64_t *unix_s)
 	if ((n != 19 && !(n == 20 && s[19] == 'Z')) || s[4] != '-' || s[7] != '-' ||
 	    (s[10] != 'T' && s[10] != ' ') || s[13] != ':' || s[16] != ':')
 		return -1;
-	if (digits(s, 4, &Y) || digits(s + 5, 2, &M) || digits(s + 8, 2, &D) ||
-	    digits(s + 11, 2, &h) || digits(s + 14, 2, &m) || digits(s + 17, 2, &sec))
+	if (parse_digits(s, 4, &Y) || parse_digits(s + 5, 2, &M) || parse_digits(s + 8, 2, &D) ||
+	    parse_digits(s + 11, 2, &h) || parse_digits(s + 14, 2, &m) ||
+	    parse_digits(s + 17, 2, &sec))
 		return -1;
 	if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sec > 59)
 		return -1;

@@ -40,18 +40,6 @@ static char *dupn(const char *s)
 	return s ? xstrdup(s) : NULL;
 }
 
-static int digits(const char *s, int n, int *out)
-{
-	int v = 0;
-	for (int i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return 0;
-}
-
 int report_parse_time(const char *s, int64_t *ms)
 {
 	struct tm tm;
@@ -60,12 +48,13 @@ int report_parse_time(const char *s, int64_t *ms)
 	if (s == NULL || strlen(s) < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
 	    s[13] != ':' || s[16] != ':')
 		return -1;
-	if (digits(s, 4, &y) || digits(s + 5, 2, &mo) || digits(s + 8, 2, &d) ||
-	    digits(s + 11, 2, &h) || digits(s + 14, 2, &mi) || digits(s + 17, 2, &sec))
+	if (parse_digits(s, 4, &y) || parse_digits(s + 5, 2, &mo) || parse_digits(s + 8, 2, &d) ||
+	    parse_digits(s + 11, 2, &h) || parse_digits(s + 14, 2, &mi) ||
+	    parse_digits(s + 17, 2, &sec))
 		return -1;
 	const char *p = s + 19;
 	if (*p == '.') {
-		if (digits(p + 1, 3, &frac))
+		if (parse_digits(p + 1, 3, &frac))
 			return -1;
 		p += 4;
 	}

@@ -58,6 +58,12 @@ char *sbuf_detach(struct sbuf *sb);
 int parse_int64(const char *s, int64_t min, int64_t max, int64_t *out) CCR_WUR;
 
 /*
+ * Parse exactly n decimal digits at s (no sign, no spaces), as in the fixed
+ * fields of a timestamp.  Returns 0 and sets *out, or -1 (out untouched).
+ */
+int parse_digits(const char *s, int n, int *out) CCR_WUR;
+
+/*
  * Parse a duration: a plain integer is seconds; otherwise a sequence of
  * <integer><unit> with units ms, s, m, h (e.g. "90s", "5m", "1h30m").
  * Returns 0 and sets *ms (milliseconds), or -1 on anything else.
