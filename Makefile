@@ -14,9 +14,15 @@ CC       ?= cc
 PKGS      = libssh yaml-0.1 libcurl jansson
 BUILD    ?= build
 
+# Sources live one folder per module group (docs/hacking.md); headers are
+# included by name, so every source folder is on the include path.
+ORCH_DIRS := $(sort $(dir $(wildcard orchestrator/*/*.c)))
+SIM_DIRS  := mock-nodes/ $(sort $(dir $(wildcard mock-nodes/*/*.c)))
+SRC_DIRS  := common/ $(ORCH_DIRS) $(SIM_DIRS)
+
 CFLAGS_BASE = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wpointer-arith \
               -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wno-format-truncation -g -O2 \
-              -Iorchestrator -Imock-nodes -DCCRUP_DATADIR=\"$(PREFIX)/share/ccrup\"
+              $(addprefix -I,$(SRC_DIRS)) -DCCRUP_DATADIR=\"$(PREFIX)/share/ccrup\"
 ifneq ($(SANITIZE),)
 CFLAGS_BASE += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -O1
 LDFLAGS     += -fsanitize=$(SANITIZE)
@@ -31,8 +37,8 @@ CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null)
 CFLAGS  += $(CFLAGS_BASE) $(PKG_CFLAGS)
 LDLIBS  += $(PKG_LIBS)
 
-ORCH_SRC  := $(filter-out orchestrator/main.c,$(wildcard orchestrator/*.c))
-SIM_SRC   := $(filter-out mock-nodes/sim_main.c,$(wildcard mock-nodes/*.c))
+ORCH_SRC  := $(wildcard common/*.c) $(filter-out orchestrator/cli/main.c,$(wildcard orchestrator/*/*.c))
+SIM_SRC   := $(filter-out mock-nodes/server/sim_main.c,$(wildcard mock-nodes/*/*.c))
 ORCH_OBJ  := $(ORCH_SRC:%.c=$(BUILD)/%.o)
 SIM_OBJ   := $(SIM_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC  := $(wildcard tests/check_*.c)
@@ -41,7 +47,7 @@ HELPER_SRC := $(wildcard tests/helpers/*.c)
 HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/%)
 
 BINS = bin/ccrup
-ifneq ($(wildcard mock-nodes/sim_main.c),)
+ifneq ($(wildcard mock-nodes/server/sim_main.c),)
 BINS += bin/ccrsim
 endif
 
@@ -60,11 +66,11 @@ $(BUILD)/libccrsim.a: $(SIM_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-bin/ccrup: $(BUILD)/orchestrator/main.o $(BUILD)/libccrup.a
+bin/ccrup: $(BUILD)/orchestrator/cli/main.o $(BUILD)/libccrup.a
 	@mkdir -p bin
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-bin/ccrsim: $(BUILD)/mock-nodes/sim_main.o $(BUILD)/libccrsim.a $(BUILD)/libccrup.a
+bin/ccrsim: $(BUILD)/mock-nodes/server/sim_main.o $(BUILD)/libccrsim.a $(BUILD)/libccrup.a
 	@mkdir -p bin
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -111,7 +117,7 @@ fuzz:
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 format:
-	clang-format -i orchestrator/*.[ch] mock-nodes/*.[ch] tests/*.[ch]
+	clang-format -i common/*.[ch] orchestrator/*/*.[ch] mock-nodes/*.h mock-nodes/*/*.[ch] tests/*.[ch]
 
 bench: deps all
 	@sh bench/run.sh

@@ -1,9 +1,9 @@
 #!/bin/sh
 # Fail on banned C calls (curl's list): they are easy to misuse and each has a
-# bounded or checked replacement in orchestrator/util.h.
+# bounded or checked replacement in common/util.h.
 set -e
 banned='\b(strcpy|sprintf|strtok|atoi|sscanf|strncpy|gets|vsprintf|strcat)[[:space:]]*\('
-files=$(ls orchestrator/*.[ch] mock-nodes/*.[ch] tests/*.[ch] tests/helpers/*.c tests/fuzz/*.c 2>/dev/null || true)
+files=$(ls common/*.[ch] orchestrator/*/*.[ch] mock-nodes/*.h mock-nodes/*/*.[ch] tests/*.[ch] tests/helpers/*.c tests/fuzz/*.c 2>/dev/null || true)
 bad=$(grep -nE "$banned" $files | grep -v 'lint:allow' || true)
 if [ -n "$bad" ]; then
 	echo "lint: banned calls:" >&2

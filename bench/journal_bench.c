@@ -1,6 +1,6 @@
 /*
  * journal_bench.c — fsync'd journal appends per second, through the real
- * orchestrator/journal.h (one write(2) + fsync(2) per record), as a runner
+ * orchestrator/state/journal.h (one write(2) + fsync(2) per record), as a runner
  * writes them: THREADS journals in THREADS threads at once (a fleet), each
  * appending RECORDS records shaped like a step's `done`.
  *

@@ -152,7 +152,7 @@ def main():
         w("## (c) Journal and planning")
         w("")
         w("`build/bench/journal_bench DIR RECORDS THREADS`: THREADS journals appended at once "
-          "through `orchestrator/journal.h` (one `write(2)` + `fsync(2)` per record, a step's "
+          "through `orchestrator/state/journal.h` (one `write(2)` + `fsync(2)` per record, a step's "
           "`done` record), as THREADS clusters of a fleet do.")
         w("")
         w("| writers | records | records/s | p50 latency | p99 latency |")
@@ -206,7 +206,7 @@ def main():
         ex = d["outage_excess_ms"]
         w("**Outage** (ccrsim: the CMS not Online): %d ms at scale %g = **%.1f s** after dividing "
           "by the scale. Floor: cms_stop + cms_move + the part of /UpgradeCMS before the CMS comes "
-          "online (2 + 2 + 5 + 85 = 94%% of upgrade_cms, `mock-nodes/sim_cmd_setup.c`) = "
+          "online (2 + 2 + 5 + 85 = 94%% of upgrade_cms, `mock-nodes/world/sim_cmd_setup.c`) = "
           "%.0f + %.0f + %.0f s = **%.1f s**. Excess %.1f ms of wall time, **%.2f s** after "
           "dividing by the scale." % (d["outage_ms"], sc, d["outage_real_s"],
                                       d["durations_ms"]["cms_stop"] / 1000,

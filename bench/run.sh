@@ -34,7 +34,7 @@ fi
 if [ ! -x "$B/journal_bench" ] || [ bench/journal_bench.c -nt "$B/journal_bench" ] ||
 	[ "$BUILD/libccrup.a" -nt "$B/journal_bench" ]; then
 	# shellcheck disable=SC2046
-	cc $CFLAGS -Iorchestrator $(pkg-config --cflags $PKGS) -o "$B/journal_bench" \
+	cc $CFLAGS -Icommon -Iorchestrator/state $(pkg-config --cflags $PKGS) -o "$B/journal_bench" \
 		bench/journal_bench.c "$BUILD/libccrup.a" $(pkg-config --libs $PKGS) -lcrypto -lz -lpthread
 fi
 

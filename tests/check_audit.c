@@ -1,5 +1,5 @@
 /*
- * check_audit.c — the audit log (orchestrator/audit.h, docs/audit.md):
+ * check_audit.c — the audit log (orchestrator/out/audit.h, docs/audit.md):
  * redaction of secrets from the environment and of password-style
  * arguments, the JSON lines written per event, output truncation, UTF-8
  * repair, file modes, failures that must not stop a run, and lines from

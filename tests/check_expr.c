@@ -1,5 +1,5 @@
 /*
- * check_expr.c — unit tests for the expression language (orchestrator/expr.h):
+ * check_expr.c — unit tests for the expression language (orchestrator/load/expr.h):
  * precedence, value typing, truthiness, evaluation errors, every parse error
  * with its column, the nesting and length caps, identifier listing and the
  * exact "values seen" text.  Most tests are rows of a table, each row run as

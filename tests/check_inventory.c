@@ -1,6 +1,6 @@
 /*
  * check_inventory.c — inventory_load(), model_validate(), the value kinds
- * and the model lookups (orchestrator/inventory*.c, model*.c).
+ * and the model lookups (orchestrator/load/inventory*.c, model*.c).
  *
  * Inventory tests fill one slot of a small base inventory (the cluster's
  * extra keys) or write a whole file; validation tests check the example

@@ -1,6 +1,6 @@
 /*
  * check_journal.c — the journal's format, replay rules and failure
- * behaviour (orchestrator/journal.h, docs/journal.md).
+ * behaviour (orchestrator/state/journal.h, docs/journal.md).
  *
  * Every test works in its own temporary directory.  Corruption tests write a
  * good journal with the API, damage the file with plain file operations, and

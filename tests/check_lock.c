@@ -1,5 +1,5 @@
 /*
- * check_lock.c — one run per cluster (orchestrator/lock.h).  flock(2) locks
+ * check_lock.c — one run per cluster (orchestrator/state/lock.h).  flock(2) locks
  * belong to open files, so "another run" is simulated by a forked child.
  */
 #include <check.h>

@@ -1,5 +1,5 @@
 /*
- * check_notify.c — notifications (orchestrator/notify.h,
+ * check_notify.c — notifications (orchestrator/out/notify.h,
  * docs/notifications.md): the three payload kinds, event filtering,
  * delivery from background threads, and endpoints that fail in every way
  * a network can (refused, 500, never answering, timing out) without

@@ -1,5 +1,5 @@
 /*
- * check_playbook.c — playbook_load() (orchestrator/playbook*.c), part one:
+ * check_playbook.c — playbook_load() (orchestrator/load/playbook*.c), part one:
  * the shipped playbooks load into the expected model; the top level, vars,
  * facts, roles and phases; names, expressions, templates and regexes.
  * Steps and sequences are in check_playbook_steps.c.  Each rule of

@@ -1,5 +1,5 @@
 /*
- * check_playbook_steps.c — playbook_load() (orchestrator/playbook*.c), part
+ * check_playbook_steps.c — playbook_load() (orchestrator/load/playbook*.c), part
  * two: step keys and their defaults, the one-action rule, reboot, record,
  * wait, http_check, conditions, sequences and use:, and error collection.
  */

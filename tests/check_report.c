@@ -1,5 +1,5 @@
 /*
- * check_report.c — the HTML report (orchestrator/report.h, docs/report.md)
+ * check_report.c — the HTML report (orchestrator/out/report.h, docs/report.md)
  * from synthetic journals written with the journal API (and audit lines
  * written with the audit sink) into a temporary state directory: finished,
  * failed, unfinished, resumed, missing and corrupt runs; escaping; the

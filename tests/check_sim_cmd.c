@@ -1,5 +1,5 @@
 /*
- * check_sim_cmd.c — ccrsim's command interpreter (mock-nodes/sim_cmd*.c):
+ * check_sim_cmd.c — ccrsim's command interpreter (mock-nodes/world/sim_cmd*.c):
  * every command form the SP1 playbook sends, with the output shapes and exit
  * codes of the real tools, and every fact regex of playbooks/ccr-sp1.yml
  * (copied below, compiled REG_EXTENDED|REG_NEWLINE as the orchestrator

@@ -1,5 +1,5 @@
 /*
- * check_sim_http.c — ccrsim's HTTP responder (mock-nodes/sim_http.c) and the
+ * check_sim_http.c — ccrsim's HTTP responder (mock-nodes/server/sim_http.c) and the
  * HTTP ports of the scenario loader, without sockets: GET /owa/ follows the
  * CMS (200 Online, 503 otherwise, set through the control path or by
  * Stop-ClusteredMailboxServer), routes (404, 405), strict request syntax

@@ -1,6 +1,6 @@
 /*
  * check_sim_scenario.c — ccrsim's scenario loader and fleet builder
- * (mock-nodes/sim_scenario*.c, docs/ccrsim.md Scenarios): every shipped
+ * (mock-nodes/world/sim_scenario*.c, docs/ccrsim.md Scenarios): every shipped
  * scenario loads with the layout it promises; a bad scenario is refused with
  * FILE:LINE:COL; a fleet of 334 copies of two-node.yml is 1,002 hosts with
  * distinct names and endpoints; the cluster accessors the inventory

@@ -1,5 +1,5 @@
 /*
- * check_yamltree.c — the located YAML tree (orchestrator/yamltree.h): node
+ * check_yamltree.c — the located YAML tree (orchestrator/load/yamltree.h): node
  * shapes and locations, null and string scalars, and every refusal (limits,
  * anchors, aliases, tags, duplicate keys, several documents, NUL, bad
  * UTF-8) with its exact message and position.

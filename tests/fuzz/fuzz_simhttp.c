@@ -1,6 +1,6 @@
 /*
  * fuzz_simhttp.c — libFuzzer target for ccrsim's HTTP responder
- * (mock-nodes/sim_http.c), driven the way sim_http_conn.c drives it.
+ * (mock-nodes/server/sim_http.c), driven the way sim_http_conn.c drives it.
  *
  * mock-nodes/scenarios/two-node.yml is loaded once (HUBCAS serves HTTP).
  * An input's first byte sets the read size (1-64 bytes, so requests arrive

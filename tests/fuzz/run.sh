@@ -24,7 +24,7 @@ OUT=build-fuzz
 CC=${FUZZ_CC:-clang}
 PKGS="libssh yaml-0.1 libcurl jansson"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
-CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 $SAN -fsanitize=fuzzer-no-link -Iorchestrator -Imock-nodes \
+CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 $SAN -fsanitize=fuzzer-no-link $(for d in common orchestrator/*/ mock-nodes mock-nodes/*/; do printf -- "-I%s " "${d%/}"; done) \
 -Itests/fuzz -DFUZZ_SRCDIR=\"$(pwd)\" -DCCRUP_DATADIR=\"/usr/local/share/ccrup\" \
 $(pkg-config --cflags $PKGS)"
 LIBS="$(pkg-config --libs $PKGS) -lcrypto -lz -lpthread"
@@ -61,8 +61,8 @@ library() {
 	ar rcs "$OUT/$lib" $objs
 }
 
-orch_src=$(ls orchestrator/*.c | grep -v -e '/main\.c$' -e '/cmd_[^/]*\.c$')
-sim_src=$(ls mock-nodes/*.c 2>/dev/null | grep -v '/sim_main\.c$')
+orch_src=$(ls common/*.c orchestrator/*/*.c | grep -v -e '/main\.c$' -e '/cmd_[^/]*\.c$')
+sim_src=$(ls mock-nodes/*/*.c 2>/dev/null | grep -v '/sim_main\.c$')
 orch_ok=0
 sim_ok=0
 # shellcheck disable=SC2086
