@@ -180,6 +180,8 @@ struct step_def {
 	char *gate;		      /* question a human confirms, or NULL */
 	enum outage_mark outage;      /* outage window marker */
 	int point_of_no_return;	      /* 1 on the step that commits the upgrade */
+	int prepares;		      /* 1: only prepares the later steps of its phase; not
+					 needed when none of them has anything to do */
 	int64_t estimate_ms;	      /* planned duration, 0 if not given */
 	char *from_sequence;	      /* name of the sequence it came from, or NULL */
 	struct src_loc loc;	      /* the step's mapping */
@@ -212,6 +214,8 @@ struct playbook {
 	char *boot_id_fact;   /* fact that changes on reboot; required if any step reboots */
 	char *reboot_command; /* command that restarts a host ("shutdown /r /t 0"); required
 				 if any step reboots */
+	char *service;	   /* what users lose during the outage ("the CMS"), or NULL */
+	char *outage_text; /* what the outage means to users, shown when it starts, or NULL */
 	struct role_def *roles;
 	int nroles;
 	struct phase_def *phases;

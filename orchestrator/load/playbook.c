@@ -18,7 +18,8 @@
 
 static const char *const top_keys[] = {"playbook", "format",	"description",	  "vars",
 				       "facts",	   "boot_id",	"reboot_command", "roles",
-				       "groups",   "sequences", "phases",	  NULL};
+				       "groups",   "sequences", "phases",	  "service",
+				       "outage_text", NULL};
 static const char *const var_keys[] = {"kind", "list", "default", "values", "doc", NULL};
 static const char *const fact_keys[] = {"doc",	  "scope", "run",     "capture", "value",
 					"reduce", "order", "default", NULL};
@@ -445,6 +446,9 @@ static void read_playbook(struct pbctx *c, const struct ynode *root)
 	read_facts(c, ymap_get(root, "facts"));
 	read_boot_id(c, root);
 	read_reboot_command(c, root);
+	/* The words a user sees about the service and its outage: the engine has none. */
+	yget_str(&c->y, root, "service", &c->pb->service);
+	yget_str(&c->y, root, "outage_text", &c->pb->outage_text);
 	read_roles(c, ymap_get(root, "roles"));
 	c->seqs = ymap_get(root, "sequences");
 	if (c->seqs && c->seqs->kind == YNODE_SCALAR && c->seqs->is_null)
@@ -558,6 +562,8 @@ void playbook_free(struct playbook *pb)
 	free(pb->phases);
 	free(pb->boot_id_fact);
 	free(pb->reboot_command);
+	free(pb->service);
+	free(pb->outage_text);
 	free(pb->path);
 	free(pb->name);
 	free(pb->description);

@@ -25,7 +25,9 @@ enum ev_kind {
 	EV_CMD_OUTPUT,	 /* text: a chunk of output (stream in exit: 1 or 2) */
 	EV_CMD_END,	 /* command, exit, duration_ms, text: stdout, detail: stderr */
 	EV_WAITING,	 /* text: what for, elapsed_ms of budget_ms */
-	EV_OUTAGE_START, /* the users' outage begins */
+	EV_OUTAGE_START, /* the users' outage begins (text: what it means to users, detail: the
+			    service, both from the playbook or NULL); elapsed_ms > 0: it began
+			    that long ago in the run being resumed and is still open */
 	EV_OUTAGE_END,	 /* the outage ends; duration_ms */
 	EV_GATE,	 /* text: question, detail: answer */
 	EV_INFO,	 /* text */

@@ -32,6 +32,7 @@ struct ui {
 	int64_t start_mono; /* first event */
 	int64_t outage_ms;  /* sum of outages seen */
 	int outage_open;    /* an outage started and has not ended */
+	int64_t outage_since; /* wall ms the open outage began (a resumed run: in an earlier one) */
 	char last_failure[1024];
 	/* The command in flight, for the live counter (terminal only). */
 	int act_on;	     /* a command is running */
@@ -313,9 +314,14 @@ static void show(struct ui *u, const struct event *e)
 		}
 		break;
 	case EV_OUTAGE_START:
-		line(u, e, "\033[1;33m",
-		     "OUTAGE STARTS: users cannot reach their mailboxes until "
-		     "the CMS is online again");
+		if (e->elapsed_ms > 0) {
+			format_duration(e->elapsed_ms, d, sizeof(d));
+			line(u, e, "\033[1;33m", "OUTAGE ONGOING for %s%s%s", d,
+			     e->text ? ": " : "", e->text ? e->text : "");
+		} else {
+			line(u, e, "\033[1;33m", "OUTAGE STARTS%s%s", e->text ? ": " : "",
+			     e->text ? e->text : "");
+		}
 		break;
 	case EV_OUTAGE_END:
 		format_duration(e->duration_ms, d, sizeof(d));
@@ -339,8 +345,10 @@ void ui_event(const struct event *e, void *arg)
 {
 	struct ui *u = arg;
 	pthread_mutex_lock(&u->mu);
-	if (e->kind == EV_OUTAGE_START)
+	if (e->kind == EV_OUTAGE_START) {
 		u->outage_open = 1;
+		u->outage_since = e->wall_ms - e->elapsed_ms;
+	}
 	if (e->kind == EV_OUTAGE_END) {
 		u->outage_open = 0;
 		u->outage_ms += e->duration_ms;
@@ -383,8 +391,16 @@ int ui_ask(void *arg, const char *question, const char *choices)
 void ui_summary(struct ui *u)
 {
 	char d[32];
+	int steps = 0;
 	pthread_mutex_lock(&u->mu);
 	clear_status(u);
+	for (int i = 0; i < u->nstats; i++)
+		steps += u->stats[i].done + u->stats[i].skipped + u->stats[i].failed;
+	if (steps == 0 && u->outage_ms == 0 && !u->outage_open) {
+		/* Nothing happened (nothing to do, or refused before any step): its line said so. */
+		pthread_mutex_unlock(&u->mu);
+		return;
+	}
 	fprintf(u->fp, "\n%-12s %-16s %6s %8s %7s %10s\n", "cluster", "node", "done", "skipped",
 		"failed", "busy");
 	for (int i = 0; i < u->nstats; i++) {
@@ -393,8 +409,11 @@ void ui_summary(struct ui *u)
 		fprintf(u->fp, "%-12s %-16s %6d %8d %7d %10s\n", s->cluster, s->node, s->done,
 			s->skipped, s->failed, d);
 	}
-	format_duration(u->outage_ms, d, sizeof(d));
-	fprintf(u->fp, "outage: %s%s\n", d, u->outage_open ? " and STILL ONGOING" : "");
+	/* An open outage counts up to now, from when it began (maybe in an earlier run). */
+	int64_t open_ms = u->outage_open ? now_wall_ms() - u->outage_since : 0;
+	format_duration(u->outage_ms + (open_ms > 0 ? open_ms : 0), d, sizeof(d));
+	fprintf(u->fp, "outage: %s%s\n", d,
+		u->outage_open ? " so far, and STILL ONGOING: `ccrup resume` ends it" : "");
 	format_duration(now_mono_ms() - u->start_mono, d, sizeof(d));
 	fprintf(u->fp, "elapsed: %s\n", d);
 	fflush(u->fp);
