@@ -336,7 +336,27 @@ def section_c(res):
                     "bytes": os.path.getsize(os.path.join(TMP, "c.out"))}
         log("  %-13s 1,000 clusters / 3,000 hosts: %5.2f s  cpu %5.2f s  rss %6d KiB  (exit %d)"
             % (name, pr[name]["wall"], pr[name]["cpu"], pr[name]["rss_kb"], pr[name]["rc"]))
-    res["c"] = {"journal": jr, "plan": pr}
+    # Linear planning: 1,000 hosts (334 clusters) against 10,000 hosts (3,334 clusters),
+    # interleaved, median of 3 each; linear is a ratio of 10.
+    sc = {}
+    invs = {}
+    for n in (334, 3334):
+        invs[n] = os.path.join(TMP, "inv%d.yml" % n)
+        subprocess.run([sys.executable, "bench/gen.py", "inventory", str(n), invs[n]], check=True)
+    for name, extra in (("validate", []), ("plan", []), ("plan -o json", ["-o", "json"])):
+        rs = {334: [], 3334: []}
+        for _ in range(3):
+            for n in (334, 3334):
+                cmd = ["bin/ccrup", name.split()[0], invs[n]] + extra
+                rs[n].append(timed(cmd, os.path.join(TMP, "c.out")))
+        row = {str(n): {"wall": med([r["wall"] for r in rs[n]]),
+                        "rss_kb": med([r["rss_kb"] for r in rs[n]]),
+                        "rc": max(r["rc"] for r in rs[n])} for n in rs}
+        row["ratio"] = row["3334"]["wall"] / row["334"]["wall"]
+        sc[name] = row
+        log("  %-13s 1,002 hosts %5.2f s, 10,002 hosts %5.2f s: ratio %.1f (linear: 10)"
+            % (name, row["334"]["wall"], row["3334"]["wall"], row["ratio"]))
+    res["c"] = {"journal": jr, "plan": pr, "scaling": sc}
 
 
 # ---------------------------------------------------------------- (d) realistic time scale

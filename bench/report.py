@@ -171,6 +171,21 @@ def main():
             w("| `ccrup %s` | %s s | %s s | %s | %.1f MiB |" % (k, f2(v["wall"]), f2(v["cpu"]),
                                                           mib(v["rss_kb"]), v["bytes"] / 1048576))
         w("")
+        if "scaling" in res["c"]:
+            r = res["c"]["scaling"]["plan"]["ratio"]
+            targets.append(("(c) `plan` of 10,000 hosts ≤ 12× the time of 1,000 hosts", "%.1f×" % r,
+                            r <= 12))
+            w("Scaling with the number of hosts: 334 clusters (1,002 hosts) against 3,334 clusters "
+              "(10,002 hosts), interleaved, median of 3 each. Linear is a ratio of 10 (fixed start-up "
+              "work makes it smaller).")
+            w("")
+            w("| command | 1,002 hosts | 10,002 hosts | ratio | peak RSS at 10,002 |")
+            w("| --- | ---: | ---: | ---: | ---: |")
+            for k, v in res["c"]["scaling"].items():
+                w("| `ccrup %s` | %s s | %s s | %.1f | %s |" % (k, f2(v["334"]["wall"]),
+                                                            f2(v["3334"]["wall"]), v["ratio"],
+                                                            mib(v["3334"]["rss_kb"])))
+            w("")
     if "d" in res:
         d = res["d"]
         sc = d["scale"]
