@@ -186,13 +186,14 @@ static int journal_answer(struct runner *r, const struct plan_step *s, const cha
  * A guarded step is skipped or marked done only after a second question
  * that says why it matters.  1 confirmed (or not guarded), 0 not.
  */
-static int confirm_guarded(struct runner *r, const struct plan_step *s, const char *verb)
+static int confirm_guarded(struct runner *r, const struct plan_step *s, int skip)
 {
 	char buf[512];
 	const char *why = runner_guard_reason(r, s, buf, sizeof(buf));
 	if (why == NULL)
 		return 1;
-	char *q = xasprintf("%s %s although %s? [y]es, %s it [n]o, back", verb, s->id, why, verb);
+	char *q = xasprintf("%s %s although %s? [y]es, %s [n]o, back", skip ? "Skip" : "Mark done",
+			    s->id, why, skip ? "skip it" : "mark it done");
 	int c = r->o->ask(r->o->ask_arg, q, "yn");
 	free(q);
 	journal_answer(r, s, c == 'y' ? "confirm" : "cancel", NULL);
@@ -256,11 +257,11 @@ enum rres runner_confirm(struct runner *r, const struct plan_step *s, const char
 		case 'r':
 			return RR_AGAIN;
 		case 's':
-			if (!confirm_guarded(r, s, "skip"))
+			if (!confirm_guarded(r, s, 1))
 				continue;
 			return operator_skip(r, s);
 		case 'm':
-			if (!confirm_guarded(r, s, "mark done"))
+			if (!confirm_guarded(r, s, 0))
 				continue;
 			if (operator_mark(r, s, &rc))
 				return rc;

@@ -76,6 +76,8 @@ enum rres runner_journal_skip(struct runner *r, const struct plan_step *s, const
 	if (runner_journal(r, "skipped", s,
 			   json_pack("{s:s, s:s}", "reason", reason, "detail", detail)) < 0)
 		return RR_JOURNAL;
+	r->st[s->index - 1].st = SS_SKIPPED;
+	r->st[s->index - 1].op_skipped = 0; /* the operator's skip sets it after this */
 	runner_emitf(r, EV_STEP_SKIPPED, s, "%s: %s", reason, detail);
 	return RR_OK;
 }
@@ -537,7 +539,8 @@ enum rres runner_step(struct runner *r, int i)
 		return RR_JOURNAL;
 	if ((rc = phase_start(r, i)) != RR_OK)
 		return rc;
-	if (r->phase_idle && ss->st != SS_BEGUN)
+	/* A step the operator skipped is offered again even when the rest of its phase is done. */
+	if (r->phase_idle && ss->st != SS_BEGUN && !ss->op_skipped)
 		return pass_idle(r, s);
 	do {
 		facts_invalidate(r->facts);

@@ -8,8 +8,11 @@
 #   noop        `apply --yes` on a finished cluster, and on a cluster at the target before
 #               ccrup ever ran: zero state-changing commands, no phase, no gate, exit 0,
 #               one "nothing to do" line, the journal untouched; `plan --live` says so
-#   replace     a run that failed before any remote action (bad key path) is replaced by
-#               the next apply; a change of connection fields only is no changed inventory
+#   guarded     guided: at cms.upgrade-cms (outage, point of no return) `s` and `m` need a
+#               second answer; mark-done runs its verify live and is refused while false; a
+#               confirmed skip leaves it pending: status names it next, the run ends exit 1,
+#               resume offers it again (the outage shown as ongoing) and finishes; a skip of
+#               a harmless step is one key, and the run still ends exit 1 until it is done
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/sim.sh
@@ -219,6 +222,67 @@ if [ $rc = 0 ] && changing "$tmp/u1.json" "$tmp/u2.json" >"$tmp/changed3.txt" &&
 else
 	ko "apply on a cluster already at SP1: exit $rc" "$tmp/atsp1.log"
 	cat "$tmp/changed3.txt"
+fi
+sim_stop
+
+# ---- guarded: skip and mark-done at the point of no return, inside the outage ----
+sim_start "$scn" 0 "$tmp/s4" || exit 1
+st=$tmp/st4
+j=$st/CLUS1/journal.jsonl
+python3 tests/lib/guided.py "cms.upgrade-cms=snmy" "$tmp/g1.log" -- bin/ccrup apply "$SIM_INV" --state-dir "$st"
+rc=$?
+sim_ctl dump >"$tmp/g1.json"
+answers=$(grep -F '"event":"answer"' "$j" | grep -F '"step":"cms.upgrade-cms"' | sed 's/.*"answer":"\([a-z-]*\)".*/\1/' | tr '\n' ' ')
+if [ $rc = 0 ] && [ "$answers" = "skip cancel mark-done confirm yes " ] &&
+	grep -q "Skip cms.upgrade-cms although it is inside the outage window" "$tmp/g1.log" &&
+	grep -q "cannot mark cms.upgrade-cms done: its verify" "$tmp/g1.log" &&
+	! grep -F '"event":"skipped"' "$j" | grep -qF cms.upgrade-cms &&
+	python3 $W "$tmp/g1.json" upgraded CLUS1 8.1.240.6 DISABLED; then
+	ok "guided, in the outage: skip needs a second answer (cancelled), mark-done is refused while its verify is false, then it runs"
+else
+	ko "guided guard at cms.upgrade-cms: exit $rc, answers '$answers'" "$tmp/g1.log"
+fi
+sim_stop
+sim_start "$scn" 0 "$tmp/s5" || exit 1
+st=$tmp/st5
+j=$st/CLUS1/journal.jsonl
+python3 tests/lib/guided.py "cms.upgrade-cms=sy" "$tmp/g2.log" -- bin/ccrup apply "$SIM_INV" --state-dir "$st" --max-timeout 3s
+rc=$?
+bin/ccrup status "$SIM_INV" --state-dir "$st" >"$tmp/g2-status.txt" 2>&1
+idx=$(grep -E "^ +[0-9]+ cms.upgrade-cms " "$tmp/g2-status.txt" | awk '{print $1}')
+if [ $rc = 1 ] && grep -F '"event":"skipped"' "$j" | grep -F cms.upgrade-cms | grep -qF "skipped by the operator" &&
+	grep -q "next: step $idx cms.upgrade-cms on NODE2" "$tmp/g2-status.txt" && grep -q "OUTAGE ONGOING" "$tmp/g2-status.txt"; then
+	ok "a confirmed skip inside the outage: the run fails later (exit 1), status names the skipped step next and the outage ongoing"
+else
+	ko "confirmed skip: exit $rc" "$tmp/g2-status.txt"
+	tail -5 "$tmp/g2.log"
+fi
+python3 tests/lib/guided.py "" "$tmp/g3.log" -- bin/ccrup resume "$SIM_INV" --state-dir "$st"
+rc=$?
+sim_ctl dump >"$tmp/g3.json"
+if [ $rc = 0 ] && grep -q "Run cms.upgrade-cms on NODE2?" "$tmp/g3.log" && grep -q "OUTAGE ONGOING for" "$tmp/g3.log" &&
+	! grep -q "outage: 0ms" "$tmp/g3.log" && python3 $W "$tmp/g3.json" cms CLUS1 NODE2 Online 8.1.240.6; then
+	ok "resume offers the skipped step again (the outage shown as ongoing, counted in the summary) and finishes"
+else
+	ko "resume after a skip: exit $rc" "$tmp/g3.log"
+fi
+sim_stop
+sim_start "$scn" 0 "$tmp/s6" || exit 1
+st=$tmp/st6
+python3 tests/lib/guided.py "restore.firewall-start-type=s" "$tmp/g4.log" -- bin/ccrup apply "$SIM_INV" --state-dir "$st"
+rc=$?
+if [ $rc = 1 ] && ! grep -q "although" "$tmp/g4.log" &&
+	grep -q "1 step skipped by the operator is still to do (restore.firewall-start-type on NODE[12])" "$tmp/g4.log"; then
+	ok "a harmless step is skipped on one key; the run ends exit 1 naming it as still to do"
+else
+	ko "harmless skip: exit $rc" "$tmp/g4.log"
+fi
+python3 tests/lib/guided.py "" "$tmp/g5.log" -- bin/ccrup resume "$SIM_INV" --state-dir "$st"
+rc=$?
+if [ $rc = 0 ] && grep -q "Run restore.firewall-start-type on NODE[12]?" "$tmp/g5.log"; then
+	ok "resume offers the skipped harmless step and ends done"
+else
+	ko "resume after a harmless skip: exit $rc" "$tmp/g5.log"
 fi
 sim_stop
 

@@ -4,7 +4,10 @@
 usage: guided.py ANSWERS LOG -- ccrup ARGS...
 ANSWERS is a comma-separated list of STEP=LETTERS (e.g. "passive.dotnet-sp1=dy,
 passive.stop-remote-registry=s,passive.firewall-start-type=q"): at the prompt for STEP
-the letters are typed one per prompt; any other step is answered "y".  Everything the
+the letters are typed one per prompt; any other step is answered "y".  The second
+question that guards skipping or marking done a step that can strand the cluster
+("Skip STEP although ...? [y]es, skip it [n]o, back") takes the next letter of the same
+step (default "n").  Everything the
 terminal shows is written to LOG.  Exits with ccrup's exit status.
 """
 import os
@@ -15,6 +18,7 @@ import sys
 import time
 
 PROMPT = re.compile(rb"Run (\S+) on (\S+)\? \[y\]es \[s\]kip \[d\]etails \[r\]etry \[m\]ark-done \[q\]uit")
+GUARD = re.compile(rb"(?:[Ss]kip|[Mm]ark done) (\S+) although .*?\[n\]o, back")
 
 
 def main():
@@ -43,7 +47,12 @@ def main():
         log.flush()
         buf += data
         m = PROMPT.search(buf)
-        if m:
+        g = GUARD.search(buf)
+        if g and (m is None or g.start() < m.start()):
+            queue = answers.get(g.group(1).decode())
+            os.write(fd, ((queue.pop(0) if queue else "n") + "\n").encode())
+            buf = buf[g.end():]
+        elif m:
             step = m.group(1).decode()
             queue = answers.get(step)
             letter = queue.pop(0) if queue else "y"
