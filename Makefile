@@ -11,7 +11,7 @@
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 CC       ?= cc
-PKGS      = libssh yaml-0.1 libcurl jansson
+PKGS      = libssh yaml-0.1 libcurl jansson libxml-2.0 libssl
 BUILD    ?= build
 
 # Sources live one folder per module group (docs/hacking.md); headers are

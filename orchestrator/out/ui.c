@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "textsafe.h"
 #include "util.h"
 
 struct node_stat {
@@ -200,20 +201,21 @@ static void draw_status(struct ui *u)
 {
 	if (!u->o.tty || u->o.quiet || u->status[0] == '\0')
 		return;
-	const char *flag = strstr(u->status, "OUTAGE");
+	char *safe = text_escaped(u->status, "");
+	const char *flag = strstr(safe, "OUTAGE");
 	int cols = term_cols(u) - 1;
-	int n = (int)strlen(u->status);
+	int n = (int)strlen(safe);
 	if (n > cols)
 		n = cols;
-	if (flag && flag - u->status < n) {
-		int head = (int)(flag - u->status);
-		fprintf(u->fp, "\r\033[K%s%.*s%s%s%.*s%s", col(u, "\033[2m"), head, u->status,
+	if (flag && flag - safe < n) {
+		int head = (int)(flag - safe);
+		fprintf(u->fp, "\r\033[K%s%.*s%s%s%.*s%s", col(u, "\033[2m"), head, safe,
 			col(u, "\033[0m"), col(u, "\033[1;41;97m"), n - head, flag,
 			col(u, "\033[0m"));
 	} else {
-		fprintf(u->fp, "\r\033[K%s%.*s%s", col(u, "\033[2m"), n, u->status,
-			col(u, "\033[0m"));
+		fprintf(u->fp, "\r\033[K%s%.*s%s", col(u, "\033[2m"), n, safe, col(u, "\033[0m"));
 	}
+	free(safe);
 	u->status_shown = 1;
 	fflush(u->fp);
 }
@@ -228,6 +230,18 @@ static void where(const struct event *e, char *buf, size_t len)
 		snprintf(buf, len, "%s %s", e->cluster, e->node);
 	else
 		snprintf(buf, len, "%s", e->cluster);
+}
+
+/* fputs with control characters other than those in keep escaped (textsafe.h). */
+static void fputs_safe(const char *s, const char *keep, FILE *fp)
+{
+	if (!text_needs_escape(s, keep)) {
+		fputs(s, fp);
+		return;
+	}
+	char *safe = text_escaped(s, keep);
+	fputs(safe, fp);
+	free(safe);
 }
 
 static void vline(struct ui *u, const struct event *e, const char *color, int whole,
@@ -245,7 +259,10 @@ static void vline(struct ui *u, const struct event *e, const char *color, int wh
 		fprintf(u->fp, "%s ", ts);
 	}
 	fprintf(u->fp, "%s%s%s: ", col(u, color), w, whole ? "" : col(u, "\033[0m"));
-	vfprintf(u->fp, fmt, ap);
+	char *msg = xvasprintf(fmt, ap);
+	/* Texts carry what nodes printed: never let them drive the terminal. */
+	fputs_safe(msg, "\n", u->fp);
+	free(msg);
 	if (whole)
 		fputs(col(u, "\033[0m"), u->fp);
 	fputc('\n', u->fp);
@@ -340,7 +357,8 @@ static void out_flush(struct ui *u, const struct event *e)
 		return;
 	clear_status(u);
 	out_prefix(u, e);
-	fprintf(u->fp, "%s\n", u->out_line.buf);
+	fputs_safe(u->out_line.buf, "\t", u->fp);
+	fputc('\n', u->fp);
 	sbuf_reset(&u->out_line);
 }
 
@@ -357,7 +375,8 @@ static void show_output(struct ui *u, const struct event *e)
 		if (*p == '\n') {
 			clear_status(u);
 			out_prefix(u, e);
-			fprintf(u->fp, "%s\n", u->out_line.len ? u->out_line.buf : "");
+			fputs_safe(u->out_line.len ? u->out_line.buf : "", "\t", u->fp);
+			fputc('\n', u->fp);
 			sbuf_reset(&u->out_line);
 		} else if (*p != '\r') {
 			sbuf_addc(&u->out_line, *p);

@@ -12,6 +12,7 @@
 
 #include "audit.h"
 #include "bind.h"
+#include "fsafe.h"
 #include "plan_live.h"
 
 #include <errno.h>
@@ -134,26 +135,18 @@ int runner_sleep(struct runner *r, int64_t ms)
 	return 1;
 }
 
-/* Refuse a state directory others can write to: they could forge the journal. */
+/*
+ * Refuse a state directory others can write to or own, or one below a
+ * directory they control (fsafe.h): they could forge the journal or plant
+ * symlinks that turn our writes into writes anywhere.
+ */
 static int check_state_dir(struct runner *r)
 {
-	struct stat st;
 	const char *dirs[2] = {r->o->state_dir, r->dir};
 	/* Each is checked before anything is created in it. */
-	for (int i = 0; i < 2; i++) {
-		if (mkdir_p(dirs[i], 0700) < 0) {
-			snprintf(r->err, sizeof(r->err), "cannot create state directory %s: %s",
-				 dirs[i], strerror(errno));
+	for (int i = 0; i < 2; i++)
+		if (fsafe_make_dir(dirs[i], "state directory", r->err, sizeof(r->err)) < 0)
 			return EXIT_INPUT;
-		}
-		if (stat(dirs[i], &st) == 0 && (st.st_mode & 0022)) {
-			snprintf(r->err, sizeof(r->err),
-				 "state directory %s is writable by group or others (mode %03o); "
-				 "refusing: anyone could forge the journal (chmod 700 it)",
-				 dirs[i], (unsigned)(st.st_mode & 0777));
-			return EXIT_INPUT;
-		}
-	}
 	return 0;
 }
 
