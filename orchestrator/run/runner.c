@@ -548,8 +548,17 @@ int runner_run(const struct playbook *pb, const struct inventory *inv, const str
 	r.bindplan.cl = cl;
 	r.facts = facts_new(&r.bindplan, r.conns, o->stop);
 	facts_set_observer(r.facts, on_probe, &r);
-	if ((rc = check_state_dir(&r)) || (rc = take_lock(&r)) || (rc = open_journal(&r, path)) ||
-	    (rc = check_saved_plan(&r)) || (rc = choose_run(&r, path))) {
+	/* Until the lock is ours, the cluster's audit log and webhooks belong to
+	 * whoever holds it: a refusal is told to this operator only. */
+	if ((rc = check_state_dir(&r)) || (rc = take_lock(&r))) {
+		struct event e = runner_step_event(EV_STEP_FAILED, NULL);
+		e.text = r.err;
+		e.local = 1;
+		runner_emit(&r, &e);
+		goto out;
+	}
+	if ((rc = open_journal(&r, path)) || (rc = check_saved_plan(&r)) ||
+	    (rc = choose_run(&r, path))) {
 		if (rc < 0) { /* nothing to resume: not an error */
 			runner_emitf(&r, EV_INFO, NULL, "%s", r.err);
 			rc = EXIT_DONE;
