@@ -476,6 +476,14 @@ static int finish(struct runner *r, int rc)
 	static const char *results[] = {
 	    [EXIT_DONE] = "done",	[EXIT_STEP_FAILED] = "failed", [EXIT_INPUT] = "failed",
 	    [EXIT_REFUSED] = "refused", [EXIT_LOCKED] = "failed",      [EXIT_JOURNAL] = "failed"};
+	/* A set-up failure (binding roles: fact probes) after a stop request is the
+	 * stop's doing: an interruption, like a step's (runner_fail). */
+	if ((rc == EXIT_STEP_FAILED || rc == EXIT_INPUT) && r->o->stop && *r->o->stop) {
+		snprintf(r->err, sizeof(r->err),
+			 "interrupted while probing the cluster's state; run `ccrup resume` to "
+			 "continue");
+		rc = EXIT_INTERRUPTED;
+	}
 	const char *res = rc == EXIT_INTERRUPTED ? "interrupted" : rc <= 5 ? results[rc] : "failed";
 
 	if (r->j && r->run_id[0] && !r->journal_broken) {
