@@ -63,6 +63,9 @@ struct event {
 	const char *next;    /* STEP_START: "ID on NODE: NAME" of the step after, or NULL */
 	const char *stakes;  /* STEP_START: what is at stake, or NULL */
 	const char *word;    /* STEP_START: the word the operator must type, or NULL */
+	int local;	     /* 1: for the operator's terminal only, never logged or sent:
+				a refusal before the cluster's lock was ours (its audit
+				log and its webhooks belong to the run that holds it) */
 };
 
 typedef void (*event_fn)(const struct event *e, void *arg);

@@ -496,7 +496,7 @@ void notify_event(const struct event *e, void *arg)
 	char *bodies[3] = {NULL, NULL, NULL}; /* one per kind, built on first use */
 	int bit = event_bit(e->kind);
 
-	if (bit < 0)
+	if (bit < 0 || e->local)
 		return;
 	for (int i = 0; i < n->neps; i++) {
 		struct endpoint *ep = n->eps[i];

@@ -476,6 +476,14 @@ static int finish(struct runner *r, int rc)
 	static const char *results[] = {
 	    [EXIT_DONE] = "done",	[EXIT_STEP_FAILED] = "failed", [EXIT_INPUT] = "failed",
 	    [EXIT_REFUSED] = "refused", [EXIT_LOCKED] = "failed",      [EXIT_JOURNAL] = "failed"};
+	/* A set-up failure (binding roles: fact probes) after a stop request is the
+	 * stop's doing: an interruption, like a step's (runner_fail). */
+	if ((rc == EXIT_STEP_FAILED || rc == EXIT_INPUT) && r->o->stop && *r->o->stop) {
+		snprintf(r->err, sizeof(r->err),
+			 "interrupted while probing the cluster's state; continue with: %s",
+			 runner_resume_hint(r));
+		rc = EXIT_INTERRUPTED;
+	}
 	const char *res = rc == EXIT_INTERRUPTED ? "interrupted" : rc <= 5 ? results[rc] : "failed";
 
 	if (r->j && r->run_id[0] && !r->journal_broken) {
@@ -597,8 +605,17 @@ int runner_run(const struct playbook *pb, const struct inventory *inv, const str
 	r.bindplan.cl = cl;
 	r.facts = facts_new(&r.bindplan, r.conns, o->stop);
 	facts_set_observer(r.facts, on_probe, &r);
-	if ((rc = check_state_dir(&r)) || (rc = take_lock(&r)) || (rc = open_journal(&r, path)) ||
-	    (rc = check_saved_plan(&r)) || (rc = choose_run(&r, path))) {
+	/* Until the lock is ours, the cluster's audit log and webhooks belong to
+	 * whoever holds it: a refusal is told to this operator only. */
+	if ((rc = check_state_dir(&r)) || (rc = take_lock(&r))) {
+		struct event e = runner_step_event(EV_RUN_REFUSED, NULL);
+		e.text = r.err;
+		e.local = 1;
+		runner_emit(&r, &e);
+		goto out;
+	}
+	if ((rc = open_journal(&r, path)) || (rc = check_saved_plan(&r)) ||
+	    (rc = choose_run(&r, path))) {
 		if (rc < 0) { /* nothing to resume: not an error */
 			runner_emitf(&r, EV_INFO, NULL, "%s", r.err);
 			rc = EXIT_DONE;

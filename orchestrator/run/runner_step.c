@@ -17,6 +17,11 @@ int runner_fail(struct runner *r, const struct plan_step *s, int code, int exit_
 	va_list ap;
 	char *cause;
 
+	/* A probe or transport failure after a stop request is the stop's doing
+	 * (the transport aborts what runs): an interruption, exit 130, not a
+	 * failure.  A command's own exit status stays a failure. */
+	if (exit_status < 0 && code != EXIT_REFUSED && r->o->stop && *r->o->stop)
+		return runner_stopped(r, s);
 	va_start(ap, fmt);
 	cause = xvasprintf(fmt, ap);
 	va_end(ap);
@@ -42,10 +47,8 @@ int runner_fail(struct runner *r, const struct plan_step *s, int code, int exit_
 
 int runner_stopped(struct runner *r, const struct plan_step *s)
 {
-	snprintf(r->err, sizeof(r->err),
-		 "interrupted during step %s on %s; run `ccrup resume` "
-		 "to continue",
-		 s->id, s->node ? s->node : "-");
+	snprintf(r->err, sizeof(r->err), "interrupted during step %s on %s; continue with: %s",
+		 s->id, s->node ? s->node : "-", runner_resume_hint(r));
 	runner_journal(r, "interrupted", s, NULL);
 	return EXIT_INTERRUPTED;
 }
