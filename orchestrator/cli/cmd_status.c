@@ -229,7 +229,7 @@ static void print_text(FILE *fp, const struct cluster_status *cs)
 		int64_t now = now_wall_ms();
 		int64_t since = cs->outage_since; /* from the journal: may be anything */
 		format_duration(since > 0 && since < now ? now - since : 0, t, sizeof(t));
-		const char *svc = cs->plan->pb->service;
+		const char *svc = cs->plan->pb->service_name;
 		fprintf(fp,
 			"  !!! OUTAGE ONGOING since %s (%s): %s is down; fix the cause and "
 			"run `ccrup resume` !!!\n",

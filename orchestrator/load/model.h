@@ -203,10 +203,12 @@ struct phase_def {
 };
 
 struct playbook {
-	char *path;	   /* as given; every src_loc.file points here */
-	char *name;	   /* "playbook:" */
-	char *description; /* may be NULL */
-	int format;	   /* 1 */
+	char *path;	     /* as given; every src_loc.file points here */
+	char *name;	     /* "playbook:" */
+	char *description;   /* may be NULL */
+	char *service_name;  /* service: name -- what the outage takes down; may be NULL */
+	char *outage_impact; /* service: impact -- what users lose meanwhile; may be NULL */
+	int format;	     /* 1 */
 	struct var_def *vars;
 	int nvars;
 	struct fact_def *facts;
@@ -214,8 +216,6 @@ struct playbook {
 	char *boot_id_fact;   /* fact that changes on reboot; required if any step reboots */
 	char *reboot_command; /* command that restarts a host ("shutdown /r /t 0"); required
 				 if any step reboots */
-	char *service;	   /* what users lose during the outage ("the CMS"), or NULL */
-	char *outage_text; /* what the outage means to users, shown when it starts, or NULL */
 	struct role_def *roles;
 	int nroles;
 	struct phase_def *phases;

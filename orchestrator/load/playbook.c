@@ -16,10 +16,10 @@
 
 #include "util.h"
 
-static const char *const top_keys[] = {"playbook", "format",	"description",	  "vars",
-				       "facts",	   "boot_id",	"reboot_command", "roles",
-				       "groups",   "sequences", "phases",	  "service",
-				       "outage_text", NULL};
+static const char *const top_keys[] = {
+    "playbook", "format", "description", "vars",   "facts",   "boot_id", "reboot_command",
+    "roles",	"groups", "sequences",	 "phases", "service", NULL};
+static const char *const service_keys[] = {"name", "impact", NULL};
 static const char *const var_keys[] = {"kind", "list", "default", "values", "doc", NULL};
 static const char *const fact_keys[] = {"doc",	  "scope", "run",     "capture", "value",
 					"reduce", "order", "default", NULL};
@@ -433,6 +433,18 @@ static void read_header(struct pbctx *c, const struct ynode *root)
 	yget_str(&c->y, root, "description", &c->pb->description);
 }
 
+/* `service: {name, impact}`: what users lose during the outage, in their words. */
+static void read_service(struct pbctx *c, const struct ynode *m)
+{
+	if (m == NULL || (m->kind == YNODE_SCALAR && m->is_null))
+		return;
+	if (ytype(&c->y, m, YNODE_MAP, "service") < 0)
+		return;
+	ykeys(&c->y, m, service_keys, "service");
+	yget_str(&c->y, m, "name", &c->pb->service_name);
+	yget_str(&c->y, m, "impact", &c->pb->outage_impact);
+}
+
 static void read_playbook(struct pbctx *c, const struct ynode *root)
 {
 	if (root->kind != YNODE_MAP) {
@@ -442,14 +454,12 @@ static void read_playbook(struct pbctx *c, const struct ynode *root)
 	}
 	ykeys(&c->y, root, top_keys, "playbook");
 	read_header(c, root);
+	read_service(c, ymap_get(root, "service"));
 	read_groups(c, root);
 	read_vars(c, ymap_get(root, "vars"));
 	read_facts(c, ymap_get(root, "facts"));
 	read_boot_id(c, root);
 	read_reboot_command(c, root);
-	/* The words a user sees about the service and its outage: the engine has none. */
-	yget_str(&c->y, root, "service", &c->pb->service);
-	yget_str(&c->y, root, "outage_text", &c->pb->outage_text);
 	read_roles(c, ymap_get(root, "roles"));
 	c->seqs = ymap_get(root, "sequences");
 	if (c->seqs && c->seqs->kind == YNODE_SCALAR && c->seqs->is_null)
@@ -563,10 +573,10 @@ void playbook_free(struct playbook *pb)
 	free(pb->phases);
 	free(pb->boot_id_fact);
 	free(pb->reboot_command);
-	free(pb->service);
-	free(pb->outage_text);
 	free(pb->path);
 	free(pb->name);
 	free(pb->description);
+	free(pb->service_name);
+	free(pb->outage_impact);
 	free(pb);
 }

@@ -441,6 +441,8 @@ static const char *kept_event(enum ev_kind k)
 		return "run-end";
 	case EV_STEP_FAILED:
 		return "step-failed";
+	case EV_RUN_REFUSED:
+		return "run-refused";
 	case EV_OUTAGE_START:
 		return "outage-start";
 	case EV_OUTAGE_END:
@@ -460,7 +462,7 @@ void audit_event(const struct event *e, void *arg)
 	const char *name = kept_event(e->kind);
 	char t[32];
 
-	if (name == NULL || e->cluster == NULL)
+	if (name == NULL || e->cluster == NULL || e->local)
 		return;
 	format_iso8601(e->wall_ms ? e->wall_ms : now_wall_ms(), t, sizeof(t));
 	json_t *o = json_pack("{s:s, s:s, s:s}", "time", t, "cluster", e->cluster, "event", name);

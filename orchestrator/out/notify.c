@@ -497,7 +497,7 @@ void notify_event(const struct event *e, void *arg)
 	int bit = event_bit(e->kind);
 
 	/* An outage still open from the run being resumed was announced when it began. */
-	if (bit < 0 || (e->kind == EV_OUTAGE_START && e->elapsed_ms > 0))
+	if (bit < 0 || e->local || (e->kind == EV_OUTAGE_START && e->elapsed_ms > 0))
 		return;
 	for (int i = 0; i < n->neps; i++) {
 		struct endpoint *ep = n->eps[i];

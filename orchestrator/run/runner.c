@@ -522,6 +522,14 @@ static enum rres compile_plan(struct runner *r)
 /* Journal the run's end, emit it, and turn the result into the exit code. */
 static int finish(struct runner *r, enum rres rc)
 {
+	/* A set-up failure (binding roles: fact probes) after a stop request is the
+	 * stop's doing: an interruption, like a step's (runner_fail). */
+	if ((rc == RR_FAILED || rc == RR_INPUT) && r->o->stop && *r->o->stop) {
+		snprintf(r->err, sizeof(r->err),
+			 "interrupted while probing the cluster's state; continue with: %s",
+			 runner_resume_hint(r));
+		rc = RR_INTERRUPTED;
+	}
 	const char *res = runner_result_name(rc);
 
 	if (r->j && r->run_id[0] && !r->journal_broken) {
@@ -532,10 +540,55 @@ static int finish(struct runner *r, enum rres rc)
 			rc = RR_JOURNAL;
 	}
 	if (rc != RR_OK && r->err[0] && !r->err_emitted)
-		runner_emitf(r, rc == RR_INTERRUPTED ? EV_WARN : EV_STEP_FAILED, NULL, "%s",
-			     r->err);
+		runner_emitf(r,
+			     rc == RR_INTERRUPTED ? EV_WARN
+			     : rc == RR_REFUSED   ? EV_RUN_REFUSED
+						  : EV_STEP_FAILED,
+			     NULL, "%s", r->err);
 	runner_emitf(r, EV_RUN_END, NULL, "%s", runner_result_name(rc));
 	return runner_exit_code(rc);
+}
+
+const char *runner_resume_hint(const struct runner *r)
+{
+	static __thread char buf[1024];
+	if (r->o->resume_command)
+		return r->o->resume_command;
+	snprintf(buf, sizeof(buf), "ccrup resume %s", r->inv->path);
+	return buf;
+}
+
+/*
+ * Guided mode, after step i failed: retry it, show details, or quit with
+ * the exact command that continues.  1 to retry, 0 to stop.
+ */
+static int after_failure(struct runner *r, int i)
+{
+	const struct plan_step *s = &r->plan->steps[i];
+	for (;;) {
+		char *q = xasprintf("%s on %s failed. [r]etry [d]etails [q]uit", s->id,
+				    s->node ? s->node : "-");
+		int c = r->o->ask(r->o->ask_arg, q, "rdq");
+		free(q);
+		runner_journal(r, "answer", s,
+			       json_pack("{s:s}", "answer",
+					 c == 'r'   ? "retry"
+					 : c == 'd' ? "details"
+						    : "quit"));
+		if (c == 'd') {
+			runner_emitf(r, EV_INFO, s, "details of the failure: %s", r->err);
+			continue;
+		}
+		if (c == 'r') {
+			r->err[0] = '\0';
+			r->err_emitted = 0;
+			r->retrying = 1;
+			return 1;
+		}
+		runner_emitf(r, EV_INFO, s, "after fixing the cause, continue with: %s",
+			     runner_resume_hint(r));
+		return 0;
+	}
 }
 
 /* Steps the operator skipped and nothing settled since: the run is not done. */
@@ -564,12 +617,16 @@ static enum rres run_steps(struct runner *r)
 	for (int i = 0; i < r->plan->nsteps; i++) {
 		if (r->o->stop && *r->o->stop) {
 			snprintf(r->err, sizeof(r->err),
-				 "interrupted before step %s; run `ccrup "
-				 "resume` to continue",
-				 r->plan->steps[i].id);
+				 "interrupted before step %s; continue with: %s",
+				 r->plan->steps[i].id, runner_resume_hint(r));
 			return RR_INTERRUPTED;
 		}
 		enum rres rc = runner_step(r, i);
+		if (rc == RR_FAILED && r->o->ask && !r->journal_broken &&
+		    !(r->o->stop && *r->o->stop) && after_failure(r, i)) {
+			i--;
+			continue;
+		}
 		if (rc != RR_OK)
 			return rc;
 	}
@@ -630,8 +687,8 @@ static enum rres prepare_resume(struct runner *r)
 		/* Still open from the run being resumed: say so, and how long it has lasted. */
 		struct event e = runner_step_event(EV_OUTAGE_START, NULL);
 		e.elapsed_ms = now_wall_ms() - r->outage_wall;
-		e.text = r->pb->outage_text;
-		e.detail = r->pb->service;
+		e.text = r->pb->outage_impact;
+		e.detail = r->pb->service_name;
 		runner_emit(r, &e);
 	}
 	r->run_has_work = runner_plan_has_work(r);
@@ -646,9 +703,13 @@ static enum rres prepare_resume(struct runner *r)
  */
 static enum rres prepare_apply(struct runner *r, const char *path)
 {
-	enum rres rc;
-	if ((rc = bind_roles(r)) != RR_OK || (rc = compile_plan(r)) != RR_OK)
+	enum rres rc, rc2;
+	if ((rc = bind_roles(r)) != RR_OK || (rc = compile_plan(r)) != RR_OK) {
+		/* The run that could not bind is journaled (status shows it, resume retries). */
+		if ((rc2 = begin_new_run(r, path)) != RR_OK)
+			return rc2;
 		return rc;
+	}
 	r->run_has_work = runner_plan_has_work(r);
 	if (!r->run_has_work) {
 		runner_emitf(r, EV_INFO, NULL,
@@ -693,10 +754,20 @@ int runner_run(const struct playbook *pb, const struct inventory *inv, const str
 
 	runner_init(&r, pb, inv, cl, o);
 	path = xasprintf("%s/journal.jsonl", r.dir);
-	if ((rc = check_state_dir(&r)) != RR_OK || (rc = take_lock(&r)) != RR_OK ||
-	    (rc = open_journal(&r, path)) != RR_OK || (rc = check_saved_plan(&r)) != RR_OK ||
+	/* Until the lock is ours, the cluster's audit log and webhooks belong to
+	 * whoever holds it: a refusal is told to this operator only. */
+	if ((rc = check_state_dir(&r)) != RR_OK || (rc = take_lock(&r)) != RR_OK) {
+		struct event e = runner_step_event(EV_RUN_REFUSED, NULL);
+		e.text = r.err;
+		e.local = 1;
+		runner_emit(&r, &e);
+		code = runner_exit_code(rc);
+		goto out;
+	}
+	if ((rc = open_journal(&r, path)) != RR_OK || (rc = check_saved_plan(&r)) != RR_OK ||
 	    (rc = choose_run(&r)) != RR_OK) {
-		runner_emitf(&r, rc == RR_NOTHING ? EV_INFO : EV_STEP_FAILED, NULL, "%s", r.err);
+		/* Nothing was attempted: a refusal to start (or nothing to resume), not a failed step. */
+		runner_emitf(&r, rc == RR_NOTHING ? EV_INFO : EV_RUN_REFUSED, NULL, "%s", r.err);
 		code = runner_exit_code(rc);
 		goto out;
 	}

@@ -148,8 +148,7 @@ static void show_details(struct runner *r, const struct plan_step *s)
 	const struct step_def *d = s->def;
 	struct sbuf t;
 	sbuf_init(&t);
-	sbuf_addf(&t, "step %s (%d of %d) on %s: %s", s->id, s->index, r->plan->nsteps,
-		  s->node ? s->node : "-", s->name);
+	sbuf_addf(&t, "details of \"%s\"", s->name);
 	if (d->why)
 		sbuf_addf(&t, "\n  why:     %s", d->why);
 	if (s->command)
@@ -173,6 +172,61 @@ static void show_details(struct runner *r, const struct plan_step *s)
 	sbuf_release(&t);
 }
 
+/*
+ * What the operator should weigh before answering: the outage this step
+ * starts (what users lose, about how long) or the point of no return.
+ * Sets *word to the word the answer must be, or NULL.  Caller frees.
+ */
+static char *stakes_of(struct runner *r, const struct plan_step *s, const char **word,
+		       int64_t *outage_ms)
+{
+	const struct step_def *d = s->def;
+	struct sbuf t;
+	*word = NULL;
+	*outage_ms = 0;
+	sbuf_init(&t);
+	if ((d->outage == OUTAGE_BEGINS || d->outage == OUTAGE_WITHIN) && !r->in_outage) {
+		char est[32];
+		*outage_ms = runner_outage_estimate_ms(r, s);
+		format_duration(*outage_ms, est, sizeof(est));
+		sbuf_addf(&t, "THIS STEP STARTS AN OUTAGE of %s",
+			  r->pb->service_name ? r->pb->service_name : "the service");
+		if (*outage_ms > 0)
+			sbuf_addf(&t, ", about %s by the plan's estimate", est);
+		sbuf_addf(&t, ": %s.",
+			  r->pb->outage_impact ? r->pb->outage_impact
+					       : "users cannot use the service until it ends");
+		*word = "outage";
+	}
+	if (d->point_of_no_return) {
+		sbuf_addf(&t,
+			  "%sTHIS STEP IS THE POINT OF NO RETURN: once it ran, the upgrade "
+			  "cannot be rolled back by stopping here; only restoring from backup "
+			  "undoes it.",
+			  t.len ? " " : "");
+		if (*word == NULL)
+			*word = "proceed";
+	}
+	if (r->in_outage && t.len == 0) {
+		char el[32];
+		format_duration(now_wall_ms() - r->outage_wall, el, sizeof(el));
+		sbuf_addf(&t, "the outage is ongoing (%s so far): users are waiting", el);
+	}
+	return t.len ? sbuf_detach(&t) : (sbuf_release(&t), NULL);
+}
+
+/* "cms.move-cms on NODE2: Move the CMS to the upgraded node", the step after s, or NULL. */
+static char *next_step_text(const struct runner *r, const struct plan_step *s)
+{
+	for (int k = s->index; k < r->plan->nsteps; k++) {
+		const struct plan_step *n = &r->plan->steps[k];
+		if (n->applies == APPLIES_NO || r->st[k].st == SS_DONE || r->st[k].st == SS_SKIPPED)
+			continue;
+		return xasprintf("%s on %s: %s", n->id, n->node ? n->node : "-", n->name);
+	}
+	return xstrdup("nothing: this is the last step");
+}
+
 static int journal_answer(struct runner *r, const struct plan_step *s, const char *answer,
 			  const char *by)
 {
@@ -194,7 +248,7 @@ static int confirm_guarded(struct runner *r, const struct plan_step *s, int skip
 		return 1;
 	char *q = xasprintf("%s %s although %s? [y]es, %s [n]o, back", skip ? "Skip" : "Mark done",
 			    s->id, why, skip ? "skip it" : "mark it done");
-	int c = r->o->ask(r->o->ask_arg, q, "yn");
+	int c = runner_ask(r, q, "yn");
 	free(q);
 	journal_answer(r, s, c == 'y' ? "confirm" : "cancel", NULL);
 	return c == 'y';
@@ -228,21 +282,41 @@ enum rres runner_confirm(struct runner *r, const struct plan_step *s, const char
 {
 	static const char *names[] = {"yes", "skip", "details", "retry", "mark-done", "quit"};
 	static const char letters[] = "ysdrmq";
+	const char *word = NULL;
+	int64_t outage_ms = 0;
 	enum rres rc;
 
-	if (r->o->ask == NULL)
-		return RR_PROCEED;
+	char *stakes = stakes_of(r, s, &word, &outage_ms);
+	char *next = next_step_text(r, s);
 	struct event e = runner_step_event(EV_STEP_START, s);
 	e.command = s->kind == PSTEP_REBOOT ? r->pb->reboot_command : s->command;
 	e.text = s->def->why;
 	e.detail = found;
+	e.next = next;
+	e.stakes = stakes;
+	e.word = word;
+	e.budget_ms = outage_ms;
 	runner_emit(r, &e);
+	free(next);
+	free(stakes);
+	if (r->o->ask == NULL || r->retrying || s->kind == PSTEP_WAIT || s->kind == PSTEP_HTTP) {
+		r->retrying = 0;
+		return RR_PROCEED; /* read-only, or the operator just asked to retry it */
+	}
 	for (;;) {
-		char *q =
-		    xasprintf("Run %s on %s? [y]es [s]kip [d]etails [r]etry [m]ark-done [q]uit",
-			      s->id, s->node ? s->node : "-");
-		int c = r->o->ask(r->o->ask_arg, q, letters);
+		char *q;
+		if (word)
+			q = xasprintf("Type '%s' to run %s on %s, or [s]kip [d]etails [r]etry "
+				      "[m]ark-done [q]uit",
+				      word, s->id, s->node ? s->node : "-");
+		else
+			q = xasprintf("Run %s on %s? [y]es [s]kip [d]etails [r]etry [m]ark-done "
+				      "[q]uit",
+				      s->id, s->node ? s->node : "-");
+		char *choices = word ? xasprintf("=%s:sdrmq", word) : xstrdup(letters);
+		int c = runner_ask(r, q, choices);
 		free(q);
+		free(choices);
 		const char *p = strchr(letters, c);
 		if (p == NULL)
 			continue;
@@ -267,10 +341,10 @@ enum rres runner_confirm(struct runner *r, const struct plan_step *s, const char
 				return rc;
 			continue;
 		default:
-			snprintf(r->err, sizeof(r->err),
-				 "stopped by the operator before step %s; "
-				 "`ccrup resume` continues from here",
-				 s->id);
+			snprintf(
+			    r->err, sizeof(r->err),
+			    "stopped by the operator before step %s; continue from here with: %s",
+			    s->id, runner_resume_hint(r));
 			return RR_INTERRUPTED;
 		}
 	}
@@ -330,7 +404,7 @@ static enum rres ask_inflight(struct runner *r, const struct plan_step *s, int64
 		char *q = xasprintf("%s on %s was interrupted and may have run; it is not "
 				    "idempotent. [r]un it again [m]ark it done [d]etails [q]uit",
 				    s->id, s->node);
-		int a = r->o->ask(r->o->ask_arg, q, "rmdq");
+		int a = runner_ask(r, q, "rmdq");
 		free(q);
 		if (journal_answer(r, s,
 				   a == 'r'   ? "retry"
@@ -350,9 +424,9 @@ static enum rres ask_inflight(struct runner *r, const struct plan_step *s, int64
 		if (a == 'm')
 			continue;
 		snprintf(r->err, sizeof(r->err),
-			 "stopped by the operator at step %s, which may have run; `ccrup resume` "
-			 "asks again",
-			 s->id);
+			 "stopped by the operator at step %s, which may have run; continue "
+			 "with: %s (it asks again)",
+			 s->id, runner_resume_hint(r));
 		return RR_INTERRUPTED;
 	}
 	snprintf(r->err, sizeof(r->err),

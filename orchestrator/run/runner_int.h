@@ -91,6 +91,10 @@ struct runner {
 	int phase_idle;			   /* cur_phase has nothing to do: its steps are skipped */
 	int run_has_work;		   /* some step acts (or acted) in this run */
 	int journal_broken;		   /* an append failed: no further remote action */
+	int64_t operator_ms;		   /* this step's time waiting for the operator */
+	int asked;			   /* the operator was asked about this step */
+	int retrying;			   /* the operator asked to retry a failed step */
+	int declined;			   /* the run stopped at a gate the operator declined */
 	int err_emitted;		   /* r->err was already shown as a step event */
 	char err[2048];			   /* last failure, for the final message */
 };
@@ -132,6 +136,9 @@ enum reboot_res runner_reboot(struct runner *r, const struct plan_step *s, const
  */
 enum rres runner_fail(struct runner *r, const struct plan_step *s, enum rres code, int exit_status,
 		const char *fmt, ...) CCR_PRINTF(5, 6);
+/* The exact command that continues this run ("ccrup resume INVENTORY ..."). */
+const char *runner_resume_hint(const struct runner *r);
+
 /* Journal `interrupted` for s and return RR_INTERRUPTED. */
 enum rres runner_stopped(struct runner *r, const struct plan_step *s);
 /*
@@ -153,6 +160,11 @@ enum rres runner_run_command(struct runner *r, const struct plan_step *s, int *e
 enum rres runner_wait_until(struct runner *r, const struct plan_step *s);
 /* s's HTTP check with its retries.  RR_OK or why not. */
 enum rres runner_http_step(struct runner *r, const struct plan_step *s);
+
+/* Ask the operator, counting the time it takes as waiting, not running ('q' unattended). */
+int runner_ask(struct runner *r, const char *q, const char *choices);
+/* The plan's estimate of the outage s begins: its estimate up to the step that ends it. */
+int64_t runner_outage_estimate_ms(const struct runner *r, const struct plan_step *s);
 
 /* Journal `done` for s (by: who settled it, or NULL), emit it.  RR_OK or RR_JOURNAL. */
 enum rres runner_journal_done(struct runner *r, const struct plan_step *s, int exit_status,

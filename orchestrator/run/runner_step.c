@@ -18,6 +18,11 @@ enum rres runner_fail(struct runner *r, const struct plan_step *s, enum rres cod
 	va_list ap;
 	char *cause;
 
+	/* A probe or transport failure after a stop request is the stop's doing
+	 * (the transport aborts what runs): an interruption, exit 130, not a
+	 * failure.  A command's own exit status stays a failure. */
+	if (exit_status < 0 && code != RR_REFUSED && r->o->stop && *r->o->stop)
+		return runner_stopped(r, s);
 	va_start(ap, fmt);
 	cause = xvasprintf(fmt, ap);
 	va_end(ap);
@@ -42,18 +47,26 @@ enum rres runner_fail(struct runner *r, const struct plan_step *s, enum rres cod
 
 enum rres runner_stopped(struct runner *r, const struct plan_step *s)
 {
-	snprintf(r->err, sizeof(r->err),
-		 "interrupted during step %s on %s; run `ccrup resume` "
-		 "to continue",
-		 s->id, s->node ? s->node : "-");
+	snprintf(r->err, sizeof(r->err), "interrupted during step %s on %s; continue with: %s",
+		 s->id, s->node ? s->node : "-", runner_resume_hint(r));
 	runner_journal(r, "interrupted", s, NULL);
 	return RR_INTERRUPTED;
+}
+
+/* Time the step ran since t0, without the time it waited for the operator. */
+static int64_t ran_ms(const struct runner *r, int64_t t0)
+{
+	int64_t d = now_mono_ms() - t0 - r->operator_ms;
+	return d > 0 ? d : 0;
 }
 
 enum rres runner_journal_done(struct runner *r, const struct plan_step *s, int exit_status,
 			      int64_t t0, const char *by)
 {
-	json_t *rec = json_pack("{s:I}", "duration_ms", (json_int_t)(now_mono_ms() - t0));
+	int64_t ran = ran_ms(r, t0);
+	json_t *rec = json_pack("{s:I}", "duration_ms", (json_int_t)ran);
+	if (r->asked)
+		json_object_set_new(rec, "operator_ms", json_integer(r->operator_ms));
 	if (exit_status >= 0)
 		json_object_set_new(rec, "exit", json_integer(exit_status));
 	if (by)
@@ -64,7 +77,8 @@ enum rres runner_journal_done(struct runner *r, const struct plan_step *s, int e
 	r->st[s->index - 1].op_skipped = 0;
 	struct event e = runner_step_event(EV_STEP_DONE, s);
 	e.exit = exit_status;
-	e.duration_ms = now_mono_ms() - t0;
+	e.duration_ms = ran;
+	e.wait_ms = r->operator_ms;
 	e.text = by;
 	runner_emit(r, &e);
 	return RR_OK;
@@ -73,13 +87,29 @@ enum rres runner_journal_done(struct runner *r, const struct plan_step *s, int e
 enum rres runner_journal_skip(struct runner *r, const struct plan_step *s, const char *reason,
 			      const char *detail)
 {
-	if (runner_journal(r, "skipped", s,
-			   json_pack("{s:s, s:s}", "reason", reason, "detail", detail)) < 0)
+	json_t *rec = json_pack("{s:s, s:s}", "reason", reason, "detail", detail);
+	if (r->asked)
+		json_object_set_new(rec, "operator_ms", json_integer(r->operator_ms));
+	if (runner_journal(r, "skipped", s, rec) < 0)
 		return RR_JOURNAL;
 	r->st[s->index - 1].st = SS_SKIPPED;
 	r->st[s->index - 1].op_skipped = 0; /* the operator's skip sets it after this */
-	runner_emitf(r, EV_STEP_SKIPPED, s, "%s: %s", reason, detail);
+	char *t = xasprintf("%s: %s", reason, detail);
+	struct event e = runner_step_event(EV_STEP_SKIPPED, s);
+	e.text = t;
+	e.wait_ms = r->operator_ms;
+	runner_emit(r, &e);
+	free(t);
 	return RR_OK;
+}
+
+int runner_ask(struct runner *r, const char *q, const char *choices)
+{
+	int64_t t = now_mono_ms();
+	int c = r->o->ask ? r->o->ask(r->o->ask_arg, q, choices) : 'q';
+	r->operator_ms += now_mono_ms() - t;
+	r->asked = 1;
+	return c;
 }
 
 /* Phase and step `when`, live.  1 applies; 0 not (journaled as skipped, or *rc set). */
@@ -287,13 +317,17 @@ static enum rres pass_gate(struct runner *r, const struct plan_step *s, int64_t 
 	struct event e = runner_step_event(EV_GATE, s);
 	e.text = s->def->gate;
 	if (by == NULL) {
-		char *q = xasprintf("%s [y]es [n]o", s->def->gate);
-		int c = r->o->ask ? r->o->ask(r->o->ask_arg, q, "ynq") : 'q';
+		char *q = xasprintf("%s [y]es [n]o [q]uit", s->def->gate);
+		int c = runner_ask(r, q, "ynq");
 		free(q);
 		if (c != 'y') {
-			runner_journal(r, "gate", s, json_pack("{s:s}", "answer", "no"));
-			snprintf(r->err, sizeof(r->err), "gate %s not confirmed: %s", s->id,
-				 s->def->gate);
+			runner_journal(r, "gate", s,
+				       json_pack("{s:s}", "answer", c == 'q' ? "quit" : "no"));
+			snprintf(r->err, sizeof(r->err),
+				 "gate %s not confirmed (%s); nothing was changed by it. When it "
+				 "holds, continue from this step with: %s",
+				 s->id, s->def->gate, runner_resume_hint(r));
+			r->declined = 1;
 			return c == 'q' ? RR_INTERRUPTED : RR_REFUSED;
 		}
 		by = "operator";
@@ -303,6 +337,23 @@ static enum rres pass_gate(struct runner *r, const struct plan_step *s, int64_t 
 	if (runner_journal(r, "gate", s, json_pack("{s:s, s:s}", "answer", "yes", "by", by)) < 0)
 		return RR_JOURNAL;
 	return runner_journal_done(r, s, -1, t0, by);
+}
+
+/* The plan's estimate of the outage step i begins: its estimate up to the step that ends it. */
+int64_t runner_outage_estimate_ms(const struct runner *r, const struct plan_step *s)
+{
+	int64_t ms = 0;
+	if (s->def->outage == OUTAGE_WITHIN)
+		return s->def->estimate_ms;
+	for (int k = s->index - 1; k < r->plan->nsteps; k++) {
+		const struct plan_step *n = &r->plan->steps[k];
+		if (n->applies == APPLIES_NO)
+			continue;
+		ms += n->def->estimate_ms;
+		if (n->def->outage == OUTAGE_ENDS)
+			break;
+	}
+	return ms;
 }
 
 enum rres runner_outage_mark(struct runner *r, const struct plan_step *s, int begin)
@@ -316,8 +367,9 @@ enum rres runner_outage_mark(struct runner *r, const struct plan_step *s, int be
 		return RR_JOURNAL;
 	struct event e = runner_step_event(begin ? EV_OUTAGE_START : EV_OUTAGE_END, s);
 	e.duration_ms = begin ? 0 : wall - r->outage_wall;
-	e.text = r->pb->outage_text;
-	e.detail = r->pb->service;
+	e.text = r->pb->outage_impact;
+	e.detail = r->pb->service_name;
+	e.budget_ms = begin ? runner_outage_estimate_ms(r, s) : 0;
 	runner_emit(r, &e);
 	r->in_outage = begin;
 	if (begin)
@@ -537,6 +589,8 @@ enum rres runner_step(struct runner *r, int i)
 		return RR_OK;
 	if (r->journal_broken)
 		return RR_JOURNAL;
+	r->operator_ms = 0;
+	r->asked = 0;
 	if ((rc = phase_start(r, i)) != RR_OK)
 		return rc;
 	/* A step the operator skipped is offered again even when the rest of its phase is done. */

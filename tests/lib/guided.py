@@ -4,11 +4,15 @@
 usage: guided.py ANSWERS LOG -- ccrup ARGS...
 ANSWERS is a comma-separated list of STEP=LETTERS (e.g. "passive.dotnet-sp1=dy,
 passive.stop-remote-registry=s,passive.firewall-start-type=q"): at the prompt for STEP
-the letters are typed one per prompt; any other step is answered "y".  The second
-question that guards skipping or marking done a step that can strand the cluster
-("Skip STEP although ...? [y]es, skip it [n]o, back") takes the next letter of the same
-step (default "n").  Everything the
-terminal shows is written to LOG.  Exits with ccrup's exit status.
+the letters are typed one per prompt; any other step is answered "y".  A step that
+starts an outage or is the point of no return asks for a word ("Type 'outage' to run
+..."): "y" answers it with that word; "Y" types a bare "y" (refused, then asked again).
+After a failed step ("STEP on NODE failed. [r]etry [d]etails [q]uit") the letters of
+"STEP!fail" are used, "q" by default; at a gate ("... [y]es [n]o [q]uit") those of "gate",
+"y" by default.  Everything the terminal shows is written to LOG.
+The second question that guards skipping or marking done a step that can
+strand the cluster ("Skip STEP although ...? [y]es, skip it [n]o, back") takes the next
+letter of the same step ("n" by default).  Exits with ccrup's exit status.
 """
 import os
 import pty
@@ -17,8 +21,13 @@ import select
 import sys
 import time
 
-PROMPT = re.compile(rb"Run (\S+) on (\S+)\? \[y\]es \[s\]kip \[d\]etails \[r\]etry \[m\]ark-done \[q\]uit")
-GUARD = re.compile(rb"(?:[Ss]kip|[Mm]ark done) (\S+) although .*?\[n\]o, back")
+ANSI = re.compile(rb"\x1b\[[0-9;]*[A-Za-z]")
+PROMPT = re.compile(
+    rb"Run (\S+) on (\S+)\? \[y\]es \[s\]kip \[d\]etails \[r\]etry \[m\]ark-done \[q\]uit"
+    rb"|Type '(\w+)' to run (\S+) on (\S+), or \[s\]kip \[d\]etails \[r\]etry \[m\]ark-done \[q\]uit"
+    rb"|(\S+) on (\S+) failed\. \[r\]etry \[d\]etails \[q\]uit"
+    rb"|(\[y\]es \[n\]o \[q\]uit)")
+GUARD = re.compile(rb"(?:Skip|Mark done) (\S+) although .*?\[n\]o, back")
 
 
 def main():
@@ -46,16 +55,29 @@ def main():
         log.write(data)
         log.flush()
         buf += data
+        buf = ANSI.sub(b"", buf)
         m = PROMPT.search(buf)
         g = GUARD.search(buf)
         if g and (m is None or g.start() < m.start()):
             queue = answers.get(g.group(1).decode())
             os.write(fd, ((queue.pop(0) if queue else "n") + "\n").encode())
             buf = buf[g.end():]
-        elif m:
-            step = m.group(1).decode()
+            continue
+        if m:
+            if m.group(1):
+                step, word, default = m.group(1).decode(), None, "y"
+            elif m.group(4):
+                step, word, default = m.group(4).decode(), m.group(3).decode(), "y"
+            elif m.group(6):
+                step, word, default = m.group(6).decode() + "!fail", None, "q"
+            else:
+                step, word, default = "gate", None, "y"
             queue = answers.get(step)
-            letter = queue.pop(0) if queue else "y"
+            letter = queue.pop(0) if queue else default
+            if letter == "y" and word:
+                letter = word
+            elif letter == "Y":
+                letter = "y"
             os.write(fd, (letter + "\n").encode())
             buf = buf[m.end():]
     _, status = os.waitpid(pid, 0)
