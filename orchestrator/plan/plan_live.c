@@ -155,7 +155,8 @@ static void apply_work_rule(struct live_plan *lp)
 			if (!work)
 				not_needed(&lp->v[k], "nothing to do in this phase");
 			else if (p->steps[k].def->prepares && !later)
-				not_needed(&lp->v[k], "no later step of its phase has anything to do");
+				not_needed(&lp->v[k],
+					   "no later step of its phase has anything to do");
 		}
 		i = end;
 	}

@@ -14,11 +14,10 @@
 #include "plan.h"
 
 struct live_step {
-	const char
-	    *status;  /* "satisfied", "would-run", "not-applicable", "refused-now", "unknown",
-			 "not-needed" (its phase has nothing to do, or it only prepares
-			 later steps that have nothing to do) */
-	char *detail; /* values seen, or the error; owned */
+	const char *status; /* "satisfied", "would-run", "not-applicable", "refused-now", "unknown",
+			       "not-needed" (its phase has nothing to do, or it only prepares
+			       later steps that have nothing to do) */
+	char *detail;	    /* values seen, or the error; owned */
 };
 
 struct live_plan {

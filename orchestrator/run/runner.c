@@ -289,8 +289,7 @@ static enum rres check_digests(struct runner *r)
 static int run_acted(struct journal *j, long start)
 {
 	for (size_t i = (size_t)start; i < journal_count(j); i++) {
-		const char *ev =
-		    json_string_value(json_object_get(journal_record(j, i), "event"));
+		const char *ev = json_string_value(json_object_get(journal_record(j, i), "event"));
 		if (ev && strcmp(ev, "begin") == 0)
 			return 1;
 	}
@@ -414,7 +413,8 @@ static void replay_steps(struct runner *r, long start)
 		ss->st = st;
 		/* An operator's skip leaves the step pending: resume offers it again. */
 		const char *why = json_string_value(json_object_get(rec, "reason"));
-		ss->op_skipped = st == SS_SKIPPED && why && strcmp(why, "skipped by the operator") == 0;
+		ss->op_skipped =
+		    st == SS_SKIPPED && why && strcmp(why, "skipped by the operator") == 0;
 		if (st == SS_BEGUN && strcmp(ev, "begin") == 0) {
 			ss->acted = 1;
 			free(ss->boot_id);
@@ -542,7 +542,7 @@ static int finish(struct runner *r, enum rres rc)
 	if (rc != RR_OK && r->err[0] && !r->err_emitted)
 		runner_emitf(r,
 			     rc == RR_INTERRUPTED ? EV_WARN
-			     : rc == RR_REFUSED   ? EV_RUN_REFUSED
+			     : rc == RR_REFUSED	  ? EV_RUN_REFUSED
 						  : EV_STEP_FAILED,
 			     NULL, "%s", r->err);
 	runner_emitf(r, EV_RUN_END, NULL, "%s", runner_result_name(rc));
@@ -607,7 +607,8 @@ static enum rres left_pending(struct runner *r)
 		snprintf(r->err, sizeof(r->err),
 			 "%d step%s skipped by the operator %s still to do (%s); `ccrup resume` "
 			 "offers %s again",
-			 n, n > 1 ? "s" : "", n > 1 ? "are" : "is", list.buf, n > 1 ? "them" : "it");
+			 n, n > 1 ? "s" : "", n > 1 ? "are" : "is", list.buf,
+			 n > 1 ? "them" : "it");
 	sbuf_release(&list);
 	return n ? RR_INCOMPLETE : RR_OK;
 }
@@ -766,7 +767,8 @@ int runner_run(const struct playbook *pb, const struct inventory *inv, const str
 	}
 	if ((rc = open_journal(&r, path)) != RR_OK || (rc = check_saved_plan(&r)) != RR_OK ||
 	    (rc = choose_run(&r)) != RR_OK) {
-		/* Nothing was attempted: a refusal to start (or nothing to resume), not a failed step. */
+		/* Nothing was attempted: a refusal to start (or nothing to resume), not a failed
+		 * step. */
 		runner_emitf(&r, rc == RR_NOTHING ? EV_INFO : EV_RUN_REFUSED, NULL, "%s", r.err);
 		code = runner_exit_code(rc);
 		goto out;

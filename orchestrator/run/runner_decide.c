@@ -110,11 +110,11 @@ const char *runner_guard_reason(struct runner *r, const struct plan_step *s, cha
 	return NULL;
 }
 
-enum rres runner_mark_done(struct runner *r, const struct plan_step *s, int64_t t0,
-			   const char *by, char *why, size_t whylen)
+enum rres runner_mark_done(struct runner *r, const struct plan_step *s, int64_t t0, const char *by,
+			   char *why, size_t whylen)
 {
-	const struct cond *c = s->def->verify.expr || s->def->verify.probe ? &s->def->verify
-										: &s->def->check;
+	const struct cond *c =
+	    s->def->verify.expr || s->def->verify.probe ? &s->def->verify : &s->def->check;
 	const char *cmd = c == &s->def->verify ? s->verify_cmd : s->check_cmd;
 	const char *what = c == &s->def->verify ? "verify" : "check";
 	struct sbuf seen;
@@ -440,8 +440,8 @@ static enum rres ask_inflight(struct runner *r, const struct plan_step *s, int64
 	return RR_UNDECIDED;
 }
 
-enum rres runner_settle_inflight(struct runner *r, const struct plan_step *s,
-				 struct stepstate *ss, int64_t t0)
+enum rres runner_settle_inflight(struct runner *r, const struct plan_step *s, struct stepstate *ss,
+				 int64_t t0)
 {
 	const struct step_def *d = s->def;
 	char err[1024];
@@ -468,7 +468,8 @@ enum rres runner_settle_inflight(struct runner *r, const struct plan_step *s,
 	}
 	if (d->idempotent || s->kind != PSTEP_RUN || d->reboot.when == REBOOT_ALWAYS) {
 		sbuf_release(&why);
-		return RR_PROCEED; /* safe to do again (a reboot that did not happen is re-issued) */
+		return RR_PROCEED; /* safe to do again (a reboot that did not happen is re-issued)
+				    */
 	}
 	char seen[512];
 	if (c < 0)

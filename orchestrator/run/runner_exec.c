@@ -194,9 +194,9 @@ enum rres runner_wait_until(struct runner *r, const struct plan_step *s)
 		if (el >= budget) {
 			char t[32];
 			format_duration(budget, t, sizeof(t));
-			enum rres rc = runner_fail(r, s, RR_FAILED, -1,
-						   "waited %s for `%s`; last seen: %s", t,
-						   expr_source(w->until), ev < 0 ? err : why.buf);
+			enum rres rc =
+			    runner_fail(r, s, RR_FAILED, -1, "waited %s for `%s`; last seen: %s", t,
+					expr_source(w->until), ev < 0 ? err : why.buf);
 			sbuf_release(&why);
 			return rc;
 		}

@@ -126,8 +126,8 @@ int runner_boot_id(struct runner *r, const char *node, char **value, char *err, 
  * RB_FAILED with err (did not come back, host key...); RB_STOPPED; or
  * RB_NOT_DOWN with err when it did not go down within the budget.
  */
-enum reboot_res runner_reboot(struct runner *r, const struct plan_step *s, const char *pre_boot_id, int issue,
-		  int64_t down_budget_ms, char *err, size_t errlen);
+enum reboot_res runner_reboot(struct runner *r, const struct plan_step *s, const char *pre_boot_id,
+			      int issue, int64_t down_budget_ms, char *err, size_t errlen);
 
 /*
  * Journal a failure (`failed`, or `refused` when code is RR_REFUSED) of s,
@@ -135,7 +135,7 @@ enum reboot_res runner_reboot(struct runner *r, const struct plan_step *s, const
  * be written).
  */
 enum rres runner_fail(struct runner *r, const struct plan_step *s, enum rres code, int exit_status,
-		const char *fmt, ...) CCR_PRINTF(5, 6);
+		      const char *fmt, ...) CCR_PRINTF(5, 6);
 /* The exact command that continues this run ("ccrup resume INVENTORY ..."). */
 const char *runner_resume_hint(const struct runner *r);
 
@@ -192,8 +192,8 @@ int runner_told(const struct plan_step *s, const char *const *list, int n);
  * live.  RR_OK (journaled done by `by`), RR_REFUSED with the reason in why
  * (nothing journaled), or RR_JOURNAL.
  */
-enum rres runner_mark_done(struct runner *r, const struct plan_step *s, int64_t t0,
-			   const char *by, char *why, size_t whylen);
+enum rres runner_mark_done(struct runner *r, const struct plan_step *s, int64_t t0, const char *by,
+			   char *why, size_t whylen);
 /*
  * Guided confirmation of s (found: what its check saw, may be NULL).
  * RR_PROCEED to run it, RR_OK when the operator settled it (skipped or
@@ -210,8 +210,8 @@ enum rres runner_confirm(struct runner *r, const struct plan_step *s, const char
  * can tell (r->err says what to check and how to answer), or why the run
  * stops.
  */
-enum rres runner_settle_inflight(struct runner *r, const struct plan_step *s,
-				 struct stepstate *ss, int64_t t0);
+enum rres runner_settle_inflight(struct runner *r, const struct plan_step *s, struct stepstate *ss,
+				 int64_t t0);
 
 /*
  * A step's time budget (command timeout, reboot down/up budget, wait or HTTP

@@ -53,7 +53,8 @@ enum wait_res {
 };
 
 /* Until the node stops answering or shows a new boot id. */
-static enum wait_res wait_down(struct runner *r, const struct plan_step *s, const char *pre, int64_t budget)
+static enum wait_res wait_down(struct runner *r, const struct plan_step *s, const char *pre,
+			       int64_t budget)
 {
 	int64_t t0 = now_mono_ms(), poll = REBOOT_POLL_FIRST_MS;
 	char err[512];
@@ -75,8 +76,8 @@ static enum wait_res wait_down(struct runner *r, const struct plan_step *s, cons
 }
 
 /* Until SSH answers with a new boot id and `ready` holds. */
-static enum wait_res wait_up(struct runner *r, const struct plan_step *s, const char *pre, int64_t budget,
-		   char *last, size_t lastlen)
+static enum wait_res wait_up(struct runner *r, const struct plan_step *s, const char *pre,
+			     int64_t budget, char *last, size_t lastlen)
 {
 	int64_t t0 = now_mono_ms(), poll = REBOOT_POLL_FIRST_MS;
 	struct xport *x = conns_get(r->conns, s->node);

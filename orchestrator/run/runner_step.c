@@ -13,7 +13,7 @@
 #include <string.h>
 
 enum rres runner_fail(struct runner *r, const struct plan_step *s, enum rres code, int exit_status,
-		     const char *fmt, ...)
+		      const char *fmt, ...)
 {
 	va_list ap;
 	char *cause;
@@ -36,7 +36,8 @@ enum rres runner_fail(struct runner *r, const struct plan_step *s, enum rres cod
 		json_object_set_new(rec, "exit", json_integer(exit_status));
 	if (runner_journal(r, code == RR_REFUSED ? "refused" : "failed", s, rec) < 0)
 		code = RR_JOURNAL;
-	struct event e = runner_step_event(code == RR_REFUSED ? EV_STEP_REFUSED : EV_STEP_FAILED, s);
+	struct event e =
+	    runner_step_event(code == RR_REFUSED ? EV_STEP_REFUSED : EV_STEP_FAILED, s);
 	e.exit = exit_status;
 	e.text = r->err;
 	runner_emit(r, &e);
@@ -269,8 +270,7 @@ static enum rres take_record(struct runner *r, const struct plan_step *s)
 	if (rs->fact) {
 		const char *v = NULL;
 		if (facts_get(r->facts, rs->fact, s->node, &v, NULL, err, sizeof(err)) < 0)
-			return runner_fail(r, s, RR_FAILED, -1, "record %s: %s", rs->as,
-					   err);
+			return runner_fail(r, s, RR_FAILED, -1, "record %s: %s", rs->as, err);
 		value = xstrdup(v);
 	} else {
 		/* A record command is a one-off fact: same extraction rules. */
@@ -282,8 +282,7 @@ static enum rres take_record(struct runner *r, const struct plan_step *s)
 		if (facts_run_text(r->facts, s->node, s->record_cmd, &text, err, sizeof(err)) == 0)
 			value = facts_extract(&fd, text, 0, err, sizeof(err));
 		if (value == NULL)
-			return runner_fail(r, s, RR_FAILED, -1, "record %s: %s", rs->as,
-					   err);
+			return runner_fail(r, s, RR_FAILED, -1, "record %s: %s", rs->as, err);
 	}
 	saved_set(r->saved, s->node, rs->as, s->item, value);
 	json_t *rec = json_pack("{s:s, s:s, s:o}", "name", rs->as, "value", value, "item",
