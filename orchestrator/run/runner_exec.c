@@ -215,21 +215,24 @@ static int status_ok(const struct http_check_spec *h, long status)
 	return 0;
 }
 
-/* One GET; 1 good, 0 not (err says why, without the URL). */
-static int http_once(const struct http_check_spec *h, const char *url, int64_t timeout_ms,
-		     char *err, size_t errlen)
+/* One GET; 1 good, 0 not (err says why, naming the URL as shown). */
+static int http_once(const struct http_check_spec *h, const char *url, const char *shown,
+		     int64_t timeout_ms, char *err, size_t errlen)
 {
 	struct http_req rq = {"GET", url, NULL, NULL, timeout_ms, h->insecure, 65536};
 	struct sbuf body;
 	long status = 0;
+	char why[768] = "";
 
 	sbuf_init(&body);
-	int rc = http_request(&rq, &status, &body, err, errlen);
+	int rc = http_request(&rq, &status, &body, why, sizeof(why));
 	int good = rc == 0 && status_ok(h, status) &&
 		   (h->body == NULL || regexec(&h->body_re, body.buf, 0, NULL, 0) == 0);
 	sbuf_release(&body);
-	if (rc == 0 && !good)
-		snprintf(err, errlen, "answered %ld%s", status,
+	if (rc != 0)
+		snprintf(err, errlen, "%s: %s", shown, why);
+	else if (!good)
+		snprintf(err, errlen, "%s answered %ld%s", shown, status,
 			 status_ok(h, status) ? " but the body does not match" : "");
 	return good;
 }
@@ -258,7 +261,7 @@ int runner_http_step(struct runner *r, const struct plan_step *s)
 		int64_t tmo = runner_budget(r, h->timeout_ms);
 		if (cap > 0 && (tmo <= 0 || tmo > left))
 			tmo = left > 0 ? left : 1;
-		int good = http_once(h, s->url, tmo, err, sizeof(err));
+		int good = http_once(h, s->url, shown, tmo, err, sizeof(err));
 		runner_emitf(r, EV_INFO, s, "GET %s: %s", shown, good ? "ok" : err);
 		if (good) {
 			rc = 0;
@@ -267,10 +270,10 @@ int runner_http_step(struct runner *r, const struct plan_step *s)
 		left = cap > 0 ? cap - (now_mono_ms() - t0) : 0;
 		int capped_out = cap > 0 && left - delay < HTTP_MIN_TRY_MS && attempt < h->retries;
 		if (attempt >= h->retries || capped_out) {
-			rc = runner_fail(r, s, EXIT_STEP_FAILED, -1, "http check: GET %s: %s%s%s%s",
-					 shown, err, capped_out ? " (gave up after " : "",
-					 capped_out ? capped : "",
-					 capped_out ? ", the --max-timeout, with retries left)" : "");
+			rc = runner_fail(
+			    r, s, EXIT_STEP_FAILED, -1, "http check: %s%s%s%s", err,
+			    capped_out ? " (gave up after " : "", capped_out ? capped : "",
+			    capped_out ? ", the --max-timeout, with retries left)" : "");
 			break;
 		}
 		if (runner_sleep(r, delay)) {
