@@ -390,6 +390,21 @@ void plan_free(struct plan *p)
 	free(p);
 }
 
+char *plan_role_hosts(const struct plan *p, const char *role)
+{
+	struct sbuf b;
+	int n = 0;
+	sbuf_init(&b);
+	for (int i = 0; i < p->nroles; i++)
+		if (strcmp(p->roles[i].role, role) == 0)
+			sbuf_addf(&b, "%s%s", n++ ? "," : "", p->roles[i].host);
+	if (n == 0) {
+		sbuf_release(&b);
+		return NULL;
+	}
+	return sbuf_detach(&b);
+}
+
 const struct plan_step *plan_find(const struct plan *p, const char *id, const char *node)
 {
 	for (int i = 0; i < p->nsteps; i++) {

@@ -148,6 +148,10 @@ bed_member_setup() {
 	  authentication:
 	    superuser: {username: postgres, password: $BED_PASS}
 	    replication: {username: replicator, password: $BED_PASS}
+	  pg_hba:
+	    - local all all trust
+	    - host replication replicator 127.0.0.0/8 scram-sha-256
+	    - host all all 127.0.0.0/8 scram-sha-256
 	  parameters:
 	    unix_socket_directories: $_md/sock
 	YML
@@ -296,4 +300,46 @@ bed_stop() {
 	[ -n "$_p" ] && kill "$_p" 2>/dev/null
 	sleep 0.2
 	return 0
+}
+
+# bed_timeline DIR: the current timeline (1 after bootstrap, +1 per promotion)
+bed_timeline() {
+	curl -sf --max-time 3 "http://$(bed_addr "$1" "$(bed_leader "$1")"):8008/patroni" |
+		$BED_PY -c 'import json,sys; print(json.load(sys.stdin).get("timeline", 0))'
+}
+
+# bed_count DIR MEMBER VERB: how many times the service stand-in did VERB (start/stop)
+bed_count() { grep -c " $3\$" "$1/$2/service.log" 2>/dev/null || echo 0; }
+
+# bed_summary DIR: the rows check (DIR/rows.json) and one line: rows acknowledged, rows
+# found in the final primary, the longest write outage, switchovers, restarts per member.
+# Exit 1 when an acknowledged row is missing.
+bed_summary() {
+	_rc=0
+	$BED_PY "$PWD/tests/lib/pg_rows_check.py" --log "$1/writer.log" --dsn "$(bed_dsn "$1")" >"$1/rows.json" || _rc=1
+	_r=""
+	for _m in $BED_MEMBERS; do _r="$_r $_m=$(bed_count "$1" "$_m" stop)"; done
+	$BED_PY - "$1/rows.json" "$1/writer.json" "$(bed_timeline "$1")" "$_r" <<-'PY'
+	import json, sys
+	rows = json.load(open(sys.argv[1]))
+	w = json.load(open(sys.argv[2]))
+	print("rows acknowledged: %d, found in the final primary: %d (%d lost), longest write outage: %.2f s, "
+	      "switchovers: %d, restarts per member:%s" % (rows["acknowledged"], rows["found"], rows["lost"],
+	      w["longest_gap_s"], int(sys.argv[3]) - 1, sys.argv[4]))
+	PY
+	return $_rc
+}
+
+# bed_free_net: a 127.X.Y network whose etcd address is free (tests run side by side)
+bed_free_net() {
+	_i=0
+	while [ $_i -lt 50 ]; do
+		_n="127.$((20 + ($$ + _i * 7) % 200)).$((1 + ($$ / 200 + _i) % 250))"
+		if ! ss -ltn 2>/dev/null | grep -q " $_n\."; then
+			echo "$_n"
+			return 0
+		fi
+		_i=$((_i + 1))
+	done
+	return 1
 }

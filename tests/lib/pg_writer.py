@@ -52,6 +52,11 @@ def main():
                 conn = psycopg2.connect(a.dsn)
                 conn.autocommit = False
                 reconnects += 1
+                if reconnects == 1:  # numbers continue after an earlier writer's rows
+                    with conn.cursor() as cur:
+                        cur.execute("SELECT coalesce(max(n), 0) FROM ticks")
+                        n = max(n, cur.fetchone()[0])
+                    conn.commit()
             except psycopg2.Error:
                 conn = None
                 failed += 1
