@@ -72,7 +72,8 @@ static int build_plan(const struct cli_files *f, struct cluster_status *cs, long
 		if (ev && strcmp(ev, "bind") == 0 && d && h) {
 			roles = xreallocarray(roles, (size_t)n + 1, sizeof(*roles));
 			roles[n++] = (struct role_binding){
-			    d->name, h->name, 0, (int)json_integer_value(json_object_get(r, "count"))};
+			    d->name, h->name, 0,
+			    (int)json_integer_value(json_object_get(r, "count"))};
 		}
 	}
 	if (!bind_complete(f->pb, roles, &n)) {

@@ -70,8 +70,8 @@ static int parse_bracket(const char *path, const char **pp, struct seg *s, int *
 		char *end = NULL;
 		errno = 0;
 		long long v = strtoll(num, &end, 10);
-		int bad = errno != 0 || end == num || *end != '\0' || num[0] == '+' ||
-			  num[0] == ' ';
+		int bad =
+		    errno != 0 || end == num || *end != '\0' || num[0] == '+' || num[0] == ' ';
 		free(num);
 		if (bad)
 			return fail(path, p, col, err, errlen,
@@ -83,8 +83,7 @@ static int parse_bracket(const char *path, const char **pp, struct seg *s, int *
 	return 0;
 }
 
-static int parse(const char *path, struct seg *segs, int *nsegs, int *col, char *err,
-		 size_t errlen)
+static int parse(const char *path, struct seg *segs, int *nsegs, int *col, char *err, size_t errlen)
 {
 	const char *p = path;
 	int n = 0;
@@ -118,7 +117,8 @@ static int parse(const char *path, struct seg *segs, int *nsegs, int *col, char 
 			if (p == k) {
 				segs_free(segs, n);
 				return fail(path, p, col, err, errlen,
-					    *p ? "unexpected character" : "expected a key after '.'");
+					    *p ? "unexpected character"
+					       : "expected a key after '.'");
 			}
 			s.kind = SEG_KEY;
 			s.key = xstrndup(k, (size_t)(p - k));

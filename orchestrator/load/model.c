@@ -17,8 +17,8 @@
 #include "loader.h"
 #include "util.h"
 
-static const char *const kind_names[] = {"name", "service", "path", "version", "int",
-					 "word", "text",    "url",  "enum",    "raw", "package"};
+static const char *const kind_names[] = {"name", "service", "path", "version", "int",	 "word",
+					 "text", "url",	    "enum", "raw",     "package"};
 
 const char *var_kind_name(enum var_kind kind)
 {
@@ -57,7 +57,8 @@ const char *var_kind_hint(enum var_kind kind)
 	case VK_ENUM:
 		return "one of the declared values";
 	case VK_PACKAGE:
-		return "a package name or version: letters, digits and . + _ : ~ = -, starting with "
+		return "a package name or version: letters, digits and . + _ : ~ = -, starting "
+		       "with "
 		       "a letter or digit (postgresql-15=15.10-0+deb12u1), or empty";
 	default:
 		return "anything";

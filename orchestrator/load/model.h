@@ -43,7 +43,8 @@ enum var_kind {
 	VK_URL,	    /* http(s)://host[:port][/path]; empty allowed */
 	VK_ENUM,    /* one of var_def.values */
 	VK_RAW,	    /* playbook-only command fragment; an inventory may not set it */
-	VK_PACKAGE, /* package name and/or version: empty, or [A-Za-z0-9][A-Za-z0-9.+_:~=-]*, <= 200 */
+	VK_PACKAGE, /* package name and/or version: empty, or [A-Za-z0-9][A-Za-z0-9.+_:~=-]*, <= 200
+		     */
 };
 
 /* Playbook variable declaration ("vars:"). */

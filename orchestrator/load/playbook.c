@@ -21,8 +21,8 @@ static const char *const top_keys[] = {"playbook", "format",	"description",	  "v
 				       "facts",	   "boot_id",	"reboot_command", "roles",
 				       "groups",   "sequences", "phases",	  NULL};
 static const char *const var_keys[] = {"kind", "list", "default", "values", "doc", NULL};
-static const char *const fact_keys[] = {"doc",	  "scope", "run",     "json",	 "capture",
-					"value",  "reduce", "order", "default", NULL};
+static const char *const fact_keys[] = {"doc",	 "scope",  "run",   "json",    "capture",
+					"value", "reduce", "order", "default", NULL};
 static const char *const role_keys[] = {"doc", "from", "where", "select", "assume", NULL};
 static const char *const selects[] = {"one", "first", "last", "all", NULL};
 static const char *const phase_keys[] = {"id",	    "name",    "on",	"for_each", "when",

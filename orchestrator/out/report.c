@@ -101,7 +101,8 @@ static struct plan *run_plan(const struct playbook *pb, const struct inventory *
 		if (ev && strcmp(ev, "bind") == 0 && d && h) {
 			roles = xreallocarray(roles, (size_t)n + 1, sizeof(*roles));
 			roles[n++] = (struct role_binding){
-			    d->name, h->name, 0, (int)json_integer_value(json_object_get(r, "count"))};
+			    d->name, h->name, 0,
+			    (int)json_integer_value(json_object_get(r, "count"))};
 		}
 	}
 	if (!bind_complete(pb, roles, &n)) {

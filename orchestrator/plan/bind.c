@@ -40,9 +40,9 @@ static int bind_one(const struct cluster_def *cl, const struct role_def *d, stru
 			(*found)[n++] = g->hosts[i];
 	}
 	if (n == 0 || (d->select == SELECT_ONE && n != 1)) {
-		snprintf(err, errlen, "cluster %s: role %s needs %s of '%s' where `%s`, found %d (%s)",
-			 cl->name, d->name, want[d->select], d->from, expr_source(d->where), n,
-			 seen.buf);
+		snprintf(err, errlen,
+			 "cluster %s: role %s needs %s of '%s' where `%s`, found %d (%s)", cl->name,
+			 d->name, want[d->select], d->from, expr_source(d->where), n, seen.buf);
 		rc = EXIT_REFUSED;
 		goto out;
 	}

@@ -420,8 +420,8 @@ static int bind_roles(struct runner *r)
 	if (rc)
 		return rc;
 	for (int k = had; k < r->nroles; k++) {
-		json_t *rec = json_pack("{s:s, s:s}", "role", r->roles[k].role, "host",
-					r->roles[k].host);
+		json_t *rec =
+		    json_pack("{s:s, s:s}", "role", r->roles[k].role, "host", r->roles[k].host);
 		const struct role_def *d = playbook_role(r->pb, r->roles[k].role);
 		if (d && d->select == SELECT_ALL) /* a set: resume can tell a whole one */
 			json_object_set_new(
