@@ -28,4 +28,8 @@ void inv_cluster_release(struct cluster_def *cl);
 /* notify: (a list, or absent) into inv->notify. */
 void inv_read_notify(struct yctx *c, const struct ynode *l, struct inventory *inv);
 
+/* state: (a mapping, or absent) into inv->state. */
+void inv_read_state(struct yctx *c, const struct ynode *m, struct inventory *inv);
+void inv_state_free(struct state_def *s);
+
 #endif
