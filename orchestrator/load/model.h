@@ -298,6 +298,8 @@ struct state_def {
 	struct src_loc loc;  /* of the state: key */
 };
 
+struct nameidx;
+
 struct inventory {
 	char *path;
 	char *name;
@@ -310,6 +312,8 @@ struct inventory {
 	int nnotify;
 	struct state_def *state; /* NULL: no state: block */
 	char sha256[65];
+	struct nameidx *host_index;    /* host name -> index in hosts; NULL: scan */
+	struct nameidx *cluster_index; /* cluster name -> index in clusters; NULL: scan */
 };
 
 /* Upper bounds the loaders enforce (a bigger file is refused, not a crash). */

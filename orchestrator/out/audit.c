@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -115,14 +116,27 @@ static int word_char(char c)
 	return isalnum((unsigned char)c) || c == '_' || c == '-' || c == '.';
 }
 
+/*
+ * Does the word w[0..n) contain a keyword, ignoring case?  Runs on every word
+ * of every command and of every probe's output, so it allocates nothing and
+ * looks further only where a keyword can begin (5 bytes at least; p, s, t, a).
+ */
 static int has_keyword(const char *w, size_t n)
 {
-	char *word = xstrndup(w, n);
-	int hit = 0;
-	for (size_t k = 0; k < CCR_ARRAY_LEN(arg_keywords) && !hit; k++)
-		hit = strcasestr(word, arg_keywords[k]) != NULL;
-	free(word);
-	return hit;
+	if (n < 5)
+		return 0;
+	for (size_t i = 0; i + 5 <= n; i++) {
+		char c = (char)tolower((unsigned char)w[i]);
+		if (c != 'p' && c != 's' && c != 't' && c != 'a')
+			continue;
+		for (size_t k = 0; k < CCR_ARRAY_LEN(arg_keywords); k++) {
+			size_t kl = strlen(arg_keywords[k]);
+			if (arg_keywords[k][0] == c && i + kl <= n &&
+			    strncasecmp(w + i, arg_keywords[k], kl) == 0)
+				return 1;
+		}
+	}
+	return 0;
 }
 
 /*
