@@ -325,19 +325,26 @@ out:
 	return l;
 }
 
-/* A txn guarded by our lock key.  1 done, 0 the lock is no longer ours, -1 error (err). */
-static int guarded(struct state_lock *l, json_t *more_cmp, json_t *ops, json_t **respp,
-		   int64_t budget, char *err, size_t errlen)
+/*
+ * A txn guarded by our lock key.  1 done, 0 a compare failed (the failure
+ * branch reads the lock key, then also_read if not NULL), -1 error (err).
+ */
+static int guarded_read(struct state_lock *l, json_t *more_cmp, json_t *ops,
+			const char *also_read, json_t **respp, int64_t budget, char *err,
+			size_t errlen)
 {
 	struct elock *el = l->impl;
 	json_t *cmp = json_pack("[o]", etcd_cmp_create(el->key, el->create_rev));
+	json_t *fail = json_pack("[o]", op_range(el->key));
 	json_t *resp = NULL;
 	int rc;
 
 	if (more_cmp != NULL)
 		json_array_extend(cmp, more_cmp);
 	json_decref(more_cmp);
-	json_t *req = txn(cmp, ops, json_pack("[o]", op_range(el->key)));
+	if (also_read != NULL)
+		json_array_append_new(fail, op_range(also_read));
+	json_t *req = txn(cmp, ops, fail);
 	if (call(l->st, "/v3/kv/txn", req, budget, &resp, err, errlen) != ETCD_OK)
 		return -1;
 	rc = etcd_json_bool(resp, "succeeded");
@@ -346,6 +353,31 @@ static int guarded(struct state_lock *l, json_t *more_cmp, json_t *ops, json_t *
 	else
 		json_decref(resp);
 	return rc;
+}
+
+static int guarded(struct state_lock *l, json_t *more_cmp, json_t *ops, json_t **respp,
+		   int64_t budget, char *err, size_t errlen)
+{
+	return guarded_read(l, more_cmp, ops, NULL, respp, budget, err, errlen);
+}
+
+/*
+ * After a failed append txn: is the record there already, with our bytes?
+ * (An earlier attempt was applied but its answer lost, e.g. the member died.)
+ */
+static int already_written(json_t *resp, const char *line, size_t len, int64_t *rev)
+{
+	struct etcd_kv *kvs = NULL;
+	size_t n = 0;
+	int yes = 0;
+
+	if (txn_kvs(resp, 1, &kvs, &n) == 0 && n == 1 && kvs[0].value_len == len &&
+	    memcmp(kvs[0].value, line, len) == 0) {
+		*rev = kvs[0].mod_revision;
+		yes = 1;
+	}
+	etcd_kvs_free(kvs, n);
+	return yes;
 }
 
 static int etcd_lock_set_run(struct state_lock *l, const char *run_id)
@@ -398,7 +430,12 @@ static void etcd_lock_release(struct state_lock *l)
 	struct elock *el = l->impl;
 	char err[256];
 
-	if (!el->lost)
+	int lost;
+
+	pthread_mutex_lock(&E(l->st)->mu);
+	lost = E(l->st)->lost || el->lost;
+	pthread_mutex_unlock(&E(l->st)->mu);
+	if (!lost) /* a lost lock is left to expire: etcd is likely unreachable anyway */
 		(void)guarded(l, NULL, json_pack("[o]", op_delete(el->key)), NULL, 2000, err,
 			      sizeof(err));
 	free(el->key);
@@ -534,10 +571,14 @@ static int store_append(void *arg, long long seq, const char *line, size_t len, 
 
 	if (prev != NULL)
 		json_array_append_new(cmp, etcd_cmp_mod(prev, el->prev_rev));
-	int g = guarded(l, cmp, json_pack("[o]", op_put(key, line, len, 0)), &resp,
-			(int64_t)E(l->st)->ttl_s * 1000, err, sizeof(err));
+	int g = guarded_read(l, cmp, json_pack("[o]", op_put(key, line, len, 0)), key, &resp,
+			     (int64_t)E(l->st)->ttl_s * 1000, err, sizeof(err));
+	int64_t rev = 0;
 	if (g == 1) {
 		el->prev_rev = etcd_json_int0(json_object_get(resp, "header"), "revision");
+		rc = 0;
+	} else if (g == 0 && already_written(resp, line, len, &rev)) {
+		el->prev_rev = rev;
 		rc = 0;
 	} else if (g < 0) {
 		snprintf(why, whylen, "etcd: %s", err);
