@@ -5,6 +5,7 @@
  */
 #include "audit.h"
 #include "cli.h"
+#include "evjson.h"
 #include "http.h"
 #include "notify.h"
 #include "runner.h"
@@ -65,6 +66,9 @@ static const char apply_usage[] =
     "                         or the inventory's state: block; docs/state.md).  With\n"
     "                         several clusters, clusters another host holds or already\n"
     "                         upgraded are left to it\n"
+    "  -o json                write the run as a stream of JSON lines on stdout, one\n"
+    "                         per event (docs/events-json.md); people's output goes\n"
+    "                         to stderr\n"
     "  -v, --verbose          show commands (-vv: and their output)\n"
     "  -q, --quiet            only failures, warnings and the summary\n"
     "\n"
@@ -90,6 +94,8 @@ static const char resume_usage[] =
     "  --wait                       when another process holds a cluster's lock, wait\n"
     "                               for it to free (its holder finished, or died and its\n"
     "                               lease expired) instead of exiting 4\n"
+    "  -o json                      the JSON event stream, as for apply\n"
+    "                               (docs/events-json.md)\n"
     "\n"
     "Exit codes as for apply.\n";
 
@@ -387,6 +393,28 @@ static int run_fleet(struct fleet *fl, int parallel)
 	return fleet_exit(fl);
 }
 
+/* The closing line of the JSON event stream: each cluster's result. */
+static void json_summary(struct evjson *ej, const struct fleet *fl, int rc)
+{
+	int n = fl->f->nclusters;
+	struct evjson_cluster *c = xcalloc((size_t)n + 1, sizeof(*c));
+	for (int i = 0; i < n; i++) {
+		int x = fl->rc[i];
+		c[i].name = fl->f->clusters[i]->name;
+		c[i].exit = x;
+		c[i].result = x < 0		      ? "not-started"
+			      : x == EXIT_DONE	      ? "done"
+			      : x == EXIT_STEP_FAILED ? "failed"
+			      : x == EXIT_REFUSED     ? "refused"
+			      : x == EXIT_LOCKED      ? "locked"
+			      : x == EXIT_JOURNAL     ? "journal-error"
+			      : x == EXIT_INTERRUPTED ? "interrupted"
+						      : "input-error";
+	}
+	evjson_summary(ej, rc, c, n);
+	free(c);
+}
+
 static void install_signals(void)
 {
 	struct sigaction sa;
@@ -476,6 +504,7 @@ static int run_cmd(int argc, char **argv, int resume)
 	struct notify *nt = NULL;
 	struct state *st = NULL;
 	char *cmdline = NULL, *resume_cmd = NULL;
+	struct evjson *ej = NULL;
 	struct fleet fl;
 	int rc;
 
@@ -512,12 +541,21 @@ static int run_cmd(int argc, char **argv, int resume)
 		rc = EXIT_INPUT;
 		goto out;
 	}
-	struct ui_opts uo = {tty_out, tty_out && getenv("NO_COLOR") == NULL, o.quiet, o.verbose};
-	u = ui_new(stdout, &uo);
+	/* -o json: the event stream owns stdout; people read stderr (prompts in
+	 * guided mode; failures, warnings and the summary with --yes). */
+	int json = strcmp(o.output, "json") == 0;
+	FILE *human = json ? stderr : stdout;
+	int tty_h = json ? isatty(STDERR_FILENO) : tty_out;
+	struct ui_opts uo = {tty_h, tty_h && getenv("NO_COLOR") == NULL, o.quiet || (json && a.yes),
+			     o.verbose};
+	u = ui_new(human, &uo);
 	au = audit_new(o.state_dir);
 	nt = notify_new(f.inv);
 	notify_set_warn(nt, audit_warn, au);
-	struct event_sink sinks[] = {{ui_event, u}, {audit_event, au}, {notify_event, nt}};
+	if (json)
+		ej = evjson_new(stdout);
+	struct event_sink sinks[] = {
+	    {ui_event, u}, {audit_event, au}, {notify_event, nt}, {evjson_event, ej}};
 	cmdline = join_args(argc, argv);
 	resume_cmd = resume_command(argc, typed, !a.yes);
 	install_signals();
@@ -553,12 +591,14 @@ static int run_cmd(int argc, char **argv, int resume)
 				  .max_timeout_ms = a.max_timeout_ms,
 				  .stop = &stop_flag,
 				  .sinks = sinks,
-				  .nsinks = (int)CCR_ARRAY_LEN(sinks),
+				  .nsinks = (int)CCR_ARRAY_LEN(sinks) - (json ? 0 : 1),
 				  .ask = a.yes ? NULL : ui_ask,
 				  .ask_arg = u};
 	rc = run_fleet(&fl, parallel);
 	ui_summary(u);
-	fleet_summary(&fl, stdout);
+	fleet_summary(&fl, human);
+	if (ej)
+		json_summary(ej, &fl, rc);
 	pthread_mutex_destroy(&fl.mu);
 	free(fl.rc);
 	notify_flush(nt, stop_flag ? 2000 : 10000); /* bounded: shorter after an interrupt */
@@ -574,6 +614,7 @@ out:
 	cli_state_close(st);
 	audit_free(au);
 	ui_free(u);
+	evjson_free(ej);
 	cli_files_release(&f);
 	return rc;
 }
