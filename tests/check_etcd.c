@@ -56,8 +56,9 @@ END_TEST
 START_TEST(omitted_false_fields)
 {
 	/* A failed txn as etcd 3.4's gateway sends it: no "succeeded" at all. */
-	json_t *failed = parse("{\"header\":{\"revision\":\"3\"},\"responses\":[{\"response_range\":"
-			       "{\"header\":{\"revision\":\"3\"}}}]}");
+	json_t *failed =
+	    parse("{\"header\":{\"revision\":\"3\"},\"responses\":[{\"response_range\":"
+		  "{\"header\":{\"revision\":\"3\"}}}]}");
 	json_t *ok = parse("{\"header\":{\"revision\":\"4\"},\"succeeded\":true}");
 	json_t *str = parse("{\"succeeded\":\"true\"}");
 	/* An expired lease's keepalive: no TTL. */
@@ -199,9 +200,9 @@ START_TEST(state_urls)
 	ck_assert_str_eq(u.prefix, "ccrup");
 	ck_assert_int_eq(u.tls, 0);
 	state_url_release(&u);
-	ck_assert_int_eq(state_url_parse("etcds://a.example:1,[::1]:2,b-c:3/x/y.z/?ttl=5", &u, err,
-					 sizeof(err)),
-			 0);
+	ck_assert_int_eq(
+	    state_url_parse("etcds://a.example:1,[::1]:2,b-c:3/x/y.z/?ttl=5", &u, err, sizeof(err)),
+	    0);
 	ck_assert_int_eq(u.nendpoints, 3);
 	ck_assert_str_eq(u.endpoints[1], "[::1]:2");
 	ck_assert_str_eq(u.prefix, "x/y.z");
@@ -295,22 +296,22 @@ START_TEST(journal_in_a_store)
 	journal_close(j2);
 	/* Read-only (no store): appends fail, nothing is called. */
 	int calls = fs.calls;
-	ck_assert_int_eq(journal_open_store("etcd:x", fs.data.buf, fs.data.len, NULL, NULL, &j,
-					    msg, sizeof(msg)),
+	ck_assert_int_eq(journal_open_store("etcd:x", fs.data.buf, fs.data.len, NULL, NULL, &j, msg,
+					    sizeof(msg)),
 			 JOURNAL_OK);
 	ck_assert_int_eq(journal_append(j, rec), -1);
 	ck_assert_int_eq(fs.calls, calls);
 	journal_close(j);
 	/* A store never holds half a record: a missing newline is corruption. */
-	ck_assert_int_eq(journal_open_store("etcd:x", fs.data.buf, fs.data.len - 1, &fake, &fs,
-					    &j, msg, sizeof(msg)),
+	ck_assert_int_eq(journal_open_store("etcd:x", fs.data.buf, fs.data.len - 1, &fake, &fs, &j,
+					    msg, sizeof(msg)),
 			 JOURNAL_CORRUPT);
 	ck_assert_ptr_null(j);
 	ck_assert_ptr_nonnull(strstr(msg, "etcd:x"));
 	/* A damaged record is reported with its line, as for a file. */
 	fs.data.buf[fs.data.len - 5] ^= 1;
-	ck_assert_int_eq(journal_open_store("etcd:x", fs.data.buf, fs.data.len, &fake, &fs, &j,
-					    msg, sizeof(msg)),
+	ck_assert_int_eq(journal_open_store("etcd:x", fs.data.buf, fs.data.len, &fake, &fs, &j, msg,
+					    sizeof(msg)),
 			 JOURNAL_CORRUPT);
 	ck_assert_ptr_nonnull(strstr(msg, "etcd:x:4:"));
 	json_decref(rec);

@@ -60,10 +60,14 @@ const char *cli_default_playbook(void)
 }
 
 static const struct option common_long[] = {
-    {"playbook", required_argument, NULL, 'p'}, {"state-dir", required_argument, NULL, 'S'},
-    {"clusters", required_argument, NULL, 'C'}, {"output", required_argument, NULL, 'o'},
-    {"verbose", no_argument, NULL, 'v'},	{"quiet", no_argument, NULL, 'q'},
-    {"help", no_argument, NULL, 'h'},		{"state", required_argument, NULL, 'E'},
+    {"playbook", required_argument, NULL, 'p'},
+    {"state-dir", required_argument, NULL, 'S'},
+    {"clusters", required_argument, NULL, 'C'},
+    {"output", required_argument, NULL, 'o'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {"state", required_argument, NULL, 'E'},
     {NULL, 0, NULL, 0},
 };
 

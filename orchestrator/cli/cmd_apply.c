@@ -273,7 +273,7 @@ static void *worker(void *arg)
 static int fleet_exit(const struct fleet *fl)
 {
 	static const int order[] = {EXIT_INTERRUPTED, EXIT_LOCK_LOST, EXIT_JOURNAL, EXIT_LOCKED,
-				    EXIT_STEP_FAILED, EXIT_REFUSED, EXIT_INPUT};
+				    EXIT_STEP_FAILED, EXIT_REFUSED,   EXIT_INPUT};
 	for (size_t k = 0; k < CCR_ARRAY_LEN(order); k++)
 		for (int i = 0; i < fl->f->nclusters; i++)
 			if (fl->rc[i] == order[k])

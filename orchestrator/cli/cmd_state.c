@@ -72,9 +72,8 @@ static int copy_cluster(struct state *src, struct state *dst, const char *cluste
 	}
 	for (int i = 0; i < n; i++) { /* check before copying: a damaged journal stays put */
 		struct journal *j = NULL;
-		enum journal_status js = journal_open_store(files[i].name, files[i].data,
-							    files[i].len, NULL, NULL, &j, err,
-							    sizeof(err));
+		enum journal_status js = journal_open_store(
+		    files[i].name, files[i].data, files[i].len, NULL, NULL, &j, err, sizeof(err));
 		journal_close(j);
 		if (js < 0) {
 			fprintf(stderr, "ccrup state: %s: %s\n", cluster, err);

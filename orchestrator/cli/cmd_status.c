@@ -210,12 +210,13 @@ static void print_text(FILE *fp, const struct cluster_status *cs)
 			cs->updated);
 	fprintf(fp, "\n");
 	if (cs->locked && cs->holder.user != NULL)
-		fprintf(fp,
-			"  running on host %s: pid %ld, user %s, since %s (%s); the lock frees %d s "
-			"after that process stops\n",
-			cs->holder.host ? cs->holder.host : "?", cs->holder.pid, cs->holder.user,
-			cs->holder.started ? cs->holder.started : "?",
-			cs->holder.command ? cs->holder.command : "?", cs->holder.ttl_s);
+		fprintf(
+		    fp,
+		    "  running on host %s: pid %ld, user %s, since %s (%s); the lock frees %d s "
+		    "after that process stops\n",
+		    cs->holder.host ? cs->holder.host : "?", cs->holder.pid, cs->holder.user,
+		    cs->holder.started ? cs->holder.started : "?",
+		    cs->holder.command ? cs->holder.command : "?", cs->holder.ttl_s);
 	else if (cs->locked)
 		fprintf(fp, "  lock held by pid %ld on %s since %s (%s)\n", cs->holder.pid,
 			cs->holder.host ? cs->holder.host : "?",

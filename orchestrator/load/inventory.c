@@ -19,7 +19,7 @@
 
 #include "util.h"
 
-static const char *const top_keys[] = {"inventory", "format",	"ssh",	  "defaults", "hosts",
+static const char *const top_keys[] = {"inventory", "format", "ssh",   "defaults", "hosts",
 				       "clusters",  "notify", "state", NULL};
 static const char *const ssh_keys[] = {"known_hosts", "connect_timeout", "command_timeout",
 				       "keepalive", NULL};

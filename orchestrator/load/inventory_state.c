@@ -21,8 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const state_keys[] = {"backend",   "endpoints", "prefix",	    "ca_file",
-					 "cert_file", "key_file",  "user",	    "password_file",
+static const char *const state_keys[] = {"backend",	 "endpoints", "prefix",	  "ca_file",
+					 "cert_file",	 "key_file",  "user",	  "password_file",
 					 "password_env", "lease_ttl", "password", NULL};
 
 static int printable_path(const char *s)
@@ -112,10 +112,10 @@ static void check_credentials(struct yctx *c, const struct ynode *m, struct stat
 		yerr(c, ymap_get(m, "key_file"), "'key_file' needs 'cert_file'");
 	if (s->cert_file && !s->key_file)
 		yerr(c, ymap_get(m, "cert_file"), "'cert_file' needs 'key_file'");
-	if (s->password_env && (s->password_env[0] == '\0' ||
-				strspn(s->password_env, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmno"
-							"pqrstuvwxyz0123456789_") !=
-				    strlen(s->password_env)))
+	if (s->password_env &&
+	    (s->password_env[0] == '\0' ||
+	     strspn(s->password_env, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmno"
+				     "pqrstuvwxyz0123456789_") != strlen(s->password_env)))
 		yerr(c, ymap_get(m, "password_env"),
 		     "'password_env': an environment variable name (letters, digits, _)");
 }

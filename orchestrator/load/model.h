@@ -289,7 +289,7 @@ struct ssh_settings {
 
 /* state: where journals and locks live when shared (docs/state.md).  No password here. */
 struct state_def {
-	char *url;	     /* "etcd://E1,E2/PREFIX" built from endpoints and prefix (etcds:// with TLS) */
+	char *url; /* "etcd://E1,E2/PREFIX" built from endpoints and prefix (etcds:// with TLS) */
 	char *ca_file;	     /* or NULL */
 	char *cert_file;     /* or NULL */
 	char *key_file;	     /* or NULL */

@@ -184,8 +184,8 @@ static int take_lock(struct runner *r)
 	char err[1024];
 	int other = 0;
 
-	r->lock = state_lock_acquire(r->o->state, r->cl->name, cmd, 0, r->o->stop, err,
-				     sizeof(err), &other);
+	r->lock = state_lock_acquire(r->o->state, r->cl->name, cmd, 0, r->o->stop, err, sizeof(err),
+				     &other);
 	if (r->lock == NULL && other && r->o->lock_wait_ms > 0) {
 		runner_emitf(r, EV_INFO, NULL, "%s; waiting for it (--wait)", err);
 		r->lock = state_lock_acquire(r->o->state, r->cl->name, cmd, r->o->lock_wait_ms,

@@ -19,9 +19,9 @@
 
 #include <curl/curl.h>
 
-#define POOL_MAX   16		     /* idle curl handles kept */
+#define POOL_MAX   16		       /* idle curl handles kept */
 #define REPLY_MAX  (64L * 1024 * 1024) /* larger answers are refused */
-#define RETRY_WAIT 100		     /* ms between rounds over every endpoint */
+#define RETRY_WAIT 100		       /* ms between rounds over every endpoint */
 
 struct etcd {
 	char **endpoints; /* "host:port" */
@@ -135,9 +135,8 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 }
 
 /* One HTTP attempt on endpoint i.  Returns the HTTP status, or -1 with err. */
-static long http_post(struct etcd *e, int i, const char *path, const char *body,
-		      const char *token, int64_t timeout_ms, struct sbuf *out, char *err,
-		      size_t errlen)
+static long http_post(struct etcd *e, int i, const char *path, const char *body, const char *token,
+		      int64_t timeout_ms, struct sbuf *out, char *err, size_t errlen)
 {
 	CURL *c = handle_get(e);
 	struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
@@ -156,7 +155,8 @@ static long http_post(struct etcd *e, int i, const char *path, const char *body,
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_TCP_NODELAY, 1L);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(timeout_ms < 1000 ? timeout_ms : 1000));
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+			 (long)(timeout_ms < 1000 ? timeout_ms : 1000));
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
@@ -185,9 +185,9 @@ static long http_post(struct etcd *e, int i, const char *path, const char *body,
 /* Errors after which another member (or a moment later) may succeed. */
 static int transient(const char *msg)
 {
-	static const char *const words[] = {"no leader", "leader changed", "request timed out",
-					    "timed out", "too many requests", "not capable",
-					    "server is stopping", "unavailable"};
+	static const char *const words[] = {
+	    "no leader",	 "leader changed", "request timed out",	 "timed out",
+	    "too many requests", "not capable",	   "server is stopping", "unavailable"};
 	for (size_t i = 0; msg != NULL && i < CCR_ARRAY_LEN(words); i++)
 		if (strstr(msg, words[i]) != NULL)
 			return 1;
@@ -196,8 +196,8 @@ static int transient(const char *msg)
 
 static int auth_expired(const char *msg)
 {
-	return msg != NULL && (strstr(msg, "invalid auth token") != NULL ||
-			       strstr(msg, "token") != NULL);
+	return msg != NULL &&
+	       (strstr(msg, "invalid auth token") != NULL || strstr(msg, "token") != NULL);
 }
 
 /*
@@ -252,8 +252,8 @@ static void sleep_ms(int64_t ms)
 /* Get a token (caller holds no lock).  0, or an enum etcd_result. */
 static int authenticate(struct etcd *e, int i, int64_t timeout_ms, char *err, size_t errlen)
 {
-	json_t *req = json_pack("{s:s, s:s}", "name", e->user, "password",
-				e->password ? e->password : "");
+	json_t *req =
+	    json_pack("{s:s, s:s}", "name", e->user, "password", e->password ? e->password : "");
 	char *body = json_dumps(req, JSON_COMPACT);
 	json_t *resp = NULL;
 	int rc;
@@ -358,7 +358,8 @@ int etcd_call(struct etcd *e, const char *path, json_t *req, int64_t budget_ms, 
 			break;
 		}
 		if ((k + 1) % e->n == 0)
-			sleep_ms(RETRY_WAIT); /* every endpoint failed once: give an election time */
+			sleep_ms(
+			    RETRY_WAIT); /* every endpoint failed once: give an election time */
 	}
 	free(body);
 	return rc;

@@ -35,13 +35,13 @@
 struct etcd_opts {
 	const char *const *endpoints; /* "host:port", at least one */
 	int nendpoints;
-	int tls;		/* https instead of http */
-	const char *ca_file;	/* CURLOPT_CAINFO, or NULL: the system's */
-	const char *cert_file;	/* client certificate (PEM), or NULL */
-	const char *key_file;	/* its key (PEM), or NULL */
-	const char *user;	/* etcd user, or NULL: no authentication */
-	const char *password;	/* copied; never printed */
-	int64_t attempt_ms;	/* one HTTP attempt's timeout (0: 2000) */
+	int tls;	       /* https instead of http */
+	const char *ca_file;   /* CURLOPT_CAINFO, or NULL: the system's */
+	const char *cert_file; /* client certificate (PEM), or NULL */
+	const char *key_file;  /* its key (PEM), or NULL */
+	const char *user;      /* etcd user, or NULL: no authentication */
+	const char *password;  /* copied; never printed */
+	int64_t attempt_ms;    /* one HTTP attempt's timeout (0: 2000) */
 };
 
 /* Results of etcd_call(). */

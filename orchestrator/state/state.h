@@ -157,8 +157,8 @@ int state_journal_files(struct state *st, const char *cluster, struct state_file
  * journals, under its lock.  Refuses (-1, err) when the cluster already has
  * a journal here.  The bytes are kept exactly.
  */
-int state_journal_put_files(struct state_lock *l, const struct state_file *files, int n,
-			    char *err, size_t errlen) CCR_WUR;
+int state_journal_put_files(struct state_lock *l, const struct state_file *files, int n, char *err,
+			    size_t errlen) CCR_WUR;
 void state_files_free(struct state_file *files, int n);
 
 #endif

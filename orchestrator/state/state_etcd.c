@@ -36,11 +36,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DEFAULT_TTL   10
-#define LOST_MARGIN   250  /* ms: a lease this close to its end counts as lost */
-#define PAGE	      1000 /* keys per range request */
-#define TXN_PUTS      100  /* puts per import txn (etcd's default limit is 128 ops) */
-#define READ_BUDGET   5000 /* ms for reads */
+#define DEFAULT_TTL 10
+#define LOST_MARGIN 250	 /* ms: a lease this close to its end counts as lost */
+#define PAGE	    1000 /* keys per range request */
+#define TXN_PUTS    100	 /* puts per import txn (etcd's default limit is 128 ops) */
+#define READ_BUDGET 5000 /* ms for reads */
 
 struct est {
 	struct etcd *e;
@@ -59,13 +59,13 @@ struct est {
 };
 
 struct elock {
-	char *key;	     /* PREFIX/clusters/C/lock */
-	int64_t create_rev;  /* of the lock key we created */
-	int64_t lease;	     /* it is attached to */
-	char *holder;	     /* current holder JSON */
-	int lost;	     /* a write found the key gone or replaced */
-	int64_t gen;	     /* journal generation open for append */
-	int64_t prev_rev;    /* mod_revision of the last record (0: none) */
+	char *key;	    /* PREFIX/clusters/C/lock */
+	int64_t create_rev; /* of the lock key we created */
+	int64_t lease;	    /* it is attached to */
+	char *holder;	    /* current holder JSON */
+	int lost;	    /* a write found the key gone or replaced */
+	int64_t gen;	    /* journal generation open for append */
+	int64_t prev_rev;   /* mod_revision of the last record (0: none) */
 };
 
 static struct est *E(const struct state *st)
@@ -193,8 +193,7 @@ static int lease_get(struct state *st, int64_t *lease, char *err, size_t errlen)
 
 /* ---- holder records ---- */
 
-static char *holder_json(struct state *st, const char *command, const char *run_id,
-			 int64_t lease)
+static char *holder_json(struct state *st, const char *command, const char *run_id, int64_t lease)
 {
 	struct est *s = E(st);
 	char ts[32];
@@ -329,9 +328,8 @@ out:
  * A txn guarded by our lock key.  1 done, 0 a compare failed (the failure
  * branch reads the lock key, then also_read if not NULL), -1 error (err).
  */
-static int guarded_read(struct state_lock *l, json_t *more_cmp, json_t *ops,
-			const char *also_read, json_t **respp, int64_t budget, char *err,
-			size_t errlen)
+static int guarded_read(struct state_lock *l, json_t *more_cmp, json_t *ops, const char *also_read,
+			json_t **respp, int64_t budget, char *err, size_t errlen)
 {
 	struct elock *el = l->impl;
 	json_t *cmp = json_pack("[o]", etcd_cmp_create(el->key, el->create_rev));
@@ -585,13 +583,14 @@ static int store_append(void *arg, long long seq, const char *line, size_t len, 
 	} else {
 		struct etcd_kv *kvs = NULL;
 		size_t n = 0;
-		if (txn_kvs(resp, 0, &kvs, &n) == 0 && (n == 0 || kvs[0].create_revision !=
-								      el->create_rev)) {
+		if (txn_kvs(resp, 0, &kvs, &n) == 0 &&
+		    (n == 0 || kvs[0].create_revision != el->create_rev)) {
 			el->lost = 1;
-			snprintf(why, whylen,
-				 "lost the lock on cluster %s (its etcd lease expired): record %lld "
-				 "not written",
-				 l->cluster, seq);
+			snprintf(
+			    why, whylen,
+			    "lost the lock on cluster %s (its etcd lease expired): record %lld "
+			    "not written",
+			    l->cluster, seq);
 		} else {
 			snprintf(why, whylen,
 				 "record %lld not written: the journal in etcd changed under this "
@@ -659,8 +658,7 @@ static enum journal_status etcd_journal_load(struct state *st, const char *clust
 	return js;
 }
 
-static int etcd_journal_archive(struct state_lock *l, const char *run_id, char *err,
-				size_t errlen)
+static int etcd_journal_archive(struct state_lock *l, const char *run_id, char *err, size_t errlen)
 {
 	struct elock *el = l->impl;
 	char *key = ckey(l->st, l->cluster, "gen");
@@ -813,8 +811,8 @@ static void etcd_free_impl(struct state *st)
 	if (s->ka_started)
 		pthread_join(s->ka, NULL);
 	if (s->lease != 0 && !s->lost &&
-	    call(st, "/v3/lease/revoke", json_pack("{s:o}", "ID", etcd_json_int64(s->lease)),
-		 2000, &resp, err, sizeof(err)) == ETCD_OK)
+	    call(st, "/v3/lease/revoke", json_pack("{s:o}", "ID", etcd_json_int64(s->lease)), 2000,
+		 &resp, err, sizeof(err)) == ETCD_OK)
 		json_decref(resp);
 	etcd_free(s->e);
 	free(s->prefix);

@@ -15,14 +15,13 @@ struct state_ops {
 	int (*lock_set_run)(struct state_lock *l, const char *run_id);
 	int (*lock_ok)(struct state_lock *l, char *why, size_t whylen);
 	void (*lock_release)(struct state_lock *l); /* frees l's impl, not l */
-	int (*lock_holder)(struct state *st, const char *cluster, struct state_holder *h,
-			   char *err, size_t errlen);
+	int (*lock_holder)(struct state *st, const char *cluster, struct state_holder *h, char *err,
+			   size_t errlen);
 	enum journal_status (*journal_open)(struct state_lock *l, struct journal **jp, char *msg,
 					    size_t msglen);
 	enum journal_status (*journal_load)(struct state *st, const char *cluster,
 					    struct journal **jp, char *msg, size_t msglen);
-	int (*journal_archive)(struct state_lock *l, const char *run_id, char *err,
-			       size_t errlen);
+	int (*journal_archive)(struct state_lock *l, const char *run_id, char *err, size_t errlen);
 	int (*journal_archives)(struct state *st, const char *cluster);
 	int (*journal_files)(struct state *st, const char *cluster, struct state_file **files,
 			     int *n, char *err, size_t errlen);

@@ -25,8 +25,8 @@ static void local_free(struct state *st)
 	(void)st;
 }
 
-static struct state_lock *local_lock_try(struct state *st, const char *cluster,
-					 const char *command, char *err, size_t errlen, int *other)
+static struct state_lock *local_lock_try(struct state *st, const char *cluster, const char *command,
+					 char *err, size_t errlen, int *other)
 {
 	char *path = cluster_path(st, cluster, "lock");
 	struct lock *lk = lock_acquire(path, command, err, errlen, other);
@@ -90,8 +90,7 @@ static enum journal_status local_journal_load(struct state *st, const char *clus
 	return js;
 }
 
-static int local_journal_archive(struct state_lock *l, const char *run_id, char *err,
-				 size_t errlen)
+static int local_journal_archive(struct state_lock *l, const char *run_id, char *err, size_t errlen)
 {
 	char *path = cluster_path(l->st, l->cluster, JOURNAL_NAME);
 	char *name = xasprintf("journal-%s.jsonl", run_id);

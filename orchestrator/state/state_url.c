@@ -27,7 +27,8 @@ int state_url_is_etcd(const char *s)
 	return s != NULL && (str_startswith(s, "etcd://") || str_startswith(s, "etcds://"));
 }
 
-static const char NAME_CHARS[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-_";
+static const char NAME_CHARS[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-_";
 
 /* One HOST:PORT of len bytes at p.  0, or -1 with err. */
 static int endpoint(const char *url, const char *p, size_t len, struct state_url *u, char *err,
@@ -79,8 +80,7 @@ static int prefix(const char *url, const char *p, size_t len, struct state_url *
 		size_t seg = strcspn(p + i, "/?");
 		if (seg > len - i)
 			seg = len - i;
-		if (seg == 0 || strspn(p + i, NAME_CHARS) < seg ||
-		    strspn(p + i, ".") == seg)
+		if (seg == 0 || strspn(p + i, NAME_CHARS) < seg || strspn(p + i, ".") == seg)
 			return fail(err, errlen, url, p + i,
 				    "prefix segments are letters, digits and . _ - (not empty, "
 				    "not . or ..)");
@@ -117,7 +117,8 @@ int state_url_parse(const char *url, struct state_url *u, char *err, size_t errl
 	slash = strchr(p, '/');
 	q = strchr(p, '?');
 	if (slash == NULL || (q != NULL && q < slash)) {
-		fail(err, errlen, url, p + strlen(p), "missing /PREFIX (the key prefix, e.g. /ccrup)");
+		fail(err, errlen, url, p + strlen(p),
+		     "missing /PREFIX (the key prefix, e.g. /ccrup)");
 		goto out;
 	}
 	while (p < slash) {
