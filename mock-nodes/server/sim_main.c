@@ -120,8 +120,7 @@ static int parse_opt(int argc, char **argv, int *i, struct sim_opts *o)
 		if (strcmp(v, "ssh") != 0 && strcmp(v, "winrm") != 0)
 			return bad_usage("--transport: expected ssh or winrm, got %s", v);
 		o->winrm = v[0] == 'w';
-	}
-	else
+	} else
 		return bad_usage("unknown option or missing value: %s", a);
 	return 0;
 }

@@ -262,7 +262,15 @@ static void hosts_close(struct sim_server *srv)
 
 /* ---- the loop ---- */
 
-enum { SIM_PK_SIG, SIM_PK_CTL, SIM_PK_HOST, SIM_PK_CONN, SIM_PK_HTTP_HOST, SIM_PK_HTTP, SIM_PK_WINRM };
+enum {
+	SIM_PK_SIG,
+	SIM_PK_CTL,
+	SIM_PK_HOST,
+	SIM_PK_CONN,
+	SIM_PK_HTTP_HOST,
+	SIM_PK_HTTP,
+	SIM_PK_WINRM
+};
 
 /* The pollfd array of one loop iteration and what each entry stands for. */
 struct sim_pollset {

@@ -247,13 +247,13 @@ static void respond(struct sim_wr_conn *c, int status, const char *extra, const 
 struct head {
 	char method[16];
 	char target[256];
-	int http10;	     /* HTTP/1.0 */
-	int64_t length;	     /* Content-Length, -1 absent */
-	int chunked;	     /* Transfer-Encoding present */
-	int close;	     /* Connection: close */
-	char *auth;	     /* Authorization value, or NULL */
-	int soap;	     /* Content-Type is application/soap+xml */
-	size_t head_len;     /* bytes up to and including the blank line */
+	int http10;	 /* HTTP/1.0 */
+	int64_t length;	 /* Content-Length, -1 absent */
+	int chunked;	 /* Transfer-Encoding present */
+	int close;	 /* Connection: close */
+	char *auth;	 /* Authorization value, or NULL */
+	int soap;	 /* Content-Type is application/soap+xml */
+	size_t head_len; /* bytes up to and including the blank line */
 };
 
 static void head_field(struct head *h, const char *name, size_t nlen, const char *v, size_t vlen)
@@ -299,7 +299,8 @@ static int head_parse(const char *buf, size_t len, struct head *h)
 		sp1 = strchr(line, ' ');
 		sp2 = sp1 != NULL ? strchr(sp1 + 1, ' ') : NULL;
 		if (sp1 == NULL || sp2 == NULL || (size_t)(sp1 - line) >= sizeof(h->method) ||
-		    (size_t)(sp2 - sp1 - 1) >= sizeof(h->target) || strncmp(sp2 + 1, "HTTP/1.", 7) != 0)
+		    (size_t)(sp2 - sp1 - 1) >= sizeof(h->target) ||
+		    strncmp(sp2 + 1, "HTTP/1.", 7) != 0)
 			return -1;
 		memcpy(h->method, line, (size_t)(sp1 - line));
 		memcpy(h->target, sp1 + 1, (size_t)(sp2 - sp1 - 1));
@@ -549,8 +550,8 @@ static int host_listen(struct sim_winrm *wr, int i, char *err, size_t errlen)
 	const struct sim_world *w = wr->srv->world;
 
 	for (int k = 0; k < 2; k++) {
-		wr->hosts[i].fd[k] = listen_on(sim_host_addr(w, i), sim_winrm_port(w, i, k), err,
-					       errlen);
+		wr->hosts[i].fd[k] =
+		    listen_on(sim_host_addr(w, i), sim_winrm_port(w, i, k), err, errlen);
 		if (wr->hosts[i].fd[k] < 0) {
 			host_unlisten(wr, i);
 			return -1;
@@ -696,7 +697,8 @@ int sim_winrm_pollfds(struct sim_winrm *wr, struct pollfd *pfd, void **who, int 
 	for (int i = 0; i < wr->srv->nhosts && wr->nconns < WR_MAX_CONNS; i++)
 		for (int k = 0; k < 2 && n < max; k++)
 			if (wr->hosts[i].fd[k] >= 0) {
-				pfd[n] = (struct pollfd){.fd = wr->hosts[i].fd[k], .events = POLLIN};
+				pfd[n] =
+				    (struct pollfd){.fd = wr->hosts[i].fd[k], .events = POLLIN};
 				who[n++] = &l[i * 2 + k];
 			}
 	for (struct sim_wr_conn *c = wr->conns; c != NULL && n < max; c = c->next) {

@@ -35,8 +35,8 @@
 
 #include "sim.h"
 
-#define SIM_WINRM_HTTP_OFFSET  8000  /* HTTP port = SSH port - this */
-#define SIM_WINRM_HTTPS_OFFSET 16000 /* HTTPS port = SSH port - this */
+#define SIM_WINRM_HTTP_OFFSET  8000   /* HTTP port = SSH port - this */
+#define SIM_WINRM_HTTPS_OFFSET 16000  /* HTTPS port = SSH port - this */
 #define SIM_WINRM_MAX_ENVELOPE 153600 /* the server's MaxEnvelopeSize (Windows 2008: 150 KB) */
 
 struct sim_server;

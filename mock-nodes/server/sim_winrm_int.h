@@ -15,15 +15,15 @@
 
 /* One command of a shell. */
 struct sim_wr_cmd {
-	struct sim_wr_cmd *next;  /* shell's list */
-	char id[SIM_WR_ID_LEN];	  /* CommandId */
-	struct sim_action *a;	  /* the world's action, NULL once finished */
-	struct sbuf out;	  /* stdout produced, not yet received */
-	struct sbuf err;	  /* stderr produced, not yet received */
-	int finished;		  /* the action completed: exit_code is set */
-	int exit_code;		  /* its exit status */
-	int64_t produced;	  /* output bytes produced (drop-after fault) */
-	int drop;		  /* the drop fault fired: the connection is cut */
+	struct sim_wr_cmd *next; /* shell's list */
+	char id[SIM_WR_ID_LEN];	 /* CommandId */
+	struct sim_action *a;	 /* the world's action, NULL once finished */
+	struct sbuf out;	 /* stdout produced, not yet received */
+	struct sbuf err;	 /* stderr produced, not yet received */
+	int finished;		 /* the action completed: exit_code is set */
+	int exit_code;		 /* its exit status */
+	int64_t produced;	 /* output bytes produced (drop-after fault) */
+	int drop;		 /* the drop fault fired: the connection is cut */
 };
 
 /* One shell: created by Create, gone with Delete or the host's reboot. */
@@ -36,16 +36,16 @@ struct sim_wr_shell {
 
 /* A parsed request (sim_wr_parse). */
 struct sim_wr_req {
-	char *action;	     /* a:Action */
-	char *resource;	     /* w:ResourceURI */
-	char *message_id;    /* a:MessageID */
-	char *shell_id;	     /* w:SelectorSet/w:Selector[@Name=ShellId], or NULL */
-	int64_t max_env;     /* w:MaxEnvelopeSize, or 0 */
-	int64_t op_ms;	     /* w:OperationTimeout in ms, or 0 */
-	char *command;	     /* rsp:CommandLine: Command and Arguments joined, or NULL */
-	char *command_id;    /* DesiredStream/@CommandId or Signal/@CommandId, or NULL */
-	char *signal_code;   /* rsp:Signal/rsp:Code, or NULL */
-	int has_shell;	     /* the body has an rsp:Shell (Create) */
+	char *action;	   /* a:Action */
+	char *resource;	   /* w:ResourceURI */
+	char *message_id;  /* a:MessageID */
+	char *shell_id;	   /* w:SelectorSet/w:Selector[@Name=ShellId], or NULL */
+	int64_t max_env;   /* w:MaxEnvelopeSize, or 0 */
+	int64_t op_ms;	   /* w:OperationTimeout in ms, or 0 */
+	char *command;	   /* rsp:CommandLine: Command and Arguments joined, or NULL */
+	char *command_id;  /* DesiredStream/@CommandId or Signal/@CommandId, or NULL */
+	char *signal_code; /* rsp:Signal/rsp:Code, or NULL */
+	int has_shell;	   /* the body has an rsp:Shell (Create) */
 };
 
 /* Per-host state. */
@@ -61,15 +61,15 @@ struct sim_wr_conn;
 struct sim_wr_listener;
 
 struct sim_winrm {
-	struct sim_server *srv;	     /* owner, borrowed */
-	SSL_CTX *ctx;		     /* TLS server context (certificates per connection) */
-	struct sim_wr_host *hosts;   /* [srv->nhosts] */
+	struct sim_server *srv;		   /* owner, borrowed */
+	SSL_CTX *ctx;			   /* TLS server context (certificates per connection) */
+	struct sim_wr_host *hosts;	   /* [srv->nhosts] */
 	struct sim_wr_listener *listeners; /* [2 * nhosts]: pollfd who of HTTP/HTTPS listeners */
-	struct sim_wr_conn *conns;   /* open connections */
-	int nconns;		     /* entries in conns */
-	struct sim_wr_shell *shells; /* open shells of every host */
-	char *ca_path;		     /* STATE/winrm/ca.pem */
-	int64_t requests;	     /* requests answered (the -v log numbers them) */
+	struct sim_wr_conn *conns;	   /* open connections */
+	int nconns;			   /* entries in conns */
+	struct sim_wr_shell *shells;	   /* open shells of every host */
+	char *ca_path;			   /* STATE/winrm/ca.pem */
+	int64_t requests;		   /* requests answered (the -v log numbers them) */
 };
 
 /* Results of handling a request. */

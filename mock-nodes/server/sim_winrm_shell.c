@@ -46,10 +46,10 @@
 #define RES_CMD	 NS_SHELL "/cmd"
 #define ANON	 "http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous"
 
-#define CODE_NO_SHELL	  "2150858843"
-#define CODE_TIMED_OUT	  "2150858793"
-#define CODE_UNSUPPORTED  "2150858757"
-#define CODE_BAD_REQUEST  "2150858752"
+#define CODE_NO_SHELL	 "2150858843"
+#define CODE_TIMED_OUT	 "2150858793"
+#define CODE_UNSUPPORTED "2150858757"
+#define CODE_BAD_REQUEST "2150858752"
 
 /* ---- parsing ---- */
 
@@ -424,7 +424,8 @@ int64_t sim_wr_shells_next(const struct sim_winrm *wr)
 
 	for (const struct sim_wr_shell *s = wr->shells; s != NULL; s = s->next)
 		for (const struct sim_wr_cmd *c = s->cmds; c != NULL; c = c->next)
-			if (c->a != NULL && !c->finished && !c->drop && sim_action_next_ms(c->a) < t)
+			if (c->a != NULL && !c->finished && !c->drop &&
+			    sim_action_next_ms(c->a) < t)
 				t = sim_action_next_ms(c->a);
 	return t;
 }
@@ -511,8 +512,8 @@ static void add_stream(struct rep *p, xmlNodePtr parent, const char *name, const
 	sb->buf[sb->len] = '\0';
 }
 
-static enum sim_wr_outcome do_receive(struct sim_wr_cmd *c,
-				      const struct sim_wr_req *r, struct sbuf *resp)
+static enum sim_wr_outcome do_receive(struct sim_wr_cmd *c, const struct sim_wr_req *r,
+				      struct sbuf *resp)
 {
 	/* Room for output: the client's envelope limit, less the XML around it, as base64. */
 	int64_t env = r->max_env > 0 ? r->max_env : SIM_WINRM_MAX_ENVELOPE;
@@ -531,8 +532,9 @@ static enum sim_wr_outcome do_receive(struct sim_wr_cmd *c,
 		add_stream(&p, rr, "stderr", c->id, &c->err, nerr);
 	st = add(rr, p.rsp, "CommandState", NULL);
 	xmlNewProp(st, BAD_CAST "CommandId", BAD_CAST c->id);
-	xmlNewProp(st, BAD_CAST "State",
-		   BAD_CAST(done ? NS_SHELL "/CommandState/Done" : NS_SHELL "/CommandState/Running"));
+	xmlNewProp(
+	    st, BAD_CAST "State",
+	    BAD_CAST(done ? NS_SHELL "/CommandState/Done" : NS_SHELL "/CommandState/Running"));
 	if (done) {
 		char code[16];
 		snprintf(code, sizeof(code), "%d", c->exit_code);
@@ -591,8 +593,8 @@ static enum sim_wr_outcome no_shell(struct sim_winrm *wr, int host, const struct
 			      "the server. Provide the correct ShellId or create a new shell and "
 			      "retry the operation. ",
 			      r->shell_id != NULL ? r->shell_id : "(none)");
-	enum sim_wr_outcome o = fault(wr, host, r, "w:InvalidSelectors", CODE_NO_SHELL, msg, resp,
-				      status);
+	enum sim_wr_outcome o =
+	    fault(wr, host, r, "w:InvalidSelectors", CODE_NO_SHELL, msg, resp, status);
 
 	free(msg);
 	return o;

@@ -147,8 +147,9 @@ static int ca_load(struct sim_winrm *wr, const char *dir, X509 **ca, EVP_PKEY **
 	X509_free(*ca);
 	EVP_PKEY_free(*cakey);
 	*cakey = key_new();
-	*ca = *cakey != NULL ? cert_make(*cakey, "ccrsim WinRM CA", NULL, NULL, SIM_WR_CA_DAYS, NULL)
-			     : NULL;
+	*ca = *cakey != NULL
+		  ? cert_make(*cakey, "ccrsim WinRM CA", NULL, NULL, SIM_WR_CA_DAYS, NULL)
+		  : NULL;
 	if (*ca == NULL || pem_write(keypath, NULL, *cakey, 0600) != 0 ||
 	    pem_write(wr->ca_path, *ca, NULL, 0644) != 0) {
 		snprintf(err, errlen, "%s: cannot make the WinRM CA: %s", dir, strerror(errno));
@@ -204,8 +205,8 @@ int sim_wr_tls_init(struct sim_winrm *wr, char *err, size_t errlen)
 		goto out;
 	}
 	SSL_CTX_set_min_proto_version(wr->ctx, TLS1_2_VERSION);
-	SSL_CTX_set_mode(wr->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
-				      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	SSL_CTX_set_mode(wr->ctx,
+			 SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	if (SSL_CTX_add_extra_chain_cert(wr->ctx, ca) != 1) {
 		snprintf(err, errlen, "cannot use the WinRM CA");
 		goto out;

@@ -22,9 +22,9 @@
 
 #define SIM_MAX_HOSTS 40000 /* base_port + index must stay a valid port */
 
-static const char *const top_keys[] = {"scenario",	"description", "clock",	 "domain",
-				       "media_version", "base_port",   "rules",	 "durations",
-				       "hosts",		"clusters",    "faults", "winrm", NULL};
+static const char *const top_keys[] = {
+    "scenario",	 "description", "clock",    "domain", "media_version", "base_port", "rules",
+    "durations", "hosts",	"clusters", "faults", "winrm",	       NULL};
 
 static int load_rules(struct sim_scn *s, yaml_node_t *root)
 {
@@ -89,7 +89,8 @@ static int load_winrm(struct sim_scn *s, yaml_node_t *root)
 	    sim_yaml_str(&s->y, m, "password", SIM_WINRM_PASSWORD, &password))
 		return -1;
 	if (*user == '\0' || strchr(user, ':') != NULL || *password == '\0')
-		return sim_yaml_fail(&s->y, m, "winrm: user (without ':') and password must not be empty");
+		return sim_yaml_fail(&s->y, m,
+				     "winrm: user (without ':') and password must not be empty");
 	free(s->w->winrm_user);
 	s->w->winrm_user = xstrdup(user);
 	free(s->w->winrm_password);

@@ -24,16 +24,16 @@ static const char *const top_keys[] = {"inventory", "format",	"ssh",	  "defaults
 static const char *const ssh_keys[] = {"known_hosts", "connect_timeout", "command_timeout",
 				       "keepalive", NULL};
 static const char *const defaults_keys[] = {"user", "port", "identity", INV_WINRM_KEYS, NULL};
-static const char *const host_keys[] = {"address",	"port", "user", "identity",
-					"vars",		INV_WINRM_KEYS, NULL};
+static const char *const host_keys[] = {"address", "port",	   "user", "identity",
+					"vars",	   INV_WINRM_KEYS, NULL};
 
 /* Defaults for what neither the host nor defaults: sets. */
 struct host_defaults {
-	char *user;			/* or NULL */
-	int port;			/* 22 */
-	char *identity;			/* or NULL */
-	enum host_transport transport;	/* ssh unless defaults: says winrm */
-	struct winrm_def winrm;		/* WinRM settings every host starts from */
+	char *user;		       /* or NULL */
+	int port;		       /* 22 */
+	char *identity;		       /* or NULL */
+	enum host_transport transport; /* ssh unless defaults: says winrm */
+	struct winrm_def winrm;	       /* WinRM settings every host starts from */
 };
 
 static int user_ok(const char *s)

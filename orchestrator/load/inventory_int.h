@@ -34,7 +34,7 @@ int inv_file_path_ok(const char *s);
 int inv_user_ok(const char *s);
 
 /* Transport keys (inventory_winrm.c).  INV_WINRM_KEYS lists them for ykeys(). */
-#define INV_WINRM_KEYS                                                                              \
+#define INV_WINRM_KEYS                                                                             \
 	"transport", "winrm_port", "winrm_scheme", "winrm_auth", "winrm_allow_unencrypted",        \
 	    "winrm_operation_timeout", "winrm_password_file", "winrm_password_env",                \
 	    "winrm_ca_file", "winrm_user", "winrm_server_name"

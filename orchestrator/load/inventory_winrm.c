@@ -29,8 +29,7 @@ static int env_name_ok(const char *s)
 	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") == n;
 }
 
-static void read_str(struct yctx *c, const struct ynode *m, const char *key, int path,
-		     char **out)
+static void read_str(struct yctx *c, const struct ynode *m, const char *key, int path, char **out)
 {
 	char *v = NULL;
 
@@ -72,7 +71,8 @@ void inv_read_winrm(struct yctx *c, const struct ynode *m, enum host_transport *
 	read_str(c, m, "winrm_ca_file", 1, &w->ca_file);
 	if (yget_str(c, m, "winrm_user", &w->user) == 1 && !inv_user_ok(w->user))
 		yerr(c, ymap_get(m, "winrm_user"),
-		     "bad user name '%s' (letters, digits, . _ - and DOMAIN\\user)", yq(c, w->user));
+		     "bad user name '%s' (letters, digits, . _ - and DOMAIN\\user)",
+		     yq(c, w->user));
 	if ((n = ymap_get(m, "winrm_server_name")) != NULL &&
 	    yget_str(c, m, "winrm_server_name", &w->server_name) == 1 &&
 	    !var_kind_check(VK_NAME, NULL, w->server_name))

@@ -121,8 +121,9 @@ static void winrm_open(struct conns *c, struct conn *k, struct xport_options *xo
 	wo.password_error = why;
 	wo.ca_file = ca;
 	wo.server_name = w->server_name;
-	wo.auth = w->auth == 1 ? XPORT_WINRM_NTLM : w->auth == 2 ? XPORT_WINRM_NEGOTIATE
-								 : XPORT_WINRM_BASIC;
+	wo.auth = w->auth == 1	 ? XPORT_WINRM_NTLM
+		  : w->auth == 2 ? XPORT_WINRM_NEGOTIATE
+				 : XPORT_WINRM_BASIC;
 	wo.allow_unencrypted = w->allow_unencrypted;
 	wo.operation_timeout_ms = w->operation_timeout_ms;
 	xo->kind = XPORT_KIND_WINRM;

@@ -49,7 +49,7 @@ struct xport_winrm {
 	char *user;		       /* account */
 	char *password;		       /* secret, wiped on free */
 	char *ca_file;		       /* CA bundle, or NULL (system store) */
-	char *password_error;	    /* no password: why (connect fails with it) */
+	char *password_error;	       /* no password: why (connect fails with it) */
 	enum xport_winrm_auth auth;    /* scheme */
 	int allow_unencrypted;	       /* http:// permitted */
 	int64_t op_ms;		       /* OperationTimeout */
