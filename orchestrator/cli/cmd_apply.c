@@ -5,6 +5,7 @@
  */
 #include "audit.h"
 #include "cli.h"
+#include "evjson.h"
 #include "http.h"
 #include "notify.h"
 #include "runner.h"
@@ -58,6 +59,9 @@ static const char apply_usage[] =
     "                         or simulator: a hung command fails fast instead of\n"
     "                         after the playbook's production timeout\n"
     "  --state-dir DIR        journals and locks (default ./state or $CCRUP_STATE_DIR)\n"
+    "  -o json                write the run as a stream of JSON lines on stdout, one\n"
+    "                         per event (docs/events-json.md); people's output goes\n"
+    "                         to stderr\n"
     "  -v, --verbose          show commands (-vv: and their output)\n"
     "  -q, --quiet            only failures, warnings and the summary\n"
     "\n"
@@ -78,6 +82,8 @@ static const char resume_usage[] =
     "  --accept-changed-playbook    resume although the files changed\n"
     "  --parallel N, --max-failed M as for apply\n"
     "  --trust-new-hosts, --max-timeout DURATION  as for apply\n"
+    "  -o json                      the JSON event stream, as for apply\n"
+    "                               (docs/events-json.md)\n"
     "\n"
     "Exit codes as for apply.\n";
 
@@ -369,6 +375,28 @@ static int run_fleet(struct fleet *fl, int parallel)
 	return fleet_exit(fl);
 }
 
+/* The closing line of the JSON event stream: each cluster's result. */
+static void json_summary(struct evjson *ej, const struct fleet *fl, int rc)
+{
+	int n = fl->f->nclusters;
+	struct evjson_cluster *c = xcalloc((size_t)n + 1, sizeof(*c));
+	for (int i = 0; i < n; i++) {
+		int x = fl->rc[i];
+		c[i].name = fl->f->clusters[i]->name;
+		c[i].exit = x;
+		c[i].result = x < 0		      ? "not-started"
+			      : x == EXIT_DONE	      ? "done"
+			      : x == EXIT_STEP_FAILED ? "failed"
+			      : x == EXIT_REFUSED     ? "refused"
+			      : x == EXIT_LOCKED      ? "locked"
+			      : x == EXIT_JOURNAL     ? "journal-error"
+			      : x == EXIT_INTERRUPTED ? "interrupted"
+						      : "input-error";
+	}
+	evjson_summary(ej, rc, c, n);
+	free(c);
+}
+
 static void install_signals(void)
 {
 	struct sigaction sa;
@@ -393,6 +421,60 @@ static char *join_args(int argc, char **argv)
 	return sbuf_detach(&sb);
 }
 
+/* An argument as the shell needs it: bare when safe, else in single quotes. */
+static void add_shell_arg(struct sbuf *sb, const char *a)
+{
+	int plain = *a != '\0';
+	for (const char *p = a; *p; p++)
+		if (!(strchr("-_./=:,+@%", *p) || (*p >= '0' && *p <= '9') ||
+		      (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+			plain = 0;
+	sbuf_addc(sb, ' ');
+	if (plain) {
+		sbuf_adds(sb, a);
+		return;
+	}
+	sbuf_addc(sb, '\'');
+	for (const char *p = a; *p; p++)
+		if (*p == '\'')
+			sbuf_adds(sb, "'\\''");
+		else
+			sbuf_addc(sb, *p);
+	sbuf_addc(sb, '\'');
+}
+
+/*
+ * The exact command that continues a stopped run: this command line as
+ * `ccrup resume`, without what only apply takes (--plan, --window-end) and
+ * without --yes / -o json in guided mode.
+ */
+static char *resume_command(int argc, char **argv, int guided)
+{
+	static const char *const drop_value[] = {"--plan", "--window-end", "--batches", NULL};
+	struct sbuf sb;
+	sbuf_init(&sb);
+	sbuf_adds(&sb, "ccrup resume");
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		int skip = 0;
+		for (int k = 0; drop_value[k]; k++) {
+			size_t n = strlen(drop_value[k]);
+			if (strncmp(a, drop_value[k], n) == 0 && a[n] == '=')
+				skip = 1;
+			else if (strcmp(a, drop_value[k]) == 0)
+				skip = 2;
+		}
+		if (guided && (strcmp(a, "--yes") == 0 || strcmp(a, "-y") == 0))
+			skip = 1;
+		if (skip == 2)
+			i++;
+		if (skip)
+			continue;
+		add_shell_arg(&sb, a);
+	}
+	return sbuf_detach(&sb);
+}
+
 static int run_cmd(int argc, char **argv, int resume)
 {
 	const char *cmd = resume ? "resume" : "apply";
@@ -402,16 +484,22 @@ static int run_cmd(int argc, char **argv, int resume)
 	struct ui *u = NULL;
 	struct audit *au = NULL;
 	struct notify *nt = NULL;
-	char *cmdline = NULL;
+	char *cmdline = NULL, *resume_cmd = NULL;
+	struct evjson *ej = NULL;
 	struct fleet fl;
 	int rc;
 
 	a.parallel = 1;
 	a.max_failed = 1;
+	/* getopt reorders argv: keep the order the operator typed for the resume hint. */
+	char **typed = xcalloc((size_t)argc + 1, sizeof(*typed));
+	memcpy(typed, argv, (size_t)argc * sizeof(*typed));
 	rc = cli_parse(argc, argv, resume ? resume_usage : apply_usage, apply_long, "y", apply_opt,
 		       &a, &o);
-	if (rc)
+	if (rc) {
+		free(typed);
 		return rc < 0 ? EXIT_DONE : rc;
+	}
 	rc = cli_load(&o, &f);
 	if (rc)
 		goto out;
@@ -427,13 +515,23 @@ static int run_cmd(int argc, char **argv, int resume)
 		rc = EXIT_INPUT;
 		goto out;
 	}
-	struct ui_opts uo = {tty_out, tty_out && getenv("NO_COLOR") == NULL, o.quiet, o.verbose};
-	u = ui_new(stdout, &uo);
+	/* -o json: the event stream owns stdout; people read stderr (prompts in
+	 * guided mode; failures, warnings and the summary with --yes). */
+	int json = strcmp(o.output, "json") == 0;
+	FILE *human = json ? stderr : stdout;
+	int tty_h = json ? isatty(STDERR_FILENO) : tty_out;
+	struct ui_opts uo = {tty_h, tty_h && getenv("NO_COLOR") == NULL, o.quiet || (json && a.yes),
+			     o.verbose};
+	u = ui_new(human, &uo);
 	au = audit_new(o.state_dir);
 	nt = notify_new(f.inv);
 	notify_set_warn(nt, audit_warn, au);
-	struct event_sink sinks[] = {{ui_event, u}, {audit_event, au}, {notify_event, nt}};
+	if (json)
+		ej = evjson_new(stdout);
+	struct event_sink sinks[] = {
+	    {ui_event, u}, {audit_event, au}, {notify_event, nt}, {evjson_event, ej}};
 	cmdline = join_args(argc, argv);
+	resume_cmd = resume_command(argc, typed, !a.yes);
 	install_signals();
 	if (xport_global_init() < 0 || http_global_init() < 0) {
 		cli_error(cmd, "cannot initialise libssh/libcurl");
@@ -459,16 +557,19 @@ static int run_cmd(int argc, char **argv, int resume)
 				  .ssh_config = a.ssh_config,
 				  .saved_plan = a.plan,
 				  .command_line = cmdline,
+				  .resume_command = resume_cmd,
 				  .window_end_ms = a.window_end_ms,
 				  .max_timeout_ms = a.max_timeout_ms,
 				  .stop = &stop_flag,
 				  .sinks = sinks,
-				  .nsinks = (int)CCR_ARRAY_LEN(sinks),
+				  .nsinks = (int)CCR_ARRAY_LEN(sinks) - (json ? 0 : 1),
 				  .ask = a.yes ? NULL : ui_ask,
 				  .ask_arg = u};
 	rc = run_fleet(&fl, parallel);
 	ui_summary(u);
-	fleet_summary(&fl, stdout);
+	fleet_summary(&fl, human);
+	if (ej)
+		json_summary(ej, &fl, rc);
 	pthread_mutex_destroy(&fl.mu);
 	free(fl.rc);
 	notify_flush(nt, stop_flag ? 2000 : 10000); /* bounded: shorter after an interrupt */
@@ -477,10 +578,13 @@ static int run_cmd(int argc, char **argv, int resume)
 	http_global_cleanup();
 	xport_global_cleanup();
 out:
+	free(typed);
 	free(cmdline);
+	free(resume_cmd);
 	notify_free(nt);
 	audit_free(au);
 	ui_free(u);
+	evjson_free(ej);
 	cli_files_release(&f);
 	return rc;
 }

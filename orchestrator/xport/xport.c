@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <libssh/callbacks.h>
@@ -224,8 +225,14 @@ static int auth_identity(ssh_session s, const char *path, struct sbuf *tried)
 {
 	ssh_key key = NULL;
 	const char *pass = getenv("CCRUP_KEY_PASSPHRASE");
+	struct stat st;
 	int rc;
 
+	/* libssh would block reading a FIFO: only regular files are keys. */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		sbuf_addf(tried, ", %s (not a regular file)", path);
+		return 0;
+	}
 	if (ssh_pki_import_privkey_file(path, pass, NULL, NULL, &key) != SSH_OK) {
 		sbuf_addf(tried, ", %s (cannot load: missing, unreadable or wrong passphrase)",
 			  path);
