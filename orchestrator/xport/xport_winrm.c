@@ -443,6 +443,8 @@ static enum xport_outcome receive_all(struct xport *x, const char *command_id, s
 		body = wsman_build_receive(&h, command_id, msgid);
 		o = call(x, body, "receive", deadline, stop, &r);
 		free(body);
+		if (o == XPORT_CONNECT_FAILED)
+			o = XPORT_DROPPED; /* the command started: its outcome is unknown */
 		if (o != XPORT_OK)
 			break;
 		if (r.fault) {
