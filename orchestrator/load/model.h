@@ -43,6 +43,8 @@ enum var_kind {
 	VK_URL,	    /* http(s)://host[:port][/path]; empty allowed */
 	VK_ENUM,    /* one of var_def.values */
 	VK_RAW,	    /* playbook-only command fragment; an inventory may not set it */
+	VK_PACKAGE, /* package name and/or version: empty, or [A-Za-z0-9][A-Za-z0-9.+_:~=-]*, <= 200
+		     */
 };
 
 /* Playbook variable declaration ("vars:"). */
@@ -85,7 +87,9 @@ struct fact_def {
 	char *doc;		 /* may be NULL */
 	enum fact_scope scope;	 /* node: per host; cluster: any member, shared */
 	char *run;		 /* command template */
-	char *capture;		 /* ERE with groups, matched per line/occurrence */
+	char *json;		 /* JSON path template (load/jpath.h) over the output, or NULL */
+	char *capture;		 /* ERE with groups, matched per line/occurrence; NULL only
+				    with json (each selected value whole) */
 	regex_t capture_re;	 /* compiled capture */
 	char *value;		 /* "$1.$2" template over groups; NULL = group 1 (or whole match) */
 	enum fact_reduce reduce; /* how several matches combine */
@@ -97,12 +101,19 @@ struct fact_def {
 
 enum role_assume { ASSUME_NONE, ASSUME_DECLARED, ASSUME_OTHERS };
 
-/* A role bound to exactly one host when the run starts ("roles:"). */
+/*
+ * How many candidates a role takes: exactly one (the default), the first or
+ * the last of those where `where` holds (in group order), or all of them.
+ */
+enum role_select { SELECT_ONE, SELECT_FIRST, SELECT_LAST, SELECT_ALL };
+
+/* A role bound to its host(s) when the run starts ("roles:"). */
 struct role_def {
-	char *name;		 /* identifier, usable as ${name} and ROLE.FACT */
+	char *name;		 /* identifier, usable as ${name} and ROLE.FACT (not SELECT_ALL) */
 	char *doc;		 /* may be NULL */
 	char *from;		 /* group the candidates come from (members, hub_cas, ...) */
 	struct expr *where;	 /* true for exactly one candidate; `node` is the candidate */
+	enum role_select select; /* one, first, last or all of the candidates */
 	enum role_assume assume; /* offline plan: declared active host, or the other members */
 	struct src_loc loc;
 };
