@@ -3,6 +3,7 @@
  * cluster's run stands, from its journal and lock, without touching a node.
  * A failure inside the outage window is shown loudly: users are down.
  */
+#include "bind.h"
 #include "cli.h"
 #include "journal.h"
 #include "state.h"
@@ -75,10 +76,12 @@ static int build_plan(const struct cli_files *f, struct cluster_status *cs, long
 		    inventory_host(f->inv, jstr(r, "host") ? jstr(r, "host") : "");
 		if (ev && strcmp(ev, "bind") == 0 && d && h) {
 			roles = xreallocarray(roles, (size_t)n + 1, sizeof(*roles));
-			roles[n++] = (struct role_binding){d->name, h->name, 0};
+			roles[n++] = (struct role_binding){
+			    d->name, h->name, 0,
+			    (int)json_integer_value(json_object_get(r, "count"))};
 		}
 	}
-	if (n < f->pb->nroles) {
+	if (!bind_complete(f->pb, roles, &n)) {
 		free(roles);
 		roles = NULL;
 		if (plan_assume_roles(f->pb, cs->cl, &roles, &n, err, sizeof(err)) < 0)
@@ -294,9 +297,19 @@ static json_t *to_json(const struct cluster_status *cs)
 		json_array_append_new(steps, o);
 	}
 	json_t *roles = json_object();
-	for (int i = 0; i < cs->plan->nroles; i++)
-		json_object_set_new(roles, cs->plan->roles[i].role,
-				    json_string(cs->plan->roles[i].host));
+	for (int i = 0; i < cs->plan->nroles; i++) {
+		/* A `select: all` role is a list of hosts; any other role one host. */
+		const struct role_binding *b = &cs->plan->roles[i];
+		const struct role_def *d = playbook_role(cs->plan->pb, b->role);
+		json_t *have = json_object_get(roles, b->role);
+		if (d && d->select == SELECT_ALL) {
+			if (have == NULL)
+				json_object_set_new(roles, b->role, have = json_array());
+			json_array_append_new(have, json_string(b->host));
+		} else {
+			json_object_set_new(roles, b->role, json_string(b->host));
+		}
+	}
 	json_t *o =
 	    json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "name", cs->cl->name, "state",
 		      run_state(cs), "run_id", cs->run_id ? json_string(cs->run_id) : json_null(),

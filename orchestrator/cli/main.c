@@ -25,6 +25,7 @@ static const struct subcommand commands[] = {
     {"status", cmd_status, "where each run stands, the last error, what is next"},
     {"report", cmd_report, "HTML report of a run: timeline, outage, failures"},
     {"state", cmd_state, "export/import journals between etcd and a directory"},
+    {"notify", cmd_notify, "notify --test: send a test to every notification endpoint"},
 };
 
 static void usage(FILE *fp)

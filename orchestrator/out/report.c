@@ -22,6 +22,7 @@
 
 #include "fsafe.h"
 #include "audit.h"
+#include "bind.h"
 #include "journal.h"
 #include "state.h"
 #include "plan.h"
@@ -100,10 +101,12 @@ static struct plan *run_plan(const struct playbook *pb, const struct inventory *
 		const struct host_def *h = host ? inventory_host(inv, host) : NULL;
 		if (ev && strcmp(ev, "bind") == 0 && d && h) {
 			roles = xreallocarray(roles, (size_t)n + 1, sizeof(*roles));
-			roles[n++] = (struct role_binding){d->name, h->name, 0};
+			roles[n++] = (struct role_binding){
+			    d->name, h->name, 0,
+			    (int)json_integer_value(json_object_get(r, "count"))};
 		}
 	}
-	if (n < pb->nroles) {
+	if (!bind_complete(pb, roles, &n)) {
 		free(roles);
 		roles = NULL;
 		n = 0;

@@ -409,7 +409,9 @@ static void replay_binds(struct runner *r, long start)
 			if (d && h) {
 				r->roles = xreallocarray(r->roles, (size_t)r->nroles + 1,
 							 sizeof(*r->roles));
-				r->roles[r->nroles++] = (struct role_binding){d->name, h->name, 0};
+				r->roles[r->nroles++] = (struct role_binding){
+				    d->name, h->name, 0,
+				    (int)json_integer_value(json_object_get(rec, "count"))};
 			}
 		} else if (strcmp(ev, "record") == 0) {
 			saved_set(r->saved, json_string_value(json_object_get(rec, "node")),
@@ -418,6 +420,7 @@ static void replay_binds(struct runner *r, long start)
 				  json_string_value(json_object_get(rec, "value")));
 		}
 	}
+	bind_complete(r->pb, r->roles, &r->nroles);
 }
 
 static enum sstate state_of(const char *ev)
@@ -483,9 +486,14 @@ static int bind_roles(struct runner *r)
 	if (rc)
 		return rc;
 	for (int k = had; k < r->nroles; k++) {
-		if (runner_journal(r, "bind", NULL,
-				   json_pack("{s:s, s:s}", "role", r->roles[k].role, "host",
-					     r->roles[k].host)) < 0)
+		json_t *rec =
+		    json_pack("{s:s, s:s}", "role", r->roles[k].role, "host", r->roles[k].host);
+		const struct role_def *d = playbook_role(r->pb, r->roles[k].role);
+		if (d && d->select == SELECT_ALL) /* a set: resume can tell a whole one */
+			json_object_set_new(
+			    rec, "count",
+			    json_integer(bind_count(r->roles, r->nroles, r->roles[k].role)));
+		if (runner_journal(r, "bind", NULL, rec) < 0)
 			return EXIT_JOURNAL;
 		runner_emitf(r, EV_BIND, NULL, "role %s = %s", r->roles[k].role, r->roles[k].host);
 	}
