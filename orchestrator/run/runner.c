@@ -106,6 +106,8 @@ int runner_journal(struct runner *r, const char *event, const struct plan_step *
 	json_decref(rec);
 	if (rc < 0) {
 		r->journal_broken = 1;
+		if (runner_lock_lost(r))
+			return -1;
 		snprintf(r->err, sizeof(r->err),
 			 "cannot write the journal: %s; stopping before any further remote action "
 			 "(nothing is lost: fix the cause and run `ccrup resume`)",
@@ -113,6 +115,32 @@ int runner_journal(struct runner *r, const char *event, const struct plan_step *
 		runner_emitf(r, EV_WARN, s, "%s", r->err);
 		return -1;
 	}
+	return 0;
+}
+
+int runner_lock_lost(struct runner *r)
+{
+	char why[1024];
+
+	if (r->lock_lost)
+		return 1;
+	if (r->lock == NULL || state_lock_ok(r->lock, why, sizeof(why)))
+		return 0;
+	r->lock_lost = 1;
+	snprintf(r->err, sizeof(r->err), "%s", why);
+	runner_emitf(r, EV_WARN, NULL, "%s", why);
+	r->err_emitted = 1;
+	return 1;
+}
+
+/* The transport's guard: no remote command once the lock is lost. */
+static int lock_guard(void *arg, char *why, size_t whylen)
+{
+	struct runner *r = arg;
+
+	if (!runner_lock_lost(r))
+		return 1;
+	snprintf(why, whylen, "not sent: this run lost its lock");
 	return 0;
 }
 
@@ -152,15 +180,26 @@ static enum rres check_state_dir(struct runner *r)
 
 static enum rres take_lock(struct runner *r)
 {
-	char *path = xasprintf("%s/lock", r->dir);
-	char err[512];
+	const char *cmd = r->o->command_line ? r->o->command_line : "ccrup";
+	char err[1024];
 	int other = 0;
-	r->lock = lock_acquire(path, r->o->command_line ? r->o->command_line : "ccrup", err,
-			       sizeof(err), &other);
-	free(path);
+
+	r->lock = state_lock_acquire(r->o->state, r->cl->name, cmd, 0, r->o->stop, err, sizeof(err),
+				     &other);
+	if (r->lock == NULL && other && r->o->lock_wait_ms > 0) {
+		runner_emitf(r, EV_INFO, NULL, "%s; waiting for it (--wait)", err);
+		r->lock = state_lock_acquire(r->o->state, r->cl->name, cmd, r->o->lock_wait_ms,
+					     r->o->stop, err, sizeof(err), &other);
+	}
 	if (r->lock)
 		return 0;
 	snprintf(r->err, sizeof(r->err), "%s", err);
+	if (other && r->o->shared_fleet) {
+		r->skipped = 1; /* another orchestrator host runs it: not ours, not an error */
+		return RR_NOTHING;
+	}
+	if (r->o->stop && *r->o->stop && other)
+		return RR_INTERRUPTED;
 	return other ? RR_LOCKED : RR_INPUT;
 }
 
@@ -191,10 +230,10 @@ static const char *run_result(struct journal *j, long start)
 	return res;
 }
 
-static enum rres open_journal(struct runner *r, const char *path)
+static enum rres open_journal(struct runner *r)
 {
 	char msg[1024];
-	enum journal_status js = journal_open(path, &r->j, msg, sizeof(msg));
+	enum journal_status js = state_journal_open(r->lock, &r->j, msg, sizeof(msg));
 	if (js == JOURNAL_TORN_TAIL) {
 		runner_emitf(r, EV_WARN, NULL, "%s", msg);
 		return 0;
@@ -206,22 +245,22 @@ static enum rres open_journal(struct runner *r, const char *path)
 }
 
 /* A finished journal is kept as journal-<run_id>.jsonl; the new run starts a fresh one. */
-static enum rres archive_journal(struct runner *r, const char *path)
+static enum rres archive_journal(struct runner *r)
 {
 	long start = last_run_start(r->j);
 	const char *id =
 	    json_string_value(json_object_get(journal_record(r->j, (size_t)start), "run_id"));
-	char *dst = xasprintf("%s/journal-%s.jsonl", r->dir, id ? id : "old");
+	char *run = xstrdup(id ? id : "old");
+	char err[1024];
 	journal_close(r->j);
 	r->j = NULL;
-	int rc = rename(path, dst);
-	free(dst);
-	if (rc < 0 || fsync_dir_of(path) < 0) {
-		snprintf(r->err, sizeof(r->err), "cannot archive the finished journal %s: %s", path,
-			 strerror(errno));
-		return RR_INPUT;
+	int rc = state_journal_archive(r->lock, run, err, sizeof(err));
+	free(run);
+	if (rc < 0) {
+		snprintf(r->err, sizeof(r->err), "%s", err);
+		return runner_lock_lost(r) ? RR_LOCK_LOST : RR_INPUT;
 	}
-	return open_journal(r, path);
+	return open_journal(r);
 }
 
 /* The cluster's variable values as the run starts (failback, versions, paths). */
@@ -257,7 +296,15 @@ static enum rres start_run(struct runner *r)
 		      "inventory_path", r->inv->path, "inventory_sha256", r->inv->sha256, "mode",
 		      r->o->unattended ? "unattended" : "guided");
 	json_object_set_new(rec, "vars", vars_snapshot(r));
-	return runner_journal(r, "run-start", NULL, rec) < 0 ? RR_JOURNAL : 0;
+	if (state_shared(r->o->state)) { /* which orchestrator host ran it (status, fleets) */
+		char host[256] = "unknown";
+		if (gethostname(host, sizeof(host) - 1) < 0)
+			snprintf(host, sizeof(host), "unknown");
+		json_object_set_new(rec, "host", json_string(host));
+		json_object_set_new(rec, "pid", json_integer((json_int_t)getpid()));
+	}
+	(void)state_lock_set_run(r->lock, r->run_id);
+	return runner_journal(r, "run-start", NULL, rec) < 0 ? RR_JOURNAL : RR_OK;
 }
 
 static enum rres check_digests(struct runner *r)
@@ -297,6 +344,29 @@ static int run_acted(struct journal *j, long start)
 }
 
 /*
+ * Shared fleet: the last run finished with the same playbook and inventory,
+ * so another orchestrator host already upgraded this cluster.
+ */
+static int done_elsewhere(struct runner *r, long start, const char *res)
+{
+	const char *pb = NULL, *inv = NULL;
+	json_t *first = journal_record(r->j, (size_t)start);
+
+	if (!r->o->shared_fleet || res == NULL || strcmp(res, "done") != 0 ||
+	    journal_pinned_digests(r->j, &pb, &inv) < 0 || strcmp(pb, r->pb->sha256) != 0 ||
+	    strcmp(inv, r->inv->sha256) != 0)
+		return 0;
+	const char *host = json_string_value(json_object_get(first, "host"));
+	snprintf(r->err, sizeof(r->err),
+		 "cluster %s was already upgraded by run %s%s%s with this playbook and "
+		 "inventory; left alone (apply --clusters %s runs it again)",
+		 r->cl->name, json_string_value(json_object_get(first, "run_id")),
+		 host ? " on host " : "", host ? host : "", r->cl->name);
+	r->skipped = 1;
+	return 1;
+}
+
+/*
  * Choose between a new run and the unfinished one, per apply/resume.  For
  * apply, nothing is written yet: the new run starts (start_run) only once
  * the plan is known to have something to do.
@@ -319,8 +389,11 @@ static enum rres choose_run(struct runner *r)
 		    json_object_get(journal_record(r->j, (size_t)start), "run_id"));
 		snprintf(r->run_id, sizeof(r->run_id), "%s", id ? id : "unknown");
 		journal_set_run_id(r->j, r->run_id);
+		(void)state_lock_set_run(r->lock, r->run_id);
 		return check_digests(r);
 	}
+	if (start >= 0 && !unfinished && done_elsewhere(r, start, res))
+		return RR_NOTHING;
 	if (unfinished && run_acted(r->j, start)) {
 		snprintf(r->err, sizeof(r->err),
 			 "cluster %s has an unfinished run (%s); continue it with `ccrup resume`, "
@@ -334,7 +407,7 @@ static enum rres choose_run(struct runner *r)
 }
 
 /* apply: archive the previous journal (if any) and journal the new run's start. */
-static enum rres begin_new_run(struct runner *r, const char *path)
+static enum rres begin_new_run(struct runner *r)
 {
 	enum rres rc;
 	if (last_run_start(r->j) >= 0) {
@@ -342,7 +415,7 @@ static enum rres begin_new_run(struct runner *r, const char *path)
 			runner_emitf(r, EV_INFO, NULL,
 				     "the unfinished run took no remote action: archived, and "
 				     "replaced by this one");
-		if ((rc = archive_journal(r, path)) != RR_OK)
+		if ((rc = archive_journal(r)) != RR_OK)
 			return rc;
 	}
 	return start_run(r);
@@ -530,9 +603,11 @@ static enum rres compile_plan(struct runner *r)
 /* Journal the run's end, emit it, and turn the result into the exit code. */
 static int finish(struct runner *r, enum rres rc)
 {
+	if (runner_lock_lost(r))
+		rc = RR_LOCK_LOST; /* whatever stopped the step, the cause is the lost lock */
 	/* A set-up failure (binding roles: fact probes) after a stop request is the
 	 * stop's doing: an interruption, like a step's (runner_fail). */
-	if ((rc == RR_FAILED || rc == RR_INPUT) && r->o->stop && *r->o->stop) {
+	else if ((rc == RR_FAILED || rc == RR_INPUT) && r->o->stop && *r->o->stop) {
 		snprintf(r->err, sizeof(r->err),
 			 "interrupted while probing the cluster's state; continue with: %s",
 			 runner_resume_hint(r));
@@ -540,7 +615,7 @@ static int finish(struct runner *r, enum rres rc)
 	}
 	const char *res = runner_result_name(rc);
 
-	if (r->j && r->run_id[0] && !r->journal_broken) {
+	if (r->j && r->run_id[0] && !r->journal_broken && !r->lock_lost) {
 		json_t *rec = json_pack("{s:s}", "result", res);
 		if (r->err[0])
 			json_object_set_new(rec, "detail", json_string(r->err));
@@ -553,6 +628,8 @@ static int finish(struct runner *r, enum rres rc)
 			     : rc == RR_REFUSED	  ? EV_RUN_REFUSED
 						  : EV_STEP_FAILED,
 			     NULL, "%s", r->err);
+	else if (rc == RR_LOCK_LOST)
+		runner_emitf(r, EV_STEP_FAILED, NULL, "%s", r->err);
 	runner_emitf(r, EV_RUN_END, NULL, "%s", runner_result_name(rc));
 	return runner_exit_code(rc);
 }
@@ -630,6 +707,8 @@ static enum rres run_steps(struct runner *r)
 				 r->plan->steps[i].id, runner_resume_hint(r));
 			return RR_INTERRUPTED;
 		}
+		if (runner_lock_lost(r))
+			return RR_LOCK_LOST;
 		enum rres rc = runner_step(r, i);
 		if (rc == RR_FAILED && r->o->ask && !r->journal_broken &&
 		    !(r->o->stop && *r->o->stop) && after_failure(r, i)) {
@@ -674,7 +753,7 @@ static void release(struct runner *r)
 	saved_free(r->saved);
 	free(r->roles);
 	journal_close(r->j);
-	lock_release(r->lock);
+	state_lock_release(r->lock);
 	redact_free(r->rd);
 	free(r->dir);
 }
@@ -710,12 +789,12 @@ static enum rres prepare_resume(struct runner *r)
  * touched, no gate is asked, nothing is announced).  Otherwise the new run
  * is journaled, then its bindings.
  */
-static enum rres prepare_apply(struct runner *r, const char *path)
+static enum rres prepare_apply(struct runner *r)
 {
 	enum rres rc, rc2;
 	if ((rc = bind_roles(r)) != RR_OK || (rc = compile_plan(r)) != RR_OK) {
 		/* The run that could not bind is journaled (status shows it, resume retries). */
-		if ((rc2 = begin_new_run(r, path)) != RR_OK)
+		if ((rc2 = begin_new_run(r)) != RR_OK)
 			return rc2;
 		return rc;
 	}
@@ -727,7 +806,7 @@ static enum rres prepare_apply(struct runner *r, const char *path)
 			     r->cl->name);
 		return RR_NOTHING;
 	}
-	if ((rc = begin_new_run(r, path)) != RR_OK)
+	if ((rc = begin_new_run(r)) != RR_OK)
 		return rc;
 	runner_emitf(r, EV_RUN_START, NULL, "starting run %s", r->run_id);
 	return journal_binds(r);
@@ -736,7 +815,10 @@ static enum rres prepare_apply(struct runner *r, const char *path)
 static void runner_init(struct runner *r, const struct playbook *pb, const struct inventory *inv,
 			const struct cluster_def *cl, const struct run_opts *o)
 {
-	struct conns_opts co = {o->trust_new_hosts, o->ssh_config};
+	struct conns_opts co = {.trust_new_hosts = o->trust_new_hosts,
+				.ssh_config = o->ssh_config,
+				.guard = lock_guard,
+				.guard_arg = r};
 	memset(r, 0, sizeof(*r));
 	r->rd = redact_new_from_env();
 	r->pb = pb;
@@ -757,38 +839,36 @@ int runner_run(const struct playbook *pb, const struct inventory *inv, const str
 	       const struct run_opts *o)
 {
 	struct runner r;
-	char *path = NULL;
 	enum rres rc;
 	int code;
 
 	runner_init(&r, pb, inv, cl, o);
-	path = xasprintf("%s/journal.jsonl", r.dir);
 	/* Until the lock is ours, the cluster's audit log and webhooks belong to
 	 * whoever holds it: a refusal is told to this operator only. */
 	if ((rc = check_state_dir(&r)) != RR_OK || (rc = take_lock(&r)) != RR_OK) {
-		struct event e = runner_step_event(EV_RUN_REFUSED, NULL);
+		struct event e =
+		    runner_step_event(rc == RR_NOTHING ? EV_INFO : EV_RUN_REFUSED, NULL);
 		e.text = r.err;
 		e.local = 1;
 		runner_emit(&r, &e);
-		code = runner_exit_code(rc);
+		code = runner_exit_code(rc); /* RR_NOTHING: another orchestrator host runs it */
 		goto out;
 	}
-	if ((rc = open_journal(&r, path)) != RR_OK || (rc = check_saved_plan(&r)) != RR_OK ||
+	if ((rc = open_journal(&r)) != RR_OK || (rc = check_saved_plan(&r)) != RR_OK ||
 	    (rc = choose_run(&r)) != RR_OK) {
-		/* Nothing was attempted: a refusal to start (or nothing to resume), not a failed
-		 * step. */
+		/* Nothing was attempted: a refusal to start (or nothing to resume, or upgraded by
+		 * another host), not a failed step. */
 		runner_emitf(&r, rc == RR_NOTHING ? EV_INFO : EV_RUN_REFUSED, NULL, "%s", r.err);
 		code = runner_exit_code(rc);
 		goto out;
 	}
-	rc = o->resume ? prepare_resume(&r) : prepare_apply(&r, path);
+	rc = o->resume ? prepare_resume(&r) : prepare_apply(&r);
 	if (rc == RR_NOTHING) {
 		code = runner_exit_code(rc);
 		goto out;
 	}
 	code = finish(&r, rc != RR_OK ? rc : run_steps(&r));
 out:
-	free(path);
 	release(&r);
 	return code;
 }

@@ -13,7 +13,7 @@
 #include "conns.h"
 #include "facts.h"
 #include "journal.h"
-#include "lock.h"
+#include "state.h"
 #include "plan.h"
 #include "runner.h"
 
@@ -35,6 +35,7 @@ enum rres {
 	RR_INPUT,	/* usage or input error, nothing done: exit 2 */
 	RR_LOCKED,	/* another run holds the lock: exit 4 */
 	RR_JOURNAL,	/* journal corrupt, unwritable, or the files changed: exit 5 */
+	RR_LOCK_LOST,	/* the run lost its (etcd) lock mid-run: exit 6 */
 	RR_INTERRUPTED, /* SIGINT/SIGTERM or the operator quit: exit 130 */
 	RR_NOTHING,	/* nothing to resume or nothing to do: exit 0 */
 };
@@ -71,7 +72,7 @@ struct runner {
 	const struct cluster_def *cl;
 	const struct run_opts *o;
 	char *dir;		    /* state/<cluster> */
-	struct lock *lock;	    /* held for the whole run */
+	struct state_lock *lock;    /* held for the whole run */
 	struct journal *j;	    /* this cluster's journal */
 	char run_id[48];	    /* of the current run */
 	struct conns *conns;	    /* one transport per host */
@@ -91,6 +92,8 @@ struct runner {
 	int phase_idle;			   /* cur_phase has nothing to do: its steps are skipped */
 	int run_has_work;		   /* some step acts (or acted) in this run */
 	int journal_broken;		   /* an append failed: no further remote action */
+	int lock_lost;			   /* the lock was lost: no further remote action */
+	int skipped;			   /* shared fleet: left to another process */
 	int64_t operator_ms;		   /* this step's time waiting for the operator */
 	int asked;			   /* the operator was asked about this step */
 	int retrying;			   /* the operator asked to retry a failed step */
@@ -112,6 +115,13 @@ void runner_emitf(struct runner *r, enum ev_kind k, const struct plan_step *s, c
  * stop before any further remote action.
  */
 int runner_journal(struct runner *r, const char *event, const struct plan_step *s, json_t *rec);
+
+/*
+ * Has the run lost its lock (state_lock_ok)?  The first time it says so,
+ * r->err gets the reason and a warning is emitted.  After 1 the run must
+ * take no further remote action (the transport's guard enforces it).
+ */
+int runner_lock_lost(struct runner *r);
 
 /* Execute one step instance (plan index i).  RR_OK to go on, or why the run stops. */
 enum rres runner_step(struct runner *r, int i);

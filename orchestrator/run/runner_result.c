@@ -24,6 +24,8 @@ int runner_exit_code(enum rres rc)
 		return EXIT_LOCKED;
 	case RR_JOURNAL:
 		return EXIT_JOURNAL;
+	case RR_LOCK_LOST:
+		return EXIT_LOCK_LOST;
 	case RR_INTERRUPTED:
 		return EXIT_INTERRUPTED;
 	case RR_PROCEED:
@@ -61,6 +63,8 @@ enum rres runner_result_of_exit(int code)
 		return RR_LOCKED;
 	case EXIT_JOURNAL:
 		return RR_JOURNAL;
+	case EXIT_LOCK_LOST:
+		return RR_LOCK_LOST;
 	case EXIT_INTERRUPTED:
 		return RR_INTERRUPTED;
 	default:
