@@ -58,6 +58,9 @@ static const char apply_usage[] =
     "                         checks) at DURATION, e.g. 30s, for rehearsals in a lab\n"
     "                         or simulator: a hung command fails fast instead of\n"
     "                         after the playbook's production timeout\n"
+    "  --break-marker         replace another run's marker on the cluster (the\n"
+    "                         playbook's `marker:`); only when that run is dead:\n"
+    "                         its process gone and its operator agreeing\n"
     "  --state-dir DIR        journals and locks (default ./state or $CCRUP_STATE_DIR)\n"
     "  -o json                write the run as a stream of JSON lines on stdout, one\n"
     "                         per event (docs/events-json.md); people's output goes\n"
@@ -66,7 +69,8 @@ static const char apply_usage[] =
     "  -q, --quiet            only failures, warnings and the summary\n"
     "\n"
     "Exit: 0 done, 1 step failed (resumable), 2 input error, 3 precondition refused,\n"
-    "4 lock held, 5 journal corrupt or changed playbook, 130 interrupted (resumable).\n";
+    "4 lock held (here, or another run's marker on the cluster), 5 journal corrupt or changed "
+    "playbook, 130 interrupted (resumable).\n";
 
 static const char resume_usage[] =
     "usage: ccrup resume INVENTORY [-p PLAYBOOK] [--yes] [--accept-changed-playbook]\n"
@@ -81,7 +85,7 @@ static const char resume_usage[] =
     "  -y, --yes                    unattended\n"
     "  --accept-changed-playbook    resume although the files changed\n"
     "  --parallel N, --max-failed M as for apply\n"
-    "  --trust-new-hosts, --max-timeout DURATION  as for apply\n"
+    "  --trust-new-hosts, --max-timeout DURATION, --break-marker  as for apply\n"
     "  -o json                      the JSON event stream, as for apply\n"
     "                               (docs/events-json.md)\n"
     "\n"
@@ -93,6 +97,7 @@ struct apply_args {
 	int yes;
 	int trust;
 	int accept_changed;
+	int break_marker;
 	const char *plan;
 	const char *ssh_config;
 	int parallel; /* clusters at once, or PARALLEL_ALL / PARALLEL_AUTO */
@@ -111,7 +116,8 @@ enum {
 	OPT_ACCEPT,
 	OPT_SSHCONF,
 	OPT_WINDOW,
-	OPT_MAXTIMEOUT
+	OPT_MAXTIMEOUT,
+	OPT_BREAKMARKER
 };
 
 static const struct option apply_long[] = {
@@ -124,6 +130,7 @@ static const struct option apply_long[] = {
     {"ssh-config", required_argument, NULL, OPT_SSHCONF},
     {"window-end", required_argument, NULL, OPT_WINDOW},
     {"max-timeout", required_argument, NULL, OPT_MAXTIMEOUT},
+    {"break-marker", no_argument, NULL, OPT_BREAKMARKER},
     {NULL, 0, NULL, 0},
 };
 
@@ -177,6 +184,9 @@ static int apply_opt(int c, const char *arg, void *ctx)
 		return 0;
 	case OPT_ACCEPT:
 		a->accept_changed = 1;
+		return 0;
+	case OPT_BREAKMARKER:
+		a->break_marker = 1;
 		return 0;
 	case OPT_SSHCONF:
 		a->ssh_config = arg;
@@ -553,6 +563,7 @@ static int run_cmd(int argc, char **argv, int resume)
 				  .unattended = a.yes,
 				  .trust_new_hosts = a.trust,
 				  .accept_changed_playbook = a.accept_changed,
+				  .break_marker = a.break_marker,
 				  .state_dir = o.state_dir,
 				  .ssh_config = a.ssh_config,
 				  .saved_plan = a.plan,
