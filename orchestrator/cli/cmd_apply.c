@@ -9,6 +9,7 @@
 #include "http.h"
 #include "notify.h"
 #include "runner.h"
+#include "state.h"
 #include "ui.h"
 #include "xport.h"
 
@@ -61,7 +62,13 @@ static const char apply_usage[] =
     "  --break-marker         replace another run's marker on the cluster (the\n"
     "                         playbook's `marker:`); only when that run is dead:\n"
     "                         its process gone and its operator agreeing\n"
-    "  --state-dir DIR        journals and locks (default ./state or $CCRUP_STATE_DIR)\n"
+    "  --state-dir DIR        journals and locks (default ./state or $CCRUP_STATE_DIR);\n"
+    "                         audit logs always\n"
+    "  --state URL            journals and locks in etcd, shared by orchestrator hosts:\n"
+    "                         etcd://HOST:PORT[,HOST:PORT...]/PREFIX (or $CCRUP_STATE,\n"
+    "                         or the inventory's state: block; docs/state.md).  With\n"
+    "                         several clusters, clusters another host holds or already\n"
+    "                         upgraded are left to it\n"
     "  -o json                write the run as a stream of JSON lines on stdout, one\n"
     "                         per event (docs/events-json.md); people's output goes\n"
     "                         to stderr\n"
@@ -69,13 +76,14 @@ static const char apply_usage[] =
     "  -q, --quiet            only failures, warnings and the summary\n"
     "\n"
     "Exit: 0 done, 1 step failed (resumable), 2 input error, 3 precondition refused,\n"
-    "4 lock held (here, or another run's marker on the cluster), 5 journal corrupt or changed "
-    "playbook, 130 interrupted (resumable).\n";
+    "4 lock held (or another run's marker on the cluster), 5 journal corrupt or changed\n"
+    "playbook, 6 lost the (etcd) lock mid-run (stopped before the next remote action;\n"
+    "resumable), 130 interrupted (resumable).\n";
 
 static const char resume_usage[] =
     "usage: ccrup resume INVENTORY [-p PLAYBOOK] [--yes] [--accept-changed-playbook]\n"
     "                    [--clusters PATTERN] [--trust-new-hosts] [--max-timeout DURATION]\n"
-    "                    [--state-dir DIR]\n"
+    "                    [--state-dir DIR] [--state URL] [--wait]\n"
     "\n"
     "Continue the unfinished run of each cluster from its journal: finished steps\n"
     "never repeat; a step that was in progress is re-probed (its check, or the boot\n"
@@ -86,6 +94,10 @@ static const char resume_usage[] =
     "  --accept-changed-playbook    resume although the files changed\n"
     "  --parallel N, --max-failed M as for apply\n"
     "  --trust-new-hosts, --max-timeout DURATION, --break-marker  as for apply\n"
+    "  --state URL                  as for apply: resume another host's run from etcd\n"
+    "  --wait                       when another process holds a cluster's lock, wait\n"
+    "                               for it to free (its holder finished, or died and its\n"
+    "                               lease expired) instead of exiting 4\n"
     "  -o json                      the JSON event stream, as for apply\n"
     "                               (docs/events-json.md)\n"
     "\n"
@@ -102,6 +114,7 @@ struct apply_args {
 	const char *ssh_config;
 	int parallel; /* clusters at once, or PARALLEL_ALL / PARALLEL_AUTO */
 	int max_failed;
+	int wait;
 };
 
 /* --parallel all / auto, resolved against the fleet by fleet_parallel(). */
@@ -117,6 +130,7 @@ enum {
 	OPT_SSHCONF,
 	OPT_WINDOW,
 	OPT_MAXTIMEOUT,
+	OPT_WAIT,
 	OPT_BREAKMARKER
 };
 
@@ -131,6 +145,7 @@ static const struct option apply_long[] = {
     {"window-end", required_argument, NULL, OPT_WINDOW},
     {"max-timeout", required_argument, NULL, OPT_MAXTIMEOUT},
     {"break-marker", no_argument, NULL, OPT_BREAKMARKER},
+    {"wait", no_argument, NULL, OPT_WAIT},
     {NULL, 0, NULL, 0},
 };
 
@@ -187,6 +202,9 @@ static int apply_opt(int c, const char *arg, void *ctx)
 		return 0;
 	case OPT_BREAKMARKER:
 		a->break_marker = 1;
+		return 0;
+	case OPT_WAIT:
+		a->wait = 1;
 		return 0;
 	case OPT_SSHCONF:
 		a->ssh_config = arg;
@@ -264,8 +282,8 @@ static void *worker(void *arg)
 /* Combine per-cluster results: interrupted beats failed beats refused beats done. */
 static int fleet_exit(const struct fleet *fl)
 {
-	static const int order[] = {EXIT_INTERRUPTED, EXIT_JOURNAL, EXIT_LOCKED,
-				    EXIT_STEP_FAILED, EXIT_REFUSED, EXIT_INPUT};
+	static const int order[] = {EXIT_INTERRUPTED, EXIT_LOCK_LOST, EXIT_JOURNAL, EXIT_LOCKED,
+				    EXIT_STEP_FAILED, EXIT_REFUSED,   EXIT_INPUT};
 	for (size_t k = 0; k < CCR_ARRAY_LEN(order); k++)
 		for (int i = 0; i < fl->f->nclusters; i++)
 			if (fl->rc[i] == order[k])
@@ -494,6 +512,7 @@ static int run_cmd(int argc, char **argv, int resume)
 	struct ui *u = NULL;
 	struct audit *au = NULL;
 	struct notify *nt = NULL;
+	struct state *st = NULL;
 	char *cmdline = NULL, *resume_cmd = NULL;
 	struct evjson *ej = NULL;
 	struct fleet fl;
@@ -512,6 +531,13 @@ static int run_cmd(int argc, char **argv, int resume)
 	}
 	rc = cli_load(&o, &f);
 	if (rc)
+		goto out;
+	if (a.wait && !resume) {
+		cli_error(cmd, "--wait is for resume (apply exits 4 when a cluster is locked)");
+		rc = EXIT_INPUT;
+		goto out;
+	}
+	if ((rc = cli_state_open(cmd, &o, &f, &st)))
 		goto out;
 	int tty_in = isatty(STDIN_FILENO), tty_out = isatty(STDOUT_FILENO);
 	if (!a.yes && (!tty_in || f.nclusters > 1)) {
@@ -565,6 +591,9 @@ static int run_cmd(int argc, char **argv, int resume)
 				  .accept_changed_playbook = a.accept_changed,
 				  .break_marker = a.break_marker,
 				  .state_dir = o.state_dir,
+				  .state = st,
+				  .lock_wait_ms = a.wait ? INT64_MAX / 4 : 0,
+				  .shared_fleet = state_shared(st) && f.nclusters > 1,
 				  .ssh_config = a.ssh_config,
 				  .saved_plan = a.plan,
 				  .command_line = cmdline,
@@ -593,6 +622,7 @@ out:
 	free(cmdline);
 	free(resume_cmd);
 	notify_free(nt);
+	cli_state_close(st);
 	audit_free(au);
 	ui_free(u);
 	evjson_free(ej);
