@@ -244,12 +244,32 @@ struct inv_value {
 	struct src_loc *list_loc; /* each list item's location, nlist entries, or NULL */
 };
 
+/* How a host is reached (inventory `transport`). */
+enum host_transport { TRANSPORT_SSH = 0, TRANSPORT_WINRM };
+
+/* WinRM settings of a host (docs/inventory.md, WinRM; docs/winrm.md). */
+struct winrm_def {
+	int port;		      /* winrm_port; 0: 5986 (https) / 5985 (http) */
+	int https;		      /* winrm_scheme: 1 https (default), 0 http */
+	char *user;		      /* winrm_user, or NULL: the host's user */
+	char *password_file;	      /* winrm_password_file (~ expanded at use), or NULL */
+	char *password_env;	      /* winrm_password_env: variable holding it, or NULL */
+	char *ca_file;		      /* winrm_ca_file, or NULL: the system store */
+	char *server_name;	      /* winrm_server_name: certificate name, or NULL: address */
+	int auth;		      /* winrm_auth: 0 basic, 1 ntlm, 2 negotiate */
+	int allow_unencrypted;	      /* winrm_allow_unencrypted: permit http */
+	int64_t operation_timeout_ms; /* winrm_operation_timeout; default 20 s */
+	struct src_loc loc;	      /* where transport: winrm was decided (for errors) */
+};
+
 struct host_def {
 	char *name;	/* NetBIOS/DNS-safe name, unique */
 	char *address;	/* DNS name or IP; defaults to name */
 	int port;	/* defaults.port or 22 */
 	char *user;	/* defaults.user or NULL (ssh config / current user) */
 	char *identity; /* key file, ~ expanded at use; may be NULL (agent, ssh config) */
+	enum host_transport transport; /* ssh (default) or winrm */
+	struct winrm_def winrm;	       /* used when transport is winrm */
 	struct inv_value *vars;
 	int nvars;
 	struct src_loc loc;

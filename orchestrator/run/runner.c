@@ -594,7 +594,7 @@ int runner_run(const struct playbook *pb, const struct inventory *inv, const str
 	       const struct run_opts *o)
 {
 	struct runner r;
-	struct conns_opts co = {o->trust_new_hosts, o->ssh_config};
+	struct conns_opts co = {o->trust_new_hosts, o->ssh_config, 0};
 	char *path = NULL;
 	int rc;
 

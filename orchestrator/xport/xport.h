@@ -75,6 +75,7 @@ enum xport_winrm_auth {
 struct xport_winrm_options {
 	int https;		      /* 1: https (default in the inventory), 0: http */
 	const char *password;	      /* the password itself (from a file or the environment) */
+	const char *password_error;   /* why there is none: connecting fails with it */
 	const char *ca_file;	      /* PEM CA bundle for the server certificate; NULL: system */
 	const char *server_name;      /* name the certificate must carry; NULL: the address */
 	enum xport_winrm_auth auth;   /* authentication scheme */
