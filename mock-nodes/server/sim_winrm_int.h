@@ -24,6 +24,8 @@ struct sim_wr_cmd {
 	int exit_code;		 /* its exit status */
 	int64_t produced;	 /* output bytes produced (drop-after fault) */
 	int drop;		 /* the drop fault fired: the connection is cut */
+	int waiting;		 /* a Receive for it is held open */
+	int64_t last_rx;	 /* real ms of its Command or last Receive */
 };
 
 /* One shell: created by Create, gone with Delete or the host's reboot. */

@@ -411,11 +411,23 @@ static void cmd_poll(struct sim_winrm *wr, struct sim_wr_cmd *c, int64_t now)
 	sbuf_release(&err);
 }
 
+/*
+ * A command is polled while a Receive waits for it (or in that Receive
+ * itself), so that its end and the reply saying so happen in one turn of
+ * the loop, as SSH's exit status does: a `shutdown /r` must report its exit
+ * status before the reboot takes the shell away.  A command nobody asks
+ * about for SIM_WR_IDLE_POLL_MS runs on regardless, as on Windows.
+ */
+#define SIM_WR_IDLE_POLL_MS 1000
+
 void sim_wr_shells_poll(struct sim_winrm *wr, int64_t now)
 {
+	int64_t real = now_mono_ms();
+
 	for (struct sim_wr_shell *s = wr->shells; s != NULL; s = s->next)
 		for (struct sim_wr_cmd *c = s->cmds; c != NULL; c = c->next)
-			cmd_poll(wr, c, now);
+			if (c->waiting || real - c->last_rx >= SIM_WR_IDLE_POLL_MS)
+				cmd_poll(wr, c, now);
 }
 
 int64_t sim_wr_shells_next(const struct sim_winrm *wr)
@@ -424,7 +436,7 @@ int64_t sim_wr_shells_next(const struct sim_winrm *wr)
 
 	for (const struct sim_wr_shell *s = wr->shells; s != NULL; s = s->next)
 		for (const struct sim_wr_cmd *c = s->cmds; c != NULL; c = c->next)
-			if (c->a != NULL && !c->finished && !c->drop &&
+			if (c->a != NULL && !c->finished && !c->drop && c->waiting &&
 			    sim_action_next_ms(c->a) < t)
 				t = sim_action_next_ms(c->a);
 	return t;
@@ -488,7 +500,7 @@ static enum sim_wr_outcome do_command(struct sim_winrm *wr, struct sim_wr_shell 
 	wr->srv->dirty = 1;
 	c->next = s->cmds;
 	s->cmds = c;
-	cmd_poll(wr, c, now); /* output due at once is there for the first Receive */
+	c->last_rx = now_mono_ms(); /* polled from the first Receive on */
 	rep_start(&p, NS_SHELL "/CommandResponse", r->message_id);
 	add(add(p.body, p.rsp, "CommandResponse", NULL), p.rsp, "CommandId", c->id);
 	rep_finish(&p, resp);
@@ -602,8 +614,8 @@ static enum sim_wr_outcome no_shell(struct sim_winrm *wr, int host, const struct
 
 /* Receive: output (or Done) now, hold, time out, or the drop fault. */
 static enum sim_wr_outcome receive(struct sim_winrm *wr, struct sim_wr_shell *s,
-				   const struct sim_wr_req *r, int timed_out, struct sbuf *resp,
-				   int *status)
+				   const struct sim_wr_req *r, int64_t now, int timed_out,
+				   struct sbuf *resp, int *status)
 {
 	struct sim_wr_cmd *c = cmd_find(s, r->command_id);
 
@@ -612,12 +624,17 @@ static enum sim_wr_outcome receive(struct sim_winrm *wr, struct sim_wr_shell *s,
 			     "The WS-Management service cannot process the request because the "
 			     "CommandId is not valid for this shell. ",
 			     resp, status);
+	c->last_rx = now_mono_ms();
+	cmd_poll(wr, c, now);
+	c->waiting = 0;
 	if (c->out.len > 0 || c->err.len > 0 || c->finished)
 		return do_receive(c, r, resp);
 	if (c->drop)
 		return SIM_WR_DROP;
-	if (!timed_out)
+	if (!timed_out) {
+		c->waiting = 1;
 		return SIM_WR_WAIT;
+	}
 	return fault(wr, s->host, r, "w:TimedOut", CODE_TIMED_OUT,
 		     "The WS-Management service cannot complete the operation within the time "
 		     "specified in OperationTimeout.  ",
@@ -651,7 +668,7 @@ enum sim_wr_outcome sim_wr_handle(struct sim_winrm *wr, int host, const struct s
 	if (strcmp(act, NS_SHELL "/Signal") == 0)
 		return do_signal(wr, s, r, now, resp);
 	if (strcmp(act, NS_SHELL "/Receive") == 0)
-		return receive(wr, s, r, timed_out, resp, status);
+		return receive(wr, s, r, now, timed_out, resp, status);
 	if (r->command == NULL || r->command[0] == '\0')
 		return fault(wr, host, r, "w:InvalidParameter", CODE_BAD_REQUEST,
 			     "The WS-Management service cannot process the request because the "

@@ -19,8 +19,8 @@
 
 #include "util.h"
 
-static const char *const top_keys[] = {"inventory", "format",	"ssh",	  "defaults",
-				       "hosts",	    "clusters", "notify", NULL};
+static const char *const top_keys[] = {"inventory", "format", "ssh",   "defaults", "hosts",
+				       "clusters",  "notify", "state", NULL};
 static const char *const ssh_keys[] = {"known_hosts", "connect_timeout", "command_timeout",
 				       "keepalive", NULL};
 static const char *const defaults_keys[] = {"user", "port", "identity", INV_WINRM_KEYS, NULL};
@@ -289,6 +289,7 @@ static void read_inventory(struct invctx *x, const struct ynode *root)
 	if (yrequire(c, root, "clusters", "the inventory") == 0)
 		inv_read_clusters(x, ymap_get(root, "clusters"));
 	inv_read_notify(c, ymap_get(root, "notify"), x->inv);
+	inv_read_state(c, ymap_get(root, "state"), x->inv);
 	free(hd.user);
 	free(hd.identity);
 	inv_winrm_release(&hd.winrm);
@@ -388,6 +389,7 @@ void inventory_free(struct inventory *inv)
 		strv_free(inv->notify[i].events, inv->notify[i].nevents);
 	}
 	free(inv->notify);
+	inv_state_free(inv->state);
 	free(inv->ssh.known_hosts);
 	free(inv->path);
 	free(inv->name);

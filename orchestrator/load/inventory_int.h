@@ -29,6 +29,10 @@ void inv_cluster_release(struct cluster_def *cl);
 /* notify: (a list, or absent) into inv->notify. */
 void inv_read_notify(struct yctx *c, const struct ynode *l, struct inventory *inv);
 
+/* state: (a mapping, or absent) into inv->state. */
+void inv_read_state(struct yctx *c, const struct ynode *m, struct inventory *inv);
+void inv_state_free(struct state_def *s);
+
 /* Shared checks (inventory.c). */
 int inv_file_path_ok(const char *s);
 int inv_user_ok(const char *s);

@@ -318,6 +318,19 @@ struct ssh_settings {
 	int64_t keepalive_ms;	    /* default 30 s */
 };
 
+/* state: where journals and locks live when shared (docs/state.md).  No password here. */
+struct state_def {
+	char *url; /* "etcd://E1,E2/PREFIX" built from endpoints and prefix (etcds:// with TLS) */
+	char *ca_file;	     /* or NULL */
+	char *cert_file;     /* or NULL */
+	char *key_file;	     /* or NULL */
+	char *user;	     /* or NULL */
+	char *password_file; /* or NULL */
+	char *password_env;  /* or NULL */
+	int lease_ttl_s;     /* 0: default */
+	struct src_loc loc;  /* of the state: key */
+};
+
 struct nameidx;
 
 struct inventory {
@@ -330,6 +343,7 @@ struct inventory {
 	int nclusters;
 	struct notify_def *notify;
 	int nnotify;
+	struct state_def *state; /* NULL: no state: block */
 	char sha256[65];
 	struct nameidx *host_index;    /* host name -> index in hosts; NULL: scan */
 	struct nameidx *cluster_index; /* cluster name -> index in clusters; NULL: scan */
