@@ -390,20 +390,22 @@ static enum rres choose_run(struct runner *r)
 		snprintf(r->run_id, sizeof(r->run_id), "%s", id ? id : "unknown");
 		journal_set_run_id(r->j, r->run_id);
 		(void)state_lock_set_run(r->lock, r->run_id);
-		return check_digests(r);
+		enum rres rc = check_digests(r);
+		/* Another run's marker on the cluster: refused before anything is written. */
+		return rc != RR_OK ? rc : runner_result_of_exit(runner_marker_peek(r));
 	}
 	if (start >= 0 && !unfinished && done_elsewhere(r, start, res))
 		return RR_NOTHING;
 	if (unfinished && run_acted(r->j, start)) {
 		snprintf(r->err, sizeof(r->err),
-			 "cluster %s has an unfinished run (%s); continue it with `ccrup resume`, "
-			 "or archive it with `ccrup abandon %s`",
-			 r->cl->name, res ? res : "interrupted", r->inv->path);
+			 "cluster %s has an unfinished run (%s); continue it with `ccrup resume`",
+			 r->cl->name, res ? res : "interrupted");
 		return RR_INPUT;
 	}
 	if (unfinished)
 		r->replaces = 1; /* it took no remote action: the new run replaces it */
-	return RR_OK;
+	/* Another run's marker on the cluster: refused before anything is written. */
+	return runner_result_of_exit(runner_marker_peek(r));
 }
 
 /* apply: archive the previous journal (if any) and journal the new run's start. */
@@ -867,7 +869,9 @@ int runner_run(const struct playbook *pb, const struct inventory *inv, const str
 		code = runner_exit_code(rc);
 		goto out;
 	}
-	code = finish(&r, rc != RR_OK ? rc : run_steps(&r));
+	if (rc == RR_OK && (rc = run_steps(&r)) == RR_OK)
+		runner_marker_release(&r);
+	code = finish(&r, rc);
 out:
 	release(&r);
 	return code;
