@@ -3,6 +3,7 @@
 #   make            build bin/ccrup and bin/ccrsim
 #   make check      install missing Debian packages, build, run every test
 #   make demo       install, build, start ccrsim, run the SP1 upgrade against it
+#   make demo-patroni  the rolling upgrade of a real Patroni cluster, users writing throughout
 #   make SANITIZE=address,undefined check
 #   make install PREFIX=/usr/local DESTDIR=...
 #   make lint       banned calls and clang-format drift
@@ -51,7 +52,7 @@ ifneq ($(wildcard mock-nodes/server/sim_main.c),)
 BINS += bin/ccrsim
 endif
 
-.PHONY: all deps check unit integration demo install lint format bench fuzz clean
+.PHONY: all deps check unit integration demo demo-patroni install lint format bench fuzz clean
 all: $(BINS)
 
 $(BUILD)/%.o: %.c
@@ -97,6 +98,11 @@ unit: all $(TEST_BIN)
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@sh mock-nodes/demo.sh
+
+# A real Patroni/PostgreSQL/etcd cluster on loopback, upgraded with users writing throughout.
+demo-patroni: deps
+	@$(MAKE) --no-print-directory all
+	@sh tests/demo-patroni.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/ccrup/playbooks \
