@@ -53,6 +53,7 @@ int cmd_apply(int argc, char **argv);
 int cmd_resume(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_notify(int argc, char **argv);
 
 /*
  * Parse the options every subcommand accepts.  extra is an optional

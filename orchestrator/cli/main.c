@@ -24,6 +24,7 @@ static const struct subcommand commands[] = {
     {"resume", cmd_resume, "continue an interrupted or failed run"},
     {"status", cmd_status, "where each run stands, the last error, what is next"},
     {"report", cmd_report, "HTML report of a run: timeline, outage, failures"},
+    {"notify", cmd_notify, "notify --test: send a test to every notification endpoint"},
 };
 
 static void usage(FILE *fp)
