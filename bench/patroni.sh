@@ -49,7 +49,7 @@ while [ $i -le "$runs" ]; do
 	PY
 	)
 	waits=${stats% *} reported=${stats#* }
-	elapsed=$(echo "$t1 - $t0" | bc)
+	elapsed=$(awk "BEGIN { printf \"%.3f\", $t1 - $t0 }")
 	# b. a bare patronictl switchover to the other replica
 	bed_wait "$bed" 60 bed_healthy "$bed"
 	sleep 3
