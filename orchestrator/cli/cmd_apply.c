@@ -9,6 +9,7 @@
 #include "http.h"
 #include "notify.h"
 #include "runner.h"
+#include "state.h"
 #include "ui.h"
 #include "xport.h"
 
@@ -58,7 +59,13 @@ static const char apply_usage[] =
     "                         checks) at DURATION, e.g. 30s, for rehearsals in a lab\n"
     "                         or simulator: a hung command fails fast instead of\n"
     "                         after the playbook's production timeout\n"
-    "  --state-dir DIR        journals and locks (default ./state or $CCRUP_STATE_DIR)\n"
+    "  --state-dir DIR        journals and locks (default ./state or $CCRUP_STATE_DIR);\n"
+    "                         audit logs always\n"
+    "  --state URL            journals and locks in etcd, shared by orchestrator hosts:\n"
+    "                         etcd://HOST:PORT[,HOST:PORT...]/PREFIX (or $CCRUP_STATE,\n"
+    "                         or the inventory's state: block; docs/state.md).  With\n"
+    "                         several clusters, clusters another host holds or already\n"
+    "                         upgraded are left to it\n"
     "  -o json                write the run as a stream of JSON lines on stdout, one\n"
     "                         per event (docs/events-json.md); people's output goes\n"
     "                         to stderr\n"
@@ -66,12 +73,13 @@ static const char apply_usage[] =
     "  -q, --quiet            only failures, warnings and the summary\n"
     "\n"
     "Exit: 0 done, 1 step failed (resumable), 2 input error, 3 precondition refused,\n"
-    "4 lock held, 5 journal corrupt or changed playbook, 130 interrupted (resumable).\n";
+    "4 lock held, 5 journal corrupt or changed playbook, 6 lost the (etcd) lock mid-run\n"
+    "(stopped before the next remote action; resumable), 130 interrupted (resumable).\n";
 
 static const char resume_usage[] =
     "usage: ccrup resume INVENTORY [-p PLAYBOOK] [--yes] [--accept-changed-playbook]\n"
     "                    [--clusters PATTERN] [--trust-new-hosts] [--max-timeout DURATION]\n"
-    "                    [--state-dir DIR]\n"
+    "                    [--state-dir DIR] [--state URL] [--wait]\n"
     "\n"
     "Continue the unfinished run of each cluster from its journal: finished steps\n"
     "never repeat; a step that was in progress is re-probed (its check, or the boot\n"
@@ -82,6 +90,10 @@ static const char resume_usage[] =
     "  --accept-changed-playbook    resume although the files changed\n"
     "  --parallel N, --max-failed M as for apply\n"
     "  --trust-new-hosts, --max-timeout DURATION  as for apply\n"
+    "  --state URL                  as for apply: resume another host's run from etcd\n"
+    "  --wait                       when another process holds a cluster's lock, wait\n"
+    "                               for it to free (its holder finished, or died and its\n"
+    "                               lease expired) instead of exiting 4\n"
     "  -o json                      the JSON event stream, as for apply\n"
     "                               (docs/events-json.md)\n"
     "\n"
@@ -97,6 +109,7 @@ struct apply_args {
 	const char *ssh_config;
 	int parallel; /* clusters at once, or PARALLEL_ALL / PARALLEL_AUTO */
 	int max_failed;
+	int wait;
 };
 
 /* --parallel all / auto, resolved against the fleet by fleet_parallel(). */
@@ -111,7 +124,8 @@ enum {
 	OPT_ACCEPT,
 	OPT_SSHCONF,
 	OPT_WINDOW,
-	OPT_MAXTIMEOUT
+	OPT_MAXTIMEOUT,
+	OPT_WAIT
 };
 
 static const struct option apply_long[] = {
@@ -124,6 +138,7 @@ static const struct option apply_long[] = {
     {"ssh-config", required_argument, NULL, OPT_SSHCONF},
     {"window-end", required_argument, NULL, OPT_WINDOW},
     {"max-timeout", required_argument, NULL, OPT_MAXTIMEOUT},
+    {"wait", no_argument, NULL, OPT_WAIT},
     {NULL, 0, NULL, 0},
 };
 
@@ -177,6 +192,9 @@ static int apply_opt(int c, const char *arg, void *ctx)
 		return 0;
 	case OPT_ACCEPT:
 		a->accept_changed = 1;
+		return 0;
+	case OPT_WAIT:
+		a->wait = 1;
 		return 0;
 	case OPT_SSHCONF:
 		a->ssh_config = arg;
@@ -254,8 +272,8 @@ static void *worker(void *arg)
 /* Combine per-cluster results: interrupted beats failed beats refused beats done. */
 static int fleet_exit(const struct fleet *fl)
 {
-	static const int order[] = {EXIT_INTERRUPTED, EXIT_JOURNAL, EXIT_LOCKED,
-				    EXIT_STEP_FAILED, EXIT_REFUSED, EXIT_INPUT};
+	static const int order[] = {EXIT_INTERRUPTED, EXIT_LOCK_LOST, EXIT_JOURNAL, EXIT_LOCKED,
+				    EXIT_STEP_FAILED, EXIT_REFUSED,   EXIT_INPUT};
 	for (size_t k = 0; k < CCR_ARRAY_LEN(order); k++)
 		for (int i = 0; i < fl->f->nclusters; i++)
 			if (fl->rc[i] == order[k])
@@ -484,6 +502,7 @@ static int run_cmd(int argc, char **argv, int resume)
 	struct ui *u = NULL;
 	struct audit *au = NULL;
 	struct notify *nt = NULL;
+	struct state *st = NULL;
 	char *cmdline = NULL, *resume_cmd = NULL;
 	struct evjson *ej = NULL;
 	struct fleet fl;
@@ -502,6 +521,13 @@ static int run_cmd(int argc, char **argv, int resume)
 	}
 	rc = cli_load(&o, &f);
 	if (rc)
+		goto out;
+	if (a.wait && !resume) {
+		cli_error(cmd, "--wait is for resume (apply exits 4 when a cluster is locked)");
+		rc = EXIT_INPUT;
+		goto out;
+	}
+	if ((rc = cli_state_open(cmd, &o, &f, &st)))
 		goto out;
 	int tty_in = isatty(STDIN_FILENO), tty_out = isatty(STDOUT_FILENO);
 	if (!a.yes && (!tty_in || f.nclusters > 1)) {
@@ -554,6 +580,9 @@ static int run_cmd(int argc, char **argv, int resume)
 				  .trust_new_hosts = a.trust,
 				  .accept_changed_playbook = a.accept_changed,
 				  .state_dir = o.state_dir,
+				  .state = st,
+				  .lock_wait_ms = a.wait ? INT64_MAX / 4 : 0,
+				  .shared_fleet = state_shared(st) && f.nclusters > 1,
 				  .ssh_config = a.ssh_config,
 				  .saved_plan = a.plan,
 				  .command_line = cmdline,
@@ -582,6 +611,7 @@ out:
 	free(cmdline);
 	free(resume_cmd);
 	notify_free(nt);
+	cli_state_close(st);
 	audit_free(au);
 	ui_free(u);
 	evjson_free(ej);

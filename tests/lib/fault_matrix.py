@@ -149,7 +149,9 @@ class Sim:
             log = open(os.path.join(self.dir, "ccrsim.log"), "w")
             self.proc = subprocess.Popen(
                 [CCRSIM, "--scenario", os.path.join(self.dir, "scenario.yml"), "--time-scale", "0",
-                 "--state-dir", self.dir], stdout=log, stderr=subprocess.STDOUT)
+                 "--state-dir", self.dir] +
+                (["--transport", os.environ["SIM_TRANSPORT"]] if os.environ.get("SIM_TRANSPORT")
+                 else []), stdout=log, stderr=subprocess.STDOUT)
             log.close()
             t0 = time.time()
             while time.time() - t0 < 20 and self.proc.poll() is None and \
