@@ -70,6 +70,9 @@ static const char apply_usage[] =
     "                         checks) at DURATION, e.g. 30s, for rehearsals in a lab\n"
     "                         or simulator: a hung command fails fast instead of\n"
     "                         after the playbook's production timeout\n"
+    "  --break-marker         replace another run's marker on the cluster (the\n"
+    "                         playbook's `marker:`); only when that run is dead:\n"
+    "                         its process gone and its operator agreeing\n"
     "  --state-dir DIR        journals and locks (default ./state or $CCRUP_STATE_DIR);\n"
     "                         audit logs always\n"
     "  --state URL            journals and locks in etcd, shared by orchestrator hosts:\n"
@@ -84,8 +87,9 @@ static const char apply_usage[] =
     "  -q, --quiet            only failures, warnings and the summary\n"
     "\n"
     "Exit: 0 done, 1 step failed (resumable), 2 input error, 3 precondition refused,\n"
-    "4 lock held, 5 journal corrupt or changed playbook, 6 lost the (etcd) lock mid-run\n"
-    "(stopped before the next remote action; resumable), 130 interrupted (resumable).\n";
+    "4 lock held (or another run's marker on the cluster), 5 journal corrupt or changed\n"
+    "playbook, 6 lost the (etcd) lock mid-run (stopped before the next remote action;\n"
+    "resumable), 130 interrupted (resumable).\n";
 
 static const char resume_usage[] =
     "usage: ccrup resume INVENTORY [-p PLAYBOOK] [--yes] [--accept-changed-playbook]\n"
@@ -100,7 +104,7 @@ static const char resume_usage[] =
     "  -y, --yes                    unattended\n"
     "  --accept-changed-playbook    resume although the files changed\n"
     "  --parallel N, --max-failed M as for apply\n"
-    "  --trust-new-hosts, --max-timeout DURATION  as for apply\n"
+    "  --trust-new-hosts, --max-timeout DURATION, --break-marker  as for apply\n"
     "  --state URL                  as for apply: resume another host's run from etcd\n"
     "  --wait                       when another process holds a cluster's lock, wait\n"
     "                               for it to free (its holder finished, or died and its\n"
@@ -116,6 +120,7 @@ struct apply_args {
 	int yes;
 	int trust;
 	int accept_changed;
+	int break_marker;
 	const char *plan;
 	const char *ssh_config;
 	int parallel; /* clusters at once, or PARALLEL_ALL / PARALLEL_AUTO */
@@ -141,7 +146,8 @@ enum {
 	OPT_SSHCONF,
 	OPT_WINDOW,
 	OPT_MAXTIMEOUT,
-	OPT_WAIT
+	OPT_WAIT,
+	OPT_BREAKMARKER
 };
 
 static const struct option apply_long[] = {
@@ -155,6 +161,7 @@ static const struct option apply_long[] = {
     {"ssh-config", required_argument, NULL, OPT_SSHCONF},
     {"window-end", required_argument, NULL, OPT_WINDOW},
     {"max-timeout", required_argument, NULL, OPT_MAXTIMEOUT},
+    {"break-marker", no_argument, NULL, OPT_BREAKMARKER},
     {"wait", no_argument, NULL, OPT_WAIT},
     {NULL, 0, NULL, 0},
 };
@@ -209,6 +216,9 @@ static int apply_opt(int c, const char *arg, void *ctx)
 		return 0;
 	case OPT_ACCEPT:
 		a->accept_changed = 1;
+		return 0;
+	case OPT_BREAKMARKER:
+		a->break_marker = 1;
 		return 0;
 	case OPT_WAIT:
 		a->wait = 1;
@@ -785,6 +795,7 @@ static int run_cmd(int argc, char **argv, int resume)
 				  .unattended = a.yes || guided_batches,
 				  .trust_new_hosts = a.trust,
 				  .accept_changed_playbook = a.accept_changed,
+				  .break_marker = a.break_marker,
 				  .state_dir = o.state_dir,
 				  .state = st,
 				  .lock_wait_ms = a.wait ? INT64_MAX / 4 : 0,

@@ -375,7 +375,9 @@ static int choose_run(struct runner *r)
 		snprintf(r->run_id, sizeof(r->run_id), "%s", id ? id : "unknown");
 		journal_set_run_id(r->j, r->run_id);
 		(void)state_lock_set_run(r->lock, r->run_id);
-		return check_digests(r);
+		int rc = check_digests(r);
+		/* Another run's marker on the cluster: refused before anything is written. */
+		return rc ? rc : runner_marker_peek(r);
 	}
 	if (start >= 0 && !unfinished && done_elsewhere(r, start, res))
 		return -1;
@@ -385,6 +387,9 @@ static int choose_run(struct runner *r)
 			 r->cl->name, res ? res : "interrupted");
 		return EXIT_INPUT;
 	}
+	int mrc = runner_marker_peek(r);
+	if (mrc)
+		return mrc;
 	if (start >= 0) {
 		int rc = archive_journal(r);
 		if (rc)
@@ -723,7 +728,10 @@ int runner_run(const struct playbook *pb, const struct inventory *inv, const str
 		goto out;
 	}
 	replay_steps(&r, start);
-	rc = finish(&r, run_steps(&r));
+	rc = run_steps(&r);
+	if (rc == EXIT_DONE)
+		runner_marker_release(&r);
+	rc = finish(&r, rc);
 out:
 	release(&r);
 	return rc;
