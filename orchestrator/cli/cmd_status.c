@@ -194,11 +194,16 @@ static const char *run_state(const struct cluster_status *cs)
 	return cs->result;
 }
 
+/* The first step not settled; a step the operator skipped is still to do. */
 static int next_step(const struct cluster_status *cs)
 {
-	for (int i = 0; i < cs->plan->nsteps; i++)
-		if (strcmp(cs->v[i].state, "done") != 0 && strcmp(cs->v[i].state, "skipped") != 0)
+	for (int i = 0; i < cs->plan->nsteps; i++) {
+		const struct st_view *v = &cs->v[i];
+		int op_skip = strcmp(v->state, "skipped") == 0 && v->reason &&
+			      strcmp(v->reason, "skipped by the operator") == 0;
+		if (op_skip || (strcmp(v->state, "done") != 0 && strcmp(v->state, "skipped") != 0))
 			return i;
+	}
 	return -1;
 }
 
@@ -230,16 +235,19 @@ static void print_text(FILE *fp, const struct cluster_status *cs)
 	for (int i = 0; i < cs->plan->nroles; i++)
 		fprintf(fp, "  role %-12s %s%s\n", cs->plan->roles[i].role, cs->plan->roles[i].host,
 			cs->plan->roles[i].assumed ? " (assumed; not bound yet)" : "");
+	char *tr = plan_transports(cs->plan);
+	fprintf(fp, "  transport %s\n", tr);
+	free(tr);
 	if (cs->outage_open) {
 		format_iso8601(cs->outage_since, ts, sizeof(ts));
 		int64_t now = now_wall_ms();
 		int64_t since = cs->outage_since; /* from the journal: may be anything */
 		format_duration(since > 0 && since < now ? now - since : 0, t, sizeof(t));
-		fprintf(
-		    fp,
-		    "  !!! OUTAGE ONGOING since %s (%s): the CMS is not online; fix the cause and "
-		    "run `ccrup resume` !!!\n",
-		    ts, t);
+		const char *svc = cs->plan->pb->service_name;
+		fprintf(fp,
+			"  !!! OUTAGE ONGOING since %s (%s): %s is down; fix the cause and "
+			"run `ccrup resume` !!!\n",
+			ts, t, svc ? svc : "the service");
 	} else if (cs->outage_total) {
 		format_duration(cs->outage_total, t, sizeof(t));
 		fprintf(fp, "  outage: %s in total\n", t);
@@ -311,9 +319,9 @@ static json_t *to_json(const struct cluster_status *cs)
 		}
 	}
 	json_t *o =
-	    json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "name", cs->cl->name, "state",
+	    json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "name", cs->cl->name, "state",
 		      run_state(cs), "run_id", cs->run_id ? json_string(cs->run_id) : json_null(),
-		      "roles", roles, "last_error",
+		      "roles", roles, "transports", plan_transports_json(cs->plan), "last_error",
 		      cs->last_error ? json_string(cs->last_error) : json_null(), "steps", steps);
 	json_object_set_new(o, "outage",
 			    json_pack("{s:b, s:I, s:I}", "ongoing", cs->outage_open, "since_ms",
