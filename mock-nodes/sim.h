@@ -75,7 +75,7 @@ int sim_host_take_new_key(struct sim_world *w, int host);
 
 /*
  * Run a command line on a host.  Never NULL: unknown commands produce the
- * Windows "is not recognized" action with exit 1.  Faults matching (host,
+ * Windows "is not recognized" action with exit 9009, as cmd.exe.  Faults matching (host,
  * command, call count) shape the action.  The caller owns the action.
  */
 struct sim_action *sim_exec(struct sim_world *w, int host, const char *cmdline, int64_t now);

@@ -629,10 +629,10 @@ END_TEST
 
 START_TEST(unknown_commands)
 {
-	ck_assert_int_eq(x("NODE1", "frobnicate /now"), 1);
+	ck_assert_int_eq(x("NODE1", "frobnicate /now"), 9009);
 	ck_assert_str_eq(ERR.buf, "'frobnicate' is not recognized as an internal or external "
 				  "command,\noperable program or batch file.\n");
-	ck_assert_int_eq(x("NODE1", "ls -l"), 1);
+	ck_assert_int_eq(x("NODE1", "ls -l"), 9009);
 	ck_assert_int_eq(x("NODE1", ""), 0);
 	ck_assert_int_eq(x("NODE1", "cmd /c sc query ClusSvc"), 0);
 	ck_has(OUT, "SERVICE_NAME: ClusSvc");

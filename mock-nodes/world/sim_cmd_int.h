@@ -72,8 +72,9 @@ void sim_cmd_setup(struct sim_action *a, int64_t at);
 void sim_cmd_setup_exe(struct sim_action *a, int64_t at);
 void sim_cmd_dotnet(struct sim_action *a, int64_t at);
 /* PowerShell (sim_cmd_ems.c): one parsed cmdlet invocation. */
-#define SIM_PS_MAXP 8  /* parameters per cmdlet */
-#define SIM_PS_MAXF 12 /* properties per output record */
+#define SIM_PS_MAXP		8    /* parameters per cmdlet */
+#define SIM_EXIT_NOT_RECOGNIZED 9009 /* cmd.exe: "'X' is not recognized as an internal ..." */
+#define SIM_PS_MAXF		12   /* properties per output record */
 
 struct sim_ps {
 	const char *cmdlet;		/* canonical cmdlet name */

@@ -10,9 +10,11 @@
  * bind hosts to roles), faults.
  *
  * A fleet runs the host/cluster/fault builders once per copy over the same
- * document with a name suffix ("-001"); every host then listens on
- * 127.0.0.1, port base_port + its world index, so a fleet of any size has
- * distinct endpoints.
+ * document with a name suffix ("-001"); every host of a fleet gets its own
+ * loopback address (the n-th host 127.0.0.n, then 127.0.1.1, ...: see
+ * sim_fleet_addr) and keeps the ports the scenario gives it, so a fleet of
+ * any size has distinct endpoints and every port stays below Linux's
+ * ephemeral range.
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -20,7 +22,7 @@
 
 #include "sim_scenario_int.h"
 
-#define SIM_MAX_HOSTS 40000 /* base_port + index must stay a valid port */
+#define SIM_MAX_HOSTS 40000 /* memory and fds, not addresses, are the limit */
 
 static const char *const top_keys[] = {"scenario",	"description", "clock",	 "domain",
 				       "media_version", "base_port",   "rules",	 "durations",
@@ -85,7 +87,7 @@ static int load_settings(struct sim_scn *s, yaml_node_t *root)
 	    sim_yaml_str(&s->y, root, "scenario", "unnamed", &name) ||
 	    sim_yaml_str(&s->y, root, "clock", "2026-11-21T10:20:00Z", &clock) ||
 	    sim_yaml_str(&s->y, root, "domain", "contoso.com", &domain) ||
-	    sim_yaml_int(&s->y, root, "base_port", 1024, 65535, 22001, &port) ||
+	    sim_yaml_int(&s->y, root, "base_port", 1024, SIM_PORT_MAX, 22001, &port) ||
 	    sim_yaml_version(&s->y, root, "media_version", "8.1.240.6", &media))
 		return -1;
 	s->default_port = (int)port;
@@ -213,25 +215,37 @@ static int load_boot(struct sim_scn *s, struct sim_host *h, yaml_node_t *map, in
 	return 0;
 }
 
+void sim_fleet_addr(int index, char *buf, size_t len)
+{
+	unsigned a = (unsigned)index;
+	snprintf(buf, len, "127.%u.%u.%u", a / (254u * 256u), a / 254u % 256u, a % 254u + 1u);
+}
+
 /*
- * Default endpoint: 127.0.0.1, port base_port + world index.  A fleet always
- * uses the default (its copies would otherwise share the written endpoints).
+ * Default endpoint: 127.0.0.1, port base_port + the host's index in its copy.
+ * A fleet gives every host its own address (sim_fleet_addr of its world
+ * index) instead of the written one; ports are kept.  Every port is below
+ * Linux's ephemeral range (SIM_PORT_MAX).
  */
 static int load_address(struct sim_scn *s, struct sim_host *h, yaml_node_t *map, int index)
 {
 	const char *addr;
-	int64_t port, def = (int64_t)s->default_port + index;
+	char fleet_addr[32];
+	int64_t port, def = (int64_t)s->default_port + (index - s->host_base);
+	if (def > SIM_PORT_MAX)
+		return sim_yaml_fail(&s->y, map,
+				     "port %lld (base_port + %d) is in Linux's ephemeral range "
+				     "(from 32768); lower base_port or give the host a port",
+				     (long long)def, index - s->host_base);
 	if (sim_yaml_str(&s->y, map, "address", "127.0.0.1", &addr) ||
-	    sim_yaml_int(&s->y, map, "port", 1, 65535, def > 65535 ? 65535 : def, &port))
+	    sim_yaml_int(&s->y, map, "port", 1, SIM_PORT_MAX, def, &port))
 		return -1;
-	if (s->fleet && def > 65535)
-		return sim_yaml_fail(&s->y, map, "fleet too large: port %lld past 65535",
-				     (long long)def);
 	if (strncmp(addr, "127.", 4) != 0)
 		return sim_yaml_fail(&s->y, sim_yaml_get(&s->y, map, "address"),
 				     "address: expected a loopback address 127.x.y.z");
-	h->addr = xstrdup(s->fleet ? "127.0.0.1" : addr);
-	h->port = (int)(s->fleet ? def : port);
+	sim_fleet_addr(index, fleet_addr, sizeof(fleet_addr));
+	h->addr = xstrdup(s->fleet ? fleet_addr : addr);
+	h->port = (int)port;
 	for (int i = 0; !s->fleet && i < index; i++)
 		if (s->w->hosts[i].port == h->port && strcmp(s->w->hosts[i].addr, h->addr) == 0)
 			return sim_yaml_fail(&s->y, map, "%s:%d is already used by %s", h->addr,

@@ -78,12 +78,12 @@ run NODE1 'sc query SysmonLog' -tt
 check "exec with -tt: exit 0" rc 0
 check "exec with -tt: CRLF line ends" grep -q "SERVICE_NAME: SysmonLog$CR" "$tmp/out"
 run NODE2 'frobnicate /now'
-check "unknown command: exit 1" rc 1
+check "unknown command: exit 9009 as cmd.exe's (OpenSSH shows its low 8 bits, 49)" rc 49
 check "unknown command: message on stderr" has 'is not recognized' err
 check "unknown command: stdout empty without PTY" [ ! -s "$tmp/out" ]
 run NODE2 'frobnicate /now' -tt
-check "unknown command with -tt: exit 1, message on the terminal" sh -c \
-	"[ \"\$(cat '$tmp/rc')\" = 1 ] && grep -q 'is not recognized' '$tmp/out'"
+check "unknown command with -tt: exit 9009 (49), message on the terminal" sh -c \
+	"[ \"\$(cat '$tmp/rc')\" = 49 ] && grep -q 'is not recognized' '$tmp/out'"
 
 # --- authentication ---
 : >"$tmp/empty_known"
