@@ -13,6 +13,7 @@
 
 #include <getopt.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +42,9 @@ static const char apply_usage[] =
     "  -y, --yes              unattended: no questions; gates pass (journaled)\n"
     "  --plan PLAN            refuse to start if the live facts differ from a plan\n"
     "                         saved with `plan --live --save PLAN`\n"
-    "  --parallel N           clusters upgraded at once (default 1)\n"
+    "  --parallel N           clusters upgraded at once (default 1); `all`: every\n"
+    "                         selected cluster; `auto`: as many as the open-file\n"
+    "                         limit allows, at most 256\n"
     "  --max-failed M         stop starting clusters after M failed (default 1)\n"
     "  --clusters PATTERN     only clusters whose name matches (shell pattern)\n"
     "  --window-end TIME      end of the maintenance window (HH:MM, YYYY-MM-DDTHH:MM or\n"
@@ -86,9 +89,13 @@ struct apply_args {
 	int accept_changed;
 	const char *plan;
 	const char *ssh_config;
-	int parallel;
+	int parallel; /* clusters at once, or PARALLEL_ALL / PARALLEL_AUTO */
 	int max_failed;
 };
+
+/* --parallel all / auto, resolved against the fleet by fleet_parallel(). */
+#define PARALLEL_ALL  (-1)
+#define PARALLEL_AUTO (-2)
 
 enum {
 	OPT_TRUST = 1000,
@@ -187,6 +194,11 @@ static int apply_opt(int c, const char *arg, void *ctx)
 		}
 		return 0;
 	case OPT_PARALLEL:
+		if (strcmp(arg, "all") == 0 || strcmp(arg, "auto") == 0) {
+			a->parallel = arg[1] == 'l' ? PARALLEL_ALL : PARALLEL_AUTO;
+			return 0;
+		}
+		/* fall through */
 	case OPT_MAXFAIL:
 		if (parse_int64(arg, 1, 100000, &v) < 0) {
 			cli_error("apply", "--%s takes a positive number, not '%s'",
@@ -268,6 +280,73 @@ static void fleet_summary(const struct fleet *fl, FILE *fp)
 								: "failed");
 }
 
+/*
+ * Open files a running cluster needs: one SSH socket per host of the cluster
+ * (the largest cluster counts), its journal, its lock, its audit file and an
+ * HTTP check's socket.  The process needs a few more of its own (standard
+ * streams, the audit log, notification sockets, libcurl's resolver).
+ */
+#define FD_PER_CLUSTER_EXTRA 4
+#define FD_PROCESS_RESERVE   64
+#define PARALLEL_AUTO_MAX    256
+
+static long fds_per_cluster(const struct cli_files *f)
+{
+	long most = 0;
+	for (int i = 0; i < f->nclusters; i++) {
+		long n = 0;
+		for (int g = 0; g < f->clusters[i]->ngroups; g++)
+			n += f->clusters[i]->groups[g].nhosts;
+		if (n > most)
+			most = n;
+	}
+	return most + FD_PER_CLUSTER_EXTRA;
+}
+
+/*
+ * Resolve --parallel against the fleet and the open-file limit: raise the soft
+ * limit as far as the hard one when more is needed, and refuse (exit 2, with
+ * the figures and what to do) a --parallel the limit cannot carry, before any
+ * cluster starts, rather than failing connections half-way through a fleet.
+ */
+static int fleet_parallel(const struct cli_files *f, int asked, const char *cmd, int *out)
+{
+	struct rlimit rl;
+	long per = fds_per_cluster(f);
+	long want = asked == PARALLEL_ALL || asked == PARALLEL_AUTO ? f->nclusters : asked;
+	if (want > f->nclusters)
+		want = f->nclusters;
+	if (asked == PARALLEL_AUTO && want > PARALLEL_AUTO_MAX)
+		want = PARALLEL_AUTO_MAX;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		*out = (int)want;
+		return 0;
+	}
+	rlim_t need = (rlim_t)(want * per + FD_PROCESS_RESERVE);
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+		rl.rlim_cur =
+		    rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+		long fit = ((long)rl.rlim_cur - FD_PROCESS_RESERVE) / per;
+		if (asked == PARALLEL_AUTO && fit >= 1) {
+			*out = (int)fit;
+			return 0;
+		}
+		cli_error(cmd,
+			  "--parallel %ld needs about %llu open files (%ld per cluster), but the "
+			  "limit is %llu (ulimit -n; hard limit %llu): use --parallel %ld or less, "
+			  "--parallel auto, or raise the limit",
+			  want, (unsigned long long)need, per, (unsigned long long)rl.rlim_cur,
+			  (unsigned long long)rl.rlim_max, fit > 0 ? fit : 1);
+		return EXIT_INPUT;
+	}
+	*out = (int)want;
+	return 0;
+}
+
 static int run_fleet(struct fleet *fl, int parallel)
 {
 	int n = parallel < fl->f->nclusters ? parallel : fl->f->nclusters;
@@ -314,6 +393,60 @@ static char *join_args(int argc, char **argv)
 	return sbuf_detach(&sb);
 }
 
+/* An argument as the shell needs it: bare when safe, else in single quotes. */
+static void add_shell_arg(struct sbuf *sb, const char *a)
+{
+	int plain = *a != '\0';
+	for (const char *p = a; *p; p++)
+		if (!(strchr("-_./=:,+@%", *p) || (*p >= '0' && *p <= '9') ||
+		      (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+			plain = 0;
+	sbuf_addc(sb, ' ');
+	if (plain) {
+		sbuf_adds(sb, a);
+		return;
+	}
+	sbuf_addc(sb, '\'');
+	for (const char *p = a; *p; p++)
+		if (*p == '\'')
+			sbuf_adds(sb, "'\\''");
+		else
+			sbuf_addc(sb, *p);
+	sbuf_addc(sb, '\'');
+}
+
+/*
+ * The exact command that continues a stopped run: this command line as
+ * `ccrup resume`, without what only apply takes (--plan, --window-end) and
+ * without --yes / -o json in guided mode.
+ */
+static char *resume_command(int argc, char **argv, int guided)
+{
+	static const char *const drop_value[] = {"--plan", "--window-end", "--batches", NULL};
+	struct sbuf sb;
+	sbuf_init(&sb);
+	sbuf_adds(&sb, "ccrup resume");
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		int skip = 0;
+		for (int k = 0; drop_value[k]; k++) {
+			size_t n = strlen(drop_value[k]);
+			if (strncmp(a, drop_value[k], n) == 0 && a[n] == '=')
+				skip = 1;
+			else if (strcmp(a, drop_value[k]) == 0)
+				skip = 2;
+		}
+		if (guided && (strcmp(a, "--yes") == 0 || strcmp(a, "-y") == 0))
+			skip = 1;
+		if (skip == 2)
+			i++;
+		if (skip)
+			continue;
+		add_shell_arg(&sb, a);
+	}
+	return sbuf_detach(&sb);
+}
+
 static int run_cmd(int argc, char **argv, int resume)
 {
 	const char *cmd = resume ? "resume" : "apply";
@@ -323,16 +456,21 @@ static int run_cmd(int argc, char **argv, int resume)
 	struct ui *u = NULL;
 	struct audit *au = NULL;
 	struct notify *nt = NULL;
-	char *cmdline = NULL;
+	char *cmdline = NULL, *resume_cmd = NULL;
 	struct fleet fl;
 	int rc;
 
 	a.parallel = 1;
 	a.max_failed = 1;
+	/* getopt reorders argv: keep the order the operator typed for the resume hint. */
+	char **typed = xcalloc((size_t)argc + 1, sizeof(*typed));
+	memcpy(typed, argv, (size_t)argc * sizeof(*typed));
 	rc = cli_parse(argc, argv, resume ? resume_usage : apply_usage, apply_long, "y", apply_opt,
 		       &a, &o);
-	if (rc)
+	if (rc) {
+		free(typed);
 		return rc < 0 ? EXIT_DONE : rc;
+	}
 	rc = cli_load(&o, &f);
 	if (rc)
 		goto out;
@@ -355,12 +493,17 @@ static int run_cmd(int argc, char **argv, int resume)
 	notify_set_warn(nt, audit_warn, au);
 	struct event_sink sinks[] = {{ui_event, u}, {audit_event, au}, {notify_event, nt}};
 	cmdline = join_args(argc, argv);
+	resume_cmd = resume_command(argc, typed, !a.yes);
 	install_signals();
 	if (xport_global_init() < 0 || http_global_init() < 0) {
 		cli_error(cmd, "cannot initialise libssh/libcurl");
 		rc = EXIT_INPUT;
 		goto out;
 	}
+	int parallel;
+	rc = fleet_parallel(&f, a.parallel, cmd, &parallel);
+	if (rc)
+		goto out;
 	memset(&fl, 0, sizeof(fl));
 	fl.f = &f;
 	fl.max_failed = a.max_failed;
@@ -376,6 +519,7 @@ static int run_cmd(int argc, char **argv, int resume)
 				  .ssh_config = a.ssh_config,
 				  .saved_plan = a.plan,
 				  .command_line = cmdline,
+				  .resume_command = resume_cmd,
 				  .window_end_ms = a.window_end_ms,
 				  .max_timeout_ms = a.max_timeout_ms,
 				  .stop = &stop_flag,
@@ -383,7 +527,7 @@ static int run_cmd(int argc, char **argv, int resume)
 				  .nsinks = (int)CCR_ARRAY_LEN(sinks),
 				  .ask = a.yes ? NULL : ui_ask,
 				  .ask_arg = u};
-	rc = run_fleet(&fl, a.parallel);
+	rc = run_fleet(&fl, parallel);
 	ui_summary(u);
 	fleet_summary(&fl, stdout);
 	pthread_mutex_destroy(&fl.mu);
@@ -394,7 +538,9 @@ static int run_cmd(int argc, char **argv, int resume)
 	http_global_cleanup();
 	xport_global_cleanup();
 out:
+	free(typed);
 	free(cmdline);
+	free(resume_cmd);
 	notify_free(nt);
 	audit_free(au);
 	ui_free(u);

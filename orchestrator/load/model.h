@@ -201,10 +201,12 @@ struct phase_def {
 };
 
 struct playbook {
-	char *path;	   /* as given; every src_loc.file points here */
-	char *name;	   /* "playbook:" */
-	char *description; /* may be NULL */
-	int format;	   /* 1 */
+	char *path;	     /* as given; every src_loc.file points here */
+	char *name;	     /* "playbook:" */
+	char *description;   /* may be NULL */
+	char *service_name;  /* service: name -- what the outage takes down; may be NULL */
+	char *outage_impact; /* service: impact -- what users lose meanwhile; may be NULL */
+	int format;	     /* 1 */
 	struct var_def *vars;
 	int nvars;
 	struct fact_def *facts;
@@ -285,6 +287,8 @@ struct ssh_settings {
 	int64_t keepalive_ms;	    /* default 30 s */
 };
 
+struct nameidx;
+
 struct inventory {
 	char *path;
 	char *name;
@@ -296,6 +300,8 @@ struct inventory {
 	struct notify_def *notify;
 	int nnotify;
 	char sha256[65];
+	struct nameidx *host_index;    /* host name -> index in hosts; NULL: scan */
+	struct nameidx *cluster_index; /* cluster name -> index in clusters; NULL: scan */
 };
 
 /* Upper bounds the loaders enforce (a bigger file is refused, not a crash). */

@@ -12,6 +12,7 @@
 
 #include "audit.h"
 #include "bind.h"
+#include "fsafe.h"
 #include "plan_live.h"
 
 #include <errno.h>
@@ -134,26 +135,18 @@ int runner_sleep(struct runner *r, int64_t ms)
 	return 1;
 }
 
-/* Refuse a state directory others can write to: they could forge the journal. */
+/*
+ * Refuse a state directory others can write to or own, or one below a
+ * directory they control (fsafe.h): they could forge the journal or plant
+ * symlinks that turn our writes into writes anywhere.
+ */
 static int check_state_dir(struct runner *r)
 {
-	struct stat st;
 	const char *dirs[2] = {r->o->state_dir, r->dir};
 	/* Each is checked before anything is created in it. */
-	for (int i = 0; i < 2; i++) {
-		if (mkdir_p(dirs[i], 0700) < 0) {
-			snprintf(r->err, sizeof(r->err), "cannot create state directory %s: %s",
-				 dirs[i], strerror(errno));
+	for (int i = 0; i < 2; i++)
+		if (fsafe_make_dir(dirs[i], "state directory", r->err, sizeof(r->err)) < 0)
 			return EXIT_INPUT;
-		}
-		if (stat(dirs[i], &st) == 0 && (st.st_mode & 0022)) {
-			snprintf(r->err, sizeof(r->err),
-				 "state directory %s is writable by group or others (mode %03o); "
-				 "refusing: anyone could forge the journal (chmod 700 it)",
-				 dirs[i], (unsigned)(st.st_mode & 0777));
-			return EXIT_INPUT;
-		}
-	}
 	return 0;
 }
 
@@ -483,6 +476,14 @@ static int finish(struct runner *r, int rc)
 	static const char *results[] = {
 	    [EXIT_DONE] = "done",	[EXIT_STEP_FAILED] = "failed", [EXIT_INPUT] = "failed",
 	    [EXIT_REFUSED] = "refused", [EXIT_LOCKED] = "failed",      [EXIT_JOURNAL] = "failed"};
+	/* A set-up failure (binding roles: fact probes) after a stop request is the
+	 * stop's doing: an interruption, like a step's (runner_fail). */
+	if ((rc == EXIT_STEP_FAILED || rc == EXIT_INPUT) && r->o->stop && *r->o->stop) {
+		snprintf(r->err, sizeof(r->err),
+			 "interrupted while probing the cluster's state; continue with: %s",
+			 runner_resume_hint(r));
+		rc = EXIT_INTERRUPTED;
+	}
 	const char *res = rc == EXIT_INTERRUPTED ? "interrupted" : rc <= 5 ? results[rc] : "failed";
 
 	if (r->j && r->run_id[0] && !r->journal_broken) {
@@ -493,10 +494,55 @@ static int finish(struct runner *r, int rc)
 			rc = EXIT_JOURNAL;
 	}
 	if (rc != EXIT_DONE && r->err[0] && !r->err_emitted)
-		runner_emitf(r, rc == EXIT_INTERRUPTED ? EV_WARN : EV_STEP_FAILED, NULL, "%s",
-			     r->err);
+		runner_emitf(r,
+			     rc == EXIT_INTERRUPTED ? EV_WARN
+			     : rc == EXIT_REFUSED   ? EV_RUN_REFUSED
+						    : EV_STEP_FAILED,
+			     NULL, "%s", r->err);
 	runner_emitf(r, EV_RUN_END, NULL, "%s", res);
 	return rc;
+}
+
+const char *runner_resume_hint(const struct runner *r)
+{
+	static __thread char buf[1024];
+	if (r->o->resume_command)
+		return r->o->resume_command;
+	snprintf(buf, sizeof(buf), "ccrup resume %s", r->inv->path);
+	return buf;
+}
+
+/*
+ * Guided mode, after step i failed: retry it, show details, or quit with
+ * the exact command that continues.  1 to retry, 0 to stop.
+ */
+static int after_failure(struct runner *r, int i)
+{
+	const struct plan_step *s = &r->plan->steps[i];
+	for (;;) {
+		char *q = xasprintf("%s on %s failed. [r]etry [d]etails [q]uit", s->id,
+				    s->node ? s->node : "-");
+		int c = r->o->ask(r->o->ask_arg, q, "rdq");
+		free(q);
+		runner_journal(r, "answer", s,
+			       json_pack("{s:s}", "answer",
+					 c == 'r'   ? "retry"
+					 : c == 'd' ? "details"
+						    : "quit"));
+		if (c == 'd') {
+			runner_emitf(r, EV_INFO, s, "details of the failure: %s", r->err);
+			continue;
+		}
+		if (c == 'r') {
+			r->err[0] = '\0';
+			r->err_emitted = 0;
+			r->retrying = 1;
+			return 1;
+		}
+		runner_emitf(r, EV_INFO, s, "after fixing the cause, continue with: %s",
+			     runner_resume_hint(r));
+		return 0;
+	}
 }
 
 static int run_steps(struct runner *r)
@@ -504,12 +550,16 @@ static int run_steps(struct runner *r)
 	for (int i = 0; i < r->plan->nsteps; i++) {
 		if (r->o->stop && *r->o->stop) {
 			snprintf(r->err, sizeof(r->err),
-				 "interrupted before step %s; run `ccrup "
-				 "resume` to continue",
-				 r->plan->steps[i].id);
+				 "interrupted before step %s; continue with: %s",
+				 r->plan->steps[i].id, runner_resume_hint(r));
 			return EXIT_INTERRUPTED;
 		}
 		int rc = runner_step(r, i);
+		if (rc == EXIT_STEP_FAILED && r->o->ask && !r->journal_broken &&
+		    !(r->o->stop && *r->o->stop) && after_failure(r, i)) {
+			i--;
+			continue;
+		}
 		if (rc)
 			return rc;
 	}
@@ -555,13 +605,23 @@ int runner_run(const struct playbook *pb, const struct inventory *inv, const str
 	r.bindplan.cl = cl;
 	r.facts = facts_new(&r.bindplan, r.conns, o->stop);
 	facts_set_observer(r.facts, on_probe, &r);
-	if ((rc = check_state_dir(&r)) || (rc = take_lock(&r)) || (rc = open_journal(&r, path)) ||
-	    (rc = check_saved_plan(&r)) || (rc = choose_run(&r, path))) {
+	/* Until the lock is ours, the cluster's audit log and webhooks belong to
+	 * whoever holds it: a refusal is told to this operator only. */
+	if ((rc = check_state_dir(&r)) || (rc = take_lock(&r))) {
+		struct event e = runner_step_event(EV_RUN_REFUSED, NULL);
+		e.text = r.err;
+		e.local = 1;
+		runner_emit(&r, &e);
+		goto out;
+	}
+	if ((rc = open_journal(&r, path)) || (rc = check_saved_plan(&r)) ||
+	    (rc = choose_run(&r, path))) {
 		if (rc < 0) { /* nothing to resume: not an error */
 			runner_emitf(&r, EV_INFO, NULL, "%s", r.err);
 			rc = EXIT_DONE;
 		} else {
-			runner_emitf(&r, EV_STEP_FAILED, NULL, "%s", r.err);
+			/* Nothing was attempted: a refusal to start, not a failed step. */
+			runner_emitf(&r, EV_RUN_REFUSED, NULL, "%s", r.err);
 		}
 		goto out;
 	}

@@ -16,6 +16,8 @@
  * journal_append() did not report as written.
  */
 #include "journal.h"
+#include "fsafe.h"
+#include "jrecord.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,12 +26,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <zlib.h>
-
-#define CRC_PREFIX     ",\"crc\":\""
-#define CRC_PREFIX_LEN 8
-#define CRC_SUFFIX_LEN (CRC_PREFIX_LEN + 8 + 2) /* ,"crc":" + 8 hex + "} */
 
 struct journal {
 	char *path;	 /* as given by the caller; used in every message */
@@ -62,101 +58,6 @@ static void journal_set_error(struct journal *j, char *text)
 	j->error = text;
 }
 
-static unsigned long crc_of_line(const char *line, size_t len)
-{
-	uLong c = crc32(0L, Z_NULL, 0);
-
-	c = crc32(c, (const Bytef *)line, (uInt)(len - CRC_SUFFIX_LEN));
-	return crc32(c, (const Bytef *)"}", 1);
-}
-
-/* Does the line end in `,"crc":"xxxxxxxx"}` with lower-case hex?  Sets *crc. */
-static int crc_suffix(const char *line, size_t len, unsigned long *crc)
-{
-	const char *s;
-	unsigned long v = 0;
-
-	if (len <= CRC_SUFFIX_LEN) /* before forming s: a pointer before line is undefined */
-		return -1;
-	s = line + len - CRC_SUFFIX_LEN;
-	if (memcmp(s, CRC_PREFIX, CRC_PREFIX_LEN) != 0 || memcmp(line + len - 2, "\"}", 2) != 0)
-		return -1;
-	for (int i = 0; i < 8; i++) {
-		char c = s[CRC_PREFIX_LEN + i];
-		if (c >= '0' && c <= '9')
-			v = v * 16 + (unsigned long)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			v = v * 16 + (unsigned long)(c - 'a' + 10);
-		else
-			return -1;
-	}
-	*crc = v;
-	return 0;
-}
-
-/* Check the seq of a parsed record against the previous one. */
-static int check_seq(json_t *rec, long long prev, struct sbuf *why)
-{
-	json_t *seq = json_object_get(rec, "seq");
-	long long v;
-
-	if (seq == NULL) {
-		sbuf_adds(why, "missing seq");
-		return -1;
-	}
-	if (!json_is_integer(seq)) {
-		sbuf_adds(why, "seq is not an integer");
-		return -1;
-	}
-	v = json_integer_value(seq);
-	if (v == prev + 1)
-		return 0;
-	if (v == prev)
-		sbuf_addf(why, "seq %lld repeats the previous record (duplicated line)", v);
-	else if (v < prev)
-		sbuf_addf(why, "seq %lld after seq %lld (records out of order or repeated)", v,
-			  prev);
-	else
-		sbuf_addf(why, "seq %lld after seq %lld (gap: records missing or out of order)", v,
-			  prev);
-	return -1;
-}
-
-/*
- * Validate one complete line (without its newline) and return the parsed
- * record, or NULL with the reason in why.
- */
-static json_t *parse_line(const char *line, size_t len, long long prev, struct sbuf *why)
-{
-	json_error_t jerr;
-	unsigned long want = 0, got;
-	json_t *rec = NULL;
-
-	if (len == 0) {
-		sbuf_adds(why, "empty line");
-		return NULL;
-	}
-	if (len > JOURNAL_MAX_LINE) {
-		sbuf_addf(why, "line is %zu bytes (limit %d)", len, JOURNAL_MAX_LINE);
-		return NULL;
-	}
-	rec = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (rec == NULL) {
-		sbuf_addf(why, "invalid JSON at column %d: %s", jerr.column, jerr.text);
-		return NULL;
-	}
-	if (!json_is_object(rec))
-		sbuf_adds(why, "record is not a JSON object");
-	else if (crc_suffix(line, len, &want) < 0)
-		sbuf_adds(why, "missing or malformed crc (must be the last member, 8 hex digits)");
-	else if ((got = crc_of_line(line, len)) != want)
-		sbuf_addf(why, "CRC mismatch: line says %08lx, content gives %08lx", want, got);
-	else if (check_seq(rec, prev, why) == 0)
-		return rec;
-	json_decref(rec);
-	return NULL;
-}
-
 /*
  * Replay buf (the whole file) into j.  Complete lines end in '\n'; bytes
  * after the last '\n' are a torn tail.
@@ -178,7 +79,7 @@ static enum journal_status journal_replay(struct journal *j, const char *buf, si
 				j->path, lineno);
 			break;
 		}
-		json_t *rec = parse_line(buf + off, (size_t)(nl - (buf + off)), j->seq, &why);
+		json_t *rec = jrecord_decode(buf + off, (size_t)(nl - (buf + off)), j->seq, &why);
 		if (rec == NULL) {
 			put_msg(msg, msglen, "%s:%d: %s", j->path, lineno, why.buf);
 			sbuf_release(&why);
@@ -292,7 +193,7 @@ static int journal_open_fd(const char *path, char *msg, size_t msglen)
 			goto out;
 		}
 	}
-	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	fd = fsafe_open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL, msg, msglen);
 	if (fd >= 0) {
 		/* New file: make its directory entry (and the directory's) durable. */
 		if (fsync_dir_of(path) < 0 || (slash != NULL && fsync_dir_of(dir) < 0)) {
@@ -303,9 +204,7 @@ static int journal_open_fd(const char *path, char *msg, size_t msglen)
 		goto out;
 	}
 	if (errno == EEXIST)
-		fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
-	if (fd < 0)
-		put_msg(msg, msglen, "open %s: %s", path, strerror(errno));
+		fd = fsafe_open(path, O_RDWR | O_APPEND, msg, msglen);
 out:
 	free(dir);
 	return fd;
@@ -324,14 +223,11 @@ enum journal_status journal_open(const char *path, struct journal **jp, char *ms
 enum journal_status journal_load(const char *path, struct journal **jp, char *msg, size_t msglen)
 {
 	enum journal_status st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = fsafe_open(path, O_RDONLY, msg, msglen);
 
 	*jp = NULL;
-	if (fd < 0) {
-		int err = errno;
-		put_msg(msg, msglen, "open %s: %s", path, strerror(err));
-		return err == ENOENT ? JOURNAL_MISSING : JOURNAL_IO;
-	}
+	if (fd < 0)
+		return errno == ENOENT ? JOURNAL_MISSING : JOURNAL_IO;
 	st = journal_from_fd(path, fd, jp, msg, msglen);
 	if (*jp != NULL) {
 		close(fd);
@@ -387,24 +283,6 @@ static json_t *record_build(const struct journal *j, json_t *rec)
 			json_object_set(out, key, val);
 	}
 	return out;
-}
-
-/* Serialise out (no crc) into the line to write, newline included. */
-static char *record_line(json_t *out, size_t *len, unsigned long *crc)
-{
-	char *body = json_dumps(out, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	size_t n;
-	char *line;
-
-	if (body == NULL)
-		return NULL;
-	n = strlen(body);
-	*crc = crc32(crc32(0L, Z_NULL, 0), (const Bytef *)body, (uInt)n);
-	body[n - 1] = '\0'; /* drop the closing brace; the crc member goes before it */
-	line = xasprintf("%s" CRC_PREFIX "%08lx\"}\n", body, *crc);
-	free(body);
-	*len = strlen(line);
-	return line;
 }
 
 /* Cut the file back to j->size; remember the failure for every later append. */
@@ -483,8 +361,8 @@ int journal_append(struct journal *j, json_t *rec)
 		goto out;
 	}
 	out = record_build(j, rec);
-	line = record_line(out, &len, &crc);
-	if (line == NULL || len > JOURNAL_MAX_LINE) {
+	line = jrecord_encode(out, &len, &crc);
+	if (line == NULL) {
 		journal_set_error(j, xasprintf("%s: record cannot be serialised within %d bytes",
 					       j->path, JOURNAL_MAX_LINE));
 		goto out;

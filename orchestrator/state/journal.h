@@ -40,9 +40,10 @@
 
 #include <jansson.h>
 
+#include "jrecord.h"
 #include "util.h"
 
-#define JOURNAL_MAX_LINE  (1024 * 1024)	       /* longer lines are corruption */
+#define JOURNAL_MAX_LINE  JRECORD_MAX_LINE     /* longer lines are corruption */
 #define JOURNAL_MAX_BYTES (256L * 1024 * 1024) /* larger files are corruption */
 
 enum journal_status {

@@ -142,10 +142,12 @@ import socket, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(('127.0.0.1', $hport)); s.listen(1); time.sleep(30)" &
 squat=$!
-# Wait until the squatter listens (a busy machine may take a while to start python).
-_i=0
-while [ "$_i" -lt 100 ] && ! python3 -c "import socket; socket.create_connection(('127.0.0.1', $hport), timeout=1)" 2>/dev/null; do
-	_i=$((_i + 1))
+# The squatter must hold the port before ccrsim starts (python may take a while
+# to start on a loaded machine); a ccrsim that starts anyway is stopped by timeout.
+i=0
+while ! python3 -c "import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(('127.0.0.1', $hport)) != 0)" &&
+	[ $i -lt 300 ]; do
+	i=$((i + 1))
 	sleep 0.1
 done
 timeout 30 bin/ccrsim --scenario "$tmp/sim/scenario.yml" --time-scale 0 --state-dir "$tmp/sim" >"$tmp/body" 2>&1
