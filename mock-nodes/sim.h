@@ -60,6 +60,11 @@ int sim_world_nhosts(const struct sim_world *w);
 const char *sim_host_name(const struct sim_world *w, int host);
 const char *sim_host_addr(const struct sim_world *w, int host); /* loopback IPv4 */
 int sim_host_port(const struct sim_world *w, int host);
+/*
+ * sshd's MaxSessions for the host (scenario `max_sessions`, default 10): the
+ * session channels one connection may have open; the next is refused.
+ */
+int sim_world_max_sessions(const struct sim_world *w, int host);
 /* Index of a host by name (case-insensitive), or -1. */
 int sim_host_find(const struct sim_world *w, const char *name);
 

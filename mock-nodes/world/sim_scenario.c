@@ -24,9 +24,9 @@
 
 #define SIM_MAX_HOSTS 40000 /* memory and fds, not addresses, are the limit */
 
-static const char *const top_keys[] = {"scenario",	"description", "clock",	 "domain",
-				       "media_version", "base_port",   "rules",	 "durations",
-				       "hosts",		"clusters",    "faults", NULL};
+static const char *const top_keys[] = {
+    "scenario",	 "description", "clock",    "domain", "media_version", "base_port", "rules",
+    "durations", "hosts",	"clusters", "faults", "max_sessions",  "events",    NULL};
 
 static int load_rules(struct sim_scn *s, yaml_node_t *root)
 {
@@ -81,16 +81,18 @@ static int load_durations(struct sim_scn *s, yaml_node_t *root)
 static int load_settings(struct sim_scn *s, yaml_node_t *root)
 {
 	const char *clock, *domain, *name;
-	int64_t port;
+	int64_t port, maxs;
 	char *media = NULL;
 	if (sim_yaml_check_map(&s->y, root, top_keys) ||
 	    sim_yaml_str(&s->y, root, "scenario", "unnamed", &name) ||
 	    sim_yaml_str(&s->y, root, "clock", "2026-11-21T10:20:00Z", &clock) ||
 	    sim_yaml_str(&s->y, root, "domain", "contoso.com", &domain) ||
 	    sim_yaml_int(&s->y, root, "base_port", 1024, SIM_PORT_MAX, 22001, &port) ||
+	    sim_yaml_int(&s->y, root, "max_sessions", 1, 1000, 10, &maxs) ||
 	    sim_yaml_version(&s->y, root, "media_version", "8.1.240.6", &media))
 		return -1;
 	s->default_port = (int)port;
+	s->max_sessions = (int)maxs;
 	free(s->w->domain);
 	s->w->domain = xstrdup(domain);
 	free(s->w->media_version);
@@ -256,12 +258,12 @@ static int load_address(struct sim_scn *s, struct sim_host *h, yaml_node_t *map,
 static int load_host(struct sim_scn *s, yaml_node_t *k, yaml_node_t *v)
 {
 	static const char *const keys[] = {
-	    "role",	      "address", "port",      "binaries_version",
-	    "server_version", "os_sp",	 "net_sp",    "boot_id",
-	    "pending_reboot", "power",	 "watermark", "services",
-	    "http_port",      NULL};
+	    "role",	      "address",      "port",		"binaries_version",
+	    "server_version", "os_sp",	      "net_sp",		"boot_id",
+	    "pending_reboot", "power",	      "watermark",	"services",
+	    "http_port",      "max_sessions", "dotnet_restart", NULL};
 	const char *name = sim_yaml_scalar(&s->y, k, "host name");
-	int64_t os_sp;
+	int64_t os_sp, maxs;
 	if (name == NULL || sim_yaml_check_map(&s->y, v, keys))
 		return -1;
 	if (!valid_name(name))
@@ -281,10 +283,13 @@ static int load_host(struct sim_scn *s, yaml_node_t *k, yaml_node_t *v)
 	    sim_yaml_version(&s->y, v, "server_version", NULL, &h->server_version) ||
 	    sim_yaml_int(&s->y, v, "os_sp", 0, 9, 2, &os_sp) || load_net_sp(s, h, v) ||
 	    sim_yaml_bool(&s->y, v, "pending_reboot", 0, &h->pending_reboot) ||
+	    sim_yaml_int(&s->y, v, "max_sessions", 1, 1000, s->max_sessions, &maxs) ||
+	    sim_yaml_bool(&s->y, v, "dotnet_restart", 1, &h->dotnet_restart) ||
 	    load_boot(s, h, v, index) || load_address(s, h, v, index) ||
 	    load_services(s, h, sim_yaml_get(&s->y, v, "services")))
 		return -1;
 	h->os_sp = (int)os_sp;
+	h->max_sessions = (int)maxs;
 	return 0;
 }
 

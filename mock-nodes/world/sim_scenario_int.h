@@ -19,6 +19,7 @@ struct sim_scn {
 	int host_base;	     /* world index of this copy's first host */
 	int fleet;	     /* 1: every host on its own address (sim_fleet_addr) */
 	int default_port;    /* top-level base_port */
+	int max_sessions;    /* top-level max_sessions, the hosts' default */
 };
 
 /* The host of the current copy named by scalar n; -1 with a located error. */

@@ -113,6 +113,11 @@ int sim_host_find(const struct sim_world *w, const char *name)
 	return -1;
 }
 
+int sim_world_max_sessions(const struct sim_world *w, int host)
+{
+	return w->hosts[host].max_sessions;
+}
+
 enum sim_power sim_host_power(const struct sim_world *w, int host, int64_t now)
 {
 	const struct sim_host *h = &w->hosts[host];

@@ -100,6 +100,8 @@ struct sim_host {
 	int64_t boot_s;		  /* last boot, seconds since the Unix epoch (the boot id) */
 	int new_key;		  /* 1: present a new host key (fault), taken by the server */
 	int watermark;		  /* setup stage a failed/interrupted setup stopped at, 0 none */
+	int max_sessions;	  /* sshd MaxSessions: session channels per connection */
+	int dotnet_restart;	  /* 1: the .NET installer exits 3010 and wants a restart */
 	struct sim_count *counts; /* per-command counters */
 	int ncounts;		  /* count of counts */
 	int ccounts;		  /* allocated counts */

@@ -56,7 +56,7 @@ check "pid file holds the pid" [ "$(cat "$tmp/sim/ccrsim.pid")" = "$SIM_PID" ]
 check "control socket is 0600" [ "$(stat -c %a "$tmp/sim/control.sock")" = 600 ]
 check "host keys are 0600" [ "$(stat -c %a "$tmp/sim/hostkeys/NODE1.key")" = 600 ]
 check "client key is 0600" [ "$(stat -c %a "$tmp/sim/client_ed25519")" = 600 ]
-check "known_hosts has one line per host" [ "$(wc -l <"$tmp/sim/known_hosts")" = 3 ]
+check "known_hosts has three lines per host (ed25519, ECDSA, RSA)" [ "$(wc -l <"$tmp/sim/known_hosts")" = 9 ]
 p1=$(inv NODE1 port)
 check "known_hosts line format" grep -Eq "^(\[127\.[0-9.]+\]:$p1|127\.[0-9.]+) ssh-ed25519 AAAA" \
 	"$tmp/sim/known_hosts"
