@@ -125,6 +125,13 @@ void sim_host_http_count(struct sim_world *w, int host);
 json_t *sim_world_dump(const struct sim_world *w, int64_t now);
 /* Add a fault from its JSON form (docs/ccrsim.md).  0, or -1 with err. */
 int sim_fault_add(struct sim_world *w, const json_t *fault, char *err, size_t errlen);
+/*
+ * Add a scheduled event from its JSON form (docs/ccrsim.md, Events): at a
+ * world time or on a command, doing a set, reboot, crash, power_off,
+ * power_on or failover.  0, or -1 with err.  sim_event_clear removes all.
+ */
+int sim_event_add(struct sim_world *w, const json_t *event, char *err, size_t errlen);
+void sim_event_clear(struct sim_world *w);
 /* Remove all faults (host NULL) or those of one host. */
 void sim_fault_clear(struct sim_world *w, const char *host);
 /* Set a world field ("NODE2.pending_reboot" = "1", "CLUS1.copy_queue" = "40"). 0 or -1/err. */

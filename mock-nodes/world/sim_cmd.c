@@ -282,6 +282,15 @@ struct sim_action *sim_exec(struct sim_world *w, int host, const char *cmdline, 
 	sim_fault_shape(w, host, a->line, key, a);
 	if (a->step != NULL)
 		a->next_at += a->slow_ms;
-	free(key);
+	a->key = key;
+	if (a->argc > 0) {
+		/* Events "before" the command; if its own host went down, it never runs. */
+		sim_event_on_command(w, host, a->line, key, 0, now);
+		if (sim_host_power(w, host, now) != SIM_UP) {
+			a->step = NULL;
+			a->next_at = SIM_NEVER;
+			a->after_fired = 1;
+		}
+	}
 	return a;
 }

@@ -43,6 +43,8 @@ struct sim_action {
 	struct sbuf err;     /* stderr produced, not yet polled */
 	int64_t drop_after;  /* drop fault: close after this many bytes, -1 none */
 	int64_t slow_ms;     /* slow fault: added before each output chunk */
+	char *key;	     /* normalised command line (counting, faults, events) */
+	int after_fired;     /* 1 once the "after" events of the command ran */
 };
 
 void sim_act_out(struct sim_action *a, const char *fmt, ...) CCR_PRINTF(2, 3);

@@ -136,6 +136,10 @@ json_t *sim_world_dump(const struct sim_world *w, int64_t now)
 		json_array_append_new(hosts, host_json(w, i, now));
 	for (int i = 0; i < w->nfaults; i++)
 		json_array_append_new(faults, sim_fault_json(&w->faults[i]));
-	return json_pack("{s:I, s:f, s:o, s:o, s:o}", "now_ms", (json_int_t)now, "time_scale",
-			 w->scale, "clusters", clusters, "hosts", hosts, "faults", faults);
+	json_t *events = json_array();
+	for (int i = 0; i < w->nevents; i++)
+		json_array_append_new(events, sim_event_json(&w->events[i]));
+	return json_pack("{s:I, s:f, s:o, s:o, s:o, s:o}", "now_ms", (json_int_t)now, "time_scale",
+			 w->scale, "clusters", clusters, "hosts", hosts, "faults", faults, "events",
+			 events);
 }

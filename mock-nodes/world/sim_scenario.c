@@ -337,6 +337,47 @@ static int load_faults(struct sim_scn *s, yaml_node_t *root, int copy)
 	return 0;
 }
 
+/* NAME or NAME.rest of copy: the copy's suffix after NAME ("*" stays). */
+static void suffix_ref(json_t *o, const char *key, const char *suffix)
+{
+	const json_t *v = json_object_get(o, key);
+	if (!json_is_string(v) || strcmp(json_string_value(v), "*") == 0 || suffix[0] == '\0')
+		return;
+	const char *s = json_string_value(v), *dot = strchr(s, '.');
+	char *full = dot != NULL ? xasprintf("%.*s%s%s", (int)(dot - s), s, suffix, dot)
+				 : xasprintf("%s%s", s, suffix);
+	json_object_set_new(o, key, json_string(full));
+	free(full);
+}
+
+/* events: the JSON shape of the control interface's event-add, per copy. */
+static int load_events(struct sim_scn *s, yaml_node_t *root)
+{
+	yaml_node_t *f = sim_yaml_get(&s->y, root, "events");
+	char msg[256];
+	if (f == NULL || sim_yaml_is_null(f))
+		return 0;
+	if (f->type != YAML_SEQUENCE_NODE)
+		return sim_yaml_fail(&s->y, f, "events: expected a list");
+	for (yaml_node_item_t *i = f->data.sequence.items.start; i < f->data.sequence.items.top;
+	     i++) {
+		yaml_node_t *n = sim_yaml_node(&s->y, *i);
+		json_t *j = sim_yaml_json(&s->y, n);
+		int rc;
+		if (json_is_object(j)) {
+			suffix_ref(j, "host", s->suffix);
+			suffix_ref(j, "on_host", s->suffix);
+			suffix_ref(j, "cluster", s->suffix);
+			suffix_ref(j, "path", s->suffix);
+		}
+		rc = sim_event_add(s->w, j, msg, sizeof(msg));
+		json_decref(j);
+		if (rc != 0)
+			return sim_yaml_fail(&s->y, n, "%s", msg);
+	}
+	return 0;
+}
+
 static int build_copy(struct sim_scn *s, yaml_node_t *root, int copy, int ncopies)
 {
 	int width = ncopies >= 1000 ? (ncopies >= 10000 ? 5 : 4) : 3;
@@ -345,7 +386,8 @@ static int build_copy(struct sim_scn *s, yaml_node_t *root, int copy, int ncopie
 	else
 		s->suffix[0] = '\0';
 	s->host_base = s->w->nhosts;
-	if (load_hosts(s, root) || sim_scn_clusters(s, root) || load_faults(s, root, copy))
+	if (load_hosts(s, root) || sim_scn_clusters(s, root) || load_faults(s, root, copy) ||
+	    load_events(s, root))
 		return -1;
 	if (s->w->nhosts > SIM_MAX_HOSTS)
 		return sim_yaml_fail(&s->y, root, "more than %d hosts", SIM_MAX_HOSTS);

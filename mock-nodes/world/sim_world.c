@@ -18,6 +18,7 @@ struct sim_world *sim_world_new(double scale)
 	struct sim_world *w = xcalloc(1, sizeof(*w));
 	w->scale = scale;
 	w->next_fault_id = 1;
+	w->next_event_id = 1;
 	w->max_copy_queue = 10;
 	w->reboot_backlog = 40;
 	w->domain = xstrdup("contoso.com");
@@ -72,6 +73,7 @@ void sim_world_free(struct sim_world *w)
 		cluster_release(&w->clusters[i]);
 	free(w->clusters);
 	sim_fault_free_all(w);
+	sim_event_free_all(w);
 	free(w->domain);
 	free(w->media_version);
 	free(w);
