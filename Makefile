@@ -3,10 +3,12 @@
 #   make            build bin/ccrup and bin/ccrsim
 #   make check      install missing Debian packages, build, run every test
 #   make demo       install, build, start ccrsim, run the SP1 upgrade against it
+#                   (TRANSPORT=winrm: the same over WinRM)
 #   make SANITIZE=address,undefined check
 #   make install PREFIX=/usr/local DESTDIR=...
 #   make lint       banned calls and clang-format drift
 #   make bench      benchmarks (never part of check)
+#   make crash-matrix-etcd   the whole crash matrix on the etcd state backend
 
 PREFIX   ?= /usr/local
 DESTDIR  ?=
@@ -51,7 +53,7 @@ ifneq ($(wildcard mock-nodes/server/sim_main.c),)
 BINS += bin/ccrsim
 endif
 
-.PHONY: all deps check unit integration demo install lint format bench fuzz clean
+.PHONY: all deps check unit integration demo install lint format bench fuzz clean crash-matrix-etcd
 all: $(BINS)
 
 $(BUILD)/%.o: %.c
@@ -96,7 +98,7 @@ unit: all $(TEST_BIN)
 
 demo: deps
 	@$(MAKE) --no-print-directory all
-	@sh mock-nodes/demo.sh
+	@TRANSPORT=$(TRANSPORT) sh mock-nodes/demo.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/ccrup/playbooks \
@@ -113,6 +115,10 @@ install: all
 
 lint:
 	@sh .ci/lint.sh
+
+# The whole crash matrix with the journal and lock in etcd (CI runs a subset).
+crash-matrix-etcd: all
+	@CRASH_MATRIX_EVERY=1 sh tests/integration/etcd_crash_matrix.sh
 
 # libFuzzer targets (clang, ASan+UBSan) built into build-fuzz/, each run FUZZ_SECONDS.
 FUZZ_SECONDS ?= 60

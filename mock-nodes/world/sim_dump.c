@@ -124,6 +124,13 @@ static json_t *host_json(const struct sim_world *w, int i, int64_t now)
 	json_object_set_new(o, "http_requests", json_integer(h->http_requests));
 	json_object_set_new(o, "dotnet_restart", json_boolean(h->dotnet_restart));
 	json_object_set_new(o, "max_sessions", json_integer(h->max_sessions));
+	json_t *reg = json_object(); /* values written with `reg add`: "KEY\\NAME": data */
+	for (int k = 0; k < h->nregvals; k++) {
+		char *kn = xasprintf("%s\\%s", h->regvals[k].key, h->regvals[k].name);
+		json_object_set_new(reg, kn, json_string(h->regvals[k].data));
+		free(kn);
+	}
+	json_object_set_new(o, "registry", reg);
 	return o;
 }
 

@@ -3,9 +3,10 @@
  * cluster's run stands, from its journal and lock, without touching a node.
  * A failure inside the outage window is shown loudly: users are down.
  */
+#include "bind.h"
 #include "cli.h"
 #include "journal.h"
-#include "lock.h"
+#include "state.h"
 #include "plan.h"
 #include "runner.h"
 #include "textsafe.h"
@@ -15,10 +16,13 @@
 
 static const char usage[] =
     "usage: ccrup status INVENTORY [-o text|json] [--clusters PATTERN] [--state-dir DIR]\n"
+    "                    [--state etcd://HOST:PORT[,HOST:PORT...]/PREFIX]\n"
     "\n"
     "Show, from each cluster's journal, where its run stands: per node and step,\n"
     "the last error, whether users are in an outage, and what comes next.  Reads\n"
-    "no node.  -o json prints format ccrup-status/1 (docs/status-json.md).\n"
+    "no node and takes no lock.  With shared state (docs/state.md) it shows which\n"
+    "orchestrator host runs each cluster.  -o json prints format ccrup-status/1\n"
+    "(docs/status-json.md).\n"
     "\n"
     "Exit: 0 ok, 2 input error, 5 journal corrupt.\n";
 
@@ -37,8 +41,9 @@ struct cluster_status {
 	const char *run_id, *result, *started, *updated, *last_error;
 	int outage_open;
 	int64_t outage_since, outage_total;
-	struct lock_holder holder;
+	struct state_holder holder;
 	int locked;
+	const char *ran_on; /* shared state: host recorded in the run-start */
 };
 
 static const char *jstr(json_t *o, const char *k)
@@ -71,10 +76,12 @@ static int build_plan(const struct cli_files *f, struct cluster_status *cs, long
 		    inventory_host(f->inv, jstr(r, "host") ? jstr(r, "host") : "");
 		if (ev && strcmp(ev, "bind") == 0 && d && h) {
 			roles = xreallocarray(roles, (size_t)n + 1, sizeof(*roles));
-			roles[n++] = (struct role_binding){d->name, h->name, 0};
+			roles[n++] = (struct role_binding){
+			    d->name, h->name, 0,
+			    (int)json_integer_value(json_object_get(r, "count"))};
 		}
 	}
-	if (n < f->pb->nroles) {
+	if (!bind_complete(f->pb, roles, &n)) {
 		free(roles);
 		roles = NULL;
 		if (plan_assume_roles(f->pb, cs->cl, &roles, &n, err, sizeof(err)) < 0)
@@ -135,16 +142,12 @@ static void apply_record(struct cluster_status *cs, json_t *r)
 		v->duration_ms = json_integer_value(json_object_get(r, "duration_ms"));
 }
 
-static int load_status(const struct cli_opts *o, const struct cli_files *f,
-		       struct cluster_status *cs)
+static int load_status(struct state *st, const struct cli_files *f, struct cluster_status *cs)
 {
-	char *dir = runner_cluster_dir(o->state_dir, cs->cl->name);
-	char *path = xasprintf("%s/journal.jsonl", dir);
-	char *lpath = xasprintf("%s/lock", dir);
 	char msg[1024];
 	int rc = 0;
 
-	enum journal_status js = journal_load(path, &cs->j, msg, sizeof(msg));
+	enum journal_status js = state_journal_load(st, cs->cl->name, &cs->j, msg, sizeof(msg));
 	if (js == JOURNAL_CORRUPT) {
 		fprintf(stderr, "ccrup status: %s\n", msg);
 		rc = EXIT_JOURNAL;
@@ -158,7 +161,7 @@ static int load_status(const struct cli_opts *o, const struct cli_files *f,
 		goto out;
 	}
 	/* 1: a live run holds the flock (running, not interrupted); status only looks. */
-	int held = lock_read_holder(lpath, &cs->holder, msg, sizeof(msg));
+	int held = state_lock_holder(st, cs->cl->name, &cs->holder, msg, sizeof(msg));
 	if (held < 0)
 		fprintf(stderr, "ccrup status: warning: %s\n", msg);
 	cs->locked = held == 1;
@@ -171,14 +174,12 @@ static int load_status(const struct cli_opts *o, const struct cli_files *f,
 		if (i == (size_t)start) {
 			cs->run_id = jstr(r, "run_id");
 			cs->started = jstr(r, "time");
+			cs->ran_on = jstr(r, "host");
 		}
 		if (jstr(r, "event"))
 			apply_record(cs, r);
 	}
 out:
-	free(dir);
-	free(path);
-	free(lpath);
 	return rc;
 }
 
@@ -193,11 +194,16 @@ static const char *run_state(const struct cluster_status *cs)
 	return cs->result;
 }
 
+/* The first step not settled; a step the operator skipped is still to do. */
 static int next_step(const struct cluster_status *cs)
 {
-	for (int i = 0; i < cs->plan->nsteps; i++)
-		if (strcmp(cs->v[i].state, "done") != 0 && strcmp(cs->v[i].state, "skipped") != 0)
+	for (int i = 0; i < cs->plan->nsteps; i++) {
+		const struct st_view *v = &cs->v[i];
+		int op_skip = strcmp(v->state, "skipped") == 0 && v->reason &&
+			      strcmp(v->reason, "skipped by the operator") == 0;
+		if (op_skip || (strcmp(v->state, "done") != 0 && strcmp(v->state, "skipped") != 0))
 			return i;
+	}
 	return -1;
 }
 
@@ -211,24 +217,37 @@ static void print_text(FILE *fp, const struct cluster_status *cs)
 		fprintf(fp, " (run %s, started %s, last record %s)", cs->run_id, cs->started,
 			cs->updated);
 	fprintf(fp, "\n");
-	if (cs->locked)
+	if (cs->locked && cs->holder.user != NULL)
+		fprintf(
+		    fp,
+		    "  running on host %s: pid %ld, user %s, since %s (%s); the lock frees %d s "
+		    "after that process stops\n",
+		    cs->holder.host ? cs->holder.host : "?", cs->holder.pid, cs->holder.user,
+		    cs->holder.started ? cs->holder.started : "?",
+		    cs->holder.command ? cs->holder.command : "?", cs->holder.ttl_s);
+	else if (cs->locked)
 		fprintf(fp, "  lock held by pid %ld on %s since %s (%s)\n", cs->holder.pid,
 			cs->holder.host ? cs->holder.host : "?",
 			cs->holder.started ? cs->holder.started : "?",
 			cs->holder.command ? cs->holder.command : "?");
+	else if (cs->ran_on != NULL)
+		fprintf(fp, "  last run by host %s\n", cs->ran_on);
 	for (int i = 0; i < cs->plan->nroles; i++)
 		fprintf(fp, "  role %-12s %s%s\n", cs->plan->roles[i].role, cs->plan->roles[i].host,
 			cs->plan->roles[i].assumed ? " (assumed; not bound yet)" : "");
+	char *tr = plan_transports(cs->plan);
+	fprintf(fp, "  transport %s\n", tr);
+	free(tr);
 	if (cs->outage_open) {
 		format_iso8601(cs->outage_since, ts, sizeof(ts));
 		int64_t now = now_wall_ms();
 		int64_t since = cs->outage_since; /* from the journal: may be anything */
 		format_duration(since > 0 && since < now ? now - since : 0, t, sizeof(t));
-		fprintf(
-		    fp,
-		    "  !!! OUTAGE ONGOING since %s (%s): the CMS is not online; fix the cause and "
-		    "run `ccrup resume` !!!\n",
-		    ts, t);
+		const char *svc = cs->plan->pb->service_name;
+		fprintf(fp,
+			"  !!! OUTAGE ONGOING since %s (%s): %s is down; fix the cause and "
+			"run `ccrup resume` !!!\n",
+			ts, t, svc ? svc : "the service");
 	} else if (cs->outage_total) {
 		format_duration(cs->outage_total, t, sizeof(t));
 		fprintf(fp, "  outage: %s in total\n", t);
@@ -286,13 +305,23 @@ static json_t *to_json(const struct cluster_status *cs)
 		json_array_append_new(steps, o);
 	}
 	json_t *roles = json_object();
-	for (int i = 0; i < cs->plan->nroles; i++)
-		json_object_set_new(roles, cs->plan->roles[i].role,
-				    json_string(cs->plan->roles[i].host));
+	for (int i = 0; i < cs->plan->nroles; i++) {
+		/* A `select: all` role is a list of hosts; any other role one host. */
+		const struct role_binding *b = &cs->plan->roles[i];
+		const struct role_def *d = playbook_role(cs->plan->pb, b->role);
+		json_t *have = json_object_get(roles, b->role);
+		if (d && d->select == SELECT_ALL) {
+			if (have == NULL)
+				json_object_set_new(roles, b->role, have = json_array());
+			json_array_append_new(have, json_string(b->host));
+		} else {
+			json_object_set_new(roles, b->role, json_string(b->host));
+		}
+	}
 	json_t *o =
-	    json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "name", cs->cl->name, "state",
+	    json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "name", cs->cl->name, "state",
 		      run_state(cs), "run_id", cs->run_id ? json_string(cs->run_id) : json_null(),
-		      "roles", roles, "last_error",
+		      "roles", roles, "transports", plan_transports_json(cs->plan), "last_error",
 		      cs->last_error ? json_string(cs->last_error) : json_null(), "steps", steps);
 	json_object_set_new(o, "outage",
 			    json_pack("{s:b, s:I, s:I}", "ongoing", cs->outage_open, "since_ms",
@@ -302,10 +331,22 @@ static json_t *to_json(const struct cluster_status *cs)
 			    nx >= 0 && cs->run_id ? json_pack("{s:i, s:s}", "index", nx + 1, "id",
 							      cs->plan->steps[nx].id)
 						  : json_null());
-	if (cs->locked)
-		json_object_set_new(o, "lock",
-				    json_pack("{s:I, s:s}", "pid", (json_int_t)cs->holder.pid,
-					      "host", cs->holder.host ? cs->holder.host : ""));
+	if (cs->locked) {
+		json_t *lk = json_pack("{s:I, s:s}", "pid", (json_int_t)cs->holder.pid, "host",
+				       cs->holder.host ? cs->holder.host : "");
+		const char *more[][2] = {{"user", cs->holder.user},
+					 {"command", cs->holder.command},
+					 {"started", cs->holder.started},
+					 {"run_id", cs->holder.run_id}};
+		for (size_t k = 0; k < CCR_ARRAY_LEN(more); k++)
+			if (more[k][1] != NULL)
+				json_object_set_new(lk, more[k][0], json_string(more[k][1]));
+		if (cs->holder.ttl_s > 0)
+			json_object_set_new(lk, "ttl_s", json_integer(cs->holder.ttl_s));
+		json_object_set_new(o, "lock", lk);
+	}
+	if (cs->ran_on != NULL)
+		json_object_set_new(o, "host", json_string(cs->ran_on));
 	return o;
 }
 
@@ -314,7 +355,7 @@ static void release_status(struct cluster_status *cs)
 	journal_close(cs->j);
 	plan_free(cs->plan);
 	free(cs->v);
-	lock_holder_release(&cs->holder);
+	state_holder_release(&cs->holder);
 }
 
 int cmd_status(int argc, char **argv)
@@ -323,17 +364,18 @@ int cmd_status(int argc, char **argv)
 	struct cli_files f;
 	int rc = cli_parse(argc, argv, usage, NULL, NULL, NULL, NULL, &o);
 	json_t *all = NULL;
+	struct state *st = NULL;
 
 	if (rc)
 		return rc < 0 ? EXIT_DONE : rc;
-	if ((rc = cli_load(&o, &f)))
+	if ((rc = cli_load(&o, &f)) || (rc = cli_state_open("status", &o, &f, &st)))
 		goto out;
 	all = json_array();
 	for (int i = 0; i < f.nclusters && rc == 0; i++) {
 		struct cluster_status cs;
 		memset(&cs, 0, sizeof(cs));
 		cs.cl = f.clusters[i];
-		rc = load_status(&o, &f, &cs);
+		rc = load_status(st, &f, &cs);
 		if (rc == 0 && strcmp(o.output, "json") == 0)
 			json_array_append_new(all, to_json(&cs));
 		else if (rc == 0)
@@ -349,6 +391,7 @@ int cmd_status(int argc, char **argv)
 	}
 out:
 	json_decref(all);
+	cli_state_close(st);
 	cli_files_release(&f);
 	return rc;
 }

@@ -9,6 +9,7 @@
  * added to the diag and loading goes on, so one run lists all of a file's
  * errors; the model is only handed out when there were none.
  */
+#include "jpath.h"
 #include "playbook_int.h"
 
 #include <stdlib.h>
@@ -18,12 +19,14 @@
 
 static const char *const top_keys[] = {
     "playbook", "format", "description", "vars",   "facts",   "boot_id", "reboot_command",
-    "roles",	"groups", "sequences",	 "phases", "service", NULL};
+    "roles",	"groups", "sequences",	 "phases", "service", "marker",	 NULL};
+static const char *const marker_keys[] = {"doc", "on", "read", "capture", "take", "release", NULL};
 static const char *const service_keys[] = {"name", "impact", NULL};
 static const char *const var_keys[] = {"kind", "list", "default", "values", "doc", NULL};
-static const char *const fact_keys[] = {"doc",	  "scope", "run",     "capture", "value",
-					"reduce", "order", "default", NULL};
-static const char *const role_keys[] = {"doc", "from", "where", "assume", NULL};
+static const char *const fact_keys[] = {"doc",	 "scope",  "run",   "json",    "capture",
+					"value", "reduce", "order", "default", NULL};
+static const char *const role_keys[] = {"doc", "from", "where", "select", "assume", NULL};
+static const char *const selects[] = {"one", "first", "last", "all", NULL};
 static const char *const phase_keys[] = {"id",	    "name",    "on",	"for_each", "when",
 					 "require", "explain", "steps", NULL};
 static const char *const scopes[] = {"node", "cluster", NULL};
@@ -131,7 +134,7 @@ static void read_var(struct pbctx *c, const struct ynode *key, const struct ynod
 		if (kind < 0)
 			yerr(&c->y, k,
 			     "unknown kind '%s' (kinds: name, service, path, version, int, "
-			     "word, text, url, enum, raw)",
+			     "word, text, url, enum, raw, package)",
 			     yq(&c->y, k->text));
 		v->kind = kind < 0 ? VK_RAW : (enum var_kind)kind;
 	}
@@ -198,6 +201,20 @@ static void read_fact_reduce(struct pbctx *c, const struct ynode *m, struct fact
 		yerr(&c->y, ymap_get(m, "order"), "'order' is empty");
 }
 
+/* json: a path template selecting values from JSON output (load/jpath.h). */
+static void read_fact_json(struct pbctx *c, const struct ynode *m, struct fact_def *f)
+{
+	char err[256];
+	int col = 0, line = 0, pcol = 0;
+
+	if (pb_get_template(c, m, "json", 0, &f->json) != 1 || strstr(f->json, "${"))
+		return; /* a path with variables is checked once substituted */
+	if (jpath_check(f->json, &col, err, sizeof(err)) < 0) {
+		pb_pos(ymap_get(m, "json"), col, &line, &pcol);
+		yerr_at(&c->y, line, pcol, "json: %s", err);
+	}
+}
+
 static void read_fact(struct pbctx *c, const struct ynode *key, const struct ynode *m,
 		      struct fact_def *f)
 {
@@ -214,7 +231,10 @@ static void read_fact(struct pbctx *c, const struct ynode *key, const struct yno
 		f->scope = scope ? FACT_CLUSTER : FACT_NODE;
 	if (yrequire(&c->y, m, "run", what) == 0)
 		pb_get_template(c, m, "run", 0, &f->run);
-	if (yrequire(&c->y, m, "capture", what) == 0)
+	read_fact_json(c, m, f);
+	if (f->json == NULL && yrequire(&c->y, m, "capture", what) == 0)
+		pb_get_regex(c, m, "capture", &f->capture_re, &f->capture);
+	else if (f->json && ymap_get(m, "capture"))
 		pb_get_regex(c, m, "capture", &f->capture_re, &f->capture);
 	yget_str(&c->y, m, "value", &f->value);
 	check_fact_value(c, m, f);
@@ -312,6 +332,8 @@ static void read_role(struct pbctx *c, const struct ynode *key, const struct yno
 		pb_get_expr(c, m, "where", 0, &r->where);
 	if (yget_enum(&c->y, m, "assume", assumes, &a) == 1)
 		r->assume = (enum role_assume)a;
+	if (yget_enum(&c->y, m, "select", selects, &a) == 1)
+		r->select = (enum role_select)a;
 	free(what);
 }
 
@@ -445,6 +467,55 @@ static void read_service(struct pbctx *c, const struct ynode *m)
 	yget_str(&c->y, m, "impact", &c->pb->outage_impact);
 }
 
+/* A marker command: no ${...} but ${marker} (in take, where it is required). */
+static void check_marker_cmd(struct pbctx *c, const struct ynode *m, const char *key,
+			     const char *cmd, int needs_marker)
+{
+	const char *p = cmd;
+	int has = 0;
+
+	if (cmd == NULL)
+		return;
+	while ((p = strstr(p, "${")) != NULL) {
+		if (strncmp(p, "${marker}", 9) != 0 || !needs_marker) {
+			yerr(&c->y, ymap_get(m, key), "'%s': only ${marker} may be substituted%s",
+			     key, needs_marker ? "" : ", and only in 'take'");
+			return;
+		}
+		has = 1;
+		p += 9;
+	}
+	if (needs_marker && !has)
+		yerr(&c->y, ymap_get(m, key), "'take' must write ${marker}");
+}
+
+static void read_marker(struct pbctx *c, const struct ynode *m)
+{
+	static const char *const need[] = {"on", "read", "capture", "take", "release"};
+	struct marker_def *k;
+
+	if (m == NULL || ytype(&c->y, m, YNODE_MAP, "marker") < 0)
+		return;
+	k = c->pb->marker = xcalloc(1, sizeof(*k));
+	k->loc = yloc(&c->y, m);
+	ykeys(&c->y, m, marker_keys, "marker");
+	for (size_t i = 0; i < CCR_ARRAY_LEN(need); i++)
+		(void)yrequire(&c->y, m, need[i], "marker");
+	yget_str(&c->y, m, "doc", &k->doc);
+	if (yget_str(&c->y, m, "on", &k->on) == 1 && nameidx_get(&c->grpidx, k->on) < 0)
+		yerr(&c->y, ymap_get(m, "on"), "marker 'on': unknown group '%s'", k->on);
+	yget_str(&c->y, m, "read", &k->read);
+	if (ymap_get(m, "capture") != NULL &&
+	    pb_get_regex(c, m, "capture", &k->capture_re, &k->capture) == 1 &&
+	    k->capture_re.re_nsub < 1)
+		yerr(&c->y, ymap_get(m, "capture"), "marker 'capture' needs a group: the marker");
+	yget_str(&c->y, m, "take", &k->take);
+	yget_str(&c->y, m, "release", &k->release);
+	check_marker_cmd(c, m, "read", k->read, 0);
+	check_marker_cmd(c, m, "take", k->take, 1);
+	check_marker_cmd(c, m, "release", k->release, 0);
+}
+
 static void read_playbook(struct pbctx *c, const struct ynode *root)
 {
 	if (root->kind != YNODE_MAP) {
@@ -461,6 +532,7 @@ static void read_playbook(struct pbctx *c, const struct ynode *root)
 	read_boot_id(c, root);
 	read_reboot_command(c, root);
 	read_roles(c, ymap_get(root, "roles"));
+	read_marker(c, ymap_get(root, "marker"));
 	c->seqs = ymap_get(root, "sequences");
 	if (c->seqs && c->seqs->kind == YNODE_SCALAR && c->seqs->is_null)
 		c->seqs = NULL;
@@ -543,6 +615,7 @@ static void fact_release(struct fact_def *f)
 	free(f->name);
 	free(f->doc);
 	free(f->run);
+	free(f->json);
 	if (f->capture)
 		regfree(&f->capture_re);
 	free(f->capture);
@@ -573,6 +646,17 @@ void playbook_free(struct playbook *pb)
 	free(pb->phases);
 	free(pb->boot_id_fact);
 	free(pb->reboot_command);
+	if (pb->marker) {
+		free(pb->marker->doc);
+		free(pb->marker->on);
+		free(pb->marker->read);
+		if (pb->marker->capture)
+			regfree(&pb->marker->capture_re);
+		free(pb->marker->capture);
+		free(pb->marker->take);
+		free(pb->marker->release);
+		free(pb->marker);
+	}
 	free(pb->path);
 	free(pb->name);
 	free(pb->description);

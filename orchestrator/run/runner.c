@@ -106,6 +106,8 @@ int runner_journal(struct runner *r, const char *event, const struct plan_step *
 	json_decref(rec);
 	if (rc < 0) {
 		r->journal_broken = 1;
+		if (runner_lock_lost(r))
+			return -1;
 		snprintf(r->err, sizeof(r->err),
 			 "cannot write the journal: %s; stopping before any further remote action "
 			 "(nothing is lost: fix the cause and run `ccrup resume`)",
@@ -113,6 +115,32 @@ int runner_journal(struct runner *r, const char *event, const struct plan_step *
 		runner_emitf(r, EV_WARN, s, "%s", r->err);
 		return -1;
 	}
+	return 0;
+}
+
+int runner_lock_lost(struct runner *r)
+{
+	char why[1024];
+
+	if (r->lock_lost)
+		return 1;
+	if (r->lock == NULL || state_lock_ok(r->lock, why, sizeof(why)))
+		return 0;
+	r->lock_lost = 1;
+	snprintf(r->err, sizeof(r->err), "%s", why);
+	runner_emitf(r, EV_WARN, NULL, "%s", why);
+	r->err_emitted = 1;
+	return 1;
+}
+
+/* The transport's guard: no remote command once the lock is lost. */
+static int lock_guard(void *arg, char *why, size_t whylen)
+{
+	struct runner *r = arg;
+
+	if (!runner_lock_lost(r))
+		return 1;
+	snprintf(why, whylen, "not sent: this run lost its lock");
 	return 0;
 }
 
@@ -140,28 +168,39 @@ int runner_sleep(struct runner *r, int64_t ms)
  * directory they control (fsafe.h): they could forge the journal or plant
  * symlinks that turn our writes into writes anywhere.
  */
-static int check_state_dir(struct runner *r)
+static enum rres check_state_dir(struct runner *r)
 {
 	const char *dirs[2] = {r->o->state_dir, r->dir};
 	/* Each is checked before anything is created in it. */
 	for (int i = 0; i < 2; i++)
 		if (fsafe_make_dir(dirs[i], "state directory", r->err, sizeof(r->err)) < 0)
-			return EXIT_INPUT;
+			return RR_INPUT;
 	return 0;
 }
 
-static int take_lock(struct runner *r)
+static enum rres take_lock(struct runner *r)
 {
-	char *path = xasprintf("%s/lock", r->dir);
-	char err[512];
+	const char *cmd = r->o->command_line ? r->o->command_line : "ccrup";
+	char err[1024];
 	int other = 0;
-	r->lock = lock_acquire(path, r->o->command_line ? r->o->command_line : "ccrup", err,
-			       sizeof(err), &other);
-	free(path);
+
+	r->lock = state_lock_acquire(r->o->state, r->cl->name, cmd, 0, r->o->stop, err, sizeof(err),
+				     &other);
+	if (r->lock == NULL && other && r->o->lock_wait_ms > 0) {
+		runner_emitf(r, EV_INFO, NULL, "%s; waiting for it (--wait)", err);
+		r->lock = state_lock_acquire(r->o->state, r->cl->name, cmd, r->o->lock_wait_ms,
+					     r->o->stop, err, sizeof(err), &other);
+	}
 	if (r->lock)
 		return 0;
 	snprintf(r->err, sizeof(r->err), "%s", err);
-	return other ? EXIT_LOCKED : EXIT_INPUT;
+	if (other && r->o->shared_fleet) {
+		r->skipped = 1; /* another orchestrator host runs it: not ours, not an error */
+		return RR_NOTHING;
+	}
+	if (r->o->stop && *r->o->stop && other)
+		return RR_INTERRUPTED;
+	return other ? RR_LOCKED : RR_INPUT;
 }
 
 /* Index of the last run-start record, or -1. */
@@ -191,10 +230,10 @@ static const char *run_result(struct journal *j, long start)
 	return res;
 }
 
-static int open_journal(struct runner *r, const char *path)
+static enum rres open_journal(struct runner *r)
 {
 	char msg[1024];
-	enum journal_status js = journal_open(path, &r->j, msg, sizeof(msg));
+	enum journal_status js = state_journal_open(r->lock, &r->j, msg, sizeof(msg));
 	if (js == JOURNAL_TORN_TAIL) {
 		runner_emitf(r, EV_WARN, NULL, "%s", msg);
 		return 0;
@@ -202,26 +241,26 @@ static int open_journal(struct runner *r, const char *path)
 	if (js == JOURNAL_OK)
 		return 0;
 	snprintf(r->err, sizeof(r->err), "%s", msg);
-	return js == JOURNAL_CORRUPT ? EXIT_JOURNAL : EXIT_INPUT;
+	return js == JOURNAL_CORRUPT ? RR_JOURNAL : RR_INPUT;
 }
 
 /* A finished journal is kept as journal-<run_id>.jsonl; the new run starts a fresh one. */
-static int archive_journal(struct runner *r, const char *path)
+static enum rres archive_journal(struct runner *r)
 {
 	long start = last_run_start(r->j);
 	const char *id =
 	    json_string_value(json_object_get(journal_record(r->j, (size_t)start), "run_id"));
-	char *dst = xasprintf("%s/journal-%s.jsonl", r->dir, id ? id : "old");
+	char *run = xstrdup(id ? id : "old");
+	char err[1024];
 	journal_close(r->j);
 	r->j = NULL;
-	int rc = rename(path, dst);
-	free(dst);
-	if (rc < 0 || fsync_dir_of(path) < 0) {
-		snprintf(r->err, sizeof(r->err), "cannot archive the finished journal %s: %s", path,
-			 strerror(errno));
-		return EXIT_INPUT;
+	int rc = state_journal_archive(r->lock, run, err, sizeof(err));
+	free(run);
+	if (rc < 0) {
+		snprintf(r->err, sizeof(r->err), "%s", err);
+		return runner_lock_lost(r) ? RR_LOCK_LOST : RR_INPUT;
 	}
-	return open_journal(r, path);
+	return open_journal(r);
 }
 
 /* The cluster's variable values as the run starts (failback, versions, paths). */
@@ -242,7 +281,7 @@ static json_t *vars_snapshot(const struct runner *r)
 	return o;
 }
 
-static int start_run(struct runner *r)
+static enum rres start_run(struct runner *r)
 {
 	char ts[32];
 	format_iso8601(now_wall_ms(), ts, sizeof(ts));
@@ -257,10 +296,18 @@ static int start_run(struct runner *r)
 		      "inventory_path", r->inv->path, "inventory_sha256", r->inv->sha256, "mode",
 		      r->o->unattended ? "unattended" : "guided");
 	json_object_set_new(rec, "vars", vars_snapshot(r));
-	return runner_journal(r, "run-start", NULL, rec) < 0 ? EXIT_JOURNAL : 0;
+	if (state_shared(r->o->state)) { /* which orchestrator host ran it (status, fleets) */
+		char host[256] = "unknown";
+		if (gethostname(host, sizeof(host) - 1) < 0)
+			snprintf(host, sizeof(host), "unknown");
+		json_object_set_new(rec, "host", json_string(host));
+		json_object_set_new(rec, "pid", json_integer((json_int_t)getpid()));
+	}
+	(void)state_lock_set_run(r->lock, r->run_id);
+	return runner_journal(r, "run-start", NULL, rec) < 0 ? RR_JOURNAL : RR_OK;
 }
 
-static int check_digests(struct runner *r)
+static enum rres check_digests(struct runner *r)
 {
 	const char *pb = NULL, *inv = NULL;
 	if (journal_pinned_digests(r->j, &pb, &inv) < 0)
@@ -282,11 +329,49 @@ static int check_digests(struct runner *r)
 		 "--accept-changed-playbook if the change is deliberate",
 		 pb_changed ? r->pb->path : r->inv->path, pb_changed ? pb : inv,
 		 pb_changed ? r->pb->sha256 : r->inv->sha256);
-	return EXIT_JOURNAL;
+	return RR_JOURNAL;
 }
 
-/* Choose between a new run and the unfinished one, per apply/resume. */
-static int choose_run(struct runner *r, const char *path)
+/* Did the run starting at record `start` act on a node (a `begin`)? */
+static int run_acted(struct journal *j, long start)
+{
+	for (size_t i = (size_t)start; i < journal_count(j); i++) {
+		const char *ev = json_string_value(json_object_get(journal_record(j, i), "event"));
+		if (ev && strcmp(ev, "begin") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Shared fleet: the last run finished with the same playbook and inventory,
+ * so another orchestrator host already upgraded this cluster.
+ */
+static int done_elsewhere(struct runner *r, long start, const char *res)
+{
+	const char *pb = NULL, *inv = NULL;
+	json_t *first = journal_record(r->j, (size_t)start);
+
+	if (!r->o->shared_fleet || res == NULL || strcmp(res, "done") != 0 ||
+	    journal_pinned_digests(r->j, &pb, &inv) < 0 || strcmp(pb, r->pb->sha256) != 0 ||
+	    strcmp(inv, r->inv->sha256) != 0)
+		return 0;
+	const char *host = json_string_value(json_object_get(first, "host"));
+	snprintf(r->err, sizeof(r->err),
+		 "cluster %s was already upgraded by run %s%s%s with this playbook and "
+		 "inventory; left alone (apply --clusters %s runs it again)",
+		 r->cl->name, json_string_value(json_object_get(first, "run_id")),
+		 host ? " on host " : "", host ? host : "", r->cl->name);
+	r->skipped = 1;
+	return 1;
+}
+
+/*
+ * Choose between a new run and the unfinished one, per apply/resume.  For
+ * apply, nothing is written yet: the new run starts (start_run) only once
+ * the plan is known to have something to do.
+ */
+static enum rres choose_run(struct runner *r)
 {
 	long start = last_run_start(r->j);
 	const char *res = start >= 0 ? run_result(r->j, start) : NULL;
@@ -298,23 +383,41 @@ static int choose_run(struct runner *r, const char *path)
 				 r->cl->name,
 				 start < 0 ? "no run has started (use `ccrup apply`)"
 					   : "the last run finished");
-			return start < 0 ? EXIT_INPUT : -1;
+			return start < 0 ? RR_INPUT : RR_NOTHING;
 		}
 		const char *id = json_string_value(
 		    json_object_get(journal_record(r->j, (size_t)start), "run_id"));
 		snprintf(r->run_id, sizeof(r->run_id), "%s", id ? id : "unknown");
 		journal_set_run_id(r->j, r->run_id);
-		return check_digests(r);
+		(void)state_lock_set_run(r->lock, r->run_id);
+		enum rres rc = check_digests(r);
+		/* Another run's marker on the cluster: refused before anything is written. */
+		return rc != RR_OK ? rc : runner_result_of_exit(runner_marker_peek(r));
 	}
-	if (unfinished) {
+	if (start >= 0 && !unfinished && done_elsewhere(r, start, res))
+		return RR_NOTHING;
+	if (unfinished && run_acted(r->j, start)) {
 		snprintf(r->err, sizeof(r->err),
 			 "cluster %s has an unfinished run (%s); continue it with `ccrup resume`",
 			 r->cl->name, res ? res : "interrupted");
-		return EXIT_INPUT;
+		return RR_INPUT;
 	}
-	if (start >= 0) {
-		int rc = archive_journal(r, path);
-		if (rc)
+	if (unfinished)
+		r->replaces = 1; /* it took no remote action: the new run replaces it */
+	/* Another run's marker on the cluster: refused before anything is written. */
+	return runner_result_of_exit(runner_marker_peek(r));
+}
+
+/* apply: archive the previous journal (if any) and journal the new run's start. */
+static enum rres begin_new_run(struct runner *r)
+{
+	enum rres rc;
+	if (last_run_start(r->j) >= 0) {
+		if (r->replaces)
+			runner_emitf(r, EV_INFO, NULL,
+				     "the unfinished run took no remote action: archived, and "
+				     "replaced by this one");
+		if ((rc = archive_journal(r)) != RR_OK)
 			return rc;
 	}
 	return start_run(r);
@@ -336,7 +439,9 @@ static void replay_binds(struct runner *r, long start)
 			if (d && h) {
 				r->roles = xreallocarray(r->roles, (size_t)r->nroles + 1,
 							 sizeof(*r->roles));
-				r->roles[r->nroles++] = (struct role_binding){d->name, h->name, 0};
+				r->roles[r->nroles++] = (struct role_binding){
+				    d->name, h->name, 0,
+				    (int)json_integer_value(json_object_get(rec, "count"))};
 			}
 		} else if (strcmp(ev, "record") == 0) {
 			saved_set(r->saved, json_string_value(json_object_get(rec, "node")),
@@ -345,6 +450,7 @@ static void replay_binds(struct runner *r, long start)
 				  json_string_value(json_object_get(rec, "value")));
 		}
 	}
+	bind_complete(r->pb, r->roles, &r->nroles);
 }
 
 static enum sstate state_of(const char *ev)
@@ -383,7 +489,12 @@ static void replay_steps(struct runner *r, long start)
 		if (strcmp(ev, "interrupted") == 0 && ss->st != SS_BEGUN)
 			continue;
 		ss->st = st;
+		/* An operator's skip leaves the step pending: resume offers it again. */
+		const char *why = json_string_value(json_object_get(rec, "reason"));
+		ss->op_skipped =
+		    st == SS_SKIPPED && why && strcmp(why, "skipped by the operator") == 0;
 		if (st == SS_BEGUN && strcmp(ev, "begin") == 0) {
+			ss->acted = 1;
 			free(ss->boot_id);
 			const char *b = json_string_value(json_object_get(rec, "boot_id"));
 			ss->boot_id = b ? xstrdup(b) : NULL;
@@ -392,54 +503,113 @@ static void replay_steps(struct runner *r, long start)
 	}
 }
 
+/* Is host a member of the group a role is bound from? */
+static int role_host_ok(const struct runner *r, const struct role_binding *b, const char **from)
+{
+	const struct role_def *d = playbook_role(r->pb, b->role);
+	const struct host_group *g = d ? cluster_group(r->cl, d->from) : NULL;
+	int member = 0;
+	for (int i = 0; g && i < g->nhosts; i++)
+		member |= str_ieq(g->hosts[i], b->host);
+	*from = d ? d->from : "?";
+	return member;
+}
+
 /*
  * Roles not in the journal are bound now, from live facts, before anything
- * changes, and journaled; a resumed run reuses its bindings and checks that
- * each host is still where it was bound.
+ * changes; a resumed run reuses its bindings and checks that each host is
+ * still where it was bound.  New bindings are journaled by journal_binds.
  */
-static int bind_roles(struct runner *r)
+/*
+ * Binding the roles failed: if hosts cannot be reached, say so in plain
+ * words for every one of them ("cannot reach NODE2 (127.0.0.1:25303):
+ * authentication failed ..."), instead of the expression whose fact could
+ * not be probed.  r->err is kept when every host answers.
+ */
+static void explain_unreachable(struct runner *r)
 {
-	int had = r->nroles, rc;
+	struct sbuf sb;
+	int bad = 0, total = 0;
+	const char **seen = NULL;
 
-	for (int k = 0; k < had; k++)
-		runner_emitf(r, EV_BIND, NULL, "role %s = %s (from the journal)", r->roles[k].role,
-			     r->roles[k].host);
+	sbuf_init(&sb);
+	for (int g = 0; g < r->cl->ngroups; g++)
+		for (int i = 0; i < r->cl->groups[g].nhosts; i++) {
+			const char *h = r->cl->groups[g].hosts[i];
+			int dup = 0;
+			for (int k = 0; k < total; k++)
+				dup |= str_ieq(seen[k], h);
+			if (dup)
+				continue;
+			seen = xreallocarray(seen, (size_t)total + 1, sizeof(*seen));
+			seen[total++] = h;
+			struct xport *x = conns_get(r->conns, h);
+			if (x == NULL || xport_connect(x) == XPORT_OK)
+				continue;
+			sbuf_addf(&sb, "%scannot reach %s", bad ? "; " : "", xport_error(x));
+			bad++;
+		}
+	if (bad)
+		snprintf(r->err, sizeof(r->err), "%s (%d of %d hosts of cluster %s)", sb.buf, bad,
+			 total, r->cl->name);
+	free(seen);
+	sbuf_release(&sb);
+}
+
+static enum rres bind_roles(struct runner *r)
+{
+	const char *from;
+
+	r->had_roles = r->nroles;
 	r->bindplan.roles = r->roles;
 	r->bindplan.nroles = r->nroles;
-	rc = bind_roles_live(r->pb, r->cl, r->facts, &r->roles, &r->nroles, r->err, sizeof(r->err));
-	if (rc)
-		return rc;
-	for (int k = had; k < r->nroles; k++) {
-		if (runner_journal(r, "bind", NULL,
-				   json_pack("{s:s, s:s}", "role", r->roles[k].role, "host",
-					     r->roles[k].host)) < 0)
-			return EXIT_JOURNAL;
-		runner_emitf(r, EV_BIND, NULL, "role %s = %s", r->roles[k].role, r->roles[k].host);
+	int rc =
+	    bind_roles_live(r->pb, r->cl, r->facts, &r->roles, &r->nroles, r->err, sizeof(r->err));
+	if (rc) {
+		if (!(r->o->stop && *r->o->stop))
+			explain_unreachable(r);
+		return runner_result_of_exit(rc);
 	}
-	for (int k = 0; k < had; k++) {
-		const struct role_def *d = playbook_role(r->pb, r->roles[k].role);
-		const struct host_group *g = d ? cluster_group(r->cl, d->from) : NULL;
-		int member = 0;
-		for (int i = 0; g && i < g->nhosts; i++)
-			member |= str_ieq(g->hosts[i], r->roles[k].host);
-		if (!member) {
+	for (int k = 0; k < r->had_roles; k++) {
+		if (!role_host_ok(r, &r->roles[k], &from)) {
 			snprintf(
 			    r->err, sizeof(r->err),
 			    "role %s was bound to %s, which is no longer in '%s' of cluster %s",
-			    r->roles[k].role, r->roles[k].host, d ? d->from : "?", r->cl->name);
-			return EXIT_JOURNAL;
+			    r->roles[k].role, r->roles[k].host, from, r->cl->name);
+			return RR_JOURNAL;
 		}
 	}
-	return 0;
+	return RR_OK;
+}
+
+/* Journal the bindings made by this process and announce every binding. */
+static enum rres journal_binds(struct runner *r)
+{
+	for (int k = 0; k < r->had_roles; k++)
+		runner_emitf(r, EV_BIND, NULL, "role %s = %s (from the journal)", r->roles[k].role,
+			     r->roles[k].host);
+	for (int k = r->had_roles; k < r->nroles; k++) {
+		json_t *rec =
+		    json_pack("{s:s, s:s}", "role", r->roles[k].role, "host", r->roles[k].host);
+		const struct role_def *d = playbook_role(r->pb, r->roles[k].role);
+		if (d && d->select == SELECT_ALL) /* a set: resume can tell a whole one */
+			json_object_set_new(
+			    rec, "count",
+			    json_integer(bind_count(r->roles, r->nroles, r->roles[k].role)));
+		if (runner_journal(r, "bind", NULL, rec) < 0)
+			return RR_JOURNAL;
+		runner_emitf(r, EV_BIND, NULL, "role %s = %s", r->roles[k].role, r->roles[k].host);
+	}
+	return RR_OK;
 }
 
 /* apply --plan: refuse, before the run starts, a plan whose facts changed since. */
-static int check_saved_plan(struct runner *r)
+static enum rres check_saved_plan(struct runner *r)
 {
 	if (r->o->saved_plan == NULL || r->o->resume)
-		return 0;
-	return plan_live_check_saved(r->o->saved_plan, r->pb, r->inv, r->cl, r->facts, r->err,
-				     sizeof(r->err));
+		return RR_OK;
+	return runner_result_of_exit(plan_live_check_saved(r->o->saved_plan, r->pb, r->inv, r->cl,
+							   r->facts, r->err, sizeof(r->err)));
 }
 
 /* Every probe the facts module runs is a remote command too: the audit sees it. */
@@ -456,13 +626,13 @@ static void on_probe(const char *host, const char *cmd, const struct xport_resul
 	runner_emit(r, &e);
 }
 
-static int compile_plan(struct runner *r)
+static enum rres compile_plan(struct runner *r)
 {
 	char err[1024];
 	r->plan = plan_compile(r->pb, r->inv, r->cl, r->roles, r->nroles, err, sizeof(err));
 	if (r->plan == NULL) {
 		snprintf(r->err, sizeof(r->err), "%s", err);
-		return EXIT_INPUT;
+		return RR_INPUT;
 	}
 	r->st = xcalloc((size_t)r->plan->nsteps + 1, sizeof(*r->st));
 	facts_free(r->facts);
@@ -471,36 +641,38 @@ static int compile_plan(struct runner *r)
 	return 0;
 }
 
-static int finish(struct runner *r, int rc)
+/* Journal the run's end, emit it, and turn the result into the exit code. */
+static int finish(struct runner *r, enum rres rc)
 {
-	static const char *results[] = {
-	    [EXIT_DONE] = "done",	[EXIT_STEP_FAILED] = "failed", [EXIT_INPUT] = "failed",
-	    [EXIT_REFUSED] = "refused", [EXIT_LOCKED] = "failed",      [EXIT_JOURNAL] = "failed"};
+	if (runner_lock_lost(r))
+		rc = RR_LOCK_LOST; /* whatever stopped the step, the cause is the lost lock */
 	/* A set-up failure (binding roles: fact probes) after a stop request is the
 	 * stop's doing: an interruption, like a step's (runner_fail). */
-	if ((rc == EXIT_STEP_FAILED || rc == EXIT_INPUT) && r->o->stop && *r->o->stop) {
+	else if ((rc == RR_FAILED || rc == RR_INPUT) && r->o->stop && *r->o->stop) {
 		snprintf(r->err, sizeof(r->err),
 			 "interrupted while probing the cluster's state; continue with: %s",
 			 runner_resume_hint(r));
-		rc = EXIT_INTERRUPTED;
+		rc = RR_INTERRUPTED;
 	}
-	const char *res = rc == EXIT_INTERRUPTED ? "interrupted" : rc <= 5 ? results[rc] : "failed";
+	const char *res = runner_result_name(rc);
 
-	if (r->j && r->run_id[0] && !r->journal_broken) {
+	if (r->j && r->run_id[0] && !r->journal_broken && !r->lock_lost) {
 		json_t *rec = json_pack("{s:s}", "result", res);
 		if (r->err[0])
 			json_object_set_new(rec, "detail", json_string(r->err));
-		if (runner_journal(r, "run-end", NULL, rec) < 0 && rc == EXIT_DONE)
-			rc = EXIT_JOURNAL;
+		if (runner_journal(r, "run-end", NULL, rec) < 0 && rc == RR_OK)
+			rc = RR_JOURNAL;
 	}
-	if (rc != EXIT_DONE && r->err[0] && !r->err_emitted)
+	if (rc != RR_OK && r->err[0] && !r->err_emitted)
 		runner_emitf(r,
-			     rc == EXIT_INTERRUPTED ? EV_WARN
-			     : rc == EXIT_REFUSED   ? EV_RUN_REFUSED
-						    : EV_STEP_FAILED,
+			     rc == RR_INTERRUPTED ? EV_WARN
+			     : rc == RR_REFUSED	  ? EV_RUN_REFUSED
+						  : EV_STEP_FAILED,
 			     NULL, "%s", r->err);
-	runner_emitf(r, EV_RUN_END, NULL, "%s", res);
-	return rc;
+	else if (rc == RR_LOCK_LOST)
+		runner_emitf(r, EV_STEP_FAILED, NULL, "%s", r->err);
+	runner_emitf(r, EV_RUN_END, NULL, "%s", runner_result_name(rc));
+	return runner_exit_code(rc);
 }
 
 const char *runner_resume_hint(const struct runner *r)
@@ -545,25 +717,70 @@ static int after_failure(struct runner *r, int i)
 	}
 }
 
-static int run_steps(struct runner *r)
+/* Steps the operator skipped and nothing settled since: the run is not done. */
+static enum rres left_pending(struct runner *r)
+{
+	struct sbuf list;
+	int n = 0;
+	sbuf_init(&list);
+	for (int i = 0; i < r->plan->nsteps; i++) {
+		const struct plan_step *s = &r->plan->steps[i];
+		if (r->st[i].st != SS_SKIPPED || !r->st[i].op_skipped)
+			continue;
+		sbuf_addf(&list, "%s%s on %s", n++ ? ", " : "", s->id, s->node ? s->node : "-");
+	}
+	if (n)
+		snprintf(r->err, sizeof(r->err),
+			 "%d step%s skipped by the operator %s still to do (%s); `ccrup resume` "
+			 "offers %s again",
+			 n, n > 1 ? "s" : "", n > 1 ? "are" : "is", list.buf,
+			 n > 1 ? "them" : "it");
+	sbuf_release(&list);
+	return n ? RR_INCOMPLETE : RR_OK;
+}
+
+static enum rres run_steps(struct runner *r)
 {
 	for (int i = 0; i < r->plan->nsteps; i++) {
 		if (r->o->stop && *r->o->stop) {
 			snprintf(r->err, sizeof(r->err),
 				 "interrupted before step %s; continue with: %s",
 				 r->plan->steps[i].id, runner_resume_hint(r));
-			return EXIT_INTERRUPTED;
+			return RR_INTERRUPTED;
 		}
-		int rc = runner_step(r, i);
-		if (rc == EXIT_STEP_FAILED && r->o->ask && !r->journal_broken &&
+		if (runner_lock_lost(r))
+			return RR_LOCK_LOST;
+		enum rres rc = runner_step(r, i);
+		if (rc == RR_FAILED && r->o->ask && !r->journal_broken &&
 		    !(r->o->stop && *r->o->stop) && after_failure(r, i)) {
 			i--;
 			continue;
 		}
-		if (rc)
+		if (rc != RR_OK)
 			return rc;
 	}
-	return 0;
+	return left_pending(r);
+}
+
+/* resume --mark-done/--retry name steps of the plan: a typo is an input error. */
+static enum rres check_told(struct runner *r)
+{
+	const char *const *lists[2] = {r->o->mark_done, r->o->retry};
+	int counts[2] = {r->o->nmark_done, r->o->nretry};
+	for (int l = 0; l < 2; l++)
+		for (int k = 0; k < counts[l]; k++) {
+			int found = 0;
+			for (int i = 0; i < r->plan->nsteps && !found; i++)
+				found = runner_told(&r->plan->steps[i], &lists[l][k], 1);
+			if (!found) {
+				snprintf(r->err, sizeof(r->err),
+					 "--%s %s: no such step in the plan of cluster %s (give "
+					 "PHASE.STEP or PHASE.STEP@NODE, as `ccrup status` shows)",
+					 l ? "retry" : "mark-done", lists[l][k], r->cl->name);
+				return RR_INPUT;
+			}
+		}
+	return RR_OK;
 }
 
 static void release(struct runner *r)
@@ -577,66 +794,124 @@ static void release(struct runner *r)
 	saved_free(r->saved);
 	free(r->roles);
 	journal_close(r->j);
-	lock_release(r->lock);
+	state_lock_release(r->lock);
 	redact_free(r->rd);
 	free(r->dir);
+}
+
+/* resume: the unfinished run's bindings, plan and step states, from the journal. */
+static enum rres prepare_resume(struct runner *r)
+{
+	enum rres rc;
+	long start = last_run_start(r->j);
+	runner_emitf(r, EV_RUN_START, NULL, "resuming run %s", r->run_id);
+	replay_binds(r, start);
+	if ((rc = bind_roles(r)) != RR_OK || (rc = journal_binds(r)) != RR_OK ||
+	    (rc = compile_plan(r)) != RR_OK)
+		return rc;
+	replay_steps(r, start);
+	if ((rc = check_told(r)) != RR_OK)
+		return rc;
+	if (r->in_outage) {
+		/* Still open from the run being resumed: say so, and how long it has lasted. */
+		struct event e = runner_step_event(EV_OUTAGE_START, NULL);
+		e.elapsed_ms = now_wall_ms() - r->outage_wall;
+		e.text = r->pb->outage_impact;
+		e.detail = r->pb->service_name;
+		runner_emit(r, &e);
+	}
+	r->run_has_work = runner_plan_has_work(r);
+	return RR_OK;
+}
+
+/*
+ * apply: bind and plan from live facts first; a cluster where nothing has
+ * anything to do gets one line and no run at all (the journal is not
+ * touched, no gate is asked, nothing is announced).  Otherwise the new run
+ * is journaled, then its bindings.
+ */
+static enum rres prepare_apply(struct runner *r)
+{
+	enum rres rc, rc2;
+	if ((rc = bind_roles(r)) != RR_OK || (rc = compile_plan(r)) != RR_OK) {
+		/* The run that could not bind is journaled (status shows it, resume retries). */
+		if ((rc2 = begin_new_run(r)) != RR_OK)
+			return rc2;
+		return rc;
+	}
+	r->run_has_work = runner_plan_has_work(r);
+	if (!r->run_has_work) {
+		runner_emitf(r, EV_INFO, NULL,
+			     "cluster %s: nothing to do: every step is already done or does not "
+			     "apply",
+			     r->cl->name);
+		return RR_NOTHING;
+	}
+	if ((rc = begin_new_run(r)) != RR_OK)
+		return rc;
+	runner_emitf(r, EV_RUN_START, NULL, "starting run %s", r->run_id);
+	return journal_binds(r);
+}
+
+static void runner_init(struct runner *r, const struct playbook *pb, const struct inventory *inv,
+			const struct cluster_def *cl, const struct run_opts *o)
+{
+	struct conns_opts co = {.trust_new_hosts = o->trust_new_hosts,
+				.ssh_config = o->ssh_config,
+				.guard = lock_guard,
+				.guard_arg = r};
+	memset(r, 0, sizeof(*r));
+	r->rd = redact_new_from_env();
+	r->pb = pb;
+	r->inv = inv;
+	r->cl = cl;
+	r->o = o;
+	r->dir = runner_cluster_dir(o->state_dir, cl->name);
+	r->saved = saved_new();
+	r->conns = conns_new(inv, &co);
+	r->bindplan.pb = pb;
+	r->bindplan.inv = inv;
+	r->bindplan.cl = cl;
+	r->facts = facts_new(&r->bindplan, r->conns, o->stop);
+	facts_set_observer(r->facts, on_probe, r);
 }
 
 int runner_run(const struct playbook *pb, const struct inventory *inv, const struct cluster_def *cl,
 	       const struct run_opts *o)
 {
 	struct runner r;
-	struct conns_opts co = {o->trust_new_hosts, o->ssh_config};
-	char *path = NULL;
-	int rc;
+	enum rres rc;
+	int code;
 
-	memset(&r, 0, sizeof(r));
-	r.rd = redact_new_from_env();
-	r.pb = pb;
-	r.inv = inv;
-	r.cl = cl;
-	r.o = o;
-	r.dir = runner_cluster_dir(o->state_dir, cl->name);
-	r.saved = saved_new();
-	path = xasprintf("%s/journal.jsonl", r.dir);
-	r.conns = conns_new(inv, &co);
-	r.bindplan.pb = pb;
-	r.bindplan.inv = inv;
-	r.bindplan.cl = cl;
-	r.facts = facts_new(&r.bindplan, r.conns, o->stop);
-	facts_set_observer(r.facts, on_probe, &r);
+	runner_init(&r, pb, inv, cl, o);
 	/* Until the lock is ours, the cluster's audit log and webhooks belong to
 	 * whoever holds it: a refusal is told to this operator only. */
-	if ((rc = check_state_dir(&r)) || (rc = take_lock(&r))) {
-		struct event e = runner_step_event(EV_RUN_REFUSED, NULL);
+	if ((rc = check_state_dir(&r)) != RR_OK || (rc = take_lock(&r)) != RR_OK) {
+		struct event e =
+		    runner_step_event(rc == RR_NOTHING ? EV_INFO : EV_RUN_REFUSED, NULL);
 		e.text = r.err;
 		e.local = 1;
 		runner_emit(&r, &e);
+		code = runner_exit_code(rc); /* RR_NOTHING: another orchestrator host runs it */
 		goto out;
 	}
-	if ((rc = open_journal(&r, path)) || (rc = check_saved_plan(&r)) ||
-	    (rc = choose_run(&r, path))) {
-		if (rc < 0) { /* nothing to resume: not an error */
-			runner_emitf(&r, EV_INFO, NULL, "%s", r.err);
-			rc = EXIT_DONE;
-		} else {
-			/* Nothing was attempted: a refusal to start, not a failed step. */
-			runner_emitf(&r, EV_RUN_REFUSED, NULL, "%s", r.err);
-		}
+	if ((rc = open_journal(&r)) != RR_OK || (rc = check_saved_plan(&r)) != RR_OK ||
+	    (rc = choose_run(&r)) != RR_OK) {
+		/* Nothing was attempted: a refusal to start (or nothing to resume, or upgraded by
+		 * another host), not a failed step. */
+		runner_emitf(&r, rc == RR_NOTHING ? EV_INFO : EV_RUN_REFUSED, NULL, "%s", r.err);
+		code = runner_exit_code(rc);
 		goto out;
 	}
-	runner_emitf(&r, EV_RUN_START, NULL, "%s run %s", o->resume ? "resuming" : "starting",
-		     r.run_id);
-	long start = last_run_start(r.j);
-	replay_binds(&r, start);
-	if ((rc = bind_roles(&r)) || (rc = compile_plan(&r))) {
-		rc = finish(&r, rc);
+	rc = o->resume ? prepare_resume(&r) : prepare_apply(&r);
+	if (rc == RR_NOTHING) {
+		code = runner_exit_code(rc);
 		goto out;
 	}
-	replay_steps(&r, start);
-	rc = finish(&r, run_steps(&r));
+	if (rc == RR_OK && (rc = run_steps(&r)) == RR_OK)
+		runner_marker_release(&r);
+	code = finish(&r, rc);
 out:
-	free(path);
 	release(&r);
-	return rc;
+	return code;
 }
