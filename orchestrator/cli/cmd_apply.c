@@ -93,7 +93,7 @@ static const char apply_usage[] =
 
 static const char resume_usage[] =
     "usage: ccrup resume INVENTORY [-p PLAYBOOK] [--yes] [--accept-changed-playbook]\n"
-    "                    [--mark-done STEP] [--retry STEP] [--rebind]\n"
+    "                    [--mark-done STEP] [--retry STEP]\n"
     "                    [--clusters PATTERN] [--trust-new-hosts] [--max-timeout DURATION]\n"
     "                    [--state-dir DIR] [--state URL] [--wait]\n"
     "\n"
@@ -102,8 +102,7 @@ static const char resume_usage[] =
     "id for a reboot); roles come back as they were bound.  A step that was in\n"
     "progress, is not idempotent and whose check cannot tell is never run again by\n"
     "itself: say what happened with --mark-done or --retry.  The playbook and\n"
-    "inventory must be unchanged unless --accept-changed-playbook (connection\n"
-    "settings of a host may change).\n"
+    "inventory must be unchanged unless --accept-changed-playbook.\n"
     "\n"
     "  -y, --yes                    unattended\n"
     "  --mark-done STEP             STEP (PHASE.STEP or PHASE.STEP@NODE) was done by\n"
@@ -111,9 +110,6 @@ static const char resume_usage[] =
     "                               holds live (refused, exit 3, while it does not)\n"
     "  --retry STEP                 STEP was interrupted and did not take effect: run\n"
     "                               it again\n"
-    "  --rebind                     the roles changed on the cluster (an unplanned\n"
-    "                               failover): show the change and bind the roles\n"
-    "                               again from live facts for the steps still to do\n"
     "  --accept-changed-playbook    resume although the files changed\n"
     "  --parallel N, --max-failed M as for apply\n"
     "  --trust-new-hosts, --max-timeout DURATION, --break-marker  as for apply\n"
@@ -199,7 +195,6 @@ static const struct option resume_long[] = {
     {"wait", no_argument, NULL, OPT_WAIT},
     {"mark-done", required_argument, NULL, OPT_MARKDONE},
     {"retry", required_argument, NULL, OPT_RETRY},
-    {"rebind", no_argument, NULL, OPT_REBIND},
     {NULL, 0, NULL, 0},
 };
 

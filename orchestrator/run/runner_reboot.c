@@ -84,9 +84,6 @@ static enum wait_res wait_up(struct runner *r, const struct plan_step *s, const 
 	const struct cond *ready = &s->def->reboot.ready;
 
 	for (;;) {
-		int64_t left = budget - (now_mono_ms() - t0);
-		if (left <= 0)
-			return WR_TIMEOUT;
 		/* One attempt per poll: xport_connect_retry's own backoff (200 ms doubling to
 		 * 5 s) would overshoot the node's return by up to half the downtime. */
 		enum xport_outcome o = xport_connect(x);
@@ -116,6 +113,11 @@ static enum wait_res wait_up(struct runner *r, const struct plan_step *s, const 
 				snprintf(last, lastlen, "boot id is still %s", pre);
 			}
 		}
+		/* The budget is judged after a fresh attempt, never before one: a process
+		 * stopped (SIGSTOP, a suspended VM) past the budget looks once more, so
+		 * the verdict and its "last:" describe the node now, not before the pause. */
+		if (budget - (now_mono_ms() - t0) <= 0)
+			return WR_TIMEOUT;
 		waiting(r, s, "node coming back from the reboot", t0, budget);
 		if (runner_sleep(r, poll))
 			return WR_STOPPED;
