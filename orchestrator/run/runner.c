@@ -424,7 +424,26 @@ static enum rres begin_new_run(struct runner *r)
 }
 
 /* Rebuild bindings, saved values and step states of the current run from the journal. */
-static void replay_binds(struct runner *r, long start)
+/*
+ * Is a `record` record usable?  name and value are strings, node and item
+ * strings when present.  A journal that passes its CRC can still lack them
+ * (altered by hand or by a tool): refused, never dereferenced.
+ */
+static int record_ok(json_t *rec)
+{
+	static const char *const must[] = {"name", "value"}, *const may[] = {"node", "item"};
+	for (size_t k = 0; k < CCR_ARRAY_LEN(must); k++)
+		if (!json_is_string(json_object_get(rec, must[k])))
+			return 0;
+	for (size_t k = 0; k < CCR_ARRAY_LEN(may); k++) {
+		json_t *v = json_object_get(rec, may[k]);
+		if (v != NULL && !json_is_string(v) && !json_is_null(v))
+			return 0;
+	}
+	return 1;
+}
+
+static enum rres replay_binds(struct runner *r, long start)
 {
 	for (size_t i = (size_t)start; i < journal_count(r->j); i++) {
 		json_t *rec = journal_record(r->j, i);
@@ -444,6 +463,15 @@ static void replay_binds(struct runner *r, long start)
 				    (int)json_integer_value(json_object_get(rec, "count"))};
 			}
 		} else if (strcmp(ev, "record") == 0) {
+			if (!record_ok(rec)) {
+				snprintf(
+				    r->err, sizeof(r->err),
+				    "journal of cluster %s, line %zu: a record event needs string "
+				    "name and value members (the journal was altered); nothing was "
+				    "resumed",
+				    r->cl->name, i + 1);
+				return RR_JOURNAL;
+			}
 			saved_set(r->saved, json_string_value(json_object_get(rec, "node")),
 				  json_string_value(json_object_get(rec, "name")),
 				  json_string_value(json_object_get(rec, "item")),
@@ -451,6 +479,7 @@ static void replay_binds(struct runner *r, long start)
 		}
 	}
 	bind_complete(r->pb, r->roles, &r->nroles);
+	return RR_OK;
 }
 
 static enum sstate state_of(const char *ev)
@@ -805,9 +834,8 @@ static enum rres prepare_resume(struct runner *r)
 	enum rres rc;
 	long start = last_run_start(r->j);
 	runner_emitf(r, EV_RUN_START, NULL, "resuming run %s", r->run_id);
-	replay_binds(r, start);
-	if ((rc = bind_roles(r)) != RR_OK || (rc = journal_binds(r)) != RR_OK ||
-	    (rc = compile_plan(r)) != RR_OK)
+	if ((rc = replay_binds(r, start)) != RR_OK || (rc = bind_roles(r)) != RR_OK ||
+	    (rc = journal_binds(r)) != RR_OK || (rc = compile_plan(r)) != RR_OK)
 		return rc;
 	replay_steps(r, start);
 	if ((rc = check_told(r)) != RR_OK)
