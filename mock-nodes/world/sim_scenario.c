@@ -24,9 +24,10 @@
 
 #define SIM_MAX_HOSTS 40000 /* memory and fds, not addresses, are the limit */
 
-static const char *const top_keys[] = {
-    "scenario",	 "description", "clock",    "domain", "media_version", "base_port", "rules",
-    "durations", "hosts",	"clusters", "faults", "winrm", "max_sessions", "events", NULL};
+static const char *const top_keys[] = {"scenario",	"description", "clock",	 "domain",
+				       "media_version", "base_port",   "rules",	 "durations",
+				       "hosts",		"clusters",    "faults", "winrm",
+				       "max_sessions",	"events",      NULL};
 
 static int load_rules(struct sim_scn *s, yaml_node_t *root)
 {
