@@ -137,7 +137,6 @@ struct apply_args {
 	int nmark_done;
 	const char **retry; /* resume --retry */
 	int nretry;
-	int rebind;
 	int max_failed_pct;  /* --max-failed P%: a percentage of the selected clusters, 0 = none */
 	const char *batches; /* --batches LIST, or NULL */
 	int wait;
@@ -162,8 +161,7 @@ enum {
 	OPT_WAIT,
 	OPT_BREAKMARKER,
 	OPT_MARKDONE,
-	OPT_RETRY,
-	OPT_REBIND
+	OPT_RETRY
 };
 
 static const struct option apply_long[] = {
@@ -301,9 +299,6 @@ static int apply_opt(int c, const char *arg, void *ctx)
 			add_step_arg(&a->retry, &a->nretry, arg);
 		else
 			add_step_arg(&a->mark_done, &a->nmark_done, arg);
-		return 0;
-	case OPT_REBIND:
-		a->rebind = 1;
 		return 0;
 	case OPT_PARALLEL:
 		if (strcmp(arg, "all") == 0 || strcmp(arg, "auto") == 0) {
@@ -877,8 +872,7 @@ static int run_cmd(int argc, char **argv, int resume)
 				  .mark_done = a.mark_done,
 				  .nmark_done = a.nmark_done,
 				  .retry = a.retry,
-				  .nretry = a.nretry,
-				  .rebind = a.rebind};
+				  .nretry = a.nretry};
 	rc = run_fleet(&fl, parallel, ends, nb, guided_batches ? u : NULL, human);
 	ui_summary(u);
 	fleet_summary(&fl, human);

@@ -63,7 +63,6 @@ struct run_opts {
 	int nmark_done;
 	const char *const *retry;
 	int nretry;
-	int rebind; /* resume --rebind: re-bind roles from live facts (after a failover) */
 };
 
 /*
