@@ -10,6 +10,7 @@ starts an outage or is the point of no return asks for a word ("Type 'outage' to
 After a failed step ("STEP on NODE failed. [r]etry [d]etails [q]uit") the letters of
 "STEP!fail" are used, "q" by default; at a gate ("... [y]es [n]o [q]uit") those of "gate",
 "y" by default.  Everything the terminal shows is written to LOG.
+GUIDED_THINK_MS (environment) makes the operator think that long before every answer.
 The second question that guards skipping or marking done a step that can
 strand the cluster ("Skip STEP although ...? [y]es, skip it [n]o, back") takes the next
 letter of the same step ("n" by default).  Exits with ccrup's exit status.
@@ -40,6 +41,7 @@ def main():
     pid, fd = pty.fork()
     if pid == 0:
         os.execvp(argv[0], argv)
+    think = int(os.environ.get("GUIDED_THINK_MS", "0")) / 1000.0
     buf = b""
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -78,6 +80,8 @@ def main():
                 letter = word
             elif letter == "Y":
                 letter = "y"
+            if think:
+                time.sleep(think)
             os.write(fd, (letter + "\n").encode())
             buf = buf[m.end():]
     _, status = os.waitpid(pid, 0)
