@@ -71,7 +71,7 @@ struct sim_svc {
 	int ndeps;		   /* count of deps */
 	int64_t stop_hang;	   /* a stop stays STOP_PENDING this long (unscaled), 0: net_stop,
 				      SIM_NEVER: never finishes */
-	int refuse_stop;	   /* 0, or the error a stop control gets (1052, 1061) */
+	int refuse_stop;	   /* 0, or the error answering a stop control: 1052, 1061 */
 };
 
 /* Win32 errors of the service control manager (winerror.h). */
