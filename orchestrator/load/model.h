@@ -68,6 +68,9 @@ struct probe {
 	regex_t expect_re;  /* compiled expect (REG_EXTENDED|REG_NEWLINE) */
 	int *exit_codes;    /* acceptable exits; NULL with expect: any; NULL without: {0} */
 	int nexit;	    /* count of exit_codes */
+	char *pending;	    /* verify only: ERE; while the output matches, the step waits
+			       (up to verify_within) instead of failing; NULL: always waits */
+	regex_t pending_re; /* compiled pending */
 	struct src_loc loc; /* the mapping */
 };
 
@@ -177,6 +180,7 @@ struct step_def {
 	char *explain;		      /* printed when a require refuses; may be NULL */
 	struct cond check;	      /* effect already there -> skip */
 	struct cond verify;	      /* after run; failure = step failed */
+	int64_t verify_within_ms;     /* verify may take this long to hold (re-evaluated), 0: once */
 	char *run;		      /* command template, NULL for gate/check/wait/http steps */
 	int *ok_exit;		      /* acceptable exits (default {0}) */
 	int nok_exit;		      /* count */
