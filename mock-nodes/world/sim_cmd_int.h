@@ -80,6 +80,8 @@ void sim_cmd_dsquery(struct sim_action *a, int64_t at);
 void sim_setup_prepare(struct sim_action *a, int64_t at, int ad);
 /* SP2 and later: the prerequisite check's error text for this host, or NULL (caller frees). */
 char *sim_setup_sp_prereq(const struct sim_action *a);
+/* wmic datafile where name="...msi.dll" get Version: Windows Installer's file version. */
+void sim_msi_wmic_datafile(struct sim_action *a);
 /* reg query under the Exchange product's Installer key: 1 if it answered. */
 int sim_msi_reg_query(struct sim_action *a, const char *norm, const char *vname, int recurse);
 /* PowerShell (sim_cmd_ems.c): one parsed cmdlet invocation. */

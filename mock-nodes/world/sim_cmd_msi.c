@@ -480,6 +480,41 @@ int sim_msi_reg_query(struct sim_action *a, const char *norm, const char *vname,
 	return 1;
 }
 
+/* ---- Windows Installer's own version ---- */
+
+void sim_msi_wmic_datafile(struct sim_action *a)
+{
+	const struct sim_host *h = sim_act_host(a);
+	const char *name = NULL;
+	int get = 0;
+	for (int i = 2; i < a->argc; i++) {
+		if (strncasecmp(a->argv[i], "name=", 5) == 0)
+			name = a->argv[i] + 5;
+		else if (strcasecmp(a->argv[i], "get") == 0 && i + 1 < a->argc &&
+			 strcasecmp(a->argv[i + 1], "Version") == 0)
+			get = 1;
+	}
+	char *base = name != NULL ? sim_prog_base(name) : NULL;
+	if (base == NULL || !get || strcmp(base, "msi.dll") != 0) {
+		sim_act_out(a, "No Instance(s) Available.\n");
+		sim_act_exit(a, 0);
+		free(base);
+		return;
+	}
+	free(base);
+	const char *v = h->msi.installer;
+	int dots = 0;
+	for (const char *p = v; *p; p++)
+		dots += *p == '.';
+	char *full = strcmp(v, "4.5") == 0   ? xstrdup("4.5.6001.22159")
+		     : strcmp(v, "3.1") == 0 ? xstrdup("3.1.4001.5512")
+		     : dots >= 3	     ? xstrdup(v)
+					     : xasprintf("%s%s", v, dots == 2 ? ".0" : ".0.0");
+	sim_act_out(a, "Version         \n%-16s\n\n", full);
+	free(full);
+	sim_act_exit(a, 0);
+}
+
 /* ---- the organisation: schema and Active Directory ---- */
 
 /* Values Exchange 2007 setup writes, by service pack (RTM, SP1, SP2, SP3). */

@@ -414,6 +414,10 @@ void sim_cmd_wmic(struct sim_action *a, int64_t at)
 {
 	char *props[8] = {0}, *vals[8] = {0};
 	int n = 0, bad = 0;
+	if (a->argc >= 2 && str_ieq(a->argv[1], "datafile")) {
+		sim_msi_wmic_datafile(a);
+		return;
+	}
 	if (a->argc != 4 || !str_ieq(a->argv[1], "os") || !str_ieq(a->argv[2], "get")) {
 		sim_act_err(a, "Invalid alias verb.\n");
 		sim_act_exit(a, 1);
