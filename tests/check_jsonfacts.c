@@ -393,7 +393,8 @@ START_TEST(package_kind)
 	ck_assert(!var_kind_check(VK_PACKAGE, NULL, "a$(x)"));
 	/* dn: LDAP distinguished names, nothing a shell or a quote could use */
 	ck_assert(var_kind_check(VK_DN, NULL, "CN=Schema,CN=Configuration,DC=contoso,DC=com"));
-	ck_assert(var_kind_check(VK_DN, NULL, "CN=First Organization,CN=Microsoft Exchange,DC=a-b,DC=c"));
+	ck_assert(
+	    var_kind_check(VK_DN, NULL, "CN=First Organization,CN=Microsoft Exchange,DC=a-b,DC=c"));
 	ck_assert(var_kind_check(VK_DN, NULL, "ou=x_y.z"));
 	ck_assert(!var_kind_check(VK_DN, NULL, ""));
 	ck_assert(!var_kind_check(VK_DN, NULL, "CN=a,"));

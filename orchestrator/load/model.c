@@ -17,7 +17,7 @@
 #include "loader.h"
 #include "util.h"
 
-static const char *const kind_names[] = {"name", "service", "path", "version", "int",	 "word",
+static const char *const kind_names[] = {"name", "service", "path", "version", "int",	  "word",
 					 "text", "url",	    "enum", "raw",     "package", "dn"};
 
 const char *var_kind_name(enum var_kind kind)

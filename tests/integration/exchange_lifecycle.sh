@@ -63,7 +63,9 @@ else
 fi
 RB_EPOCHS=$(epochs)
 world count NODE1 msiexec 1 >"$tmp/chk" && world count NODE2 msiexec 1 >>"$tmp/chk" &&
-	ok "rollup: msiexec ran once per node" || no "rollup: msiexec count: $(cat "$tmp/chk")"
+	world count NODE1 setup.com 0 >>"$tmp/chk" && world count NODE2 setup.com 0 >>"$tmp/chk" &&
+	ok "rollup: msiexec ran once per node, setup.com (/UpgradeCMS) never" ||
+	no "rollup: msiexec/setup counts: $(cat "$tmp/chk")"
 sim_json "w['clusters'][0]['cms']['owner']" | grep -qx NODE2 &&
 	ok "rollup: the CMS ends on the node updated first (failback: none)" ||
 	no "rollup: CMS owner $(sim_json "w['clusters'][0]['cms']['owner']")"
@@ -96,28 +98,37 @@ cmp -s "$tmp/before" "$tmp/after" && ok "rollup: the second apply ran no state-c
 sim_stop
 
 # ---- refusals before anything changes ----
-# refuse NAME VAR=VALUE... -- PATTERN: apply with those vars must exit 3, say PATTERN,
-# and leave the world untouched.
+# refuse NAME PLAYBOOK SCENARIO VAR=VALUE... -- PATTERN: apply with those vars must exit
+# 3, name PATTERN (the refusing step), and leave the world untouched.
 refuse() {
-	_name=$1; shift
-	sim_start "$ROLLUP" 0 "$tmp/ref/sim"
+	_name=$1 _pb=$2 _scn=$3
+	shift 3
+	sim_start "$_scn" 0 "$tmp/ref/sim"
 	while [ "$1" != -- ]; do setvar "${1%%=*}" "${1#*=}"; shift; done
 	shift
-	bin/ccrup apply "$SIM_INV" -p "$RB" --yes --state-dir "$tmp/ref/st" >"$tmp/ref.log" 2>&1
+	bin/ccrup apply "$SIM_INV" -p "$_pb" --yes --state-dir "$tmp/ref/st" >"$tmp/ref.log" 2>&1
 	_rc=$?
 	if [ $_rc = 3 ] && grep -q "$1" "$tmp/ref.log" && world untouched CLUS1 >"$tmp/chk"; then
-		ok "rollup refused: $_name (exit 3, nothing changed)"
+		ok "refused: $_name (exit 3, $1, nothing changed)"
 	else
-		no "rollup refused: $_name (exit $_rc): $(cat "$tmp/chk" 2>/dev/null)" "$tmp/ref.log"
+		no "refused: $_name (exit $_rc, want 3 and $1): $(cat "$tmp/chk" 2>/dev/null)" "$tmp/ref.log"
 	fi
 	sim_stop
 	rm -rf "$tmp/ref"
 }
-refuse "an SP2 rollup on SP1 binaries" \
+refuse "rollup: an SP2 rollup on SP1 binaries" "$RB" "$ROLLUP" \
 	rollup="'D:\\Rollups\\Exchange2007-KB971534-x64-EN.msp'" rollup_service_pack="'8.2'" \
 	rollup_version=8.2.217.3 -- "preflight.service-pack"
-refuse "an x86 .msp on x64 nodes" \
+refuse "rollup: an x86 .msp on x64 nodes" "$RB" "$ROLLUP" \
 	rollup="'D:\\Rollups\\Exchange2007-KB970162-x86-EN.msp'" rollup_arch=x86 -- "preflight.architecture"
+refuse "SP2: schema not prepared (prepare_org: check)" "$SPB" "$ROLLUP" prepare_org=check -- \
+	"preflight.organization-prepared"
+refuse "SP2: the HT/CAS still at SP1 (hub_cas_upgrade: check)" "$SPB" "$ROLLUP" hub_cas_upgrade=check -- \
+	"preflight.hub-cas-at-target"
+sed -e '/^  NODE2:/,/services:/s/windows_installer: "4.5"/windows_installer: "3.1"/' "$ROLLUP" >"$tmp/msi31.yml"
+refuse "SP2: Windows Installer 3.1 on NODE2" "$SPB" "$tmp/msi31.yml" -- "preflight.windows-installer"
+sed -e 's/8\.1\.240\.6/8.0.685.25/' "$ROLLUP" >"$tmp/rtm.yml"
+refuse "SP2: an RTM cluster (SP1 first)" "$SPB" "$tmp/rtm.yml" -- "preflight.from-sp1"
 
 # ---- crash subset of the rollup ----
 # crash NAME KIND STEP NODE [MATCH NTH]: kill ccrup mid-command (KIND mid: MATCH held by a
@@ -160,12 +171,82 @@ crash() {
 	sim_stop
 }
 RCHK="rolled CLUS1 $UR9 970162 8.1.240.6 $RB_EPOCHS"
-crash "mid msiexec on NODE2" mid passive.install NODE2 "$RB" "$ROLLUP" "$RCHK" msiexec
-crash "mid the CMS move" mid cms.move-cms NODE2 "$RB" "$ROLLUP" "$RCHK" Move-ClusteredMailboxServer
-crash "mid msiexec on NODE1" mid former-active.install NODE1 "$RB" "$ROLLUP" "$RCHK" msiexec
-crash "after NODE2's msiexec" after passive.install NODE2 "$RB" "$ROLLUP" "$RCHK"
-crash "after NODE2's restart" after passive.reboot NODE2 "$RB" "$ROLLUP" "$RCHK"
-crash "after the CMS move" after cms.move-cms NODE2 "$RB" "$ROLLUP" "$RCHK"
+crash "rollup: mid msiexec on NODE2" mid passive.install NODE2 "$RB" "$ROLLUP" "$RCHK" msiexec
+crash "rollup: mid the CMS move" mid cms.move-cms NODE2 "$RB" "$ROLLUP" "$RCHK" Move-ClusteredMailboxServer
+crash "rollup: mid msiexec on NODE1" mid former-active.install NODE1 "$RB" "$ROLLUP" "$RCHK" msiexec
+crash "rollup: after NODE2's restart" after passive.reboot NODE2 "$RB" "$ROLLUP" "$RCHK"
+
+# ---- SP2 with ccr-sp.yml, end to end, and the second apply ----
+SP2=8.2.176.2
+sim_start "$ROLLUP" 0 "$tmp/s1/sim"
+if bin/ccrup apply "$SIM_INV" -p "$SPB" --yes --state-dir "$tmp/s1/st" >"$tmp/s1.log" 2>&1; then
+	ok "SP2: apply exits 0"
+else
+	no "SP2: apply exits 0" "$tmp/s1.log"
+fi
+world upgraded CLUS1 "$SP2" DISABLED >"$tmp/chk" && world org CLUS1 "$SP2" "$SP2" >>"$tmp/chk" &&
+	ok "SP2: nodes and CMS at $SP2 (setup once per node, /UpgradeCMS once, one outage), the organisation prepared" ||
+	no "SP2: final world: $(cat "$tmp/chk")"
+SP_EPOCHS=$(epochs)
+sim_json "[h['server_version'] for h in w['hosts'] if h['name'] == 'HUBCAS'][0]" | grep -qx "$SP2" &&
+	ok "SP2: HUBCAS at $SP2" || no "SP2: HUBCAS not upgraded"
+n=$(sim_json "sum(n for h in w['hosts'] for c, n in h['commands'].items() if '/prepare' in c.lower())")
+o=$(sim_json "sum(n for h in w['hosts'] if h['name'] != 'HUBCAS' for c, n in h['commands'].items() if '/prepare' in c.lower())")
+[ "$n" = 2 ] && [ "$o" = 0 ] && ok "SP2: /PrepareSchema and /PrepareAD ran once each, on HUBCAS only" ||
+	no "SP2: /Prepare* ran $n times ($o on nodes)"
+python3 - "$tmp/s1/st/CLUS1/journal.jsonl" >"$tmp/order" <<'PY'
+import json, sys
+seq = []
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    c = r.get("command") or ""
+    if r.get("event") == "begin" and "setup.com" in c:
+        seq.append("%s:%s" % (r["node"], c.split()[-1]))
+print(" ".join(seq))
+PY
+grep -qx "HUBCAS:/PrepareSchema HUBCAS:/PrepareAD HUBCAS:/m:upgrade NODE2:/m:upgrade NODE2:/UpgradeCMS NODE1:/m:upgrade" "$tmp/order" &&
+	ok "SP2: schema, organisation, HT/CAS, passive node, /UpgradeCMS, former active node, in that order" ||
+	no "SP2: setup order $(cat "$tmp/order")"
+changing >"$tmp/before"
+bin/ccrup apply "$SIM_INV" -p "$SPB" --yes --state-dir "$tmp/s1/st" >"$tmp/s1b.log" 2>&1 && grep -q "nothing to do" "$tmp/s1b.log" &&
+	ok "SP2: a second apply says nothing to do" || no "SP2: a second apply says nothing to do" "$tmp/s1b.log"
+changing >"$tmp/after"
+cmp -s "$tmp/before" "$tmp/after" && ok "SP2: the second apply ran no state-changing command" ||
+	no "SP2: the second apply changed things: $(diff "$tmp/before" "$tmp/after" | tr '\n' ' ')"
+
+# ---- the series: SP1 -> SP2 (above) -> Update Rollup 1 for SP2, in the same world ----
+setvar rollup "'D:\\Rollups\\Exchange2007-KB971534-x64-EN.msp'"
+setvar rollup_service_pack "'8.2'"
+setvar rollup_version 8.2.217.3
+if bin/ccrup plan "$SIM_INV" -p "$RB" --live --state-dir "$tmp/s1/st" >"$tmp/s1p.log" 2>&1 &&
+	bin/ccrup apply "$SIM_INV" -p "$RB" --yes --state-dir "$tmp/s1/st" >"$tmp/s1r.log" 2>&1 &&
+	world rolled CLUS1 8.2.217.3 971534 "$SP2" - 2 >"$tmp/chk"; then
+	ok "series: SP1 -> SP2 -> SP2 rollup 1 (8.2.217.3) as three applies on one cluster"
+else
+	no "series: the SP2 rollup after SP2: $(cat "$tmp/chk" 2>/dev/null)" "$tmp/s1r.log"
+fi
+sim_stop
+
+# ---- SP3 straight from SP1, the same playbook with its target ----
+sed -e 's/^media_version:.*/media_version: 8.3.083.6/' "$ROLLUP" >"$tmp/sp3.yml"
+sim_start "$tmp/sp3.yml" 0 "$tmp/s3/sim"
+setvar target_version 8.3.083.6
+setvar setup "'D:\\Exchange2007SP3\\setup.com'"
+setvar schema_range_upper 14625
+if bin/ccrup apply "$SIM_INV" -p "$SPB" --yes --state-dir "$tmp/s3/st" >"$tmp/s3.log" 2>&1 &&
+	world upgraded CLUS1 8.3.083.6 DISABLED >"$tmp/chk" && world org CLUS1 8.3.083.6 8.3.083.6 >>"$tmp/chk"; then
+	ok "SP3: SP1 -> SP3 (8.3.083.6) end to end, schema at 14625"
+else
+	no "SP3: $(cat "$tmp/chk" 2>/dev/null)" "$tmp/s3.log"
+fi
+sim_stop
+
+# ---- crash subset of the service pack ----
+SCHK="upgraded CLUS1 $SP2 DISABLED"
+SCHK="converged CLUS1 $SP2 DISABLED $SP_EPOCHS"
+crash "SP2: mid /PrepareSchema" mid organization.prepare-schema HUBCAS "$SPB" "$ROLLUP" "$SCHK" /PrepareSchema
+crash "SP2: mid the HT/CAS setup" mid hub-cas.setup HUBCAS "$SPB" "$ROLLUP" "$SCHK" /m:upgrade
+crash "SP2: mid /UpgradeCMS" mid cms.upgrade-cms NODE2 "$SPB" "$ROLLUP" "$SCHK" /UpgradeCMS
 
 echo "exchange_lifecycle: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -10,11 +10,13 @@ usage: world.py DUMP.json CHECK [ARGS]
                                      like upgraded, after crashes: setup may have been
                                      retried, but each node rebooted exactly as often as
                                      EPOCHS says ("NODE1=1,NODE2=2") and one outage
-  rolled CLUSTER VERSION KB CMSVER EPOCHS
+  rolled CLUSTER VERSION KB CMSVER EPOCHS [OUTAGES]
                                      an update rollup: both nodes at VERSION with KB
                                      installed once, the CMS Online at CMSVER (a rollup
                                      never changes it), each node rebooted as EPOCHS says
-                                     ("-": not checked), at most one outage, closed
+                                     ("-": not checked), at most OUTAGES (1) outage
+                                     intervals in the world's history, all closed
+                                     (a rollup runs no setup.com: check with count)
   org CLUSTER SCHEMA AD              the organisation prepared for SCHEMA / AD versions
   untouched CLUSTER                  no state-changing command ran anywhere
   count HOST COMMAND N               HOST ran COMMAND exactly N times
@@ -96,7 +98,7 @@ def converged(w, cname, target, firewall, epochs):
         fail("outages %s, want exactly one, closed" % outs)
 
 
-def rolled(w, cname, version, kb, cmsver, epochs):
+def rolled(w, cname, version, kb, cmsver, epochs, outages="1"):
     c = cluster(w, cname)
     if c["cms"]["version"] != cmsver or c["cms"]["state"] != "Online":
         fail("CMS %s %s, want %s Online" % (c["cms"]["version"], c["cms"]["state"], cmsver))
@@ -113,11 +115,9 @@ def rolled(w, cname, version, kb, cmsver, epochs):
         if want and str(h["boot_epoch"]) != want.get(n):
             fail("%s boot epoch %s, want %s (a reboot repeated or missed)"
                  % (n, h["boot_epoch"], want.get(n)))
-        if count(h, "/upgradecms"):
-            fail("%s ran /UpgradeCMS for a rollup" % n)
     outs = c["outages"]
-    if len(outs) > 1 or any(o.get("end_ms") is None for o in outs):
-        fail("outages %s, want at most one, closed" % outs)
+    if len(outs) > int(outages) or any(o.get("end_ms") is None for o in outs):
+        fail("outages %s, want at most %s, closed" % (outs, outages))
 
 
 def untouched(w, cname):
