@@ -59,9 +59,10 @@ START_TEST(verify_within_and_pending)
 		 "          run: q\n          pending: BUSY\n",
 		 "27:11: 'pending' only applies to a 'verify' probe");
 	diag_release(&d);
-	bad_step("      - id: s\n        name: S\n        run: x\n        verify: 1 == 1\n"
-		 "        verify_within: soon\n",
-		 "26:24: bad duration 'soon' for 'verify_within' (examples: 30s, 5m, 1h30m, 500ms)");
+	bad_step(
+	    "      - id: s\n        name: S\n        run: x\n        verify: 1 == 1\n"
+	    "        verify_within: soon\n",
+	    "26:24: bad duration 'soon' for 'verify_within' (examples: 30s, 5m, 1h30m, 500ms)");
 }
 END_TEST
 START_TEST(exit_code_rules)

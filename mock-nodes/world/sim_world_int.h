@@ -87,6 +87,19 @@ struct sim_count {
 	int n;	   /* times run */
 };
 
+/* Windows Installer state of a host (sim_cmd_msi.c). */
+struct sim_msi {
+	char *installer;   /* Windows Installer version, "4.5" (scenario windows_installer) */
+	char *arch;	   /* "x64" or "x86" */
+	int *rollups;	   /* KB numbers of the installed update rollups, oldest first */
+	int nrollups;	   /* count of rollups */
+	int *interim;	   /* KB numbers of interim updates (hotfixes) left installed */
+	int ninterim;	   /* count of interim */
+	int64_t *rollup_s; /* install time of each rollup, Unix seconds */
+	char *log_path;	   /* the last msiexec /l*v LOG path, or NULL */
+	char *log;	   /* that log's text, or NULL */
+};
+
 struct sim_host {
 	char *name;		    /* NetBIOS name, e.g. "NODE1" */
 	char *addr;		    /* loopback IPv4 address it listens on */
@@ -119,6 +132,17 @@ struct sim_host {
 	int ccounts;		    /* allocated counts */
 	struct sim_regval *regvals; /* values written with `reg add` (outside the computed keys) */
 	int nregvals;		    /* count of regvals */
+	struct sim_msi msi; /* Windows Installer: version, architecture, rollups (sim_cmd_msi.c) */
+};
+
+/* Update rollup media the scenario provides (top-level `rollups`). */
+struct sim_rollup {
+	int kb;	       /* KB number, found in the .msp file name ("KB970162") */
+	int number;    /* "Update Rollup N" */
+	int sp;	       /* service pack it is built for: the binaries' minor version */
+	char *version; /* binaries version once installed */
+	char *arch;    /* "x64" or "x86" */
+	int restart;   /* 1: needs a restart (exit 3010 with /norestart) */
 };
 
 /* A registry value written with `reg add` (a run marker, say): stored as given. */
@@ -186,6 +210,8 @@ struct sim_durations {
 	int64_t net_wait;     /* how long net stop waits for a stopping service */
 	int64_t cluster_move; /* cluster group /move */
 	int64_t ems_startup;  /* loading the Exchange Management Shell */
+	int64_t rollup;	      /* msiexec /update of an update rollup */
+	int64_t prepare;      /* setup.com /PrepareSchema or /PrepareAD */
 };
 
 struct sim_fault {
@@ -256,6 +282,11 @@ struct sim_world {
 	int nevents;		      /* count of events */
 	int next_event_id;	      /* id of the next event added */
 	int64_t last_tick;	      /* world ms events were applied up to */
+	struct sim_rollup *rollups;   /* update rollup media (scenario `rollups`) */
+	int nrollups;		      /* count of rollups */
+	char *org_name;		      /* Exchange organisation, "First Organization" */
+	char *schema_version;	      /* version whose /PrepareSchema ran last */
+	char *ad_version;	      /* version whose /PrepareAD ran last */
 };
 
 /* sim_world.c: lifecycle, lookups, versions, clock text. */
@@ -335,6 +366,17 @@ int sim_svc_stopped_by(const struct sim_svc *s, int64_t at);
 int sim_svc_next_dependent(const struct sim_host *h, int s);
 /* seen[i] = 1 for every not-stopped transitive dependent i of s (seen: nsvcs ints). */
 void sim_svc_dependents(const struct sim_host *h, int s, int *seen);
+
+/* Compare the service packs (major.minor) of two versions like strcmp. */
+int sim_ver_sp_cmp(const char *a, const char *b);
+
+/* sim_cmd_msi.c: Windows Installer state, update rollups, organisation state. */
+void sim_msi_release(struct sim_msi *m);
+void sim_world_org_release(struct sim_world *w);
+/* New binaries from a service pack: the old rollups are part of it and leave the list. */
+void sim_msi_sp_installed(struct sim_host *h);
+json_t *sim_msi_json(const struct sim_world *w, const struct sim_host *h);
+json_t *sim_org_json(const struct sim_world *w);
 
 /* sim_event.c */
 void sim_event_free_all(struct sim_world *w);

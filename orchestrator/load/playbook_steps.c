@@ -20,33 +20,12 @@
 #define DEFAULT_WAIT_INTERVAL_MS (10 * 1000)
 #define DEFAULT_HTTP_TIMEOUT_MS	 (10 * 1000)
 
-static const char *const step_keys[] = {"id",
-					"name",
-					"why",
-					"on",
-					"for_each",
-					"when",
-					"require",
-					"explain",
-					"check",
-					"verify",
-					"verify_within",
-					"run",
-					"ok_exit",
-					"timeout",
-					"retries",
-					"retry_delay",
-					"idempotent",
-					"reboot",
-					"record",
-					"wait",
-					"http_check",
-					"gate",
-					"outage",
-					"point_of_no_return",
-					"estimate",
-					"prepares",
-					NULL};
+static const char *const step_keys[] = {
+    "id",	"name",	    "why",	  "on",		 "for_each",	  "when",
+    "require",	"explain",  "check",	  "verify",	 "verify_within", "run",
+    "ok_exit",	"timeout",  "retries",	  "retry_delay", "idempotent",	  "reboot",
+    "record",	"wait",	    "http_check", "gate",	 "outage",	  "point_of_no_return",
+    "estimate", "prepares", NULL};
 static const char *const probe_keys[] = {"run", "expect", "exit", "pending", NULL};
 static const char *const reboot_keys[] = {"when",	"exit_codes", "down_timeout",
 					  "up_timeout", "ready",      NULL};

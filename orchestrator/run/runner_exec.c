@@ -96,8 +96,7 @@ enum rres runner_run_command(struct runner *r, const struct plan_step *s, int *e
 			done = 1;
 			free(r->run_said);
 			r->run_said = res.exit != 0 ? xstrdup(line) : NULL;
-		}
-		else if (o == XPORT_STOPPED)
+		} else if (o == XPORT_STOPPED)
 			rc = runner_stopped(r, s);
 		else if (o == XPORT_OK)
 			why = xasprintf("`%s` exited %d: %s", s->command, res.exit, line);
@@ -220,7 +219,8 @@ enum rres runner_verify(struct runner *r, const struct plan_step *s, int exit_st
 		enum rres rc = RR_OK;
 		sbuf_init(&why);
 		facts_invalidate(r->facts);
-		int ok = facts_cond(r->facts, v, s->verify_cmd, s, r->saved, &why, err, sizeof(err));
+		int ok =
+		    facts_cond(r->facts, v, s->verify_cmd, s, r->saved, &why, err, sizeof(err));
 		int64_t el = now_mono_ms() - t0;
 		if (ok < 0) {
 			rc = runner_fail(r, s, RR_FAILED, exit_status, "verify: %s", err);
