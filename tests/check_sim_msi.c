@@ -203,6 +203,31 @@ START_TEST(rollup_refusals_change_nothing)
 }
 END_TEST
 
+/* Without internet access the install waits for the revocation checks' time-outs. */
+START_TEST(offline_install_is_slower)
+{
+	int h = sim_host_find(W, "NODE2");
+	int code = -1;
+	W->scale = 1;
+	struct sim_action *a = sim_exec(W, h, "msiexec /update " UR9 " /quiet /norestart", NOW);
+	while (!sim_action_poll(a, NOW, &OUT, &ERR, &code))
+		NOW = sim_action_next_ms(a);
+	sim_action_free(a);
+	ck_assert_int_eq(code, 3010);
+	ck_assert_int_eq(NOW, W->dur.rollup);
+	host("NODE1")->msi.offline = 1;
+	int64_t start = NOW;
+	a = sim_exec(W, sim_host_find(W, "NODE1"),
+		     "msiexec /update " UR9 " /quiet /norestart /l*v L", NOW);
+	while (!sim_action_poll(a, NOW, &OUT, &ERR, &code))
+		NOW = sim_action_next_ms(a);
+	sim_action_free(a);
+	ck_assert_int_eq(code, 3010);
+	ck_assert_int_eq(NOW - start, W->dur.rollup + W->dur.crl_check);
+	ck_assert_ptr_nonnull(strstr(host("NODE1")->msi.log, "certificate revocation"));
+}
+END_TEST
+
 START_TEST(interrupted_rollup_rolls_back)
 {
 	int h = sim_host_find(W, "NODE2");
@@ -240,9 +265,13 @@ START_TEST(prepare_schema_and_ad)
 	ck_has(OUT, "11222");
 	ck_assert_int_eq(x("HUBCAS", "D:\\SP2\\setup.com /PrepareAD"), 0);
 	ck_has(OUT, "already prepared");
-	/* Windows Installer older than 4.5. */
-	free(host("HUBCAS")->msi.installer);
-	host("HUBCAS")->msi.installer = xstrdup("3.1");
+	/* Windows Installer older than 4.5 (set as the control interface does). */
+	char err[256];
+	ck_assert_int_eq(sim_world_set(W, "HUBCAS.windows_installer", "3.1", NOW, err, sizeof(err)),
+			 0);
+	ck_assert_int_ne(
+	    sim_world_set(W, "HUBCAS.windows_installer", "four", NOW, err, sizeof(err)), 0);
+	ck_assert_int_ne(sim_world_set(W, "HUBCAS.arch", "arm64", NOW, err, sizeof(err)), 0);
 	ck_assert_int_eq(x("HUBCAS", "D:\\SP2\\setup.com /m:upgrade"), 1);
 	ck_has(OUT, "Windows Installer 4.5");
 	free(host("HUBCAS")->msi.installer);
@@ -287,6 +316,7 @@ START_TEST(scenario_keys_refused)
 	    "rollups: [{kb: 970162, version: 8.1.375.2}, {kb: 970162, version: 8.1.375.2}]\n",
 	    "rollups: [{version: 8.1.375.2}]\n",
 	    "organization: {schema_version: banana}\n",
+	    "hosts2: 1\n",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char path[] = "/tmp/check_sim_msi.XXXXXX";
@@ -354,6 +384,11 @@ START_TEST(playbook_facts_of_rollup_and_service_pack)
 		"reg query \"HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\" /v "
 		"PendingFileRenameOperations",
 		"1");
+	ck_fact("interim_updates", "NODE2", "reg query \"" PATCHES "\" /s", "0");
+	host("NODE1")->msi.interim = xcalloc(1, sizeof(int));
+	host("NODE1")->msi.interim[0] = 958690;
+	host("NODE1")->msi.ninterim = 1;
+	ck_fact("interim_updates", "NODE1", "reg query \"" PATCHES "\" /s", "1");
 	pb_load("playbooks/ccr-sp.yml");
 	ck_fact("msi_version", "NODE1", MSIVER, "4.5");
 	free(host("NODE1")->msi.installer);
@@ -385,6 +420,7 @@ static Suite *sim_msi_suite(void)
 	tcase_add_test(tc, rollup_without_norestart_restarts);
 	tcase_add_test(tc, rollup_refusals_change_nothing);
 	tcase_add_test(tc, interrupted_rollup_rolls_back);
+	tcase_add_test(tc, offline_install_is_slower);
 	tcase_add_test(tc, prepare_schema_and_ad);
 	tcase_add_test(tc, service_pack_clears_rollups);
 	tcase_add_test(tc, scenario_keys_refused);

@@ -146,6 +146,8 @@ refuse "rollup: an SP2 rollup on SP1 binaries" "$RB" "$ROLLUP" \
 	rollup_version=8.2.217.3 -- "preflight.service-pack"
 refuse "rollup: an x86 .msp on x64 nodes" "$RB" "$ROLLUP" \
 	rollup="'D:\\Rollups\\Exchange2007-KB970162-x86-EN.msp'" rollup_arch=x86 -- "preflight.architecture"
+sed -e '/^  NODE1:/,/services:/s/^    arch: x64/    arch: x64\n    interim_updates: [958690]/' "$ROLLUP" >"$tmp/interim.yml"
+refuse "rollup: an interim update left on NODE1" "$RB" "$tmp/interim.yml" -- "preflight.no-interim-updates"
 refuse "SP2: schema not prepared (prepare_org: check)" "$SPB" "$ROLLUP" prepare_org=check -- \
 	"preflight.organization-prepared"
 refuse "SP2: the HT/CAS still at SP1 (hub_cas_upgrade: check)" "$SPB" "$ROLLUP" hub_cas_upgrade=check -- \
