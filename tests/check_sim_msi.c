@@ -14,6 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "diag.h"
+#include "facts.h"
+#include "model.h"
 #include "sim_cmd_int.h"
 
 #define SCN(n) "mock-nodes/scenarios/" n ".yml"
@@ -200,6 +203,31 @@ START_TEST(rollup_refusals_change_nothing)
 }
 END_TEST
 
+/* Without internet access the install waits for the revocation checks' time-outs. */
+START_TEST(offline_install_is_slower)
+{
+	int h = sim_host_find(W, "NODE2");
+	int code = -1;
+	W->scale = 1;
+	struct sim_action *a = sim_exec(W, h, "msiexec /update " UR9 " /quiet /norestart", NOW);
+	while (!sim_action_poll(a, NOW, &OUT, &ERR, &code))
+		NOW = sim_action_next_ms(a);
+	sim_action_free(a);
+	ck_assert_int_eq(code, 3010);
+	ck_assert_int_eq(NOW, W->dur.rollup);
+	host("NODE1")->msi.offline = 1;
+	int64_t start = NOW;
+	a = sim_exec(W, sim_host_find(W, "NODE1"),
+		     "msiexec /update " UR9 " /quiet /norestart /l*v L", NOW);
+	while (!sim_action_poll(a, NOW, &OUT, &ERR, &code))
+		NOW = sim_action_next_ms(a);
+	sim_action_free(a);
+	ck_assert_int_eq(code, 3010);
+	ck_assert_int_eq(NOW - start, W->dur.rollup + W->dur.crl_check);
+	ck_assert_ptr_nonnull(strstr(host("NODE1")->msi.log, "certificate revocation"));
+}
+END_TEST
+
 START_TEST(interrupted_rollup_rolls_back)
 {
 	int h = sim_host_find(W, "NODE2");
@@ -237,9 +265,13 @@ START_TEST(prepare_schema_and_ad)
 	ck_has(OUT, "11222");
 	ck_assert_int_eq(x("HUBCAS", "D:\\SP2\\setup.com /PrepareAD"), 0);
 	ck_has(OUT, "already prepared");
-	/* Windows Installer older than 4.5. */
-	free(host("HUBCAS")->msi.installer);
-	host("HUBCAS")->msi.installer = xstrdup("3.1");
+	/* Windows Installer older than 4.5 (set as the control interface does). */
+	char err[256];
+	ck_assert_int_eq(sim_world_set(W, "HUBCAS.windows_installer", "3.1", NOW, err, sizeof(err)),
+			 0);
+	ck_assert_int_ne(
+	    sim_world_set(W, "HUBCAS.windows_installer", "four", NOW, err, sizeof(err)), 0);
+	ck_assert_int_ne(sim_world_set(W, "HUBCAS.arch", "arm64", NOW, err, sizeof(err)), 0);
 	ck_assert_int_eq(x("HUBCAS", "D:\\SP2\\setup.com /m:upgrade"), 1);
 	ck_has(OUT, "Windows Installer 4.5");
 	free(host("HUBCAS")->msi.installer);
@@ -284,6 +316,7 @@ START_TEST(scenario_keys_refused)
 	    "rollups: [{kb: 970162, version: 8.1.375.2}, {kb: 970162, version: 8.1.375.2}]\n",
 	    "rollups: [{version: 8.1.375.2}]\n",
 	    "organization: {schema_version: banana}\n",
+	    "hosts2: 1\n",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char path[] = "/tmp/check_sim_msi.XXXXXX";
@@ -301,6 +334,82 @@ START_TEST(scenario_keys_refused)
 }
 END_TEST
 
+/* ---- the new playbooks' facts, extracted as the orchestrator does, from ccrsim's output ---- */
+
+static struct playbook *PB;
+
+static void pb_load(const char *path)
+{
+	struct diag d;
+	diag_init(&d);
+	playbook_free(PB);
+	PB = playbook_load(path, &d);
+	ck_assert_msg(PB != NULL, "%s: %s", path, d.n > 0 ? d.v[0].msg : "?");
+	diag_release(&d);
+}
+
+static void ck_fact(const char *name, const char *host, const char *cmd, const char *want)
+{
+	char err[512];
+	const struct fact_def *def = playbook_fact(PB, name);
+	ck_assert_msg(def != NULL, "no fact %s in the playbook", name);
+	int code = x(host, "%s", cmd);
+	char *text = xasprintf("%s%s", OUT.buf, ERR.buf);
+	char *v = facts_extract(def, text, code, err, sizeof(err));
+	ck_assert_msg(v != NULL && strcmp(v, want) == 0, "fact %s on %s: got %s, want %s (%s)",
+		      name, host, v ? v : "(error)", want, v ? text : err);
+	free(v);
+	free(text);
+}
+
+#define FILEVER EMS "\"(Get-Command ExSetup.exe).FileVersionInfo.FileVersion\""
+#define ENVKEY                                                                                     \
+	"reg query \"HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\\Environment\" /v " \
+	"PROCESSOR_ARCHITECTURE"
+#define MSIVER "wmic datafile where name=\"C:\\\\WINDOWS\\\\system32\\\\msi.dll\" get Version"
+
+START_TEST(playbook_facts_of_rollup_and_service_pack)
+{
+	pb_load("playbooks/ccr-rollup.yml");
+	ck_fact("binaries_version", "NODE2", FILEVER, "08.01.0240.006");
+	ck_fact("binaries_sp", "NODE2", FILEVER, "8.1");
+	ck_fact("cpu_arch", "NODE1", ENVKEY, "AMD64");
+	free(host("NODE1")->msi.arch);
+	host("NODE1")->msi.arch = xstrdup("x86");
+	ck_fact("cpu_arch", "NODE1", ENVKEY, "x86");
+	ck_assert_int_eq(x("NODE2", "msiexec /update %s /quiet /norestart", UR9), 3010);
+	ck_fact("binaries_version", "NODE2", FILEVER, "08.01.0375.002");
+	ck_fact("binaries_sp", "NODE2", FILEVER, "8.1");
+	ck_fact("pending_reboot", "NODE2",
+		"reg query \"HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\" /v "
+		"PendingFileRenameOperations",
+		"1");
+	ck_fact("interim_updates", "NODE2", "reg query \"" PATCHES "\" /s", "0");
+	host("NODE1")->msi.interim = xcalloc(1, sizeof(int));
+	host("NODE1")->msi.interim[0] = 958690;
+	host("NODE1")->msi.ninterim = 1;
+	ck_fact("interim_updates", "NODE1", "reg query \"" PATCHES "\" /s", "1");
+	pb_load("playbooks/ccr-sp.yml");
+	ck_fact("msi_version", "NODE1", MSIVER, "4.5");
+	free(host("NODE1")->msi.installer);
+	host("NODE1")->msi.installer = xstrdup("3.1");
+	ck_fact("msi_version", "NODE1", MSIVER, "3.1");
+	ck_fact("schema_level", "NODE1", "dsquery * \"" SCHEMA_DN "\" -scope base -attr rangeUpper",
+		"11116");
+	ck_fact("org_level", "NODE1", "dsquery * " ORG_DN " -scope base -attr objectVersion",
+		"11221");
+	ck_assert_int_eq(x("HUBCAS", "\"D:\\Exchange2007SP2\\setup.com\" /PrepareAD"), 0);
+	ck_fact("schema_level", "NODE2", "dsquery * \"" SCHEMA_DN "\" -scope base -attr rangeUpper",
+		"14622");
+	ck_fact("org_level", "NODE2", "dsquery * " ORG_DN " -scope base -attr objectVersion",
+		"11222");
+	ck_fact("server_version", "HUBCAS",
+		EMS "\"Get-ExchangeServer HUBCAS | Format-List AdminDisplayVersion\"", "8.1.240.6");
+	playbook_free(PB);
+	PB = NULL;
+}
+END_TEST
+
 static Suite *sim_msi_suite(void)
 {
 	Suite *s = suite_create("sim_msi");
@@ -311,9 +420,11 @@ static Suite *sim_msi_suite(void)
 	tcase_add_test(tc, rollup_without_norestart_restarts);
 	tcase_add_test(tc, rollup_refusals_change_nothing);
 	tcase_add_test(tc, interrupted_rollup_rolls_back);
+	tcase_add_test(tc, offline_install_is_slower);
 	tcase_add_test(tc, prepare_schema_and_ad);
 	tcase_add_test(tc, service_pack_clears_rollups);
 	tcase_add_test(tc, scenario_keys_refused);
+	tcase_add_test(tc, playbook_facts_of_rollup_and_service_pack);
 	suite_add_tcase(s, tc);
 	return s;
 }

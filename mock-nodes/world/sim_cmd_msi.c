@@ -379,6 +379,14 @@ void sim_cmd_msiexec(struct sim_action *a, int64_t at)
 	a->flags = o.norestart ? F_NORESTART : 0;
 	a->stage = (int)(r - a->w->rollups);
 	a->span = sim_scaled(a->w, a->w->dur.rollup);
+	if (h->msi.offline) { /* signed .NET assemblies: each revocation check waits for its
+				 time-out */
+		log_line(
+		    a, "MSI (s): Verifying the signatures of the .NET assemblies: the certificate "
+		       "revocation list cannot be downloaded (no internet access); waiting for "
+		       "the time-out.");
+		a->span += sim_scaled(a->w, a->w->dur.crl_check);
+	}
 	a->abort = install_abort;
 	install_begin(a, at);
 }

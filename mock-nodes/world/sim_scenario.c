@@ -61,7 +61,7 @@ static const struct dur_key dur_keys[] = {
     DUR("net_stop", net_stop, 2000),	     DUR("net_start", net_start, 2000),
     DUR("cluster_move", cluster_move, 5000), DUR("ems_startup", ems_startup, 0),
     DUR("net_wait", net_wait, 30000),	     DUR("rollup", rollup, 15 * 60000),
-    DUR("prepare", prepare, 10 * 60000),
+    DUR("prepare", prepare, 10 * 60000),     DUR("crl_check", crl_check, 30 * 60000),
 };
 
 static int load_durations(struct sim_scn *s, yaml_node_t *root)
@@ -268,6 +268,7 @@ static int load_host(struct sim_scn *s, yaml_node_t *k, yaml_node_t *v)
 					   "arch",
 					   "rollups",
 					   "interim_updates",
+					   "internet",
 					   NULL};
 	const char *name = sim_yaml_scalar(&s->y, k, "host name");
 	int64_t os_sp, maxs;

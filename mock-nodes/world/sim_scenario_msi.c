@@ -2,7 +2,7 @@
  * sim_scenario_msi.c — the scenario keys of update rollups, service pack
  * prerequisites and the Exchange organisation (docs/ccrsim.md, Scenarios):
  * the top-level `rollups` (media) and `organization`, and each host's
- * `windows_installer`, `arch`, `rollups` and `interim_updates`.
+ * `windows_installer`, `arch`, `rollups`, `interim_updates` and `internet`.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +138,10 @@ static int kb_list(struct sim_scn *s, yaml_node_t *map, const char *key, int **o
 int sim_scn_msi_host(struct sim_scn *s, struct sim_host *h, yaml_node_t *map)
 {
 	struct sim_msi *m = &h->msi;
+	int internet;
+	if (sim_yaml_bool(&s->y, map, "internet", 1, &internet))
+		return -1;
+	m->offline = !internet;
 	if (sim_yaml_version(&s->y, map, "windows_installer", "3.1", &m->installer) ||
 	    arch_of(s, map, "arch", &m->arch) ||
 	    kb_list(s, map, "rollups", &m->rollups, &m->nrollups) ||

@@ -96,6 +96,7 @@ struct sim_msi {
 	int *interim;	   /* KB numbers of interim updates (hotfixes) left installed */
 	int ninterim;	   /* count of interim */
 	int64_t *rollup_s; /* install time of each rollup, Unix seconds */
+	int offline;	   /* 1: no internet access (scenario internet: false): slow CRL checks */
 	char *log_path;	   /* the last msiexec /l*v LOG path, or NULL */
 	char *log;	   /* that log's text, or NULL */
 };
@@ -212,6 +213,7 @@ struct sim_durations {
 	int64_t ems_startup;  /* loading the Exchange Management Shell */
 	int64_t rollup;	      /* msiexec /update of an update rollup */
 	int64_t prepare;      /* setup.com /PrepareSchema or /PrepareAD */
+	int64_t crl_check;    /* a rollup's extra time on a host without internet access */
 };
 
 struct sim_fault {

@@ -2,6 +2,8 @@
 # The rest of the Exchange 2007 CCR lifecycle against ccrsim (time scale 0):
 #   - playbooks/ccr-rollup.yml end to end on sp1-rollup.yml (Update Rollup 9 for
 #     SP1), then a second apply that runs no state-changing command;
+#   - a guided run through a pseudo-terminal (tests/lib/guided.py): details, yes,
+#     quit before the CMS move, a guided resume;
 #   - its refusals before anything changes: a rollup for another service pack, an
 #     .msp for another architecture;
 #   - a crash subset: ccrup killed (SIGKILL) in the middle of each msiexec, of the
@@ -9,8 +11,8 @@
 #     reach the world of an undisturbed run (each node restarted as often);
 #   - playbooks/ccr-sp.yml to SP2 (and SP3) end to end, its org-level phase run
 #     once, the re-run no-op, its refusals (schema not prepared with
-#     prepare_org: check, CAS/Hub behind, Windows Installer older than 4.5), a
-#     crash subset;
+#     prepare_org: check, CAS/Hub behind with hub_cas_upgrade: check, Windows
+#     Installer older than 4.5, an RTM cluster), a crash subset;
 #   - the documented series SP1 -> SP2 -> SP2 rollup as three applies.
 # Servers on 127.0.0.0/8 only, stopped by PID.
 set -u
@@ -97,6 +99,29 @@ cmp -s "$tmp/before" "$tmp/after" && ok "rollup: the second apply ran no state-c
 	no "rollup: the second apply changed things: $(diff "$tmp/before" "$tmp/after" | tr '\n' ' ')"
 sim_stop
 
+# ---- the rollup guided through a pseudo-terminal: details, yes, quit before the move, resume ----
+sim_start "$ROLLUP" 0 "$tmp/g/sim"
+python3 tests/lib/guided.py "passive.install=dy,cms.move-cms=q" "$tmp/g1.log" -- \
+	bin/ccrup apply "$SIM_INV" -p "$RB" --state-dir "$tmp/g/st" >/dev/null 2>&1
+rc=$?
+if [ $rc = 130 ] && grep -q "why:" "$tmp/g1.log" && grep -q 'msiexec /update "D:.Rollups.Exchange2007-KB970162-x64-EN.msp" /quiet /norestart' "$tmp/g1.log" &&
+	grep -q "idempotent:" "$tmp/g1.log"; then
+	ok "guided rollup: each step shown with why and the msiexec line, details, quit exits 130"
+else
+	no "guided rollup: exit $rc" "$tmp/g1.log"
+fi
+world count NODE2 msiexec 1 >"$tmp/chk" && world count NODE1 msiexec 0 >>"$tmp/chk" &&
+	world cms CLUS1 NODE1 Online 8.1.240.6 >>"$tmp/chk" &&
+	ok "guided rollup: NODE2 updated, the CMS not moved after quit" || no "guided rollup: $(cat "$tmp/chk")"
+python3 tests/lib/guided.py "" "$tmp/g2.log" -- bin/ccrup resume "$SIM_INV" -p "$RB" --state-dir "$tmp/g/st" >/dev/null 2>&1
+rc=$?
+if [ $rc = 0 ] && world rolled CLUS1 "$UR9" 970162 8.1.240.6 NODE1=1,NODE2=1 >"$tmp/chk"; then
+	ok "guided rollup: a guided resume finishes the rollup"
+else
+	no "guided rollup: resume exit $rc: $(cat "$tmp/chk")" "$tmp/g2.log"
+fi
+sim_stop
+
 # ---- refusals before anything changes ----
 # refuse NAME PLAYBOOK SCENARIO VAR=VALUE... -- PATTERN: apply with those vars must exit
 # 3, name PATTERN (the refusing step), and leave the world untouched.
@@ -121,6 +146,8 @@ refuse "rollup: an SP2 rollup on SP1 binaries" "$RB" "$ROLLUP" \
 	rollup_version=8.2.217.3 -- "preflight.service-pack"
 refuse "rollup: an x86 .msp on x64 nodes" "$RB" "$ROLLUP" \
 	rollup="'D:\\Rollups\\Exchange2007-KB970162-x86-EN.msp'" rollup_arch=x86 -- "preflight.architecture"
+sed -e '/^  NODE1:/,/services:/s/^    arch: x64/    arch: x64\n    interim_updates: [958690]/' "$ROLLUP" >"$tmp/interim.yml"
+refuse "rollup: an interim update left on NODE1" "$RB" "$tmp/interim.yml" -- "preflight.no-interim-updates"
 refuse "SP2: schema not prepared (prepare_org: check)" "$SPB" "$ROLLUP" prepare_org=check -- \
 	"preflight.organization-prepared"
 refuse "SP2: the HT/CAS still at SP1 (hub_cas_upgrade: check)" "$SPB" "$ROLLUP" hub_cas_upgrade=check -- \
@@ -191,9 +218,9 @@ SP_EPOCHS=$(epochs)
 sim_json "[h['server_version'] for h in w['hosts'] if h['name'] == 'HUBCAS'][0]" | grep -qx "$SP2" &&
 	ok "SP2: HUBCAS at $SP2" || no "SP2: HUBCAS not upgraded"
 n=$(sim_json "sum(n for h in w['hosts'] for c, n in h['commands'].items() if '/prepare' in c.lower())")
-o=$(sim_json "sum(n for h in w['hosts'] if h['name'] != 'HUBCAS' for c, n in h['commands'].items() if '/prepare' in c.lower())")
-[ "$n" = 2 ] && [ "$o" = 0 ] && ok "SP2: /PrepareSchema and /PrepareAD ran once each, on HUBCAS only" ||
-	no "SP2: /Prepare* ran $n times ($o on nodes)"
+o=$(sim_json "sum(n for h in w['hosts'] if h['name'] != 'NODE1' for c, n in h['commands'].items() if '/prepare' in c.lower())")
+[ "$n" = 2 ] && [ "$o" = 0 ] && ok "SP2: /PrepareSchema and /PrepareAD ran once each, for the organisation (from NODE1)" ||
+	no "SP2: /Prepare* ran $n times ($o elsewhere than NODE1)"
 python3 - "$tmp/s1/st/CLUS1/journal.jsonl" >"$tmp/order" <<'PY'
 import json, sys
 seq = []
@@ -204,7 +231,7 @@ for line in open(sys.argv[1]):
         seq.append("%s:%s" % (r["node"], c.split()[-1]))
 print(" ".join(seq))
 PY
-grep -qx "HUBCAS:/PrepareSchema HUBCAS:/PrepareAD HUBCAS:/m:upgrade NODE2:/m:upgrade NODE2:/UpgradeCMS NODE1:/m:upgrade" "$tmp/order" &&
+grep -qx "NODE1:/PrepareSchema NODE1:/PrepareAD HUBCAS:/m:upgrade NODE2:/m:upgrade NODE2:/UpgradeCMS NODE1:/m:upgrade" "$tmp/order" &&
 	ok "SP2: schema, organisation, HT/CAS, passive node, /UpgradeCMS, former active node, in that order" ||
 	no "SP2: setup order $(cat "$tmp/order")"
 changing >"$tmp/before"
@@ -244,7 +271,7 @@ sim_stop
 # ---- crash subset of the service pack ----
 SCHK="upgraded CLUS1 $SP2 DISABLED"
 SCHK="converged CLUS1 $SP2 DISABLED $SP_EPOCHS"
-crash "SP2: mid /PrepareSchema" mid organization.prepare-schema HUBCAS "$SPB" "$ROLLUP" "$SCHK" /PrepareSchema
+crash "SP2: mid /PrepareSchema" mid organization.prepare-schema NODE1 "$SPB" "$ROLLUP" "$SCHK" /PrepareSchema
 crash "SP2: mid the HT/CAS setup" mid hub-cas.setup HUBCAS "$SPB" "$ROLLUP" "$SCHK" /m:upgrade
 crash "SP2: mid /UpgradeCMS" mid cms.upgrade-cms NODE2 "$SPB" "$ROLLUP" "$SCHK" /UpgradeCMS
 
