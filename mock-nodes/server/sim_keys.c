@@ -12,12 +12,17 @@
  *   STATE/known_hosts         one line per host, rewritten at every start
  *
  * Every file is written with write_file_atomic (temp + fsync + rename), so a
- * crash never leaves half a key behind.
+ * crash never leaves half a key behind.  The host keys a start generates are
+ * staged instead (temp files, not yet synced), then committed together: one
+ * syncfs, the renames, one fsync of the directory.  The same guarantee, with
+ * one disk flush for 10,002 keys instead of 20,004.
  */
+#include <fcntl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sim_server.h"
@@ -168,6 +173,128 @@ out:
 	free(path);
 	free(dir);
 	return rc;
+}
+
+/* The private key in a fresh temp file next to path (mode 0600, not synced), staged in b. */
+static int keys_stage_private(ssh_key key, const char *path, struct sim_keys_batch *b, char *err,
+			      size_t errlen)
+{
+	char *b64 = NULL, *tmp = xasprintf("%s.tmp.XXXXXX", path);
+	int fd = -1, rc = -1;
+
+	if (ssh_pki_export_privkey_base64(key, NULL, NULL, NULL, &b64) != SSH_OK) {
+		snprintf(err, errlen, "%s: cannot export the key", path);
+		goto out;
+	}
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0 || fchmod(fd, 0600) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	for (size_t off = 0, len = strlen(b64); off < len;) {
+		ssize_t n = write(fd, b64 + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			goto out;
+		}
+		off += (size_t)n;
+	}
+	rc = close(fd);
+	fd = -1;
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	b->tmp = xreallocarray(b->tmp, (size_t)b->n + 1, sizeof(*b->tmp));
+	b->path = xreallocarray(b->path, (size_t)b->n + 1, sizeof(*b->path));
+	b->tmp[b->n] = tmp;
+	b->path[b->n++] = xstrdup(path);
+	tmp = NULL;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (tmp != NULL) {
+		unlink(tmp);
+		free(tmp);
+		rc = -1;
+	}
+	ssh_string_free_char(b64);
+	return rc;
+}
+
+int sim_keys_host_staged(const char *state_dir, const char *name, ssh_key *key,
+			 struct sim_keys_batch *b, char *err, size_t errlen)
+{
+	char *path = keys_host_path(state_dir, name);
+	int rc = -1;
+
+	*key = NULL;
+	if (access(path, F_OK) == 0) {
+		if (ssh_pki_import_privkey_file(path, NULL, NULL, NULL, key) == SSH_OK)
+			rc = 0;
+		else
+			snprintf(err, errlen, "%s: not a readable private key", path);
+		goto out;
+	}
+	*key = sim_keys_generate();
+	if (*key == NULL) {
+		snprintf(err, errlen, "%s: cannot generate an ed25519 key", path);
+		goto out;
+	}
+	rc = keys_stage_private(*key, path, b, err, errlen);
+	if (rc != 0) {
+		ssh_key_free(*key);
+		*key = NULL;
+	}
+out:
+	free(path);
+	return rc;
+}
+
+int sim_keys_batch_commit(struct sim_keys_batch *b, const char *state_dir, char *err, size_t errlen)
+{
+	char *dir = xasprintf("%s/hostkeys", state_dir);
+	int fd = -1, rc = -1, i = 0;
+
+	if (b->n == 0) {
+		rc = 0;
+		goto out;
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || syncfs(fd) != 0)
+		goto fail;
+	for (; i < b->n; i++) {
+		if (rename(b->tmp[i], b->path[i]) != 0)
+			goto fail;
+		free(b->tmp[i]);
+		b->tmp[i] = NULL;
+	}
+	if (fsync(fd) != 0)
+		goto fail;
+	rc = 0;
+	goto out;
+fail:
+	snprintf(err, errlen, "%s: %s", i < b->n ? b->path[i] : dir, strerror(errno));
+out:
+	if (fd >= 0)
+		close(fd);
+	free(dir);
+	return rc;
+}
+
+void sim_keys_batch_release(struct sim_keys_batch *b)
+{
+	for (int i = 0; i < b->n; i++) {
+		if (b->tmp[i] != NULL)
+			unlink(b->tmp[i]);
+		free(b->tmp[i]);
+		free(b->path[i]);
+	}
+	free(b->tmp);
+	free(b->path);
+	memset(b, 0, sizeof(*b));
 }
 
 /* Write text + "\n" to path atomically with mode. */

@@ -134,6 +134,8 @@ static void host_unlisten(struct sim_server *srv, int i)
 	srv->hosts[i].http_fd = -1;
 }
 
+static int host_shared_keys(struct sim_server *srv, int i);
+
 /* Accept what is pending on host i's listener, TCP_NODELAY on each. */
 static void host_accept(struct sim_server *srv, int i)
 {
@@ -143,6 +145,12 @@ static void host_accept(struct sim_server *srv, int i)
 
 		if (fd < 0)
 			return; /* EAGAIN, or a client that gave up: nothing to do */
+		if (!srv->hosts[i].shared && host_shared_keys(srv, i) != 0) {
+			fprintf(stderr, "ccrsim: %s: cannot use the shared host keys\n",
+				sim_host_name(srv->world, i));
+			close(fd);
+			return;
+		}
 		/* Without it every small write waits for the peer's delayed ACK (~40 ms). */
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		if (sim_conn_accept(srv, i, fd) != 0 && srv->opts->verbose)
@@ -170,7 +178,11 @@ static int host_set_key(struct sim_server *srv, int i, ssh_key key)
 	return 0;
 }
 
-/* Give host i the shared ECDSA and RSA keys (the bind takes each copy). */
+/*
+ * Give host i the shared ECDSA and RSA keys (the bind takes each copy).  Done
+ * at the host's first connection, not at start: with OpenSSL 3 each import
+ * costs about a millisecond of decoder set-up, 20 s for a 10,002-host fleet.
+ */
 static int host_shared_keys(struct sim_server *srv, int i)
 {
 	for (int k = 0; k < 2; k++) {
@@ -184,6 +196,7 @@ static int host_shared_keys(struct sim_server *srv, int i)
 			return -1;
 		}
 	}
+	srv->hosts[i].shared = 1;
 	return 0;
 }
 
@@ -213,6 +226,7 @@ static void host_boot(struct sim_server *srv, int i)
 		ssh_key_free(rsa);
 		bad = 1;
 	}
+	srv->hosts[i].shared = 1; /* the new ECDSA and RSA keys replace the shared ones */
 	if (bad)
 		fprintf(stderr, "ccrsim: %s: cannot make a new host key\n",
 			sim_host_name(srv->world, i));
@@ -249,16 +263,42 @@ static void hosts_sweep(struct sim_server *srv, int64_t now)
 	srv->last_sweep = now;
 }
 
+/*
+ * Enough descriptors for every listener (SSH, HTTP, two WinRM per host) and
+ * the sessions: the soft limit up to the hard one, and the hard one up to
+ * that when allowed (root).
+ */
+static void raise_nofile(int nhosts)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)nhosts * 4 + 4096;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need) {
+		struct rlimit up = {need, need};
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0)
+			return;
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 /* Keys, binds and listeners for every host at start-up. */
 static int hosts_open(struct sim_server *srv, char *err, size_t errlen)
 {
 	bool no_config = false;
+	struct sim_keys_batch batch = {0};
+	int rc = -1;
 
 	for (int k = 0; k < 2; k++)
 		if (sim_keys_shared(srv->opts->state_dir, k, &srv->shared_b64[k],
 				    &srv->shared_pub[k], err, errlen) != 0)
 			return -1;
 	srv->nhosts = sim_world_nhosts(srv->world);
+	raise_nofile(srv->nhosts);
 	srv->hosts = xcalloc((size_t)srv->nhosts, sizeof(*srv->hosts));
 	for (int i = 0; i < srv->nhosts; i++)
 		srv->hosts[i].fd = srv->hosts[i].http_fd = -1;
@@ -269,23 +309,26 @@ static int hosts_open(struct sim_server *srv, char *err, size_t errlen)
 		h->bind = ssh_bind_new();
 		if (h->bind == NULL) {
 			snprintf(err, errlen, "out of memory");
-			return -1;
+			goto out;
 		}
 		ssh_bind_options_set(h->bind, SSH_BIND_OPTIONS_PROCESS_CONFIG, &no_config);
-		if (sim_keys_host(srv->opts->state_dir, sim_host_name(srv->world, i), &key, err,
-				  errlen) != 0)
-			return -1;
-		if (host_set_key(srv, i, key) != 0 || host_shared_keys(srv, i) != 0) {
+		if (sim_keys_host_staged(srv->opts->state_dir, sim_host_name(srv->world, i), &key,
+					 &batch, err, errlen) != 0)
+			goto out;
+		if (host_set_key(srv, i, key) != 0) {
 			snprintf(err, errlen, "%s: cannot use its host key",
 				 sim_host_name(srv->world, i));
-			return -1;
+			goto out;
 		}
 		h->epoch = sim_host_boot_epoch(srv->world, i);
 		h->up = sim_host_power(srv->world, i, 0) == SIM_UP;
 		if (h->up && host_listen(srv, i, err, errlen) != 0)
-			return -1;
+			goto out;
 	}
-	return 0;
+	rc = sim_keys_batch_commit(&batch, srv->opts->state_dir, err, errlen);
+out:
+	sim_keys_batch_release(&batch);
+	return rc;
 }
 
 static void hosts_close(struct sim_server *srv)
@@ -467,16 +510,6 @@ static void loop_run(struct sim_server *srv)
 
 /* ---- start-up and shut-down ---- */
 
-static void raise_nofile(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
-
 static int signals_install(struct sim_server *srv)
 {
 	struct sigaction sa = {.sa_handler = on_signal};
@@ -584,7 +617,6 @@ int sim_server_run(const struct sim_opts *opts)
 	char err[512] = "";
 	int rc;
 
-	raise_nofile();
 	ssh_init();
 	srv.t0 = now_mono_ms();
 	srv.pid_path = xasprintf("%s/ccrsim.pid", opts->state_dir);

@@ -51,6 +51,7 @@ struct sim_host_io {
 	ssh_key pubkey; /* public half of the current key (known_hosts at start) */
 	int up;		/* power last seen: 1 up, 0 down */
 	int epoch;	/* boot epoch last seen */
+	int shared;	/* 1 once the bind has the shared ECDSA and RSA keys (first accept) */
 };
 
 struct sim_conn;
@@ -111,6 +112,20 @@ void sim_conns_free_all(struct sim_server *srv, int64_t now);
 /* sim_keys.c */
 /* Load STATE/hostkeys/NAME.key, or generate and store it.  0 or -1 with err. */
 int sim_keys_host(const char *state_dir, const char *name, ssh_key *key, char *err, size_t errlen);
+/* Host keys generated at start-up, written but not yet durable (see sim_keys.c). */
+struct sim_keys_batch {
+	char **tmp;  /* staged temp files, NULL once renamed */
+	char **path; /* their final names */
+	int n;	     /* count */
+};
+/* As sim_keys_host, but a new key is only staged in b: usable now, on disk after commit. */
+int sim_keys_host_staged(const char *state_dir, const char *name, ssh_key *key,
+			 struct sim_keys_batch *b, char *err, size_t errlen);
+/* Make every staged key durable: one syncfs, the renames, one directory fsync.  0 or -1. */
+int sim_keys_batch_commit(struct sim_keys_batch *b, const char *state_dir, char *err,
+			  size_t errlen);
+/* Free b; staged keys not committed are removed. */
+void sim_keys_batch_release(struct sim_keys_batch *b);
 /* A fresh ed25519 key, never stored (the new-hostkey fault).  NULL on failure. */
 ssh_key sim_keys_generate(void);
 /* A fresh key of type (bits for RSA/ECDSA), never stored.  NULL on failure. */

@@ -22,6 +22,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -549,6 +550,8 @@ static int host_listen(struct sim_winrm *wr, int i, char *err, size_t errlen)
 {
 	const struct sim_world *w = wr->srv->world;
 
+	if (wr->off)
+		return 0;
 	for (int k = 0; k < 2; k++) {
 		wr->hosts[i].fd[k] =
 		    listen_on(sim_host_addr(w, i), sim_winrm_port(w, i, k), err, errlen);
@@ -594,6 +597,27 @@ static void hosts_sweep(struct sim_winrm *wr, int64_t now)
 
 /* ---- the loop's hook ---- */
 
+/*
+ * WinRM's two listeners per host are left out of an SSH fleet whose
+ * descriptors would not suffice with them (10,002 hosts against a hard
+ * limit of 20,000 that only root with CAP_SYS_RESOURCE can raise): said once
+ * on stderr.  A --transport winrm fleet always has them.
+ */
+static void winrm_budget(struct sim_winrm *wr)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)wr->srv->nhosts * 4 + 1024;
+
+	if (wr->srv->opts->winrm || getrlimit(RLIMIT_NOFILE, &rl) != 0 ||
+	    rl.rlim_cur == RLIM_INFINITY || need <= rl.rlim_cur)
+		return;
+	wr->off = 1;
+	fprintf(stderr,
+		"ccrsim: WinRM not served: %d hosts need about %llu descriptors with it, the "
+		"limit is %llu (--transport winrm serves it)\n",
+		wr->srv->nhosts, (unsigned long long)need, (unsigned long long)rl.rlim_cur);
+}
+
 struct sim_winrm *sim_winrm_new(struct sim_server *srv, char *err, size_t errlen)
 {
 	struct sim_winrm *wr = xcalloc(1, sizeof(*wr));
@@ -610,6 +634,7 @@ struct sim_winrm *sim_winrm_new(struct sim_server *srv, char *err, size_t errlen
 			l[i * 2 + k] = (struct sim_wr_listener){WR_LISTENER, i, k};
 	}
 	wr->listeners = l;
+	winrm_budget(wr);
 	if (sim_wr_tls_init(wr, err, errlen) != 0)
 		goto fail;
 	for (int i = 0; i < srv->nhosts; i++) {

@@ -73,6 +73,7 @@ struct sim_winrm {
 	struct sim_wr_shell *shells;	   /* open shells of every host */
 	char *ca_path;			   /* STATE/winrm/ca.pem */
 	int64_t requests;		   /* requests answered (the -v log numbers them) */
+	int off; /* 1: no listeners (the fleet's descriptors do not allow) */
 };
 
 /* Results of handling a request. */
