@@ -134,8 +134,6 @@ static void host_unlisten(struct sim_server *srv, int i)
 	srv->hosts[i].http_fd = -1;
 }
 
-static int host_shared_keys(struct sim_server *srv, int i);
-
 /* Accept what is pending on host i's listener, TCP_NODELAY on each. */
 static void host_accept(struct sim_server *srv, int i)
 {
@@ -145,12 +143,6 @@ static void host_accept(struct sim_server *srv, int i)
 
 		if (fd < 0)
 			return; /* EAGAIN, or a client that gave up: nothing to do */
-		if (!srv->hosts[i].shared && host_shared_keys(srv, i) != 0) {
-			fprintf(stderr, "ccrsim: %s: cannot use the shared host keys\n",
-				sim_host_name(srv->world, i));
-			close(fd);
-			return;
-		}
 		/* Without it every small write waits for the peer's delayed ACK (~40 ms). */
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		if (sim_conn_accept(srv, i, fd) != 0 && srv->opts->verbose)
@@ -178,11 +170,7 @@ static int host_set_key(struct sim_server *srv, int i, ssh_key key)
 	return 0;
 }
 
-/*
- * Give host i the shared ECDSA and RSA keys (the bind takes each copy).  Done
- * at the host's first connection, not at start: with OpenSSL 3 each import
- * costs about a millisecond of decoder set-up, 20 s for a 10,002-host fleet.
- */
+/* Give host i the shared ECDSA and RSA keys (the bind takes each copy). */
 static int host_shared_keys(struct sim_server *srv, int i)
 {
 	for (int k = 0; k < 2; k++) {
@@ -196,7 +184,6 @@ static int host_shared_keys(struct sim_server *srv, int i)
 			return -1;
 		}
 	}
-	srv->hosts[i].shared = 1;
 	return 0;
 }
 
@@ -226,7 +213,6 @@ static void host_boot(struct sim_server *srv, int i)
 		ssh_key_free(rsa);
 		bad = 1;
 	}
-	srv->hosts[i].shared = 1; /* the new ECDSA and RSA keys replace the shared ones */
 	if (bad)
 		fprintf(stderr, "ccrsim: %s: cannot make a new host key\n",
 			sim_host_name(srv->world, i));
@@ -315,7 +301,7 @@ static int hosts_open(struct sim_server *srv, char *err, size_t errlen)
 		if (sim_keys_host_staged(srv->opts->state_dir, sim_host_name(srv->world, i), &key,
 					 &batch, err, errlen) != 0)
 			goto out;
-		if (host_set_key(srv, i, key) != 0) {
+		if (host_set_key(srv, i, key) != 0 || host_shared_keys(srv, i) != 0) {
 			snprintf(err, errlen, "%s: cannot use its host key",
 				 sim_host_name(srv->world, i));
 			goto out;

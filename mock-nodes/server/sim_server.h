@@ -51,7 +51,6 @@ struct sim_host_io {
 	ssh_key pubkey; /* public half of the current key (known_hosts at start) */
 	int up;		/* power last seen: 1 up, 0 down */
 	int epoch;	/* boot epoch last seen */
-	int shared;	/* 1 once the bind has the shared ECDSA and RSA keys (first accept) */
 };
 
 struct sim_conn;
