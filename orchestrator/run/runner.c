@@ -171,54 +171,31 @@ static int take_lock(struct runner *r)
 	return other ? EXIT_LOCKED : EXIT_INPUT;
 }
 
-/* Index of the last run-start record, or -1. */
-static long last_run_start(struct journal *j)
+/* Replay the journal (again: after the run-start of a new run). */
+static int reload(struct runner *r)
 {
-	for (long i = (long)journal_count(j) - 1; i >= 0; i--) {
-		const char *ev =
-		    json_string_value(json_object_get(journal_record(j, (size_t)i), "event"));
-		if (ev && strcmp(ev, "run-start") == 0)
-			return i;
-	}
-	return -1;
-}
-
-/* Result of the run starting at record `start`, or NULL while unfinished. */
-static const char *run_result(struct journal *j, long start)
-{
-	const char *res = NULL;
-	for (size_t i = (size_t)start; i < journal_count(j); i++) {
-		json_t *rec = journal_record(j, i);
-		const char *ev = json_string_value(json_object_get(rec, "event"));
-		if (ev && strcmp(ev, "run-end") == 0)
-			res = json_string_value(json_object_get(rec, "result"));
-		else if (ev && strcmp(ev, "run-start") != 0)
-			res = NULL; /* anything after a run-end reopens the run (resume) */
-	}
-	return res;
+	replay_free(r->rp);
+	r->rp = replay_load(r->j, r->cl->name, r->err, sizeof(r->err));
+	return r->rp ? 0 : EXIT_JOURNAL;
 }
 
 static int open_journal(struct runner *r, const char *path)
 {
 	char msg[1024];
 	enum journal_status js = journal_open(path, &r->j, msg, sizeof(msg));
-	if (js == JOURNAL_TORN_TAIL) {
+	if (js == JOURNAL_TORN_TAIL)
 		runner_emitf(r, EV_WARN, NULL, "%s", msg);
-		return 0;
+	else if (js != JOURNAL_OK) {
+		snprintf(r->err, sizeof(r->err), "%s", msg);
+		return js == JOURNAL_CORRUPT ? EXIT_JOURNAL : EXIT_INPUT;
 	}
-	if (js == JOURNAL_OK)
-		return 0;
-	snprintf(r->err, sizeof(r->err), "%s", msg);
-	return js == JOURNAL_CORRUPT ? EXIT_JOURNAL : EXIT_INPUT;
+	return reload(r);
 }
 
 /* A finished journal is kept as journal-<run_id>.jsonl; the new run starts a fresh one. */
 static int archive_journal(struct runner *r, const char *path)
 {
-	long start = last_run_start(r->j);
-	const char *id =
-	    json_string_value(json_object_get(journal_record(r->j, (size_t)start), "run_id"));
-	char *dst = xasprintf("%s/journal-%s.jsonl", r->dir, id ? id : "old");
+	char *dst = xasprintf("%s/journal-%s.jsonl", r->dir, r->rp->run_id);
 	journal_close(r->j);
 	r->j = NULL;
 	int rc = rename(path, dst);
@@ -264,7 +241,9 @@ static int start_run(struct runner *r)
 		      "inventory_path", r->inv->path, "inventory_sha256", r->inv->sha256, "mode",
 		      r->o->unattended ? "unattended" : "guided");
 	json_object_set_new(rec, "vars", vars_snapshot(r));
-	return runner_journal(r, "run-start", NULL, rec) < 0 ? EXIT_JOURNAL : 0;
+	if (runner_journal(r, jev_name(JEV_RUN_START), NULL, rec) < 0)
+		return EXIT_JOURNAL;
+	return reload(r);
 }
 
 static int check_digests(struct runner *r)
@@ -295,21 +274,19 @@ static int check_digests(struct runner *r)
 /* Choose between a new run and the unfinished one, per apply/resume. */
 static int choose_run(struct runner *r, const char *path)
 {
-	long start = last_run_start(r->j);
-	const char *res = start >= 0 ? run_result(r->j, start) : NULL;
-	int unfinished = start >= 0 && (res == NULL || strcmp(res, "done") != 0);
+	int started = r->rp->nruns > 0;
+	const char *res = r->rp->result;
+	int unfinished = started && (res == NULL || strcmp(res, "done") != 0);
 
 	if (r->o->resume) {
 		if (!unfinished) {
 			snprintf(r->err, sizeof(r->err), "nothing to resume for cluster %s: %s",
 				 r->cl->name,
-				 start < 0 ? "no run has started (use `ccrup apply`)"
-					   : "the last run finished");
-			return start < 0 ? EXIT_INPUT : -1;
+				 !started ? "no run has started (use `ccrup apply`)"
+					  : "the last run finished");
+			return !started ? EXIT_INPUT : -1;
 		}
-		const char *id = json_string_value(
-		    json_object_get(journal_record(r->j, (size_t)start), "run_id"));
-		snprintf(r->run_id, sizeof(r->run_id), "%s", id ? id : "unknown");
+		snprintf(r->run_id, sizeof(r->run_id), "%s", r->rp->run_id);
 		journal_set_run_id(r->j, r->run_id);
 		return check_digests(r);
 	}
@@ -319,7 +296,7 @@ static int choose_run(struct runner *r, const char *path)
 			 r->cl->name, res ? res : "interrupted");
 		return EXIT_INPUT;
 	}
-	if (start >= 0) {
+	if (started) {
 		int rc = archive_journal(r, path);
 		if (rc)
 			return rc;
@@ -327,76 +304,79 @@ static int choose_run(struct runner *r, const char *path)
 	return start_run(r);
 }
 
-/* Rebuild bindings, saved values and step states of the current run from the journal. */
-static void replay_binds(struct runner *r, long start)
+/* Bindings and recorded values of the current run, from the replay. */
+static void replay_binds(struct runner *r)
 {
-	for (size_t i = (size_t)start; i < journal_count(r->j); i++) {
-		json_t *rec = journal_record(r->j, i);
-		const char *ev = json_string_value(json_object_get(rec, "event"));
-		if (ev == NULL)
+	const struct replay *rp = r->rp;
+	for (int i = 0; i < r->pb->nroles; i++) {
+		const char *host = replay_binding(rp, r->pb->roles[i].name);
+		const struct host_def *h = host ? inventory_host(r->inv, host) : NULL;
+		if (h == NULL)
 			continue;
-		if (strcmp(ev, "bind") == 0) {
-			const char *role = json_string_value(json_object_get(rec, "role"));
-			const char *host = json_string_value(json_object_get(rec, "host"));
-			const struct role_def *d = role ? playbook_role(r->pb, role) : NULL;
-			const struct host_def *h = host ? inventory_host(r->inv, host) : NULL;
-			if (d && h) {
-				r->roles = xreallocarray(r->roles, (size_t)r->nroles + 1,
-							 sizeof(*r->roles));
-				r->roles[r->nroles++] = (struct role_binding){d->name, h->name, 0};
-			}
-		} else if (strcmp(ev, "record") == 0) {
-			saved_set(r->saved, json_string_value(json_object_get(rec, "node")),
-				  json_string_value(json_object_get(rec, "name")),
-				  json_string_value(json_object_get(rec, "item")),
-				  json_string_value(json_object_get(rec, "value")));
-		}
+		r->roles = xreallocarray(r->roles, (size_t)r->nroles + 1, sizeof(*r->roles));
+		r->roles[r->nroles++] = (struct role_binding){r->pb->roles[i].name, h->name, 0};
 	}
+	for (int i = 0; i < rp->nvalues; i++)
+		saved_set(r->saved, rp->values[i].node, rp->values[i].name, rp->values[i].item,
+			  rp->values[i].value);
 }
 
-static enum sstate state_of(const char *ev)
+/*
+ * Step states and the outage from the replay, checked against the plan.
+ * The plan-level rules apply when the playbook is the one the run pinned.
+ */
+static int replay_steps(struct runner *r)
 {
-	static const struct {
-		const char *ev;
-		enum sstate st;
-	} map[] = {{"skipped", SS_SKIPPED}, {"begin", SS_BEGUN},     {"done", SS_DONE},
-		   {"failed", SS_FAILED},   {"refused", SS_REFUSED}, {"interrupted", SS_BEGUN}};
-	for (size_t i = 0; i < CCR_ARRAY_LEN(map); i++)
-		if (strcmp(ev, map[i].ev) == 0)
-			return map[i].st;
-	return SS_PENDING;
-}
+	struct replay *rp = r->rp;
+	int strict = rp->playbook_sha256 && strcmp(rp->playbook_sha256, r->pb->sha256) == 0;
 
-static void replay_steps(struct runner *r, long start)
-{
-	for (size_t i = (size_t)start; i < journal_count(r->j); i++) {
-		json_t *rec = journal_record(r->j, i);
-		const char *ev = json_string_value(json_object_get(rec, "event"));
-		const char *id = json_string_value(json_object_get(rec, "step"));
-		const char *node = json_string_value(json_object_get(rec, "node"));
-		if (ev && strcmp(ev, "outage-start") == 0) {
-			r->in_outage = 1;
-			r->outage_wall = json_integer_value(json_object_get(rec, "wall_ms"));
-		} else if (ev && strcmp(ev, "outage-end") == 0) {
-			r->in_outage = 0;
-		}
-		if (ev == NULL || id == NULL)
+	if (replay_plan(rp, r->plan, strict, r->err, sizeof(r->err)) < 0)
+		return EXIT_JOURNAL;
+	for (int i = 0; i < r->plan->nsteps; i++) {
+		const struct replay_step *s = replay_step_at(rp, i);
+		struct stepstate *ss = &r->st[i];
+		static const enum sstate map[] = {
+		    [RS_PENDING] = SS_PENDING, [RS_BEGUN] = SS_BEGUN,	  [RS_DONE] = SS_DONE,
+		    [RS_SKIPPED] = SS_SKIPPED, [RS_FAILED] = SS_FAILED,	  [RS_REFUSED] = SS_REFUSED,
+		    [RS_INTERRUPTED] = SS_BEGUN};
+		if (s == NULL)
 			continue;
-		const struct plan_step *s = plan_find(r->plan, id, node);
-		enum sstate st = state_of(ev);
-		if (s == NULL || st == SS_PENDING)
-			continue;
-		struct stepstate *ss = &r->st[s->index - 1];
-		if (strcmp(ev, "interrupted") == 0 && ss->st != SS_BEGUN)
-			continue;
-		ss->st = st;
-		if (st == SS_BEGUN && strcmp(ev, "begin") == 0) {
+		ss->st = map[s->state];
+		if (ss->st == SS_BEGUN && s->last_begin >= 0) {
+			const struct replay_attempt *b = &s->att[s->last_begin];
 			free(ss->boot_id);
-			const char *b = json_string_value(json_object_get(rec, "boot_id"));
-			ss->boot_id = b ? xstrdup(b) : NULL;
-			ss->begin_wall = json_integer_value(json_object_get(rec, "wall_ms"));
+			ss->boot_id = b->boot_id ? xstrdup(b->boot_id) : NULL;
+			ss->begin_wall = b->wall_ms;
 		}
 	}
+	const struct replay_outage *o = rp->noutages ? &rp->outages[rp->noutages - 1] : NULL;
+	if (o && (o->end_ms == 0 || o->implied)) {
+		r->in_outage = 1;
+		r->outage_wall = o->start_ms;
+	}
+	/* Killed between the outage's last step and its outage-end: close it now,
+	 * at the time its last step ended, and tell whoever listens. */
+	if (o && o->implied) {
+		const struct plan_step *s = plan_find(r->plan, o->end_step, o->end_node);
+		if (runner_outage_end(r, s, o->end_ms, "resume: its last step was done") < 0)
+			return EXIT_JOURNAL;
+	}
+	return 0;
+}
+
+int runner_outage_end(struct runner *r, const struct plan_step *s, int64_t wall, const char *by)
+{
+	json_t *rec = json_pack("{s:I, s:I}", "wall_ms", (json_int_t)wall, "duration_ms",
+				(json_int_t)(wall - r->outage_wall));
+	if (by)
+		json_object_set_new(rec, "by", json_string(by));
+	if (runner_journal(r, jev_name(JEV_OUTAGE_END), s, rec) < 0)
+		return -1;
+	struct event e = runner_step_event(EV_OUTAGE_END, s);
+	e.duration_ms = wall - r->outage_wall;
+	runner_emit(r, &e);
+	r->in_outage = 0;
+	return 0;
 }
 
 /*
@@ -417,7 +397,7 @@ static int bind_roles(struct runner *r)
 	if (rc)
 		return rc;
 	for (int k = had; k < r->nroles; k++) {
-		if (runner_journal(r, "bind", NULL,
+		if (runner_journal(r, jev_name(JEV_BIND), NULL,
 				   json_pack("{s:s, s:s}", "role", r->roles[k].role, "host",
 					     r->roles[k].host)) < 0)
 			return EXIT_JOURNAL;
@@ -489,7 +469,7 @@ static int finish(struct runner *r, int rc)
 		json_t *rec = json_pack("{s:s}", "result", res);
 		if (r->err[0])
 			json_object_set_new(rec, "detail", json_string(r->err));
-		if (runner_journal(r, "run-end", NULL, rec) < 0 && rc == EXIT_DONE)
+		if (runner_journal(r, jev_name(JEV_RUN_END), NULL, rec) < 0 && rc == EXIT_DONE)
 			rc = EXIT_JOURNAL;
 	}
 	if (rc != EXIT_DONE && r->err[0] && !r->err_emitted)
@@ -512,6 +492,12 @@ static int run_steps(struct runner *r)
 		int rc = runner_step(r, i);
 		if (rc)
 			return rc;
+		/* The step that ends the outage is settled (done, or skipped because its
+		 * effect was already there): the outage is over. */
+		enum outage_mark m = r->plan->steps[i].def->outage;
+		if (r->in_outage && (m == OUTAGE_ENDS || m == OUTAGE_WITHIN) &&
+		    runner_outage_end(r, &r->plan->steps[i], now_wall_ms(), NULL) < 0)
+			return EXIT_JOURNAL;
 	}
 	return 0;
 }
@@ -526,6 +512,7 @@ static void release(struct runner *r)
 	conns_free(r->conns);
 	saved_free(r->saved);
 	free(r->roles);
+	replay_free(r->rp);
 	journal_close(r->j);
 	lock_release(r->lock);
 	redact_free(r->rd);
@@ -567,13 +554,11 @@ int runner_run(const struct playbook *pb, const struct inventory *inv, const str
 	}
 	runner_emitf(&r, EV_RUN_START, NULL, "%s run %s", o->resume ? "resuming" : "starting",
 		     r.run_id);
-	long start = last_run_start(r.j);
-	replay_binds(&r, start);
-	if ((rc = bind_roles(&r)) || (rc = compile_plan(&r))) {
+	replay_binds(&r);
+	if ((rc = bind_roles(&r)) || (rc = compile_plan(&r)) || (rc = replay_steps(&r))) {
 		rc = finish(&r, rc);
 		goto out;
 	}
-	replay_steps(&r, start);
 	rc = finish(&r, run_steps(&r));
 out:
 	free(path);

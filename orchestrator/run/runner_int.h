@@ -12,6 +12,7 @@
 #include "journal.h"
 #include "lock.h"
 #include "plan.h"
+#include "replay.h"
 #include "runner.h"
 
 enum sstate { SS_PENDING, SS_SKIPPED, SS_BEGUN, SS_DONE, SS_FAILED, SS_REFUSED };
@@ -31,6 +32,7 @@ struct runner {
 	char *dir;		    /* state/<cluster> */
 	struct lock *lock;	    /* held for the whole run */
 	struct journal *j;	    /* this cluster's journal */
+	struct replay *rp;	    /* what the journal said when the run (re)started */
 	char run_id[48];	    /* of the current run */
 	struct conns *conns;	    /* one transport per host */
 	struct facts *facts;	    /* live facts */
@@ -62,6 +64,13 @@ void runner_emitf(struct runner *r, enum ev_kind k, const struct plan_step *s, c
  * stop before any further remote action.
  */
 int runner_journal(struct runner *r, const char *event, const struct plan_step *s, json_t *rec);
+
+/*
+ * Close the open outage at wall (ms) with step s (may be NULL): journal
+ * outage-end (with by, if not NULL) and emit EV_OUTAGE_END.  0, or -1 when
+ * the journal cannot be written.
+ */
+int runner_outage_end(struct runner *r, const struct plan_step *s, int64_t wall, const char *by);
 
 /* Execute one step instance (plan index i).  Returns an exit code (0 = go on). */
 int runner_step(struct runner *r, int i);
