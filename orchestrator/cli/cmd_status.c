@@ -46,8 +46,8 @@ struct cluster_status {
 static void step_view(struct st_view *v, const struct replay_step *s)
 {
 	static const char *const words[] = {
-	    [RS_PENDING] = "pending", [RS_BEGUN] = "in-progress", [RS_DONE] = "done",
-	    [RS_SKIPPED] = "skipped", [RS_FAILED] = "failed",	   [RS_REFUSED] = "refused",
+	    [RS_PENDING] = "pending",	     [RS_BEGUN] = "in-progress", [RS_DONE] = "done",
+	    [RS_SKIPPED] = "skipped",	     [RS_FAILED] = "failed",	 [RS_REFUSED] = "refused",
 	    [RS_INTERRUPTED] = "in-progress"};
 	int last = s->last_end > s->last_begin ? s->last_end : s->last_begin;
 

@@ -94,8 +94,8 @@ static void set_str(char **dst, const char *s)
 static const char *status_word(enum replay_state st, int ended)
 {
 	static const char *const w[] = {
-	    [RS_PENDING] = "pending", [RS_BEGUN] = "in-progress", [RS_DONE] = "done",
-	    [RS_SKIPPED] = "skipped", [RS_FAILED] = "failed",	   [RS_REFUSED] = "refused",
+	    [RS_PENDING] = "pending",	     [RS_BEGUN] = "in-progress", [RS_DONE] = "done",
+	    [RS_SKIPPED] = "skipped",	     [RS_FAILED] = "failed",	 [RS_REFUSED] = "refused",
 	    [RS_INTERRUPTED] = "interrupted"};
 	return st == RS_BEGUN && ended ? "interrupted" : w[st];
 }
@@ -123,7 +123,7 @@ static void fill_step(struct report_step *rs, const struct replay_step *s, int e
 	rs->duration_ms = rs->end_ms > rs->start_ms ? rs->end_ms - rs->start_ms : 0;
 	free(rs->reason);
 	rs->reason = end->reason && end->detail ? xasprintf("%s: %s", end->reason, end->detail)
-						  : dupn(end->reason ? end->reason : end->detail);
+						: dupn(end->reason ? end->reason : end->detail);
 }
 
 static void fold(struct report_cluster *rc, const struct replay *rp)

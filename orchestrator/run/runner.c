@@ -322,6 +322,26 @@ static void replay_binds(struct runner *r)
 }
 
 /*
+ * Before anything is probed live: the journal checked against the plan it
+ * tells of (its bindings, the rest assumed), as status and report read it.
+ */
+static int check_journal(struct runner *r)
+{
+	struct replay *rp = r->rp;
+	int strict = rp->playbook_sha256 && strcmp(rp->playbook_sha256, r->pb->sha256) == 0;
+	char err[1024];
+	int rc = 0;
+
+	if (rp->nruns == 0 || !strict)
+		return 0;
+	struct plan *p = replay_compile_plan(rp, r->pb, r->inv, r->cl, err, sizeof(err));
+	if (p && replay_plan(rp, p, 1, r->err, sizeof(r->err)) < 0)
+		rc = EXIT_JOURNAL;
+	plan_free(p);
+	return rc;
+}
+
+/*
  * Step states and the outage from the replay, checked against the plan.
  * The plan-level rules apply when the playbook is the one the run pinned.
  */
@@ -336,8 +356,8 @@ static int replay_steps(struct runner *r)
 		const struct replay_step *s = replay_step_at(rp, i);
 		struct stepstate *ss = &r->st[i];
 		static const enum sstate map[] = {
-		    [RS_PENDING] = SS_PENDING, [RS_BEGUN] = SS_BEGUN,	  [RS_DONE] = SS_DONE,
-		    [RS_SKIPPED] = SS_SKIPPED, [RS_FAILED] = SS_FAILED,	  [RS_REFUSED] = SS_REFUSED,
+		    [RS_PENDING] = SS_PENDING,	[RS_BEGUN] = SS_BEGUN,	 [RS_DONE] = SS_DONE,
+		    [RS_SKIPPED] = SS_SKIPPED,	[RS_FAILED] = SS_FAILED, [RS_REFUSED] = SS_REFUSED,
 		    [RS_INTERRUPTED] = SS_BEGUN};
 		if (s == NULL)
 			continue;
@@ -555,7 +575,8 @@ int runner_run(const struct playbook *pb, const struct inventory *inv, const str
 	runner_emitf(&r, EV_RUN_START, NULL, "%s run %s", o->resume ? "resuming" : "starting",
 		     r.run_id);
 	replay_binds(&r);
-	if ((rc = bind_roles(&r)) || (rc = compile_plan(&r)) || (rc = replay_steps(&r))) {
+	if ((rc = check_journal(&r)) || (rc = bind_roles(&r)) || (rc = compile_plan(&r)) ||
+	    (rc = replay_steps(&r))) {
 		rc = finish(&r, rc);
 		goto out;
 	}

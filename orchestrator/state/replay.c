@@ -15,15 +15,12 @@
 #define WALL_MAX_MS 7258118400000LL
 
 static const char *const jev_names[JEV_COUNT] = {
-    [JEV_UNKNOWN] = "",		       [JEV_RUN_START] = "run-start",
-    [JEV_BIND] = "bind",	       [JEV_FACT] = "fact",
-    [JEV_RECORD] = "record",	       [JEV_SKIPPED] = "skipped",
-    [JEV_GATE] = "gate",	       [JEV_ANSWER] = "answer",
-    [JEV_OUTAGE_START] = "outage-start", [JEV_BEGIN] = "begin",
-    [JEV_DONE] = "done",	       [JEV_OUTAGE_END] = "outage-end",
-    [JEV_FAILED] = "failed",	       [JEV_REFUSED] = "refused",
-    [JEV_INTERRUPTED] = "interrupted", [JEV_RUN_END] = "run-end",
-    [JEV_WINDOW] = "window",
+    [JEV_UNKNOWN] = "",	       [JEV_RUN_START] = "run-start", [JEV_BIND] = "bind",
+    [JEV_FACT] = "fact",       [JEV_RECORD] = "record",	      [JEV_SKIPPED] = "skipped",
+    [JEV_GATE] = "gate",       [JEV_ANSWER] = "answer",	      [JEV_OUTAGE_START] = "outage-start",
+    [JEV_BEGIN] = "begin",     [JEV_DONE] = "done",	      [JEV_OUTAGE_END] = "outage-end",
+    [JEV_FAILED] = "failed",   [JEV_REFUSED] = "refused",     [JEV_INTERRUPTED] = "interrupted",
+    [JEV_RUN_END] = "run-end", [JEV_WINDOW] = "window",
 };
 
 const char *jev_name(enum jev e)
@@ -56,7 +53,11 @@ struct field {
 	unsigned char required;
 };
 
-#define STEP_FIELDS {"step", F_STR, 1}, {"node", F_OSTR, 1}
+#define STEP_FIELDS                                                                                \
+	{"step", F_STR, 1},                                                                        \
+	{                                                                                          \
+		"node", F_OSTR, 1                                                                  \
+	}
 
 static const struct field f_run_start[] = {{"cluster", F_STR, 1},
 					   {"playbook", F_STR, 0},
@@ -70,43 +71,44 @@ static const struct field f_run_start[] = {{"cluster", F_STR, 1},
 static const struct field f_bind[] = {{"role", F_STR, 1}, {"host", F_STR, 1}, {NULL, 0, 0}};
 static const struct field f_fact[] = {
     {"node", F_OSTR, 0}, {"name", F_STR, 1}, {"value", F_STR, 1}, {NULL, 0, 0}};
-static const struct field f_record[] = {STEP_FIELDS,	      {"name", F_STR, 1},
-					{"value", F_STR, 1}, {"item", F_OSTR, 0},
-					{NULL, 0, 0}};
+static const struct field f_record[] = {
+    STEP_FIELDS, {"name", F_STR, 1}, {"value", F_STR, 1}, {"item", F_OSTR, 0}, {NULL, 0, 0}};
 static const struct field f_skipped[] = {
     STEP_FIELDS, {"reason", F_STR, 0}, {"detail", F_STR, 0}, {"by", F_STR, 0}, {NULL, 0, 0}};
 static const struct field f_gate[] = {
     STEP_FIELDS, {"answer", F_STR, 1}, {"by", F_STR, 0}, {NULL, 0, 0}};
 static const struct field f_answer[] = {STEP_FIELDS, {"answer", F_STR, 1}, {NULL, 0, 0}};
 static const struct field f_outage_start[] = {STEP_FIELDS, {"wall_ms", F_MS, 1}, {NULL, 0, 0}};
-static const struct field f_begin[] = {STEP_FIELDS,	      {"wall_ms", F_MS, 0},
-				       {"command", F_STR, 0}, {"boot_id", F_STR, 0},
-				       {NULL, 0, 0}};
-static const struct field f_done[] = {STEP_FIELDS,	       {"duration_ms", F_MS, 0},
-				      {"exit", F_INT, 0},      {"by", F_STR, 0},
-				      {NULL, 0, 0}};
-static const struct field f_outage_end[] = {STEP_FIELDS,	   {"wall_ms", F_MS, 1},
-					    {"duration_ms", F_MS, 0}, {"by", F_STR, 0},
-					    {NULL, 0, 0}};
+static const struct field f_begin[] = {
+    STEP_FIELDS, {"wall_ms", F_MS, 0}, {"command", F_STR, 0}, {"boot_id", F_STR, 0}, {NULL, 0, 0}};
+static const struct field f_done[] = {
+    STEP_FIELDS, {"duration_ms", F_MS, 0}, {"exit", F_INT, 0}, {"by", F_STR, 0}, {NULL, 0, 0}};
+static const struct field f_outage_end[] = {
+    STEP_FIELDS, {"wall_ms", F_MS, 1}, {"duration_ms", F_MS, 0}, {"by", F_STR, 0}, {NULL, 0, 0}};
 static const struct field f_failed[] = {
     STEP_FIELDS, {"reason", F_STR, 0}, {"exit", F_INT, 0}, {NULL, 0, 0}};
 static const struct field f_interrupted[] = {STEP_FIELDS, {NULL, 0, 0}};
 static const struct field f_run_end[] = {{"result", F_STR, 1}, {"detail", F_STR, 0}, {NULL, 0, 0}};
-static const struct field f_window[] = {STEP_FIELDS,
-					{"phase", F_STR, 0},
-					{"needed_ms", F_MS, 0},
-					{"left_ms", F_SMS, 0},
-					{NULL, 0, 0}};
+static const struct field f_window[] = {
+    STEP_FIELDS, {"phase", F_STR, 0}, {"needed_ms", F_MS, 0}, {"left_ms", F_SMS, 0}, {NULL, 0, 0}};
 
 static const struct field *const record_fields[JEV_COUNT] = {
-    [JEV_RUN_START] = f_run_start,	 [JEV_BIND] = f_bind,
-    [JEV_FACT] = f_fact,		 [JEV_RECORD] = f_record,
-    [JEV_SKIPPED] = f_skipped,		 [JEV_GATE] = f_gate,
-    [JEV_ANSWER] = f_answer,		 [JEV_OUTAGE_START] = f_outage_start,
-    [JEV_BEGIN] = f_begin,		 [JEV_DONE] = f_done,
-    [JEV_OUTAGE_END] = f_outage_end,	 [JEV_FAILED] = f_failed,
-    [JEV_REFUSED] = f_failed,		 [JEV_INTERRUPTED] = f_interrupted,
-    [JEV_RUN_END] = f_run_end,		 [JEV_WINDOW] = f_window,
+    [JEV_RUN_START] = f_run_start,
+    [JEV_BIND] = f_bind,
+    [JEV_FACT] = f_fact,
+    [JEV_RECORD] = f_record,
+    [JEV_SKIPPED] = f_skipped,
+    [JEV_GATE] = f_gate,
+    [JEV_ANSWER] = f_answer,
+    [JEV_OUTAGE_START] = f_outage_start,
+    [JEV_BEGIN] = f_begin,
+    [JEV_DONE] = f_done,
+    [JEV_OUTAGE_END] = f_outage_end,
+    [JEV_FAILED] = f_failed,
+    [JEV_REFUSED] = f_failed,
+    [JEV_INTERRUPTED] = f_interrupted,
+    [JEV_RUN_END] = f_run_end,
+    [JEV_WINDOW] = f_window,
 };
 
 /* ---- private state ---- */
@@ -117,11 +119,12 @@ struct replay_int {
 	struct seq_ent {
 		int step; /* index into rp->steps at load time */
 		int att;  /* index into that step's att */
-	} *seq;
+	} * seq;
 	int nseq;
-	int rebind_line; /* line of the last rebind, 0 */
-	int *order;	 /* load-time step index -> index after replay_plan() reorder */
-	int *at;	 /* plan index -> index into rp->steps, -1 (replay_plan) */
+	int rebind_line;	  /* line of the last rebind, 0 */
+	int *order;		  /* load-time step index -> index after replay_plan() reorder */
+	int *at;		  /* plan index -> index into rp->steps, -1 (replay_plan) */
+	struct replay_step *load; /* the steps in load order (replay_plan); owns att */
 	int nat;
 };
 
@@ -211,8 +214,8 @@ static int field_ok(json_t *v, unsigned char t)
 }
 
 /* Every member the record's type defines, checked before anything uses it. */
-static int check_fields(json_t *rec, enum jev ev, const char *path, int line, int64_t *t,
-			char *err, size_t errlen)
+static int check_fields(json_t *rec, enum jev ev, const char *path, int line, int64_t *t, char *err,
+			size_t errlen)
 {
 	const char *name = jev_name(ev);
 	json_t *time = json_object_get(rec, "time"), *run_id = json_object_get(rec, "run_id");
@@ -256,11 +259,21 @@ static int64_t jint(json_t *o, const char *k, int64_t dflt)
 	return json_is_integer(v) ? (int64_t)json_integer_value(v) : dflt;
 }
 
+static void free_steps(struct replay *rp)
+{
+	struct replay_step *own = rp->in && rp->in->load ? rp->in->load : rp->steps;
+	for (int i = 0; i < rp->nsteps; i++)
+		free(own[i].att);
+	free(rp->steps);
+	if (rp->in) {
+		free(rp->in->load);
+		rp->in->load = NULL;
+	}
+}
+
 static void reset_run(struct replay *rp)
 {
-	for (int i = 0; i < rp->nsteps; i++)
-		free(rp->steps[i].att);
-	free(rp->steps);
+	free_steps(rp);
 	free(rp->binds);
 	free(rp->values);
 	free(rp->outages);
@@ -375,8 +388,8 @@ static void step_event(struct replay *rp, json_t *rec, enum jev ev, int line, in
 	}
 }
 
-static int outage_event(struct replay *rp, json_t *rec, enum jev ev, int line, int64_t t,
-			char *err, size_t errlen)
+static int outage_event(struct replay *rp, json_t *rec, enum jev ev, int line, int64_t t, char *err,
+			size_t errlen)
 {
 	struct replay_outage *o = rp->noutages ? &rp->outages[rp->noutages - 1] : NULL;
 	int64_t w = jint(rec, "wall_ms", t);
@@ -391,9 +404,10 @@ static int outage_event(struct replay *rp, json_t *rec, enum jev ev, int line, i
 		}
 		rp->outages =
 		    xreallocarray(rp->outages, (size_t)rp->noutages + 1, sizeof(*rp->outages));
-		rp->outages[rp->noutages++] = (struct replay_outage){
-		    .step = jstr(rec, "step"), .node = jstr(rec, "node"), .start_line = line,
-		    .start_ms = w};
+		rp->outages[rp->noutages++] = (struct replay_outage){.step = jstr(rec, "step"),
+								     .node = jstr(rec, "node"),
+								     .start_line = line,
+								     .start_ms = w};
 		return 0;
 	}
 	if (o == NULL || o->end_ms != 0) {
@@ -425,9 +439,9 @@ static void add_bind(struct replay *rp, json_t *rec, int line)
 static void add_value(struct replay *rp, json_t *rec, int line)
 {
 	rp->values = xreallocarray(rp->values, (size_t)rp->nvalues + 1, sizeof(*rp->values));
-	rp->values[rp->nvalues++] = (struct replay_value){
-	    jstr(rec, "step"), jstr(rec, "node"), jstr(rec, "name"), jstr(rec, "item"),
-	    jstr(rec, "value"), line};
+	rp->values[rp->nvalues++] =
+	    (struct replay_value){jstr(rec, "step"), jstr(rec, "node"),	 jstr(rec, "name"),
+				  jstr(rec, "item"), jstr(rec, "value"), line};
 }
 
 static int run_start(struct replay *rp, json_t *rec, int line, int64_t t, const char *cluster,
@@ -615,9 +629,8 @@ static int check_step_record(const struct replay *rp, const struct plan *p, stru
 			fail(err, errlen, rp->path, a->line,
 			     "inconsistent journal: `%s` of step %s on %s while step %d %s on %s "
 			     "is %s (rule: steps in plan order)",
-			     jev_name(a->ev), s->id, s->node ? s->node : "-", i + 1,
-			     p->steps[i].id, p->steps[i].node ? p->steps[i].node : "-",
-			     state_word(sm->st[i]));
+			     jev_name(a->ev), s->id, s->node ? s->node : "-", i + 1, p->steps[i].id,
+			     p->steps[i].node ? p->steps[i].node : "-", state_word(sm->st[i]));
 			return -1;
 		}
 	if (a->ev == JEV_BEGIN && ps->def->reboot.when != REBOOT_NEVER &&
@@ -722,7 +735,8 @@ static int check_order(const struct replay *rp, const struct plan *p, char *err,
 static int outage_end_index(const struct plan *p, int from)
 {
 	for (int i = from; i >= 0 && i < p->nsteps; i++)
-		if (p->steps[i].def->outage == OUTAGE_ENDS || p->steps[i].def->outage == OUTAGE_WITHIN)
+		if (p->steps[i].def->outage == OUTAGE_ENDS ||
+		    p->steps[i].def->outage == OUTAGE_WITHIN)
 			return i;
 	return -1;
 }
@@ -750,8 +764,15 @@ static void derive_outages(struct replay *rp, const struct plan *p)
 int replay_plan(struct replay *rp, const struct plan *p, int strict, char *err, size_t errlen)
 {
 	struct replay_int *in = rp->in;
-	struct replay_step *copy = xcalloc((size_t)rp->nsteps + 1, sizeof(*copy));
 	int n = 0;
+
+	/* Always from load order, so the plan may be given again (another plan). */
+	if (in->load == NULL) {
+		in->load = xcalloc((size_t)rp->nsteps + 1, sizeof(*in->load));
+		if (rp->nsteps)
+			memcpy(in->load, rp->steps, (size_t)rp->nsteps * sizeof(*rp->steps));
+	}
+	struct replay_step *copy = in->load;
 
 	free(in->order);
 	free(in->at);
@@ -761,8 +782,7 @@ int replay_plan(struct replay *rp, const struct plan *p, int strict, char *err, 
 	for (int i = 0; i < p->nsteps; i++)
 		in->at[i] = -1;
 	for (int i = 0; i < rp->nsteps; i++) {
-		const struct plan_step *ps = plan_find(p, rp->steps[i].id, rp->steps[i].node);
-		copy[i] = rp->steps[i];
+		const struct plan_step *ps = plan_find(p, copy[i].id, copy[i].node);
 		copy[i].plan_index = ps ? ps->index - 1 : -1;
 		if (ps)
 			in->at[ps->index - 1] = i;
@@ -780,7 +800,6 @@ int replay_plan(struct replay *rp, const struct plan *p, int strict, char *err, 
 			in->order[i] = n;
 			rp->steps[n++] = copy[i];
 		}
-	free(copy);
 	derive_outages(rp, p);
 	if (strict && check_order(rp, p, err, errlen) < 0)
 		return -1;
@@ -804,9 +823,7 @@ void replay_free(struct replay *rp)
 {
 	if (rp == NULL)
 		return;
-	for (int i = 0; i < rp->nsteps; i++)
-		free(rp->steps[i].att);
-	free(rp->steps);
+	free_steps(rp);
 	free(rp->binds);
 	free(rp->values);
 	free(rp->outages);

@@ -101,20 +101,20 @@ struct replay_step {
 	enum replay_state state;
 	struct replay_attempt *att; /* every record about it, in journal order */
 	int natt;
-	int last_begin;	 /* index into att of the latest begin, -1 if none */
-	int last_end;	 /* index into att of the record that set state, -1 if none */
+	int last_begin;	  /* index into att of the latest begin, -1 if none */
+	int last_end;	  /* index into att of the record that set state, -1 if none */
 	int64_t start_ms; /* wall time of the latest begin (or of the settling record) */
 	int64_t end_ms;	  /* time of the settling record, 0 while pending or in flight */
 };
 
 struct replay_outage {
-	const char *step, *node; /* the step that began it */
+	const char *step, *node;  /* the step that began it */
 	int start_line, end_line; /* end_line 0 while open or implied */
 	int64_t start_ms, end_ms; /* end_ms 0 while open */
 	const char *end_step;	  /* the step that ended it, or NULL while open */
 	const char *end_node;	  /* its node */
-	int implied; /* over by the steps (its ending step settled) but no outage-end
-			record yet: resume writes it */
+	int implied;		  /* over by the steps (its ending step settled) but no outage-end
+				     record yet: resume writes it */
 };
 
 struct replay_binding {
@@ -134,12 +134,12 @@ struct replay {
 	int start_line;
 	const char *run_id, *cluster, *mode, *playbook;
 	const char *playbook_sha256, *inventory_sha256;
-	int64_t start_ms, last_ms; /* run-start time, time of the last record */
-	int64_t end_ms;		   /* time of the run-end, 0 while the run is unfinished */
-	const char *result;	   /* run-end result, NULL if the run has not ended */
-	const char *result_detail; /* its detail, or NULL */
-	int end_line;		   /* line of that run-end, 0 */
-	const char *last_error;	   /* reason of the last failed/refused, or run-end detail */
+	int64_t start_ms, last_ms;    /* run-start time, time of the last record */
+	int64_t end_ms;		      /* time of the run-end, 0 while the run is unfinished */
+	const char *result;	      /* run-end result, NULL if the run has not ended */
+	const char *result_detail;    /* its detail, or NULL */
+	int end_line;		      /* line of that run-end, 0 */
+	const char *last_error;	      /* reason of the last failed/refused, or run-end detail */
 	struct replay_binding *binds; /* in journal order; a later bind of a role wins */
 	int nbinds;
 	int rebound; /* a role was bound again (rebind): plan order is checked from there */

@@ -19,7 +19,7 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 SECS=${1:-${FUZZ_SECONDS:-60}}
 [ $# -gt 0 ] && shift
-TARGETS=${*:-playbook inventory expr journal simcmd simhttp subst}
+TARGETS=${*:-playbook inventory expr journal replay simcmd simhttp subst}
 OUT=build-fuzz
 CC=${FUZZ_CC:-clang}
 PKGS="libssh yaml-0.1 libcurl jansson"
@@ -61,7 +61,7 @@ library() {
 	ar rcs "$OUT/$lib" $objs
 }
 
-orch_src=$(ls common/*.c orchestrator/*/*.c | grep -v -e '/main\.c$' -e '/cmd_[^/]*\.c$')
+orch_src=$(ls common/*.c orchestrator/*/*.c | grep -v -e '/main\.c$')
 sim_src=$(ls mock-nodes/*/*.c 2>/dev/null | grep -v '/sim_main\.c$')
 orch_ok=0
 sim_ok=0

@@ -156,7 +156,14 @@ while IFS="$US" read -r name result line msg; do
 	case $result in
 	corrupt) check "status [journal $name]" 5 "ccrup status: $path:$line: " "$msg" ;;
 	torn) check "status [journal $name]" 0 "ccrup status: warning: $path:$line: " "$msg" ;;
-	*) check "status [journal $name]" 0 "" ;;
+	*)
+		refusal=$(awk -F '\t' -v n="$name" '$1 == n { print $2 "\t" $3 }' tests/bad-input/journal-readers.tsv)
+		if [ -n "$refusal" ]; then
+			check "status [journal $name]" 5 "ccrup status: $path:${refusal%%	*}: " "${refusal#*	}"
+		else
+			check "status [journal $name]" 0 ""
+		fi
+		;;
 	esac
 done <<EOF
 $(tr '\t' "$US" <tests/bad-input/journal.tsv)
