@@ -11,7 +11,7 @@
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 CC       ?= cc
-PKGS      = libssh yaml-0.1 libcurl jansson
+PKGS      = libssh yaml-0.1 libcurl jansson libxml-2.0 libssl
 BUILD    ?= build
 
 # Sources live one folder per module group (docs/hacking.md); headers are
@@ -107,9 +107,12 @@ demo: deps
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/ccrup/playbooks \
+	           $(DESTDIR)$(PREFIX)/share/ccrup/scenarios \
 	           $(DESTDIR)$(PREFIX)/share/doc/ccrup $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 playbooks/*.yml $(DESTDIR)$(PREFIX)/share/ccrup/playbooks/
+	install -m 0644 mock-nodes/scenarios/*.yml $(DESTDIR)$(PREFIX)/share/ccrup/scenarios/
+	install -m 0644 docs/ccrsim.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/ccrup/
 	if [ -f docs/ccrup.1 ]; then install -m 0644 docs/ccrup.1 $(DESTDIR)$(PREFIX)/share/man/man1/; fi
 	if [ -f docs/ccrup.bash-completion ]; then install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions && \

@@ -186,6 +186,35 @@ def plan_json(inv, out):
 # ---------------------------------------------------------------- (a) one cluster, three tools
 
 
+def inventory_hosts(inv):
+    """Host name -> (address, port) of a generated inventory."""
+    hosts, cur = {}, None
+    with open(inv) as f:
+        for line in f:
+            m = re.match(r"^  ([A-Za-z0-9.-]+):\s*$", line)
+            if m:
+                cur = hosts.setdefault(m.group(1), {})
+                continue
+            m = re.match(r"^    (address|port): (\S+)", line)
+            if m and cur is not None:
+                cur[m.group(1)] = m.group(2)
+    return hosts
+
+
+def floor_list(audit, inv, out):
+    """The commands a ccrup run sent (its audit log, in order), addressed to inv's hosts."""
+    hosts = inventory_hosts(inv)
+    n = 0
+    with open(audit) as f, open(out, "w") as o:
+        for line in f:
+            r = json.loads(line)
+            if r.get("event") == "command":
+                h = hosts[r["node"]]
+                o.write("%s %s\t%s\n" % (h["address"], h["port"], r["command"]))
+                n += 1
+    return n
+
+
 def run_tool(tool, runs_dir, i):
     sim = Sim(0).start()
     try:
@@ -194,6 +223,13 @@ def run_tool(tool, runs_dir, i):
         env = dict(ENV)
         if tool == "ccrup":
             cmd = ["bin/ccrup", "apply", sim.inv, "--yes", "-q", "--state-dir", d + "/state"]
+        elif tool == "floor":
+            # Exactly what this round's ccrup run sent, probes included, to a fresh world.
+            audit = os.path.join(runs_dir, "ccrup.%d" % i, "state", "CLUS1", "audit.jsonl")
+            floor_list(audit, sim.inv, d + "/list")
+            key = os.path.join(sim.dir, "client_ed25519")
+            cmd = ["sh", "-c", 'exec "$0" administrator "$1" < "$2"', os.path.join(BB, "floor"),
+                   key, d + "/list"]
         else:
             plan = plan_json(sim.inv, d + "/plan.json")
             if tool == "ansible":
@@ -221,7 +257,7 @@ def section_a(res):
     log("\n== (a) the ccr-sp1 sequence on two-node.yml, time scale 0, %d runs per tool" % RUNS)
     runs_dir = os.path.join(TMP, "a")
     os.makedirs(runs_dir)
-    tools = ["ccrup", "ansible", "openssh"]
+    tools = ["ccrup", "floor", "ansible", "openssh"]
     raw = {t: [] for t in tools}
     for i in range(RUNS):
         for t in tools:  # interleaved, so load changes hit every tool alike
@@ -336,7 +372,27 @@ def section_c(res):
                     "bytes": os.path.getsize(os.path.join(TMP, "c.out"))}
         log("  %-13s 1,000 clusters / 3,000 hosts: %5.2f s  cpu %5.2f s  rss %6d KiB  (exit %d)"
             % (name, pr[name]["wall"], pr[name]["cpu"], pr[name]["rss_kb"], pr[name]["rc"]))
-    res["c"] = {"journal": jr, "plan": pr}
+    # Linear planning: 1,000 hosts (334 clusters) against 10,000 hosts (3,334 clusters),
+    # interleaved, median of 3 each; linear is a ratio of 10.
+    sc = {}
+    invs = {}
+    for n in (334, 3334):
+        invs[n] = os.path.join(TMP, "inv%d.yml" % n)
+        subprocess.run([sys.executable, "bench/gen.py", "inventory", str(n), invs[n]], check=True)
+    for name, extra in (("validate", []), ("plan", []), ("plan -o json", ["-o", "json"])):
+        rs = {334: [], 3334: []}
+        for _ in range(3):
+            for n in (334, 3334):
+                cmd = ["bin/ccrup", name.split()[0], invs[n]] + extra
+                rs[n].append(timed(cmd, os.path.join(TMP, "c.out")))
+        row = {str(n): {"wall": med([r["wall"] for r in rs[n]]),
+                        "rss_kb": med([r["rss_kb"] for r in rs[n]]),
+                        "rc": max(r["rc"] for r in rs[n])} for n in rs}
+        row["ratio"] = row["3334"]["wall"] / row["334"]["wall"]
+        sc[name] = row
+        log("  %-13s 1,002 hosts %5.2f s, 10,002 hosts %5.2f s: ratio %.1f (linear: 10)"
+            % (name, row["334"]["wall"], row["3334"]["wall"], row["ratio"]))
+    res["c"] = {"journal": jr, "plan": pr, "scaling": sc}
 
 
 # ---------------------------------------------------------------- (d) realistic time scale

@@ -31,6 +31,10 @@ CFLAGS="-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g"
 if [ ! -x "$B/reap" ] || [ bench/reap.c -nt "$B/reap" ]; then
 	cc $CFLAGS -o "$B/reap" bench/reap.c
 fi
+if [ ! -x "$B/floor" ] || [ bench/floor.c -nt "$B/floor" ]; then
+	# shellcheck disable=SC2046
+	cc $CFLAGS -o "$B/floor" bench/floor.c $(pkg-config --cflags --libs libssh)
+fi
 if [ ! -x "$B/journal_bench" ] || [ bench/journal_bench.c -nt "$B/journal_bench" ] ||
 	[ "$BUILD/libccrup.a" -nt "$B/journal_bench" ]; then
 	# shellcheck disable=SC2046

@@ -283,13 +283,18 @@ int read_file(const char *path, size_t max_bytes, char **data, size_t *len)
 	char chunk[65536];
 
 	sbuf_init(&sb);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO or a tty must not wait for a writer. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		goto out;
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-		errno = EISDIR;
+	if (fstat(fd, &st) < 0)
+		goto out;
+	if (!S_ISREG(st.st_mode)) {
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
 		goto out;
 	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
+		goto out;
 	for (;;) {
 		ssize_t n = read(fd, chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)
@@ -356,11 +361,16 @@ static int write_all(int fd, const void *data, size_t len)
 
 int write_file_atomic(const char *path, const void *data, size_t len, int mode)
 {
-	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	int fd = -1, rc = -1, saved = 0;
+	/* A fresh name created with O_EXCL (mkostemp) in the target directory: a
+	 * file or symlink planted under a predictable name is never written through. */
+	char *tmp = xasprintf("%s.tmp.XXXXXX", path);
+	int fd = -1, rc = -1, saved = 0, made = 0;
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
+		goto out;
+	made = 1;
+	if (fchmod(fd, (mode_t)mode) < 0)
 		goto out;
 	if (write_all(fd, data, len) < 0 || fsync(fd) < 0)
 		goto out;
@@ -371,12 +381,13 @@ int write_file_atomic(const char *path, const void *data, size_t len, int mode)
 	fd = -1;
 	if (rename(tmp, path) < 0)
 		goto out;
+	made = 0;
 	rc = fsync_dir_of(path);
 out:
 	saved = errno;
 	if (fd >= 0)
 		close(fd);
-	if (rc < 0)
+	if (rc < 0 && made)
 		unlink(tmp);
 	free(tmp);
 	errno = saved;

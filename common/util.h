@@ -75,14 +75,18 @@ void format_duration(int64_t ms, char *out, size_t outlen);
 
 /*
  * Read a whole file into a NUL-terminated heap buffer.  Files larger than
- * max_bytes are refused.  Returns 0, or -1 with errno set (EFBIG when too
- * large).  On success the caller owns *data.
+ * max_bytes are refused, and so is anything but a regular file (EISDIR for a
+ * directory, EINVAL for a FIFO, device or socket), without blocking on it.
+ * Returns 0, or -1 with errno set (EFBIG when too large).  On success the
+ * caller owns *data.
  */
 int read_file(const char *path, size_t max_bytes, char **data, size_t *len) CCR_WUR;
 
 /*
- * Replace path atomically: write path.tmp.<pid> with mode, fsync it, rename
- * it over path, fsync the directory.  Returns 0, or -1 with errno set; on
+ * Replace path atomically: write a new path.tmp.XXXXXX (created with O_EXCL,
+ * so nothing planted there is followed) with mode, fsync it, rename it over
+ * path (a symlink at path is replaced, never written through), fsync the
+ * directory.  Returns 0, or -1 with errno set; on
  * failure path is unchanged and the temporary file is removed.
  */
 int write_file_atomic(const char *path, const void *data, size_t len, int mode) CCR_WUR;

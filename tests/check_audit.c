@@ -97,6 +97,16 @@ START_TEST(argument_patterns)
 	    {"Enter password: ", "Enter password: "},
 	    {"sc query MOM", "sc query MOM"},
 	    {"reg query HKLM\\Software /v Key", "reg query HKLM\\Software /v Key"},
+	    /* keywords anywhere in a word, in any case, at its very end too */
+	    {"x DbPassWord=abc", "x DbPassWord=[REDACTED]"},
+	    {"x MYTOKEN:abc y", "x MYTOKEN:[REDACTED] y"},
+	    {"x --X-Api-Key v", "x --X-Api-Key [REDACTED]"},
+	    {"x apiKEY=v", "x apiKEY=[REDACTED]"},
+	    {"x client_Secret=v", "x client_Secret=[REDACTED]"},
+	    {"x -Passphrase v", "x -Passphrase [REDACTED]"},
+	    {"x Tokens=v", "x Tokens=[REDACTED]"},
+	    {"x toke=v apik=v secre=v passw=v", "x toke=v apik=v secre=v passw=v"},
+	    {"tokenpassword", "tokenpassword"},
 	};
 	for (size_t i = 0; i < CCR_ARRAY_LEN(cases); i++)
 		ck_assert_msg(strcmp(redacted(NULL, cases[i].in), cases[i].want) == 0,

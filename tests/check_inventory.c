@@ -175,6 +175,39 @@ START_TEST(defaults)
 }
 END_TEST
 
+/* A generated fleet: every host and cluster is found by its exact name (the
+ * hash index), names differing only in case or absent are not, and the index
+ * agrees with the arrays' order. */
+START_TEST(fleet_lookups_hashed)
+{
+	struct sbuf sb;
+	sbuf_init(&sb);
+	sbuf_adds(&sb, "inventory: t\nformat: 1\nhosts:\n");
+	for (int i = 0; i < 600; i++)
+		sbuf_addf(&sb,
+			  "  N%dA: {address: 127.0.0.1, port: %d}\n  N%dB: {address: 127.0.0.1, "
+			  "port: %d}\n",
+			  i, 2000 + 2 * i, i, 2001 + 2 * i);
+	sbuf_adds(&sb, "clusters:\n");
+	for (int i = 0; i < 600; i++)
+		sbuf_addf(&sb, "  - name: C%d\n    members: [N%dA, N%dB]\n    active: N%dA\n", i, i,
+			  i, i);
+	ck_assert_ptr_nonnull(load_text(sb.buf));
+	sbuf_release(&sb);
+	ck_assert_ptr_nonnull(inv->host_index);
+	ck_assert_int_eq(inv->nhosts, 1200);
+	for (int i = 0; i < inv->nhosts; i++)
+		ck_assert_ptr_eq(inventory_host(inv, inv->hosts[i].name), &inv->hosts[i]);
+	for (int i = 0; i < inv->nclusters; i++)
+		ck_assert_ptr_eq(inventory_cluster(inv, inv->clusters[i].name), &inv->clusters[i]);
+	ck_assert_ptr_null(inventory_host(inv, "n0a"));
+	ck_assert_ptr_null(inventory_host(inv, "N600A"));
+	ck_assert_ptr_null(inventory_host(inv, ""));
+	ck_assert_ptr_null(inventory_cluster(inv, "c1"));
+	ck_assert_ptr_null(inventory_cluster(inv, "C600"));
+}
+END_TEST
+
 START_TEST(host_name_rules)
 {
 	bad_text("inventory: t\nformat: 1\nhosts:\n  NODE 1:\n  node;rm:\n  $(x):\n"
@@ -563,6 +596,7 @@ static Suite *inventory_suite(void)
 	tcase_add_test(tc, example_loads_and_validates);
 	tcase_add_test(tc, linux_example_validates);
 	tcase_add_test(tc, defaults);
+	tcase_add_test(tc, fleet_lookups_hashed);
 	tcase_add_test(tc, host_name_rules);
 	tcase_add_test(tc, host_case_duplicate);
 	tcase_add_test(tc, address_rules);

@@ -3,23 +3,35 @@
  * runs the simulated fleet (sim_server.c); `ccrsim ctl ...` talks to a
  * running one (sim_ctl.c).  Bad arguments print a message and exit 2.
  */
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sim_server.h"
 
 #define SIM_FLEET_MAX 10000 /* copies of the scenario --fleet accepts */
 
+#ifndef CCRSIM_VERSION
+#define CCRSIM_VERSION "0.1.0"
+#endif
+#ifndef CCRUP_DATADIR
+#define CCRUP_DATADIR "/usr/local/share/ccrup"
+#endif
+
 static const char usage[] =
-    "usage: ccrsim --scenario FILE [--time-scale X] [--fleet N] [--state-dir DIR]\n"
+    "usage: ccrsim --scenario FILE|NAME [--time-scale X] [--fleet N] [--state-dir DIR]\n"
     "              [--control PATH] [--authorized-keys FILE] [--inventory-out FILE] [-v]\n"
     "       ccrsim ctl [--control PATH | --state-dir DIR] COMMAND [ARGS]   (ccrsim ctl --help)\n"
     "\n"
     "Serves every host of a scenario over SSH, each on its own loopback address or port.\n"
-    "  --scenario FILE         the scenario (docs/ccrsim.md)\n"
+    "  --scenario FILE|NAME    the scenario (docs/ccrsim.md): a file, or the name of a\n"
+    "                          shipped one (two-node, half-done, ...) looked up in\n"
+    "                          ./mock-nodes/scenarios, then <dir of ccrsim>/../share/ccrup/\n"
+    "                          scenarios, then " CCRUP_DATADIR "/scenarios\n"
     "  --time-scale X          multiply every scenario duration by X (default 1, 0 = instant)\n"
     "  --fleet N               serve N renamed copies of the scenario's clusters\n"
     "  --state-dir DIR         host keys, client key, known_hosts, inventory.yml, ccrsim.pid\n"
@@ -29,6 +41,7 @@ static const char usage[] =
     "                          made from the generated DIR/client_ed25519)\n"
     "  --inventory-out FILE    where to write the ccrup inventory (default DIR/inventory.yml)\n"
     "  -v, --verbose           log connections and commands to stderr\n"
+    "  --version               print the version and exit\n"
     "Prints \"ccrsim: N hosts listening; control at PATH\" and writes DIR/ccrsim.pid when\n"
     "ready.  SIGTERM or SIGINT stops it cleanly.\n";
 
@@ -79,6 +92,8 @@ static int parse_opt(int argc, char **argv, int *i, struct sim_opts *o)
 
 	if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0)
 		return 1;
+	if (strcmp(a, "--version") == 0)
+		return 3;
 	if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0)
 		o->verbose = 1;
 	else if ((v = opt_value(argc, argv, i, "--scenario")) != NULL)
@@ -103,8 +118,41 @@ static int parse_opt(int argc, char **argv, int *i, struct sim_opts *o)
 	return 0;
 }
 
+/*
+ * A scenario given by name ("two-node") rather than path: the first
+ * readable NAME or NAME.yml among the shipped scenario folders, into buf.
+ * Returns the argument itself when it names a readable file or nothing is found.
+ */
+static const char *find_scenario(const char *arg, char *buf, size_t len)
+{
+	char exe[PATH_MAX], dir[PATH_MAX + 32];
+	const char *dirs[4] = {"mock-nodes/scenarios", NULL, NULL, CCRUP_DATADIR "/scenarios"};
+	static const char *const ext[] = {"", ".yml"};
+
+	if (access(arg, R_OK) == 0 || strchr(arg, '/') != NULL)
+		return arg;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		char *slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(dir, sizeof(dir), "%s/../share/ccrup/scenarios", exe);
+			dirs[1] = dir;
+		}
+	}
+	for (size_t d = 0; d < 4; d++)
+		for (size_t e = 0; dirs[d] && e < 2; e++) {
+			snprintf(buf, len, "%s/%s%s", dirs[d], arg, ext[e]);
+			if (access(buf, R_OK) == 0)
+				return buf;
+		}
+	return arg;
+}
+
 int main(int argc, char **argv)
 {
+	char scen[PATH_MAX + 64];
 	struct sim_opts o = {.time_scale = 1.0, .state_dir = "state/ccrsim"};
 
 	if (argc > 1 && strcmp(argv[1], "ctl") == 0)
@@ -116,6 +164,10 @@ int main(int argc, char **argv)
 			fputs(usage, stdout);
 			return 0;
 		}
+		if (rc == 3) {
+			printf("ccrsim %s\n", CCRSIM_VERSION);
+			return 0;
+		}
 		if (rc != 0)
 			return rc;
 	}
@@ -123,5 +175,6 @@ int main(int argc, char **argv)
 		return bad_usage("%s", "--scenario FILE is required");
 	if (o.state_dir[0] == '\0')
 		return bad_usage("%s", "--state-dir must not be empty");
+	o.scenario = find_scenario(o.scenario, scen, sizeof(scen));
 	return sim_server_run(&o);
 }

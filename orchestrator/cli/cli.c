@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "yamltree.h"
+
 #ifndef CCRUP_DATADIR
 #define CCRUP_DATADIR "/usr/local/share/ccrup"
 #endif
@@ -74,6 +76,30 @@ static struct option *merge_options(const struct option *extra)
 	return all;
 }
 
+/*
+ * "unknown option '--yse' (did you mean '--yes'?)": the nearest long
+ * option to what was typed (its name before any '=').
+ */
+static void unknown_option(const char *cmd, const char *arg, const struct option *all)
+{
+	const char *near = NULL;
+	if (strncmp(arg, "--", 2) == 0) {
+		size_t n = 0;
+		while (all[n].name)
+			n++;
+		const char **names = xcalloc(n + 1, sizeof(*names));
+		for (size_t i = 0; i < n; i++)
+			names[i] = all[i].name;
+		char word[80];
+		snprintf(word, sizeof(word), "%s", arg + 2);
+		word[strcspn(word, "=")] = '\0';
+		near = ysuggest(word, names);
+		free(names);
+	}
+	cli_error(cmd, "unknown option '%s'%s%s%s (see ccrup %s --help)", arg,
+		  near ? " (did you mean '--" : "", near ? near : "", near ? "'?)" : "", cmd);
+}
+
 static int common_opt(int c, struct cli_opts *o)
 {
 	switch (c) {
@@ -122,9 +148,13 @@ int cli_parse(int argc, char **argv, const char *usage, const struct option *ext
 			rc = -1;
 			goto out;
 		}
-		if (c == '?' || c == ':') {
-			cli_error(cmd, "%s '%s' (see ccrup %s --help)",
-				  c == ':' ? "missing value for option" : "unknown option",
+		if (c == '?') {
+			unknown_option(cmd, argv[optind - 1], all);
+			rc = EXIT_INPUT;
+			goto out;
+		}
+		if (c == ':') {
+			cli_error(cmd, "missing value for option '%s' (see ccrup %s --help)",
 				  argv[optind - 1], cmd);
 			rc = EXIT_INPUT;
 			goto out;

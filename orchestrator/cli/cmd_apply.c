@@ -13,6 +13,7 @@
 
 #include <getopt.h>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +42,9 @@ static const char apply_usage[] =
     "  -y, --yes              unattended: no questions; gates pass (journaled)\n"
     "  --plan PLAN            refuse to start if the live facts differ from a plan\n"
     "                         saved with `plan --live --save PLAN`\n"
-    "  --parallel N           clusters upgraded at once (default 1)\n"
+    "  --parallel N           clusters upgraded at once (default 1); `all`: every\n"
+    "                         selected cluster; `auto`: as many as the open-file\n"
+    "                         limit allows, at most 256\n"
     "  --max-failed M         stop starting clusters after M failed (default 1)\n"
     "  --clusters PATTERN     only clusters whose name matches (shell pattern)\n"
     "  --window-end TIME      end of the maintenance window (HH:MM, YYYY-MM-DDTHH:MM or\n"
@@ -86,9 +89,13 @@ struct apply_args {
 	int accept_changed;
 	const char *plan;
 	const char *ssh_config;
-	int parallel;
+	int parallel; /* clusters at once, or PARALLEL_ALL / PARALLEL_AUTO */
 	int max_failed;
 };
+
+/* --parallel all / auto, resolved against the fleet by fleet_parallel(). */
+#define PARALLEL_ALL  (-1)
+#define PARALLEL_AUTO (-2)
 
 enum {
 	OPT_TRUST = 1000,
@@ -187,6 +194,11 @@ static int apply_opt(int c, const char *arg, void *ctx)
 		}
 		return 0;
 	case OPT_PARALLEL:
+		if (strcmp(arg, "all") == 0 || strcmp(arg, "auto") == 0) {
+			a->parallel = arg[1] == 'l' ? PARALLEL_ALL : PARALLEL_AUTO;
+			return 0;
+		}
+		/* fall through */
 	case OPT_MAXFAIL:
 		if (parse_int64(arg, 1, 100000, &v) < 0) {
 			cli_error("apply", "--%s takes a positive number, not '%s'",
@@ -266,6 +278,73 @@ static void fleet_summary(const struct fleet *fl, FILE *fp)
 				: fl->rc[i] == EXIT_REFUSED ? "refused (exit 3)"
 				: fl->rc[i] == EXIT_INTERRUPTED ? "interrupted (exit 130)"
 								: "failed");
+}
+
+/*
+ * Open files a running cluster needs: one SSH socket per host of the cluster
+ * (the largest cluster counts), its journal, its lock, its audit file and an
+ * HTTP check's socket.  The process needs a few more of its own (standard
+ * streams, the audit log, notification sockets, libcurl's resolver).
+ */
+#define FD_PER_CLUSTER_EXTRA 4
+#define FD_PROCESS_RESERVE   64
+#define PARALLEL_AUTO_MAX    256
+
+static long fds_per_cluster(const struct cli_files *f)
+{
+	long most = 0;
+	for (int i = 0; i < f->nclusters; i++) {
+		long n = 0;
+		for (int g = 0; g < f->clusters[i]->ngroups; g++)
+			n += f->clusters[i]->groups[g].nhosts;
+		if (n > most)
+			most = n;
+	}
+	return most + FD_PER_CLUSTER_EXTRA;
+}
+
+/*
+ * Resolve --parallel against the fleet and the open-file limit: raise the soft
+ * limit as far as the hard one when more is needed, and refuse (exit 2, with
+ * the figures and what to do) a --parallel the limit cannot carry, before any
+ * cluster starts, rather than failing connections half-way through a fleet.
+ */
+static int fleet_parallel(const struct cli_files *f, int asked, const char *cmd, int *out)
+{
+	struct rlimit rl;
+	long per = fds_per_cluster(f);
+	long want = asked == PARALLEL_ALL || asked == PARALLEL_AUTO ? f->nclusters : asked;
+	if (want > f->nclusters)
+		want = f->nclusters;
+	if (asked == PARALLEL_AUTO && want > PARALLEL_AUTO_MAX)
+		want = PARALLEL_AUTO_MAX;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		*out = (int)want;
+		return 0;
+	}
+	rlim_t need = (rlim_t)(want * per + FD_PROCESS_RESERVE);
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+		rl.rlim_cur =
+		    rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+		long fit = ((long)rl.rlim_cur - FD_PROCESS_RESERVE) / per;
+		if (asked == PARALLEL_AUTO && fit >= 1) {
+			*out = (int)fit;
+			return 0;
+		}
+		cli_error(cmd,
+			  "--parallel %ld needs about %llu open files (%ld per cluster), but the "
+			  "limit is %llu (ulimit -n; hard limit %llu): use --parallel %ld or less, "
+			  "--parallel auto, or raise the limit",
+			  want, (unsigned long long)need, per, (unsigned long long)rl.rlim_cur,
+			  (unsigned long long)rl.rlim_max, fit > 0 ? fit : 1);
+		return EXIT_INPUT;
+	}
+	*out = (int)want;
+	return 0;
 }
 
 static int run_fleet(struct fleet *fl, int parallel)
@@ -361,6 +440,10 @@ static int run_cmd(int argc, char **argv, int resume)
 		rc = EXIT_INPUT;
 		goto out;
 	}
+	int parallel;
+	rc = fleet_parallel(&f, a.parallel, cmd, &parallel);
+	if (rc)
+		goto out;
 	memset(&fl, 0, sizeof(fl));
 	fl.f = &f;
 	fl.max_failed = a.max_failed;
@@ -383,7 +466,7 @@ static int run_cmd(int argc, char **argv, int resume)
 				  .nsinks = (int)CCR_ARRAY_LEN(sinks),
 				  .ask = a.yes ? NULL : ui_ask,
 				  .ask_arg = u};
-	rc = run_fleet(&fl, a.parallel);
+	rc = run_fleet(&fl, parallel);
 	ui_summary(u);
 	fleet_summary(&fl, stdout);
 	pthread_mutex_destroy(&fl.mu);

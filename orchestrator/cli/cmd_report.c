@@ -4,8 +4,10 @@
  * Reads no node and changes nothing but the report file.
  */
 #include "cli.h"
+#include "fsafe.h"
 #include "report.h"
 #include "runner.h"
+#include "textsafe.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -89,9 +91,12 @@ static int write_each(const struct cli_opts *o, struct report_cluster **rcs, int
 	for (int i = 0; i < n; i++) {
 		char *dir = runner_cluster_dir(o->state_dir, rcs[i]->name);
 		char *path = xasprintf("%s/report.html", dir);
+		char err[1024];
 		int r;
-		if (mkdir_p(dir, 0700) < 0) {
-			cli_error("report", "cannot create %s: %s", dir, strerror(errno));
+		/* The report lands beside the journal: the same rules as apply's. */
+		if (fsafe_make_dir(o->state_dir, "state directory", err, sizeof(err)) < 0 ||
+		    fsafe_make_dir(dir, "state directory", err, sizeof(err)) < 0) {
+			cli_error("report", "%s", err);
 			r = EXIT_INPUT;
 		} else {
 			r = write_page(path, &rcs[i], 1, title);
@@ -122,7 +127,9 @@ int cmd_report(int argc, char **argv)
 	for (int i = 0; i < f.nclusters; i++) {
 		int r = report_load(o.state_dir, f.pb, f.inv, f.clusters[i], &rcs[i]);
 		if (r) {
-			fprintf(stderr, "ccrup report: %s: %s\n", rcs[i]->name, rcs[i]->message);
+			char *m = text_escaped(rcs[i]->message, "\n");
+			fprintf(stderr, "ccrup report: %s: %s\n", rcs[i]->name, m);
+			free(m);
 			worst = worst == EXIT_JOURNAL ? worst : r;
 		}
 	}

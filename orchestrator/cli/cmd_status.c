@@ -9,6 +9,7 @@
 #include "plan.h"
 #include "replay.h"
 #include "runner.h"
+#include "textsafe.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -163,52 +164,74 @@ static int next_step(const struct cluster_status *cs)
 	return -1;
 }
 
-static void print_text(const struct cluster_status *cs)
+static void print_text(FILE *fp, const struct cluster_status *cs)
 {
 	char t[32], ts[32];
 	int nx = next_step(cs);
 
-	printf("Cluster %s: %s", cs->cl->name, run_state(cs));
+	fprintf(fp, "Cluster %s: %s", cs->cl->name, run_state(cs));
 	if (cs->run_id)
-		printf(" (run %s, started %s, last record %s)", cs->run_id, cs->started,
-		       cs->updated);
-	printf("\n");
+		fprintf(fp, " (run %s, started %s, last record %s)", cs->run_id, cs->started,
+			cs->updated);
+	fprintf(fp, "\n");
 	if (cs->locked)
-		printf("  lock held by pid %ld on %s since %s (%s)\n", cs->holder.pid,
-		       cs->holder.host ? cs->holder.host : "?",
-		       cs->holder.started ? cs->holder.started : "?",
-		       cs->holder.command ? cs->holder.command : "?");
+		fprintf(fp, "  lock held by pid %ld on %s since %s (%s)\n", cs->holder.pid,
+			cs->holder.host ? cs->holder.host : "?",
+			cs->holder.started ? cs->holder.started : "?",
+			cs->holder.command ? cs->holder.command : "?");
 	for (int i = 0; i < cs->plan->nroles; i++)
-		printf("  role %-12s %s%s\n", cs->plan->roles[i].role, cs->plan->roles[i].host,
-		       cs->plan->roles[i].assumed ? " (assumed; not bound yet)" : "");
+		fprintf(fp, "  role %-12s %s%s\n", cs->plan->roles[i].role, cs->plan->roles[i].host,
+			cs->plan->roles[i].assumed ? " (assumed; not bound yet)" : "");
 	if (cs->outage_open) {
 		format_iso8601(cs->outage_since, ts, sizeof(ts));
 		int64_t now = now_wall_ms();
 		int64_t since = cs->outage_since; /* from the journal: may be anything */
 		format_duration(since > 0 && since < now ? now - since : 0, t, sizeof(t));
-		printf(
+		fprintf(
+		    fp,
 		    "  !!! OUTAGE ONGOING since %s (%s): the CMS is not online; fix the cause and "
 		    "run `ccrup resume` !!!\n",
 		    ts, t);
 	} else if (cs->outage_total) {
 		format_duration(cs->outage_total, t, sizeof(t));
-		printf("  outage: %s in total\n", t);
+		fprintf(fp, "  outage: %s in total\n", t);
 	}
 	if (cs->last_error && strcmp(run_state(cs), "done") != 0)
-		printf("  last error: %s\n", cs->last_error);
+		fprintf(fp, "  last error: %s\n", cs->last_error);
 	if (nx >= 0 && cs->run_id)
-		printf("  next: step %d %s on %s (%s)\n", nx + 1, cs->plan->steps[nx].id,
-		       cs->plan->steps[nx].node ? cs->plan->steps[nx].node : "-",
-		       cs->locked ? "in progress" : "`ccrup resume`");
+		fprintf(fp, "  next: step %d %s on %s (%s)\n", nx + 1, cs->plan->steps[nx].id,
+			cs->plan->steps[nx].node ? cs->plan->steps[nx].node : "-",
+			cs->locked ? "in progress" : "`ccrup resume`");
 	for (int i = 0; i < cs->plan->nsteps; i++) {
 		const struct plan_step *s = &cs->plan->steps[i];
 		const struct st_view *v = &cs->v[i];
 		t[0] = '\0';
 		if (v->duration_ms)
 			format_duration(v->duration_ms, t, sizeof(t));
-		printf("  %3d %-44s %-10s %-12s %s\n", s->index, s->id, s->node ? s->node : "-",
-		       v->state, t);
+		fprintf(fp, "  %3d %-44s %-10s %-12s %s\n", s->index, s->id,
+			s->node ? s->node : "-", v->state, t);
 	}
+}
+
+/*
+ * The text form, with every control character escaped: run ids, errors and
+ * holder names come from the journal and the lock, and what a node printed
+ * reaches them; none of it may drive the operator's terminal.
+ */
+static void print_text_safe(const struct cluster_status *cs)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+
+	if (mem == NULL)
+		return;
+	print_text(mem, cs);
+	fclose(mem);
+	char *safe = text_escaped(buf, "\n");
+	fputs(safe, stdout);
+	free(safe);
+	free(buf);
 }
 
 static json_t *to_json(const struct cluster_status *cs)
@@ -278,7 +301,7 @@ int cmd_status(int argc, char **argv)
 		if (rc == 0 && strcmp(o.output, "json") == 0)
 			json_array_append_new(all, to_json(&cs));
 		else if (rc == 0)
-			print_text(&cs);
+			print_text_safe(&cs);
 		release_status(&cs);
 	}
 	if (rc == 0 && strcmp(o.output, "json") == 0) {

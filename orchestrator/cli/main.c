@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "yamltree.h"
+
 #define CCRUP_VERSION "0.1.0"
 
 struct subcommand {
@@ -31,9 +33,54 @@ static void usage(FILE *fp)
 		    "Commands:\n");
 	for (size_t i = 0; i < CCR_ARRAY_LEN(commands); i++)
 		fprintf(fp, "  %-10s %s\n", commands[i].name, commands[i].summary);
-	fprintf(fp, "\n'ccrup COMMAND --help' describes each command.\n"
+	fprintf(fp, "\n'ccrup help COMMAND' (or 'ccrup COMMAND --help') describes each command.\n"
 		    "Exit codes: 0 done, 1 step failed (resumable), 2 input error, 3 precondition\n"
 		    "refused, 4 lock held, 5 journal corrupt, 130 interrupted (resumable).\n");
+}
+
+static const struct subcommand *find_command(const char *name)
+{
+	for (size_t i = 0; i < CCR_ARRAY_LEN(commands); i++)
+		if (strcmp(name, commands[i].name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/* The nearest command name to a mistyped one, or NULL. */
+static const char *near_command(const char *name)
+{
+	const char *names[CCR_ARRAY_LEN(commands) + 1];
+	for (size_t i = 0; i < CCR_ARRAY_LEN(commands); i++)
+		names[i] = commands[i].name;
+	names[CCR_ARRAY_LEN(commands)] = NULL;
+	const char *near = ysuggest(name, names);
+	for (size_t i = 0; near == NULL && *name && i < CCR_ARRAY_LEN(commands); i++)
+		if (strncmp(commands[i].name, name, strlen(name)) == 0)
+			near = commands[i].name; /* "stat" for status */
+	return near;
+}
+
+static int unknown_command(const char *name)
+{
+	const char *near = near_command(name);
+	fprintf(stderr, "ccrup: unknown command '%s'%s%s%s\n", name, near ? " (did you mean '" : "",
+		near ? near : "", near ? "'?)" : "");
+	usage(stderr);
+	return EXIT_INPUT;
+}
+
+/* `ccrup help [COMMAND]`: the general help, or COMMAND's own. */
+static int help(int argc, char **argv)
+{
+	if (argc < 3) {
+		usage(stdout);
+		return EXIT_DONE;
+	}
+	const struct subcommand *c = find_command(argv[2]);
+	if (c == NULL)
+		return unknown_command(argv[2]);
+	char *args[] = {(char *)c->name, "--help", NULL};
+	return c->fn(2, args);
 }
 
 int main(int argc, char **argv)
@@ -42,8 +89,9 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_INPUT;
 	}
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "help") == 0) {
+	if (strcmp(argv[1], "help") == 0)
+		return help(argc, argv);
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		usage(stdout);
 		return EXIT_DONE;
 	}
@@ -51,10 +99,8 @@ int main(int argc, char **argv)
 		printf("ccrup %s\n", CCRUP_VERSION);
 		return EXIT_DONE;
 	}
-	for (size_t i = 0; i < CCR_ARRAY_LEN(commands); i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "ccrup: unknown command '%s'\n", argv[1]);
-	usage(stderr);
-	return EXIT_INPUT;
+	const struct subcommand *c = find_command(argv[1]);
+	if (c)
+		return c->fn(argc - 1, argv + 1);
+	return unknown_command(argv[1]);
 }

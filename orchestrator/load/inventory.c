@@ -286,6 +286,8 @@ struct inventory *inventory_load(const char *path, struct diag *d)
 	if (x.y.nerr > 0) {
 		inventory_free(inv);
 		inv = NULL;
+	} else {
+		inventory_index(inv);
 	}
 out:
 	nameidx_release(&x.hosts);
@@ -308,10 +310,34 @@ void inv_values_release(struct inv_value *v, int n)
 	free(v);
 }
 
+/*
+ * Hash the host and cluster names once the arrays are final, so lookups
+ * (substitution, binding, planning: several per step of every cluster) cost
+ * O(1) instead of a scan of every host of the fleet.  The keys point at the
+ * names owned by the arrays.
+ */
+void inventory_index(struct inventory *inv)
+{
+	inv->host_index = xcalloc(1, sizeof(*inv->host_index));
+	nameidx_init(inv->host_index, 0);
+	for (int i = 0; i < inv->nhosts; i++)
+		nameidx_put(inv->host_index, inv->hosts[i].name, i);
+	inv->cluster_index = xcalloc(1, sizeof(*inv->cluster_index));
+	nameidx_init(inv->cluster_index, 0);
+	for (int i = 0; i < inv->nclusters; i++)
+		nameidx_put(inv->cluster_index, inv->clusters[i].name, i);
+}
+
 void inventory_free(struct inventory *inv)
 {
 	if (inv == NULL)
 		return;
+	if (inv->host_index)
+		nameidx_release(inv->host_index);
+	free(inv->host_index);
+	if (inv->cluster_index)
+		nameidx_release(inv->cluster_index);
+	free(inv->cluster_index);
 	for (int i = 0; i < inv->nhosts; i++) {
 		struct host_def *h = &inv->hosts[i];
 		free(h->name);

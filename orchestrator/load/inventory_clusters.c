@@ -274,7 +274,7 @@ static void read_notify_one(struct yctx *c, const struct inventory *inv, const s
 		nd->kind = (enum notify_kind)kind;
 	if (yrequire(c, m, "url", "notify") == 0 && yget_str(c, m, "url", &nd->url) == 1 &&
 	    (nd->url[0] == '\0' || !var_kind_check(VK_URL, NULL, nd->url)))
-		yerr(c, ymap_get(m, "url"), "bad url '%s' (%s)", yq(c, nd->url),
+		yerr(c, ymap_get(m, "url"), "bad url '%s' (%s)", yq_url(c, nd->url, 1),
 		     var_kind_hint(VK_URL));
 	read_events(c, m, nd);
 	yget_duration(c, m, "timeout", 1, &nd->timeout_ms);

@@ -19,6 +19,7 @@ struct invctx {
 
 /* vars: NAME: scalar or list of scalars, appended to *out / *n (errors in c). */
 void inv_read_values(struct yctx *c, const struct ynode *m, struct inv_value **out, int *n);
+void inventory_index(struct inventory *inv);
 void inv_values_release(struct inv_value *v, int n);
 
 /* clusters: (a list) into inv->clusters; the hosts must already be read. */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "textsafe.h"
 #include "util.h"
 
 const char *yq(struct yctx *c, const char *s)
@@ -25,6 +26,15 @@ const char *yq(struct yctx *c, const char *s)
 	slot[n] = '\0';
 	sbuf_release(&sb);
 	return slot;
+}
+
+const char *yq_url(struct yctx *c, const char *s, int whole)
+{
+	char *shown = url_redact(s, whole);
+	const char *q = yq(c, shown);
+
+	free(shown);
+	return q;
 }
 
 static void yverr(struct yctx *c, int line, int col, const char *fmt, va_list ap) CCR_PRINTF(4, 0);

@@ -31,6 +31,8 @@ struct yctx {
  * ring of four buffers inside c: valid until the fourth next call.
  */
 const char *yq(struct yctx *c, const char *s);
+/* yq() of a URL with its userinfo (and, if whole, its path and query) redacted (textsafe.h). */
+const char *yq_url(struct yctx *c, const char *s, int whole);
 
 /* Add an error located at node n (or at 0:0 when n is NULL). */
 void yerr(struct yctx *c, const struct ynode *n, const char *fmt, ...) CCR_PRINTF(3, 4);

@@ -236,6 +236,10 @@ const struct role_def *playbook_role(const struct playbook *pb, const char *name
 
 const struct host_def *inventory_host(const struct inventory *inv, const char *name)
 {
+	if (inv->host_index) {
+		int i = nameidx_get(inv->host_index, name);
+		return i >= 0 ? &inv->hosts[i] : NULL;
+	}
 	for (int i = 0; i < inv->nhosts; i++)
 		if (strcmp(inv->hosts[i].name, name) == 0)
 			return &inv->hosts[i];
@@ -244,6 +248,10 @@ const struct host_def *inventory_host(const struct inventory *inv, const char *n
 
 const struct cluster_def *inventory_cluster(const struct inventory *inv, const char *name)
 {
+	if (inv->cluster_index) {
+		int i = nameidx_get(inv->cluster_index, name);
+		return i >= 0 ? &inv->clusters[i] : NULL;
+	}
 	for (int i = 0; i < inv->nclusters; i++)
 		if (strcmp(inv->clusters[i].name, name) == 0)
 			return &inv->clusters[i];

@@ -285,6 +285,8 @@ struct ssh_settings {
 	int64_t keepalive_ms;	    /* default 30 s */
 };
 
+struct nameidx;
+
 struct inventory {
 	char *path;
 	char *name;
@@ -296,6 +298,8 @@ struct inventory {
 	struct notify_def *notify;
 	int nnotify;
 	char sha256[65];
+	struct nameidx *host_index;    /* host name -> index in hosts; NULL: scan */
+	struct nameidx *cluster_index; /* cluster name -> index in clusters; NULL: scan */
 };
 
 /* Upper bounds the loaders enforce (a bigger file is refused, not a crash). */

@@ -85,7 +85,8 @@ static void check_one_value(struct vctx *v, const struct var_def *def, const cha
 		sbuf_release(&sb);
 		return;
 	}
-	verr(v, l, "value '%s' for '%s' is not a valid %s (%s)", yq(&v->y, value), def->name,
+	verr(v, l, "value '%s' for '%s' is not a valid %s (%s)",
+	     def->kind == VK_URL ? yq_url(&v->y, value, 0) : yq(&v->y, value), def->name,
 	     var_kind_name(def->kind), var_kind_hint(def->kind));
 }
 

@@ -85,8 +85,9 @@ static void check_default_value(struct pbctx *c, const struct ynode *at, const s
 		yerr(&c->y, at, "default '%s' for '%s' is not one of its values", yq(&c->y, value),
 		     v->name);
 	else
-		yerr(&c->y, at, "default '%s' for '%s' is not a valid %s (%s)", yq(&c->y, value),
-		     v->name, var_kind_name(v->kind), var_kind_hint(v->kind));
+		yerr(&c->y, at, "default '%s' for '%s' is not a valid %s (%s)",
+		     v->kind == VK_URL ? yq_url(&c->y, value, 0) : yq(&c->y, value), v->name,
+		     var_kind_name(v->kind), var_kind_hint(v->kind));
 }
 
 static void read_var_default(struct pbctx *c, const struct ynode *m, struct var_def *v)

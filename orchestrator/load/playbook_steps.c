@@ -346,7 +346,7 @@ static void read_http(struct pbctx *c, const struct ynode *m, struct step_def *s
 	if (yrequire(&c->y, n, "url", "http_check") == 0 &&
 	    pb_get_template(c, n, "url", ns, &h->url) == 1 && strstr(h->url, "${") == NULL &&
 	    (h->url[0] == '\0' || !var_kind_check(VK_URL, NULL, h->url)))
-		yerr(&c->y, ymap_get(n, "url"), "'url': '%s' is not %s", yq(&c->y, h->url),
+		yerr(&c->y, ymap_get(n, "url"), "'url': '%s' is not %s", yq_url(&c->y, h->url, 0),
 		     var_kind_hint(VK_URL));
 	if (yget_int_list(&c->y, n, "status", 100, 599, &h->status, &h->nstatus) == 0) {
 		h->status = xcalloc(1, sizeof(*h->status));

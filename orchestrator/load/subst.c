@@ -2,6 +2,7 @@
  * subst.c — see subst.h.
  */
 #include "subst.h"
+#include "textsafe.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -132,8 +133,10 @@ char *subst_expand(const struct subst_ctx *c, const char *tmpl, char *err, size_
 		}
 		if (!value_ok(c, name, kind, v)) {
 			struct sbuf q;
+			char *shown = kind == VK_URL ? url_redact(v, 0) : xstrdup(v);
 			sbuf_init(&q);
-			diag_quote(&q, v);
+			diag_quote(&q, shown);
+			free(shown);
 			snprintf(err, errlen, "variable '%s' = '%s' is not a valid %s", name, q.buf,
 				 var_kind_name(kind));
 			sbuf_release(&q);

@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <yaml.h>
 
+#include "fsafe.h"
 #include "model.h"
 #include "util.h"
 
@@ -487,15 +488,18 @@ struct ydoc *ydoc_load(const char *path, const struct ylimits *lim, struct diag 
 	char *data = NULL;
 	size_t len = 0;
 	struct ydoc *doc = NULL;
+	char err[1024];
 
 	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && (uintmax_t)st.st_size > max) {
 		diag_add(d, path, 0, 0, "file too large (%jd bytes, limit %zu)",
 			 (intmax_t)st.st_size, max);
 		goto out;
 	}
-	if (read_file(path, max, &data, &len) < 0) {
+	if (fsafe_read_input(path, max, &data, &len, err, sizeof(err)) < 0) {
 		if (errno == EFBIG)
 			diag_add(d, path, 0, 0, "file too large (more than %zu bytes)", max);
+		else if (errno == EINVAL || errno == EISDIR)
+			diag_add(d, path, 0, 0, "%s", err);
 		else
 			diag_add(d, path, 0, 0, "cannot read: %s", strerror(errno));
 		goto out;

@@ -13,6 +13,7 @@
  * interleaved with another thread's line.
  */
 #include "audit.h"
+#include "fsafe.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -115,14 +117,27 @@ static int word_char(char c)
 	return isalnum((unsigned char)c) || c == '_' || c == '-' || c == '.';
 }
 
+/*
+ * Does the word w[0..n) contain a keyword, ignoring case?  Runs on every word
+ * of every command and of every probe's output, so it allocates nothing and
+ * looks further only where a keyword can begin (5 bytes at least; p, s, t, a).
+ */
 static int has_keyword(const char *w, size_t n)
 {
-	char *word = xstrndup(w, n);
-	int hit = 0;
-	for (size_t k = 0; k < CCR_ARRAY_LEN(arg_keywords) && !hit; k++)
-		hit = strcasestr(word, arg_keywords[k]) != NULL;
-	free(word);
-	return hit;
+	if (n < 5)
+		return 0;
+	for (size_t i = 0; i + 5 <= n; i++) {
+		char c = (char)tolower((unsigned char)w[i]);
+		if (c != 'p' && c != 's' && c != 't' && c != 'a')
+			continue;
+		for (size_t k = 0; k < CCR_ARRAY_LEN(arg_keywords); k++) {
+			size_t kl = strlen(arg_keywords[k]);
+			if (arg_keywords[k][0] == c && i + kl <= n &&
+			    strncasecmp(w + i, arg_keywords[k], kl) == 0)
+				return 1;
+		}
+	}
+	return 0;
 }
 
 /*
@@ -293,41 +308,26 @@ struct audit *audit_new(const char *state_dir)
 	return a;
 }
 
-/* path when group or others can write to it, else NULL. */
-static const char *unsafe_dir(const char *path)
-{
-	struct stat st;
-	return stat(path, &st) == 0 && (st.st_mode & 0022) ? path : NULL;
-}
-
 static int open_file(struct audit *a, const char *cluster)
 {
 	char *dir = xasprintf("%s/%s", a->state_dir, cluster);
 	char *path = xasprintf("%s/audit.jsonl", dir);
-	const char *unsafe = NULL;
+	char err[1024] = "";
 	int fd = -1;
 
 	if (strchr(cluster, '/') || strcmp(cluster, ".") == 0 || strcmp(cluster, "..") == 0) {
-		errno = EINVAL;
+		snprintf(err, sizeof(err), "%s", strerror(EINVAL));
 		goto out;
 	}
-	/* Nothing is created in a directory others can write to (the runner refuses
-	 * such a state directory too): check before creating, and again after. */
-	if ((unsafe = unsafe_dir(a->state_dir)) != NULL || mkdir_p(dir, 0700) < 0 ||
-	    (unsafe = unsafe_dir(dir)) != NULL)
+	/* Nothing is created in a directory others can write to or own (the runner
+	 * refuses such a state directory too): check before creating, and after. */
+	if (fsafe_make_dir(a->state_dir, "state directory", err, sizeof(err)) < 0 ||
+	    fsafe_make_dir(dir, "state directory", err, sizeof(err)) < 0)
 		goto out;
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd >= 0)
-		(void)fchmod(fd, 0600);
+	fd = fsafe_open(path, O_WRONLY | O_APPEND | O_CREAT, err, sizeof(err));
 out:
-	if (fd < 0 && unsafe)
-		fprintf(
-		    stderr,
-		    "ccrup: warning: audit log %s not written: %s is writable by group or others\n",
-		    path, unsafe);
-	else if (fd < 0)
-		fprintf(stderr, "ccrup: warning: audit log %s: %s (the run goes on without it)\n",
-			path, strerror(errno));
+	if (fd < 0)
+		fprintf(stderr, "ccrup: warning: audit log %s not written: %s\n", path, err);
 	free(dir);
 	free(path);
 	return fd;
@@ -460,7 +460,7 @@ void audit_event(const struct event *e, void *arg)
 	const char *name = kept_event(e->kind);
 	char t[32];
 
-	if (name == NULL || e->cluster == NULL)
+	if (name == NULL || e->cluster == NULL || e->local)
 		return;
 	format_iso8601(e->wall_ms ? e->wall_ms : now_wall_ms(), t, sizeof(t));
 	json_t *o = json_pack("{s:s, s:s, s:s}", "time", t, "cluster", e->cluster, "event", name);

@@ -49,6 +49,9 @@ struct event {
 	int64_t duration_ms; /* for *_DONE / CMD_END / OUTAGE_END */
 	int64_t elapsed_ms;  /* WAITING */
 	int64_t budget_ms;   /* WAITING */
+	int local;	     /* 1: for the operator's terminal only, never logged or sent:
+				a refusal before the cluster's lock was ours (its audit
+				log and its webhooks belong to the run that holds it) */
 };
 
 typedef void (*event_fn)(const struct event *e, void *arg);

@@ -25,6 +25,7 @@
 
 #include "audit.h"
 #include "http.h"
+#include "textsafe.h"
 #include "util.h"
 
 #define FREE_GRACE_MS 200 /* notify_free() waits this long for a request in flight */
@@ -339,8 +340,16 @@ static int deliver(struct endpoint *ep, const struct job *j, char *err, size_t e
 		pthread_mutex_lock(&ep->mu);
 		if (rc == 0 && status >= 200 && status < 300)
 			return 1;
-		if (rc == 0)
-			snprintf(err, errlen, "%s answered HTTP %ld", ep->url, status);
+		/* The URL is the credential for Slack and Teams: only its host is shown. */
+		char *shown = url_redact(ep->url, 1);
+		if (rc == 0) {
+			snprintf(err, errlen, "%s answered HTTP %ld", shown, status);
+		} else {
+			char *why = xstrdup(err);
+			snprintf(err, errlen, "%s: %s", shown, why);
+			free(why);
+		}
+		free(shown);
 		if (!retryable(rc, status))
 			return 0;
 	}
@@ -487,7 +496,7 @@ void notify_event(const struct event *e, void *arg)
 	char *bodies[3] = {NULL, NULL, NULL}; /* one per kind, built on first use */
 	int bit = event_bit(e->kind);
 
-	if (bit < 0)
+	if (bit < 0 || e->local)
 		return;
 	for (int i = 0; i < n->neps; i++) {
 		struct endpoint *ep = n->eps[i];

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fsafe.h"
 #include "audit.h"
 #include "journal.h"
 #include "lock.h"
@@ -157,7 +158,8 @@ static void fold(struct report_cluster *rc, const struct replay *rp)
 /* The last cap bytes of path, from a line start.  NULL if it cannot be read. */
 static char *read_tail(const char *path, size_t cap)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char err[512];
+	int fd = fsafe_open(path, O_RDONLY, err, sizeof(err));
 	struct stat st;
 	char *buf = NULL;
 

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "textsafe.h"
+
 static const char css[] =
     ":root{--done:#2e7d32;--skipped:#8c959f;--failed:#c62828;--refused:#ad1457;"
     "--progress:#f9a825;--interrupted:#ef6c00;--pending:#d0d7de;--outage:#e53935}\n"
@@ -89,6 +91,12 @@ static const char css[] =
 
 void report_html_escape(FILE *fp, const char *s)
 {
+	/* What nodes printed may hold terminal escapes: shown as \xNN, like ccrup's
+	 * own output, so the page (and a terminal it is cat'ed to) shows them inert. */
+	char *safe = text_needs_escape(s, "\n\t") ? text_escaped(s, "\n\t") : NULL;
+
+	if (safe != NULL)
+		s = safe;
 	for (; s && *s; s++) {
 		switch (*s) {
 		case '&':
@@ -111,6 +119,7 @@ void report_html_escape(FILE *fp, const char *s)
 			break;
 		}
 	}
+	free(safe);
 }
 
 static void esc(FILE *fp, const char *s)

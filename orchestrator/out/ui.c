@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "textsafe.h"
 #include "util.h"
 
 struct node_stat {
@@ -161,8 +162,10 @@ static void draw_status(struct ui *u)
 {
 	if (!u->o.tty || u->o.quiet || u->status[0] == '\0')
 		return;
-	fprintf(u->fp, "\r\033[K%s%.*s%s", col(u, "\033[2m"), term_cols(u) - 1, u->status,
+	char *safe = text_escaped(u->status, "");
+	fprintf(u->fp, "\r\033[K%s%.*s%s", col(u, "\033[2m"), term_cols(u) - 1, safe,
 		col(u, "\033[0m"));
+	free(safe);
 	u->status_shown = 1;
 	fflush(u->fp);
 }
@@ -175,6 +178,18 @@ static void where(const struct event *e, char *buf, size_t len)
 			 e->step ? e->step : "", e->node ? " on " : "", e->node ? e->node : "");
 	else
 		snprintf(buf, len, "%s", e->cluster);
+}
+
+/* fputs with control characters other than those in keep escaped (textsafe.h). */
+static void fputs_safe(const char *s, const char *keep, FILE *fp)
+{
+	if (!text_needs_escape(s, keep)) {
+		fputs(s, fp);
+		return;
+	}
+	char *safe = text_escaped(s, keep);
+	fputs(safe, fp);
+	free(safe);
 }
 
 static void line(struct ui *u, const struct event *e, const char *color, const char *fmt, ...)
@@ -193,8 +208,11 @@ static void line(struct ui *u, const struct event *e, const char *color, const c
 	}
 	fprintf(u->fp, "%s%s%s: ", col(u, color), w, col(u, "\033[0m"));
 	va_start(ap, fmt);
-	vfprintf(u->fp, fmt, ap);
+	char *msg = xvasprintf(fmt, ap);
 	va_end(ap);
+	/* Texts carry what nodes printed: never let them drive the terminal. */
+	fputs_safe(msg, "\n", u->fp);
+	free(msg);
 	fputc('\n', u->fp);
 	draw_status(u);
 	fflush(u->fp);
@@ -299,7 +317,7 @@ static void show(struct ui *u, const struct event *e)
 	case EV_CMD_OUTPUT:
 		if (v > 1) {
 			clear_status(u);
-			fputs(e->text, u->fp);
+			fputs_safe(e->text, "\n\t", u->fp);
 		}
 		break;
 	case EV_CMD_END:

@@ -7,7 +7,10 @@
  */
 #include "plan.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include "textsafe.h"
 
 #define DETAIL_INDENT 6
 #define LABEL_WIDTH   9
@@ -178,8 +181,11 @@ static void render_step(FILE *fp, const struct plan *p, const struct plan_step *
 		print_wrapped(fp, DETAIL_INDENT, "wait", w, width);
 		free(w);
 	}
-	if (s->url)
-		print_wrapped(fp, DETAIL_INDENT, "http", s->url, width);
+	if (s->url) {
+		char *shown = url_redact(s->url, 0); /* no user:password@ on a screen */
+		print_wrapped(fp, DETAIL_INDENT, "http", shown, width);
+		free(shown);
+	}
 	render_reboot(fp, p, s, width);
 	print_cond(fp, "verify", &d->verify, s->verify_cmd, width);
 	if (d->outage == OUTAGE_ENDS || d->outage == OUTAGE_WITHIN)

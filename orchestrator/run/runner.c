@@ -12,6 +12,7 @@
 
 #include "audit.h"
 #include "bind.h"
+#include "fsafe.h"
 #include "plan_live.h"
 
 #include <errno.h>
@@ -134,26 +135,18 @@ int runner_sleep(struct runner *r, int64_t ms)
 	return 1;
 }
 
-/* Refuse a state directory others can write to: they could forge the journal. */
+/*
+ * Refuse a state directory others can write to or own, or one below a
+ * directory they control (fsafe.h): they could forge the journal or plant
+ * symlinks that turn our writes into writes anywhere.
+ */
 static int check_state_dir(struct runner *r)
 {
-	struct stat st;
 	const char *dirs[2] = {r->o->state_dir, r->dir};
 	/* Each is checked before anything is created in it. */
-	for (int i = 0; i < 2; i++) {
-		if (mkdir_p(dirs[i], 0700) < 0) {
-			snprintf(r->err, sizeof(r->err), "cannot create state directory %s: %s",
-				 dirs[i], strerror(errno));
+	for (int i = 0; i < 2; i++)
+		if (fsafe_make_dir(dirs[i], "state directory", r->err, sizeof(r->err)) < 0)
 			return EXIT_INPUT;
-		}
-		if (stat(dirs[i], &st) == 0 && (st.st_mode & 0022)) {
-			snprintf(r->err, sizeof(r->err),
-				 "state directory %s is writable by group or others (mode %03o); "
-				 "refusing: anyone could forge the journal (chmod 700 it)",
-				 dirs[i], (unsigned)(st.st_mode & 0777));
-			return EXIT_INPUT;
-		}
-	}
 	return 0;
 }
 
@@ -483,6 +476,14 @@ static int finish(struct runner *r, int rc)
 	static const char *results[] = {
 	    [EXIT_DONE] = "done",	[EXIT_STEP_FAILED] = "failed", [EXIT_INPUT] = "failed",
 	    [EXIT_REFUSED] = "refused", [EXIT_LOCKED] = "failed",      [EXIT_JOURNAL] = "failed"};
+	/* A set-up failure (binding roles: fact probes) after a stop request is the
+	 * stop's doing: an interruption, like a step's (runner_fail). */
+	if ((rc == EXIT_STEP_FAILED || rc == EXIT_INPUT) && r->o->stop && *r->o->stop) {
+		snprintf(r->err, sizeof(r->err),
+			 "interrupted while probing the cluster's state; run `ccrup resume` to "
+			 "continue");
+		rc = EXIT_INTERRUPTED;
+	}
 	const char *res = rc == EXIT_INTERRUPTED ? "interrupted" : rc <= 5 ? results[rc] : "failed";
 
 	if (r->j && r->run_id[0] && !r->journal_broken) {
@@ -562,8 +563,17 @@ int runner_run(const struct playbook *pb, const struct inventory *inv, const str
 	r.bindplan.cl = cl;
 	r.facts = facts_new(&r.bindplan, r.conns, o->stop);
 	facts_set_observer(r.facts, on_probe, &r);
-	if ((rc = check_state_dir(&r)) || (rc = take_lock(&r)) || (rc = open_journal(&r, path)) ||
-	    (rc = check_saved_plan(&r)) || (rc = choose_run(&r, path))) {
+	/* Until the lock is ours, the cluster's audit log and webhooks belong to
+	 * whoever holds it: a refusal is told to this operator only. */
+	if ((rc = check_state_dir(&r)) || (rc = take_lock(&r))) {
+		struct event e = runner_step_event(EV_STEP_FAILED, NULL);
+		e.text = r.err;
+		e.local = 1;
+		runner_emit(&r, &e);
+		goto out;
+	}
+	if ((rc = open_journal(&r, path)) || (rc = check_saved_plan(&r)) ||
+	    (rc = choose_run(&r, path))) {
 		if (rc < 0) { /* nothing to resume: not an error */
 			runner_emitf(&r, EV_INFO, NULL, "%s", r.err);
 			rc = EXIT_DONE;

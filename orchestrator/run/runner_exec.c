@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "http.h"
+#include "textsafe.h"
 
 #define OUTPUT_CAP (1u << 20)
 
@@ -214,32 +215,67 @@ static int status_ok(const struct http_check_spec *h, long status)
 	return 0;
 }
 
+/* One GET; 1 good, 0 not (err says why).  The URL in err is redacted. */
+static int http_once(const struct http_check_spec *h, const char *url, const char *shown,
+		     int64_t timeout_ms, char *err, size_t errlen)
+{
+	struct http_req rq = {"GET", url, NULL, NULL, timeout_ms, h->insecure, 65536};
+	struct sbuf body;
+	long status = 0;
+	char why[768] = "";
+
+	sbuf_init(&body);
+	int rc = http_request(&rq, &status, &body, why, sizeof(why));
+	int good = rc == 0 && status_ok(h, status) &&
+		   (h->body == NULL || regexec(&h->body_re, body.buf, 0, NULL, 0) == 0);
+	sbuf_release(&body);
+	if (rc != 0)
+		snprintf(err, errlen, "%s: %s", shown, why);
+	else if (!good)
+		snprintf(err, errlen, "%s answered %ld%s", shown, status,
+			 status_ok(h, status) ? " but the body does not match" : "");
+	return good;
+}
+
+/*
+ * GET until the answer is good or the retries run out.  --max-timeout caps
+ * the whole check, retries and pauses included, not only each request:
+ * inside an outage window a check must not outlast what the operator allowed.
+ */
 int runner_http_step(struct runner *r, const struct plan_step *s)
 {
 	const struct http_check_spec *h = s->def->http;
-	int64_t delay = 1000;
-	char err[1024] = "";
+	int64_t delay = 1000, cap = r->o->max_timeout_ms, t0 = now_mono_ms();
+	char err[1024] = "", capped[32];
+	char *shown = url_redact(s->url, 0);
+	int rc;
 
 	for (int attempt = 0;; attempt++) {
-		struct http_req rq = {
-		    "GET", s->url, NULL, NULL, runner_budget(r, h->timeout_ms), h->insecure, 65536};
-		struct sbuf body;
-		long status = 0;
-		sbuf_init(&body);
-		int rc = http_request(&rq, &status, &body, err, sizeof(err));
-		int good = rc == 0 && status_ok(h, status) &&
-			   (h->body == NULL || regexec(&h->body_re, body.buf, 0, NULL, 0) == 0);
-		if (rc == 0 && !good)
-			snprintf(err, sizeof(err), "%s answered %ld%s", s->url, status,
-				 status_ok(h, status) ? " but the body does not match" : "");
-		sbuf_release(&body);
-		runner_emitf(r, EV_INFO, s, "GET %s: %s", s->url, good ? "ok" : err);
-		if (good)
-			return 0;
-		if (attempt >= h->retries)
-			return runner_fail(r, s, EXIT_STEP_FAILED, -1, "http check: %s", err);
-		if (runner_sleep(r, delay))
-			return runner_stopped(r, s);
+		int64_t left = cap > 0 ? cap - (now_mono_ms() - t0) : 0;
+		int64_t tmo = runner_budget(r, h->timeout_ms);
+		if (cap > 0 && (tmo <= 0 || tmo > left))
+			tmo = left > 0 ? left : 1;
+		int good = http_once(h, s->url, shown, tmo, err, sizeof(err));
+		runner_emitf(r, EV_INFO, s, "GET %s: %s", shown, good ? "ok" : err);
+		if (good) {
+			rc = 0;
+			break;
+		}
+		left = cap > 0 ? cap - (now_mono_ms() - t0) : 0;
+		if (attempt >= h->retries || (cap > 0 && left <= 0)) {
+			format_duration(cap, capped, sizeof(capped));
+			rc = runner_fail(r, s, EXIT_STEP_FAILED, -1, "http check: %s%s%s%s", err,
+					 attempt < h->retries ? " (gave up after " : "",
+					 attempt < h->retries ? capped : "",
+					 attempt < h->retries ? ", the --max-timeout)" : "");
+			break;
+		}
+		if (runner_sleep(r, cap > 0 && delay > left ? left : delay)) {
+			rc = runner_stopped(r, s);
+			break;
+		}
 		delay = next_poll(delay, 10000);
 	}
+	free(shown);
+	return rc;
 }

@@ -17,6 +17,11 @@ int runner_fail(struct runner *r, const struct plan_step *s, int code, int exit_
 	va_list ap;
 	char *cause;
 
+	/* A probe or transport failure after a stop request is the stop's doing
+	 * (the transport aborts what runs): an interruption, exit 130, not a
+	 * failure.  A command's own exit status stays a failure. */
+	if (exit_status < 0 && code != EXIT_REFUSED && r->o->stop && *r->o->stop)
+		return runner_stopped(r, s);
 	va_start(ap, fmt);
 	cause = xvasprintf(fmt, ap);
 	va_end(ap);

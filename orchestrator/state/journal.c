@@ -16,6 +16,7 @@
  * journal_append() did not report as written.
  */
 #include "journal.h"
+#include "fsafe.h"
 #include "jrecord.h"
 
 #include <errno.h>
@@ -192,7 +193,7 @@ static int journal_open_fd(const char *path, char *msg, size_t msglen)
 			goto out;
 		}
 	}
-	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	fd = fsafe_open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL, msg, msglen);
 	if (fd >= 0) {
 		/* New file: make its directory entry (and the directory's) durable. */
 		if (fsync_dir_of(path) < 0 || (slash != NULL && fsync_dir_of(dir) < 0)) {
@@ -203,9 +204,7 @@ static int journal_open_fd(const char *path, char *msg, size_t msglen)
 		goto out;
 	}
 	if (errno == EEXIST)
-		fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
-	if (fd < 0)
-		put_msg(msg, msglen, "open %s: %s", path, strerror(errno));
+		fd = fsafe_open(path, O_RDWR | O_APPEND, msg, msglen);
 out:
 	free(dir);
 	return fd;
@@ -224,14 +223,11 @@ enum journal_status journal_open(const char *path, struct journal **jp, char *ms
 enum journal_status journal_load(const char *path, struct journal **jp, char *msg, size_t msglen)
 {
 	enum journal_status st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = fsafe_open(path, O_RDONLY, msg, msglen);
 
 	*jp = NULL;
-	if (fd < 0) {
-		int err = errno;
-		put_msg(msg, msglen, "open %s: %s", path, strerror(err));
-		return err == ENOENT ? JOURNAL_MISSING : JOURNAL_IO;
-	}
+	if (fd < 0)
+		return errno == ENOENT ? JOURNAL_MISSING : JOURNAL_IO;
 	st = journal_from_fd(path, fd, jp, msg, msglen);
 	if (*jp != NULL) {
 		close(fd);

@@ -12,6 +12,8 @@
  */
 #include "lock.h"
 
+#include "fsafe.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -67,9 +69,7 @@ static int lock_open(const char *path, char *err, size_t errlen)
 			goto out;
 		}
 	}
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		put_err(err, errlen, "open %s: %s", path, strerror(errno));
+	fd = fsafe_open(path, O_RDWR | O_CREAT, err, errlen);
 out:
 	free(dir);
 	return fd;
@@ -236,16 +236,12 @@ void lock_release(struct lock *l)
 
 int lock_read_holder(const char *path, struct lock_holder *h, char *err, size_t errlen)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = fsafe_open(path, O_RDONLY, err, errlen);
 	int held;
 
 	memset(h, 0, sizeof(*h));
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		put_err(err, errlen, "open %s: %s", path, strerror(errno));
-		return -1;
-	}
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
 	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
 		held = 0;
 		(void)flock(fd, LOCK_UN);

@@ -68,7 +68,8 @@ int http_request(const struct http_req *rq, long *status, struct sbuf *resp, cha
 	}
 	CURLcode cc = curl_easy_perform(c);
 	if (cc != CURLE_OK) {
-		snprintf(err, errlen, "%s: %s", rq->url, ebuf[0] ? ebuf : curl_easy_strerror(cc));
+		/* No URL here: the caller names it, redacted as it needs (textsafe.h). */
+		snprintf(err, errlen, "%s", ebuf[0] ? ebuf : curl_easy_strerror(cc));
 		goto out;
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);

@@ -24,10 +24,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <libssh/callbacks.h>
 #include <libssh/libssh.h>
+
+#include "winrm_soap.h"
 
 #define SLICE_MS	     100
 #define BACKOFF_FIRST_MS     200
@@ -41,13 +44,7 @@ struct exit_info {
 	char *signal; /* exit signal name, NULL until received */
 };
 
-/* Output capture state for one command. */
-struct pump {
-	struct xport_result *res; /* where output goes */
-	size_t cap;		  /* per-stream capture cap */
-	xport_output_fn fn;	  /* live output callback, or NULL */
-	void *arg;		  /* its argument */
-};
+static const struct xport_ops ssh_ops;
 
 void xport__seterr(struct xport *x, char *text)
 {
@@ -70,6 +67,7 @@ void xport__fail(struct xport *x, const char *fmt, ...)
 
 int xport_global_init(void)
 {
+	wsman_global_init();
 	return ssh_init() == SSH_OK ? 0 : -1;
 }
 
@@ -97,6 +95,7 @@ struct xport *xport_new(const struct xport_options *opt)
 	struct xport *x = xcalloc(1, sizeof(*x));
 	size_t n = 0;
 
+	x->ops = &ssh_ops;
 	x->name = xstrdup(opt->name ? opt->name : "?");
 	x->address = dup_or_null(opt->address);
 	x->port = opt->port;
@@ -116,6 +115,8 @@ struct xport *xport_new(const struct xport_options *opt)
 	}
 	x->label = xasprintf("%s (%s:%d)", x->name, x->address ? x->address : x->name,
 			     x->port > 0 ? x->port : 22);
+	if (opt->kind == XPORT_KIND_WINRM)
+		xport__winrm_init(x, opt);
 	return x;
 }
 
@@ -124,6 +125,8 @@ void xport_free(struct xport *x)
 	if (x == NULL)
 		return;
 	xport_disconnect(x);
+	if (x->ops->release != NULL)
+		x->ops->release(x);
 	for (size_t i = 0; x->identities != NULL && x->identities[i] != NULL; i++)
 		free(x->identities[i]);
 	free(x->identities);
@@ -138,6 +141,11 @@ void xport_free(struct xport *x)
 }
 
 void xport_disconnect(struct xport *x)
+{
+	x->ops->disconnect(x);
+}
+
+static void ssh_xp_disconnect(struct xport *x)
 {
 	if (x->session == NULL)
 		return;
@@ -217,8 +225,14 @@ static int auth_identity(ssh_session s, const char *path, struct sbuf *tried)
 {
 	ssh_key key = NULL;
 	const char *pass = getenv("CCRUP_KEY_PASSPHRASE");
+	struct stat st;
 	int rc;
 
+	/* libssh would block reading a FIFO: only regular files are keys. */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		sbuf_addf(tried, ", %s (not a regular file)", path);
+		return 0;
+	}
 	if (ssh_pki_import_privkey_file(path, pass, NULL, NULL, &key) != SSH_OK) {
 		sbuf_addf(tried, ", %s (cannot load: missing, unreadable or wrong passphrase)",
 			  path);
@@ -299,6 +313,11 @@ static void connect_error(struct xport *x, ssh_session s)
 
 enum xport_outcome xport_connect(struct xport *x)
 {
+	return x->ops->connect(x);
+}
+
+static enum xport_outcome ssh_xp_connect(struct xport *x)
+{
 	enum xport_outcome o = XPORT_CONNECT_FAILED;
 	ssh_session s;
 
@@ -330,12 +349,12 @@ out:
 	return o;
 }
 
-static int stopped(volatile sig_atomic_t *stop)
+int xport__stopped(volatile sig_atomic_t *stop)
 {
 	return stop != NULL && *stop != 0;
 }
 
-static void sleep_ms(int64_t ms)
+void xport__sleep_ms(int64_t ms)
 {
 	struct timespec ts = {.tv_sec = (time_t)(ms / 1000),
 			      .tv_nsec = (long)(ms % 1000) * 1000000L};
@@ -351,16 +370,16 @@ enum xport_outcome xport_connect_retry(struct xport *x, int64_t budget_ms,
 	enum xport_outcome o;
 
 	for (;;) {
-		if (stopped(stop))
+		if (xport__stopped(stop))
 			return XPORT_STOPPED;
 		o = xport_connect(x);
 		if (o != XPORT_CONNECT_FAILED)
 			return o;
 		/* Sleep in slices so a stop request is seen; never past the budget. */
 		for (int64_t t = now_mono_ms(), until = t + delay; t < until; t = now_mono_ms()) {
-			if (t >= end || stopped(stop))
-				return stopped(stop) ? XPORT_STOPPED : o;
-			sleep_ms(until - t < SLICE_MS ? until - t : SLICE_MS);
+			if (t >= end || xport__stopped(stop))
+				return xport__stopped(stop) ? XPORT_STOPPED : o;
+			xport__sleep_ms(until - t < SLICE_MS ? until - t : SLICE_MS);
 		}
 		delay = delay * 2 < BACKOFF_MAX_MS ? delay * 2 : BACKOFF_MAX_MS;
 	}
@@ -401,7 +420,7 @@ static void on_exit_signal(ssh_session s, ssh_channel ch, const char *signal, in
 	ei->signal = xstrdup(signal ? signal : "?");
 }
 
-static void pump_take(struct pump *p, int stream, const char *buf, size_t n)
+void xport__pump_take(struct xport_pump *p, int stream, const char *buf, size_t n)
 {
 	struct sbuf *sb = stream == 1 ? &p->res->out : &p->res->err;
 	int *trunc = stream == 1 ? &p->res->out_truncated : &p->res->err_truncated;
@@ -415,7 +434,7 @@ static void pump_take(struct pump *p, int stream, const char *buf, size_t n)
 }
 
 /* Read everything buffered on both streams.  Bytes read, or -1 if the session broke. */
-static int pump_drain(ssh_channel ch, struct pump *p)
+static int pump_drain(ssh_channel ch, struct xport_pump *p)
 {
 	char buf[16384];
 	int total = 0;
@@ -423,7 +442,7 @@ static int pump_drain(ssh_channel ch, struct pump *p)
 	for (int is_err = 0; is_err <= 1; is_err++) {
 		int n;
 		while ((n = ssh_channel_read_nonblocking(ch, buf, sizeof(buf), is_err)) > 0) {
-			pump_take(p, is_err ? 2 : 1, buf, (size_t)n);
+			xport__pump_take(p, is_err ? 2 : 1, buf, (size_t)n);
 			total += n;
 		}
 		if (n == SSH_ERROR)
@@ -437,7 +456,7 @@ static int pump_drain(ssh_channel ch, struct pump *p)
  * signal) arrived — OpenSSH may send the status before the last output — or
  * the channel closed.
  */
-static enum xport_outcome pump_run(struct xport *x, ssh_channel ch, struct pump *p,
+static enum xport_outcome pump_run(struct xport *x, ssh_channel ch, struct xport_pump *p,
 				   struct exit_info *ei, int64_t deadline,
 				   volatile sig_atomic_t *stop)
 {
@@ -448,7 +467,7 @@ static enum xport_outcome pump_run(struct xport *x, ssh_channel ch, struct pump 
 		int eof = ssh_channel_is_eof(ch);
 		if ((eof && (ei->status >= 0 || ei->signal != NULL)) || ssh_channel_is_closed(ch))
 			break;
-		if (stopped(stop))
+		if (xport__stopped(stop))
 			return XPORT_STOPPED;
 		if (now_mono_ms() >= deadline)
 			return XPORT_TIMEOUT;
@@ -503,8 +522,9 @@ static ssh_channel open_channel(struct xport *x, int reused, enum xport_outcome 
 }
 
 /* Run cmd on the open channel ch and fill res. */
-static enum xport_outcome exec_on(struct xport *x, ssh_channel ch, const char *cmd, struct pump *p,
-				  int64_t deadline, volatile sig_atomic_t *stop)
+static enum xport_outcome exec_on(struct xport *x, ssh_channel ch, const char *cmd,
+				  struct xport_pump *p, int64_t deadline,
+				  volatile sig_atomic_t *stop)
 {
 	struct exit_info ei = {.status = -1, .signal = NULL};
 	struct ssh_channel_callbacks_struct cb = {
@@ -540,29 +560,23 @@ out:
 	return o;
 }
 
-enum xport_outcome xport_exec(struct xport *x, const char *cmd, int64_t timeout_ms,
-			      size_t cap_bytes, xport_output_fn on_output, void *arg,
-			      volatile sig_atomic_t *stop, struct xport_result *res)
+/* SSH: a channel per command on the node's one session. */
+static enum xport_outcome ssh_xp_exec(struct xport *x, const char *cmd, struct xport_pump *p,
+				      int64_t deadline, volatile sig_atomic_t *stop)
 {
-	int64_t start = now_mono_ms();
-	int64_t deadline = timeout_ms > 0 ? start + timeout_ms : INT64_MAX / 2;
-	struct pump p = {.res = res, .cap = cap_bytes, .fn = on_output, .arg = arg};
 	int reused = x->session != NULL;
 	enum xport_outcome o;
 	ssh_channel ch = NULL;
 
-	xport_result_release(res);
-	xport_result_init(res);
-	xport__seterr(x, NULL);
 	if ((o = xport_connect(x)) != XPORT_OK)
-		goto out;
+		return o;
 	ch = open_channel(x, reused, &o);
 	if (ch == NULL)
-		goto out;
+		return o;
 	set_io_timeout(x->session, deadline - now_mono_ms() < x->connect_timeout_ms
 				       ? deadline - now_mono_ms()
 				       : x->connect_timeout_ms);
-	o = exec_on(x, ch, cmd, &p, deadline, stop);
+	o = exec_on(x, ch, cmd, p, deadline, stop);
 	if (o != XPORT_DROPPED)
 		ssh_channel_close(ch);
 	ssh_channel_free(ch);
@@ -570,7 +584,22 @@ enum xport_outcome xport_exec(struct xport *x, const char *cmd, int64_t timeout_
 		xport_disconnect(x);
 	else
 		set_io_timeout(x->session, x->connect_timeout_ms);
-out:
+	return o;
+}
+
+enum xport_outcome xport_exec(struct xport *x, const char *cmd, int64_t timeout_ms,
+			      size_t cap_bytes, xport_output_fn on_output, void *arg,
+			      volatile sig_atomic_t *stop, struct xport_result *res)
+{
+	int64_t start = now_mono_ms();
+	int64_t deadline = timeout_ms > 0 ? start + timeout_ms : INT64_MAX / 2;
+	struct xport_pump p = {.res = res, .cap = cap_bytes, .fn = on_output, .arg = arg};
+	enum xport_outcome o;
+
+	xport_result_release(res);
+	xport_result_init(res);
+	xport__seterr(x, NULL);
+	o = x->ops->exec(x, cmd, &p, deadline, stop);
 	res->outcome = o;
 	res->duration_ms = now_mono_ms() - start;
 	return o;
@@ -583,6 +612,11 @@ const char *xport_error(const struct xport *x)
 
 int xport_is_connected(const struct xport *x)
 {
+	return x->ops->is_connected(x);
+}
+
+static int ssh_xp_is_connected(const struct xport *x)
+{
 	return x->session != NULL && ssh_is_connected(x->session);
 }
 
@@ -593,5 +627,30 @@ unsigned xport_connect_count(const struct xport *x)
 
 int xport_socket(const struct xport *x)
 {
+	return x->ops->socket(x);
+}
+
+static int ssh_xp_socket(const struct xport *x)
+{
 	return x->session != NULL ? ssh_get_fd(x->session) : -1;
 }
+
+const char *xport_kind_name(enum xport_kind k)
+{
+	return k == XPORT_KIND_WINRM ? "winrm" : "ssh";
+}
+
+enum xport_kind xport_kind(const struct xport *x)
+{
+	return x->wr != NULL ? XPORT_KIND_WINRM : XPORT_KIND_SSH;
+}
+
+static const struct xport_ops ssh_ops = {
+    .name = "ssh",
+    .connect = ssh_xp_connect,
+    .disconnect = ssh_xp_disconnect,
+    .exec = ssh_xp_exec,
+    .is_connected = ssh_xp_is_connected,
+    .socket = ssh_xp_socket,
+    .release = NULL,
+};

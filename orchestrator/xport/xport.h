@@ -1,6 +1,13 @@
 /*
- * xport.h — the SSH transport: one libssh client session per node, reused
- * for every command sent to that node, one channel per command.
+ * xport.h — the transport to one node: run a command with a deadline,
+ * stream its output, get its exit status, abort it, reconnect after a
+ * reboot.  Two implementations sit behind this one interface (xport_ops in
+ * xport_int.h): SSH (this file's notes below; xport.c) and WinRM
+ * (MS-WSMV remote shell over HTTP(S); xport_winrm.c, docs/winrm.md),
+ * chosen by xport_options.kind.
+ *
+ * SSH: one libssh client session per node, reused for every command sent
+ * to that node, one channel per command.
  *
  * Host keys are checked strictly against known_hosts.  An unknown key is
  * refused unless trust_new_hosts is set, in which case it is recorded (the
@@ -51,6 +58,31 @@ enum xport_outcome {
 	XPORT_AUTH_FAILED,    /* no key was accepted: not retried */
 };
 
+/* Which transport a node is reached by. */
+enum xport_kind {
+	XPORT_KIND_SSH = 0, /* libssh (the default) */
+	XPORT_KIND_WINRM,   /* WS-Management remote shell (WinRM) */
+};
+
+/* WinRM authentication schemes (libcurl's CURLAUTH_*). */
+enum xport_winrm_auth {
+	XPORT_WINRM_BASIC = 0, /* Basic: only over HTTPS, or with allow_unencrypted */
+	XPORT_WINRM_NTLM,      /* NTLM (CURLAUTH_NTLM) */
+	XPORT_WINRM_NEGOTIATE, /* Negotiate/Kerberos (CURLAUTH_NEGOTIATE; needs GSS-API) */
+};
+
+/* WinRM settings; xport_new() copies everything. */
+struct xport_winrm_options {
+	int https;		      /* 1: https (default in the inventory), 0: http */
+	const char *password;	      /* the password itself (from a file or the environment) */
+	const char *ca_file;	      /* PEM CA bundle for the server certificate; NULL: system */
+	const char *server_name;      /* name the certificate must carry; NULL: the address */
+	enum xport_winrm_auth auth;   /* authentication scheme */
+	int allow_unencrypted;	      /* permit http:// (credentials and commands in clear) */
+	int64_t operation_timeout_ms; /* WS-Man OperationTimeout of a Receive; 0: 20 s */
+	int64_t max_envelope_size;    /* MaxEnvelopeSize; 0: 153600 (as pywinrm sends) */
+};
+
 /* Connection settings; xport_new() copies everything, nothing is borrowed. */
 struct xport_options {
 	const char *name;	       /* node name for messages ("NODE1"); required */
@@ -66,6 +98,10 @@ struct xport_options {
 	int connect_timeout_ms;	       /* TCP connect + handshake + auth; 0: 10000 */
 	int keepalive_ms;	       /* TCP keepalive idle and SSH ignore interval;
 					  0: 15000; < 0: off */
+	enum xport_kind kind;	       /* SSH (0) or WinRM */
+	const struct xport_winrm_options *winrm; /* required for XPORT_KIND_WINRM; for WinRM
+						    port is the WinRM port (0: 5986/5985)
+						    and user the account */
 };
 
 /* The result of one command.  Embedded: xport_result_init() / _release(). */
@@ -86,7 +122,8 @@ typedef void (*xport_output_fn)(int stream, const char *data, size_t len, void *
 
 struct xport;
 
-/* Call ssh_init() once per process, before any thread uses an xport.  0 or -1. */
+/* Call ssh_init() once per process, before any thread uses an xport.  0 or -1.
+ * WinRM also needs http_global_init() (http.h). */
 int xport_global_init(void) CCR_WUR;
 /* Call ssh_finalize() once, after every xport is freed. */
 void xport_global_cleanup(void);
@@ -160,5 +197,9 @@ int xport_is_connected(const struct xport *x);
 unsigned xport_connect_count(const struct xport *x);
 /* The session's socket, for diagnostics (getsockopt), or -1; do not close it. */
 int xport_socket(const struct xport *x);
+/* The transport's name: "ssh" or "winrm". */
+const char *xport_kind_name(enum xport_kind k);
+/* The kind of x. */
+enum xport_kind xport_kind(const struct xport *x);
 
 #endif

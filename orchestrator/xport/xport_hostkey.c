@@ -5,11 +5,13 @@
  * a changed key is always refused, naming both fingerprints.
  */
 #include "xport_int.h"
+#include "fsafe.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define KNOWN_HOSTS_MAX (16 * 1024 * 1024)
 
@@ -88,6 +90,36 @@ static char *expected_fingerprint(ssh_session s, ssh_key offered)
 	return fp ? fp : xstrdup("(entry not readable)");
 }
 
+/*
+ * known_hosts is replaced by rename: refuse when it is a symlink (the link
+ * would silently become a file) or lies in a directory someone else controls
+ * (fsafe.h).  0, or -1 with the transport's error set.
+ */
+static int refuse_unsafe_file(struct xport *x, const char *file, const char *dir)
+{
+	struct stat st;
+	char err[1024] = "", owner[128];
+
+	if (lstat(file, &st) == 0 && S_ISLNK(st.st_mode)) {
+		fsafe_owner_name((unsigned)st.st_uid, owner, sizeof(owner));
+		xport__fail(x,
+			    "known_hosts %s is a symbolic link (owned by %s); refusing to replace "
+			    "it: name the file itself",
+			    file, owner);
+		return -1;
+	}
+	if (lstat(file, &st) == 0 && !S_ISREG(st.st_mode)) {
+		xport__fail(x, "known_hosts %s is not a regular file; refusing", file);
+		return -1;
+	}
+	if (mkdir_p(dir, 0700) < 0 ||
+	    fsafe_check_dir(dir, "known_hosts directory", err, sizeof(err)) < 0) {
+		xport__fail(x, "%s", err[0] ? err : strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* Append the session's host key to known_hosts: read, append, write_file_atomic. */
 static int trust_host(struct xport *x, ssh_session s)
 {
@@ -104,13 +136,19 @@ static int trust_host(struct xport *x, ssh_session s)
 		goto out;
 	}
 	dir = xstrdup(file);
-	if (strrchr(dir, '/') != NULL && strrchr(dir, '/') != dir)
+	if (strrchr(dir, '/') == NULL) {
+		free(dir);
+		dir = xstrdup(".");
+	} else if (strrchr(dir, '/') != dir) {
 		*strrchr(dir, '/') = '\0';
+	}
+	if (refuse_unsafe_file(x, file, dir) < 0)
+		goto out;
 	if (read_file(file, KNOWN_HOSTS_MAX, &old, &len) == 0) {
 		sbuf_add(&sb, old, len);
 		if (len > 0 && old[len - 1] != '\n')
 			sbuf_addc(&sb, '\n');
-	} else if (errno != ENOENT || mkdir_p(dir, 0700) < 0) {
+	} else if (errno != ENOENT) {
 		xport__fail(x, "read %s: %s", file, strerror(errno));
 		goto out;
 	}

@@ -142,8 +142,15 @@ import socket, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(('127.0.0.1', $hport)); s.listen(1); time.sleep(30)" &
 squat=$!
-sleep 0.3
-bin/ccrsim --scenario "$tmp/sim/scenario.yml" --time-scale 0 --state-dir "$tmp/sim" >"$tmp/body" 2>&1
+# The squatter must hold the port before ccrsim starts (python may take a while
+# to start on a loaded machine); a ccrsim that starts anyway is stopped by timeout.
+i=0
+while ! python3 -c "import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(('127.0.0.1', $hport)) != 0)" &&
+	[ $i -lt 300 ]; do
+	i=$((i + 1))
+	sleep 0.1
+done
+timeout 30 bin/ccrsim --scenario "$tmp/sim/scenario.yml" --time-scale 0 --state-dir "$tmp/sim" >"$tmp/body" 2>&1
 check "HTTP port in use: exit 1 naming it" sh -c "[ $? = 1 ] && grep -q 'HTTP 127.0.0.1:$hport: Address already in use' $tmp/body"
 kill "$squat" 2>/dev/null
 wait "$squat" 2>/dev/null
