@@ -116,7 +116,31 @@ START_TEST(unknown_top_key_lists_valid)
 	bad_base("zzzz: 1\n", "      - id: s\n        name: S\n        run: x\n",
 		 "18:1: unknown key 'zzzz' in playbook (valid keys: playbook, format, "
 		 "description, vars, facts, boot_id, reboot_command, roles, groups, sequences, "
-		 "phases)");
+		 "phases, service)");
+}
+END_TEST
+
+START_TEST(service_loads)
+{
+	ok_base("service:\n  name: the web shop\n  impact: customers cannot order\n",
+		"      - id: s\n        name: S\n        run: x\n");
+	ck_assert_str_eq(pb->service_name, "the web shop");
+	ck_assert_str_eq(pb->outage_impact, "customers cannot order");
+}
+END_TEST
+
+START_TEST(service_bad)
+{
+	bad_base("service:\n  name: shop\n  impakt: x\n",
+		 "      - id: s\n        name: S\n        run: x\n",
+		 "20:3: unknown key 'impakt' in service (did you mean 'impact'?)");
+	playbook_free(pb);
+	pb = NULL;
+	diag_release(&d);
+	diag_init(&d);
+	ck_assert_ptr_null(
+	    load_base("service: [a]\n", "      - id: s\n        name: S\n        run: x\n"));
+	ck_assert_int_ge(d.n, 1);
 }
 END_TEST
 START_TEST(misspelled_key_suggested)
@@ -443,6 +467,8 @@ static Suite *playbook_suite(void)
 	tcase_add_test(tc, ccr_sp1_sha256);
 	tcase_add_test(tc, linux_playbook_loads);
 	tcase_add_test(tc, unknown_top_key_lists_valid);
+	tcase_add_test(tc, service_loads);
+	tcase_add_test(tc, service_bad);
 	tcase_add_test(tc, misspelled_key_suggested);
 	tcase_add_test(tc, misspelled_required_key_reported_once);
 	tcase_add_test(tc, missing_required_top_keys);

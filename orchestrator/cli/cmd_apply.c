@@ -393,6 +393,60 @@ static char *join_args(int argc, char **argv)
 	return sbuf_detach(&sb);
 }
 
+/* An argument as the shell needs it: bare when safe, else in single quotes. */
+static void add_shell_arg(struct sbuf *sb, const char *a)
+{
+	int plain = *a != '\0';
+	for (const char *p = a; *p; p++)
+		if (!(strchr("-_./=:,+@%", *p) || (*p >= '0' && *p <= '9') ||
+		      (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+			plain = 0;
+	sbuf_addc(sb, ' ');
+	if (plain) {
+		sbuf_adds(sb, a);
+		return;
+	}
+	sbuf_addc(sb, '\'');
+	for (const char *p = a; *p; p++)
+		if (*p == '\'')
+			sbuf_adds(sb, "'\\''");
+		else
+			sbuf_addc(sb, *p);
+	sbuf_addc(sb, '\'');
+}
+
+/*
+ * The exact command that continues a stopped run: this command line as
+ * `ccrup resume`, without what only apply takes (--plan, --window-end) and
+ * without --yes / -o json in guided mode.
+ */
+static char *resume_command(int argc, char **argv, int guided)
+{
+	static const char *const drop_value[] = {"--plan", "--window-end", "--batches", NULL};
+	struct sbuf sb;
+	sbuf_init(&sb);
+	sbuf_adds(&sb, "ccrup resume");
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		int skip = 0;
+		for (int k = 0; drop_value[k]; k++) {
+			size_t n = strlen(drop_value[k]);
+			if (strncmp(a, drop_value[k], n) == 0 && a[n] == '=')
+				skip = 1;
+			else if (strcmp(a, drop_value[k]) == 0)
+				skip = 2;
+		}
+		if (guided && (strcmp(a, "--yes") == 0 || strcmp(a, "-y") == 0))
+			skip = 1;
+		if (skip == 2)
+			i++;
+		if (skip)
+			continue;
+		add_shell_arg(&sb, a);
+	}
+	return sbuf_detach(&sb);
+}
+
 static int run_cmd(int argc, char **argv, int resume)
 {
 	const char *cmd = resume ? "resume" : "apply";
@@ -402,16 +456,21 @@ static int run_cmd(int argc, char **argv, int resume)
 	struct ui *u = NULL;
 	struct audit *au = NULL;
 	struct notify *nt = NULL;
-	char *cmdline = NULL;
+	char *cmdline = NULL, *resume_cmd = NULL;
 	struct fleet fl;
 	int rc;
 
 	a.parallel = 1;
 	a.max_failed = 1;
+	/* getopt reorders argv: keep the order the operator typed for the resume hint. */
+	char **typed = xcalloc((size_t)argc + 1, sizeof(*typed));
+	memcpy(typed, argv, (size_t)argc * sizeof(*typed));
 	rc = cli_parse(argc, argv, resume ? resume_usage : apply_usage, apply_long, "y", apply_opt,
 		       &a, &o);
-	if (rc)
+	if (rc) {
+		free(typed);
 		return rc < 0 ? EXIT_DONE : rc;
+	}
 	rc = cli_load(&o, &f);
 	if (rc)
 		goto out;
@@ -434,6 +493,7 @@ static int run_cmd(int argc, char **argv, int resume)
 	notify_set_warn(nt, audit_warn, au);
 	struct event_sink sinks[] = {{ui_event, u}, {audit_event, au}, {notify_event, nt}};
 	cmdline = join_args(argc, argv);
+	resume_cmd = resume_command(argc, typed, !a.yes);
 	install_signals();
 	if (xport_global_init() < 0 || http_global_init() < 0) {
 		cli_error(cmd, "cannot initialise libssh/libcurl");
@@ -459,6 +519,7 @@ static int run_cmd(int argc, char **argv, int resume)
 				  .ssh_config = a.ssh_config,
 				  .saved_plan = a.plan,
 				  .command_line = cmdline,
+				  .resume_command = resume_cmd,
 				  .window_end_ms = a.window_end_ms,
 				  .max_timeout_ms = a.max_timeout_ms,
 				  .stop = &stop_flag,
@@ -477,7 +538,9 @@ static int run_cmd(int argc, char **argv, int resume)
 	http_global_cleanup();
 	xport_global_cleanup();
 out:
+	free(typed);
 	free(cmdline);
+	free(resume_cmd);
 	notify_free(nt);
 	audit_free(au);
 	ui_free(u);

@@ -201,10 +201,12 @@ struct phase_def {
 };
 
 struct playbook {
-	char *path;	   /* as given; every src_loc.file points here */
-	char *name;	   /* "playbook:" */
-	char *description; /* may be NULL */
-	int format;	   /* 1 */
+	char *path;	     /* as given; every src_loc.file points here */
+	char *name;	     /* "playbook:" */
+	char *description;   /* may be NULL */
+	char *service_name;  /* service: name -- what the outage takes down; may be NULL */
+	char *outage_impact; /* service: impact -- what users lose meanwhile; may be NULL */
+	int format;	     /* 1 */
 	struct var_def *vars;
 	int nvars;
 	struct fact_def *facts;

@@ -16,9 +16,10 @@
 
 #include "util.h"
 
-static const char *const top_keys[] = {"playbook", "format",	"description",	  "vars",
-				       "facts",	   "boot_id",	"reboot_command", "roles",
-				       "groups",   "sequences", "phases",	  NULL};
+static const char *const top_keys[] = {
+    "playbook", "format", "description", "vars",   "facts",   "boot_id", "reboot_command",
+    "roles",	"groups", "sequences",	 "phases", "service", NULL};
+static const char *const service_keys[] = {"name", "impact", NULL};
 static const char *const var_keys[] = {"kind", "list", "default", "values", "doc", NULL};
 static const char *const fact_keys[] = {"doc",	  "scope", "run",     "capture", "value",
 					"reduce", "order", "default", NULL};
@@ -432,6 +433,18 @@ static void read_header(struct pbctx *c, const struct ynode *root)
 	yget_str(&c->y, root, "description", &c->pb->description);
 }
 
+/* `service: {name, impact}`: what users lose during the outage, in their words. */
+static void read_service(struct pbctx *c, const struct ynode *m)
+{
+	if (m == NULL || (m->kind == YNODE_SCALAR && m->is_null))
+		return;
+	if (ytype(&c->y, m, YNODE_MAP, "service") < 0)
+		return;
+	ykeys(&c->y, m, service_keys, "service");
+	yget_str(&c->y, m, "name", &c->pb->service_name);
+	yget_str(&c->y, m, "impact", &c->pb->outage_impact);
+}
+
 static void read_playbook(struct pbctx *c, const struct ynode *root)
 {
 	if (root->kind != YNODE_MAP) {
@@ -441,6 +454,7 @@ static void read_playbook(struct pbctx *c, const struct ynode *root)
 	}
 	ykeys(&c->y, root, top_keys, "playbook");
 	read_header(c, root);
+	read_service(c, ymap_get(root, "service"));
 	read_groups(c, root);
 	read_vars(c, ymap_get(root, "vars"));
 	read_facts(c, ymap_get(root, "facts"));
@@ -562,5 +576,7 @@ void playbook_free(struct playbook *pb)
 	free(pb->path);
 	free(pb->name);
 	free(pb->description);
+	free(pb->service_name);
+	free(pb->outage_impact);
 	free(pb);
 }

@@ -441,6 +441,8 @@ static const char *kept_event(enum ev_kind k)
 		return "run-end";
 	case EV_STEP_FAILED:
 		return "step-failed";
+	case EV_RUN_REFUSED:
+		return "run-refused";
 	case EV_OUTAGE_START:
 		return "outage-start";
 	case EV_OUTAGE_END:

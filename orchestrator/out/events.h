@@ -16,20 +16,30 @@ enum ev_kind {
 	EV_RUN_END,	 /* text: result (done, failed, refused, interrupted) */
 	EV_BIND,	 /* step: role, node: host */
 	EV_PHASE_START,	 /* phase, text: phase name */
-	EV_STEP_START,	 /* a step is being considered */
+	EV_STEP_START,	 /* a step is being considered (guided: shown before its question);
+			    text: why, detail: what the live check found, next: the step after
+			    it, stakes: what the step puts at stake (outage, point of no return),
+			    budget_ms: the outage's estimated length when it starts one */
 	EV_STEP_SKIPPED, /* text: why */
-	EV_STEP_DONE,	 /* duration_ms, exit */
+	EV_STEP_DONE,	 /* duration_ms (running only), wait_ms (waiting for the operator),
+			    exit, text: who settled it when not the command ("operator",
+			    "--yes", "resume: check satisfied", ...) */
 	EV_STEP_FAILED,	 /* text: cause */
 	EV_STEP_REFUSED, /* text: expression and values */
 	EV_CMD_START,	 /* command on node */
 	EV_CMD_OUTPUT,	 /* text: a chunk of output (stream in exit: 1 or 2) */
 	EV_CMD_END,	 /* command, exit, duration_ms, text: stdout, detail: stderr */
 	EV_WAITING,	 /* text: what for, elapsed_ms of budget_ms */
-	EV_OUTAGE_START, /* the users' outage begins */
+	EV_OUTAGE_START, /* the users' outage begins: text: what users lose (the playbook's
+			    service impact) or NULL, detail: the service's name or NULL,
+			    budget_ms: the plan's estimate of its length (0 unknown) */
 	EV_OUTAGE_END,	 /* the outage ends; duration_ms */
 	EV_GATE,	 /* text: question, detail: answer */
 	EV_INFO,	 /* text */
 	EV_WARN,	 /* text */
+	EV_RUN_REFUSED,	 /* the run did not start or stopped without a failed step (lock held,
+			    nothing to resume, a gate declined, the maintenance window):
+			    text: why, detail: what to do next */
 };
 
 struct event {
@@ -48,7 +58,11 @@ struct event {
 	int exit;	     /* exit status or -1 */
 	int64_t duration_ms; /* for *_DONE / CMD_END / OUTAGE_END */
 	int64_t elapsed_ms;  /* WAITING */
-	int64_t budget_ms;   /* WAITING */
+	int64_t budget_ms;   /* WAITING, CMD_START (timeout), OUTAGE_START, STEP_START */
+	int64_t wait_ms;     /* STEP_DONE, STEP_SKIPPED: time spent waiting for the operator */
+	const char *next;    /* STEP_START: "ID on NODE: NAME" of the step after, or NULL */
+	const char *stakes;  /* STEP_START: what is at stake, or NULL */
+	const char *word;    /* STEP_START: the word the operator must type, or NULL */
 	int local;	     /* 1: for the operator's terminal only, never logged or sent:
 				a refusal before the cluster's lock was ours (its audit
 				log and its webhooks belong to the run that holds it) */

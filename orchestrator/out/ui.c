@@ -28,11 +28,14 @@ struct ui {
 	pthread_mutex_t mu;
 	struct node_stat *stats;
 	int nstats;
-	int status_shown;   /* a status line is on screen */
-	char status[256];   /* its text */
-	int64_t start_mono; /* first event */
-	int64_t outage_ms;  /* sum of outages seen */
-	int outage_open;    /* an outage started and has not ended */
+	int status_shown;     /* a status line is on screen */
+	char status[256];     /* its text */
+	int64_t start_mono;   /* first event */
+	int64_t outage_ms;    /* sum of outages seen */
+	int outage_open;      /* an outage started and has not ended */
+	int64_t outage_mono;  /* when it started (monotonic) */
+	char out_key[160];    /* -vv: the step whose partial output line is pending */
+	struct sbuf out_line; /* -vv: that partial line */
 	char last_failure[1024];
 	/* The command in flight, for the live counter (terminal only). */
 	int act_on;	     /* a command is running */
@@ -48,17 +51,34 @@ struct ui {
 
 static void draw_status(struct ui *u);
 
-/* The live counter: "… | running `setup.com /m:upgrade`: 1m 12s of 2h | elapsed 41m". */
+static void draw_status(struct ui *u);
+static void compose_status(struct ui *u, const char *left, const char *right);
+
+/* The outage flag of the status line and prompts: "OUTAGE 2m 13s", or "". */
+static void outage_flag(const struct ui *u, char *buf, size_t len)
+{
+	char d[32];
+	buf[0] = '\0';
+	if (!u->outage_open)
+		return;
+	format_duration(now_mono_ms() - u->outage_mono, d, sizeof(d));
+	snprintf(buf, len, "OUTAGE %s", d);
+}
+
+/* The live counter: "CLUS1 [22/60] passive.setup on NODE2 `setup.com…` | 1m 12s of 2h | elapsed
+ * 41m". */
 static void tick_status(struct ui *u)
 {
-	char sp[32], bud[32], el[32];
+	char sp[32], bud[32], el[32], left[400], right[160], of[48];
 	int64_t now = now_mono_ms();
 	format_duration(now - u->act_start, sp, sizeof(sp));
 	format_duration(u->act_budget, bud, sizeof(bud));
 	format_duration(now - u->start_mono, el, sizeof(el));
-	snprintf(u->status, sizeof(u->status), "%s | running `%s`: %s%s%s | elapsed %s%s",
-		 u->act_where, u->act_what, sp, u->act_budget ? " of " : "",
-		 u->act_budget ? bud : "", el, u->outage_open ? " | OUTAGE" : "");
+	outage_flag(u, of, sizeof(of));
+	snprintf(left, sizeof(left), "%s running `%s`", u->act_where, u->act_what);
+	snprintf(right, sizeof(right), "%s%s%s | elapsed %s%s%s", sp, u->act_budget ? " of " : "",
+		 u->act_budget ? bud : "", el, of[0] ? " | " : "", of);
+	compose_status(u, left, right);
 	draw_status(u);
 }
 
@@ -89,6 +109,7 @@ struct ui *ui_new(FILE *fp, const struct ui_opts *o)
 	u->in = stdin;
 	u->o = *o;
 	u->start_mono = now_mono_ms();
+	sbuf_init(&u->out_line);
 	pthread_mutex_init(&u->mu, NULL);
 	pthread_cond_init(&u->cv, NULL);
 	if (u->o.tty && !u->o.quiet && pthread_create(&u->ticker, NULL, ticker_main, u) == 0)
@@ -108,6 +129,7 @@ void ui_free(struct ui *u)
 		pthread_join(u->ticker, NULL);
 	}
 	pthread_cond_destroy(&u->cv);
+	sbuf_release(&u->out_line);
 	for (int i = 0; i < u->nstats; i++) {
 		free(u->stats[i].cluster);
 		free(u->stats[i].node);
@@ -158,13 +180,41 @@ static int term_cols(const struct ui *u)
 	return 80;
 }
 
+/*
+ * The status line is "LEFT | RIGHT": RIGHT (state, timers, flags) is kept
+ * whole; LEFT (where, the command) is shortened to fit the terminal.
+ */
+static void compose_status(struct ui *u, const char *left, const char *right)
+{
+	int cols = term_cols(u) - 1;
+	int rl = (int)strlen(right), ll = (int)strlen(left);
+	int room = cols - rl - 3;
+	if (room < 8) /* a very narrow terminal: the right side alone, cut */
+		snprintf(u->status, sizeof(u->status), "%.*s", cols, right);
+	else if (ll <= room)
+		snprintf(u->status, sizeof(u->status), "%s | %s", left, right);
+	else
+		snprintf(u->status, sizeof(u->status), "%.*s... | %s", room - 3, left, right);
+}
+
 static void draw_status(struct ui *u)
 {
 	if (!u->o.tty || u->o.quiet || u->status[0] == '\0')
 		return;
 	char *safe = text_escaped(u->status, "");
-	fprintf(u->fp, "\r\033[K%s%.*s%s", col(u, "\033[2m"), term_cols(u) - 1, safe,
-		col(u, "\033[0m"));
+	const char *flag = strstr(safe, "OUTAGE");
+	int cols = term_cols(u) - 1;
+	int n = (int)strlen(safe);
+	if (n > cols)
+		n = cols;
+	if (flag && flag - safe < n) {
+		int head = (int)(flag - safe);
+		fprintf(u->fp, "\r\033[K%s%.*s%s%s%.*s%s", col(u, "\033[2m"), head, safe,
+			col(u, "\033[0m"), col(u, "\033[1;41;97m"), n - head, flag,
+			col(u, "\033[0m"));
+	} else {
+		fprintf(u->fp, "\r\033[K%s%.*s%s", col(u, "\033[2m"), n, safe, col(u, "\033[0m"));
+	}
 	free(safe);
 	u->status_shown = 1;
 	fflush(u->fp);
@@ -176,6 +226,8 @@ static void where(const struct event *e, char *buf, size_t len)
 	if (e->index)
 		snprintf(buf, len, "%s [%d/%d] %s%s%s", e->cluster, e->index, e->total,
 			 e->step ? e->step : "", e->node ? " on " : "", e->node ? e->node : "");
+	else if (e->node)
+		snprintf(buf, len, "%s %s", e->cluster, e->node);
 	else
 		snprintf(buf, len, "%s", e->cluster);
 }
@@ -192,13 +244,13 @@ static void fputs_safe(const char *s, const char *keep, FILE *fp)
 	free(safe);
 }
 
-static void line(struct ui *u, const struct event *e, const char *color, const char *fmt, ...)
-    CCR_PRINTF(4, 5);
+static void vline(struct ui *u, const struct event *e, const char *color, int whole,
+		  const char *fmt, va_list ap) CCR_PRINTF(5, 0);
 
-static void line(struct ui *u, const struct event *e, const char *color, const char *fmt, ...)
+static void vline(struct ui *u, const struct event *e, const char *color, int whole,
+		  const char *fmt, va_list ap)
 {
 	char w[256], ts[32];
-	va_list ap;
 
 	clear_status(u);
 	where(e, w, sizeof(w));
@@ -206,33 +258,57 @@ static void line(struct ui *u, const struct event *e, const char *color, const c
 		format_iso8601(e->wall_ms, ts, sizeof(ts));
 		fprintf(u->fp, "%s ", ts);
 	}
-	fprintf(u->fp, "%s%s%s: ", col(u, color), w, col(u, "\033[0m"));
-	va_start(ap, fmt);
+	fprintf(u->fp, "%s%s%s: ", col(u, color), w, whole ? "" : col(u, "\033[0m"));
 	char *msg = xvasprintf(fmt, ap);
-	va_end(ap);
 	/* Texts carry what nodes printed: never let them drive the terminal. */
 	fputs_safe(msg, "\n", u->fp);
 	free(msg);
+	if (whole)
+		fputs(col(u, "\033[0m"), u->fp);
 	fputc('\n', u->fp);
 	draw_status(u);
 	fflush(u->fp);
 }
 
+static void line(struct ui *u, const struct event *e, const char *color, const char *fmt, ...)
+    CCR_PRINTF(4, 5);
+static void line(struct ui *u, const struct event *e, const char *color, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vline(u, e, color, 0, fmt, ap);
+	va_end(ap);
+}
+
+/* The whole line in colour (warnings that must not be missed). */
+static void loud(struct ui *u, const struct event *e, const char *color, const char *fmt, ...)
+    CCR_PRINTF(4, 5);
+static void loud(struct ui *u, const struct event *e, const char *color, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vline(u, e, color, 1, fmt, ap);
+	va_end(ap);
+}
+
 static void update_status(struct ui *u, const struct event *e)
 {
-	char el[32], bud[32], w[200];
+	char el[32], bud[32], w[200], right[160], of[48];
 	format_duration(now_mono_ms() - u->start_mono, el, sizeof(el));
 	where(e, w, sizeof(w));
+	outage_flag(u, of, sizeof(of));
 	if (e->kind == EV_WAITING) {
-		char sp[32];
+		char sp[32], left[320];
 		format_duration(e->elapsed_ms, sp, sizeof(sp));
 		format_duration(e->budget_ms, bud, sizeof(bud));
-		snprintf(u->status, sizeof(u->status), "%s | %s: %s of %s | elapsed %s%s", w,
-			 e->text ? e->text : "waiting", sp, bud, el,
-			 u->outage_open ? " | OUTAGE" : "");
+		snprintf(left, sizeof(left), "%s %s", w, e->text ? e->text : "waiting");
+		snprintf(right, sizeof(right), "%s of %s | elapsed %s%s%s", sp, bud, el,
+			 of[0] ? " | " : "", of);
+		compose_status(u, left, right);
 	} else {
-		snprintf(u->status, sizeof(u->status), "%s | phase %s | elapsed %s%s", w,
-			 e->phase ? e->phase : "-", el, u->outage_open ? " | OUTAGE" : "");
+		snprintf(right, sizeof(right), "phase %s | elapsed %s%s%s",
+			 e->phase ? e->phase : "-", el, of[0] ? " | " : "", of);
+		compose_status(u, w, right);
 	}
 }
 
@@ -243,8 +319,7 @@ static void track_command(struct ui *u, const struct event *e)
 		u->act_start = now_mono_ms();
 		u->act_budget = e->budget_ms;
 		where(e, u->act_where, sizeof(u->act_where));
-		snprintf(u->act_what, sizeof(u->act_what), "%.60s%s", e->text ? e->text : "",
-			 e->text && strlen(e->text) > 60 ? "..." : "");
+		snprintf(u->act_what, sizeof(u->act_what), "%s", e->text ? e->text : "");
 	} else if (e->kind == EV_CMD_END || e->kind == EV_STEP_DONE || e->kind == EV_STEP_FAILED ||
 		   e->kind == EV_RUN_END) {
 		u->act_on = 0;
@@ -253,7 +328,8 @@ static void track_command(struct ui *u, const struct event *e)
 
 static void count(struct ui *u, const struct event *e)
 {
-	if (e->node == NULL)
+	if (e->node == NULL || (e->kind != EV_STEP_DONE && e->kind != EV_STEP_SKIPPED &&
+				e->kind != EV_STEP_FAILED && e->kind != EV_STEP_REFUSED))
 		return;
 	struct node_stat *s = stat_for(u, e->cluster, e->node);
 	if (e->kind == EV_STEP_DONE) {
@@ -266,9 +342,84 @@ static void count(struct ui *u, const struct event *e)
 	}
 }
 
+/* -vv: output lines prefixed with the time and the step, "12:01:02 CLUS1 passive.setup NODE2| ". */
+static void out_prefix(struct ui *u, const struct event *e)
+{
+	char ts[32];
+	format_iso8601(e->wall_ms ? e->wall_ms : now_wall_ms(), ts, sizeof(ts));
+	fprintf(u->fp, "%s%s %s %s %s|%s ", col(u, "\033[2m"), ts, e->cluster,
+		e->step ? e->step : "probe", e->node ? e->node : "-", col(u, "\033[0m"));
+}
+
+static void out_flush(struct ui *u, const struct event *e)
+{
+	if (u->out_line.len == 0)
+		return;
+	clear_status(u);
+	out_prefix(u, e);
+	fputs_safe(u->out_line.buf, "\t", u->fp);
+	fputc('\n', u->fp);
+	sbuf_reset(&u->out_line);
+}
+
+static void show_output(struct ui *u, const struct event *e)
+{
+	char key[160];
+	snprintf(key, sizeof(key), "%s/%s/%s", e->cluster, e->step ? e->step : "",
+		 e->node ? e->node : "");
+	if (strcmp(key, u->out_key) != 0) {
+		out_flush(u, e);
+		snprintf(u->out_key, sizeof(u->out_key), "%s", key);
+	}
+	for (const char *p = e->text ? e->text : ""; *p; p++) {
+		if (*p == '\n') {
+			clear_status(u);
+			out_prefix(u, e);
+			fputs_safe(u->out_line.len ? u->out_line.buf : "", "\t", u->fp);
+			fputc('\n', u->fp);
+			sbuf_reset(&u->out_line);
+		} else if (*p != '\r') {
+			sbuf_addc(&u->out_line, *p);
+		}
+	}
+	draw_status(u);
+}
+
+static void show_step_start(struct ui *u, const struct event *e)
+{
+	char est[32];
+	if (!u->o.tty || u->o.quiet) {
+		/* Line mode: one "started" line per step, so a long step is never silent in a log.
+		 */
+		if (!u->o.quiet)
+			line(u, e, "\033[1m", "started: %s%s%s%s", e->name, e->command ? " (`" : "",
+			     e->command ? e->command : "", e->command ? "`)" : "");
+		return;
+	}
+	line(u, e, "\033[1m", "%s%s%s\n    run:   %s%s%s\n    next:  %s", e->name,
+	     e->text ? "\n    why:   " : "", e->text ? e->text : "",
+	     e->command ? e->command : "- (read-only, runs without asking)",
+	     e->detail ? "\n    found: " : "", e->detail ? e->detail : "", e->next ? e->next : "-");
+	if (e->stakes) {
+		format_duration(e->budget_ms, est, sizeof(est));
+		loud(u, e, e->word ? "\033[1;41;97m" : "\033[1;33m", "!! %s", e->stakes);
+	}
+}
+
+static void show_outage_start(struct ui *u, const struct event *e)
+{
+	char est[32];
+	format_duration(e->budget_ms, est, sizeof(est));
+	loud(u, e, "\033[1;41;97m", "OUTAGE STARTS%s%s: %s%s%s%s", e->detail ? " for " : "",
+	     e->detail ? e->detail : "",
+	     e->text ? e->text : "users cannot use the service until it ends",
+	     e->budget_ms > 0 ? " (about " : "", e->budget_ms > 0 ? est : "",
+	     e->budget_ms > 0 ? " by the plan's estimate)" : "");
+}
+
 static void show(struct ui *u, const struct event *e)
 {
-	char d[32];
+	char d[32], w[32];
 	int q = u->o.quiet, v = u->o.verbose;
 
 	switch (e->kind) {
@@ -289,20 +440,22 @@ static void show(struct ui *u, const struct event *e)
 			line(u, e, "\033[1;34m", "phase %s: %s", e->phase, e->text);
 		break;
 	case EV_STEP_START:
-		line(u, e, "\033[1m", "%s%s%s\n    run:   %s%s%s", e->name,
-		     e->text ? "\n    why:   " : "", e->text ? e->text : "",
-		     e->command ? e->command : "-", e->detail ? "\n    found: " : "",
-		     e->detail ? e->detail : "");
+		show_step_start(u, e);
 		break;
 	case EV_STEP_SKIPPED:
+		format_duration(e->wait_ms, w, sizeof(w));
 		if (!q)
-			line(u, e, "\033[2m", "skipped (%s)", e->text);
+			line(u, e, "\033[2m", "skipped (%s)%s%s%s", e->text,
+			     e->wait_ms > 0 ? ", after waiting " : "", e->wait_ms > 0 ? w : "",
+			     e->wait_ms > 0 ? " for the operator" : "");
 		break;
 	case EV_STEP_DONE:
 		format_duration(e->duration_ms, d, sizeof(d));
+		format_duration(e->wait_ms, w, sizeof(w));
 		if (!q)
-			line(u, e, "\033[32m", "done in %s%s%s", d, e->text ? ", by " : "",
-			     e->text ? e->text : "");
+			line(u, e, "\033[32m", "done in %s%s%s%s%s%s", d, e->text ? ", by " : "",
+			     e->text ? e->text : "", e->wait_ms > 0 ? " (waited " : "",
+			     e->wait_ms > 0 ? w : "", e->wait_ms > 0 ? " for the operator)" : "");
 		break;
 	case EV_STEP_FAILED:
 	case EV_STEP_REFUSED:
@@ -310,19 +463,25 @@ static void show(struct ui *u, const struct event *e)
 		     e->kind == EV_STEP_REFUSED ? "REFUSED" : "FAILED", e->text);
 		snprintf(u->last_failure, sizeof(u->last_failure), "%s", e->text);
 		break;
+	case EV_RUN_REFUSED:
+		line(u, e, "\033[1;33m", "%s%s%s", e->text, e->detail ? "; " : "",
+		     e->detail ? e->detail : "");
+		break;
 	case EV_CMD_START:
 		if (v)
 			line(u, e, "\033[2m", "$ %s", e->text);
 		break;
 	case EV_CMD_OUTPUT:
-		if (v > 1) {
-			clear_status(u);
-			fputs_safe(e->text, "\n\t", u->fp);
-		}
+		if (v > 1)
+			show_output(u, e);
 		break;
 	case EV_CMD_END:
+		if (v > 1)
+			out_flush(u, e);
+		format_duration(e->duration_ms, d, sizeof(d));
 		if (v)
-			line(u, e, "\033[2m", "exit %d", e->exit);
+			line(u, e, "\033[2m", "%s`%s` exited %d after %s", e->step ? "" : "probe ",
+			     e->command ? e->command : "?", e->exit, d);
 		break;
 	case EV_WAITING:
 		if (!u->o.tty && v) {
@@ -331,13 +490,12 @@ static void show(struct ui *u, const struct event *e)
 		}
 		break;
 	case EV_OUTAGE_START:
-		line(u, e, "\033[1;33m",
-		     "OUTAGE STARTS: users cannot reach their mailboxes until "
-		     "the CMS is online again");
+		show_outage_start(u, e);
 		break;
 	case EV_OUTAGE_END:
 		format_duration(e->duration_ms, d, sizeof(d));
-		line(u, e, "\033[1;33m", "outage over after %s", d);
+		loud(u, e, "\033[1;32m", "outage over after %s%s%s", d, e->detail ? ": " : "",
+		     e->detail ? e->detail : "");
 		break;
 	case EV_GATE:
 		if (!q)
@@ -357,8 +515,10 @@ void ui_event(const struct event *e, void *arg)
 {
 	struct ui *u = arg;
 	pthread_mutex_lock(&u->mu);
-	if (e->kind == EV_OUTAGE_START)
+	if (e->kind == EV_OUTAGE_START) {
 		u->outage_open = 1;
+		u->outage_mono = now_mono_ms();
+	}
 	if (e->kind == EV_OUTAGE_END) {
 		u->outage_open = 0;
 		u->outage_ms += e->duration_ms;
@@ -372,14 +532,53 @@ void ui_event(const struct event *e, void *arg)
 	pthread_mutex_unlock(&u->mu);
 }
 
+/* "y, n or q" from "ynq". */
+static void list_letters(const char *letters, char *buf, size_t len)
+{
+	size_t n = strlen(letters), o = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && o + 8 < len; i++)
+		o += (size_t)snprintf(buf + o, len - o, "%s%c",
+				      i == 0	   ? ""
+				      : i + 1 == n ? " or "
+						   : ", ",
+				      letters[i]);
+}
+
+/* The answer typed, trimmed and lower-cased, into buf. */
+static void trim_answer(char *buf)
+{
+	size_t n = strlen(buf), k = 0;
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	while (buf[k] == ' ')
+		k++;
+	memmove(buf, buf + k, n - k + 1);
+	for (char *p = buf; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+}
+
 int ui_ask(void *arg, const char *question, const char *choices)
 {
 	struct ui *u = arg;
-	char buf[64];
+	char buf[64], word[32] = "", letters[16], list[64], of[48];
 
+	if (choices[0] == '=') { /* "=WORD:LETTERS": WORD typed in full answers 'y' */
+		const char *colon = strchr(choices, ':');
+		size_t wl = colon ? (size_t)(colon - choices - 1) : strlen(choices + 1);
+		snprintf(word, sizeof(word), "%.*s", (int)wl, choices + 1);
+		snprintf(letters, sizeof(letters), "%s", colon ? colon + 1 : "");
+	} else {
+		snprintf(letters, sizeof(letters), "%s", choices);
+	}
+	list_letters(letters, list, sizeof(list));
 	pthread_mutex_lock(&u->mu);
 	clear_status(u);
 	for (;;) {
+		outage_flag(u, of, sizeof(of));
+		if (of[0])
+			fprintf(u->fp, "%s[%s]%s ", col(u, "\033[1;41;97m"), of, col(u, "\033[0m"));
 		fprintf(u->fp, "%s%s%s ", col(u, "\033[1;36m"), question, col(u, "\033[0m"));
 		fflush(u->fp);
 		if (fgets(buf, sizeof(buf), u->in) == NULL) {
@@ -387,14 +586,22 @@ int ui_ask(void *arg, const char *question, const char *choices)
 			pthread_mutex_unlock(&u->mu);
 			return 'q';
 		}
-		char c = buf[0];
-		if (c >= 'A' && c <= 'Z')
-			c = (char)(c - 'A' + 'a');
-		if (c != '\0' && c != '\n' && strchr(choices, c)) {
+		trim_answer(buf);
+		if (word[0] && strcmp(buf, word) == 0) {
 			pthread_mutex_unlock(&u->mu);
-			return c;
+			return 'y';
 		}
-		fprintf(u->fp, "Please answer one of: %s\n", choices);
+		if (strlen(buf) == 1 && strchr(letters, buf[0])) {
+			pthread_mutex_unlock(&u->mu);
+			return buf[0];
+		}
+		if (word[0])
+			fprintf(u->fp,
+				"This step needs a deliberate answer: type '%s' in full, or one "
+				"of: %s\n",
+				word, list);
+		else
+			fprintf(u->fp, "Please answer one of: %s\n", list);
 	}
 }
 
@@ -403,6 +610,11 @@ void ui_summary(struct ui *u)
 	char d[32];
 	pthread_mutex_lock(&u->mu);
 	clear_status(u);
+	if (u->nstats == 0 && u->outage_ms == 0 && !u->outage_open) {
+		/* Nothing ran (a refusal to start): no empty table. */
+		pthread_mutex_unlock(&u->mu);
+		return;
+	}
 	fprintf(u->fp, "\n%-12s %-16s %6s %8s %7s %10s\n", "cluster", "node", "done", "skipped",
 		"failed", "busy");
 	for (int i = 0; i < u->nstats; i++) {

@@ -480,8 +480,8 @@ static int finish(struct runner *r, int rc)
 	 * stop's doing: an interruption, like a step's (runner_fail). */
 	if ((rc == EXIT_STEP_FAILED || rc == EXIT_INPUT) && r->o->stop && *r->o->stop) {
 		snprintf(r->err, sizeof(r->err),
-			 "interrupted while probing the cluster's state; run `ccrup resume` to "
-			 "continue");
+			 "interrupted while probing the cluster's state; continue with: %s",
+			 runner_resume_hint(r));
 		rc = EXIT_INTERRUPTED;
 	}
 	const char *res = rc == EXIT_INTERRUPTED ? "interrupted" : rc <= 5 ? results[rc] : "failed";
@@ -494,10 +494,55 @@ static int finish(struct runner *r, int rc)
 			rc = EXIT_JOURNAL;
 	}
 	if (rc != EXIT_DONE && r->err[0] && !r->err_emitted)
-		runner_emitf(r, rc == EXIT_INTERRUPTED ? EV_WARN : EV_STEP_FAILED, NULL, "%s",
-			     r->err);
+		runner_emitf(r,
+			     rc == EXIT_INTERRUPTED ? EV_WARN
+			     : rc == EXIT_REFUSED   ? EV_RUN_REFUSED
+						    : EV_STEP_FAILED,
+			     NULL, "%s", r->err);
 	runner_emitf(r, EV_RUN_END, NULL, "%s", res);
 	return rc;
+}
+
+const char *runner_resume_hint(const struct runner *r)
+{
+	static __thread char buf[1024];
+	if (r->o->resume_command)
+		return r->o->resume_command;
+	snprintf(buf, sizeof(buf), "ccrup resume %s", r->inv->path);
+	return buf;
+}
+
+/*
+ * Guided mode, after step i failed: retry it, show details, or quit with
+ * the exact command that continues.  1 to retry, 0 to stop.
+ */
+static int after_failure(struct runner *r, int i)
+{
+	const struct plan_step *s = &r->plan->steps[i];
+	for (;;) {
+		char *q = xasprintf("%s on %s failed. [r]etry [d]etails [q]uit", s->id,
+				    s->node ? s->node : "-");
+		int c = r->o->ask(r->o->ask_arg, q, "rdq");
+		free(q);
+		runner_journal(r, "answer", s,
+			       json_pack("{s:s}", "answer",
+					 c == 'r'   ? "retry"
+					 : c == 'd' ? "details"
+						    : "quit"));
+		if (c == 'd') {
+			runner_emitf(r, EV_INFO, s, "details of the failure: %s", r->err);
+			continue;
+		}
+		if (c == 'r') {
+			r->err[0] = '\0';
+			r->err_emitted = 0;
+			r->retrying = 1;
+			return 1;
+		}
+		runner_emitf(r, EV_INFO, s, "after fixing the cause, continue with: %s",
+			     runner_resume_hint(r));
+		return 0;
+	}
 }
 
 static int run_steps(struct runner *r)
@@ -505,12 +550,16 @@ static int run_steps(struct runner *r)
 	for (int i = 0; i < r->plan->nsteps; i++) {
 		if (r->o->stop && *r->o->stop) {
 			snprintf(r->err, sizeof(r->err),
-				 "interrupted before step %s; run `ccrup "
-				 "resume` to continue",
-				 r->plan->steps[i].id);
+				 "interrupted before step %s; continue with: %s",
+				 r->plan->steps[i].id, runner_resume_hint(r));
 			return EXIT_INTERRUPTED;
 		}
 		int rc = runner_step(r, i);
+		if (rc == EXIT_STEP_FAILED && r->o->ask && !r->journal_broken &&
+		    !(r->o->stop && *r->o->stop) && after_failure(r, i)) {
+			i--;
+			continue;
+		}
 		if (rc)
 			return rc;
 		/* The step that ends the outage is settled (done, or skipped because its
@@ -566,7 +615,7 @@ int runner_run(const struct playbook *pb, const struct inventory *inv, const str
 	/* Until the lock is ours, the cluster's audit log and webhooks belong to
 	 * whoever holds it: a refusal is told to this operator only. */
 	if ((rc = check_state_dir(&r)) || (rc = take_lock(&r))) {
-		struct event e = runner_step_event(EV_STEP_FAILED, NULL);
+		struct event e = runner_step_event(EV_RUN_REFUSED, NULL);
 		e.text = r.err;
 		e.local = 1;
 		runner_emit(&r, &e);
@@ -578,7 +627,8 @@ int runner_run(const struct playbook *pb, const struct inventory *inv, const str
 			runner_emitf(&r, EV_INFO, NULL, "%s", r.err);
 			rc = EXIT_DONE;
 		} else {
-			runner_emitf(&r, EV_STEP_FAILED, NULL, "%s", r.err);
+			/* Nothing was attempted: a refusal to start, not a failed step. */
+			runner_emitf(&r, EV_RUN_REFUSED, NULL, "%s", r.err);
 		}
 		goto out;
 	}

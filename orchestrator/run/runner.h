@@ -22,6 +22,8 @@
 /*
  * Guided mode: ask the operator.  question is one line; choices are the
  * accepted letters ("ysdrmq").  Returns the letter chosen, or 'q' on EOF.
+ * choices "=WORD:LETTERS" asks for a deliberate answer: WORD typed in full
+ * returns 'y' (a bare "y" is refused), any of LETTERS returns that letter.
  */
 typedef int (*ask_fn)(void *arg, const char *question, const char *choices);
 
@@ -36,6 +38,8 @@ struct run_opts {
 	int64_t window_end_ms;		/* wall-clock end of the maintenance window, 0 = none */
 	int64_t max_timeout_ms;		/* --max-timeout: cap on every step budget, 0 = none */
 	const char *command_line;	/* for the lock holder record */
+	const char *resume_command;	/* the exact command that continues a stopped run,
+					   shown to the operator; NULL: "ccrup resume INVENTORY" */
 	volatile sig_atomic_t *stop;	/* set by SIGINT/SIGTERM */
 	const struct event_sink *sinks; /* event subscribers */
 	int nsinks;

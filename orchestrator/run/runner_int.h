@@ -47,6 +47,10 @@ struct runner {
 	int64_t outage_wall;		   /* when it started */
 	const struct phase_def *cur_phase; /* last phase announced */
 	int journal_broken;		   /* an append failed: no further remote action */
+	int64_t operator_ms;		   /* this step's time waiting for the operator */
+	int asked;			   /* the operator was asked about this step */
+	int retrying;			   /* the operator asked to retry a failed step */
+	int declined;			   /* the run stopped at a gate the operator declined */
 	int err_emitted;		   /* r->err was already shown as a step event */
 	char err[2048];			   /* last failure, for the final message */
 };
@@ -91,6 +95,9 @@ int runner_reboot(struct runner *r, const struct plan_step *s, const char *pre_b
 /* Journal a failure (or refusal) of s, set r->err, return code. */
 int runner_fail(struct runner *r, const struct plan_step *s, int code, int exit_status,
 		const char *fmt, ...) CCR_PRINTF(5, 6);
+/* The exact command that continues this run ("ccrup resume INVENTORY ..."). */
+const char *runner_resume_hint(const struct runner *r);
+
 /* Journal `interrupted` for s and return EXIT_INTERRUPTED. */
 int runner_stopped(struct runner *r, const struct plan_step *s);
 /* Is the step's effect already there?  1 yes, 0 no (or no check), -1 error. */

@@ -47,18 +47,26 @@ int runner_fail(struct runner *r, const struct plan_step *s, int code, int exit_
 
 int runner_stopped(struct runner *r, const struct plan_step *s)
 {
-	snprintf(r->err, sizeof(r->err),
-		 "interrupted during step %s on %s; run `ccrup resume` "
-		 "to continue",
-		 s->id, s->node ? s->node : "-");
+	snprintf(r->err, sizeof(r->err), "interrupted during step %s on %s; continue with: %s",
+		 s->id, s->node ? s->node : "-", runner_resume_hint(r));
 	runner_journal(r, "interrupted", s, NULL);
 	return EXIT_INTERRUPTED;
+}
+
+/* Time the step ran since t0, without the time it waited for the operator. */
+static int64_t ran_ms(const struct runner *r, int64_t t0)
+{
+	int64_t d = now_mono_ms() - t0 - r->operator_ms;
+	return d > 0 ? d : 0;
 }
 
 static int journal_done(struct runner *r, const struct plan_step *s, int exit_status, int64_t t0,
 			const char *by)
 {
-	json_t *rec = json_pack("{s:I}", "duration_ms", (json_int_t)(now_mono_ms() - t0));
+	int64_t ran = ran_ms(r, t0);
+	json_t *rec = json_pack("{s:I}", "duration_ms", (json_int_t)ran);
+	if (r->asked)
+		json_object_set_new(rec, "operator_ms", json_integer(r->operator_ms));
 	if (exit_status >= 0)
 		json_object_set_new(rec, "exit", json_integer(exit_status));
 	if (by)
@@ -67,7 +75,8 @@ static int journal_done(struct runner *r, const struct plan_step *s, int exit_st
 		return EXIT_JOURNAL;
 	struct event e = runner_step_event(EV_STEP_DONE, s);
 	e.exit = exit_status;
-	e.duration_ms = now_mono_ms() - t0;
+	e.duration_ms = ran;
+	e.wait_ms = r->operator_ms;
 	e.text = by;
 	runner_emit(r, &e);
 	return 0;
@@ -76,11 +85,28 @@ static int journal_done(struct runner *r, const struct plan_step *s, int exit_st
 static int journal_skip(struct runner *r, const struct plan_step *s, const char *reason,
 			const char *detail)
 {
-	if (runner_journal(r, "skipped", s,
-			   json_pack("{s:s, s:s}", "reason", reason, "detail", detail)) < 0)
+	json_t *rec = json_pack("{s:s, s:s}", "reason", reason, "detail", detail);
+	if (r->asked)
+		json_object_set_new(rec, "operator_ms", json_integer(r->operator_ms));
+	if (runner_journal(r, "skipped", s, rec) < 0)
 		return EXIT_JOURNAL;
-	runner_emitf(r, EV_STEP_SKIPPED, s, "%s: %s", reason, detail);
+	char *t = xasprintf("%s: %s", reason, detail);
+	struct event e = runner_step_event(EV_STEP_SKIPPED, s);
+	e.text = t;
+	e.wait_ms = r->operator_ms;
+	runner_emit(r, &e);
+	free(t);
 	return 0;
+}
+
+/* Ask the operator, counting the time it takes as waiting, not running. */
+static int ask_timed(struct runner *r, const char *q, const char *choices)
+{
+	int64_t t = now_mono_ms();
+	int c = r->o->ask ? r->o->ask(r->o->ask_arg, q, choices) : 'q';
+	r->operator_ms += now_mono_ms() - t;
+	r->asked = 1;
+	return c;
 }
 
 /* Phase and step `when`, live.  1 applies, 0 not (journaled), or an exit code < 0. */
@@ -211,13 +237,17 @@ static int pass_gate(struct runner *r, const struct plan_step *s, int64_t t0)
 	struct event e = runner_step_event(EV_GATE, s);
 	e.text = s->def->gate;
 	if (by == NULL) {
-		char *q = xasprintf("%s [y]es [n]o", s->def->gate);
-		int c = r->o->ask ? r->o->ask(r->o->ask_arg, q, "ynq") : 'q';
+		char *q = xasprintf("%s [y]es [n]o [q]uit", s->def->gate);
+		int c = ask_timed(r, q, "ynq");
 		free(q);
 		if (c != 'y') {
-			runner_journal(r, "gate", s, json_pack("{s:s}", "answer", "no"));
-			snprintf(r->err, sizeof(r->err), "gate %s not confirmed: %s", s->id,
-				 s->def->gate);
+			runner_journal(r, "gate", s,
+				       json_pack("{s:s}", "answer", c == 'q' ? "quit" : "no"));
+			snprintf(r->err, sizeof(r->err),
+				 "gate %s not confirmed (%s); nothing was changed by it. When it "
+				 "holds, continue from this step with: %s",
+				 s->id, s->def->gate, runner_resume_hint(r));
+			r->declined = 1;
 			return c == 'q' ? EXIT_INTERRUPTED : EXIT_REFUSED;
 		}
 		by = "operator";
@@ -234,8 +264,7 @@ static void show_details(struct runner *r, const struct plan_step *s)
 	const struct step_def *d = s->def;
 	struct sbuf t;
 	sbuf_init(&t);
-	sbuf_addf(&t, "step %s (%d of %d) on %s: %s", s->id, s->index, r->plan->nsteps,
-		  s->node ? s->node : "-", s->name);
+	sbuf_addf(&t, "details of \"%s\"", s->name);
 	if (d->why)
 		sbuf_addf(&t, "\n  why:     %s", d->why);
 	if (s->command)
@@ -259,29 +288,125 @@ static void show_details(struct runner *r, const struct plan_step *s)
 	sbuf_release(&t);
 }
 
+/* The plan's estimate of the outage step i begins: its estimate up to the step that ends it. */
+static int64_t outage_estimate_ms(const struct runner *r, const struct plan_step *s)
+{
+	int64_t ms = 0;
+	if (s->def->outage == OUTAGE_WITHIN)
+		return s->def->estimate_ms;
+	for (int k = s->index - 1; k < r->plan->nsteps; k++) {
+		const struct plan_step *n = &r->plan->steps[k];
+		if (n->applies == APPLIES_NO)
+			continue;
+		ms += n->def->estimate_ms;
+		if (n->def->outage == OUTAGE_ENDS)
+			break;
+	}
+	return ms;
+}
+
 /*
- * Guided confirmation.  Returns 0 to run, 1 when the step was settled
+ * What the operator should weigh before answering: the outage this step
+ * starts (what users lose, about how long) or the point of no return.
+ * Sets *word to the word the answer must be, or NULL.  Caller frees.
+ */
+static char *stakes_of(struct runner *r, const struct plan_step *s, const char **word,
+		       int64_t *outage_ms)
+{
+	const struct step_def *d = s->def;
+	struct sbuf t;
+	*word = NULL;
+	*outage_ms = 0;
+	sbuf_init(&t);
+	if ((d->outage == OUTAGE_BEGINS || d->outage == OUTAGE_WITHIN) && !r->in_outage) {
+		char est[32];
+		*outage_ms = outage_estimate_ms(r, s);
+		format_duration(*outage_ms, est, sizeof(est));
+		sbuf_addf(&t, "THIS STEP STARTS AN OUTAGE of %s",
+			  r->pb->service_name ? r->pb->service_name : "the service");
+		if (*outage_ms > 0)
+			sbuf_addf(&t, ", about %s by the plan's estimate", est);
+		sbuf_addf(&t, ": %s.",
+			  r->pb->outage_impact ? r->pb->outage_impact
+					       : "users cannot use the service until it ends");
+		*word = "outage";
+	}
+	if (d->point_of_no_return) {
+		sbuf_addf(&t,
+			  "%sTHIS STEP IS THE POINT OF NO RETURN: once it ran, the upgrade "
+			  "cannot be rolled back by stopping here; only restoring from backup "
+			  "undoes it.",
+			  t.len ? " " : "");
+		if (*word == NULL)
+			*word = "proceed";
+	}
+	if (r->in_outage && t.len == 0) {
+		char el[32];
+		format_duration(now_wall_ms() - r->outage_wall, el, sizeof(el));
+		sbuf_addf(&t, "the outage is ongoing (%s so far): users are waiting", el);
+	}
+	return t.len ? sbuf_detach(&t) : (sbuf_release(&t), NULL);
+}
+
+/* "cms.move-cms on NODE2: Move the CMS to the upgraded node", the step after s, or NULL. */
+static char *next_step_text(const struct runner *r, const struct plan_step *s)
+{
+	for (int k = s->index; k < r->plan->nsteps; k++) {
+		const struct plan_step *n = &r->plan->steps[k];
+		if (n->applies == APPLIES_NO || r->st[k].st == SS_DONE || r->st[k].st == SS_SKIPPED)
+			continue;
+		return xasprintf("%s on %s: %s", n->id, n->node ? n->node : "-", n->name);
+	}
+	return xstrdup("nothing: this is the last step");
+}
+
+/*
+ * Announce the step (EV_STEP_START, in every mode) and, in guided mode,
+ * confirm it.  Returns 0 to run, 1 when the step was settled
  * (skipped or marked done by the operator), 2 to re-evaluate it, or an exit
- * code (< 0 never).  Every answer is journaled.
+ * code (< 0 never).  Every answer is journaled.  Read-only steps (waits,
+ * HTTP checks) are shown and run without a question.  A step that starts
+ * an outage or is the point of no return says so and wants a word typed.
  */
 static int confirm(struct runner *r, const struct plan_step *s, const char *found, int *rc)
 {
 	static const char *names[] = {"yes", "skip", "details", "retry", "mark-done", "quit"};
 	static const char letters[] = "ysdrmq";
+	const char *word = NULL;
+	int64_t outage_ms = 0;
 
-	if (r->o->ask == NULL)
-		return 0;
+	char *stakes = stakes_of(r, s, &word, &outage_ms);
+	char *next = next_step_text(r, s);
 	struct event e = runner_step_event(EV_STEP_START, s);
 	e.command = s->kind == PSTEP_REBOOT ? r->pb->reboot_command : s->command;
 	e.text = s->def->why;
 	e.detail = found;
+	e.next = next;
+	e.stakes = stakes;
+	e.word = word;
+	e.budget_ms = outage_ms;
 	runner_emit(r, &e);
+	free(next);
+	if (r->o->ask == NULL || r->retrying || s->kind == PSTEP_WAIT || s->kind == PSTEP_HTTP) {
+		r->retrying = 0;
+		free(stakes);
+		return 0; /* read-only, or the operator just asked to retry it */
+	}
+	free(stakes);
 	for (;;) {
-		char *q =
-		    xasprintf("Run %s on %s? [y]es [s]kip [d]etails [r]etry [m]ark-done [q]uit",
-			      s->id, s->node ? s->node : "-");
-		int c = r->o->ask(r->o->ask_arg, q, letters);
+		char *q;
+		if (word)
+			q = xasprintf("Type '%s' to run %s on %s, or [s]kip [d]etails [r]etry "
+				      "[m]ark-done [q]uit",
+				      word, s->id, s->node ? s->node : "-");
+		else
+			q = xasprintf("Run %s on %s? [y]es [s]kip [d]etails [r]etry [m]ark-done "
+				      "[q]uit",
+				      s->id, s->node ? s->node : "-");
+		char *choices = word ? xasprintf("=%s:sdrmq", word) : xstrdup(letters);
+		int c = ask_timed(r, q, choices);
 		free(q);
+		free(choices);
 		const char *p = strchr(letters, c);
 		if (p == NULL)
 			continue;
@@ -305,10 +430,10 @@ static int confirm(struct runner *r, const struct plan_step *s, const char *foun
 			*rc = journal_done(r, s, -1, now_mono_ms(), "operator");
 			return 1;
 		default:
-			snprintf(r->err, sizeof(r->err),
-				 "stopped by the operator before step %s; "
-				 "`ccrup resume` continues from here",
-				 s->id);
+			snprintf(
+			    r->err, sizeof(r->err),
+			    "stopped by the operator before step %s; continue from here with: %s",
+			    s->id, runner_resume_hint(r));
 			*rc = EXIT_INTERRUPTED;
 			return 3;
 		}
@@ -326,6 +451,9 @@ static int outage_mark(struct runner *r, const struct plan_step *s, int begin)
 		return EXIT_JOURNAL;
 	struct event e = runner_step_event(begin ? EV_OUTAGE_START : EV_OUTAGE_END, s);
 	e.duration_ms = begin ? 0 : wall - r->outage_wall;
+	e.text = r->pb->outage_impact;
+	e.detail = r->pb->service_name;
+	e.budget_ms = begin ? outage_estimate_ms(r, s) : 0;
 	runner_emit(r, &e);
 	r->in_outage = begin;
 	if (begin)
@@ -482,7 +610,7 @@ static int settle_inflight(struct runner *r, const struct plan_step *s, struct s
 		char *q = xasprintf("%s on %s was interrupted and may have run; it is not "
 				    "idempotent. [r]un it again, [m]ark it done, [q]uit?",
 				    s->id, s->node);
-		int a = r->o->ask(r->o->ask_arg, q, "rmq");
+		int a = ask_timed(r, q, "rmq");
 		free(q);
 		runner_journal(r, "answer", s,
 			       json_pack("{s:s}", "answer",
@@ -576,6 +704,8 @@ int runner_step(struct runner *r, int i)
 		return 0;
 	if (r->journal_broken)
 		return EXIT_JOURNAL;
+	r->operator_ms = 0;
+	r->asked = 0;
 	if ((rc = phase_start(r, i)))
 		return rc;
 again:

@@ -82,7 +82,8 @@ static const struct field f_outage_start[] = {STEP_FIELDS, {"wall_ms", F_MS, 1},
 static const struct field f_begin[] = {
     STEP_FIELDS, {"wall_ms", F_MS, 0}, {"command", F_STR, 0}, {"boot_id", F_STR, 0}, {NULL, 0, 0}};
 static const struct field f_done[] = {
-    STEP_FIELDS, {"duration_ms", F_MS, 0}, {"exit", F_INT, 0}, {"by", F_STR, 0}, {NULL, 0, 0}};
+    STEP_FIELDS,	{"duration_ms", F_MS, 0}, {"operator_ms", F_MS, 0},
+    {"exit", F_INT, 0}, {"by", F_STR, 0},	  {NULL, 0, 0}};
 static const struct field f_outage_end[] = {
     STEP_FIELDS, {"wall_ms", F_MS, 1}, {"duration_ms", F_MS, 0}, {"by", F_STR, 0}, {NULL, 0, 0}};
 static const struct field f_failed[] = {

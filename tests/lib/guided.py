@@ -4,8 +4,13 @@
 usage: guided.py ANSWERS LOG -- ccrup ARGS...
 ANSWERS is a comma-separated list of STEP=LETTERS (e.g. "passive.dotnet-sp1=dy,
 passive.stop-remote-registry=s,passive.firewall-start-type=q"): at the prompt for STEP
-the letters are typed one per prompt; any other step is answered "y".  Everything the
-terminal shows is written to LOG.  Exits with ccrup's exit status.
+the letters are typed one per prompt; any other step is answered "y".  A step that
+starts an outage or is the point of no return asks for a word ("Type 'outage' to run
+..."): "y" answers it with that word; "Y" types a bare "y" (refused, then asked again).
+After a failed step ("STEP on NODE failed. [r]etry [d]etails [q]uit") the letters of
+"STEP!fail" are used, "q" by default; at a gate ("... [y]es [n]o [q]uit") those of "gate",
+"y" by default.  Everything the terminal shows is written to LOG.
+Exits with ccrup's exit status.
 """
 import os
 import pty
@@ -14,7 +19,12 @@ import select
 import sys
 import time
 
-PROMPT = re.compile(rb"Run (\S+) on (\S+)\? \[y\]es \[s\]kip \[d\]etails \[r\]etry \[m\]ark-done \[q\]uit")
+ANSI = re.compile(rb"\x1b\[[0-9;]*[A-Za-z]")
+PROMPT = re.compile(
+    rb"Run (\S+) on (\S+)\? \[y\]es \[s\]kip \[d\]etails \[r\]etry \[m\]ark-done \[q\]uit"
+    rb"|Type '(\w+)' to run (\S+) on (\S+), or \[s\]kip \[d\]etails \[r\]etry \[m\]ark-done \[q\]uit"
+    rb"|(\S+) on (\S+) failed\. \[r\]etry \[d\]etails \[q\]uit"
+    rb"|(\[y\]es \[n\]o \[q\]uit)")
 
 
 def main():
@@ -42,11 +52,23 @@ def main():
         log.write(data)
         log.flush()
         buf += data
+        buf = ANSI.sub(b"", buf)
         m = PROMPT.search(buf)
         if m:
-            step = m.group(1).decode()
+            if m.group(1):
+                step, word, default = m.group(1).decode(), None, "y"
+            elif m.group(4):
+                step, word, default = m.group(4).decode(), m.group(3).decode(), "y"
+            elif m.group(6):
+                step, word, default = m.group(6).decode() + "!fail", None, "q"
+            else:
+                step, word, default = "gate", None, "y"
             queue = answers.get(step)
-            letter = queue.pop(0) if queue else "y"
+            letter = queue.pop(0) if queue else default
+            if letter == "y" and word:
+                letter = word
+            elif letter == "Y":
+                letter = "y"
             os.write(fd, (letter + "\n").encode())
             buf = buf[m.end():]
     _, status = os.waitpid(pid, 0)

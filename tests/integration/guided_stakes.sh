@@ -1,0 +1,123 @@
+#!/bin/sh
+# Guided mode says what is at stake, through a real pseudo-terminal: the step that
+# starts the outage names the service, what users lose and the plan's estimate, and
+# wants the word typed (a bare "y" is refused); the point of no return likewise;
+# while the outage runs every prompt shows its running time; each step shows what
+# comes next; read-only waits and HTTP checks run without asking; the operator's
+# thinking time is journaled apart from the running time; a declined gate is not a
+# failure and names the next command; a failed step offers retry / details / quit,
+# and quitting prints the exact command that continues.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/lib/sim.sh
+tmp=$(mktemp -d /tmp/ccrup-stakes.XXXXXX)
+trap 'sim_stop; rm -rf "$tmp"' EXIT INT TERM
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "ok - $1"; }
+ko() { fail=$((fail + 1)); echo "not ok - $1"; [ -f "${2:-}" ] && tail -n 25 "$2"; }
+plain() { sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$1" | tr '\r' '\n'; }
+
+sim_start mock-nodes/scenarios/two-node.yml 0 "$tmp/sim" || exit 1
+st="$tmp/state"
+
+# 1. A full guided run: a bare "y" at the outage step first (refused), then the word.
+python3 tests/lib/guided.py "cms.stop-cms=Yy" "$tmp/run.log" -- \
+	bin/ccrup apply "$SIM_INV" --state-dir "$st"
+rc=$?
+plain "$tmp/run.log" >"$tmp/run.txt"
+[ $rc = 0 ] && ok "guided run with deliberate answers: exit 0" || ko "guided run exit $rc" "$tmp/run.txt"
+grep -q "cms.stop-cms on NODE2: !! THIS STEP STARTS AN OUTAGE of Exchange mailbox service" "$tmp/run.txt" &&
+	grep -q "about 10m by the plan's estimate: users cannot open their mailboxes" "$tmp/run.txt" &&
+	ok "the outage step names the service, the estimate and what users lose, before the question" ||
+	ko "outage stakes" "$tmp/run.txt"
+grep -q "Type 'outage' to run cms.stop-cms on NODE2, or \[s\]kip" "$tmp/run.txt" &&
+	ok "the outage step asks for the word 'outage'" || ko "outage word prompt" "$tmp/run.txt"
+grep -q "This step needs a deliberate answer: type 'outage' in full" "$tmp/run.txt" &&
+	ok "a bare y is refused at the outage step" || ko "bare y" "$tmp/run.txt"
+grep -q "POINT OF NO RETURN" "$tmp/run.txt" && grep -q "Type 'proceed' to run cms.upgrade-cms" "$tmp/run.txt" &&
+	ok "the point of no return says so and asks for 'proceed'" || ko "point of no return" "$tmp/run.txt"
+grep -q "^\[OUTAGE [0-9.]*m*s\] Run cms.move-cms on NODE2?" "$tmp/run.txt" &&
+	ok "a prompt during the outage shows its running time" || ko "outage timer in prompt" "$tmp/run.txt"
+if grep "Run passive.setup on NODE2" "$tmp/run.txt" >/dev/null &&
+	grep -q "next:  passive.reboot on NODE2: Restart the node" "$tmp/run.txt"; then
+	ok "each step shows what comes next"
+else
+	ko "next step" "$tmp/run.txt"
+fi
+if grep -q "Run passive.replication-healthy\|Run cms.owa\|Run final.replication-healthy" "$tmp/run.txt"; then
+	ko "a read-only wait or HTTP check asked for confirmation" "$tmp/run.txt"
+else
+	ok "read-only waits and HTTP checks run without asking"
+fi
+grep -q "cms.owa on NODE2: done" "$tmp/run.txt" && ok "the HTTP check ran" || ko "owa ran" "$tmp/run.txt"
+# The operator's time is not the step's running time.
+python3 - "$st/CLUS1/journal.jsonl" <<'PY' && ok "done records keep operator_ms apart from duration_ms" || ko "operator_ms"
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+done = [r for r in recs if r.get("event") == "done" and r.get("step") == "cms.stop-cms"]
+assert done and "operator_ms" in done[-1], done
+assert done[-1]["duration_ms"] >= 0
+PY
+n=$(grep -c "waited .* for the operator" "$tmp/run.txt")
+[ "$n" -gt 10 ] && ok "done lines say how long the operator was waited for ($n)" || ko "waited lines: $n" "$tmp/run.txt"
+
+# 2. Details: the header is not repeated.
+sim_stop
+sim_start mock-nodes/scenarios/two-node.yml 0 "$tmp/sim" || exit 1
+python3 tests/lib/guided.py "passive.dotnet-sp1=dq" "$tmp/det.log" -- \
+	bin/ccrup apply "$SIM_INV" --state-dir "$tmp/st2"
+plain "$tmp/det.log" >"$tmp/det.txt"
+if grep -q "passive.dotnet-sp1 on NODE2: details of \"Install .NET Framework 2.0 SP1\"" "$tmp/det.txt" &&
+	! grep -q "on NODE2: step passive.dotnet-sp1" "$tmp/det.txt"; then
+	ok "details header names the step once"
+else
+	ko "details header" "$tmp/det.txt"
+fi
+grep -q "continue from here with: ccrup resume $SIM_INV --state-dir $tmp/st2" "$tmp/det.txt" &&
+	ok "quitting prints the exact resume command" || ko "quit hint" "$tmp/det.txt"
+
+# 3. A gate: a wrong key names the keys the prompt offers; "n" stops without FAILED.
+sed '/acknowledge:/d' "$SIM_INV" >"$tmp/noack.yml"
+python3 tests/lib/guided.py "gate=xn" "$tmp/gate.log" -- \
+	bin/ccrup apply "$tmp/noack.yml" --state-dir "$tmp/st3"
+rc=$?
+plain "$tmp/gate.log" >"$tmp/gate.txt"
+[ $rc = 3 ] && ok "a declined gate exits 3" || ko "declined gate exit $rc" "$tmp/gate.txt"
+grep -q "Please answer one of: y, n or q" "$tmp/gate.txt" && ok "gate key handling matches its prompt" ||
+	ko "gate keys" "$tmp/gate.txt"
+if grep -q "FAILED" "$tmp/gate.txt"; then ko "a declined gate says FAILED" "$tmp/gate.txt"; else ok "a declined gate is not FAILED"; fi
+grep -q "gate preflight.lab-tested not confirmed .*continue from this step with: ccrup resume $tmp/noack.yml --state-dir $tmp/st3" "$tmp/gate.txt" &&
+	ok "a declined gate names the next command" || ko "gate next step" "$tmp/gate.txt"
+# The gate was the first step: nothing ran, so no (empty) summary table.
+if grep -q "^cluster *node *done" "$tmp/gate.txt"; then ko "an empty summary table after a declined first gate" "$tmp/gate.txt"; else ok "no empty summary table after a declined gate"; fi
+
+# 4. A failed step: [d]etails, [r]etry (the fault fired once), then the run goes on.
+sim_stop
+sim_start mock-nodes/scenarios/two-node.yml 0 "$tmp/sim" || exit 1
+sim_ctl fault-add '{"host":"NODE2","match":"setup.com /m:upgrade","kind":"fail","exit":5,"message":"Setup encountered a problem","count":1}' >/dev/null
+python3 tests/lib/guided.py "passive.setup!fail=dr" "$tmp/fail.log" -- \
+	bin/ccrup apply "$SIM_INV" --state-dir "$tmp/st4"
+rc=$?
+plain "$tmp/fail.log" >"$tmp/fail.txt"
+grep -q "passive.setup on NODE2 failed. \[r\]etry \[d\]etails \[q\]uit" "$tmp/fail.txt" &&
+	ok "a failed step offers retry / details / quit" || ko "failure prompt" "$tmp/fail.txt"
+grep -q "details of the failure: .*Setup encountered a problem" "$tmp/fail.txt" &&
+	ok "[d]etails shows the failure" || ko "failure details" "$tmp/fail.txt"
+[ $rc = 0 ] && ok "[r]etry ran the step again and the run finished" || ko "retry exit $rc" "$tmp/fail.txt"
+grep -F '"event":"answer"' "$tmp/st4/CLUS1/journal.jsonl" | grep -q '"retry"' &&
+	ok "the retry is journaled" || ko "retry journaled"
+
+# 5. A failed step, then quit: the exact command to continue.
+sim_stop
+sim_start mock-nodes/scenarios/two-node.yml 0 "$tmp/sim" || exit 1
+sim_ctl fault-add '{"host":"NODE2","match":"setup.com /m:upgrade","kind":"fail","exit":5,"message":"Setup encountered a problem","count":1}' >/dev/null
+python3 tests/lib/guided.py "" "$tmp/quit.log" -- bin/ccrup apply "$SIM_INV" --state-dir "$tmp/st5"
+rc=$?
+plain "$tmp/quit.log" >"$tmp/quit.txt"
+[ $rc = 1 ] && ok "quit after a failure exits 1" || ko "quit after failure exit $rc" "$tmp/quit.txt"
+grep -q "after fixing the cause, continue with: ccrup resume $SIM_INV --state-dir $tmp/st5" "$tmp/quit.txt" &&
+	ok "quit after a failure prints the exact resume command" || ko "resume hint" "$tmp/quit.txt"
+
+echo "guided_stakes: $pass passed, $fail failed"
+[ "$fail" = 0 ]
