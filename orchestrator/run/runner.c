@@ -524,7 +524,7 @@ static int after_failure(struct runner *r, int i)
 				    s->node ? s->node : "-");
 		int c = r->o->ask(r->o->ask_arg, q, "rdq");
 		free(q);
-		runner_journal(r, "answer", s,
+		runner_journal(r, jev_name(JEV_ANSWER), s,
 			       json_pack("{s:s}", "answer",
 					 c == 'r'   ? "retry"
 					 : c == 'd' ? "details"

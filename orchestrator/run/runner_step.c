@@ -33,7 +33,8 @@ int runner_fail(struct runner *r, const struct plan_step *s, int code, int exit_
 	json_t *rec = json_pack("{s:s}", "reason", cause);
 	if (exit_status >= 0)
 		json_object_set_new(rec, "exit", json_integer(exit_status));
-	if (runner_journal(r, code == EXIT_REFUSED ? "refused" : "failed", s, rec) < 0)
+	if (runner_journal(r, jev_name(code == EXIT_REFUSED ? JEV_REFUSED : JEV_FAILED), s, rec) <
+	    0)
 		code = EXIT_JOURNAL;
 	struct event e =
 	    runner_step_event(code == EXIT_REFUSED ? EV_STEP_REFUSED : EV_STEP_FAILED, s);
@@ -49,7 +50,7 @@ int runner_stopped(struct runner *r, const struct plan_step *s)
 {
 	snprintf(r->err, sizeof(r->err), "interrupted during step %s on %s; continue with: %s",
 		 s->id, s->node ? s->node : "-", runner_resume_hint(r));
-	runner_journal(r, "interrupted", s, NULL);
+	runner_journal(r, jev_name(JEV_INTERRUPTED), s, NULL);
 	return EXIT_INTERRUPTED;
 }
 
@@ -71,7 +72,7 @@ static int journal_done(struct runner *r, const struct plan_step *s, int exit_st
 		json_object_set_new(rec, "exit", json_integer(exit_status));
 	if (by)
 		json_object_set_new(rec, "by", json_string(by));
-	if (runner_journal(r, "done", s, rec) < 0)
+	if (runner_journal(r, jev_name(JEV_DONE), s, rec) < 0)
 		return EXIT_JOURNAL;
 	struct event e = runner_step_event(EV_STEP_DONE, s);
 	e.exit = exit_status;
@@ -88,7 +89,7 @@ static int journal_skip(struct runner *r, const struct plan_step *s, const char 
 	json_t *rec = json_pack("{s:s, s:s}", "reason", reason, "detail", detail);
 	if (r->asked)
 		json_object_set_new(rec, "operator_ms", json_integer(r->operator_ms));
-	if (runner_journal(r, "skipped", s, rec) < 0)
+	if (runner_journal(r, jev_name(JEV_SKIPPED), s, rec) < 0)
 		return EXIT_JOURNAL;
 	char *t = xasprintf("%s: %s", reason, detail);
 	struct event e = runner_step_event(EV_STEP_SKIPPED, s);
@@ -208,7 +209,7 @@ static int take_record(struct runner *r, const struct plan_step *s)
 	saved_set(r->saved, s->node, rs->as, s->item, value);
 	json_t *rec = json_pack("{s:s, s:s, s:o}", "name", rs->as, "value", value, "item",
 				s->item ? json_string(s->item) : json_null());
-	if (runner_journal(r, "record", s, rec) < 0)
+	if (runner_journal(r, jev_name(JEV_RECORD), s, rec) < 0)
 		rc = EXIT_JOURNAL;
 	else
 		runner_emitf(r, EV_INFO, s, "recorded %s = '%s'", rs->as, value);
@@ -241,7 +242,7 @@ static int pass_gate(struct runner *r, const struct plan_step *s, int64_t t0)
 		int c = ask_timed(r, q, "ynq");
 		free(q);
 		if (c != 'y') {
-			runner_journal(r, "gate", s,
+			runner_journal(r, jev_name(JEV_GATE), s,
 				       json_pack("{s:s}", "answer", c == 'q' ? "quit" : "no"));
 			snprintf(r->err, sizeof(r->err),
 				 "gate %s not confirmed (%s); nothing was changed by it. When it "
@@ -254,7 +255,8 @@ static int pass_gate(struct runner *r, const struct plan_step *s, int64_t t0)
 	}
 	e.detail = by;
 	runner_emit(r, &e);
-	if (runner_journal(r, "gate", s, json_pack("{s:s, s:s}", "answer", "yes", "by", by)) < 0)
+	if (runner_journal(r, jev_name(JEV_GATE), s,
+			   json_pack("{s:s, s:s}", "answer", "yes", "by", by)) < 0)
 		return EXIT_JOURNAL;
 	return journal_done(r, s, -1, t0, by);
 }
@@ -410,7 +412,7 @@ static int confirm(struct runner *r, const struct plan_step *s, const char *foun
 		const char *p = strchr(letters, c);
 		if (p == NULL)
 			continue;
-		if (runner_journal(r, "answer", s,
+		if (runner_journal(r, jev_name(JEV_ANSWER), s,
 				   json_pack("{s:s}", "answer", names[p - letters])) < 0) {
 			*rc = EXIT_JOURNAL;
 			return 3;
@@ -442,7 +444,7 @@ static int confirm(struct runner *r, const struct plan_step *s, const char *foun
 
 static int outage_mark(struct runner *r, const struct plan_step *s, int begin)
 {
-	const char *ev = begin ? "outage-start" : "outage-end";
+	const char *ev = jev_name(begin ? JEV_OUTAGE_START : JEV_OUTAGE_END);
 	int64_t wall = now_wall_ms();
 	json_t *rec = json_pack("{s:I}", "wall_ms", (json_int_t)wall);
 	if (!begin)
@@ -515,7 +517,7 @@ static int execute(struct runner *r, const struct plan_step *s, int64_t t0)
 		json_object_set_new(rec, "command", json_string(s->command));
 	if (boot)
 		json_object_set_new(rec, "boot_id", json_string(boot));
-	if (runner_journal(r, "begin", s, rec) < 0) {
+	if (runner_journal(r, jev_name(JEV_BEGIN), s, rec) < 0) {
 		rc = EXIT_JOURNAL;
 		goto out;
 	}
@@ -612,7 +614,7 @@ static int settle_inflight(struct runner *r, const struct plan_step *s, struct s
 				    s->id, s->node);
 		int a = ask_timed(r, q, "rmq");
 		free(q);
-		runner_journal(r, "answer", s,
+		runner_journal(r, jev_name(JEV_ANSWER), s,
 			       json_pack("{s:s}", "answer",
 					 a == 'r'   ? "retry"
 					 : a == 'm' ? "mark-done"
@@ -671,7 +673,7 @@ static int phase_start(struct runner *r, int i)
 			    "begun, the cluster is left between phases; run `ccrup resume` in the "
 			    "next window",
 			    s->phase->id, a, b);
-			runner_journal(r, "window", s,
+			runner_journal(r, jev_name(JEV_WINDOW), s,
 				       json_pack("{s:s, s:I, s:I}", "phase", s->phase->id,
 						 "needed_ms", (json_int_t)need, "left_ms",
 						 (json_int_t)left));

@@ -22,12 +22,12 @@ SECS=${1:-${FUZZ_SECONDS:-60}}
 TARGETS=${*:-playbook inventory expr journal replay simcmd simhttp subst}
 OUT=build-fuzz
 CC=${FUZZ_CC:-clang}
-PKGS="libssh yaml-0.1 libcurl jansson"
+PKGS="libssh yaml-0.1 libcurl jansson libxml-2.0"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 $SAN -fsanitize=fuzzer-no-link $(for d in common orchestrator/*/ mock-nodes mock-nodes/*/; do printf -- "-I%s " "${d%/}"; done) \
 -Itests/fuzz -DFUZZ_SRCDIR=\"$(pwd)\" -DCCRUP_DATADIR=\"/usr/local/share/ccrup\" \
 $(pkg-config --cflags $PKGS)"
-LIBS="$(pkg-config --libs $PKGS) -lcrypto -lz -lpthread"
+LIBS="$(pkg-config --libs $PKGS) -lssl -lcrypto -lz -lpthread"
 
 mkdir -p "$OUT/obj" "$OUT/logs"
 
