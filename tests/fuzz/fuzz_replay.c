@@ -39,6 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static struct playbook *pb;
 static struct inventory *inv;
 static char state[4096], jpath[4200], pbpath[4096], invpath[4096];
+static int devnull = -1;
 
 static void rmstate(void)
 {
@@ -67,9 +68,8 @@ static void init(void)
 	snprintf(jpath, sizeof(jpath), "%s/journal.jsonl", dir);
 	atexit(rmstate);
 	/* status prints to stdout: keep libFuzzer's output readable. */
-	int fd = open("/dev/null", O_WRONLY);
-	FUZZ_ASSERT(fd >= 0 && dup2(fd, 1) == 1 && dup2(fd, 2) == 2);
-	close(fd);
+	devnull = open("/dev/null", O_WRONLY);
+	FUZZ_ASSERT(devnull >= 0 && dup2(devnull, 1) == 1);
 }
 
 /* One complete line: renumber a leading {"seq":N, and fix a trailing crc. */
@@ -118,8 +118,15 @@ static int run_cmd(int (*cmd)(int, char **), const char *name, const char *extra
 	char *argv[] = {(char *)name, invpath,	      "-p",	      pbpath, "--state-dir",
 			state,	      (char *)extra1, (char *)extra2, NULL};
 	int argc = extra1 ? (extra2 ? 8 : 7) : 6;
+	/* Its messages go to stderr; libFuzzer's (and the sanitizers') must stay. */
+	int saved = dup(2);
+	FUZZ_ASSERT(saved >= 0 && dup2(devnull, 2) == 2);
 	optind = 0;
-	return cmd(argc, argv);
+	int rc = cmd(argc, argv);
+	fflush(stderr);
+	FUZZ_ASSERT(dup2(saved, 2) == 2);
+	close(saved);
+	return rc;
 }
 
 /* The replay's own contracts; returns 0 if accepted, 5 if refused. */
