@@ -3,6 +3,7 @@
 #   make            build bin/ccrup and bin/ccrsim
 #   make check      install missing Debian packages, build, run every test
 #   make demo       install, build, start ccrsim, run the SP1 upgrade against it
+#                   (TRANSPORT=winrm: the same over WinRM)
 #   make SANITIZE=address,undefined check
 #   make install PREFIX=/usr/local DESTDIR=...
 #   make lint       banned calls and clang-format drift
@@ -103,7 +104,7 @@ unit: all $(TEST_BIN)
 
 demo: deps
 	@$(MAKE) --no-print-directory all
-	@sh mock-nodes/demo.sh
+	@TRANSPORT=$(TRANSPORT) sh mock-nodes/demo.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/ccrup/playbooks \

@@ -2,18 +2,20 @@
 # make demo: start ccrsim with the seed's two-node CCR cluster on loopback, show
 # the plan, run the whole SP1 upgrade unattended with live progress, show the
 # status and the simulator's view of the outage, stop ccrsim.
+# TRANSPORT=winrm (make demo TRANSPORT=winrm) runs it all over WinRM (HTTPS).
 set -eu
 cd "$(dirname "$0")/.."
 . tests/lib/sim.sh
 scale=${CCRUP_DEMO_SCALE:-0.004}
+transport=${TRANSPORT:-ssh}
 dir=$(mktemp -d /tmp/ccrup-demo.XXXXXX)
 state=state/demo
 rm -rf "$state"
 mkdir -p state && chmod 700 state
 trap 'sim_stop; rm -rf "$dir"' EXIT INT TERM
 
-echo "== starting ccrsim: CLUS1 (E2K7CCR on NODE1, NODE2 passive, HUBCAS), time x$scale"
-sim_start mock-nodes/scenarios/two-node.yml "$scale" "$dir/sim"
+echo "== starting ccrsim: CLUS1 (E2K7CCR on NODE1, NODE2 passive, HUBCAS), time x$scale, over $transport"
+sim_start mock-nodes/scenarios/two-node.yml "$scale" "$dir/sim" --transport "$transport"
 head -n 1 "$dir/sim/ccrsim.log"
 
 echo

@@ -112,6 +112,16 @@ int sim_cas_owa_online(const struct sim_world *w, int host, struct sbuf *why);
 void sim_host_http_count(struct sim_world *w, int host);
 
 /*
+ * WinRM (docs/ccrsim.md, WinRM): the account every host's WS-Management
+ * endpoint accepts with Basic authentication, from the scenario's
+ * `winrm: {user, password}` (defaults below).  Owned by the world.
+ */
+#define SIM_WINRM_USER	   "administrator"
+#define SIM_WINRM_PASSWORD "Ccrsim-WinRM-1"
+const char *sim_winrm_user(const struct sim_world *w);
+const char *sim_winrm_password(const struct sim_world *w);
+
+/*
  * Control interface.  sim_world_dump returns a new JSON object (caller
  * decrefs): clusters (CMS owner, state, version, outage intervals and total
  * outage ms), hosts (binaries version, services, pending reboot, boot id and

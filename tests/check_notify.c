@@ -141,6 +141,58 @@ START_TEST(payload_teams)
 }
 END_TEST
 
+START_TEST(outage_start_says_service_length_impact)
+{
+	struct event e = ev(EV_OUTAGE_START);
+	e.detail = "Exchange mailbox service";
+	e.text = "users cannot open their mailboxes";
+	e.budget_ms = 600000;
+	for (int k = NOTIFY_WEBHOOK; k <= NOTIFY_TEAMS; k++) {
+		char *body = notify_payload((enum notify_kind)k, &e);
+		json_t *o = parse(body);
+		const char *t = jstr(o, "text");
+		ck_assert_ptr_nonnull(strstr(t,
+					     "service outage started: Exchange mailbox service is "
+					     "down, about 10m by the plan's estimate: users cannot "
+					     "open their mailboxes (step cms.stop-cms on NODE2)"));
+		json_decref(o);
+		free(body);
+	}
+	/* Without a playbook service: still says what users lose, in general words. */
+	e.detail = NULL;
+	e.text = NULL;
+	e.budget_ms = 0;
+	char *body = notify_payload(NOTIFY_WEBHOOK, &e);
+	ck_assert_ptr_nonnull(strstr(body, "the service is down: users cannot use the service"));
+	free(body);
+}
+END_TEST
+
+START_TEST(failed_run_is_no_finish_flag)
+{
+	static const char *const res[] = {"failed", "refused", "interrupted", "done"};
+	for (size_t i = 0; i < CCR_ARRAY_LEN(res); i++) {
+		struct event e = ev(EV_RUN_END);
+		e.step = e.node = e.phase = NULL;
+		e.text = res[i];
+		char *body = notify_payload(NOTIFY_SLACK, &e);
+		int done = strcmp(res[i], "done") == 0;
+		ck_assert_msg((strstr(body, ":checkered_flag:") != NULL) == done, "%s: %s", res[i],
+			      body);
+		if (!done)
+			ck_assert_ptr_nonnull(strstr(body, "ccrup resume"));
+		free(body);
+		body = notify_payload(NOTIFY_TEAMS, &e);
+		json_t *o = parse(body);
+		ck_assert_str_eq(jstr(o, "themeColor"), done ? "2EB886" : "D7000C");
+		if (!done)
+			ck_assert_ptr_nonnull(strstr(jstr(o, "title"), "RUN "));
+		json_decref(o);
+		free(body);
+	}
+}
+END_TEST
+
 START_TEST(payload_redacts_secrets)
 {
 	setenv("CCRUP_KEY_PASSPHRASE", "hunter2-correct-horse", 1);
@@ -457,6 +509,8 @@ static Suite *notify_suite(void)
 	tcase_add_test(p, payload_webhook);
 	tcase_add_test(p, payload_slack_escapes);
 	tcase_add_test(p, payload_teams);
+	tcase_add_test(p, outage_start_says_service_length_impact);
+	tcase_add_test(p, failed_run_is_no_finish_flag);
 	tcase_add_test(p, payload_redacts_secrets);
 	tcase_add_test(p, not_notified_kinds);
 	suite_add_tcase(s, p);

@@ -8,6 +8,11 @@
  * A cluster with an HT/CAS also gets `owa_url`, the Outlook Web Access URL
  * its first HT/CAS serves (sim_http.h), so the playbook's OWA check runs
  * against the simulated CAS after /UpgradeCMS.
+ *
+ * WinRM (sim_winrm.h): every host gets its HTTPS winrm_port; defaults: name
+ * the scenario's WinRM account, STATE/winrm_password (written here, mode
+ * 0600) and the generated CA, and say `transport: winrm` under
+ * --transport winrm, so the same file drives ccrup, or pywinrm, either way.
  */
 #include <errno.h>
 #include <limits.h>
@@ -17,6 +22,7 @@
 #include <unistd.h>
 
 #include "sim_server.h"
+#include "sim_winrm.h"
 
 /* A YAML scalar: plain when it is made of safe characters, single-quoted otherwise. */
 static void inv_scalar(struct sbuf *sb, const char *s)
@@ -71,6 +77,19 @@ static void inv_header(const struct sim_server *srv, struct sbuf *sb, const char
 	sbuf_adds(sb, "\n  connect_timeout: 10s\n  command_timeout: 10m\n  keepalive: 30s\n");
 	sbuf_adds(sb, "\ndefaults:\n  user: administrator\n");
 	free(name);
+	name = xasprintf("%s/winrm_password", state_abs);
+	sbuf_adds(sb, "  winrm_user: ");
+	inv_scalar(sb, sim_winrm_user(srv->world));
+	sbuf_adds(sb, "\n  winrm_password_file: ");
+	inv_scalar(sb, name);
+	free(name);
+	name = xasprintf("%s/winrm/ca.pem", state_abs);
+	sbuf_adds(sb, "\n  winrm_ca_file: ");
+	inv_scalar(sb, name);
+	sbuf_addc(sb, '\n');
+	free(name);
+	if (srv->opts->winrm)
+		sbuf_adds(sb, "  transport: winrm\n");
 	if (srv->opts->authorized_keys == NULL) {
 		/* With --authorized-keys the operator brings their own key (agent or ~/.ssh). */
 		name = xasprintf("%s/client_ed25519", state_abs);
@@ -89,7 +108,8 @@ static void inv_hosts(const struct sim_server *srv, struct sbuf *sb)
 		inv_scalar(sb, sim_host_name(srv->world, i));
 		sbuf_adds(sb, ":\n    address: ");
 		inv_scalar(sb, sim_host_addr(srv->world, i));
-		sbuf_addf(sb, "\n    port: %d\n", sim_host_port(srv->world, i));
+		sbuf_addf(sb, "\n    port: %d\n    winrm_port: %d\n", sim_host_port(srv->world, i),
+			  sim_winrm_port(srv->world, i, 1));
 	}
 }
 
@@ -142,6 +162,7 @@ static void inv_cluster(const struct sim_world *w, struct sbuf *sb, int c)
 int sim_inventory_write(const struct sim_server *srv, const char *path, char *err, size_t errlen)
 {
 	char *state_abs = realpath(srv->opts->state_dir, NULL);
+	char *name;
 	struct sbuf sb;
 	int rc = -1;
 
@@ -150,6 +171,14 @@ int sim_inventory_write(const struct sim_server *srv, const char *path, char *er
 		snprintf(err, errlen, "%s: %s", srv->opts->state_dir, strerror(errno));
 		goto out;
 	}
+	name = xasprintf("%s/winrm_password", state_abs);
+	if (write_file_atomic(name, sim_winrm_password(srv->world),
+			      strlen(sim_winrm_password(srv->world)), 0600) != 0) {
+		snprintf(err, errlen, "%s: %s", name, strerror(errno));
+		free(name);
+		goto out;
+	}
+	free(name);
 	inv_header(srv, &sb, state_abs);
 	inv_hosts(srv, &sb);
 	sbuf_adds(&sb, "\nclusters:\n");

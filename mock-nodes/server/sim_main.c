@@ -24,7 +24,8 @@
 
 static const char usage[] =
     "usage: ccrsim --scenario FILE|NAME [--time-scale X] [--fleet N] [--state-dir DIR]\n"
-    "              [--control PATH] [--authorized-keys FILE] [--inventory-out FILE] [-v]\n"
+    "              [--control PATH] [--authorized-keys FILE] [--inventory-out FILE]\n"
+    "              [--transport ssh|winrm] [-v]\n"
     "       ccrsim ctl [--control PATH | --state-dir DIR] COMMAND [ARGS]   (ccrsim ctl --help)\n"
     "\n"
     "Serves every host of a scenario over SSH, each on its own loopback address or port.\n"
@@ -40,6 +41,8 @@ static const char usage[] =
     "  --authorized-keys FILE  public keys allowed to log in (default: DIR/authorized_keys,\n"
     "                          made from the generated DIR/client_ed25519)\n"
     "  --inventory-out FILE    where to write the ccrup inventory (default DIR/inventory.yml)\n"
+    "  --transport ssh|winrm   how the generated inventory reaches the hosts (default ssh;\n"
+    "                          every host serves both)\n"
     "  -v, --verbose           log connections and commands to stderr\n"
     "  --version               print the version and exit\n"
     "Prints \"ccrsim: N hosts listening; control at PATH\" and writes DIR/ccrsim.pid when\n"
@@ -113,7 +116,11 @@ static int parse_opt(int argc, char **argv, int *i, struct sim_opts *o)
 		o->authorized_keys = v;
 	else if ((v = opt_value(argc, argv, i, "--inventory-out")) != NULL)
 		o->inventory_out = v;
-	else
+	else if ((v = opt_value(argc, argv, i, "--transport")) != NULL) {
+		if (strcmp(v, "ssh") != 0 && strcmp(v, "winrm") != 0)
+			return bad_usage("--transport: expected ssh or winrm, got %s", v);
+		o->winrm = v[0] == 'w';
+	} else
 		return bad_usage("unknown option or missing value: %s", a);
 	return 0;
 }

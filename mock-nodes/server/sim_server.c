@@ -30,6 +30,7 @@
 
 #include "sim_http.h"
 #include "sim_server.h"
+#include "sim_winrm.h"
 
 #define SIM_ACCEPT_BATCH   64  /* connections accepted per listener readiness */
 #define SIM_SWEEP_MS	   100 /* hosts are re-checked at least this often (world ms) */
@@ -261,7 +262,15 @@ static void hosts_close(struct sim_server *srv)
 
 /* ---- the loop ---- */
 
-enum { SIM_PK_SIG, SIM_PK_CTL, SIM_PK_HOST, SIM_PK_CONN, SIM_PK_HTTP_HOST, SIM_PK_HTTP };
+enum {
+	SIM_PK_SIG,
+	SIM_PK_CTL,
+	SIM_PK_HOST,
+	SIM_PK_CONN,
+	SIM_PK_HTTP_HOST,
+	SIM_PK_HTTP,
+	SIM_PK_WINRM
+};
 
 /* The pollfd array of one loop iteration and what each entry stands for. */
 struct sim_pollset {
@@ -304,7 +313,7 @@ static void pollset_build(struct sim_server *srv, struct sim_pollset *ps)
 	int from, http_full = sim_http_full(srv->http);
 
 	pollset_reserve(ps, 2 + SIM_CTL_MAX_CLIENTS + 2 * srv->nhosts + srv->nconns +
-				sim_http_nconns(srv->http));
+				sim_http_nconns(srv->http) + sim_winrm_npoll(srv->winrm));
 	ps->pfd[0] = (struct pollfd){.fd = srv->sigpipe[0], .events = POLLIN};
 	ps->kind[0] = SIM_PK_SIG;
 	ps->n = 1;
@@ -329,6 +338,9 @@ static void pollset_build(struct sim_server *srv, struct sim_pollset *ps)
 	from = ps->n;
 	ps->n += sim_http_pollfds(srv->http, ps->pfd + ps->n, ps->who + ps->n, ps->cap - ps->n);
 	pollset_mark(ps, from, SIM_PK_HTTP);
+	from = ps->n;
+	ps->n += sim_winrm_pollfds(srv->winrm, ps->pfd + ps->n, ps->who + ps->n, ps->cap - ps->n);
+	pollset_mark(ps, from, SIM_PK_WINRM);
 }
 
 static void pollset_dispatch(struct sim_server *srv, struct sim_pollset *ps)
@@ -355,6 +367,9 @@ static void pollset_dispatch(struct sim_server *srv, struct sim_pollset *ps)
 		case SIM_PK_HTTP:
 			sim_http_ready(srv->http, ps->who[i], ps->pfd[i].revents);
 			break;
+		case SIM_PK_WINRM:
+			sim_winrm_ready(srv->winrm, ps->who[i], ps->pfd[i].revents);
+			break;
 		default:
 			sim_conn_ready(ps->who[i]);
 			break;
@@ -377,6 +392,8 @@ static int loop_timeout(struct sim_server *srv, int64_t now)
 		t = 50;
 	if (sim_http_timeout(srv->http) < t)
 		t = sim_http_timeout(srv->http);
+	if (sim_winrm_timeout(srv->winrm, now) < t)
+		t = sim_winrm_timeout(srv->winrm, now);
 	return t;
 }
 
@@ -395,6 +412,7 @@ static void loop_run(struct sim_server *srv)
 		sim_conns_pump(srv, now);
 		sim_ctl_pump(srv->ctl, now);
 		sim_http_pump(srv->http);
+		sim_winrm_pump(srv->winrm, now);
 		pollset_build(srv, &ps);
 		if (poll(ps.pfd, (nfds_t)ps.n, loop_timeout(srv, now)) > 0)
 			pollset_dispatch(srv, &ps);
@@ -484,7 +502,10 @@ static int server_start(struct sim_server *srv, char *err, size_t errlen)
 		return 1;
 	}
 	srv->http = sim_http_new(srv);
-	if (hosts_open(srv, err, errlen) != 0 || files_write(srv, err, errlen) != 0)
+	if (hosts_open(srv, err, errlen) != 0)
+		return 1;
+	srv->winrm = sim_winrm_new(srv, err, errlen);
+	if (srv->winrm == NULL || files_write(srv, err, errlen) != 0)
 		return 1;
 	return 0;
 }
@@ -494,6 +515,7 @@ static void server_stop(struct sim_server *srv)
 	int64_t now = srv->world != NULL ? sim_server_now(srv) : 0;
 
 	sim_conns_free_all(srv, now);
+	sim_winrm_free(srv->winrm, now);
 	sim_ctl_free(srv->ctl);
 	sim_http_free(srv->http);
 	hosts_close(srv);

@@ -12,6 +12,7 @@
  *   sim_inventory.c  the generated ccrup inventory
  *   sim_ctl.c        the control socket (server side) and `ccrsim ctl`
  *   sim_http*.c      HTTP (Outlook Web Access) on the HT/CAS hosts (sim_http.h)
+ *   sim_winrm*.c     WinRM (WS-Management remote shell) on every host (sim_winrm.h)
  *
  * Calling sequence: sim_server_run(opts) does everything and returns the exit
  * status for main; the other functions here are internal to those modules.
@@ -39,6 +40,7 @@ struct sim_opts {
 	const char *authorized_keys; /* NULL = STATE/authorized_keys (generated client key) */
 	const char *inventory_out;   /* NULL = STATE/inventory.yml */
 	int verbose;		     /* log connections and commands to stderr */
+	int winrm;		     /* the generated inventory says transport: winrm */
 };
 
 /* Per-host I/O state, parallel to the world's host indices. */
@@ -53,6 +55,7 @@ struct sim_host_io {
 
 struct sim_conn;
 struct sim_ctl;
+struct sim_winrm;
 
 struct sim_server {
 	const struct sim_opts *opts; /* options, borrowed */
@@ -75,6 +78,7 @@ struct sim_server {
 	int sigpipe[2];		     /* self-pipe: signal handler -> loop */
 	struct sim_ctl *ctl;	     /* control socket */
 	struct sim_http *http;	     /* HTTP connections of the HT/CAS hosts */
+	struct sim_winrm *winrm;     /* WinRM (WS-Management) of every host (sim_winrm.h) */
 	char *control_path;	     /* socket path, owned */
 	char *pid_path;		     /* STATE/ccrsim.pid, owned */
 };

@@ -22,9 +22,9 @@
 
 #define SIM_MAX_HOSTS 40000 /* base_port + index must stay a valid port */
 
-static const char *const top_keys[] = {"scenario",	"description", "clock",	 "domain",
-				       "media_version", "base_port",   "rules",	 "durations",
-				       "hosts",		"clusters",    "faults", NULL};
+static const char *const top_keys[] = {
+    "scenario",	 "description", "clock",    "domain", "media_version", "base_port", "rules",
+    "durations", "hosts",	"clusters", "faults", "winrm",	       NULL};
 
 static int load_rules(struct sim_scn *s, yaml_node_t *root)
 {
@@ -76,6 +76,28 @@ static int load_durations(struct sim_scn *s, yaml_node_t *root)
 	return 0;
 }
 
+/* winrm: {user, password}: the account every host's WinRM accepts (Basic). */
+static int load_winrm(struct sim_scn *s, yaml_node_t *root)
+{
+	static const char *const keys[] = {"user", "password", NULL};
+	yaml_node_t *m = sim_yaml_get(&s->y, root, "winrm");
+	const char *user, *password;
+
+	if (m != NULL && sim_yaml_check_map(&s->y, m, keys))
+		return -1;
+	if (sim_yaml_str(&s->y, m, "user", SIM_WINRM_USER, &user) ||
+	    sim_yaml_str(&s->y, m, "password", SIM_WINRM_PASSWORD, &password))
+		return -1;
+	if (*user == '\0' || strchr(user, ':') != NULL || *password == '\0')
+		return sim_yaml_fail(&s->y, m,
+				     "winrm: user (without ':') and password must not be empty");
+	free(s->w->winrm_user);
+	s->w->winrm_user = xstrdup(user);
+	free(s->w->winrm_password);
+	s->w->winrm_password = xstrdup(password);
+	return 0;
+}
+
 static int load_settings(struct sim_scn *s, yaml_node_t *root)
 {
 	const char *clock, *domain, *name;
@@ -96,7 +118,7 @@ static int load_settings(struct sim_scn *s, yaml_node_t *root)
 	if (sim_parse_iso(clock, &s->w->clock_s) != 0)
 		return sim_yaml_fail(&s->y, sim_yaml_get(&s->y, root, "clock"),
 				     "clock: expected 2026-11-21T10:20:00Z, got \"%s\"", clock);
-	return load_rules(s, root) || load_durations(s, root);
+	return load_rules(s, root) || load_durations(s, root) || load_winrm(s, root);
 }
 
 static int valid_name(const char *n)

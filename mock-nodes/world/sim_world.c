@@ -21,6 +21,8 @@ struct sim_world *sim_world_new(double scale)
 	w->max_copy_queue = 10;
 	w->reboot_backlog = 40;
 	w->domain = xstrdup("contoso.com");
+	w->winrm_user = xstrdup(SIM_WINRM_USER);
+	w->winrm_password = xstrdup(SIM_WINRM_PASSWORD);
 	w->media_version = xstrdup("8.1.240.6");
 	w->last_tick = 0;
 	return w;
@@ -73,6 +75,8 @@ void sim_world_free(struct sim_world *w)
 	free(w->clusters);
 	sim_fault_free_all(w);
 	free(w->domain);
+	free(w->winrm_user);
+	free(w->winrm_password);
 	free(w->media_version);
 	free(w);
 }
@@ -98,6 +102,16 @@ const char *sim_host_name(const struct sim_world *w, int host)
 const char *sim_host_addr(const struct sim_world *w, int host)
 {
 	return w->hosts[host].addr;
+}
+
+const char *sim_winrm_user(const struct sim_world *w)
+{
+	return w->winrm_user;
+}
+
+const char *sim_winrm_password(const struct sim_world *w)
+{
+	return w->winrm_password;
 }
 
 int sim_host_port(const struct sim_world *w, int host)

@@ -184,6 +184,8 @@ struct sim_world {
 	double scale;		      /* time scale, >= 0 */
 	int64_t clock_s;	      /* wall clock (Unix seconds) at world time 0 */
 	char *domain;		      /* AD domain, "contoso.com" */
+	char *winrm_user;	      /* WinRM (Basic) account, scenario winrm.user */
+	char *winrm_password;	      /* its password, scenario winrm.password */
 	char *media_version;	      /* version setup.com installs */
 	int64_t max_copy_queue;	      /* Move-ClusteredMailboxServer threshold */
 	int64_t reboot_backlog;	      /* copy queue after a node restart */

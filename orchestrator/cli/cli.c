@@ -3,6 +3,8 @@
  * loading and validating the user's files.
  */
 #include "cli.h"
+#include "http.h"
+#include "state.h"
 
 #include <fnmatch.h>
 #include <getopt.h>
@@ -58,10 +60,15 @@ const char *cli_default_playbook(void)
 }
 
 static const struct option common_long[] = {
-    {"playbook", required_argument, NULL, 'p'}, {"state-dir", required_argument, NULL, 'S'},
-    {"clusters", required_argument, NULL, 'C'}, {"output", required_argument, NULL, 'o'},
-    {"verbose", no_argument, NULL, 'v'},	{"quiet", no_argument, NULL, 'q'},
-    {"help", no_argument, NULL, 'h'},		{NULL, 0, NULL, 0},
+    {"playbook", required_argument, NULL, 'p'},
+    {"state-dir", required_argument, NULL, 'S'},
+    {"clusters", required_argument, NULL, 'C'},
+    {"output", required_argument, NULL, 'o'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {"state", required_argument, NULL, 'E'},
+    {NULL, 0, NULL, 0},
 };
 
 static struct option *merge_options(const struct option *extra)
@@ -109,6 +116,9 @@ static int common_opt(int c, struct cli_opts *o)
 	case 'S':
 		o->state_dir = optarg;
 		return 0;
+	case 'E':
+		o->state_url = optarg;
+		return 0;
 	case 'C':
 		o->clusters = optarg;
 		return 0;
@@ -140,6 +150,9 @@ int cli_parse(int argc, char **argv, const char *usage, const struct option *ext
 	o->state_dir = getenv("CCRUP_STATE_DIR");
 	if (o->state_dir == NULL || *o->state_dir == '\0')
 		o->state_dir = "state";
+	o->state_url = getenv("CCRUP_STATE");
+	if (o->state_url != NULL && *o->state_url == '\0')
+		o->state_url = NULL;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, shorts, all, NULL)) != -1) {
@@ -222,6 +235,49 @@ int cli_load(const struct cli_opts *o, struct cli_files *f)
 out:
 	diag_release(&d);
 	return rc;
+}
+
+int cli_state_open(const char *cmd, const struct cli_opts *o, const struct cli_files *f,
+		   struct state **st)
+{
+	const struct state_def *sd = f->inv ? f->inv->state : NULL;
+	struct state_config c = {.dir = o->state_dir, .url = o->state_url};
+	char err[1024];
+	int rc;
+
+	if (sd != NULL) {
+		if (c.url == NULL)
+			c.url = sd->url;
+		c.ca_file = sd->ca_file;
+		c.cert_file = sd->cert_file;
+		c.key_file = sd->key_file;
+		c.user = sd->user;
+		c.password_file = sd->password_file;
+		c.password_env = sd->password_env;
+		c.lease_ttl_s = sd->lease_ttl_s;
+	}
+	if (http_global_init() < 0) {
+		cli_error(cmd, "cannot initialise libcurl");
+		return EXIT_INPUT;
+	}
+	rc = state_open(&c, st, err, sizeof(err));
+	if (rc != 0) {
+		if (sd != NULL && o->state_url == NULL)
+			cli_error(cmd, "%s:%d:%d: state: %s", sd->loc.file, sd->loc.line,
+				  sd->loc.col, err);
+		else
+			cli_error(cmd, "%s", err);
+		http_global_cleanup();
+	}
+	return rc;
+}
+
+void cli_state_close(struct state *st)
+{
+	if (st == NULL)
+		return;
+	state_free(st);
+	http_global_cleanup();
 }
 
 void cli_files_release(struct cli_files *f)

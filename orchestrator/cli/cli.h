@@ -13,6 +13,7 @@ struct cli_opts {
 	const char *inventory; /* positional INVENTORY */
 	const char *playbook;  /* -p, or resolved default */
 	const char *state_dir; /* --state-dir, $CCRUP_STATE_DIR, or "state" */
+	const char *state_url; /* --state, $CCRUP_STATE, or NULL (then the inventory's state:) */
 	const char *clusters;  /* --clusters PATTERN (fnmatch), or NULL = all */
 	const char *output;    /* -o text|json */
 	int verbose;	       /* -v count */
@@ -43,6 +44,17 @@ const char *cli_default_playbook(void);
 int cli_load(const struct cli_opts *o, struct cli_files *f);
 void cli_files_release(struct cli_files *f);
 
+/*
+ * Open where journals and locks live: --state or $CCRUP_STATE (an etcd URL),
+ * else the inventory's state: block, else the local --state-dir.  TLS and
+ * authentication settings come from the inventory's state: block.  Returns
+ * 0 with *st (free with cli_state_close), or EXIT_INPUT after printing why.
+ */
+struct state;
+int cli_state_open(const char *cmd, const struct cli_opts *o, const struct cli_files *f,
+		   struct state **st);
+void cli_state_close(struct state *st);
+
 /* Print "ccrup <cmd>: message" to stderr. */
 void cli_error(const char *cmd, const char *fmt, ...) CCR_PRINTF(2, 3);
 
@@ -53,6 +65,8 @@ int cmd_apply(int argc, char **argv);
 int cmd_resume(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_state(int argc, char **argv);
+int cmd_notify(int argc, char **argv);
 
 /*
  * Parse the options every subcommand accepts.  extra is an optional

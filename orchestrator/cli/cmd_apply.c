@@ -5,9 +5,11 @@
  */
 #include "audit.h"
 #include "cli.h"
+#include "evjson.h"
 #include "http.h"
 #include "notify.h"
 #include "runner.h"
+#include "state.h"
 #include "ui.h"
 #include "xport.h"
 
@@ -57,17 +59,27 @@ static const char apply_usage[] =
     "                         checks) at DURATION, e.g. 30s, for rehearsals in a lab\n"
     "                         or simulator: a hung command fails fast instead of\n"
     "                         after the playbook's production timeout\n"
-    "  --state-dir DIR        journals and locks (default ./state or $CCRUP_STATE_DIR)\n"
+    "  --state-dir DIR        journals and locks (default ./state or $CCRUP_STATE_DIR);\n"
+    "                         audit logs always\n"
+    "  --state URL            journals and locks in etcd, shared by orchestrator hosts:\n"
+    "                         etcd://HOST:PORT[,HOST:PORT...]/PREFIX (or $CCRUP_STATE,\n"
+    "                         or the inventory's state: block; docs/state.md).  With\n"
+    "                         several clusters, clusters another host holds or already\n"
+    "                         upgraded are left to it\n"
+    "  -o json                write the run as a stream of JSON lines on stdout, one\n"
+    "                         per event (docs/events-json.md); people's output goes\n"
+    "                         to stderr\n"
     "  -v, --verbose          show commands (-vv: and their output)\n"
     "  -q, --quiet            only failures, warnings and the summary\n"
     "\n"
     "Exit: 0 done, 1 step failed (resumable), 2 input error, 3 precondition refused,\n"
-    "4 lock held, 5 journal corrupt or changed playbook, 130 interrupted (resumable).\n";
+    "4 lock held, 5 journal corrupt or changed playbook, 6 lost the (etcd) lock mid-run\n"
+    "(stopped before the next remote action; resumable), 130 interrupted (resumable).\n";
 
 static const char resume_usage[] =
     "usage: ccrup resume INVENTORY [-p PLAYBOOK] [--yes] [--accept-changed-playbook]\n"
     "                    [--clusters PATTERN] [--trust-new-hosts] [--max-timeout DURATION]\n"
-    "                    [--state-dir DIR]\n"
+    "                    [--state-dir DIR] [--state URL] [--wait]\n"
     "\n"
     "Continue the unfinished run of each cluster from its journal: finished steps\n"
     "never repeat; a step that was in progress is re-probed (its check, or the boot\n"
@@ -78,6 +90,12 @@ static const char resume_usage[] =
     "  --accept-changed-playbook    resume although the files changed\n"
     "  --parallel N, --max-failed M as for apply\n"
     "  --trust-new-hosts, --max-timeout DURATION  as for apply\n"
+    "  --state URL                  as for apply: resume another host's run from etcd\n"
+    "  --wait                       when another process holds a cluster's lock, wait\n"
+    "                               for it to free (its holder finished, or died and its\n"
+    "                               lease expired) instead of exiting 4\n"
+    "  -o json                      the JSON event stream, as for apply\n"
+    "                               (docs/events-json.md)\n"
     "\n"
     "Exit codes as for apply.\n";
 
@@ -91,6 +109,7 @@ struct apply_args {
 	const char *ssh_config;
 	int parallel; /* clusters at once, or PARALLEL_ALL / PARALLEL_AUTO */
 	int max_failed;
+	int wait;
 };
 
 /* --parallel all / auto, resolved against the fleet by fleet_parallel(). */
@@ -105,7 +124,8 @@ enum {
 	OPT_ACCEPT,
 	OPT_SSHCONF,
 	OPT_WINDOW,
-	OPT_MAXTIMEOUT
+	OPT_MAXTIMEOUT,
+	OPT_WAIT
 };
 
 static const struct option apply_long[] = {
@@ -118,6 +138,7 @@ static const struct option apply_long[] = {
     {"ssh-config", required_argument, NULL, OPT_SSHCONF},
     {"window-end", required_argument, NULL, OPT_WINDOW},
     {"max-timeout", required_argument, NULL, OPT_MAXTIMEOUT},
+    {"wait", no_argument, NULL, OPT_WAIT},
     {NULL, 0, NULL, 0},
 };
 
@@ -171,6 +192,9 @@ static int apply_opt(int c, const char *arg, void *ctx)
 		return 0;
 	case OPT_ACCEPT:
 		a->accept_changed = 1;
+		return 0;
+	case OPT_WAIT:
+		a->wait = 1;
 		return 0;
 	case OPT_SSHCONF:
 		a->ssh_config = arg;
@@ -248,8 +272,8 @@ static void *worker(void *arg)
 /* Combine per-cluster results: interrupted beats failed beats refused beats done. */
 static int fleet_exit(const struct fleet *fl)
 {
-	static const int order[] = {EXIT_INTERRUPTED, EXIT_JOURNAL, EXIT_LOCKED,
-				    EXIT_STEP_FAILED, EXIT_REFUSED, EXIT_INPUT};
+	static const int order[] = {EXIT_INTERRUPTED, EXIT_LOCK_LOST, EXIT_JOURNAL, EXIT_LOCKED,
+				    EXIT_STEP_FAILED, EXIT_REFUSED,   EXIT_INPUT};
 	for (size_t k = 0; k < CCR_ARRAY_LEN(order); k++)
 		for (int i = 0; i < fl->f->nclusters; i++)
 			if (fl->rc[i] == order[k])
@@ -369,6 +393,28 @@ static int run_fleet(struct fleet *fl, int parallel)
 	return fleet_exit(fl);
 }
 
+/* The closing line of the JSON event stream: each cluster's result. */
+static void json_summary(struct evjson *ej, const struct fleet *fl, int rc)
+{
+	int n = fl->f->nclusters;
+	struct evjson_cluster *c = xcalloc((size_t)n + 1, sizeof(*c));
+	for (int i = 0; i < n; i++) {
+		int x = fl->rc[i];
+		c[i].name = fl->f->clusters[i]->name;
+		c[i].exit = x;
+		c[i].result = x < 0		      ? "not-started"
+			      : x == EXIT_DONE	      ? "done"
+			      : x == EXIT_STEP_FAILED ? "failed"
+			      : x == EXIT_REFUSED     ? "refused"
+			      : x == EXIT_LOCKED      ? "locked"
+			      : x == EXIT_JOURNAL     ? "journal-error"
+			      : x == EXIT_INTERRUPTED ? "interrupted"
+						      : "input-error";
+	}
+	evjson_summary(ej, rc, c, n);
+	free(c);
+}
+
 static void install_signals(void)
 {
 	struct sigaction sa;
@@ -456,7 +502,9 @@ static int run_cmd(int argc, char **argv, int resume)
 	struct ui *u = NULL;
 	struct audit *au = NULL;
 	struct notify *nt = NULL;
+	struct state *st = NULL;
 	char *cmdline = NULL, *resume_cmd = NULL;
+	struct evjson *ej = NULL;
 	struct fleet fl;
 	int rc;
 
@@ -474,6 +522,13 @@ static int run_cmd(int argc, char **argv, int resume)
 	rc = cli_load(&o, &f);
 	if (rc)
 		goto out;
+	if (a.wait && !resume) {
+		cli_error(cmd, "--wait is for resume (apply exits 4 when a cluster is locked)");
+		rc = EXIT_INPUT;
+		goto out;
+	}
+	if ((rc = cli_state_open(cmd, &o, &f, &st)))
+		goto out;
 	int tty_in = isatty(STDIN_FILENO), tty_out = isatty(STDOUT_FILENO);
 	if (!a.yes && (!tty_in || f.nclusters > 1)) {
 		cli_error(
@@ -486,12 +541,21 @@ static int run_cmd(int argc, char **argv, int resume)
 		rc = EXIT_INPUT;
 		goto out;
 	}
-	struct ui_opts uo = {tty_out, tty_out && getenv("NO_COLOR") == NULL, o.quiet, o.verbose};
-	u = ui_new(stdout, &uo);
+	/* -o json: the event stream owns stdout; people read stderr (prompts in
+	 * guided mode; failures, warnings and the summary with --yes). */
+	int json = strcmp(o.output, "json") == 0;
+	FILE *human = json ? stderr : stdout;
+	int tty_h = json ? isatty(STDERR_FILENO) : tty_out;
+	struct ui_opts uo = {tty_h, tty_h && getenv("NO_COLOR") == NULL, o.quiet || (json && a.yes),
+			     o.verbose};
+	u = ui_new(human, &uo);
 	au = audit_new(o.state_dir);
 	nt = notify_new(f.inv);
 	notify_set_warn(nt, audit_warn, au);
-	struct event_sink sinks[] = {{ui_event, u}, {audit_event, au}, {notify_event, nt}};
+	if (json)
+		ej = evjson_new(stdout);
+	struct event_sink sinks[] = {
+	    {ui_event, u}, {audit_event, au}, {notify_event, nt}, {evjson_event, ej}};
 	cmdline = join_args(argc, argv);
 	resume_cmd = resume_command(argc, typed, !a.yes);
 	install_signals();
@@ -516,6 +580,9 @@ static int run_cmd(int argc, char **argv, int resume)
 				  .trust_new_hosts = a.trust,
 				  .accept_changed_playbook = a.accept_changed,
 				  .state_dir = o.state_dir,
+				  .state = st,
+				  .lock_wait_ms = a.wait ? INT64_MAX / 4 : 0,
+				  .shared_fleet = state_shared(st) && f.nclusters > 1,
 				  .ssh_config = a.ssh_config,
 				  .saved_plan = a.plan,
 				  .command_line = cmdline,
@@ -524,12 +591,14 @@ static int run_cmd(int argc, char **argv, int resume)
 				  .max_timeout_ms = a.max_timeout_ms,
 				  .stop = &stop_flag,
 				  .sinks = sinks,
-				  .nsinks = (int)CCR_ARRAY_LEN(sinks),
+				  .nsinks = (int)CCR_ARRAY_LEN(sinks) - (json ? 0 : 1),
 				  .ask = a.yes ? NULL : ui_ask,
 				  .ask_arg = u};
 	rc = run_fleet(&fl, parallel);
 	ui_summary(u);
-	fleet_summary(&fl, stdout);
+	fleet_summary(&fl, human);
+	if (ej)
+		json_summary(ej, &fl, rc);
 	pthread_mutex_destroy(&fl.mu);
 	free(fl.rc);
 	notify_flush(nt, stop_flag ? 2000 : 10000); /* bounded: shorter after an interrupt */
@@ -542,8 +611,10 @@ out:
 	free(cmdline);
 	free(resume_cmd);
 	notify_free(nt);
+	cli_state_close(st);
 	audit_free(au);
 	ui_free(u);
+	evjson_free(ej);
 	cli_files_release(&f);
 	return rc;
 }

@@ -108,7 +108,7 @@ static volatile sig_atomic_t plan_stop;
 static int live_all(const struct cli_files *f, const struct plan_args *a, struct live_plan *lps,
 		    struct plan **plans)
 {
-	struct conns_opts co = {a->trust, a->ssh_config};
+	struct conns_opts co = {.trust_new_hosts = a->trust, .ssh_config = a->ssh_config};
 	struct conns *c = conns_new(f->inv, &co);
 	char err[2048];
 	int rc = 0;

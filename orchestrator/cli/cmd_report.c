@@ -116,16 +116,17 @@ int cmd_report(int argc, char **argv)
 	struct cli_files f;
 	const char *html = NULL;
 	struct report_cluster **rcs = NULL;
+	struct state *st = NULL;
 	int rc, worst = 0;
 
 	rc = cli_parse(argc, argv, usage, report_long, NULL, report_opt, &html, &o);
 	if (rc)
 		return rc < 0 ? EXIT_DONE : rc;
-	if ((rc = cli_load(&o, &f)))
+	if ((rc = cli_load(&o, &f)) || (rc = cli_state_open("report", &o, &f, &st)))
 		goto out;
 	rcs = xcalloc((size_t)f.nclusters, sizeof(*rcs));
 	for (int i = 0; i < f.nclusters; i++) {
-		int r = report_load(o.state_dir, f.pb, f.inv, f.clusters[i], &rcs[i]);
+		int r = report_load_from(st, f.pb, f.inv, f.clusters[i], &rcs[i]);
 		if (r) {
 			char *m = text_escaped(rcs[i]->message, "\n");
 			fprintf(stderr, "ccrup report: %s: %s\n", rcs[i]->name, m);
@@ -144,6 +145,7 @@ int cmd_report(int argc, char **argv)
 		report_cluster_free(rcs[i]);
 out:
 	free(rcs);
+	cli_state_close(st);
 	cli_files_release(&f);
 	return rc;
 }

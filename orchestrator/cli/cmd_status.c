@@ -3,9 +3,10 @@
  * cluster's run stands, from its journal and lock, without touching a node.
  * A failure inside the outage window is shown loudly: users are down.
  */
+#include "bind.h"
 #include "cli.h"
 #include "journal.h"
-#include "lock.h"
+#include "state.h"
 #include "plan.h"
 #include "replay.h"
 #include "runner.h"
@@ -16,10 +17,13 @@
 
 static const char usage[] =
     "usage: ccrup status INVENTORY [-o text|json] [--clusters PATTERN] [--state-dir DIR]\n"
+    "                    [--state etcd://HOST:PORT[,HOST:PORT...]/PREFIX]\n"
     "\n"
     "Show, from each cluster's journal, where its run stands: per node and step,\n"
     "the last error, whether users are in an outage, and what comes next.  Reads\n"
-    "no node.  -o json prints format ccrup-status/1 (docs/status-json.md).\n"
+    "no node and takes no lock.  With shared state (docs/state.md) it shows which\n"
+    "orchestrator host runs each cluster.  -o json prints format ccrup-status/1\n"
+    "(docs/status-json.md).\n"
     "\n"
     "Exit: 0 ok, 2 input error, 5 journal corrupt.\n";
 
@@ -40,8 +44,9 @@ struct cluster_status {
 	char started[32], updated[32];
 	int outage_open;
 	int64_t outage_since, outage_total;
-	struct lock_holder holder;
+	struct state_holder holder;
 	int locked;
+	const char *ran_on; /* shared state: host recorded in the run-start */
 };
 
 static void step_view(struct st_view *v, const struct replay_step *s)
@@ -90,6 +95,7 @@ static int fold(const struct cli_files *f, struct cluster_status *cs)
 	if (rp->nruns == 0)
 		return 0;
 	cs->run_id = rp->run_id;
+	cs->ran_on = rp->host;
 	format_iso8601(rp->start_ms, cs->started, sizeof(cs->started));
 	format_iso8601(rp->last_ms, cs->updated, sizeof(cs->updated));
 	cs->result = rp->result;
@@ -104,16 +110,12 @@ static int fold(const struct cli_files *f, struct cluster_status *cs)
 	return 0;
 }
 
-static int load_status(const struct cli_opts *o, const struct cli_files *f,
-		       struct cluster_status *cs)
+static int load_status(struct state *st, const struct cli_files *f, struct cluster_status *cs)
 {
-	char *dir = runner_cluster_dir(o->state_dir, cs->cl->name);
-	char *path = xasprintf("%s/journal.jsonl", dir);
-	char *lpath = xasprintf("%s/lock", dir);
 	char msg[1024];
 	int rc = 0;
 
-	enum journal_status js = journal_load(path, &cs->j, msg, sizeof(msg));
+	enum journal_status js = state_journal_load(st, cs->cl->name, &cs->j, msg, sizeof(msg));
 	if (js == JOURNAL_CORRUPT) {
 		fprintf(stderr, "ccrup status: %s\n", msg);
 		rc = EXIT_JOURNAL;
@@ -127,7 +129,7 @@ static int load_status(const struct cli_opts *o, const struct cli_files *f,
 		goto out;
 	}
 	/* 1: a live run holds the flock (running, not interrupted); status only looks. */
-	int held = lock_read_holder(lpath, &cs->holder, msg, sizeof(msg));
+	int held = state_lock_holder(st, cs->cl->name, &cs->holder, msg, sizeof(msg));
 	if (held < 0)
 		fprintf(stderr, "ccrup status: warning: %s\n", msg);
 	cs->locked = held == 1;
@@ -139,9 +141,6 @@ static int load_status(const struct cli_opts *o, const struct cli_files *f,
 	}
 	rc = fold(f, cs);
 out:
-	free(dir);
-	free(path);
-	free(lpath);
 	return rc;
 }
 
@@ -174,11 +173,21 @@ static void print_text(FILE *fp, const struct cluster_status *cs)
 		fprintf(fp, " (run %s, started %s, last record %s)", cs->run_id, cs->started,
 			cs->updated);
 	fprintf(fp, "\n");
-	if (cs->locked)
+	if (cs->locked && cs->holder.user != NULL)
+		fprintf(
+		    fp,
+		    "  running on host %s: pid %ld, user %s, since %s (%s); the lock frees %d s "
+		    "after that process stops\n",
+		    cs->holder.host ? cs->holder.host : "?", cs->holder.pid, cs->holder.user,
+		    cs->holder.started ? cs->holder.started : "?",
+		    cs->holder.command ? cs->holder.command : "?", cs->holder.ttl_s);
+	else if (cs->locked)
 		fprintf(fp, "  lock held by pid %ld on %s since %s (%s)\n", cs->holder.pid,
 			cs->holder.host ? cs->holder.host : "?",
 			cs->holder.started ? cs->holder.started : "?",
 			cs->holder.command ? cs->holder.command : "?");
+	else if (cs->ran_on != NULL)
+		fprintf(fp, "  last run by host %s\n", cs->ran_on);
 	for (int i = 0; i < cs->plan->nroles; i++)
 		fprintf(fp, "  role %-12s %s%s\n", cs->plan->roles[i].role, cs->plan->roles[i].host,
 			cs->plan->roles[i].assumed ? " (assumed; not bound yet)" : "");
@@ -249,9 +258,19 @@ static json_t *to_json(const struct cluster_status *cs)
 		json_array_append_new(steps, o);
 	}
 	json_t *roles = json_object();
-	for (int i = 0; i < cs->plan->nroles; i++)
-		json_object_set_new(roles, cs->plan->roles[i].role,
-				    json_string(cs->plan->roles[i].host));
+	for (int i = 0; i < cs->plan->nroles; i++) {
+		/* A `select: all` role is a list of hosts; any other role one host. */
+		const struct role_binding *b = &cs->plan->roles[i];
+		const struct role_def *d = playbook_role(cs->plan->pb, b->role);
+		json_t *have = json_object_get(roles, b->role);
+		if (d && d->select == SELECT_ALL) {
+			if (have == NULL)
+				json_object_set_new(roles, b->role, have = json_array());
+			json_array_append_new(have, json_string(b->host));
+		} else {
+			json_object_set_new(roles, b->role, json_string(b->host));
+		}
+	}
 	json_t *o =
 	    json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "name", cs->cl->name, "state",
 		      run_state(cs), "run_id", cs->run_id ? json_string(cs->run_id) : json_null(),
@@ -265,10 +284,22 @@ static json_t *to_json(const struct cluster_status *cs)
 			    nx >= 0 && cs->run_id ? json_pack("{s:i, s:s}", "index", nx + 1, "id",
 							      cs->plan->steps[nx].id)
 						  : json_null());
-	if (cs->locked)
-		json_object_set_new(o, "lock",
-				    json_pack("{s:I, s:s}", "pid", (json_int_t)cs->holder.pid,
-					      "host", cs->holder.host ? cs->holder.host : ""));
+	if (cs->locked) {
+		json_t *lk = json_pack("{s:I, s:s}", "pid", (json_int_t)cs->holder.pid, "host",
+				       cs->holder.host ? cs->holder.host : "");
+		const char *more[][2] = {{"user", cs->holder.user},
+					 {"command", cs->holder.command},
+					 {"started", cs->holder.started},
+					 {"run_id", cs->holder.run_id}};
+		for (size_t k = 0; k < CCR_ARRAY_LEN(more); k++)
+			if (more[k][1] != NULL)
+				json_object_set_new(lk, more[k][0], json_string(more[k][1]));
+		if (cs->holder.ttl_s > 0)
+			json_object_set_new(lk, "ttl_s", json_integer(cs->holder.ttl_s));
+		json_object_set_new(o, "lock", lk);
+	}
+	if (cs->ran_on != NULL)
+		json_object_set_new(o, "host", json_string(cs->ran_on));
 	return o;
 }
 
@@ -278,7 +309,7 @@ static void release_status(struct cluster_status *cs)
 	journal_close(cs->j);
 	plan_free(cs->plan);
 	free(cs->v);
-	lock_holder_release(&cs->holder);
+	state_holder_release(&cs->holder);
 }
 
 int cmd_status(int argc, char **argv)
@@ -287,17 +318,18 @@ int cmd_status(int argc, char **argv)
 	struct cli_files f;
 	int rc = cli_parse(argc, argv, usage, NULL, NULL, NULL, NULL, &o);
 	json_t *all = NULL;
+	struct state *st = NULL;
 
 	if (rc)
 		return rc < 0 ? EXIT_DONE : rc;
-	if ((rc = cli_load(&o, &f)))
+	if ((rc = cli_load(&o, &f)) || (rc = cli_state_open("status", &o, &f, &st)))
 		goto out;
 	all = json_array();
 	for (int i = 0; i < f.nclusters && rc == 0; i++) {
 		struct cluster_status cs;
 		memset(&cs, 0, sizeof(cs));
 		cs.cl = f.clusters[i];
-		rc = load_status(&o, &f, &cs);
+		rc = load_status(st, &f, &cs);
 		if (rc == 0 && strcmp(o.output, "json") == 0)
 			json_array_append_new(all, to_json(&cs));
 		else if (rc == 0)
@@ -313,6 +345,7 @@ int cmd_status(int argc, char **argv)
 	}
 out:
 	json_decref(all);
+	cli_state_close(st);
 	cli_files_release(&f);
 	return rc;
 }

@@ -24,6 +24,8 @@ static const struct subcommand commands[] = {
     {"resume", cmd_resume, "continue an interrupted or failed run"},
     {"status", cmd_status, "where each run stands, the last error, what is next"},
     {"report", cmd_report, "HTML report of a run: timeline, outage, failures"},
+    {"state", cmd_state, "export/import journals between etcd and a directory"},
+    {"notify", cmd_notify, "notify --test: send a test to every notification endpoint"},
 };
 
 static void usage(FILE *fp)
@@ -33,9 +35,11 @@ static void usage(FILE *fp)
 		    "Commands:\n");
 	for (size_t i = 0; i < CCR_ARRAY_LEN(commands); i++)
 		fprintf(fp, "  %-10s %s\n", commands[i].name, commands[i].summary);
-	fprintf(fp, "\n'ccrup help COMMAND' (or 'ccrup COMMAND --help') describes each command.\n"
-		    "Exit codes: 0 done, 1 step failed (resumable), 2 input error, 3 precondition\n"
-		    "refused, 4 lock held, 5 journal corrupt, 130 interrupted (resumable).\n");
+	fprintf(fp,
+		"\n'ccrup help COMMAND' (or 'ccrup COMMAND --help') describes each command.\n"
+		"Exit codes: 0 done, 1 step failed (resumable), 2 input error, 3 precondition\n"
+		"refused, 4 lock held, 5 journal corrupt, 6 lost the lock mid-run (resumable),\n"
+		"130 interrupted (resumable).\n");
 }
 
 static const struct subcommand *find_command(const char *name)

@@ -22,6 +22,7 @@ enum ccr_exit {
 	EXIT_REFUSED = 3,	/* a precondition refused; nothing changed by that step */
 	EXIT_LOCKED = 4,	/* another run holds the cluster's lock */
 	EXIT_JOURNAL = 5,	/* journal corrupt or mismatched */
+	EXIT_LOCK_LOST = 6,	/* the run lost its (etcd) lock mid-run; stopped, resumable */
 	EXIT_INTERRUPTED = 130, /* SIGINT/SIGTERM; the run is resumable */
 };
 

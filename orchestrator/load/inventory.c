@@ -19,18 +19,21 @@
 
 #include "util.h"
 
-static const char *const top_keys[] = {"inventory", "format",	"ssh",	  "defaults",
-				       "hosts",	    "clusters", "notify", NULL};
+static const char *const top_keys[] = {"inventory", "format", "ssh",   "defaults", "hosts",
+				       "clusters",  "notify", "state", NULL};
 static const char *const ssh_keys[] = {"known_hosts", "connect_timeout", "command_timeout",
 				       "keepalive", NULL};
-static const char *const defaults_keys[] = {"user", "port", "identity", NULL};
-static const char *const host_keys[] = {"address", "port", "user", "identity", "vars", NULL};
+static const char *const defaults_keys[] = {"user", "port", "identity", INV_WINRM_KEYS, NULL};
+static const char *const host_keys[] = {"address", "port",	   "user", "identity",
+					"vars",	   INV_WINRM_KEYS, NULL};
 
 /* Defaults for what neither the host nor defaults: sets. */
 struct host_defaults {
-	char *user;	/* or NULL */
-	int port;	/* 22 */
-	char *identity; /* or NULL */
+	char *user;		       /* or NULL */
+	int port;		       /* 22 */
+	char *identity;		       /* or NULL */
+	enum host_transport transport; /* ssh unless defaults: says winrm */
+	struct winrm_def winrm;	       /* WinRM settings every host starts from */
 };
 
 static int user_ok(const char *s)
@@ -38,6 +41,21 @@ static int user_ok(const char *s)
 	size_t n = strlen(s);
 	return n > 0 && n <= 64 && s[0] != '-' &&
 	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+}
+
+/* A user name, or DOMAIN\user (WinRM accounts). */
+int inv_user_ok(const char *s)
+{
+	const char *bs = strchr(s, '\\');
+	char dom[65];
+
+	if (bs == NULL)
+		return user_ok(s);
+	if ((size_t)(bs - s) >= sizeof(dom) || bs == s)
+		return 0;
+	memcpy(dom, s, (size_t)(bs - s));
+	dom[bs - s] = '\0';
+	return user_ok(dom) && user_ok(bs + 1);
 }
 
 /* A file path for ssh (identity, known_hosts): any printable text, ~ allowed. */
@@ -50,6 +68,11 @@ static int file_path_ok(const char *s)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
 			return 0;
 	return 1;
+}
+
+int inv_file_path_ok(const char *s)
+{
+	return file_path_ok(s);
 }
 
 static int address_ok(const char *s)
@@ -131,6 +154,7 @@ static void read_defaults(struct yctx *c, const struct ynode *m, struct host_def
 	read_user(c, m, &hd->user);
 	read_port(c, m, &hd->port);
 	read_path(c, m, "identity", &hd->identity);
+	inv_read_winrm(c, m, &hd->transport, &hd->winrm);
 }
 
 static void read_value(struct yctx *c, const struct ynode *key, const struct ynode *v,
@@ -183,10 +207,13 @@ static void read_host(struct yctx *c, const struct ynode *key, const struct ynod
 	h->port = hd->port;
 	h->user = hd->user ? xstrdup(hd->user) : NULL;
 	h->identity = hd->identity ? xstrdup(hd->identity) : NULL;
+	h->transport = hd->transport;
+	inv_winrm_copy(&h->winrm, &hd->winrm);
 	if (!var_kind_check(VK_NAME, NULL, key->text))
 		yerr(c, key, "bad host name '%s' (%s)", yq(c, key->text), var_kind_hint(VK_NAME));
 	if (m->kind == YNODE_SCALAR && m->is_null) {
 		h->address = xstrdup(h->name);
+		inv_check_winrm(c, h);
 		return;
 	}
 	if (!ytype(c, m, YNODE_MAP, key->text))
@@ -201,6 +228,8 @@ static void read_host(struct yctx *c, const struct ynode *key, const struct ynod
 	read_port(c, m, &h->port);
 	read_user(c, m, &h->user);
 	read_path(c, m, "identity", &h->identity);
+	inv_read_winrm(c, m, &h->transport, &h->winrm);
+	inv_check_winrm(c, h);
 	inv_read_values(c, ymap_get(m, "vars"), &h->vars, &h->nvars);
 }
 
@@ -242,9 +271,10 @@ static void read_header(struct yctx *c, const struct ynode *root, struct invento
 
 static void read_inventory(struct invctx *x, const struct ynode *root)
 {
-	struct host_defaults hd = {NULL, 22, NULL};
+	struct host_defaults hd = {NULL, 22, NULL, TRANSPORT_SSH, {0}};
 	struct yctx *c = &x->y;
 
+	inv_winrm_defaults(&hd.winrm);
 	if (root->kind != YNODE_MAP) {
 		yerr(c, root, "expected a mapping at the top of the inventory, got %s",
 		     ynode_describe(root));
@@ -259,8 +289,10 @@ static void read_inventory(struct invctx *x, const struct ynode *root)
 	if (yrequire(c, root, "clusters", "the inventory") == 0)
 		inv_read_clusters(x, ymap_get(root, "clusters"));
 	inv_read_notify(c, ymap_get(root, "notify"), x->inv);
+	inv_read_state(c, ymap_get(root, "state"), x->inv);
 	free(hd.user);
 	free(hd.identity);
+	inv_winrm_release(&hd.winrm);
 }
 
 struct inventory *inventory_load(const char *path, struct diag *d)
@@ -344,6 +376,7 @@ void inventory_free(struct inventory *inv)
 		free(h->address);
 		free(h->user);
 		free(h->identity);
+		inv_winrm_release(&h->winrm);
 		inv_values_release(h->vars, h->nvars);
 	}
 	free(inv->hosts);
@@ -356,6 +389,7 @@ void inventory_free(struct inventory *inv)
 		strv_free(inv->notify[i].events, inv->notify[i].nevents);
 	}
 	free(inv->notify);
+	inv_state_free(inv->state);
 	free(inv->ssh.known_hosts);
 	free(inv->path);
 	free(inv->name);

@@ -17,8 +17,8 @@
 #include "loader.h"
 #include "util.h"
 
-static const char *const kind_names[] = {"name", "service", "path", "version", "int",
-					 "word", "text",    "url",  "enum",    "raw"};
+static const char *const kind_names[] = {"name", "service", "path", "version", "int",	 "word",
+					 "text", "url",	    "enum", "raw",     "package"};
 
 const char *var_kind_name(enum var_kind kind)
 {
@@ -56,6 +56,10 @@ const char *var_kind_hint(enum var_kind kind)
 		return "http(s)://host[:port][/path], or empty";
 	case VK_ENUM:
 		return "one of the declared values";
+	case VK_PACKAGE:
+		return "a package name or version: letters, digits and . + _ : ~ = -, starting "
+		       "with "
+		       "a letter or digit (postgresql-15=15.10-0+deb12u1), or empty";
 	default:
 		return "anything";
 	}
@@ -206,6 +210,9 @@ int var_kind_check(enum var_kind kind, const struct var_def *def, const char *va
 		return 0;
 	case VK_RAW:
 		return 1;
+	case VK_PACKAGE:
+		return n == 0 || (n <= 200 && isalnum((unsigned char)value[0]) &&
+				  all_in(value, n, ".+_:~=-"));
 	}
 	return 0;
 }

@@ -43,6 +43,8 @@ enum var_kind {
 	VK_URL,	    /* http(s)://host[:port][/path]; empty allowed */
 	VK_ENUM,    /* one of var_def.values */
 	VK_RAW,	    /* playbook-only command fragment; an inventory may not set it */
+	VK_PACKAGE, /* package name and/or version: empty, or [A-Za-z0-9][A-Za-z0-9.+_:~=-]*, <= 200
+		     */
 };
 
 /* Playbook variable declaration ("vars:"). */
@@ -85,7 +87,9 @@ struct fact_def {
 	char *doc;		 /* may be NULL */
 	enum fact_scope scope;	 /* node: per host; cluster: any member, shared */
 	char *run;		 /* command template */
-	char *capture;		 /* ERE with groups, matched per line/occurrence */
+	char *json;		 /* JSON path template (load/jpath.h) over the output, or NULL */
+	char *capture;		 /* ERE with groups, matched per line/occurrence; NULL only
+				    with json (each selected value whole) */
 	regex_t capture_re;	 /* compiled capture */
 	char *value;		 /* "$1.$2" template over groups; NULL = group 1 (or whole match) */
 	enum fact_reduce reduce; /* how several matches combine */
@@ -97,12 +101,19 @@ struct fact_def {
 
 enum role_assume { ASSUME_NONE, ASSUME_DECLARED, ASSUME_OTHERS };
 
-/* A role bound to exactly one host when the run starts ("roles:"). */
+/*
+ * How many candidates a role takes: exactly one (the default), the first or
+ * the last of those where `where` holds (in group order), or all of them.
+ */
+enum role_select { SELECT_ONE, SELECT_FIRST, SELECT_LAST, SELECT_ALL };
+
+/* A role bound to its host(s) when the run starts ("roles:"). */
 struct role_def {
-	char *name;		 /* identifier, usable as ${name} and ROLE.FACT */
+	char *name;		 /* identifier, usable as ${name} and ROLE.FACT (not SELECT_ALL) */
 	char *doc;		 /* may be NULL */
 	char *from;		 /* group the candidates come from (members, hub_cas, ...) */
 	struct expr *where;	 /* true for exactly one candidate; `node` is the candidate */
+	enum role_select select; /* one, first, last or all of the candidates */
 	enum role_assume assume; /* offline plan: declared active host, or the other members */
 	struct src_loc loc;
 };
@@ -233,12 +244,32 @@ struct inv_value {
 	struct src_loc *list_loc; /* each list item's location, nlist entries, or NULL */
 };
 
+/* How a host is reached (inventory `transport`). */
+enum host_transport { TRANSPORT_SSH = 0, TRANSPORT_WINRM };
+
+/* WinRM settings of a host (docs/inventory.md, WinRM; docs/winrm.md). */
+struct winrm_def {
+	int port;		      /* winrm_port; 0: 5986 (https) / 5985 (http) */
+	int https;		      /* winrm_scheme: 1 https (default), 0 http */
+	char *user;		      /* winrm_user, or NULL: the host's user */
+	char *password_file;	      /* winrm_password_file (~ expanded at use), or NULL */
+	char *password_env;	      /* winrm_password_env: variable holding it, or NULL */
+	char *ca_file;		      /* winrm_ca_file, or NULL: the system store */
+	char *server_name;	      /* winrm_server_name: certificate name, or NULL: address */
+	int auth;		      /* winrm_auth: 0 basic, 1 ntlm, 2 negotiate */
+	int allow_unencrypted;	      /* winrm_allow_unencrypted: permit http */
+	int64_t operation_timeout_ms; /* winrm_operation_timeout; default 20 s */
+	struct src_loc loc;	      /* where transport: winrm was decided (for errors) */
+};
+
 struct host_def {
 	char *name;	/* NetBIOS/DNS-safe name, unique */
 	char *address;	/* DNS name or IP; defaults to name */
 	int port;	/* defaults.port or 22 */
 	char *user;	/* defaults.user or NULL (ssh config / current user) */
 	char *identity; /* key file, ~ expanded at use; may be NULL (agent, ssh config) */
+	enum host_transport transport; /* ssh (default) or winrm */
+	struct winrm_def winrm;	       /* used when transport is winrm */
 	struct inv_value *vars;
 	int nvars;
 	struct src_loc loc;
@@ -287,6 +318,19 @@ struct ssh_settings {
 	int64_t keepalive_ms;	    /* default 30 s */
 };
 
+/* state: where journals and locks live when shared (docs/state.md).  No password here. */
+struct state_def {
+	char *url; /* "etcd://E1,E2/PREFIX" built from endpoints and prefix (etcds:// with TLS) */
+	char *ca_file;	     /* or NULL */
+	char *cert_file;     /* or NULL */
+	char *key_file;	     /* or NULL */
+	char *user;	     /* or NULL */
+	char *password_file; /* or NULL */
+	char *password_env;  /* or NULL */
+	int lease_ttl_s;     /* 0: default */
+	struct src_loc loc;  /* of the state: key */
+};
+
 struct nameidx;
 
 struct inventory {
@@ -299,6 +343,7 @@ struct inventory {
 	int nclusters;
 	struct notify_def *notify;
 	int nnotify;
+	struct state_def *state; /* NULL: no state: block */
 	char sha256[65];
 	struct nameidx *host_index;    /* host name -> index in hosts; NULL: scan */
 	struct nameidx *cluster_index; /* cluster name -> index in clusters; NULL: scan */

@@ -9,6 +9,7 @@
  * added to the diag and loading goes on, so one run lists all of a file's
  * errors; the model is only handed out when there were none.
  */
+#include "jpath.h"
 #include "playbook_int.h"
 
 #include <stdlib.h>
@@ -21,9 +22,10 @@ static const char *const top_keys[] = {
     "roles",	"groups", "sequences",	 "phases", "service", NULL};
 static const char *const service_keys[] = {"name", "impact", NULL};
 static const char *const var_keys[] = {"kind", "list", "default", "values", "doc", NULL};
-static const char *const fact_keys[] = {"doc",	  "scope", "run",     "capture", "value",
-					"reduce", "order", "default", NULL};
-static const char *const role_keys[] = {"doc", "from", "where", "assume", NULL};
+static const char *const fact_keys[] = {"doc",	 "scope",  "run",   "json",    "capture",
+					"value", "reduce", "order", "default", NULL};
+static const char *const role_keys[] = {"doc", "from", "where", "select", "assume", NULL};
+static const char *const selects[] = {"one", "first", "last", "all", NULL};
 static const char *const phase_keys[] = {"id",	    "name",    "on",	"for_each", "when",
 					 "require", "explain", "steps", NULL};
 static const char *const scopes[] = {"node", "cluster", NULL};
@@ -131,7 +133,7 @@ static void read_var(struct pbctx *c, const struct ynode *key, const struct ynod
 		if (kind < 0)
 			yerr(&c->y, k,
 			     "unknown kind '%s' (kinds: name, service, path, version, int, "
-			     "word, text, url, enum, raw)",
+			     "word, text, url, enum, raw, package)",
 			     yq(&c->y, k->text));
 		v->kind = kind < 0 ? VK_RAW : (enum var_kind)kind;
 	}
@@ -198,6 +200,20 @@ static void read_fact_reduce(struct pbctx *c, const struct ynode *m, struct fact
 		yerr(&c->y, ymap_get(m, "order"), "'order' is empty");
 }
 
+/* json: a path template selecting values from JSON output (load/jpath.h). */
+static void read_fact_json(struct pbctx *c, const struct ynode *m, struct fact_def *f)
+{
+	char err[256];
+	int col = 0, line = 0, pcol = 0;
+
+	if (pb_get_template(c, m, "json", 0, &f->json) != 1 || strstr(f->json, "${"))
+		return; /* a path with variables is checked once substituted */
+	if (jpath_check(f->json, &col, err, sizeof(err)) < 0) {
+		pb_pos(ymap_get(m, "json"), col, &line, &pcol);
+		yerr_at(&c->y, line, pcol, "json: %s", err);
+	}
+}
+
 static void read_fact(struct pbctx *c, const struct ynode *key, const struct ynode *m,
 		      struct fact_def *f)
 {
@@ -214,7 +230,10 @@ static void read_fact(struct pbctx *c, const struct ynode *key, const struct yno
 		f->scope = scope ? FACT_CLUSTER : FACT_NODE;
 	if (yrequire(&c->y, m, "run", what) == 0)
 		pb_get_template(c, m, "run", 0, &f->run);
-	if (yrequire(&c->y, m, "capture", what) == 0)
+	read_fact_json(c, m, f);
+	if (f->json == NULL && yrequire(&c->y, m, "capture", what) == 0)
+		pb_get_regex(c, m, "capture", &f->capture_re, &f->capture);
+	else if (f->json && ymap_get(m, "capture"))
 		pb_get_regex(c, m, "capture", &f->capture_re, &f->capture);
 	yget_str(&c->y, m, "value", &f->value);
 	check_fact_value(c, m, f);
@@ -312,6 +331,8 @@ static void read_role(struct pbctx *c, const struct ynode *key, const struct yno
 		pb_get_expr(c, m, "where", 0, &r->where);
 	if (yget_enum(&c->y, m, "assume", assumes, &a) == 1)
 		r->assume = (enum role_assume)a;
+	if (yget_enum(&c->y, m, "select", selects, &a) == 1)
+		r->select = (enum role_select)a;
 	free(what);
 }
 
@@ -543,6 +564,7 @@ static void fact_release(struct fact_def *f)
 	free(f->name);
 	free(f->doc);
 	free(f->run);
+	free(f->json);
 	if (f->capture)
 		regfree(&f->capture_re);
 	free(f->capture);

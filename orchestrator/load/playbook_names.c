@@ -149,7 +149,13 @@ static int resolve_dotted(const struct use *u, const char *name, const char *dot
 			rc = -1;
 		}
 	} else if (pb_role(c, head) && (u->ns & NS_ROLES)) {
-		if (!pb_fact(c, tail)) {
+		if (pb_role(c, head)->select == SELECT_ALL) {
+			use_err(u,
+				"role '%s' stands for several hosts (select: all): run steps on it "
+				"with on: or for_each:, and read node facts there",
+				yq(&c->y, head));
+			rc = -1;
+		} else if (!pb_fact(c, tail)) {
 			use_err(u, "undefined fact '%s' in '%s'", yq(&c->y, tail), yq(&c->y, name));
 			rc = -1;
 		}
@@ -197,6 +203,13 @@ static int resolve(const struct use *u, const char *name)
 		return -1;
 	}
 	if (pb_role(c, name)) {
+		if ((u->ns & NS_ROLES) && pb_role(c, name)->select == SELECT_ALL) {
+			use_err(u,
+				"role '%s' stands for several hosts (select: all): run steps on it "
+				"with on: or for_each:",
+				name);
+			return -1;
+		}
 		if (u->ns & NS_ROLES)
 			return 0;
 		use_err(u,

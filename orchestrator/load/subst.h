@@ -21,6 +21,8 @@ struct role_binding {
 	const char *role; /* role name, borrowed from the playbook */
 	const char *host; /* host name, borrowed from the inventory */
 	int assumed;	  /* 1: offline assumption, not yet verified live */
+	int of;		  /* a `select: all` role read from a journal: how many hosts its
+			     binding has (a shorter set was cut by a crash); else 0 */
 };
 
 /* Everything a substitution can see.  All pointers borrowed; node/item may be NULL. */

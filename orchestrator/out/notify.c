@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "audit.h"
 #include "http.h"
@@ -104,19 +105,31 @@ static char *human_text(const struct redact *rd, const struct event *e)
 		s = xasprintf("%s: %s", c, t);
 		break;
 	case EV_RUN_END:
-		s = xasprintf("%s: run ended: %s", c, t);
+		s = strcmp(t, "done") == 0
+			? xasprintf("%s: run ended: done", c)
+			: xasprintf("%s: run ended: %s; `ccrup status` says where it "
+				    "stands, `ccrup resume` continues",
+				    c, t);
 		break;
 	case EV_PHASE_START:
 		s = xasprintf("%s: phase %s started: %s (on %s)", c, e->phase ? e->phase : "?", t,
 			      node);
 		break;
 	case EV_OUTAGE_START:
-		s = xasprintf("%s: service outage started (step %s on %s)", c, step, node);
+		/* "CLUS1: OUTAGE STARTED: Exchange mailbox service is down, about 10m by the
+		 * plan's estimate: users cannot open their mailboxes ... (step cms.stop-cms on
+		 * NODE2)" */
+		format_duration(e->budget_ms, dur, sizeof(dur));
+		s = xasprintf(
+		    "%s: service outage started: %s is down%s%s%s: %s (step %s on %s)", c,
+		    e->detail ? e->detail : "the service", e->budget_ms > 0 ? ", about " : "",
+		    e->budget_ms > 0 ? dur : "", e->budget_ms > 0 ? " by the plan's estimate" : "",
+		    e->text ? e->text : "users cannot use the service until it ends", step, node);
 		break;
 	case EV_OUTAGE_END:
 		format_duration(e->duration_ms, dur, sizeof(dur));
-		s = xasprintf("%s: service outage ended after %s (step %s on %s)", c, dur, step,
-			      node);
+		s = xasprintf("%s: service outage ended after %s: %s is back (step %s on %s)", c,
+			      dur, e->detail ? e->detail : "the service", step, node);
 		break;
 	case EV_STEP_FAILED:
 		s = xasprintf("%s: run stopped: %s", c, t);
@@ -160,6 +173,18 @@ static json_t *webhook_payload(const struct redact *rd, const struct event *e, c
 	return o;
 }
 
+/* A run that did not end done is no finish flag: its own icon, or NULL for the default. */
+static const char *run_end_icon(const struct event *e)
+{
+	if (e->kind != EV_RUN_END || e->text == NULL || strcmp(e->text, "done") == 0)
+		return NULL;
+	if (strcmp(e->text, "interrupted") == 0)
+		return ":double_vertical_bar:";
+	if (strcmp(e->text, "refused") == 0)
+		return ":no_entry:";
+	return ":x:";
+}
+
 /* Slack mrkdwn: &, < and > are control characters and must be escaped. */
 static json_t *slack_payload(const struct event *e, const char *text)
 {
@@ -171,7 +196,7 @@ static json_t *slack_payload(const struct event *e, const char *text)
 					   ":checkered_flag:"};
 	struct sbuf sb;
 	sbuf_init(&sb);
-	sbuf_adds(&sb, icon[event_bit(e->kind)]);
+	sbuf_adds(&sb, run_end_icon(e) ? run_end_icon(e) : icon[event_bit(e->kind)]);
 	sbuf_adds(&sb, " ccrup ");
 	for (const char *p = text; *p; p++) {
 		if (*p == '&')
@@ -195,8 +220,14 @@ static json_t *teams_payload(const struct redact *rd, const struct event *e, con
 					     "outage ended", "STEP FAILED",   "run ended"};
 	int bad = e->kind == EV_OUTAGE_START || e->kind == EV_STEP_FAILED ||
 		  (e->kind == EV_RUN_END && e->text && strcmp(e->text, "done") != 0);
-	char *title =
-	    xasprintf("ccrup: %s %s", e->cluster ? e->cluster : "?", titles[event_bit(e->kind)]);
+	char *title = e->kind == EV_RUN_END && bad
+			  ? xasprintf("ccrup: %s RUN %s", e->cluster ? e->cluster : "?",
+				      strcmp(e->text, "failed") == 0	    ? "FAILED"
+				      : strcmp(e->text, "refused") == 0	    ? "REFUSED"
+				      : strcmp(e->text, "interrupted") == 0 ? "INTERRUPTED"
+									    : "ENDED BADLY")
+			  : xasprintf("ccrup: %s %s", e->cluster ? e->cluster : "?",
+				      titles[event_bit(e->kind)]);
 	char *u = audit_utf8_copy(title, strlen(title));
 	json_t *facts = json_array();
 	const char *names[] = {"Cluster", "Phase", "Step", "Node"};
@@ -589,4 +620,82 @@ void notify_free(struct notify *n)
 	free(n->eps);
 	redact_free(n->rd);
 	free(n);
+}
+
+/* ---- notify --test ---- */
+
+static json_t *test_payload(const struct notify_def *d, const char *text, const char *when)
+{
+	if (d->kind == NOTIFY_SLACK) {
+		char *t = xasprintf(":wave: ccrup %s", text);
+		json_t *o = json_pack("{s:s}", "text", t);
+		free(t);
+		return o;
+	}
+	if (d->kind == NOTIFY_TEAMS)
+		return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:[{s:[{s:s, s:s}]}]}", "@type",
+				 "MessageCard", "@context", "https://schema.org/extensions",
+				 "summary", text, "themeColor", "2EB886", "title",
+				 "ccrup: notification test", "text", text, "sections", "facts",
+				 "name", "Time", "value", when);
+	return json_pack("{s:s, s:n, s:n, s:n, s:n, s:s, s:s, s:n}", "event", "test", "cluster",
+			 "phase", "step", "node", "text", text, "time", when, "outage_ms");
+}
+
+int notify_test(const struct inventory *inv, FILE *out)
+{
+	char when[32], err[512], host[256] = "?";
+	int bad = 0;
+
+	gethostname(host, sizeof(host) - 1);
+	format_iso8601(now_wall_ms(), when, sizeof(when));
+	if (inv->nnotify == 0) {
+		fprintf(out, "%s: no notify: endpoints to test\n", inv->path);
+		return 0;
+	}
+	for (int i = 0; i < inv->nnotify; i++) {
+		const struct notify_def *d = &inv->notify[i];
+		struct sbuf ev;
+		sbuf_init(&ev);
+		for (size_t k = 0; k < CCR_ARRAY_LEN(notified); k++)
+			if (event_mask(d) & (1u << k))
+				sbuf_addf(&ev, "%s%s", ev.len ? ", " : "", notified[k].name);
+		char *text =
+		    xasprintf("notification test from %s for %s: this endpoint ('%s') will be "
+			      "sent %s",
+			      host, inv->path, d->name ? d->name : "?", ev.buf);
+		json_t *o = test_payload(d, text, when);
+		char *body = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		struct http_req rq = {.method = "POST",
+				      .url = d->url,
+				      .body = body,
+				      .content_type = "application/json",
+				      .timeout_ms = d->timeout_ms > 0 ? d->timeout_ms : 10000,
+				      .insecure = d->insecure,
+				      .body_cap = 1024};
+		long status = 0;
+		char *shown = url_redact(d->url, 1);
+		err[0] = '\0';
+		int rc = http_request(&rq, &status, NULL, err, sizeof(err));
+		if (rc == 0 && status >= 200 && status < 300) {
+			fprintf(out, "ok      %s (%s): %s answered HTTP %ld\n", d->name,
+				d->kind == NOTIFY_SLACK	  ? "slack"
+				: d->kind == NOTIFY_TEAMS ? "teams"
+							  : "webhook",
+				shown, status);
+		} else {
+			bad++;
+			if (rc == 0)
+				fprintf(out, "FAILED  %s: %s answered HTTP %ld\n", d->name, shown,
+					status);
+			else
+				fprintf(out, "FAILED  %s: %s: %s\n", d->name, shown, err);
+		}
+		free(shown);
+		free(body);
+		free(text);
+		json_decref(o);
+		sbuf_release(&ev);
+	}
+	return bad;
 }

@@ -36,6 +36,7 @@
 #define CCR_NOTIFY_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "events.h"
 #include "model.h"
@@ -103,5 +104,12 @@ const char *notify_event_name(enum ev_kind k);
  * Exposed for tests and docs.
  */
 char *notify_payload(enum notify_kind kind, const struct event *e);
+
+/*
+ * `ccrup notify --test`: send one test payload (event "test") to every
+ * endpoint of inv, synchronously and once (no retries), printing one line
+ * per endpoint to out ("ok ..." or "FAILED ...").  Returns how many failed.
+ */
+int notify_test(const struct inventory *inv, FILE *out);
 
 #endif

@@ -22,8 +22,9 @@
 
 #include "fsafe.h"
 #include "audit.h"
+#include "bind.h"
 #include "journal.h"
-#include "lock.h"
+#include "state.h"
 #include "plan.h"
 #include "replay.h"
 #include "runner.h"
@@ -296,21 +297,10 @@ static void lanes(struct report_cluster *rc, const struct cluster_def *cl)
 			add_lane(rc, rc->steps[i].node);
 }
 
-static int count_archives(const char *dir)
-{
-	char *pat = xasprintf("%s/journal-*.jsonl", dir);
-	glob_t g;
-	int n = glob(pat, 0, NULL, &g) == 0 ? (int)g.gl_pathc : 0;
-	if (n)
-		globfree(&g);
-	free(pat);
-	return n;
-}
-
-static int load_journal(struct report_cluster *rc, struct journal **j)
+static int load_journal(struct state *st, struct report_cluster *rc, struct journal **j)
 {
 	char msg[1024] = "";
-	enum journal_status js = journal_load(rc->journal_path, j, msg, sizeof(msg));
+	enum journal_status js = state_journal_load(st, rc->name, j, msg, sizeof(msg));
 	switch (js) {
 	case JOURNAL_OK:
 		return 0;
@@ -335,21 +325,42 @@ static int load_journal(struct report_cluster *rc, struct journal **j)
 int report_load(const char *state_dir, const struct playbook *pb, const struct inventory *inv,
 		const struct cluster_def *cl, struct report_cluster **out)
 {
+	struct state_config sc = {.dir = state_dir};
+	struct state *st = NULL;
+	char err[256];
+	int rc;
+
+	if (state_open(&sc, &st, err, sizeof(err)) != 0) { /* a local state cannot fail to open */
+		*out = xcalloc(1, sizeof(**out));
+		(*out)->name = xstrdup(cl->name);
+		(*out)->state = REPORT_UNREADABLE;
+		(*out)->message = xstrdup(err);
+		return EXIT_INPUT;
+	}
+	rc = report_load_from(st, pb, inv, cl, out);
+	state_free(st);
+	return rc;
+}
+
+int report_load_from(struct state *sta, const struct playbook *pb, const struct inventory *inv,
+		     const struct cluster_def *cl, struct report_cluster **out)
+{
 	struct report_cluster *rc = xcalloc(1, sizeof(*rc));
-	char *dir = runner_cluster_dir(state_dir, cl->name);
-	char *lpath = xasprintf("%s/lock", dir);
+	char *dir = runner_cluster_dir(state_local_dir(sta), cl->name);
 	struct journal *j = NULL;
 	struct plan *p = NULL;
 	struct replay *rp = NULL;
-	struct lock_holder h;
+	struct state_holder h;
 	char err[1024];
 	int st;
 
 	*out = rc;
 	rc->name = xstrdup(cl->name);
 	rc->cms = dupn(cl->cms);
-	rc->journal_path = xasprintf("%s/journal.jsonl", dir);
-	if ((st = load_journal(rc, &j)) != 0 || rc->state != REPORT_OK)
+	rc->journal_path = state_shared(sta)
+			       ? xasprintf("%s (cluster %s)", state_name(sta), cl->name)
+			       : xasprintf("%s/journal.jsonl", dir);
+	if ((st = load_journal(sta, rc, &j)) != 0 || rc->state != REPORT_OK)
 		goto out;
 	if ((rp = replay_load(j, cl->name, err, sizeof(err))) == NULL ||
 	    (rp->nruns > 0 && pb && inv &&
@@ -370,16 +381,14 @@ int report_load(const char *state_dir, const struct playbook *pb, const struct i
 	fold(rc, rp);
 	read_audit(rc, dir);
 	redact_all(rc);
-	memset(&h, 0, sizeof(h));
-	rc->locked = lock_read_holder(lpath, &h, err, sizeof(err)) == 1;
-	lock_holder_release(&h);
-	rc->earlier_runs = count_archives(dir);
+	rc->locked = state_lock_holder(sta, cl->name, &h, err, sizeof(err)) == 1;
+	state_holder_release(&h);
+	rc->earlier_runs = state_journal_archives(sta, cl->name);
 out:
 	lanes(rc, cl);
 	replay_free(rp);
 	plan_free(p);
 	journal_close(j);
-	free(lpath);
 	free(dir);
 	return st;
 }

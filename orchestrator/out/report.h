@@ -104,6 +104,13 @@ struct report_cluster {
  * and EXIT_INPUT (2) for one that cannot be read; out->message then says
  * why and the page shows it.
  */
+/*
+ * The same from any state backend (state.h): the journal, lock and
+ * archives come from st; the audit log from st's local directory.
+ */
+struct state;
+int report_load_from(struct state *st, const struct playbook *pb, const struct inventory *inv,
+		     const struct cluster_def *cl, struct report_cluster **out);
 int report_load(const char *state_dir, const struct playbook *pb, const struct inventory *inv,
 		const struct cluster_def *cl, struct report_cluster **out);
 

@@ -22,11 +22,13 @@ int plan_assume_roles(const struct playbook *pb, const struct cluster_def *cl,
 		      struct role_binding **roles, int *nroles, char *err, size_t errlen)
 {
 	struct role_binding *r = xcalloc((size_t)pb->nroles + 1, sizeof(*r));
+	int n = 0;
 
 	for (int i = 0; i < pb->nroles; i++) {
 		const struct role_def *d = &pb->roles[i];
 		const struct host_group *g = cluster_group(cl, d->from);
 		const char *host = NULL;
+		int added = 0;
 		if (g == NULL || cl->active == NULL || d->assume == ASSUME_NONE) {
 			snprintf(
 			    err, errlen,
@@ -37,41 +39,57 @@ int plan_assume_roles(const struct playbook *pb, const struct cluster_def *cl,
 			free(r);
 			return -1;
 		}
-		for (int h = 0; h < g->nhosts && host == NULL; h++) {
+		/* declared: the active host; others: the other members (all of them for a
+		   `select: all` role, else the first, or the last for `select: last`). */
+		for (int h = 0; h < g->nhosts; h++) {
 			int is_active = str_ieq(g->hosts[h], cl->active);
-			if ((d->assume == ASSUME_DECLARED) == is_active)
+			if ((d->assume == ASSUME_DECLARED) != is_active)
+				continue;
+			if (d->select == SELECT_ALL) {
+				r = xreallocarray(r, (size_t)n + 2, sizeof(*r));
+				r[n++] = (struct role_binding){d->name, g->hosts[h], 1, 0};
+				added++;
+			} else if (host == NULL || d->select == SELECT_LAST) {
 				host = g->hosts[h];
+			}
 		}
-		if (host == NULL) {
+		if (host == NULL && added == 0) {
 			snprintf(err, errlen, "cluster %s: no host in '%s' fits role '%s'",
 				 cl->name, d->from, d->name);
 			free(r);
 			return -1;
 		}
-		r[i].role = d->name;
-		r[i].host = host;
-		r[i].assumed = 1;
+		if (host) {
+			r = xreallocarray(r, (size_t)n + 2, sizeof(*r));
+			r[n++] = (struct role_binding){d->name, host, 1, 0};
+		}
 	}
 	*roles = r;
-	*nroles = pb->nroles;
+	*nroles = n;
 	return 0;
 }
 
-/* Hosts a role-or-group name stands for.  Returns count, -1 if unknown. */
-static int target_hosts(const struct plan *p, const char *on, const char *const **hosts,
-			const char **one)
+/*
+ * Hosts a role-or-group name stands for (a role: every host bound to it, in
+ * binding order).  Returns the count and *hosts (caller frees), -1 if unknown.
+ */
+static int target_hosts(const struct plan *p, const char *on, const char ***hosts)
 {
-	for (int i = 0; i < p->nroles; i++) {
-		if (strcmp(p->roles[i].role, on) == 0) {
-			*one = p->roles[i].host;
-			*hosts = one;
-			return 1;
-		}
-	}
+	int n = 0;
+	*hosts = xcalloc((size_t)p->nroles + 1, sizeof(**hosts));
+	for (int i = 0; i < p->nroles; i++)
+		if (strcmp(p->roles[i].role, on) == 0)
+			(*hosts)[n++] = p->roles[i].host;
+	if (n > 0)
+		return n;
+	free(*hosts);
+	*hosts = NULL;
 	const struct host_group *g = cluster_group(p->cl, on);
 	if (g == NULL)
 		return -1;
-	*hosts = (const char *const *)g->hosts;
+	*hosts = xcalloc((size_t)g->nhosts + 1, sizeof(**hosts));
+	for (int i = 0; i < g->nhosts; i++)
+		(*hosts)[i] = g->hosts[i];
 	return g->nhosts;
 }
 
@@ -241,13 +259,12 @@ static int add_step_on_host(struct compile *cc, const struct phase_def *ph,
 static int add_step(struct compile *cc, const struct phase_def *ph, const struct step_def *d,
 		    const char *phase_host)
 {
-	const char *const *hosts = NULL;
-	const char *one = NULL;
-	int n;
+	const char **hosts = NULL;
+	int n, rc = 0;
 
 	if (d->on == NULL)
 		return add_step_on_host(cc, ph, d, phase_host);
-	n = target_hosts(cc->p, d->on, &hosts, &one);
+	n = target_hosts(cc->p, d->on, &hosts);
 	if (n < 0) {
 		snprintf(cc->err, cc->errlen,
 			 "cluster %s: step %s.%s runs on '%s', which is no role "
@@ -255,10 +272,10 @@ static int add_step(struct compile *cc, const struct phase_def *ph, const struct
 			 cc->p->cl->name, ph->id, d->id, d->on);
 		return -1;
 	}
-	for (int i = 0; i < n; i++)
-		if (add_step_on_host(cc, ph, d, hosts[i]) < 0)
-			return -1;
-	return 0;
+	for (int i = 0; i < n && rc == 0; i++)
+		rc = add_step_on_host(cc, ph, d, hosts[i]);
+	free(hosts);
+	return rc;
 }
 
 static int is_role(const struct plan *p, const char *name)
@@ -276,10 +293,9 @@ static int is_role(const struct plan *p, const char *name)
  */
 static int add_phase(struct compile *cc, const struct phase_def *ph)
 {
-	const char *const *hosts = NULL;
-	const char *one = NULL;
+	const char **hosts = NULL;
 	const char *on = ph->for_each ? ph->for_each : ph->on;
-	int n = target_hosts(cc->p, on, &hosts, &one);
+	int n = target_hosts(cc->p, on, &hosts), rc = 0;
 
 	if (n < 0) {
 		snprintf(
@@ -289,20 +305,20 @@ static int add_phase(struct compile *cc, const struct phase_def *ph)
 		return -1;
 	}
 	if (ph->for_each || is_role(cc->p, on)) {
-		for (int h = 0; h < n; h++)
-			for (int i = 0; i < ph->nsteps; i++)
-				if (add_step(cc, ph, &ph->steps[i], hosts[h]) < 0)
-					return -1;
-		return 0;
+		for (int h = 0; h < n && rc == 0; h++)
+			for (int i = 0; i < ph->nsteps && rc == 0; i++)
+				rc = add_step(cc, ph, &ph->steps[i], hosts[h]);
+		free(hosts);
+		return rc;
 	}
-	for (int i = 0; i < ph->nsteps; i++) {
+	for (int i = 0; i < ph->nsteps && rc == 0; i++) {
 		const struct step_def *d = &ph->steps[i];
 		int fan = d->on ? 1 : n;
-		for (int h = 0; h < fan; h++)
-			if (add_step(cc, ph, d, d->on ? NULL : hosts[h]) < 0)
-				return -1;
+		for (int h = 0; h < fan && rc == 0; h++)
+			rc = add_step(cc, ph, d, d->on ? NULL : hosts[h]);
 	}
-	return 0;
+	free(hosts);
+	return rc;
 }
 
 static void summarise(struct plan *p)
@@ -372,6 +388,21 @@ void plan_free(struct plan *p)
 	free(p->steps);
 	free(p->roles);
 	free(p);
+}
+
+char *plan_role_hosts(const struct plan *p, const char *role)
+{
+	struct sbuf b;
+	int n = 0;
+	sbuf_init(&b);
+	for (int i = 0; i < p->nroles; i++)
+		if (strcmp(p->roles[i].role, role) == 0)
+			sbuf_addf(&b, "%s%s", n++ ? "," : "", p->roles[i].host);
+	if (n == 0) {
+		sbuf_release(&b);
+		return NULL;
+	}
+	return sbuf_detach(&b);
 }
 
 const struct plan_step *plan_find(const struct plan *p, const char *id, const char *node)

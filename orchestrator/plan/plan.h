@@ -85,6 +85,9 @@ void plan_free(struct plan *p);
 /* Fill a substitution context for a step instance (node/item of s, roles of p). */
 void plan_subst_ctx(const struct plan *p, const struct plan_step *s, struct subst_ctx *c);
 
+/* The hosts bound to role, joined by ',' (caller frees), or NULL if it is no role. */
+char *plan_role_hosts(const struct plan *p, const char *role);
+
 /* Plan step by full id and node, or NULL. */
 const struct plan_step *plan_find(const struct plan *p, const char *id, const char *node);
 

@@ -197,8 +197,7 @@ static void render_phase_head(FILE *fp, const struct plan *p, const struct plan_
 {
 	const struct phase_def *ph = s->phase;
 	const char *on = ph->for_each ? ph->for_each : ph->on;
-	const char *host =
-	    subst_role_host(&(struct subst_ctx){.roles = p->roles, .nroles = p->nroles}, on);
+	char *host = plan_role_hosts(p, on);
 	int idx = (int)(ph - p->pb->phases) + 1;
 	char *t = host ? xasprintf("Phase %d of %d: %s - %s (on %s = %s)", idx, nphase, ph->id,
 				   ph->name, on, host)
@@ -207,6 +206,7 @@ static void render_phase_head(FILE *fp, const struct plan *p, const struct plan_
 	fputc('\n', fp);
 	print_wrapped(fp, 0, NULL, t, width);
 	free(t);
+	free(host);
 	for (int i = 0; i < ph->nrequire; i++)
 		print_wrapped(fp, 2, "require", expr_source(ph->require[i]), width);
 }
@@ -263,8 +263,13 @@ static void render_one(FILE *fp, const struct plan *p, int width)
 			assumed ? "(assumed from the inventory's declared active node - "
 				  "`plan --live` verifies):"
 				: "(bound from live facts):");
-		for (int i = 0; i < p->nroles; i++)
-			fprintf(fp, "  %-14s %s\n", p->roles[i].role, p->roles[i].host);
+		for (int i = 0; i < p->nroles; i++) {
+			if (i > 0 && strcmp(p->roles[i - 1].role, p->roles[i].role) == 0)
+				continue; /* a `select: all` role: listed once, with every host */
+			char *hosts = plan_role_hosts(p, p->roles[i].role);
+			fprintf(fp, "  %-14s %s\n", p->roles[i].role, hosts);
+			free(hosts);
+		}
 	}
 	for (int i = 0; i < p->nsteps; i++) {
 		if (p->steps[i].phase != cur) {

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jpath.h"
+
 #define PROBE_CAP (1u << 20)
 
 struct probe_out {
@@ -177,26 +179,38 @@ static int better(const struct fact_def *def, const char *cand, const char *best
 	return 0;
 }
 
-char *facts_extract(const struct fact_def *def, const char *text, int exit_status, char *err,
-		    size_t errlen)
+/* One candidate text: every capture match (or the whole text without a capture). */
+static void consider(const struct fact_def *def, const char *text, char **best, int *count)
 {
 	regmatch_t m[10];
 	const char *p = text;
-	char *best = NULL;
-	int count = 0, flags = 0;
+	int flags = 0;
 
+	if (def->capture == NULL) {
+		(*count)++;
+		if (*best == NULL || better(def, text, *best)) {
+			free(*best);
+			*best = xstrdup(text);
+		}
+		return;
+	}
 	while (*p && regexec(&def->capture_re, p, 10, m, flags) == 0) {
 		char *v = match_value(def, p, m);
-		count++;
-		if (best == NULL || better(def, v, best)) {
-			free(best);
-			best = v;
+		(*count)++;
+		if (*best == NULL || better(def, v, *best)) {
+			free(*best);
+			*best = v;
 		} else {
 			free(v);
 		}
 		p += m[0].rm_eo > m[0].rm_so ? m[0].rm_eo : m[0].rm_so + 1;
 		flags = (p > text && p[-1] == '\n') ? 0 : REG_NOTBOL;
 	}
+}
+
+static char *reduced(const struct fact_def *def, char *best, int count, const char *what,
+		     const char *text, int exit_status, char *err, size_t errlen)
+{
 	if (def->reduce == REDUCE_COUNT) {
 		free(best);
 		return xasprintf("%d", count);
@@ -205,9 +219,56 @@ char *facts_extract(const struct fact_def *def, const char *text, int exit_statu
 		return best;
 	if (def->def)
 		return xstrdup(def->def);
-	snprintf(err, errlen, "no match for /%s/ (exit %d): %.200s", def->capture, exit_status,
-		 text);
+	snprintf(err, errlen, "no match for %s (exit %d): %.200s", what, exit_status, text);
 	return NULL;
+}
+
+char *facts_extract(const struct fact_def *def, const char *text, int exit_status, char *err,
+		    size_t errlen)
+{
+	char *best = NULL, *what;
+	int count = 0;
+
+	consider(def, text, &best, &count);
+	what = xasprintf("/%s/", def->capture ? def->capture : "");
+	best = reduced(def, best, count, what, text, exit_status, err, errlen);
+	free(what);
+	return best;
+}
+
+char *facts_extract_json(const struct fact_def *def, const char *path, const char *text,
+			 int exit_status, char *err, size_t errlen)
+{
+	json_error_t je;
+	json_t *root = json_loads(text, JSON_DECODE_ANY, &je);
+	char **vals = NULL, *best = NULL, *what;
+	int n = 0, count = 0;
+
+	if (root == NULL) {
+		/* Not JSON (the service is down, an error message): no value. */
+		if (def->reduce == REDUCE_COUNT)
+			return xstrdup("0");
+		if (def->def)
+			return xstrdup(def->def);
+		snprintf(err, errlen, "output is not JSON (exit %d, %s at line %d): %.200s",
+			 exit_status, je.text, je.line, text);
+		return NULL;
+	}
+	if (jpath_select(root, path, &vals, &n, err, errlen) < 0) {
+		json_decref(root);
+		return NULL;
+	}
+	for (int i = 0; i < n; i++) {
+		consider(def, vals[i], &best, &count);
+		free(vals[i]);
+	}
+	free(vals);
+	json_decref(root);
+	what = def->capture ? xasprintf("json '%s' then /%s/", path, def->capture)
+			    : xasprintf("json '%s'", path);
+	best = reduced(def, best, count, what, text, exit_status, err, errlen);
+	free(what);
+	return best;
 }
 
 static int is_member(const struct plan *p, const char *host)
@@ -246,7 +307,7 @@ static char *probe_fact(struct facts *f, const struct fact_def *def, const char 
 {
 	struct subst_ctx c;
 	char e[512];
-	char *cmd, *v = NULL;
+	char *cmd, *v = NULL, *path = NULL;
 	const struct probe_out *po;
 
 	plan_subst_ctx(f->p, NULL, &c);
@@ -256,12 +317,19 @@ static char *probe_fact(struct facts *f, const struct fact_def *def, const char 
 		snprintf(err, errlen, "fact %s on %s: %s", def->name, host, e);
 		return NULL;
 	}
+	if (def->json && (path = subst_expand(&c, def->json, e, sizeof(e))) == NULL) {
+		snprintf(err, errlen, "fact %s on %s: json: %s", def->name, host, e);
+		free(cmd);
+		return NULL;
+	}
 	po = run_probe(f, host, cmd, xo, e, sizeof(e));
 	if (po == NULL)
 		snprintf(err, errlen, "fact %s on %s: %s", def->name, host, e);
-	else if ((v = facts_extract(def, po->text, po->exit, e, sizeof(e))) == NULL)
+	else if ((v = path ? facts_extract_json(def, path, po->text, po->exit, e, sizeof(e))
+			   : facts_extract(def, po->text, po->exit, e, sizeof(e))) == NULL)
 		snprintf(err, errlen, "fact %s on %s: `%s` %s", def->name, host, cmd, e);
 	free(cmd);
+	free(path);
 	return v;
 }
 

@@ -94,4 +94,13 @@ const char *saved_get(const struct saved *sv, const char *node, const char *name
 char *facts_extract(const struct fact_def *def, const char *text, int exit_status, char *err,
 		    size_t errlen);
 
+/*
+ * The same for a fact with a `json:` rule: text is parsed as JSON, path
+ * (substituted) selects values (load/jpath.h), and each value is matched by
+ * the capture (or taken whole) and reduced.  Output that is not JSON counts
+ * as no match.  Caller frees.
+ */
+char *facts_extract_json(const struct fact_def *def, const char *path, const char *text,
+			 int exit_status, char *err, size_t errlen);
+
 #endif

@@ -106,6 +106,8 @@ int runner_journal(struct runner *r, const char *event, const struct plan_step *
 	json_decref(rec);
 	if (rc < 0) {
 		r->journal_broken = 1;
+		if (runner_lock_lost(r))
+			return -1;
 		snprintf(r->err, sizeof(r->err),
 			 "cannot write the journal: %s; stopping before any further remote action "
 			 "(nothing is lost: fix the cause and run `ccrup resume`)",
@@ -113,6 +115,32 @@ int runner_journal(struct runner *r, const char *event, const struct plan_step *
 		runner_emitf(r, EV_WARN, s, "%s", r->err);
 		return -1;
 	}
+	return 0;
+}
+
+int runner_lock_lost(struct runner *r)
+{
+	char why[1024];
+
+	if (r->lock_lost)
+		return 1;
+	if (r->lock == NULL || state_lock_ok(r->lock, why, sizeof(why)))
+		return 0;
+	r->lock_lost = 1;
+	snprintf(r->err, sizeof(r->err), "%s", why);
+	runner_emitf(r, EV_WARN, NULL, "%s", why);
+	r->err_emitted = 1;
+	return 1;
+}
+
+/* The transport's guard: no remote command once the lock is lost. */
+static int lock_guard(void *arg, char *why, size_t whylen)
+{
+	struct runner *r = arg;
+
+	if (!runner_lock_lost(r))
+		return 1;
+	snprintf(why, whylen, "not sent: this run lost its lock");
 	return 0;
 }
 
@@ -152,15 +180,26 @@ static int check_state_dir(struct runner *r)
 
 static int take_lock(struct runner *r)
 {
-	char *path = xasprintf("%s/lock", r->dir);
-	char err[512];
+	const char *cmd = r->o->command_line ? r->o->command_line : "ccrup";
+	char err[1024];
 	int other = 0;
-	r->lock = lock_acquire(path, r->o->command_line ? r->o->command_line : "ccrup", err,
-			       sizeof(err), &other);
-	free(path);
+
+	r->lock = state_lock_acquire(r->o->state, r->cl->name, cmd, 0, r->o->stop, err, sizeof(err),
+				     &other);
+	if (r->lock == NULL && other && r->o->lock_wait_ms > 0) {
+		runner_emitf(r, EV_INFO, NULL, "%s; waiting for it (--wait)", err);
+		r->lock = state_lock_acquire(r->o->state, r->cl->name, cmd, r->o->lock_wait_ms,
+					     r->o->stop, err, sizeof(err), &other);
+	}
 	if (r->lock)
 		return 0;
 	snprintf(r->err, sizeof(r->err), "%s", err);
+	if (other && r->o->shared_fleet) {
+		r->skipped = 1; /* another orchestrator host runs it: not ours, not an error */
+		return -1;
+	}
+	if (r->o->stop && *r->o->stop && other)
+		return EXIT_INTERRUPTED;
 	return other ? EXIT_LOCKED : EXIT_INPUT;
 }
 
@@ -172,33 +211,32 @@ static int reload(struct runner *r)
 	return r->rp ? 0 : EXIT_JOURNAL;
 }
 
-static int open_journal(struct runner *r, const char *path)
+static int open_journal(struct runner *r)
 {
 	char msg[1024];
-	enum journal_status js = journal_open(path, &r->j, msg, sizeof(msg));
+	enum journal_status js = state_journal_open(r->lock, &r->j, msg, sizeof(msg));
 	if (js == JOURNAL_TORN_TAIL)
 		runner_emitf(r, EV_WARN, NULL, "%s", msg);
-	else if (js != JOURNAL_OK) {
-		snprintf(r->err, sizeof(r->err), "%s", msg);
-		return js == JOURNAL_CORRUPT ? EXIT_JOURNAL : EXIT_INPUT;
-	}
-	return reload(r);
+	if (js == JOURNAL_TORN_TAIL || js == JOURNAL_OK)
+		return reload(r);
+	snprintf(r->err, sizeof(r->err), "%s", msg);
+	return js == JOURNAL_CORRUPT ? EXIT_JOURNAL : EXIT_INPUT;
 }
 
 /* A finished journal is kept as journal-<run_id>.jsonl; the new run starts a fresh one. */
-static int archive_journal(struct runner *r, const char *path)
+static int archive_journal(struct runner *r)
 {
-	char *dst = xasprintf("%s/journal-%s.jsonl", r->dir, r->rp->run_id);
+	char *run = xstrdup(r->rp->run_id ? r->rp->run_id : "old");
+	char err[1024];
 	journal_close(r->j);
 	r->j = NULL;
-	int rc = rename(path, dst);
-	free(dst);
-	if (rc < 0 || fsync_dir_of(path) < 0) {
-		snprintf(r->err, sizeof(r->err), "cannot archive the finished journal %s: %s", path,
-			 strerror(errno));
-		return EXIT_INPUT;
+	int rc = state_journal_archive(r->lock, run, err, sizeof(err));
+	free(run);
+	if (rc < 0) {
+		snprintf(r->err, sizeof(r->err), "%s", err);
+		return runner_lock_lost(r) ? EXIT_LOCK_LOST : EXIT_INPUT;
 	}
-	return open_journal(r, path);
+	return open_journal(r);
 }
 
 /* The cluster's variable values as the run starts (failback, versions, paths). */
@@ -234,6 +272,14 @@ static int start_run(struct runner *r)
 		      "inventory_path", r->inv->path, "inventory_sha256", r->inv->sha256, "mode",
 		      r->o->unattended ? "unattended" : "guided");
 	json_object_set_new(rec, "vars", vars_snapshot(r));
+	if (state_shared(r->o->state)) { /* which orchestrator host ran it (status, fleets) */
+		char host[256] = "unknown";
+		if (gethostname(host, sizeof(host) - 1) < 0)
+			snprintf(host, sizeof(host), "unknown");
+		json_object_set_new(rec, "host", json_string(host));
+		json_object_set_new(rec, "pid", json_integer((json_int_t)getpid()));
+	}
+	(void)state_lock_set_run(r->lock, r->run_id);
 	if (runner_journal(r, jev_name(JEV_RUN_START), NULL, rec) < 0)
 		return EXIT_JOURNAL;
 	return reload(r);
@@ -264,33 +310,58 @@ static int check_digests(struct runner *r)
 	return EXIT_JOURNAL;
 }
 
-/* Choose between a new run and the unfinished one, per apply/resume. */
-static int choose_run(struct runner *r, const char *path)
+/*
+ * Shared fleet: the last run finished with the same playbook and inventory,
+ * so another orchestrator host already upgraded this cluster.
+ */
+static int done_elsewhere(struct runner *r, const char *res)
 {
-	int started = r->rp->nruns > 0;
+	const char *pb = NULL, *inv = NULL;
+
+	if (!r->o->shared_fleet || res == NULL || strcmp(res, "done") != 0 ||
+	    journal_pinned_digests(r->j, &pb, &inv) < 0 || strcmp(pb, r->pb->sha256) != 0 ||
+	    strcmp(inv, r->inv->sha256) != 0)
+		return 0;
+	const char *host = r->rp->host;
+	snprintf(r->err, sizeof(r->err),
+		 "cluster %s was already upgraded by run %s%s%s with this playbook and "
+		 "inventory; left alone (apply --clusters %s runs it again)",
+		 r->cl->name, r->rp->run_id, host ? " on host " : "", host ? host : "",
+		 r->cl->name);
+	r->skipped = 1;
+	return 1;
+}
+
+/* Choose between a new run and the unfinished one, per apply/resume. */
+static int choose_run(struct runner *r)
+{
+	long start = r->rp->nruns > 0 ? 0 : -1;
 	const char *res = r->rp->result;
-	int unfinished = started && (res == NULL || strcmp(res, "done") != 0);
+	int unfinished = start >= 0 && (res == NULL || strcmp(res, "done") != 0);
 
 	if (r->o->resume) {
 		if (!unfinished) {
 			snprintf(r->err, sizeof(r->err), "nothing to resume for cluster %s: %s",
 				 r->cl->name,
-				 !started ? "no run has started (use `ccrup apply`)"
-					  : "the last run finished");
-			return !started ? EXIT_INPUT : -1;
+				 start < 0 ? "no run has started (use `ccrup apply`)"
+					   : "the last run finished");
+			return start < 0 ? EXIT_INPUT : -1;
 		}
 		snprintf(r->run_id, sizeof(r->run_id), "%s", r->rp->run_id);
 		journal_set_run_id(r->j, r->run_id);
+		(void)state_lock_set_run(r->lock, r->run_id);
 		return check_digests(r);
 	}
+	if (start >= 0 && !unfinished && done_elsewhere(r, res))
+		return -1;
 	if (unfinished) {
 		snprintf(r->err, sizeof(r->err),
 			 "cluster %s has an unfinished run (%s); continue it with `ccrup resume`",
 			 r->cl->name, res ? res : "interrupted");
 		return EXIT_INPUT;
 	}
-	if (started) {
-		int rc = archive_journal(r, path);
+	if (start >= 0) {
+		int rc = archive_journal(r);
 		if (rc)
 			return rc;
 	}
@@ -301,14 +372,7 @@ static int choose_run(struct runner *r, const char *path)
 static void replay_binds(struct runner *r)
 {
 	const struct replay *rp = r->rp;
-	for (int i = 0; i < r->pb->nroles; i++) {
-		const char *host = replay_binding(rp, r->pb->roles[i].name);
-		const struct host_def *h = host ? inventory_host(r->inv, host) : NULL;
-		if (h == NULL)
-			continue;
-		r->roles = xreallocarray(r->roles, (size_t)r->nroles + 1, sizeof(*r->roles));
-		r->roles[r->nroles++] = (struct role_binding){r->pb->roles[i].name, h->name, 0};
-	}
+	replay_roles(rp, r->pb, r->inv, &r->roles, &r->nroles);
 	for (int i = 0; i < rp->nvalues; i++)
 		saved_set(r->saved, rp->values[i].node, rp->values[i].name, rp->values[i].item,
 			  rp->values[i].value);
@@ -410,9 +474,14 @@ static int bind_roles(struct runner *r)
 	if (rc)
 		return rc;
 	for (int k = had; k < r->nroles; k++) {
-		if (runner_journal(r, jev_name(JEV_BIND), NULL,
-				   json_pack("{s:s, s:s}", "role", r->roles[k].role, "host",
-					     r->roles[k].host)) < 0)
+		json_t *rec =
+		    json_pack("{s:s, s:s}", "role", r->roles[k].role, "host", r->roles[k].host);
+		const struct role_def *d = playbook_role(r->pb, r->roles[k].role);
+		if (d && d->select == SELECT_ALL) /* a set: resume can tell a whole one */
+			json_object_set_new(
+			    rec, "count",
+			    json_integer(bind_count(r->roles, r->nroles, r->roles[k].role)));
+		if (runner_journal(r, jev_name(JEV_BIND), NULL, rec) < 0)
 			return EXIT_JOURNAL;
 		runner_emitf(r, EV_BIND, NULL, "role %s = %s", r->roles[k].role, r->roles[k].host);
 	}
@@ -476,9 +545,11 @@ static int finish(struct runner *r, int rc)
 	static const char *results[] = {
 	    [EXIT_DONE] = "done",	[EXIT_STEP_FAILED] = "failed", [EXIT_INPUT] = "failed",
 	    [EXIT_REFUSED] = "refused", [EXIT_LOCKED] = "failed",      [EXIT_JOURNAL] = "failed"};
+	if (runner_lock_lost(r))
+		rc = EXIT_LOCK_LOST; /* whatever stopped the step, the cause is the lost lock */
 	/* A set-up failure (binding roles: fact probes) after a stop request is the
 	 * stop's doing: an interruption, like a step's (runner_fail). */
-	if ((rc == EXIT_STEP_FAILED || rc == EXIT_INPUT) && r->o->stop && *r->o->stop) {
+	else if ((rc == EXIT_STEP_FAILED || rc == EXIT_INPUT) && r->o->stop && *r->o->stop) {
 		snprintf(r->err, sizeof(r->err),
 			 "interrupted while probing the cluster's state; continue with: %s",
 			 runner_resume_hint(r));
@@ -486,7 +557,7 @@ static int finish(struct runner *r, int rc)
 	}
 	const char *res = rc == EXIT_INTERRUPTED ? "interrupted" : rc <= 5 ? results[rc] : "failed";
 
-	if (r->j && r->run_id[0] && !r->journal_broken) {
+	if (r->j && r->run_id[0] && !r->journal_broken && !r->lock_lost) {
 		json_t *rec = json_pack("{s:s}", "result", res);
 		if (r->err[0])
 			json_object_set_new(rec, "detail", json_string(r->err));
@@ -499,6 +570,8 @@ static int finish(struct runner *r, int rc)
 			     : rc == EXIT_REFUSED   ? EV_RUN_REFUSED
 						    : EV_STEP_FAILED,
 			     NULL, "%s", r->err);
+	else if (rc == EXIT_LOCK_LOST)
+		runner_emitf(r, EV_STEP_FAILED, NULL, "%s", r->err);
 	runner_emitf(r, EV_RUN_END, NULL, "%s", res);
 	return rc;
 }
@@ -554,6 +627,8 @@ static int run_steps(struct runner *r)
 				 r->plan->steps[i].id, runner_resume_hint(r));
 			return EXIT_INTERRUPTED;
 		}
+		if (runner_lock_lost(r))
+			return EXIT_LOCK_LOST;
 		int rc = runner_step(r, i);
 		if (rc == EXIT_STEP_FAILED && r->o->ask && !r->journal_broken &&
 		    !(r->o->stop && *r->o->stop) && after_failure(r, i)) {
@@ -584,7 +659,7 @@ static void release(struct runner *r)
 	free(r->roles);
 	replay_free(r->rp);
 	journal_close(r->j);
-	lock_release(r->lock);
+	state_lock_release(r->lock);
 	redact_free(r->rd);
 	free(r->dir);
 }
@@ -593,8 +668,10 @@ int runner_run(const struct playbook *pb, const struct inventory *inv, const str
 	       const struct run_opts *o)
 {
 	struct runner r;
-	struct conns_opts co = {o->trust_new_hosts, o->ssh_config};
-	char *path = NULL;
+	struct conns_opts co = {.trust_new_hosts = o->trust_new_hosts,
+				.ssh_config = o->ssh_config,
+				.guard = lock_guard,
+				.guard_arg = &r};
 	int rc;
 
 	memset(&r, 0, sizeof(r));
@@ -605,7 +682,6 @@ int runner_run(const struct playbook *pb, const struct inventory *inv, const str
 	r.o = o;
 	r.dir = runner_cluster_dir(o->state_dir, cl->name);
 	r.saved = saved_new();
-	path = xasprintf("%s/journal.jsonl", r.dir);
 	r.conns = conns_new(inv, &co);
 	r.bindplan.pb = pb;
 	r.bindplan.inv = inv;
@@ -615,15 +691,16 @@ int runner_run(const struct playbook *pb, const struct inventory *inv, const str
 	/* Until the lock is ours, the cluster's audit log and webhooks belong to
 	 * whoever holds it: a refusal is told to this operator only. */
 	if ((rc = check_state_dir(&r)) || (rc = take_lock(&r))) {
-		struct event e = runner_step_event(EV_RUN_REFUSED, NULL);
+		struct event e = runner_step_event(rc < 0 ? EV_INFO : EV_RUN_REFUSED, NULL);
 		e.text = r.err;
 		e.local = 1;
 		runner_emit(&r, &e);
+		if (rc < 0) /* shared fleet: another orchestrator host runs it */
+			rc = EXIT_DONE;
 		goto out;
 	}
-	if ((rc = open_journal(&r, path)) || (rc = check_saved_plan(&r)) ||
-	    (rc = choose_run(&r, path))) {
-		if (rc < 0) { /* nothing to resume: not an error */
+	if ((rc = open_journal(&r)) || (rc = check_saved_plan(&r)) || (rc = choose_run(&r))) {
+		if (rc < 0) { /* nothing to resume, or upgraded by another host: not an error */
 			runner_emitf(&r, EV_INFO, NULL, "%s", r.err);
 			rc = EXIT_DONE;
 		} else {
@@ -642,7 +719,6 @@ int runner_run(const struct playbook *pb, const struct inventory *inv, const str
 	}
 	rc = finish(&r, run_steps(&r));
 out:
-	free(path);
 	release(&r);
 	return rc;
 }

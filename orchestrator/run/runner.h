@@ -18,6 +18,7 @@
 
 #include "events.h"
 #include "model.h"
+#include "state.h"
 
 /*
  * Guided mode: ask the operator.  question is one line; choices are the
@@ -32,7 +33,13 @@ struct run_opts {
 	int unattended;			/* --yes: no questions; gates need --yes or acknowledge */
 	int trust_new_hosts;		/* record unknown host keys */
 	int accept_changed_playbook;	/* resume although the playbook/inventory changed */
-	const char *state_dir;		/* parent of <cluster>/ */
+	const char *state_dir;		/* parent of <cluster>/: audit logs (and journals, locks
+					   when state is local) */
+	struct state *state;		/* journals and locks (state.h); borrowed */
+	int64_t lock_wait_ms;		/* resume --wait: wait this long for a held lock */
+	int shared_fleet;		/* several clusters on shared state: a cluster another
+					   process holds, or already upgraded with the same
+					   files, is left alone (not an error) */
 	const char *ssh_config;		/* NULL: ~/.ssh/config; "none": no config */
 	const char *saved_plan;		/* apply --plan FILE, or NULL */
 	int64_t window_end_ms;		/* wall-clock end of the maintenance window, 0 = none */
@@ -51,7 +58,7 @@ struct run_opts {
  * Run (or resume) the upgrade of cluster cl.  Returns an exit code of
  * enum ccr_exit: 0 done, 1 a step failed, 2 input/usage (e.g. nothing to
  * resume), 3 a precondition refused, 4 locked, 5 journal corrupt, changed
- * playbook or unwritable journal, 130 interrupted.  Every message has been
+ * playbook or unwritable journal, 6 lost the lock mid-run, 130 interrupted.  Every message has been
  * emitted as an event (EV_STEP_FAILED, EV_WARN...) before returning.
  */
 int runner_run(const struct playbook *pb, const struct inventory *inv, const struct cluster_def *cl,

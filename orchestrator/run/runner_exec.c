@@ -215,7 +215,7 @@ static int status_ok(const struct http_check_spec *h, long status)
 	return 0;
 }
 
-/* One GET; 1 good, 0 not (err says why).  The URL in err is redacted. */
+/* One GET; 1 good, 0 not (err says why, naming the URL as shown). */
 static int http_once(const struct http_check_spec *h, const char *url, const char *shown,
 		     int64_t timeout_ms, char *err, size_t errlen)
 {
@@ -237,10 +237,15 @@ static int http_once(const struct http_check_spec *h, const char *url, const cha
 	return good;
 }
 
+/* Shortest try worth making before --max-timeout: less would only time out. */
+#define HTTP_MIN_TRY_MS 250
+
 /*
  * GET until the answer is good or the retries run out.  --max-timeout caps
  * the whole check, retries and pauses included, not only each request:
  * inside an outage window a check must not outlast what the operator allowed.
+ * A retry that would have less than HTTP_MIN_TRY_MS left is not made, so the
+ * failure names the last real answer, not a clipped last try.
  */
 int runner_http_step(struct runner *r, const struct plan_step *s)
 {
@@ -250,6 +255,7 @@ int runner_http_step(struct runner *r, const struct plan_step *s)
 	char *shown = url_redact(s->url, 0);
 	int rc;
 
+	format_duration(cap, capped, sizeof(capped));
 	for (int attempt = 0;; attempt++) {
 		int64_t left = cap > 0 ? cap - (now_mono_ms() - t0) : 0;
 		int64_t tmo = runner_budget(r, h->timeout_ms);
@@ -262,15 +268,15 @@ int runner_http_step(struct runner *r, const struct plan_step *s)
 			break;
 		}
 		left = cap > 0 ? cap - (now_mono_ms() - t0) : 0;
-		if (attempt >= h->retries || (cap > 0 && left <= 0)) {
-			format_duration(cap, capped, sizeof(capped));
-			rc = runner_fail(r, s, EXIT_STEP_FAILED, -1, "http check: %s%s%s%s", err,
-					 attempt < h->retries ? " (gave up after " : "",
-					 attempt < h->retries ? capped : "",
-					 attempt < h->retries ? ", the --max-timeout)" : "");
+		int capped_out = cap > 0 && left - delay < HTTP_MIN_TRY_MS && attempt < h->retries;
+		if (attempt >= h->retries || capped_out) {
+			rc = runner_fail(
+			    r, s, EXIT_STEP_FAILED, -1, "http check: %s%s%s%s", err,
+			    capped_out ? " (gave up after " : "", capped_out ? capped : "",
+			    capped_out ? ", the --max-timeout, with retries left)" : "");
 			break;
 		}
-		if (runner_sleep(r, cap > 0 && delay > left ? left : delay)) {
+		if (runner_sleep(r, delay)) {
 			rc = runner_stopped(r, s);
 			break;
 		}

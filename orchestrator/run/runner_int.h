@@ -10,7 +10,7 @@
 #include "conns.h"
 #include "facts.h"
 #include "journal.h"
-#include "lock.h"
+#include "state.h"
 #include "plan.h"
 #include "replay.h"
 #include "runner.h"
@@ -30,7 +30,7 @@ struct runner {
 	const struct cluster_def *cl;
 	const struct run_opts *o;
 	char *dir;		    /* state/<cluster> */
-	struct lock *lock;	    /* held for the whole run */
+	struct state_lock *lock;    /* held for the whole run */
 	struct journal *j;	    /* this cluster's journal */
 	struct replay *rp;	    /* what the journal said when the run (re)started */
 	char run_id[48];	    /* of the current run */
@@ -47,6 +47,8 @@ struct runner {
 	int64_t outage_wall;		   /* when it started */
 	const struct phase_def *cur_phase; /* last phase announced */
 	int journal_broken;		   /* an append failed: no further remote action */
+	int lock_lost;			   /* the lock was lost: no further remote action */
+	int skipped;			   /* shared fleet: left to another process */
 	int64_t operator_ms;		   /* this step's time waiting for the operator */
 	int asked;			   /* the operator was asked about this step */
 	int retrying;			   /* the operator asked to retry a failed step */
@@ -68,6 +70,13 @@ void runner_emitf(struct runner *r, enum ev_kind k, const struct plan_step *s, c
  * stop before any further remote action.
  */
 int runner_journal(struct runner *r, const char *event, const struct plan_step *s, json_t *rec);
+
+/*
+ * Has the run lost its lock (state_lock_ok)?  The first time it says so,
+ * r->err gets the reason and a warning is emitted.  After 1 the run must
+ * take no further remote action (the transport's guard enforces it).
+ */
+int runner_lock_lost(struct runner *r);
 
 /*
  * Close the open outage at wall (ms) with step s (may be NULL): journal

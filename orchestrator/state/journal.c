@@ -37,6 +37,8 @@ struct journal {
 	int torn;	 /* the file has a torn tail after size, not yet cut away */
 	int failed;	 /* a write failed: error is sticky */
 	char *error;	 /* last error message, NULL if none */
+	const struct journal_store *store; /* appends go here instead of fd; NULL: fd */
+	void *store_arg;
 };
 
 static void put_msg(char *msg, size_t msglen, const char *fmt, ...) CCR_PRINTF(3, 4);
@@ -236,6 +238,36 @@ enum journal_status journal_load(const char *path, struct journal **jp, char *ms
 	return st;
 }
 
+enum journal_status journal_open_store(const char *name, const char *data, size_t len,
+				       const struct journal_store *store, void *arg,
+				       struct journal **jp, char *msg, size_t msglen)
+{
+	struct journal *j = journal_alloc(name, -1);
+	enum journal_status st;
+
+	*jp = NULL;
+	if (len > (size_t)JOURNAL_MAX_BYTES) {
+		put_msg(msg, msglen, "%s: journal is larger than the %ld MiB limit", name,
+			JOURNAL_MAX_BYTES / (1024 * 1024));
+		journal_close(j);
+		return JOURNAL_CORRUPT;
+	}
+	st = journal_replay(j, data, len, msg, msglen);
+	if (st < 0) {
+		journal_close(j);
+		return st;
+	}
+	if (j->torn) { /* a store appends whole records: a torn tail is damage, not a crash */
+		put_msg(msg, msglen, "%s: last record has no newline (damaged record)", name);
+		journal_close(j);
+		return JOURNAL_CORRUPT;
+	}
+	j->store = store;
+	j->store_arg = arg;
+	*jp = j;
+	return st;
+}
+
 void journal_set_run_id(struct journal *j, const char *run_id)
 {
 	free(j->run_id);
@@ -304,6 +336,17 @@ static int journal_write(struct journal *j, const char *line, size_t len)
 {
 	ssize_t n;
 
+	if (j->store != NULL) {
+		char why[512] = "";
+		if (j->store->append(j->store_arg, j->seq + 1, line, len, why, sizeof(why)) < 0) {
+			journal_set_error(j, xasprintf("%s: %s", j->path, why));
+			j->failed = 1;
+			return -1;
+		}
+		j->size += (off_t)len;
+		return 0;
+	}
+
 	do
 		n = write(j->fd, line, len);
 	while (n < 0 && errno == EINTR);
@@ -352,7 +395,7 @@ int journal_append(struct journal *j, json_t *rec)
 
 	if (j->failed)
 		goto out;
-	if (j->fd < 0) {
+	if (j->fd < 0 && j->store == NULL) {
 		journal_set_error(j, xasprintf("%s: journal is open read-only", j->path));
 		goto out;
 	}

@@ -80,6 +80,30 @@ enum journal_status journal_load(const char *path, struct journal **jp, char *ms
 				 size_t msglen) CCR_WUR;
 
 /*
+ * Where a journal kept elsewhere than in a local file appends (the etcd
+ * backend, state.h).  append() must store line (len bytes, newline
+ * included; seq is its record number) durably and atomically — all of it
+ * or nothing — and return 0, or -1 with the reason in why.  A failed append
+ * is sticky, as for a file.
+ */
+struct journal_store {
+	int (*append)(void *arg, long long seq, const char *line, size_t len, char *why,
+		      size_t whylen);
+};
+
+/*
+ * A journal whose bytes (data, len: the concatenated lines) were read from
+ * a store: replayed and checked exactly as a file (name stands for the path
+ * in messages), then appended through store (with arg).  store NULL: read
+ * only.  Since a store never holds half a record, a line without its
+ * newline is JOURNAL_CORRUPT here.  Returns JOURNAL_OK, or JOURNAL_CORRUPT
+ * with *jp NULL and the reason in msg.
+ */
+enum journal_status journal_open_store(const char *name, const char *data, size_t len,
+				       const struct journal_store *store, void *arg,
+				       struct journal **jp, char *msg, size_t msglen) CCR_WUR;
+
+/*
  * Set the run id added to every following record that does not carry its
  * own "run_id".  The string is copied; NULL clears it.
  */

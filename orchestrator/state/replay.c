@@ -5,6 +5,8 @@
  */
 #include "replay.h"
 
+#include "bind.h"
+
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -66,9 +68,12 @@ static const struct field f_run_start[] = {{"cluster", F_STR, 1},
 					   {"inventory_path", F_STR, 0},
 					   {"inventory_sha256", F_STR, 1},
 					   {"mode", F_STR, 0},
+					   {"host", F_STR, 0},
+					   {"pid", F_INT, 0},
 					   {"vars", F_OBJ, 0},
 					   {NULL, 0, 0}};
-static const struct field f_bind[] = {{"role", F_STR, 1}, {"host", F_STR, 1}, {NULL, 0, 0}};
+static const struct field f_bind[] = {
+    {"role", F_STR, 1}, {"host", F_STR, 1}, {"count", F_INT, 0}, {NULL, 0, 0}};
 static const struct field f_fact[] = {
     {"node", F_OSTR, 0}, {"name", F_STR, 1}, {"value", F_STR, 1}, {NULL, 0, 0}};
 static const struct field f_record[] = {
@@ -427,14 +432,14 @@ static int outage_event(struct replay *rp, json_t *rec, enum jev ev, int line, i
 
 static void add_bind(struct replay *rp, json_t *rec, int line)
 {
-	const char *role = jstr(rec, "role");
-	for (int i = 0; i < rp->nbinds; i++)
-		if (strcmp(rp->binds[i].role, role) == 0) {
-			rp->rebound = 1;
-			rp->in->rebind_line = line;
-		}
+	/* Bindings come before the first step; one after steps ran is a rebind. */
+	if (rp->in->nseq > 0) {
+		rp->rebound = 1;
+		rp->in->rebind_line = line;
+	}
 	rp->binds = xreallocarray(rp->binds, (size_t)rp->nbinds + 1, sizeof(*rp->binds));
-	rp->binds[rp->nbinds++] = (struct replay_binding){role, jstr(rec, "host"), line};
+	rp->binds[rp->nbinds++] = (struct replay_binding){jstr(rec, "role"), jstr(rec, "host"),
+							  (int)jint(rec, "count", 0), line};
 }
 
 static void add_value(struct replay *rp, json_t *rec, int line)
@@ -454,6 +459,7 @@ static int run_start(struct replay *rp, json_t *rec, int line, int64_t t, const 
 	rp->run_id = jstr(rec, "run_id");
 	rp->cluster = jstr(rec, "cluster");
 	rp->mode = jstr(rec, "mode");
+	rp->host = jstr(rec, "host");
 	rp->playbook = jstr(rec, "playbook");
 	rp->playbook_sha256 = jstr(rec, "playbook_sha256");
 	rp->inventory_sha256 = jstr(rec, "inventory_sha256");
@@ -546,10 +552,26 @@ struct replay *replay_load(const struct journal *j, const char *cluster, char *e
 
 const char *replay_binding(const struct replay *rp, const char *role)
 {
-	for (int i = rp->nbinds - 1; i >= 0; i--)
+	for (int i = 0; i < rp->nbinds; i++)
 		if (strcmp(rp->binds[i].role, role) == 0)
 			return rp->binds[i].host;
 	return NULL;
+}
+
+int replay_roles(const struct replay *rp, const struct playbook *pb, const struct inventory *inv,
+		 struct role_binding **roles, int *n)
+{
+	*roles = NULL;
+	*n = 0;
+	for (int i = 0; i < rp->nbinds; i++) {
+		const struct role_def *d = playbook_role(pb, rp->binds[i].role);
+		const struct host_def *h = inventory_host(inv, rp->binds[i].host);
+		if (d == NULL || h == NULL)
+			continue;
+		*roles = xreallocarray(*roles, (size_t)*n + 1, sizeof(**roles));
+		(*roles)[(*n)++] = (struct role_binding){d->name, h->name, 0, rp->binds[i].of};
+	}
+	return bind_complete(pb, *roles, n);
 }
 
 struct plan *replay_compile_plan(const struct replay *rp, const struct playbook *pb,
@@ -559,26 +581,11 @@ struct plan *replay_compile_plan(const struct replay *rp, const struct playbook 
 	struct role_binding *roles = NULL;
 	int n = 0;
 
-	if (plan_assume_roles(pb, cl, &roles, &n, err, errlen) < 0) {
+	if (!replay_roles(rp, pb, inv, &roles, &n)) {
 		free(roles);
 		roles = NULL;
-		n = 0;
-	}
-	/* The journal's bindings win over assumptions; roles the journal names that the
-	 * playbook or inventory do not know are left out (the plan cannot use them). */
-	for (int i = 0; i < pb->nroles; i++) {
-		const char *host = replay_binding(rp, pb->roles[i].name);
-		const struct host_def *h = host ? inventory_host(inv, host) : NULL;
-		int k;
-		if (h == NULL)
-			continue;
-		for (k = 0; k < n && strcmp(roles[k].role, pb->roles[i].name) != 0; k++)
-			;
-		if (k == n) {
-			roles = xreallocarray(roles, (size_t)n + 1, sizeof(*roles));
-			n++;
-		}
-		roles[k] = (struct role_binding){pb->roles[i].name, h->name, 0};
+		if (plan_assume_roles(pb, cl, &roles, &n, err, errlen) < 0)
+			n = 0;
 	}
 	struct plan *p = plan_compile(pb, inv, cl, roles, n, err, errlen);
 	free(roles);

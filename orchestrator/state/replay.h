@@ -119,6 +119,7 @@ struct replay_outage {
 
 struct replay_binding {
 	const char *role, *host;
+	int of; /* a `select: all` role: how many hosts its set has ("count"), else 0 */
 	int line;
 };
 
@@ -133,6 +134,7 @@ struct replay {
 	/* The current run: from the last run-start. */
 	int start_line;
 	const char *run_id, *cluster, *mode, *playbook;
+	const char *host; /* the orchestrator host that ran it (shared state), or NULL */
 	const char *playbook_sha256, *inventory_sha256;
 	int64_t start_ms, last_ms;    /* run-start time, time of the last record */
 	int64_t end_ms;		      /* time of the run-end, 0 while the run is unfinished */
@@ -142,7 +144,7 @@ struct replay {
 	const char *last_error;	      /* reason of the last failed/refused, or run-end detail */
 	struct replay_binding *binds; /* in journal order; a later bind of a role wins */
 	int nbinds;
-	int rebound; /* a role was bound again (rebind): plan order is checked from there */
+	int rebound; /* a role was bound after steps ran (rebind): order is checked from there */
 	struct replay_value *values;
 	int nvalues;
 	struct replay_step *steps; /* in order of first record; plan order after replay_plan */
@@ -163,14 +165,23 @@ struct replay *replay_load(const struct journal *j, const char *cluster, char *e
 			   size_t errlen) CCR_WUR;
 
 /*
- * The host bound to role (the last binding), or NULL.
+ * The host bound to role (the first binding of a set), or NULL.
  */
 const char *replay_binding(const struct replay *rp, const char *role);
 
 /*
- * Compile the plan the run follows: roles from the journal's bindings, the
- * rest assumed from the inventory (status and report; the runner binds
- * live).  Returns the plan, or NULL with err.
+ * The run's bindings as the plan takes them: roles and hosts the playbook
+ * and inventory know, in journal order, a set cut short by a crash dropped
+ * (bind_complete).  *roles is a new array (caller frees), *n its length.
+ * Returns 1 when every role of pb is bound, else 0.
+ */
+int replay_roles(const struct replay *rp, const struct playbook *pb, const struct inventory *inv,
+		 struct role_binding **roles, int *n);
+
+/*
+ * Compile the plan the run follows: roles from the journal's bindings when
+ * they bind every role, else assumed from the inventory (status and report;
+ * the runner binds live).  Returns the plan, or NULL with err.
  */
 struct plan *replay_compile_plan(const struct replay *rp, const struct playbook *pb,
 				 const struct inventory *inv, const struct cluster_def *cl,

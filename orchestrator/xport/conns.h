@@ -1,7 +1,10 @@
 /*
- * conns.h — one SSH transport per host of a cluster, created on first use
- * from the inventory (address, port, user, identity, known_hosts, timeouts)
- * and reused for every command to that host.
+ * conns.h — one transport per host of a cluster (SSH, or WinRM when the
+ * inventory says `transport: winrm`), created on first use from the
+ * inventory (address, port, user, identity, known_hosts, timeouts; WinRM's
+ * port, scheme, CA file and password source) and reused for every command
+ * to that host.  A WinRM password is read from its file or environment
+ * variable when the transport is created, handed to it, and wiped here.
  */
 #ifndef CCR_CONNS_H
 #define CCR_CONNS_H
@@ -14,6 +17,9 @@ struct conns;
 struct conns_opts {
 	int trust_new_hosts;	/* record unknown host keys (--trust-new-hosts) */
 	const char *ssh_config; /* NULL: ~/.ssh/config; "none": none (tests) */
+	xport_guard_fn guard;	/* asked before every command (xport.h); NULL: none */
+	void *guard_arg;	/* borrowed */
+	int quiet;		/* no warnings on stderr (plain-HTTP WinRM) */
 };
 
 /* A pool for the hosts of inv.  Borrowed: inv (must outlive the pool). */

@@ -106,6 +106,8 @@ struct xport *xport_new(const struct xport_options *opt)
 	x->connect_timeout_ms =
 	    opt->connect_timeout_ms > 0 ? opt->connect_timeout_ms : DEFAULT_CONNECT_MS;
 	x->keepalive_ms = opt->keepalive_ms == 0 ? DEFAULT_KEEPALIVE_MS : opt->keepalive_ms;
+	x->guard = opt->guard;
+	x->guard_arg = opt->guard_arg;
 	while (opt->identities != NULL && opt->identities[n] != NULL)
 		n++;
 	if (opt->identities != NULL) {
@@ -599,7 +601,13 @@ enum xport_outcome xport_exec(struct xport *x, const char *cmd, int64_t timeout_
 	xport_result_release(res);
 	xport_result_init(res);
 	xport__seterr(x, NULL);
-	o = x->ops->exec(x, cmd, &p, deadline, stop);
+	char why[512] = "";
+	if (x->guard != NULL && !x->guard(x->guard_arg, why, sizeof(why))) {
+		xport__fail(x, "%s", why);
+		o = XPORT_STOPPED;
+	} else {
+		o = x->ops->exec(x, cmd, &p, deadline, stop);
+	}
 	res->outcome = o;
 	res->duration_ms = now_mono_ms() - start;
 	return o;

@@ -75,6 +75,7 @@ enum xport_winrm_auth {
 struct xport_winrm_options {
 	int https;		      /* 1: https (default in the inventory), 0: http */
 	const char *password;	      /* the password itself (from a file or the environment) */
+	const char *password_error;   /* why there is none: connecting fails with it */
 	const char *ca_file;	      /* PEM CA bundle for the server certificate; NULL: system */
 	const char *server_name;      /* name the certificate must carry; NULL: the address */
 	enum xport_winrm_auth auth;   /* authentication scheme */
@@ -83,7 +84,15 @@ struct xport_winrm_options {
 	int64_t max_envelope_size;    /* MaxEnvelopeSize; 0: 153600 (as pywinrm sends) */
 };
 
-/* Connection settings; xport_new() copies everything, nothing is borrowed. */
+/*
+ * Asked before each command is sent: return 1 to go ahead, or 0 with the
+ * reason in why to refuse (the command is not sent; xport_exec() returns
+ * XPORT_STOPPED with that reason as its error).  The runner uses it so a
+ * run that lost its cluster lock takes no further remote action.
+ */
+typedef int (*xport_guard_fn)(void *arg, char *why, size_t whylen);
+
+/* Connection settings; xport_new() copies everything but guard_arg. */
 struct xport_options {
 	const char *name;	       /* node name for messages ("NODE1"); required */
 	const char *address;	       /* host name or IP; NULL: use name (and ssh_config) */
@@ -102,6 +111,8 @@ struct xport_options {
 	const struct xport_winrm_options *winrm; /* required for XPORT_KIND_WINRM; for WinRM
 						    port is the WinRM port (0: 5986/5985)
 						    and user the account */
+	xport_guard_fn guard;			 /* asked before every command; NULL: none */
+	void *guard_arg;			 /* borrowed: must outlive the xport */
 };
 
 /* The result of one command.  Embedded: xport_result_init() / _release(). */
@@ -172,7 +183,8 @@ void xport_disconnect(struct xport *x);
  *  XPORT_SIGNALED  the command died by a signal; res->signal names it
  *  XPORT_TIMEOUT   deadline passed; a TERM signal request is sent and the
  *                  channel closed (the command may still be running)
- *  XPORT_STOPPED   *stop was set; handled like a timeout
+ *  XPORT_STOPPED   *stop was set; handled like a timeout; or the guard
+ *                  refused the command (it was not sent)
  *  XPORT_DROPPED   the connection broke, or the channel closed without an
  *                  exit status: whether the command ran is unknown.  The
  *                  session is discarded; the next call reconnects.

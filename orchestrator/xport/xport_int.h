@@ -54,6 +54,8 @@ struct xport {
 	char *label;		     /* "NODE1 (127.0.0.2:2222)" */
 	char *error;		     /* last error text, or NULL */
 	unsigned connects;	     /* sessions established so far */
+	xport_guard_fn guard;	     /* asked before each command, or NULL */
+	void *guard_arg;	     /* borrowed */
 };
 
 /* Deliver n bytes of stream (1 stdout, 2 stderr) to the callback and the capture. */

@@ -49,6 +49,7 @@ struct xport_winrm {
 	char *user;		       /* account */
 	char *password;		       /* secret, wiped on free */
 	char *ca_file;		       /* CA bundle, or NULL (system store) */
+	char *password_error;	       /* no password: why (connect fails with it) */
 	enum xport_winrm_auth auth;    /* scheme */
 	int allow_unencrypted;	       /* http:// permitted */
 	int64_t op_ms;		       /* OperationTimeout */
@@ -308,6 +309,10 @@ static enum xport_outcome winrm_connect(struct xport *x)
 	if (w->shell_id != NULL)
 		return XPORT_OK;
 	xport__seterr(x, NULL);
+	if (w->password_error != NULL) {
+		xport__fail(x, "%s", w->password_error);
+		return XPORT_AUTH_FAILED;
+	}
 	if (!w->https && !w->allow_unencrypted) {
 		xport__fail(x, "refusing WinRM over plain HTTP without winrm_allow_unencrypted");
 		return XPORT_AUTH_FAILED;
@@ -438,6 +443,8 @@ static enum xport_outcome receive_all(struct xport *x, const char *command_id, s
 		body = wsman_build_receive(&h, command_id, msgid);
 		o = call(x, body, "receive", deadline, stop, &r);
 		free(body);
+		if (o == XPORT_CONNECT_FAILED)
+			o = XPORT_DROPPED; /* the command started: its outcome is unknown */
 		if (o != XPORT_OK)
 			break;
 		if (r.fault) {
@@ -524,6 +531,7 @@ static void winrm_release(struct xport *x)
 	free(w->address);
 	free(w->user);
 	free(w->ca_file);
+	free(w->password_error);
 	free(w);
 	x->wr = NULL;
 }
@@ -564,6 +572,8 @@ void xport__winrm_init(struct xport *x, const struct xport_options *opt)
 	w->user = opt->user != NULL ? xstrdup(opt->user) : NULL;
 	w->password = wo != NULL && wo->password != NULL ? xstrdup(wo->password) : NULL;
 	w->ca_file = wo != NULL && wo->ca_file != NULL ? xstrdup(wo->ca_file) : NULL;
+	w->password_error =
+	    wo != NULL && wo->password_error != NULL ? xstrdup(wo->password_error) : NULL;
 	w->auth = wo != NULL ? wo->auth : XPORT_WINRM_BASIC;
 	w->allow_unencrypted = wo != NULL && wo->allow_unencrypted;
 	w->op_ms =

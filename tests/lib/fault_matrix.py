@@ -16,6 +16,19 @@ record of that journal that sends a command (a `command`, or a reboot step's
   no-return    (reboot steps) the node's restart never comes back
   new-hostkey  (reboot steps) the node comes back with another host key
 
+and every step with an `http_check` (in the plan, `url`) meets every HTTP fault, served by a
+listener of this file that the check's URL (owa_url in the inventory) is pointed at:
+
+  http-refused    nothing listens: the connection is refused
+  http-hang       the request is read and never answered
+  http-slow-body  200 and a 1000-byte body, one byte every 500 ms
+  http-5xx        503 Service Unavailable, every time
+  http-bad-tls    https with a self-signed certificate (verification fails)
+
+An HTTP check must give up within `--max-timeout` (3 s) however many retries it has.  Once
+cleared the listener answers 200; a certificate ccrup does not trust cannot be cleared from
+here, so after http-bad-tls resume must fail the same way (exit 1) within its budget.
+
 Each case: a fresh ccrsim (time scale 0, keys copied from CLEAN_DIR, its own ports), an
 inventory copy with short SSH timeouts, the fault, `ccrup apply --yes --max-timeout 3s`,
 then the assertions (exit code, time, message, journal, world), then the fault is cleared
@@ -25,6 +38,7 @@ table between the fault-matrix markers.  Exit 0 when every case passed.
 """
 import argparse
 import calendar
+import ssl
 import json
 import os
 import re
@@ -47,6 +61,8 @@ FAIL_EXIT = 5
 FAIL_MSG = "fault-matrix: injected failure"
 KINDS = ["fail", "hang", "drop", "slow", "no-return", "new-hostkey"]
 BOOT_KINDS = ("no-return", "new-hostkey")
+HTTP_KINDS = ["http-refused", "http-hang", "http-slow-body", "http-5xx", "http-bad-tls"]
+HTTP_PORT = 18400  # + case number % 100, on 127.0.1.<slot>: an address of its own per worker
 # What the failure message must say, per kind, besides cluster, node and step.
 CAUSE = {
     "fail": r"exited %d: %s" % (FAIL_EXIT, re.escape(FAIL_MSG)),
@@ -54,6 +70,11 @@ CAUSE = {
     "drop": r"connection|closed|lost",
     "no-return": r"did not come back within 3s",
     "new-hostkey": r"has CHANGED",
+    "http-refused": r"http check: .*(refused|Failed to connect|Couldn't connect)",
+    "http-hang": r"http check: .*(timed out|Timeout)",
+    "http-slow-body": r"http check: .*(timed out|Timeout)",
+    "http-5xx": r"http check: .* answered 503",
+    "http-bad-tls": r"http check: .*(SSL|certificate|TLS)",
 }
 STEP_SLACK_S = 2.5  # a failed step's time beyond its capped budget (polls, reconnects)
 PORT_BASE = 31000  # below the ephemeral range, above tests/lib/sim.sh's 23000-30999
@@ -63,6 +84,7 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 # The binaries under test: copies made by the driver (the tree may be rebuilt meanwhile).
 CCRUP = os.environ.get("CCRUP", os.path.join(REPO, "bin", "ccrup"))
 CCRSIM = os.environ.get("CCRSIM", os.path.join(REPO, "bin", "ccrsim"))
+CERT = None  # (certificate, key) of the http-bad-tls listener, made by main()
 
 
 # ---- targets ---------------------------------------------------------------------------
@@ -127,7 +149,9 @@ class Sim:
             log = open(os.path.join(self.dir, "ccrsim.log"), "w")
             self.proc = subprocess.Popen(
                 [CCRSIM, "--scenario", os.path.join(self.dir, "scenario.yml"), "--time-scale", "0",
-                 "--state-dir", self.dir], stdout=log, stderr=subprocess.STDOUT)
+                 "--state-dir", self.dir] +
+                (["--transport", os.environ["SIM_TRANSPORT"]] if os.environ.get("SIM_TRANSPORT")
+                 else []), stdout=log, stderr=subprocess.STDOUT)
             log.close()
             t0 = time.time()
             while time.time() - t0 < 20 and self.proc.poll() is None and \
@@ -183,11 +207,98 @@ class Sim:
         self.proc = None
 
 
-def short_inventory(sim, d):
+class HttpFault:
+    """A listener the HTTP check meets instead of ccrsim's: one fault kind until clear()."""
+
+    def __init__(self, slot, n, kind, cert):
+        self.addr = "127.0.1.%d" % (slot % 250 + 1)
+        self.port = HTTP_PORT + n % 100  # a port per case: the last one may still linger
+        self.kind, self.mode, self.hits = kind, kind, 0
+        self.stopped = threading.Event()
+        self.lsock = None
+        self.ctx = None
+        if kind == "http-bad-tls":
+            self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self.ctx.load_cert_chain(cert[0], cert[1])
+        if kind != "http-refused":
+            self.listen()
+
+    def url(self):
+        return "%s://%s:%d/owa/" % ("https" if self.ctx else "http", self.addr, self.port)
+
+    def listen(self):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((self.addr, self.port))
+        s.listen(16)
+        s.settimeout(0.2)
+        self.lsock = s
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while not self.stopped.is_set():
+            try:
+                c, _ = self.lsock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=self.serve, args=(c,), daemon=True).start()
+
+    def serve(self, c):
+        self.hits += 1
+        try:
+            c.settimeout(10)
+            if self.ctx:
+                c = self.ctx.wrap_socket(c, server_side=True)
+            buf = b""
+            while b"\r\n\r\n" not in buf:
+                chunk = c.recv(4096)
+                if not chunk:
+                    return
+                buf += chunk
+            mode = self.mode
+            if mode == "http-hang":
+                self.stopped.wait(30)
+            elif mode == "http-slow-body":
+                c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n")
+                for _ in range(1000):
+                    if self.stopped.wait(0.5) or self.mode != mode:
+                        break
+                    c.sendall(b"x")
+            elif mode == "http-5xx":
+                c.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
+                          b"Connection: close\r\n\r\n")
+            else:
+                c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nOK")
+        except (OSError, ssl.SSLError):
+            pass
+        finally:
+            try:
+                c.close()
+            except OSError:
+                pass
+
+    def clear(self):
+        self.mode = "ok"
+        if self.lsock is None:
+            self.listen()
+
+    def stop(self):
+        self.stopped.set()
+        if self.lsock:
+            self.lsock.close()
+
+
+def short_inventory(sim, d, owa_url=None):
     """ccrsim's inventory with short SSH timeouts (the same file for apply and resume)."""
     text = open(os.path.join(sim.dir, "inventory.yml")).read()
     text = re.sub(r"(?m)^  connect_timeout: .*$", "  connect_timeout: 2s", text)
     text = re.sub(r"(?m)^  command_timeout: .*$", "  command_timeout: %ds" % CMD_TIMEOUT_S, text)
+    if owa_url:
+        text, n = re.subn(r"(?m)^(\s+owa_url: ).*$", lambda m: m.group(1) + owa_url, text)
+        if n != 1:
+            raise RuntimeError("no owa_url in ccrsim's inventory")
     path = os.path.join(d, "inventory.yml")
     with open(path, "w") as f:
         f.write(text)
@@ -296,9 +407,13 @@ def run_case(c, clean, work, epochs, slot, jobs, checks, window):
     state = os.path.join(d, "state")
     res = {"exit": None, "secs": None, "resumed": False, "problems": [], "note": ""}
     sim = None
+    hf = None
+    http = kind in HTTP_KINDS
     try:
         sim = Sim(clean, d, slot, jobs)
-        inv = short_inventory(sim, d)
+        if http:
+            hf = HttpFault(slot, c["n"], kind, CERT)
+        inv = short_inventory(sim, d, hf.url() if hf else None)
         base = [inv, "--yes", "--state-dir", state, "--max-timeout", MAX_TIMEOUT]
         verb = "apply"
         if kind in BOOT_KINDS and c["earlier_reboot"]:
@@ -314,11 +429,12 @@ def run_case(c, clean, work, epochs, slot, jobs, checks, window):
                 return res
             verb = "resume"
             res["note"] = "met by resume after a stop at %s" % p["step"]
-        sim.fault(fault_for(t, kind))
+        if not http:
+            sim.fault(fault_for(t, kind))
         rc, secs, out = ccrup([verb] + base, os.path.join(d, "faulted.log"))
         res["exit"], res["secs"] = rc, secs
-        want = expected(t, kind, (t["step"], t["node"]) in checks)
-        budget = 10 + (CMD_TIMEOUT_S if kind in ("hang", "no-return") else 0)
+        want = 1 if http else expected(t, kind, (t["step"], t["node"]) in checks)
+        budget = 10 + (CMD_TIMEOUT_S if kind in ("hang", "no-return") or http else 0)
         if rc != want:
             res["problems"].append("exit %s, want %s" % (rc, want))
         if secs > budget:
@@ -336,7 +452,9 @@ def run_case(c, clean, work, epochs, slot, jobs, checks, window):
                          r.get("step") == t["step"] and r.get("node") == t["node"]]
                 took = (iso_ms(last["time"]) - iso_ms(begin[-1]["time"])) / 1000.0 \
                     if begin else None
-                limit = STEP_SLACK_S + (CMD_TIMEOUT_S if kind in ("hang", "no-return") else 0)
+                # An HTTP check gives up within --max-timeout, retries and pauses included.
+                limit = STEP_SLACK_S + (CMD_TIMEOUT_S if kind in ("hang", "no-return") else
+                                        int(MAX_TIMEOUT[:-1]) if http else 0)
                 if took is None or took > limit:
                     res["problems"].append("the step took %ss from begin to failed, budget %ss"
                                            % (took, limit))
@@ -359,12 +477,15 @@ def run_case(c, clean, work, epochs, slot, jobs, checks, window):
                 res["problems"].append("status says %s, outage ongoing %s; want %s, %s" % (
                     sc.get("state"), sc["outage"]["ongoing"], want_state, in_window))
         w = sim.dump()
-        fired = sum(f["fired"] for f in w["faults"] if f["kind"] == kind)
+        if http:
+            fired = hf.hits if kind != "http-refused" else 1
+        else:
+            fired = sum(f["fired"] for f in w["faults"] if f["kind"] == kind)
         if fired < 1:
             res["problems"].append("the %s fault never fired: the case proves nothing" % kind)
         # The audit log has what ccrup sent and received: the fault must show there, on
         # this step's command (so it hit the intended command, not a probe).
-        why = audit_shows(audit_records(state), t, kind)
+        why = None if http else audit_shows(audit_records(state), t, kind)
         if why:
             res["problems"].append("audit log: " + why)
         cl = next(x for x in w["clusters"] if x["name"] == CLUSTER)
@@ -381,6 +502,8 @@ def run_case(c, clean, work, epochs, slot, jobs, checks, window):
                                        "not say OUTAGE ONGOING")
         # The operator's remedy, then resume.
         sim.clear()
+        if hf:
+            hf.clear()
         extra = []
         if kind == "no-return":
             t0 = time.time()
@@ -401,7 +524,16 @@ def run_case(c, clean, work, epochs, slot, jobs, checks, window):
                               "DISABLED", epochs], capture_output=True, text=True)
         st_rc, _, st_out = ccrup(["status", inv, "--state-dir", state, "-o", "json"],
                                  os.path.join(d, "status2.json"))
-        if rrc != 0:
+        if kind == "http-bad-tls":
+            # Nothing here can make ccrup trust the certificate: resume must fail the same
+            # way, in its budget, and never claim the step done.
+            res["note"] = "the certificate stays untrusted: resume fails the same way (exit 1)"
+            if rrc != 1 or rsecs > budget or not re.search(CAUSE[kind], rout):
+                res["problems"].append("resume with the untrusted certificate: exit %s in %.1fs"
+                                       % (rrc, rsecs))
+            elif st_rc != 0 or status_cluster(st_out).get("state") != "failed":
+                res["problems"].append("status after the failed resume: %s" % st_out[-300:])
+        elif rrc != 0:
             res["problems"].append("resume exited %s: %s" % (rrc, " | ".join(
                 l for l in rout.splitlines() if "CLUS1" in l)[-300:]))
         elif chk.returncode != 0:
@@ -417,6 +549,8 @@ def run_case(c, clean, work, epochs, slot, jobs, checks, window):
         tb = traceback.extract_tb(e.__traceback__)[-1]
         res["problems"].append("harness: %r at line %d" % (e, tb.lineno))
     finally:
+        if hf:
+            hf.stop()
         if sim:
             sim.stop()
         if not res["problems"] and not os.environ.get("FAULT_MATRIX_KEEP"):
@@ -433,7 +567,9 @@ def load_plan(clean):
     ids = [s["id"] for s in cl["steps"]]
     o = cl["outage"]
     window = set(ids[ids.index(o["from"]):ids.index(o["to"]) + 1])
-    return checks, window
+    http = [{"step": s["id"], "node": s["node"], "command": None, "reboot": False, "http": True}
+            for s in cl["steps"] if s.get("url")]
+    return checks, window, http
 
 
 # ---- the table -------------------------------------------------------------------------
@@ -451,11 +587,16 @@ def cell(c):
 
 
 def write_doc(doc, targets, cells, summary):
-    lines = ["", "| step | node | " + " | ".join(KINDS) + " |",
-             "| --- | --- |" + " --- |" * len(KINDS)]
-    for i, t in enumerate(targets):
-        lines.append("| `%s` | %s | %s |" % (t["step"], t["node"], " | ".join(
-            cell(cells.get((i, k))) for k in KINDS)))
+    lines = []
+    for kinds, pick in ((KINDS, lambda t: not t.get("http")), (HTTP_KINDS, lambda t: t.get("http"))):
+        rows = [(i, t) for i, t in enumerate(targets) if pick(t)]
+        if not rows:
+            continue
+        lines += ["", "| step | node | " + " | ".join(kinds) + " |",
+                  "| --- | --- |" + " --- |" * len(kinds)]
+        for i, t in rows:
+            lines.append("| `%s` | %s | %s |" % (t["step"], t["node"], " | ".join(
+                cell(cells.get((i, k))) for k in kinds)))
     lines.append("")
     lines.extend(summary)
     lines.append("")
@@ -485,28 +626,36 @@ def main():
     ap.add_argument("--doc")
     ap.add_argument("--only", help="regex over 'STEP NODE KIND'")
     a = ap.parse_args()
-    checks, window = load_plan(a.clean)
+    global CERT
+    checks, window, http_targets = load_plan(a.clean)
     targets = load_targets(a.clean)
+    n_cmd = len(targets)
+    targets += http_targets
+    CERT = (os.path.join(a.work, "tls.crt"), os.path.join(a.work, "tls.key"))
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=owa.invalid", "-keyout", CERT[1], "-out", CERT[0]],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
     first_reboot = {}
     cases = []
     for i, t in enumerate(targets):
         if t["reboot"]:
             first_reboot.setdefault(t["node"], i)
-        for kind in KINDS:
+        for kind in (HTTP_KINDS if t.get("http") else KINDS):
             if kind in BOOT_KINDS and not t["reboot"]:
                 continue
             if a.only and not re.search(a.only, "%s %s %s" % (t["step"], t["node"], kind)):
                 continue
             cases.append({"n": len(cases) + 1, "i": i, "t": t, "kind": kind,
                           "earlier_reboot": first_reboot.get(t["node"], i) < i})
-    print("fault_matrix: %d command steps x %d fault kinds: %d cases (%d n/a)" % (
-        len(targets), len(KINDS), len(cases),
-        len(targets) * len(KINDS) - len(cases) if not a.only else 0), flush=True)
+    cells_all = n_cmd * len(KINDS) + len(http_targets) * len(HTTP_KINDS)
+    print("fault_matrix: %d command steps x %d fault kinds, %d HTTP checks x %d HTTP faults: "
+          "%d cases (%d n/a)" % (n_cmd, len(KINDS), len(http_targets), len(HTTP_KINDS), len(cases),
+                                 cells_all - len(cases) if not a.only else 0), flush=True)
     t0 = time.time()
     lock = threading.Lock()
     queue = list(cases)
     # Long cases first, so the pool does not end waiting on one of them.
-    queue.sort(key=lambda c: c["kind"] not in ("hang", "no-return"))
+    queue.sort(key=lambda c: c["kind"] not in ("hang", "no-return", "http-hang"))
 
     def worker(slot):
         while True:
@@ -536,11 +685,12 @@ def main():
         by_exit[c["res"]["exit"]] = by_exit.get(c["res"]["exit"], 0) + 1
     resumed = sum(1 for c in cases if c["res"]["resumed"])
     summary = [
-        "Totals: %d steps x %d fault kinds = %d cells: %d cases run, %d n/a; %d passed, %d failed; "
+        "Totals: %d command steps x %d fault kinds and %d HTTP checks x %d HTTP faults = %d cells: "
+        "%d cases run, %d n/a; %d passed, %d failed; "
         "exit 0 in %d, exit 1 in %d; resume converged in %d of %d; %.0f s with %d cases at once "
         "(ccrsim time scale 0, `--max-timeout %s`, `command_timeout: %ds`, `connect_timeout: 2s`)."
-        % (len(targets), len(KINDS), len(targets) * len(KINDS), len(cases),
-           len(targets) * len(KINDS) - len(cases), len(cases) - len(bad), len(bad),
+        % (n_cmd, len(KINDS), len(http_targets), len(HTTP_KINDS), cells_all, len(cases),
+           cells_all - len(cases), len(cases) - len(bad), len(bad),
            by_exit.get(0, 0), by_exit.get(1, 0), resumed, len(cases), elapsed, a.jobs,
            MAX_TIMEOUT, CMD_TIMEOUT_S)]
     notes = sorted({(c["t"]["step"], c["kind"], c["res"]["note"]) for c in cases if c["res"]["note"]})

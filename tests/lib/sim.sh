@@ -2,6 +2,7 @@
 # until it is ready, talk to its control socket, stop it by PID.
 # Usage: . tests/lib/sim.sh; sim_start SCENARIO SCALE DIR [extra ccrsim args]
 # SIM_WRAPPER (e.g. "valgrind -q") prefixes the ccrsim command.
+# SIM_TRANSPORT=winrm makes the generated inventory reach the hosts over WinRM.
 
 sim_start() {
 	_scn=$1; _scale=$2; SIM_DIR=$3; shift 3
@@ -15,7 +16,8 @@ sim_start() {
 		printf 'base_port: %s\n' "$_base" >>"$SIM_DIR/scenario.yml"
 		rm -f "$SIM_DIR/ccrsim.pid"
 		${SIM_WRAPPER:-} bin/ccrsim --scenario "$SIM_DIR/scenario.yml" --time-scale "$_scale" \
-			--state-dir "$SIM_DIR" "$@" >"$SIM_DIR/ccrsim.log" 2>&1 &
+			--state-dir "$SIM_DIR" --transport "${SIM_TRANSPORT:-ssh}" "$@" \
+			>"$SIM_DIR/ccrsim.log" 2>&1 &
 		SIM_PID=$!
 		_i=0
 		while [ ! -s "$SIM_DIR/ccrsim.pid" ] && kill -0 "$SIM_PID" 2>/dev/null && [ "$_i" -lt 600 ]; do
