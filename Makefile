@@ -8,6 +8,7 @@
 #   make install PREFIX=/usr/local DESTDIR=...
 #   make lint       banned calls and clang-format drift
 #   make bench      benchmarks (never part of check)
+#   make crash-matrix-etcd   the whole crash matrix on the etcd state backend
 
 PREFIX   ?= /usr/local
 DESTDIR  ?=
@@ -55,7 +56,7 @@ ifneq ($(wildcard mock-nodes/server/sim_main.c),)
 BINS += bin/ccrsim
 endif
 
-.PHONY: all deps check unit integration demo install lint format bench fuzz crash-matrix clean
+.PHONY: all deps check unit integration demo install lint format bench fuzz crash-matrix clean crash-matrix-etcd
 all: $(BINS)
 
 $(BUILD)/%.o: %.c
@@ -121,6 +122,10 @@ install: all
 
 lint:
 	@sh .ci/lint.sh
+
+# The whole crash matrix with the journal and lock in etcd (CI runs a subset).
+crash-matrix-etcd: all
+	@CRASH_MATRIX_EVERY=1 sh tests/integration/etcd_crash_matrix.sh
 
 # libFuzzer targets (clang, ASan+UBSan) built into build-fuzz/, each run FUZZ_SECONDS.
 FUZZ_SECONDS ?= 60

@@ -12,7 +12,8 @@ Environment:
   BENCH_PARALLEL=10,50,100,all
   BENCH_ANSIBLE_FLEET=100  BENCH_ANSIBLE_FORKS=50  BENCH_ANSIBLE_CAP=900 (seconds)
   BENCH_SCALE=0.01      time scale of the realistic run (d)
-  BENCH_ONLY=a,b,c,d    sections to run
+  BENCH_ONLY=a,b,c,d,e  sections to run (e: shared state on etcd)
+  BENCH_ETCD_RECORDS=500  BENCH_ETCD_TTL=2  BENCH_ETCD_ROUNDS=5
 """
 import json
 import os
@@ -40,7 +41,7 @@ def envlist(name, default):
 
 
 RUNS = int(ENV.get("BENCH_RUNS", "5"))
-ONLY = set(envlist("BENCH_ONLY", "a,b,c,d"))
+ONLY = set(envlist("BENCH_ONLY", "a,b,c,d,e"))
 TMP = tempfile.mkdtemp(prefix="ccrup-bench.")
 
 
@@ -395,6 +396,78 @@ def section_c(res):
     res["c"] = {"journal": jr, "plan": pr, "scaling": sc}
 
 
+# ---------------------------------------------------------------- (e) shared state on etcd
+
+
+class Etcd:
+    """A throwaway etcd cluster of n members on 127.0.0.1, ports base+2i (client), +1 (peer)."""
+
+    def __init__(self, n, base):
+        self.dir = tempfile.mkdtemp(prefix="etcd.", dir=TMP)
+        self.procs = []
+        cluster = ",".join("m%d=http://127.0.0.1:%d" % (i, base + 2 * i + 1) for i in range(1, n + 1))
+        self.urls = ",".join("127.0.0.1:%d" % (base + 2 * i) for i in range(1, n + 1))
+        for i in range(1, n + 1):
+            c, p = base + 2 * i, base + 2 * i + 1
+            self.procs.append(subprocess.Popen(
+                ["etcd", "--name", "m%d" % i, "--data-dir", os.path.join(self.dir, "m%d" % i),
+                 "--listen-client-urls", "http://127.0.0.1:%d" % c,
+                 "--advertise-client-urls", "http://127.0.0.1:%d" % c,
+                 "--listen-peer-urls", "http://127.0.0.1:%d" % p,
+                 "--initial-advertise-peer-urls", "http://127.0.0.1:%d" % p,
+                 "--initial-cluster", cluster, "--initial-cluster-token", "bench%d" % base,
+                 "--log-level", "error", "--logger", "zap"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        for _ in range(200):
+            r = subprocess.run(["curl", "-s", "-m", "1", "-X", "POST",
+                                "http://127.0.0.1:%d/v3/kv/range" % (base + 2), "-d", '{"key":"AA=="}'],
+                               capture_output=True, text=True)
+            if '"revision"' in r.stdout:
+                return
+            time.sleep(0.05)
+        raise RuntimeError("etcd did not start")
+
+    def stop(self):
+        for p in self.procs:
+            p.terminate()
+        for p in self.procs:
+            p.wait()
+
+
+def state_bench(*args):
+    out = subprocess.run([os.path.join(BB, "state_bench")] + [str(a) for a in args],
+                         capture_output=True, text=True, check=True).stdout.split()
+    return dict(zip(out[0::2], [float(v) for v in out[1::2]]))
+
+
+def section_e(res):
+    n = int(ENV.get("BENCH_ETCD_RECORDS", "500"))
+    ttl = int(ENV.get("BENCH_ETCD_TTL", "2"))
+    rounds = int(ENV.get("BENCH_ETCD_ROUNDS", "5"))
+    log("\n== (e) shared state on etcd: journal appends and takeover after the holder dies")
+    rows = []
+    d = tempfile.mkdtemp(prefix="state.", dir=TMP)
+    row = state_bench("append", d, n)
+    row["backend"] = "local directory (write + fsync)"
+    rows.append(row)
+    for members, base in ((1, 12520), (3, 12530)):
+        e = Etcd(members, base)
+        try:
+            row = state_bench("append", "etcd://%s/bench?ttl=%d" % (e.urls, ttl), n)
+            row["backend"] = "etcd, %d member%s (txn per record)" % (members, "s" if members > 1 else "")
+            rows.append(row)
+            if members == 3:
+                tk = state_bench("takeover", "etcd://%s/bench?ttl=%d" % (e.urls, ttl), rounds)
+        finally:
+            e.stop()
+    for r in rows:
+        log("  %-36s %5d records: %6.0f records/s  p50 %6.2f ms  p99 %6.2f ms"
+            % (r["backend"], r["records"], r["records_per_s"], r["p50_us"] / 1000, r["p99_us"] / 1000))
+    log("  takeover after SIGKILL of the holder (lease TTL %d s, 3 members): p50 %.2f s, max %.2f s"
+        % (tk["ttl_s"], tk["p50_ms"] / 1000, tk["max_ms"] / 1000))
+    res["e"] = {"append": rows, "takeover": tk}
+
+
 # ---------------------------------------------------------------- (d) realistic time scale
 
 
@@ -552,7 +625,8 @@ def main():
                                                       res["machine"]["memory"], res["machine"]["kernel"],
                                                       res["load_start"]))
     try:
-        for name, fn in (("a", section_a), ("b", section_b), ("c", section_c), ("d", section_d)):
+        for name, fn in (("a", section_a), ("b", section_b), ("c", section_c), ("d", section_d),
+                         ("e", section_e)):
             if name in ONLY:
                 res["load_" + name] = loadavg()
                 fn(res)

@@ -282,6 +282,31 @@ def main():
                         % (d["outage_real_s"], d["floor_s"], ex / sc / 1000, max(len(runs), 1),
                            min([r["outage_excess_ms"] for r in runs] or [ex]) / sc / 1000),
                         ex / sc <= 1000))
+    if "e" in res:
+        e = res["e"]
+        tk = e["takeover"]
+        w("## (e) Shared state on etcd (docs/state.md)")
+        w("")
+        w("`build/bench/state_bench append SPEC RECORDS`: one cluster's lock taken, then RECORDS "
+          "`done` records appended one after the other through `orchestrator/state/state.h`; each is "
+          "durable before the next starts (locally `write(2)` + `fsync(2)`; on etcd one transaction "
+          "over the v3 HTTP gateway, committed by a quorum, compared against the lock and the previous "
+          "record). etcd members on loopback with their data on the same disk.")
+        w("")
+        w("| backend | records | records/s | p50 latency | p99 latency |")
+        w("| --- | ---: | ---: | ---: | ---: |")
+        for r in e["append"]:
+            w("| %s | %d | %.0f | %.2f ms | %.2f ms |" % (r["backend"], r["records"], r["records_per_s"],
+                                                       r["p50_us"] / 1000, r["p99_us"] / 1000))
+        w("")
+        w("`build/bench/state_bench takeover URL ROUNDS`: a process holding a cluster's lock is "
+          "SIGKILLed; another, already waiting as `ccrup resume --wait` does (polling every 250 ms), "
+          "holds the lock %.2f s later (median of %d rounds, worst %.2f s) with a lease TTL of %d s."
+          % (tk["p50_ms"] / 1000, tk["rounds"], tk["max_ms"] / 1000, tk["ttl_s"]))
+        w("")
+        targets.append(("(e) takeover after the holder dies within lease TTL + 1 s",
+                        "%.2f s worst of %d (TTL %d s)" % (tk["max_ms"] / 1000, tk["rounds"], tk["ttl_s"]),
+                        tk["max_ms"] <= (tk["ttl_s"] + 1) * 1000))
     sec = scale_section()
     if sec:
         w("## ccrsim at scale (copied from docs/ccrsim.md, ## Scale)")

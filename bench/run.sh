@@ -42,6 +42,14 @@ if [ ! -x "$B/journal_bench" ] || [ bench/journal_bench.c -nt "$B/journal_bench"
 		bench/journal_bench.c "$BUILD/libccrup.a" $(pkg-config --libs $PKGS) -lcrypto -lz -lpthread
 fi
 
+if [ ! -x "$B/state_bench" ] || [ bench/state_bench.c -nt "$B/state_bench" ] ||
+	[ "$BUILD/libccrup.a" -nt "$B/state_bench" ]; then
+	# shellcheck disable=SC2046
+	cc $CFLAGS -Icommon -Iorchestrator/state -Iorchestrator/load $(pkg-config --cflags $PKGS) \
+		-o "$B/state_bench" bench/state_bench.c "$BUILD/libccrup.a" \
+		$(pkg-config --libs $PKGS libxml-2.0) -lssl -lcrypto -lz -lpthread
+fi
+
 # A 1,002-host fleet: 1,002 listening sockets in ccrsim, up to 1,002 sessions in ccrup.
 hard=$(ulimit -Hn)
 if [ "$hard" = unlimited ] || [ "$hard" -ge 65536 ]; then ulimit -n 65536; else ulimit -n "$hard"; fi

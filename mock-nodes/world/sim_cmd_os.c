@@ -1,10 +1,13 @@
 /*
- * sim_cmd_os.c — Windows itself: reg query|delete over the few keys the
+ * sim_cmd_os.c — Windows itself: reg query|add|delete over the few keys the
  * procedure reads, wmic os get, and shutdown.
  *
- * The registry is not stored: each key is computed from the world when it
- * is read (the .NET SP level, PendingFileRenameOperations, the v8.0\CMS key
- * of the cluster, the setup watermark), so it can never disagree with it.
+ * The procedure's registry is not stored: each key is computed from the world
+ * when it is read (the .NET SP level, PendingFileRenameOperations, the
+ * v8.0\CMS key of the cluster, the setup watermark), so it can never disagree
+ * with it.  Any other key is free-form storage per host (a run marker, say):
+ * `reg add` writes values there, `reg query` and `reg delete` read and remove
+ * them; the computed keys refuse `reg add` (access denied).
  */
 #include "sim_cmd_int.h"
 
@@ -230,10 +233,105 @@ static void reg_delete(struct sim_action *a, const char *norm, int force)
 	sim_act_exit(a, 0);
 }
 
+/* ---- free-form keys: values written with `reg add` ---- */
+
+static int computed_key(const char *norm)
+{
+	for (int k = 0; k < REG_NKEYS; k++)
+		if (str_ieq(reg_paths[k], norm))
+			return 1;
+	return 0;
+}
+
+/* Index of the stored value (key, name), or -1; name NULL: the first of key. */
+static int stored_find(const struct sim_host *h, const char *norm, const char *name)
+{
+	for (int i = 0; i < h->nregvals; i++)
+		if (str_ieq(h->regvals[i].key, norm) &&
+		    (name == NULL || str_ieq(h->regvals[i].name, name)))
+			return i;
+	return -1;
+}
+
+static void stored_query(struct sim_action *a, const char *norm, const char *vname)
+{
+	const struct sim_host *h = sim_act_host(a);
+	if (stored_find(h, norm, vname) < 0) {
+		reg_not_found(a);
+		return;
+	}
+	sim_act_out(a, "\n! REG.EXE VERSION 3.0\n\n%s\n", norm);
+	for (int i = 0; i < h->nregvals; i++)
+		if (str_ieq(h->regvals[i].key, norm) &&
+		    (vname == NULL || str_ieq(h->regvals[i].name, vname)))
+			sim_act_out(a, "    %s\t%s\t%s\n", h->regvals[i].name, h->regvals[i].type,
+				    h->regvals[i].data);
+	sim_act_out(a, "\n");
+	sim_act_exit(a, 0);
+}
+
+static void stored_delete(struct sim_action *a, const char *norm, const char *vname, int force)
+{
+	struct sim_host *h = sim_act_host(a);
+	int i, n = 0;
+	if (!force) {
+		sim_act_out(a, "\nPermanently delete the registry value %s (Yes/No)? ",
+			    vname ? vname : norm);
+		sim_act_exit(a, 1);
+		return;
+	}
+	while ((i = stored_find(h, norm, vname)) >= 0) {
+		struct sim_regval *v = &h->regvals[i];
+		free(v->key);
+		free(v->name);
+		free(v->type);
+		free(v->data);
+		*v = h->regvals[--h->nregvals];
+		n++;
+	}
+	if (n == 0) {
+		reg_not_found(a);
+		return;
+	}
+	sim_act_out(a, "\nThe operation completed successfully.\n");
+	sim_act_exit(a, 0);
+}
+
+/* reg add KEY /v NAME [/t TYPE] [/d DATA] /f (without /f, Windows would ask: refused). */
+static void reg_add(struct sim_action *a, const char *norm, const char *vname, const char *type,
+		    const char *data, int force)
+{
+	struct sim_host *h = sim_act_host(a);
+	if (computed_key(norm)) {
+		sim_act_err(a, "\nError: Access is denied.\n");
+		sim_act_exit(a, 1);
+		return;
+	}
+	if (vname == NULL || !force) {
+		reg_syntax(a);
+		return;
+	}
+	int i = stored_find(h, norm, vname);
+	if (i < 0) {
+		h->regvals =
+		    xreallocarray(h->regvals, (size_t)h->nregvals + 1, sizeof(*h->regvals));
+		i = h->nregvals++;
+		h->regvals[i].key = xstrdup(norm);
+		h->regvals[i].name = xstrdup(vname);
+	} else {
+		free(h->regvals[i].type);
+		free(h->regvals[i].data);
+	}
+	h->regvals[i].type = xstrdup(type ? type : "REG_SZ");
+	h->regvals[i].data = xstrdup(data ? data : "");
+	sim_act_out(a, "The operation completed successfully.\n");
+	sim_act_exit(a, 0);
+}
+
 void sim_cmd_reg(struct sim_action *a, int64_t at)
 {
 	(void)at;
-	const char *vname = NULL;
+	const char *vname = NULL, *type = NULL, *data = NULL;
 	int force = 0, bad = 0;
 	if (a->argc < 3) {
 		reg_syntax(a);
@@ -242,18 +340,28 @@ void sim_cmd_reg(struct sim_action *a, int64_t at)
 	for (int i = 3; i < a->argc; i++) {
 		if (str_ieq(a->argv[i], "/v") && i + 1 < a->argc)
 			vname = a->argv[++i];
+		else if (str_ieq(a->argv[i], "/t") && i + 1 < a->argc)
+			type = a->argv[++i];
+		else if (str_ieq(a->argv[i], "/d") && i + 1 < a->argc)
+			data = a->argv[++i];
 		else if (str_ieq(a->argv[i], "/f"))
 			force = 1;
 		else
 			bad = 1;
 	}
 	char *norm = reg_norm(a->argv[2]);
-	int query = str_ieq(a->argv[1], "query");
-	if (norm == NULL || bad || (!query && !str_ieq(a->argv[1], "delete")) ||
-	    (!query && vname != NULL))
+	int query = str_ieq(a->argv[1], "query"), add = str_ieq(a->argv[1], "add");
+	int del = str_ieq(a->argv[1], "delete");
+	if (norm == NULL || bad || !(query || add || del) || (!add && (type || data)))
 		reg_syntax(a);
+	else if (add)
+		reg_add(a, norm, vname, type, data, force);
+	else if (!computed_key(norm) && stored_find(sim_act_host(a), norm, NULL) >= 0)
+		query ? stored_query(a, norm, vname) : stored_delete(a, norm, vname, force);
 	else if (query)
 		reg_query(a, norm, vname);
+	else if (vname != NULL)
+		reg_syntax(a);
 	else
 		reg_delete(a, norm, force);
 	free(norm);

@@ -122,6 +122,13 @@ static json_t *host_json(const struct sim_world *w, int i, int64_t now)
 	json_object_set_new(o, "http_port",
 			    h->http_port > 0 ? json_integer(h->http_port) : json_null());
 	json_object_set_new(o, "http_requests", json_integer(h->http_requests));
+	json_t *reg = json_object(); /* values written with `reg add`: "KEY\\NAME": data */
+	for (int k = 0; k < h->nregvals; k++) {
+		char *kn = xasprintf("%s\\%s", h->regvals[k].key, h->regvals[k].name);
+		json_object_set_new(reg, kn, json_string(h->regvals[k].data));
+		free(kn);
+	}
+	json_object_set_new(o, "registry", reg);
 	return o;
 }
 

@@ -42,6 +42,13 @@ static void host_release(struct sim_host *h)
 	for (int i = 0; i < h->ncounts; i++)
 		free(h->counts[i].cmd);
 	free(h->counts);
+	for (int i = 0; i < h->nregvals; i++) {
+		free(h->regvals[i].key);
+		free(h->regvals[i].name);
+		free(h->regvals[i].type);
+		free(h->regvals[i].data);
+	}
+	free(h->regvals);
 }
 
 static void cluster_release(struct sim_cluster *c)

@@ -32,7 +32,8 @@ static void on_signal(int sig)
 
 static const char apply_usage[] =
     "usage: ccrup apply INVENTORY [-p PLAYBOOK] [--yes] [--plan PLAN] [--parallel N]\n"
-    "                   [--max-failed M] [--clusters PATTERN] [--trust-new-hosts]\n"
+    "                   [--max-failed M|P%] [--batches LIST] [--clusters PATTERN]\n"
+    "                   [--trust-new-hosts]\n"
     "                   [--max-timeout DURATION] [--state-dir DIR] [-v|-q]\n"
     "\n"
     "Run the upgrade.  On a terminal every step is shown (node, command, why, what\n"
@@ -47,7 +48,17 @@ static const char apply_usage[] =
     "  --parallel N           clusters upgraded at once (default 1); `all`: every\n"
     "                         selected cluster; `auto`: as many as the open-file\n"
     "                         limit allows, at most 256\n"
-    "  --max-failed M         stop starting clusters after M failed (default 1)\n"
+    "  --max-failed M|P%      stop starting clusters after M failed (default 1), or\n"
+    "                         after P% of the selected clusters (at least 1); one\n"
+    "                         budget across all batches\n"
+    "  --batches LIST         staged rollout: batch sizes, each a count or a\n"
+    "                         percentage of the selected clusters, e.g. 1,10%,100%\n"
+    "                         (a canary, then a tenth, then the rest; the last size\n"
+    "                         repeats); a batch starts only when the previous one\n"
+    "                         finished within the failure budget.  Without --yes\n"
+    "                         (on a terminal) the steps run unattended and each\n"
+    "                         batch is confirmed after the previous batch's result\n"
+    "                         and outage figures\n"
     "  --clusters PATTERN     only clusters whose name matches (shell pattern)\n"
     "  --window-end TIME      end of the maintenance window (HH:MM, YYYY-MM-DDTHH:MM or\n"
     "                         +DURATION): a phase that would not finish in time is not\n"
@@ -59,6 +70,9 @@ static const char apply_usage[] =
     "                         checks) at DURATION, e.g. 30s, for rehearsals in a lab\n"
     "                         or simulator: a hung command fails fast instead of\n"
     "                         after the playbook's production timeout\n"
+    "  --break-marker         replace another run's marker on the cluster (the\n"
+    "                         playbook's `marker:`); only when that run is dead:\n"
+    "                         its process gone and its operator agreeing\n"
     "  --state-dir DIR        journals and locks (default ./state or $CCRUP_STATE_DIR);\n"
     "                         audit logs always\n"
     "  --state URL            journals and locks in etcd, shared by orchestrator hosts:\n"
@@ -73,8 +87,9 @@ static const char apply_usage[] =
     "  -q, --quiet            only failures, warnings and the summary\n"
     "\n"
     "Exit: 0 done, 1 step failed (resumable), 2 input error, 3 precondition refused,\n"
-    "4 lock held, 5 journal corrupt or changed playbook, 6 lost the (etcd) lock mid-run\n"
-    "(stopped before the next remote action; resumable), 130 interrupted (resumable).\n";
+    "4 lock held (or another run's marker on the cluster), 5 journal corrupt or changed\n"
+    "playbook, 6 lost the (etcd) lock mid-run (stopped before the next remote action;\n"
+    "resumable), 130 interrupted (resumable).\n";
 
 static const char resume_usage[] =
     "usage: ccrup resume INVENTORY [-p PLAYBOOK] [--yes] [--accept-changed-playbook]\n"
@@ -89,7 +104,7 @@ static const char resume_usage[] =
     "  -y, --yes                    unattended\n"
     "  --accept-changed-playbook    resume although the files changed\n"
     "  --parallel N, --max-failed M as for apply\n"
-    "  --trust-new-hosts, --max-timeout DURATION  as for apply\n"
+    "  --trust-new-hosts, --max-timeout DURATION, --break-marker  as for apply\n"
     "  --state URL                  as for apply: resume another host's run from etcd\n"
     "  --wait                       when another process holds a cluster's lock, wait\n"
     "                               for it to free (its holder finished, or died and its\n"
@@ -105,12 +120,17 @@ struct apply_args {
 	int yes;
 	int trust;
 	int accept_changed;
+	int break_marker;
 	const char *plan;
 	const char *ssh_config;
 	int parallel; /* clusters at once, or PARALLEL_ALL / PARALLEL_AUTO */
 	int max_failed;
+	int max_failed_pct;  /* --max-failed P%: a percentage of the selected clusters, 0 = none */
+	const char *batches; /* --batches LIST, or NULL */
 	int wait;
 };
+
+#define BATCHES_MAX 64
 
 /* --parallel all / auto, resolved against the fleet by fleet_parallel(). */
 #define PARALLEL_ALL  (-1)
@@ -121,11 +141,13 @@ enum {
 	OPT_PLAN,
 	OPT_PARALLEL,
 	OPT_MAXFAIL,
+	OPT_BATCHES,
 	OPT_ACCEPT,
 	OPT_SSHCONF,
 	OPT_WINDOW,
 	OPT_MAXTIMEOUT,
-	OPT_WAIT
+	OPT_WAIT,
+	OPT_BREAKMARKER
 };
 
 static const struct option apply_long[] = {
@@ -134,10 +156,12 @@ static const struct option apply_long[] = {
     {"plan", required_argument, NULL, OPT_PLAN},
     {"parallel", required_argument, NULL, OPT_PARALLEL},
     {"max-failed", required_argument, NULL, OPT_MAXFAIL},
+    {"batches", required_argument, NULL, OPT_BATCHES},
     {"accept-changed-playbook", no_argument, NULL, OPT_ACCEPT},
     {"ssh-config", required_argument, NULL, OPT_SSHCONF},
     {"window-end", required_argument, NULL, OPT_WINDOW},
     {"max-timeout", required_argument, NULL, OPT_MAXTIMEOUT},
+    {"break-marker", no_argument, NULL, OPT_BREAKMARKER},
     {"wait", no_argument, NULL, OPT_WAIT},
     {NULL, 0, NULL, 0},
 };
@@ -193,6 +217,9 @@ static int apply_opt(int c, const char *arg, void *ctx)
 	case OPT_ACCEPT:
 		a->accept_changed = 1;
 		return 0;
+	case OPT_BREAKMARKER:
+		a->break_marker = 1;
+		return 0;
 	case OPT_WAIT:
 		a->wait = 1;
 		return 0;
@@ -224,6 +251,19 @@ static int apply_opt(int c, const char *arg, void *ctx)
 		}
 		/* fall through */
 	case OPT_MAXFAIL:
+		if (c == OPT_MAXFAIL && *arg && arg[strlen(arg) - 1] == '%') {
+			char num[16];
+			snprintf(num, sizeof(num), "%.*s", (int)strlen(arg) - 1, arg);
+			if (strlen(arg) > 8 || parse_int64(num, 1, 100, &v) < 0) {
+				cli_error("apply",
+					  "--max-failed takes a positive number or a percentage "
+					  "1%%..100%%, not '%s'",
+					  arg);
+				return EXIT_INPUT;
+			}
+			a->max_failed_pct = (int)v;
+			return 0;
+		}
 		if (parse_int64(arg, 1, 100000, &v) < 0) {
 			cli_error("apply", "--%s takes a positive number, not '%s'",
 				  c == OPT_PARALLEL ? "parallel" : "max-failed", arg);
@@ -234,8 +274,61 @@ static int apply_opt(int c, const char *arg, void *ctx)
 		else
 			a->max_failed = (int)v;
 		return 0;
+	case OPT_BATCHES:
+		a->batches = arg;
+		return 0;
 	}
 	return EXIT_INPUT;
+}
+
+/*
+ * --batches "1,10%,100%": the size of each batch, resolved against n
+ * selected clusters (a percentage rounds up, at least 1); the last size
+ * repeats until every cluster has a batch, as Ansible's serial does.
+ * Fills ends[] with each batch's end index; returns the number of batches,
+ * or -1 with err set.
+ */
+static int parse_batches(const char *list, int n, int *ends, char *err, size_t errlen)
+{
+	int sizes[BATCHES_MAX], ns = 0, nb = 0, at = 0;
+	const char *p = list;
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		int pct = len > 1 && p[len - 1] == '%';
+		char item[16];
+		int64_t v = 0;
+		snprintf(item, sizeof(item), "%.*s", (int)(len - (size_t)pct), p);
+		if (ns == BATCHES_MAX || len == 0 || len >= sizeof(item) ||
+		    parse_int64(item, 1, pct ? 100 : 1000000, &v) < 0) {
+			snprintf(
+			    err, errlen,
+			    "--batches takes sizes separated by commas, each a number >= 1 or a "
+			    "percentage 1%%..100%% (e.g. 1,10%%,100%%), at most %d, not '%s'",
+			    BATCHES_MAX, list);
+			return -1;
+		}
+		sizes[ns++] = pct ? (int)((v * n + 99) / 100) : (int)v;
+		if (sizes[ns - 1] < 1)
+			sizes[ns - 1] = 1;
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+	}
+	if (ns == 0) {
+		snprintf(err, errlen, "--batches is empty (e.g. 1,10%%,100%%)");
+		return -1;
+	}
+	for (int k = 0; at < n; k++) {
+		int size = sizes[k < ns ? k : ns - 1];
+		at = at + size > n ? n : at + size;
+		if (nb == BATCHES_MAX) {
+			ends[nb - 1] = n; /* the rest in the last batch */
+			break;
+		}
+		ends[nb++] = at;
+	}
+	return nb;
 }
 
 struct fleet {
@@ -243,9 +336,13 @@ struct fleet {
 	struct run_opts ro; /* template; stop, sinks shared */
 	pthread_mutex_t mu;
 	int next;   /* next cluster to start */
+	int limit;  /* clusters before this index only (the current batch) */
 	int failed; /* clusters that ended badly */
 	int max_failed;
-	int *rc; /* per cluster exit code, -1 = not started */
+	int *rc;	    /* per cluster exit code, -1 = not started */
+	int64_t *outage_ms; /* per cluster: sum of its outages (from events) */
+	int *outage_open;   /* per cluster: an outage began and has not ended */
+	int declined;	    /* the operator declined a batch */
 };
 
 static void *worker(void *arg)
@@ -254,7 +351,7 @@ static void *worker(void *arg)
 	for (;;) {
 		pthread_mutex_lock(&fl->mu);
 		int i = fl->next;
-		int go = i < fl->f->nclusters && fl->failed < fl->max_failed && !stop_flag;
+		int go = i < fl->limit && fl->failed < fl->max_failed && !stop_flag;
 		if (go)
 			fl->next++;
 		pthread_mutex_unlock(&fl->mu);
@@ -279,8 +376,8 @@ static int fleet_exit(const struct fleet *fl)
 			if (fl->rc[i] == order[k])
 				return order[k];
 	for (int i = 0; i < fl->f->nclusters; i++)
-		if (fl->rc[i] < 0)
-			return EXIT_STEP_FAILED; /* not started: max-failed reached */
+		if (fl->rc[i] < 0) /* not started: a declined batch, or max-failed reached */
+			return fl->declined ? EXIT_INTERRUPTED : EXIT_STEP_FAILED;
 	return EXIT_DONE;
 }
 
@@ -298,8 +395,9 @@ static void fleet_summary(const struct fleet *fl, FILE *fp)
 	for (int i = 0; i < fl->f->nclusters; i++)
 		if (fl->rc[i] != EXIT_DONE)
 			fprintf(fp, "  %-20s %s\n", fl->f->clusters[i]->name,
-				fl->rc[i] < 0		    ? "not started (--max-failed reached)"
-				: fl->rc[i] == EXIT_REFUSED ? "refused (exit 3)"
+				fl->rc[i] < 0 ? "not started (--max-failed reached, a batch "
+						"declined, or interrupted)"
+				: fl->rc[i] == EXIT_REFUSED	? "refused (exit 3)"
 				: fl->rc[i] == EXIT_INTERRUPTED ? "interrupted (exit 130)"
 								: "failed");
 }
@@ -371,9 +469,12 @@ static int fleet_parallel(const struct cli_files *f, int asked, const char *cmd,
 	return 0;
 }
 
-static int run_fleet(struct fleet *fl, int parallel)
+static void run_batch(struct fleet *fl, int parallel)
 {
-	int n = parallel < fl->f->nclusters ? parallel : fl->f->nclusters;
+	int left = fl->limit - fl->next;
+	int n = parallel < left ? parallel : left;
+	if (n < 1)
+		return;
 	pthread_t *t = xcalloc((size_t)n, sizeof(*t));
 	int started = 0;
 
@@ -390,6 +491,99 @@ static int run_fleet(struct fleet *fl, int parallel)
 	for (int i = 0; i < started; i++)
 		pthread_join(t[i], NULL);
 	free(t);
+}
+
+/* Events of every cluster, for the outage figures between batches. */
+static void fleet_event(const struct event *e, void *arg)
+{
+	struct fleet *fl = arg;
+	if (e->kind != EV_OUTAGE_START && e->kind != EV_OUTAGE_END)
+		return;
+	for (int i = 0; i < fl->f->nclusters; i++)
+		if (strcmp(fl->f->clusters[i]->name, e->cluster) == 0) {
+			pthread_mutex_lock(&fl->mu);
+			fl->outage_open[i] = e->kind == EV_OUTAGE_START;
+			if (e->kind == EV_OUTAGE_END)
+				fl->outage_ms[i] += e->duration_ms;
+			pthread_mutex_unlock(&fl->mu);
+		}
+}
+
+/* "batch 1 of 3: 1 cluster, 1 done, 0 failed, 0 not started; outage 10m 4s in total, longest 10m 4s
+ * (CLUS1-001)" */
+static void batch_report(const struct fleet *fl, int b, int nb, int from, int to, FILE *fp)
+{
+	int done = 0, bad = 0, notrun = 0, longest = -1, open = 0;
+	int64_t total = 0;
+	char t[32], l[32];
+	for (int i = from; i < to; i++) {
+		done += fl->rc[i] == EXIT_DONE;
+		notrun += fl->rc[i] < 0;
+		bad += fl->rc[i] > 0;
+		total += fl->outage_ms[i];
+		open += fl->outage_open[i];
+		if (fl->outage_ms[i] > 0 &&
+		    (longest < 0 || fl->outage_ms[i] > fl->outage_ms[longest]))
+			longest = i;
+	}
+	format_duration(total, t, sizeof(t));
+	format_duration(longest >= 0 ? fl->outage_ms[longest] : 0, l, sizeof(l));
+	fprintf(
+	    fp,
+	    "batch %d of %d: %d cluster%s, %d done, %d failed, %d not started; outage %s in total",
+	    b + 1, nb, to - from, to - from == 1 ? "" : "s", done, bad, notrun, t);
+	if (longest >= 0)
+		fprintf(fp, ", longest %s (%s)", l, fl->f->clusters[longest]->name);
+	if (open)
+		fprintf(fp, "; %d cluster%s STILL IN AN OUTAGE", open, open == 1 ? "" : "s");
+	fprintf(fp, "; failures so far %d of %d allowed\n", fl->failed, fl->max_failed);
+	fflush(fp);
+}
+
+/* Guided, between batches: go on?  1 yes. */
+static int batch_confirm(struct ui *u, const struct fleet *fl, int b, int nb, int from, int to)
+{
+	char q[512];
+	snprintf(q, sizeof(q), "Start batch %d of %d (%d cluster%s: %s%s)? [y]es [q]uit", b + 1, nb,
+		 to - from, to - from == 1 ? "" : "s", fl->f->clusters[from]->name,
+		 to - from > 1 ? ", ..." : "");
+	return ui_ask(u, q, "yq") == 'y';
+}
+
+/*
+ * Every batch in turn (one batch of everything without --batches): the
+ * failure budget is global, and a batch starts only when the budget holds,
+ * nothing was interrupted and, in guided mode, the operator says so.
+ */
+static int run_fleet(struct fleet *fl, int parallel, const int *ends, int nb, struct ui *ask,
+		     FILE *human)
+{
+	for (int b = 0; b < nb; b++) {
+		int from = fl->next;
+		if (fl->failed >= fl->max_failed || stop_flag)
+			break;
+		if (b > 0 && ask && !batch_confirm(ask, fl, b, nb, from, ends[b])) {
+			fprintf(human,
+				"stopped by the operator before batch %d of %d; the clusters not "
+				"started are upgraded by running apply again with --clusters\n",
+				b + 1, nb);
+			fl->declined = 1;
+			break;
+		}
+		if (nb > 1)
+			fprintf(human, "batch %d of %d: %d cluster%s, from %s\n", b + 1, nb,
+				ends[b] - from, ends[b] - from == 1 ? "" : "s",
+				fl->f->clusters[from]->name);
+		fl->limit = ends[b];
+		run_batch(fl, parallel);
+		if (nb > 1)
+			batch_report(fl, b, nb, from, fl->limit, human);
+		if (nb > 1 && fl->failed >= fl->max_failed && b + 1 < nb)
+			fprintf(human,
+				"failure budget spent (%d of --max-failed %d): batches %d..%d not "
+				"started\n",
+				fl->failed, fl->max_failed, b + 2, nb);
+	}
 	return fleet_exit(fl);
 }
 
@@ -530,7 +724,9 @@ static int run_cmd(int argc, char **argv, int resume)
 	if ((rc = cli_state_open(cmd, &o, &f, &st)))
 		goto out;
 	int tty_in = isatty(STDIN_FILENO), tty_out = isatty(STDOUT_FILENO);
-	if (!a.yes && (!tty_in || f.nclusters > 1)) {
+	/* Guided batches: the steps run unattended, the operator confirms each batch. */
+	int guided_batches = a.batches && !a.yes && tty_in;
+	if (!a.yes && !guided_batches && (!tty_in || f.nclusters > 1)) {
 		cli_error(
 		    cmd, "%s",
 		    f.nclusters > 1
@@ -554,8 +750,11 @@ static int run_cmd(int argc, char **argv, int resume)
 	notify_set_warn(nt, audit_warn, au);
 	if (json)
 		ej = evjson_new(stdout);
-	struct event_sink sinks[] = {
-	    {ui_event, u}, {audit_event, au}, {notify_event, nt}, {evjson_event, ej}};
+	struct event_sink sinks[] = {{ui_event, u},
+				     {audit_event, au},
+				     {notify_event, nt},
+				     {fleet_event, &fl},
+				     {evjson_event, ej}};
 	cmdline = join_args(argc, argv);
 	resume_cmd = resume_command(argc, typed, !a.yes);
 	install_signals();
@@ -571,14 +770,32 @@ static int run_cmd(int argc, char **argv, int resume)
 	memset(&fl, 0, sizeof(fl));
 	fl.f = &f;
 	fl.max_failed = a.max_failed;
+	if (a.max_failed_pct) {
+		fl.max_failed = f.nclusters * a.max_failed_pct / 100;
+		if (fl.max_failed < 1)
+			fl.max_failed = 1;
+	}
+	int ends[BATCHES_MAX], nb = 1;
+	ends[0] = f.nclusters;
+	if (a.batches) {
+		char berr[256];
+		if ((nb = parse_batches(a.batches, f.nclusters, ends, berr, sizeof(berr))) < 0) {
+			cli_error(cmd, "%s", berr);
+			rc = EXIT_INPUT;
+			goto out;
+		}
+	}
+	fl.outage_ms = xcalloc((size_t)f.nclusters + 1, sizeof(*fl.outage_ms));
+	fl.outage_open = xcalloc((size_t)f.nclusters + 1, sizeof(*fl.outage_open));
 	fl.rc = xcalloc((size_t)f.nclusters, sizeof(int));
 	for (int i = 0; i < f.nclusters; i++)
 		fl.rc[i] = -1;
 	pthread_mutex_init(&fl.mu, NULL);
 	fl.ro = (struct run_opts){.resume = resume,
-				  .unattended = a.yes,
+				  .unattended = a.yes || guided_batches,
 				  .trust_new_hosts = a.trust,
 				  .accept_changed_playbook = a.accept_changed,
+				  .break_marker = a.break_marker,
 				  .state_dir = o.state_dir,
 				  .state = st,
 				  .lock_wait_ms = a.wait ? INT64_MAX / 4 : 0,
@@ -592,15 +809,17 @@ static int run_cmd(int argc, char **argv, int resume)
 				  .stop = &stop_flag,
 				  .sinks = sinks,
 				  .nsinks = (int)CCR_ARRAY_LEN(sinks) - (json ? 0 : 1),
-				  .ask = a.yes ? NULL : ui_ask,
+				  .ask = a.yes || guided_batches ? NULL : ui_ask,
 				  .ask_arg = u};
-	rc = run_fleet(&fl, parallel);
+	rc = run_fleet(&fl, parallel, ends, nb, guided_batches ? u : NULL, human);
 	ui_summary(u);
 	fleet_summary(&fl, human);
 	if (ej)
 		json_summary(ej, &fl, rc);
 	pthread_mutex_destroy(&fl.mu);
 	free(fl.rc);
+	free(fl.outage_ms);
+	free(fl.outage_open);
 	notify_flush(nt, stop_flag ? 2000 : 10000); /* bounded: shorter after an interrupt */
 	notify_free(nt);
 	nt = NULL;

@@ -211,6 +211,23 @@ struct phase_def {
 	struct src_loc loc;
 };
 
+/*
+ * A run marker kept on the cluster itself (as Cluster-Aware Updating does),
+ * so that two operators with two state directories cannot upgrade the same
+ * cluster at once: every host of group `on` holds it.  The commands are the
+ * playbook's; the runner only puts its marker text in ${marker} of `take`.
+ */
+struct marker_def {
+	char *doc;	    /* may be NULL */
+	char *on;	    /* group whose hosts hold the marker ("members") */
+	char *read;	    /* prints the marker; exit != 0 or no capture: none */
+	char *capture;	    /* ERE whose group 1 is the marker's text */
+	regex_t capture_re; /* compiled capture */
+	char *take;	    /* writes ${marker} */
+	char *release;	    /* removes it */
+	struct src_loc loc;
+};
+
 struct playbook {
 	char *path;	     /* as given; every src_loc.file points here */
 	char *name;	     /* "playbook:" */
@@ -229,7 +246,8 @@ struct playbook {
 	int nroles;
 	struct phase_def *phases;
 	int nphases;
-	char sha256[65]; /* of the file's bytes */
+	struct marker_def *marker; /* marker:, or NULL (no marker on the cluster) */
+	char sha256[65];	   /* of the file's bytes */
 };
 
 /* A scalar or list value set in an inventory (cluster or host vars). */

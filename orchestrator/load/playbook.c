@@ -19,7 +19,8 @@
 
 static const char *const top_keys[] = {
     "playbook", "format", "description", "vars",   "facts",   "boot_id", "reboot_command",
-    "roles",	"groups", "sequences",	 "phases", "service", NULL};
+    "roles",	"groups", "sequences",	 "phases", "service", "marker",	 NULL};
+static const char *const marker_keys[] = {"doc", "on", "read", "capture", "take", "release", NULL};
 static const char *const service_keys[] = {"name", "impact", NULL};
 static const char *const var_keys[] = {"kind", "list", "default", "values", "doc", NULL};
 static const char *const fact_keys[] = {"doc",	 "scope",  "run",   "json",    "capture",
@@ -466,6 +467,55 @@ static void read_service(struct pbctx *c, const struct ynode *m)
 	yget_str(&c->y, m, "impact", &c->pb->outage_impact);
 }
 
+/* A marker command: no ${...} but ${marker} (in take, where it is required). */
+static void check_marker_cmd(struct pbctx *c, const struct ynode *m, const char *key,
+			     const char *cmd, int needs_marker)
+{
+	const char *p = cmd;
+	int has = 0;
+
+	if (cmd == NULL)
+		return;
+	while ((p = strstr(p, "${")) != NULL) {
+		if (strncmp(p, "${marker}", 9) != 0 || !needs_marker) {
+			yerr(&c->y, ymap_get(m, key), "'%s': only ${marker} may be substituted%s",
+			     key, needs_marker ? "" : ", and only in 'take'");
+			return;
+		}
+		has = 1;
+		p += 9;
+	}
+	if (needs_marker && !has)
+		yerr(&c->y, ymap_get(m, key), "'take' must write ${marker}");
+}
+
+static void read_marker(struct pbctx *c, const struct ynode *m)
+{
+	static const char *const need[] = {"on", "read", "capture", "take", "release"};
+	struct marker_def *k;
+
+	if (m == NULL || ytype(&c->y, m, YNODE_MAP, "marker") < 0)
+		return;
+	k = c->pb->marker = xcalloc(1, sizeof(*k));
+	k->loc = yloc(&c->y, m);
+	ykeys(&c->y, m, marker_keys, "marker");
+	for (size_t i = 0; i < CCR_ARRAY_LEN(need); i++)
+		(void)yrequire(&c->y, m, need[i], "marker");
+	yget_str(&c->y, m, "doc", &k->doc);
+	if (yget_str(&c->y, m, "on", &k->on) == 1 && nameidx_get(&c->grpidx, k->on) < 0)
+		yerr(&c->y, ymap_get(m, "on"), "marker 'on': unknown group '%s'", k->on);
+	yget_str(&c->y, m, "read", &k->read);
+	if (ymap_get(m, "capture") != NULL &&
+	    pb_get_regex(c, m, "capture", &k->capture_re, &k->capture) == 1 &&
+	    k->capture_re.re_nsub < 1)
+		yerr(&c->y, ymap_get(m, "capture"), "marker 'capture' needs a group: the marker");
+	yget_str(&c->y, m, "take", &k->take);
+	yget_str(&c->y, m, "release", &k->release);
+	check_marker_cmd(c, m, "read", k->read, 0);
+	check_marker_cmd(c, m, "take", k->take, 1);
+	check_marker_cmd(c, m, "release", k->release, 0);
+}
+
 static void read_playbook(struct pbctx *c, const struct ynode *root)
 {
 	if (root->kind != YNODE_MAP) {
@@ -482,6 +532,7 @@ static void read_playbook(struct pbctx *c, const struct ynode *root)
 	read_boot_id(c, root);
 	read_reboot_command(c, root);
 	read_roles(c, ymap_get(root, "roles"));
+	read_marker(c, ymap_get(root, "marker"));
 	c->seqs = ymap_get(root, "sequences");
 	if (c->seqs && c->seqs->kind == YNODE_SCALAR && c->seqs->is_null)
 		c->seqs = NULL;
@@ -595,6 +646,17 @@ void playbook_free(struct playbook *pb)
 	free(pb->phases);
 	free(pb->boot_id_fact);
 	free(pb->reboot_command);
+	if (pb->marker) {
+		free(pb->marker->doc);
+		free(pb->marker->on);
+		free(pb->marker->read);
+		if (pb->marker->capture)
+			regfree(&pb->marker->capture_re);
+		free(pb->marker->capture);
+		free(pb->marker->take);
+		free(pb->marker->release);
+		free(pb->marker);
+	}
 	free(pb->path);
 	free(pb->name);
 	free(pb->description);

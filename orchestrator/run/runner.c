@@ -350,7 +350,9 @@ static int choose_run(struct runner *r)
 		snprintf(r->run_id, sizeof(r->run_id), "%s", r->rp->run_id);
 		journal_set_run_id(r->j, r->run_id);
 		(void)state_lock_set_run(r->lock, r->run_id);
-		return check_digests(r);
+		int rc = check_digests(r);
+		/* Another run's marker on the cluster: refused before anything is written. */
+		return rc ? rc : runner_marker_peek(r);
 	}
 	if (start >= 0 && !unfinished && done_elsewhere(r, res))
 		return -1;
@@ -360,6 +362,9 @@ static int choose_run(struct runner *r)
 			 r->cl->name, res ? res : "interrupted");
 		return EXIT_INPUT;
 	}
+	int mrc = runner_marker_peek(r);
+	if (mrc)
+		return mrc;
 	if (start >= 0) {
 		int rc = archive_journal(r);
 		if (rc)
@@ -717,7 +722,10 @@ int runner_run(const struct playbook *pb, const struct inventory *inv, const str
 		rc = finish(&r, rc);
 		goto out;
 	}
-	rc = finish(&r, run_steps(&r));
+	rc = run_steps(&r);
+	if (rc == EXIT_DONE)
+		runner_marker_release(&r);
+	rc = finish(&r, rc);
 out:
 	release(&r);
 	return rc;

@@ -33,6 +33,7 @@ struct run_opts {
 	int unattended;			/* --yes: no questions; gates need --yes or acknowledge */
 	int trust_new_hosts;		/* record unknown host keys */
 	int accept_changed_playbook;	/* resume although the playbook/inventory changed */
+	int break_marker;		/* --break-marker: replace another run's marker */
 	const char *state_dir;		/* parent of <cluster>/: audit logs (and journals, locks
 					   when state is local) */
 	struct state *state;		/* journals and locks (state.h); borrowed */

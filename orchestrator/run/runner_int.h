@@ -54,8 +54,22 @@ struct runner {
 	int retrying;			   /* the operator asked to retry a failed step */
 	int declined;			   /* the run stopped at a gate the operator declined */
 	int err_emitted;		   /* r->err was already shown as a step event */
+	int marker_held;		   /* our run marker is on the cluster (runner_marker.c) */
 	char err[2048];			   /* last failure, for the final message */
 };
+
+/*
+ * The run marker on the cluster (playbook `marker:`; no-ops without one).
+ * take: after the lock, before the first step; 0, or EXIT_LOCKED (another
+ * run's marker, unless --break-marker) or EXIT_STEP_FAILED, r->err set.
+ * check: before every phase; 0 or EXIT_LOCKED.  release: at the end of a
+ * run that is done; only a marker that is still ours is removed.
+ */
+int runner_marker_take(struct runner *r);
+/* Before the run starts (nothing journaled): another run's marker refuses, EXIT_LOCKED. */
+int runner_marker_peek(struct runner *r);
+int runner_marker_check(struct runner *r);
+void runner_marker_release(struct runner *r);
 
 /* An event about step s: phase, step, name, node and index set, exit -1, the rest zero. */
 struct event runner_step_event(enum ev_kind kind, const struct plan_step *s);

@@ -506,6 +506,10 @@ static int execute(struct runner *r, const struct plan_step *s, int64_t t0)
 	char err[1024];
 	int rc = 0, exit_status = -1;
 
+	/* The first change of this process's run takes the marker on the cluster: a
+	 * run with nothing to do leaves no trace there. */
+	if (!r->marker_held && (rc = runner_marker_take(r)))
+		return rc;
 	if (d->reboot.when != REBOOT_NEVER &&
 	    runner_boot_id(r, s->node, &boot, err, sizeof(err)) < 0)
 		return runner_fail(r, s, EXIT_STEP_FAILED, -1, "before the reboot: %s", err);
@@ -684,6 +688,10 @@ static int phase_start(struct runner *r, int i)
 				     "maintenance window ends in %s; phase %s needs about %s", b,
 				     s->phase->id, a);
 	}
+	/* Another run may have taken the cluster meanwhile: never start a phase then. */
+	int mrc = runner_marker_check(r);
+	if (mrc)
+		return mrc;
 	struct event e = {.kind = EV_PHASE_START,
 			  .phase = s->phase->id,
 			  .text = s->phase->name,
