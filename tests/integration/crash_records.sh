@@ -15,6 +15,7 @@
 #
 #   sh tests/integration/crash_records.sh          a sample (make check)
 #   CRASH_ALL=1 sh tests/integration/crash_records.sh   every record (make crash-matrix)
+#   CRASH_POINTS="54 55" sh tests/integration/crash_records.sh   those records only
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/sim.sh
@@ -121,7 +122,9 @@ for n, l in enumerate(open(sys.argv[1]), 1):
         print(n - 1, n)
 " "$J" | tr '\n' ' ')
 	rm -rf "$tmp/clean"
-	if [ -n "${CRASH_ALL:-}" ]; then
+	if [ -n "${CRASH_POINTS:-}" ]; then
+		cases=$CRASH_POINTS
+	elif [ -n "${CRASH_ALL:-}" ]; then
 		cases=$(seq 1 "$total")
 	else
 		cases=$(printf '%s\n' 1 2 $((total / 3)) $((total / 2)) $((total - 1)) $total $crit | sort -nu)
