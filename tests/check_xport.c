@@ -312,6 +312,12 @@ START_TEST(changed_key_refused_with_both_fingerprints)
 			       fx.port, old_fp, new_fp);
 	ck_assert_msg(str_startswith(xport_error(x), want), "%s", xport_error(x));
 	ck_assert_ptr_nonnull(strstr(xport_error(x), "remove the old entry"));
+	/* ... and which one: the line of the known_hosts file. */
+	char *line =
+	    xasprintf("remove the old entry: line 1 of %s (ssh-keygen -R '[127.0.0.1]:%d' -f %s)",
+		      o.known_hosts, fx.port, o.known_hosts);
+	ck_assert_msg(strstr(xport_error(x), line) != NULL, "%s", xport_error(x));
+	free(line);
 	xport_free(x);
 	free(want);
 	free(old_fp);

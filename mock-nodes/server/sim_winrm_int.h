@@ -33,6 +33,7 @@ struct sim_wr_shell {
 	struct sim_wr_shell *next; /* wr->shells */
 	char id[SIM_WR_ID_LEN];	   /* ShellId */
 	int host;		   /* world host index */
+	int epoch;		   /* the host's boot epoch when it was created */
 	struct sim_wr_cmd *cmds;   /* its commands, newest first */
 };
 

@@ -310,11 +310,15 @@ void sim_wr_fault(const struct sim_winrm *wr, int host, const char *relates_to, 
 
 /* ---- shells ---- */
 
+/*
+ * The shell id of host, if it lives: a shell of an older boot is gone even
+ * before the loop's sweep removes it (a reboot between two requests).
+ */
 static struct sim_wr_shell *shell_find(struct sim_winrm *wr, int host, const char *id)
 {
 	for (struct sim_wr_shell *s = wr->shells; id != NULL && s != NULL; s = s->next)
 		if (s->host == host && strcasecmp(s->id, id) == 0)
-			return s;
+			return s->epoch == sim_host_boot_epoch(wr->srv->world, host) ? s : NULL;
 	return NULL;
 }
 
@@ -461,6 +465,7 @@ static enum sim_wr_outcome do_create(struct sim_winrm *wr, int host, const struc
 
 	new_guid(s->id);
 	s->host = host;
+	s->epoch = sim_host_boot_epoch(wr->srv->world, host);
 	s->next = wr->shells;
 	wr->shells = s;
 	log_req(wr, host, "create shell", s->id);
@@ -532,7 +537,7 @@ static enum sim_wr_outcome do_receive(struct sim_wr_cmd *c, const struct sim_wr_
 	size_t room = env > 4096 ? (size_t)((env - 2048) / 4 * 3) : 1024;
 	size_t nout = c->out.len < room ? c->out.len : room;
 	size_t nerr = c->err.len < room - nout ? c->err.len : room - nout;
-	int done = c->finished && nout == c->out.len && nerr == c->err.len;
+	int done = c->finished && !c->drop && nout == c->out.len && nerr == c->err.len;
 	xmlNodePtr rr, st;
 	struct rep p;
 
@@ -627,7 +632,9 @@ static enum sim_wr_outcome receive(struct sim_winrm *wr, struct sim_wr_shell *s,
 	c->last_rx = now_mono_ms();
 	cmd_poll(wr, c, now);
 	c->waiting = 0;
-	if (c->out.len > 0 || c->err.len > 0 || c->finished)
+	/* With the drop fault, the output before the cut goes out, then the connection
+	 * is cut: the exit status is never sent (as over SSH). */
+	if (c->out.len > 0 || c->err.len > 0 || (c->finished && !c->drop))
 		return do_receive(c, r, resp);
 	if (c->drop)
 		return SIM_WR_DROP;

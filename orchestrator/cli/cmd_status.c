@@ -191,6 +191,9 @@ static void print_text(FILE *fp, const struct cluster_status *cs)
 	for (int i = 0; i < cs->plan->nroles; i++)
 		fprintf(fp, "  role %-12s %s%s\n", cs->plan->roles[i].role, cs->plan->roles[i].host,
 			cs->plan->roles[i].assumed ? " (assumed; not bound yet)" : "");
+	char *tr = plan_transports(cs->plan);
+	fprintf(fp, "  transport %s\n", tr);
+	free(tr);
 	if (cs->outage_open) {
 		format_iso8601(cs->outage_since, ts, sizeof(ts));
 		int64_t now = now_wall_ms();
@@ -272,9 +275,9 @@ static json_t *to_json(const struct cluster_status *cs)
 		}
 	}
 	json_t *o =
-	    json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "name", cs->cl->name, "state",
+	    json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "name", cs->cl->name, "state",
 		      run_state(cs), "run_id", cs->run_id ? json_string(cs->run_id) : json_null(),
-		      "roles", roles, "last_error",
+		      "roles", roles, "transports", plan_transports_json(cs->plan), "last_error",
 		      cs->last_error ? json_string(cs->last_error) : json_null(), "steps", steps);
 	json_object_set_new(o, "outage",
 			    json_pack("{s:b, s:I, s:I}", "ongoing", cs->outage_open, "since_ms",

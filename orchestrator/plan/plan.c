@@ -390,6 +390,66 @@ void plan_free(struct plan *p)
 	free(p);
 }
 
+/* Call fn for each host of the cluster once, in group order. */
+static void each_host(const struct plan *p, void (*fn)(const struct host_def *, void *), void *arg)
+{
+	const struct cluster_def *cl = p->cl;
+
+	for (int g = 0; g < cl->ngroups; g++)
+		for (int i = 0; i < cl->groups[g].nhosts; i++) {
+			const char *name = cl->groups[g].hosts[i];
+			int seen = 0;
+			for (int g2 = 0; g2 <= g && !seen; g2++)
+				for (int k = 0; k < (g2 == g ? i : cl->groups[g2].nhosts); k++)
+					if (strcmp(cl->groups[g2].hosts[k], name) == 0)
+						seen = 1;
+			const struct host_def *h = inventory_host(p->inv, name);
+			if (!seen && h != NULL)
+				fn(h, arg);
+		}
+}
+
+static void transport_text(const struct host_def *h, void *arg)
+{
+	struct sbuf *b = arg;
+	int v6 = strchr(h->address, ':') != NULL;
+
+	if (b->len > 0)
+		sbuf_adds(b, ", ");
+	if (h->transport == TRANSPORT_WINRM)
+		sbuf_addf(b, "%s winrm %s://%s%s%s:%d", h->name, h->winrm.https ? "https" : "http",
+			  v6 ? "[" : "", h->address, v6 ? "]" : "",
+			  h->winrm.port > 0 ? h->winrm.port
+			  : h->winrm.https  ? 5986
+					    : 5985);
+	else
+		sbuf_addf(b, "%s ssh %s%s%s:%d", h->name, v6 ? "[" : "", h->address, v6 ? "]" : "",
+			  h->port);
+}
+
+char *plan_transports(const struct plan *p)
+{
+	struct sbuf b;
+
+	sbuf_init(&b);
+	each_host(p, transport_text, &b);
+	return sbuf_detach(&b);
+}
+
+static void transport_json(const struct host_def *h, void *arg)
+{
+	json_object_set_new(arg, h->name,
+			    json_string(h->transport == TRANSPORT_WINRM ? "winrm" : "ssh"));
+}
+
+json_t *plan_transports_json(const struct plan *p)
+{
+	json_t *o = json_object();
+
+	each_host(p, transport_json, o);
+	return o;
+}
+
 char *plan_role_hosts(const struct plan *p, const char *role)
 {
 	struct sbuf b;

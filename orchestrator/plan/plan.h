@@ -87,6 +87,14 @@ void plan_subst_ctx(const struct plan *p, const struct plan_step *s, struct subs
 
 /* The hosts bound to role, joined by ',' (caller frees), or NULL if it is no role. */
 char *plan_role_hosts(const struct plan *p, const char *role);
+/*
+ * How each host of the plan's cluster is reached, in group order, each
+ * host once: "NODE1 ssh 10.0.0.11:22, NODE2 winrm https://10.0.0.12:5986".
+ * New string, caller frees.
+ */
+char *plan_transports(const struct plan *p);
+/* The same as a JSON object host -> "ssh" | "winrm" (new reference). */
+json_t *plan_transports_json(const struct plan *p);
 
 /* Plan step by full id and node, or NULL. */
 const struct plan_step *plan_find(const struct plan *p, const char *id, const char *node);

@@ -129,10 +129,10 @@ static json_t *cluster_json(const struct plan *p)
 		    json_pack("{s:s, s:o, s:I}", "from", p->steps[p->outage_begin - 1].id, "to",
 			      str_or_null(p->outage_end ? p->steps[p->outage_end - 1].id : NULL),
 			      "estimate_ms", (json_int_t)p->outage_ms);
-	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:I, s:o, s:o}", "name", cl->name, "cms",
-			 str_or_null(cl->cms), "groups", groups, "roles", roles, "steps", steps,
-			 "estimate_ms", (json_int_t)p->estimate_ms, "outage", outage,
-			 "point_of_no_return",
+	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:I, s:o, s:o}", "name", cl->name, "cms",
+			 str_or_null(cl->cms), "groups", groups, "transports",
+			 plan_transports_json(p), "roles", roles, "steps", steps, "estimate_ms",
+			 (json_int_t)p->estimate_ms, "outage", outage, "point_of_no_return",
 			 str_or_null(p->ponr ? p->steps[p->ponr - 1].id : NULL));
 }
 

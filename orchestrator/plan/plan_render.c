@@ -257,6 +257,9 @@ static void render_one(FILE *fp, const struct plan *p, int width)
 			fprintf(fp, "%s%s", h ? "," : "", cl->groups[g].hosts[h]);
 	}
 	fputc('\n', fp);
+	char *tr = plan_transports(p);
+	print_wrapped(fp, 0, "Transport", tr, width);
+	free(tr);
 	if (p->nroles) {
 		int assumed = p->roles[0].assumed;
 		fprintf(fp, "Roles %s\n",

@@ -466,6 +466,42 @@ int runner_outage_end(struct runner *r, const struct plan_step *s, int64_t wall,
  * changes, and journaled; a resumed run reuses its bindings and checks that
  * each host is still where it was bound.
  */
+/*
+ * Binding the roles failed: if hosts cannot be reached, say so in plain
+ * words for every one of them ("cannot reach NODE2 (127.0.0.1:25303):
+ * authentication failed ..."), instead of the expression whose fact could
+ * not be probed.  r->err is kept when every host answers.
+ */
+static void explain_unreachable(struct runner *r)
+{
+	struct sbuf sb;
+	int bad = 0, total = 0;
+	const char **seen = NULL;
+
+	sbuf_init(&sb);
+	for (int g = 0; g < r->cl->ngroups; g++)
+		for (int i = 0; i < r->cl->groups[g].nhosts; i++) {
+			const char *h = r->cl->groups[g].hosts[i];
+			int dup = 0;
+			for (int k = 0; k < total; k++)
+				dup |= str_ieq(seen[k], h);
+			if (dup)
+				continue;
+			seen = xreallocarray(seen, (size_t)total + 1, sizeof(*seen));
+			seen[total++] = h;
+			struct xport *x = conns_get(r->conns, h);
+			if (x == NULL || xport_connect(x) == XPORT_OK)
+				continue;
+			sbuf_addf(&sb, "%scannot reach %s", bad ? "; " : "", xport_error(x));
+			bad++;
+		}
+	if (bad)
+		snprintf(r->err, sizeof(r->err), "%s (%d of %d hosts of cluster %s)", sb.buf, bad,
+			 total, r->cl->name);
+	free(seen);
+	sbuf_release(&sb);
+}
+
 static int bind_roles(struct runner *r)
 {
 	int had = r->nroles, rc;
@@ -476,8 +512,11 @@ static int bind_roles(struct runner *r)
 	r->bindplan.roles = r->roles;
 	r->bindplan.nroles = r->nroles;
 	rc = bind_roles_live(r->pb, r->cl, r->facts, &r->roles, &r->nroles, r->err, sizeof(r->err));
-	if (rc)
+	if (rc) {
+		if (!(r->o->stop && *r->o->stop))
+			explain_unreachable(r);
 		return rc;
+	}
 	for (int k = had; k < r->nroles; k++) {
 		json_t *rec =
 		    json_pack("{s:s, s:s}", "role", r->roles[k].role, "host", r->roles[k].host);

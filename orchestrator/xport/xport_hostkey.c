@@ -49,44 +49,63 @@ static char *host_port(ssh_session s)
 	return out;
 }
 
-/* First fingerprint in file recorded for hp, preferring the offered key's type. */
-static char *expected_in_file(const char *file, const char *hp, ssh_key offered)
+/*
+ * First fingerprint in file recorded for hp, preferring the offered key's
+ * type; *at is set to its line number (so the operator knows which entry to
+ * remove).
+ */
+static char *expected_in_file(const char *file, const char *hp, ssh_key offered, int *at)
 {
-	char *data = NULL, *save = NULL, *best = NULL;
+	char *data = NULL, *best = NULL;
 	size_t len = 0;
+	int best_line = 0, lineno = 0;
 
 	if (file == NULL || read_file(file, KNOWN_HOSTS_MAX, &data, &len) < 0)
 		return NULL;
-	for (char *line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	for (char *line = data; line && *line;) {
+		char *nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		lineno++;
 		struct ssh_knownhosts_entry *e = NULL;
-		if (*line == '#' || *line == '@' ||
-		    ssh_known_hosts_parse_line(hp, line, &e) != SSH_OK)
-			continue;
-		int same = ssh_key_type(e->publickey) == ssh_key_type(offered);
-		if (best == NULL || same) {
-			free(best);
-			best = key_fingerprint(e->publickey);
+		if (*line != '#' && *line != '@' && *line != '\0' &&
+		    ssh_known_hosts_parse_line(hp, line, &e) == SSH_OK) {
+			int same = ssh_key_type(e->publickey) == ssh_key_type(offered);
+			if (best == NULL || same) {
+				free(best);
+				best = key_fingerprint(e->publickey);
+				best_line = lineno;
+			}
+			ssh_knownhosts_entry_free(e);
+			if (same)
+				break;
 		}
-		ssh_knownhosts_entry_free(e);
-		if (same)
-			break;
+		line = nl ? nl + 1 : NULL;
 	}
 	free(data);
+	*at = best_line;
 	return best;
 }
 
-static char *expected_fingerprint(ssh_session s, ssh_key offered)
+/* The recorded fingerprint; *where: "the line N of FILE (ssh-keygen -R HOST -f FILE)". */
+static char *expected_fingerprint(ssh_session s, ssh_key offered, char **where)
 {
 	enum ssh_options_e files[] = {SSH_OPTIONS_KNOWNHOSTS, SSH_OPTIONS_GLOBAL_KNOWNHOSTS};
 	char *hp = host_port(s), *fp = NULL;
 
+	*where = NULL;
 	for (size_t i = 0; i < CCR_ARRAY_LEN(files) && fp == NULL; i++) {
 		char *file = NULL;
-		if (ssh_options_get(s, files[i], &file) == SSH_OK)
-			fp = expected_in_file(file, hp, offered);
+		int line = 0;
+		if (ssh_options_get(s, files[i], &file) == SSH_OK &&
+		    (fp = expected_in_file(file, hp, offered, &line)) != NULL)
+			*where = xasprintf("line %d of %s (ssh-keygen -R '%s' -f %s)", line, file,
+					   hp, file);
 		ssh_string_free_char(file);
 	}
 	free(hp);
+	if (*where == NULL)
+		*where = xstrdup("the old entry");
 	return fp ? fp : xstrdup("(entry not readable)");
 }
 
@@ -171,7 +190,7 @@ out:
 int xport__verify_host(struct xport *x, ssh_session s)
 {
 	ssh_key key = NULL;
-	char *offered = NULL, *expected = NULL;
+	char *offered = NULL, *expected = NULL, *where = NULL;
 	int rc = -1;
 
 	if (ssh_get_server_publickey(s, &key) < 0) {
@@ -185,12 +204,13 @@ int xport__verify_host(struct xport *x, ssh_session s)
 		break;
 	case SSH_KNOWN_HOSTS_CHANGED:
 	case SSH_KNOWN_HOSTS_OTHER:
-		expected = expected_fingerprint(s, key);
+		expected = expected_fingerprint(s, key, &where);
 		xport__seterr(x,
 			      xasprintf("host key for %s has CHANGED: known_hosts has %s, server "
 					"offered %s — possible man-in-the-middle; if the node "
-					"was legitimately reinstalled, remove the old entry",
-					x->label, expected, offered));
+					"was legitimately reinstalled, remove the old entry: %s",
+					x->label, expected, offered, where));
+		free(where);
 		break;
 	case SSH_KNOWN_HOSTS_NOT_FOUND:
 	case SSH_KNOWN_HOSTS_UNKNOWN:

@@ -133,7 +133,7 @@ if [ -z "${WINRM_QUICK:-}" ]; then
 		ok "runner scenarios over WinRM: $(tail -n 1 "$tmp/scn.log")" || ko "runner scenarios over WinRM" "$tmp/scn.log"
 	SIM_TRANSPORT=winrm CRASH_MATRIX_EVERY=${WINRM_CRASH_EVERY:-5} sh tests/integration/crash_matrix.sh >"$tmp/crash.log" 2>&1 &&
 		ok "crash matrix subset over WinRM: $(tail -n 1 "$tmp/crash.log")" || ko "crash matrix over WinRM" "$tmp/crash.log"
-	SIM_TRANSPORT=winrm FAULT_MATRIX_ONLY="${WINRM_FAULTS:-^(passive\.dotnet-sp1|passive\.setup|cms\.stop|passive\.reboot) \S+ (fail|hang|drop)$}" \
+	SIM_TRANSPORT=winrm FAULT_MATRIX_ONLY="${WINRM_FAULTS:-^(passive\.(dotnet-sp1|setup|reboot)|former-active\.stop-service\[SysmonLog\]|\S*cms\S*) \S+ (fail|hang|drop)$}" \
 		sh tests/integration/fault_matrix.sh >"$tmp/fault.log" 2>&1 &&
 		ok "fault matrix fail/hang/drop over WinRM: $(tail -n 1 "$tmp/fault.log")" || ko "fault matrix over WinRM" "$tmp/fault.log"
 fi
