@@ -4,6 +4,7 @@
 #   make check      install missing Debian packages, build, run every test
 #   make demo       install, build, start ccrsim, run the SP1 upgrade against it
 #                   (TRANSPORT=winrm: the same over WinRM)
+#   make demo-patroni  the rolling upgrade of a real Patroni cluster, users writing throughout
 #   make SANITIZE=address,undefined check
 #   make install PREFIX=/usr/local DESTDIR=...
 #   make lint       banned calls and clang-format drift
@@ -56,7 +57,8 @@ ifneq ($(wildcard mock-nodes/server/sim_main.c),)
 BINS += bin/ccrsim
 endif
 
-.PHONY: all deps check unit integration demo install lint format bench fuzz crash-matrix clean crash-matrix-etcd
+.PHONY: all deps check unit integration demo demo-patroni install lint format bench fuzz crash-matrix clean \
+	crash-matrix-etcd
 all: $(BINS)
 
 $(BUILD)/%.o: %.c
@@ -106,6 +108,11 @@ unit: all $(TEST_BIN)
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@TRANSPORT=$(TRANSPORT) sh mock-nodes/demo.sh
+
+# A real Patroni/PostgreSQL/etcd cluster on loopback, upgraded with users writing throughout.
+demo-patroni: deps
+	@$(MAKE) --no-print-directory all
+	@sh tests/demo-patroni.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/ccrup/playbooks \

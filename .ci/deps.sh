@@ -5,7 +5,7 @@ set -e
 PKGS="build-essential pkg-config libssh-dev libyaml-dev libcurl4-openssl-dev libjansson-dev \
 check zlib1g-dev libssl-dev openssh-client openssh-server python3 procps valgrind \
 libxml2-dev etcd-server etcd-client postgresql-15 postgresql-client-15 patroni python3-psycopg2 \
-python3-winrm python3-paramiko tmux"
+python3-winrm python3-paramiko tmux curl iproute2"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

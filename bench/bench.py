@@ -68,12 +68,12 @@ class Sim:
     def start(self):
         with open(self.scenario) as f:
             text = re.sub(r"(?m)^base_port:.*\n", "", f.read())
-        hosts = 3 * (self.fleet or 1)
+        hosts = 3  # a fleet puts every host on its own address, with the scenario's ports
         for attempt in range(12):
-            # HUB/CAS hosts also listen for HTTP at their SSH port + 10000.  Both ranges stay
-            # below the tests' (tests/lib/sim.sh: 23000-30999) and below the ephemeral ports
-            # (32768-), where the TIME_WAIT sockets of thousands of client connections sit.
-            base = random.randrange(10000, 13000 - hosts, 100)
+            # SSH 20000-21999, HUB/CAS HTTP at SSH + 10000 (30000-31999), WinRM at SSH - 10000:
+            # apart from the tests' bands (tests/lib/sim.sh: SSH 12000-19999) and below the
+            # ephemeral ports (32768-), where TIME_WAIT sockets of client connections sit.
+            base = random.randrange(20000, 22000 - hosts, 100)
             scn = os.path.join(self.dir, "scenario.yml")
             with open(scn, "w") as f:
                 f.write(text + "base_port: %d\n" % base)

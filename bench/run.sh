@@ -57,3 +57,8 @@ echo "bench: open files $(ulimit -n)"
 
 python3 bench/bench.py
 python3 bench/report.py "$B/results.json" bench/notes.md docs/benchmarks.md
+# The Patroni figures: a real cluster, so a few minutes (BENCH_PATRONI=0 skips them).
+if [ "${BENCH_PATRONI:-1}" = 1 ]; then
+	sh bench/patroni.sh
+	{ echo; cat "$B/patroni.md"; } >>docs/benchmarks.md
+fi

@@ -60,6 +60,11 @@ int sim_world_nhosts(const struct sim_world *w);
 const char *sim_host_name(const struct sim_world *w, int host);
 const char *sim_host_addr(const struct sim_world *w, int host); /* loopback IPv4 */
 int sim_host_port(const struct sim_world *w, int host);
+/*
+ * sshd's MaxSessions for the host (scenario `max_sessions`, default 10): the
+ * session channels one connection may have open; the next is refused.
+ */
+int sim_world_max_sessions(const struct sim_world *w, int host);
 /* Index of a host by name (case-insensitive), or -1. */
 int sim_host_find(const struct sim_world *w, const char *name);
 
@@ -75,7 +80,7 @@ int sim_host_take_new_key(struct sim_world *w, int host);
 
 /*
  * Run a command line on a host.  Never NULL: unknown commands produce the
- * Windows "is not recognized" action with exit 1.  Faults matching (host,
+ * Windows "is not recognized" action with exit 9009, as cmd.exe.  Faults matching (host,
  * command, call count) shape the action.  The caller owns the action.
  */
 struct sim_action *sim_exec(struct sim_world *w, int host, const char *cmdline, int64_t now);
@@ -130,6 +135,13 @@ const char *sim_winrm_password(const struct sim_world *w);
 json_t *sim_world_dump(const struct sim_world *w, int64_t now);
 /* Add a fault from its JSON form (docs/ccrsim.md).  0, or -1 with err. */
 int sim_fault_add(struct sim_world *w, const json_t *fault, char *err, size_t errlen);
+/*
+ * Add a scheduled event from its JSON form (docs/ccrsim.md, Events): at a
+ * world time or on a command, doing a set, reboot, crash, power_off,
+ * power_on or failover.  0, or -1 with err.  sim_event_clear removes all.
+ */
+int sim_event_add(struct sim_world *w, const json_t *event, char *err, size_t errlen);
+void sim_event_clear(struct sim_world *w);
 /* Remove all faults (host NULL) or those of one host. */
 void sim_fault_clear(struct sim_world *w, const char *host);
 /* Set a world field ("NODE2.pending_reboot" = "1", "CLUS1.copy_queue" = "40"). 0 or -1/err. */

@@ -597,6 +597,27 @@ START_TEST(dotnet_installer)
 }
 END_TEST
 
+/* A host whose .NET install needs no restart: exit 0, nothing pending, no reboot. */
+START_TEST(dotnet_installer_without_restart)
+{
+	int n2 = sim_host_find(W, "NODE2");
+	set_or_fail("NODE2.dotnet_restart", "false");
+	ck_assert_int_eq(x("NODE2", "\"D:\\Prereqs\\NetFx20SP1_x86.exe\" /q"), 0);
+	x("NODE2", NETKEY);
+	ck_cap(RE_NET_SP, OUT.buf, 1, "0x1");
+	x("NODE2", PENDKEY);
+	ck_assert_int_eq(count(RE_PENDING, OUT.buf), 0);
+	NOW += 3600000;
+	sim_world_tick(W, NOW);
+	ck_assert_int_eq(sim_host_boot_epoch(W, n2), 0);
+	json_t *d = sim_world_dump(W, NOW);
+	json_t *h = json_array_get(json_object_get(d, "hosts"), (size_t)n2);
+	ck_assert(json_is_false(json_object_get(h, "dotnet_restart")));
+	ck_assert_int_eq(json_integer_value(json_object_get(h, "max_sessions")), 10);
+	json_decref(d);
+}
+END_TEST
+
 START_TEST(shutdown_reboots_with_new_boot_id)
 {
 	int n2 = sim_host_find(W, "NODE2");
@@ -629,10 +650,10 @@ END_TEST
 
 START_TEST(unknown_commands)
 {
-	ck_assert_int_eq(x("NODE1", "frobnicate /now"), 1);
+	ck_assert_int_eq(x("NODE1", "frobnicate /now"), 9009);
 	ck_assert_str_eq(ERR.buf, "'frobnicate' is not recognized as an internal or external "
 				  "command,\noperable program or batch file.\n");
-	ck_assert_int_eq(x("NODE1", "ls -l"), 1);
+	ck_assert_int_eq(x("NODE1", "ls -l"), 9009);
 	ck_assert_int_eq(x("NODE1", ""), 0);
 	ck_assert_int_eq(x("NODE1", "cmd /c sc query ClusSvc"), 0);
 	ck_has(OUT, "SERVICE_NAME: ClusSvc");
@@ -985,6 +1006,7 @@ static Suite *sim_cmd_suite(void)
 	tcase_add_test(tc, setup_forms);
 	tcase_add_test(tc, setup_streams_stage_by_stage);
 	tcase_add_test(tc, dotnet_installer);
+	tcase_add_test(tc, dotnet_installer_without_restart);
 	tcase_add_test(tc, shutdown_reboots_with_new_boot_id);
 	tcase_add_test(tc, unknown_commands);
 	tcase_add_test(tc, commands_counted_normalised);

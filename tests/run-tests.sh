@@ -30,9 +30,10 @@ if [ -z "$UNIT_ONLY" ]; then
 			continue
 			;;
 		esac
+		t0=$(date +%s)
 		if sh "$s" >"$BUILD/tests/$name.log" 2>&1; then
 			pass=$((pass + 1))
-			tail -n 1 "$BUILD/tests/$name.log" | sed "s/^/$name: /"
+			tail -n 1 "$BUILD/tests/$name.log" | sed "s/^/$name: /;s/\$/ ($(($(date +%s) - t0)) s)/"
 		else
 			fail=$((fail + 1))
 			failed="$failed $name"

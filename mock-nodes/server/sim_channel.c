@@ -55,8 +55,13 @@ static int cb_exec(ssh_session s, ssh_channel ch, const char *command, void *use
 static int cb_data(ssh_session s, ssh_channel ch, void *data, uint32_t len, int is_stderr,
 		   void *userdata)
 {
-	(void)s, (void)ch, (void)data, (void)is_stderr, (void)userdata;
-	return (int)len; /* commands read no input: discard it */
+	struct sim_chan *c = userdata;
+
+	(void)s, (void)ch, (void)is_stderr;
+	/* Commands read no input: discard it; but a terminal turns Ctrl-C into an interrupt. */
+	if (c->pty && memchr(data, 0x03, len) != NULL)
+		c->interrupt = 1;
+	return (int)len;
 }
 
 static void cb_close(ssh_session s, ssh_channel ch, void *userdata)
@@ -135,24 +140,51 @@ static void chan_add(struct sim_chan *ch, const char *data, size_t len, int is_e
 	}
 }
 
-/* Take output produced by the action, cut at the drop-after limit. */
+/*
+ * Take output produced by the action, cut at the drop-after limit.  The limit
+ * counts bytes as the client receives them: after the PTY's CRLF translation
+ * (and stderr merged), so `after_bytes: 50` delivers exactly 50 bytes.
+ */
 static void chan_take(struct sim_chan *ch, const struct sbuf *out, const struct sbuf *err)
 {
 	int64_t limit = sim_action_drop_after(ch->action);
-	size_t nout = out->len;
-	size_t nerr = err->len;
+	size_t out0 = ch->out.len, err0 = ch->err.len;
+	size_t nout, nerr;
 
+	chan_add(ch, out->buf, out->len, 0);
+	chan_add(ch, err->buf, err->len, 1);
+	nout = ch->out.len - out0;
+	nerr = ch->err.len - err0;
 	if (limit >= 0 && ch->produced + (int64_t)(nout + nerr) >= limit) {
 		int64_t room = limit > ch->produced ? limit - ch->produced : 0;
+		size_t keep_out = (size_t)room < nout ? (size_t)room : nout;
+		size_t keep_err;
 
-		nout = (size_t)room < nout ? (size_t)room : nout;
-		room -= (int64_t)nout;
-		nerr = (size_t)room < nerr ? (size_t)room : nerr;
+		room -= (int64_t)keep_out;
+		keep_err = (size_t)room < nerr ? (size_t)room : nerr;
+		ch->out.len = out0 + keep_out;
+		ch->out.buf[ch->out.len] = '\0';
+		ch->err.len = err0 + keep_err;
+		ch->err.buf[ch->err.len] = '\0';
+		nout = keep_out;
+		nerr = keep_err;
 		ch->drop = 1;
 	}
-	chan_add(ch, out->buf, nout, 0);
-	chan_add(ch, err->buf, nerr, 1);
 	ch->produced += (int64_t)(nout + nerr);
+}
+
+/* Ctrl-C through the PTY: the command is interrupted as a console process is. */
+static void chan_interrupt(struct sim_chan *ch, int64_t now)
+{
+	ch->interrupt = 0;
+	if (ch->action == NULL || ch->finished || ch->drop)
+		return;
+	sim_conn_log(ch->conn, "Ctrl-C: command interrupted");
+	sim_chan_stop(ch, now); /* aborts: the world applies the interruption */
+	chan_add(ch, "^C", 2, 0);
+	ch->finished = 1;
+	ch->exit_code = SIM_EXIT_CTRL_C;
+	ch->conn->srv->dirty = 1;
 }
 
 static void chan_start(struct sim_chan *ch, int64_t now)
@@ -239,6 +271,8 @@ int sim_chan_step(struct sim_chan *ch, int64_t now, int closing)
 		return 0;
 	if (ch->cmd != NULL || ch->shell)
 		chan_start(ch, now);
+	if (ch->interrupt)
+		chan_interrupt(ch, now);
 	chan_poll(ch, now);
 	if (chan_write(ch, &ch->out, 0) != 0 || chan_write(ch, &ch->err, 1) != 0)
 		return 1;
@@ -257,7 +291,7 @@ int sim_chan_step(struct sim_chan *ch, int64_t now, int closing)
 /* Sleep bound for one channel: 0 to start it now, else until its action is due. */
 int64_t sim_chan_wait(const struct sim_chan *ch, int64_t now, int paused)
 {
-	if (ch->cmd != NULL || ch->shell)
+	if (ch->cmd != NULL || ch->shell || ch->interrupt)
 		return 0;
 	if (paused || ch->action == NULL || ch->finished || ch->drop)
 		return INT64_MAX;

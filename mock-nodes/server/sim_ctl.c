@@ -7,6 +7,8 @@
  *   {"op":"dump"}                               world + {"server": {...}}
  *   {"op":"fault-add","fault":{...}}            sim_fault_add
  *   {"op":"fault-clear","host":"NODE2"|null}    sim_fault_clear
+ *   {"op":"event-add","event":{...}}            sim_event_add
+ *   {"op":"event-clear"}                        sim_event_clear
  *   {"op":"set","path":"NODE2.pending_reboot","value":"1"}
  *   {"op":"pause"} / {"op":"resume"}            stop / restart the world clock
  *   {"op":"wait-idle","timeout_ms":N}           answered once no command runs and
@@ -137,6 +139,18 @@ static json_t *op_fault_add(struct sim_ctl *ctl, const json_t *req)
 	return reply_ok();
 }
 
+static json_t *op_event_add(struct sim_ctl *ctl, const json_t *req)
+{
+	const json_t *ev = json_object_get(req, "event");
+	char err[256];
+
+	if (!json_is_object(ev))
+		return reply_err("event-add: needs \"event\" (object)");
+	if (sim_event_add(ctl->srv->world, ev, err, sizeof(err)) != 0)
+		return reply_err(err);
+	return reply_ok();
+}
+
 /* Start a wait-idle; NULL (answered later) or an error reply. */
 static json_t *op_wait_idle(struct sim_ctl_client *cl, const json_t *req)
 {
@@ -165,6 +179,12 @@ static json_t *ctl_handle(struct sim_ctl *ctl, struct sim_ctl_client *cl, const 
 		return op_fault_add(ctl, req);
 	if (strcmp(op, "fault-clear") == 0)
 		return op_fault_clear(ctl, req);
+	if (strcmp(op, "event-add") == 0)
+		return op_event_add(ctl, req);
+	if (strcmp(op, "event-clear") == 0) {
+		sim_event_clear(srv->world);
+		return reply_ok();
+	}
 	if (strcmp(op, "set") == 0)
 		return op_set(ctl, req, now);
 	if (strcmp(op, "pause") == 0 || strcmp(op, "resume") == 0) {
@@ -177,7 +197,8 @@ static json_t *ctl_handle(struct sim_ctl *ctl, struct sim_ctl_client *cl, const 
 	if (strcmp(op, "wait-idle") == 0)
 		return op_wait_idle(cl, req);
 	return reply_err(
-	    "unknown op (dump, fault-add, fault-clear, set, pause, resume, wait-idle)");
+	    "unknown op (dump, fault-add, fault-clear, event-add, event-clear, set, pause, resume, "
+	    "wait-idle)");
 }
 
 /* ---- clients ---- */
@@ -412,6 +433,8 @@ static const char ctl_usage[] =
     "  dump                the world and the server, as one JSON line\n"
     "  fault-add JSON      add a fault (docs/ccrsim.md, Faults)\n"
     "  fault-clear [HOST]  remove every fault, or those of one host\n"
+    "  event-add JSON      schedule an event (docs/ccrsim.md, Events)\n"
+    "  event-clear         remove every event\n"
     "  set PATH VALUE      set a world field: set NODE2.pending_reboot 1\n"
     "  pause | resume      stop / restart the world clock\n"
     "  wait-idle [MS]      wait until no command runs and no world event is due\n"
@@ -429,15 +452,17 @@ static json_t *ctl_request(int argc, char **argv)
 	if ((strcmp(op, "dump") == 0 || strcmp(op, "pause") == 0 || strcmp(op, "resume") == 0) &&
 	    argc == 1)
 		return json_pack("{s:s}", "op", op);
-	if (strcmp(op, "fault-add") == 0 && argc == 2) {
+	if ((strcmp(op, "fault-add") == 0 || strcmp(op, "event-add") == 0) && argc == 2) {
 		fault = json_loads(argv[1], 0, NULL);
 		if (!json_is_object(fault)) {
-			fprintf(stderr, "ccrsim ctl: fault-add: not a JSON object: %s\n", argv[1]);
+			fprintf(stderr, "ccrsim ctl: %s: not a JSON object: %s\n", op, argv[1]);
 			json_decref(fault);
 			return NULL;
 		}
-		return json_pack("{s:s, s:o}", "op", op, "fault", fault);
+		return json_pack("{s:s, s:o}", "op", op, op[0] == 'f' ? "fault" : "event", fault);
 	}
+	if (strcmp(op, "event-clear") == 0 && argc == 1)
+		return json_pack("{s:s}", "op", op);
 	if (strcmp(op, "fault-clear") == 0 && argc <= 2)
 		return json_pack("{s:s, s:s?}", "op", op, "host", argc == 2 ? argv[1] : NULL);
 	if (strcmp(op, "set") == 0 && argc == 3)

@@ -4,6 +4,9 @@
  * stay valid) and the same client key works:
  *
  *   STATE/hostkeys/NAME.key   ed25519 host key per host, OpenSSH format, 0600
+ *   STATE/hostkeys/_ecdsa.key ECDSA P-256 host key every host also offers, 0600
+ *   STATE/hostkeys/_rsa.key   RSA 3072 host key every host also offers, 0600
+ *                             ('_' is not allowed in host names: no clash)
  *   STATE/client_ed25519      the client key for ccrup and ssh, 0600 (+ .pub)
  *   STATE/authorized_keys     public keys allowed to log in (unless --authorized-keys)
  *   STATE/known_hosts         one line per host, rewritten at every start
@@ -23,9 +26,14 @@
 
 ssh_key sim_keys_generate(void)
 {
+	return sim_keys_generate_type(SSH_KEYTYPE_ED25519, 0);
+}
+
+ssh_key sim_keys_generate_type(enum ssh_keytypes_e type, int bits)
+{
 	ssh_key key = NULL;
 
-	if (ssh_pki_generate(SSH_KEYTYPE_ED25519, 0, &key) != SSH_OK)
+	if (ssh_pki_generate(type, bits, &key) != SSH_OK)
 		return NULL;
 	return key;
 }
@@ -63,8 +71,9 @@ static char *keys_public_line(const ssh_key key)
 	return line;
 }
 
-/* Load path as a private key, or generate one and store it there. */
-static int keys_load_or_make(const char *path, ssh_key *key, int *made, char *err, size_t errlen)
+/* Load path as a private key, or generate one of type (bits) and store it there. */
+static int keys_load_or_make_type(const char *path, enum ssh_keytypes_e type, int bits,
+				  ssh_key *key, int *made, char *err, size_t errlen)
 {
 	*made = 0;
 	if (access(path, F_OK) == 0) {
@@ -73,9 +82,10 @@ static int keys_load_or_make(const char *path, ssh_key *key, int *made, char *er
 		snprintf(err, errlen, "%s: not a readable private key", path);
 		return -1;
 	}
-	*key = sim_keys_generate();
+	*key = sim_keys_generate_type(type, bits);
 	if (*key == NULL) {
-		snprintf(err, errlen, "%s: cannot generate an ed25519 key", path);
+		snprintf(err, errlen, "%s: cannot generate a %s key", path,
+			 ssh_key_type_to_char(type));
 		return -1;
 	}
 	if (keys_store_private(*key, path, err, errlen) != 0) {
@@ -85,6 +95,46 @@ static int keys_load_or_make(const char *path, ssh_key *key, int *made, char *er
 	}
 	*made = 1;
 	return 0;
+}
+
+static int keys_load_or_make(const char *path, ssh_key *key, int *made, char *err, size_t errlen)
+{
+	return keys_load_or_make_type(path, SSH_KEYTYPE_ED25519, 0, key, made, err, errlen);
+}
+
+int sim_keys_shared(const char *state_dir, int which, char **b64, char **publine, char *err,
+		    size_t errlen)
+{
+	static const char *const names[] = {"_ecdsa.key", "_rsa.key"};
+	enum ssh_keytypes_e type = which == 0 ? SSH_KEYTYPE_ECDSA_P256 : SSH_KEYTYPE_RSA;
+	char *dir = xasprintf("%s/hostkeys", state_dir);
+	char *path = xasprintf("%s/%s", dir, names[which]);
+	ssh_key key = NULL;
+	int made, rc = -1;
+
+	*b64 = *publine = NULL;
+	if (mkdir_p(dir, 0700) != 0) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		goto out;
+	}
+	if (keys_load_or_make_type(path, type, which == 0 ? 256 : 3072, &key, &made, err, errlen) !=
+	    0)
+		goto out;
+	if (ssh_pki_export_privkey_base64(key, NULL, NULL, NULL, b64) != SSH_OK ||
+	    (*publine = keys_public_line(key)) == NULL) {
+		snprintf(err, errlen, "%s: cannot export the key", path);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc != 0 && *b64 != NULL) {
+		ssh_string_free_char(*b64);
+		*b64 = NULL;
+	}
+	ssh_key_free(key);
+	free(path);
+	free(dir);
+	return rc;
 }
 
 /* Host names come from the scenario: keep file names to a safe alphabet. */
@@ -293,10 +343,13 @@ int sim_keys_known_hosts(const struct sim_server *srv, const char *path, char *e
 			snprintf(err, errlen, "%s: cannot export a host key", path);
 			goto out;
 		}
-		if (port == 22)
-			sbuf_addf(&sb, "%s %s\n", addr, line);
-		else
-			sbuf_addf(&sb, "[%s]:%d %s\n", addr, port, line);
+		char *who = port == 22 ? xasprintf("%s", addr) : xasprintf("[%s]:%d", addr, port);
+
+		sbuf_addf(&sb, "%s %s\n", who, line);
+		for (int k = 0; k < 2; k++)
+			if (srv->shared_pub[k] != NULL)
+				sbuf_addf(&sb, "%s %s\n", who, srv->shared_pub[k]);
+		free(who);
 		free(line);
 	}
 	if (write_file_atomic(path, sb.buf, sb.len, 0644) != 0) {

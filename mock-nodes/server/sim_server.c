@@ -170,15 +170,50 @@ static int host_set_key(struct sim_server *srv, int i, ssh_key key)
 	return 0;
 }
 
-/* The host came back up: new key if the world says so (known_hosts stays as it was). */
+/* Give host i the shared ECDSA and RSA keys (the bind takes each copy). */
+static int host_shared_keys(struct sim_server *srv, int i)
+{
+	for (int k = 0; k < 2; k++) {
+		ssh_key key = NULL;
+
+		if (ssh_pki_import_privkey_base64(srv->shared_b64[k], NULL, NULL, NULL, &key) !=
+			SSH_OK ||
+		    ssh_bind_options_set(srv->hosts[i].bind, SSH_BIND_OPTIONS_IMPORT_KEY, key) !=
+			SSH_OK) {
+			ssh_key_free(key);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The host came back up: new keys if the world says so — ed25519, ECDSA and
+ * RSA all fresh, whichever a client prefers it sees the change (known_hosts
+ * stays as it was).
+ */
 static void host_boot(struct sim_server *srv, int i)
 {
-	ssh_key key;
+	ssh_key key, ecdsa, rsa;
+	int bad;
 
 	if (!sim_host_take_new_key(srv->world, i))
 		return;
 	key = sim_keys_generate();
-	if (key == NULL || host_set_key(srv, i, key) != 0)
+	ecdsa = sim_keys_generate_type(SSH_KEYTYPE_ECDSA_P256, 256);
+	rsa = sim_keys_generate_type(SSH_KEYTYPE_RSA, 2048);
+	bad = key == NULL || host_set_key(srv, i, key) != 0;
+	if (ecdsa == NULL || ssh_bind_options_set(srv->hosts[i].bind, SSH_BIND_OPTIONS_IMPORT_KEY,
+						  ecdsa) != SSH_OK) {
+		ssh_key_free(ecdsa);
+		bad = 1;
+	}
+	if (rsa == NULL ||
+	    ssh_bind_options_set(srv->hosts[i].bind, SSH_BIND_OPTIONS_IMPORT_KEY, rsa) != SSH_OK) {
+		ssh_key_free(rsa);
+		bad = 1;
+	}
+	if (bad)
 		fprintf(stderr, "ccrsim: %s: cannot make a new host key\n",
 			sim_host_name(srv->world, i));
 }
@@ -219,6 +254,10 @@ static int hosts_open(struct sim_server *srv, char *err, size_t errlen)
 {
 	bool no_config = false;
 
+	for (int k = 0; k < 2; k++)
+		if (sim_keys_shared(srv->opts->state_dir, k, &srv->shared_b64[k],
+				    &srv->shared_pub[k], err, errlen) != 0)
+			return -1;
 	srv->nhosts = sim_world_nhosts(srv->world);
 	srv->hosts = xcalloc((size_t)srv->nhosts, sizeof(*srv->hosts));
 	for (int i = 0; i < srv->nhosts; i++)
@@ -236,7 +275,7 @@ static int hosts_open(struct sim_server *srv, char *err, size_t errlen)
 		if (sim_keys_host(srv->opts->state_dir, sim_host_name(srv->world, i), &key, err,
 				  errlen) != 0)
 			return -1;
-		if (host_set_key(srv, i, key) != 0) {
+		if (host_set_key(srv, i, key) != 0 || host_shared_keys(srv, i) != 0) {
 			snprintf(err, errlen, "%s: cannot use its host key",
 				 sim_host_name(srv->world, i));
 			return -1;
@@ -258,6 +297,12 @@ static void hosts_close(struct sim_server *srv)
 	}
 	free(srv->hosts);
 	srv->hosts = NULL;
+	for (int k = 0; k < 2; k++) {
+		if (srv->shared_b64[k] != NULL)
+			ssh_string_free_char(srv->shared_b64[k]);
+		free(srv->shared_pub[k]);
+		srv->shared_b64[k] = srv->shared_pub[k] = NULL;
+	}
 }
 
 /* ---- the loop ---- */

@@ -81,6 +81,8 @@ struct sim_server {
 	struct sim_winrm *winrm;     /* WinRM (WS-Management) of every host (sim_winrm.h) */
 	char *control_path;	     /* socket path, owned */
 	char *pid_path;		     /* STATE/ccrsim.pid, owned */
+	char *shared_b64[2]; /* ECDSA and RSA host keys every host offers (sim_keys_shared) */
+	char *shared_pub[2]; /* their known_hosts halves */
 };
 
 /* sim_server.c */
@@ -111,6 +113,17 @@ void sim_conns_free_all(struct sim_server *srv, int64_t now);
 int sim_keys_host(const char *state_dir, const char *name, ssh_key *key, char *err, size_t errlen);
 /* A fresh ed25519 key, never stored (the new-hostkey fault).  NULL on failure. */
 ssh_key sim_keys_generate(void);
+/* A fresh key of type (bits for RSA/ECDSA), never stored.  NULL on failure. */
+ssh_key sim_keys_generate_type(enum ssh_keytypes_e type, int bits);
+/*
+ * The host keys every host offers besides its own ed25519 key, as a default
+ * sshd does: which 0 = ECDSA P-256 (STATE/hostkeys/_ecdsa.key), 1 = RSA 3072
+ * (_rsa.key), loaded or generated and stored.  *b64 (private, OpenSSH format;
+ * free with ssh_string_free_char) and *publine ("ecdsa-sha2-nistp256 AAAA...",
+ * free()).  0 or -1 with err.
+ */
+int sim_keys_shared(const char *state_dir, int which, char **b64, char **publine, char *err,
+		    size_t errlen);
 /*
  * The client side: without authorized_keys, make STATE/client_ed25519 (+.pub)
  * if absent and STATE/authorized_keys from it; then load the authorized keys

@@ -62,8 +62,14 @@ static ssh_channel cb_channel_open(ssh_session session, void *userdata)
 	struct sim_conn *c = userdata;
 	struct sim_chan *ch;
 
-	if (!c->authed || c->closing_ms != 0 || c->nchans >= SIM_MAX_CHANNELS)
+	/* sshd's MaxSessions: the next session channel is refused (OPEN_FAILURE). */
+	if (!c->authed || c->closing_ms != 0 ||
+	    c->nchans >= sim_world_max_sessions(c->srv->world, c->host)) {
+		if (c->authed && c->closing_ms == 0)
+			sim_conn_log(c, "channel refused: MaxSessions %d reached",
+				     sim_world_max_sessions(c->srv->world, c->host));
 		return NULL;
+	}
 	ch = sim_chan_new(c, session);
 	if (ch == NULL)
 		return NULL;
@@ -71,6 +77,19 @@ static ssh_channel cb_channel_open(ssh_session session, void *userdata)
 	c->chans = ch;
 	c->nchans++;
 	return ch->ch;
+}
+
+/*
+ * Global requests: sshd answers keepalive@openssh.com (and every request it
+ * does not serve, such as tcpip-forward here) with REQUEST_FAILURE; libssh
+ * would answer the keepalive with success.  The reply is a packet libssh
+ * queues, nothing of ours changes.
+ */
+static void cb_global_request(ssh_session session, ssh_message msg, void *userdata)
+{
+	(void)session;
+	(void)userdata;
+	ssh_message_reply_default(msg);
 }
 
 /* ---- connection lifecycle ---- */
@@ -100,6 +119,10 @@ static int conn_setup(struct sim_conn *c, int fd, int *owned)
 	c->cb.auth_pubkey_function = cb_auth_pubkey;
 	c->cb.channel_open_request_session_function = cb_channel_open;
 	ssh_set_server_callbacks(c->session, &c->cb);
+	ssh_callbacks_init(&c->gcb);
+	c->gcb.userdata = c;
+	c->gcb.global_request_function = cb_global_request;
+	ssh_set_callbacks(c->session, &c->gcb);
 	ssh_set_auth_methods(c->session, SSH_AUTH_METHOD_PUBLICKEY);
 	ssh_set_blocking(c->session, 0);
 	if (ssh_handle_key_exchange(c->session) == SSH_ERROR)

@@ -14,7 +14,8 @@
 
 #include "sim_server.h"
 
-#define SIM_MAX_CHANNELS 64 /* channels one connection may have open at once */
+/* Ctrl-C through a PTY ends the command as Windows ends a console process. */
+#define SIM_EXIT_CTRL_C ((int)0xC000013Au) /* STATUS_CONTROL_C_EXIT, 3221225786 */
 
 /* One session channel: at most one command (exec) or a refused shell. */
 struct sim_chan {
@@ -34,6 +35,7 @@ struct sim_chan {
 	int exit_code;				/* exit status to send */
 	int drop;				/* drop-after reached: end the connection */
 	int peer_closed;			/* client closed the channel */
+	int interrupt;				/* Ctrl-C (0x03) came through the PTY */
 	int done;				/* exit status, EOF and close sent */
 };
 
@@ -44,6 +46,7 @@ struct sim_conn {
 	ssh_session session;		       /* libssh server session, owned */
 	ssh_event event;		       /* this session's own poll context, owned */
 	struct ssh_server_callbacks_struct cb; /* auth and channel-open callbacks */
+	struct ssh_callbacks_struct gcb;       /* global requests (keepalive) */
 	int host;			       /* world host index */
 	int epoch;			       /* host boot epoch when accepted */
 	int64_t born_ms;		       /* real ms when accepted (auth grace) */

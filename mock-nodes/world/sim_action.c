@@ -75,6 +75,10 @@ int sim_action_poll(struct sim_action *a, int64_t now, struct sbuf *out, struct 
 	sbuf_reset(&a->err);
 	if (!a->done)
 		return 0;
+	if (!a->after_fired && a->key != NULL) { /* events "after" the command */
+		a->after_fired = 1;
+		sim_event_on_command(a->w, a->host, a->line, a->key, 1, now);
+	}
 	*exit_code = a->exit_code;
 	return 1;
 }
@@ -117,6 +121,7 @@ void sim_action_free(struct sim_action *a)
 	if (a == NULL)
 		return;
 	free(a->line);
+	free(a->key);
 	sim_argv_free(a->argv, a->argc);
 	free(a->text);
 	sbuf_release(&a->out);

@@ -292,7 +292,7 @@ int64_t sim_world_next_event(const struct sim_world *w)
 		for (int j = 0; j < c->nsgs; j++)
 			t = min64(t, c->sgs[j].drain_end);
 	}
-	return t;
+	return min64(t, sim_event_next(w));
 }
 
 static void host_apply(struct sim_world *w, int host, int64_t t)
@@ -341,6 +341,7 @@ void sim_world_tick(struct sim_world *w, int64_t now)
 				host_apply(w, i, t);
 		for (int i = 0; i < w->nclusters; i++)
 			cluster_apply(w, &w->clusters[i], t);
+		sim_event_tick(w, t);
 	}
 	if (now > w->last_tick)
 		w->last_tick = now;

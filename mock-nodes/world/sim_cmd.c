@@ -8,7 +8,7 @@
  * path ending in setup.com (setup.exe is refused on cluster nodes); any
  * NetFx20SP1*.exe installer; bare Exchange cmdlets ("Get-...", "(Get-...")
  * as if typed into the Exchange Management Shell; "cmd /c LINE".  Anything
- * else is the cmd.exe "is not recognized" error, exit 1.
+ * else is the cmd.exe "is not recognized" error, exit 9009 (cmd.exe's own).
  */
 #include "sim_cmd_int.h"
 
@@ -156,7 +156,7 @@ static void cmd_unknown(struct sim_action *a, int64_t at)
 		    "'%s' is not recognized as an internal or external command,\n"
 		    "operable program or batch file.\n",
 		    a->argv[0]);
-	sim_act_exit(a, 1);
+	sim_act_exit(a, SIM_EXIT_NOT_RECOGNIZED);
 }
 
 /* An Exchange cmdlet typed without powershell: Verb-Noun or a parenthesised expression. */
@@ -282,6 +282,15 @@ struct sim_action *sim_exec(struct sim_world *w, int host, const char *cmdline, 
 	sim_fault_shape(w, host, a->line, key, a);
 	if (a->step != NULL)
 		a->next_at += a->slow_ms;
-	free(key);
+	a->key = key;
+	if (a->argc > 0) {
+		/* Events "before" the command; if its own host went down, it never runs. */
+		sim_event_on_command(w, host, a->line, key, 0, now);
+		if (sim_host_power(w, host, now) != SIM_UP) {
+			a->step = NULL;
+			a->next_at = SIM_NEVER;
+			a->after_fired = 1;
+		}
+	}
 	return a;
 }

@@ -43,6 +43,8 @@ struct sim_action {
 	struct sbuf err;     /* stderr produced, not yet polled */
 	int64_t drop_after;  /* drop fault: close after this many bytes, -1 none */
 	int64_t slow_ms;     /* slow fault: added before each output chunk */
+	char *key;	     /* normalised command line (counting, faults, events) */
+	int after_fired;     /* 1 once the "after" events of the command ran */
 };
 
 void sim_act_out(struct sim_action *a, const char *fmt, ...) CCR_PRINTF(2, 3);
@@ -72,8 +74,9 @@ void sim_cmd_setup(struct sim_action *a, int64_t at);
 void sim_cmd_setup_exe(struct sim_action *a, int64_t at);
 void sim_cmd_dotnet(struct sim_action *a, int64_t at);
 /* PowerShell (sim_cmd_ems.c): one parsed cmdlet invocation. */
-#define SIM_PS_MAXP 8  /* parameters per cmdlet */
-#define SIM_PS_MAXF 12 /* properties per output record */
+#define SIM_PS_MAXP		8    /* parameters per cmdlet */
+#define SIM_EXIT_NOT_RECOGNIZED 9009 /* cmd.exe: "'X' is not recognized as an internal ..." */
+#define SIM_PS_MAXF		12   /* properties per output record */
 
 struct sim_ps {
 	const char *cmdlet;		/* canonical cmdlet name */

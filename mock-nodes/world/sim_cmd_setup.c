@@ -438,13 +438,20 @@ static void dotnet_done(struct sim_action *a, int64_t at)
 {
 	struct sim_host *h = sim_act_host(a);
 	h->net_sp = 1;
+	if (!h->dotnet_restart) { /* the scenario's host needs no restart for it */
+		sim_act_exit(a, 0);
+		return;
+	}
 	h->pending_reboot = 1;
 	if (a->flags)
 		sim_host_schedule_reboot(a->w, a->host, at);
 	sim_act_exit(a, 3010);
 }
 
-/* NetFx20SP1_x86.exe [/q] [/norestart]: exit 3010 (restart required), or 0 if present. */
+/*
+ * NetFx20SP1_x86.exe [/q] [/norestart]: exit 3010 (restart required), or 0 if
+ * present, or 0 without a pending restart on a host with dotnet_restart false.
+ */
 void sim_cmd_dotnet(struct sim_action *a, int64_t at)
 {
 	int norestart = 0;

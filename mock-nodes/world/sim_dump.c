@@ -122,6 +122,8 @@ static json_t *host_json(const struct sim_world *w, int i, int64_t now)
 	json_object_set_new(o, "http_port",
 			    h->http_port > 0 ? json_integer(h->http_port) : json_null());
 	json_object_set_new(o, "http_requests", json_integer(h->http_requests));
+	json_object_set_new(o, "dotnet_restart", json_boolean(h->dotnet_restart));
+	json_object_set_new(o, "max_sessions", json_integer(h->max_sessions));
 	json_t *reg = json_object(); /* values written with `reg add`: "KEY\\NAME": data */
 	for (int k = 0; k < h->nregvals; k++) {
 		char *kn = xasprintf("%s\\%s", h->regvals[k].key, h->regvals[k].name);
@@ -141,6 +143,10 @@ json_t *sim_world_dump(const struct sim_world *w, int64_t now)
 		json_array_append_new(hosts, host_json(w, i, now));
 	for (int i = 0; i < w->nfaults; i++)
 		json_array_append_new(faults, sim_fault_json(&w->faults[i]));
-	return json_pack("{s:I, s:f, s:o, s:o, s:o}", "now_ms", (json_int_t)now, "time_scale",
-			 w->scale, "clusters", clusters, "hosts", hosts, "faults", faults);
+	json_t *events = json_array();
+	for (int i = 0; i < w->nevents; i++)
+		json_array_append_new(events, sim_event_json(&w->events[i]));
+	return json_pack("{s:I, s:f, s:o, s:o, s:o, s:o}", "now_ms", (json_int_t)now, "time_scale",
+			 w->scale, "clusters", clusters, "hosts", hosts, "faults", faults, "events",
+			 events);
 }

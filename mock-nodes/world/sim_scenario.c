@@ -10,9 +10,11 @@
  * bind hosts to roles), faults.
  *
  * A fleet runs the host/cluster/fault builders once per copy over the same
- * document with a name suffix ("-001"); every host then listens on
- * 127.0.0.1, port base_port + its world index, so a fleet of any size has
- * distinct endpoints.
+ * document with a name suffix ("-001"); every host of a fleet gets its own
+ * loopback address (the n-th host 127.0.0.n, then 127.0.1.1, ...: see
+ * sim_fleet_addr) and keeps the ports the scenario gives it, so a fleet of
+ * any size has distinct endpoints and every port stays below Linux's
+ * ephemeral range.
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -20,11 +22,12 @@
 
 #include "sim_scenario_int.h"
 
-#define SIM_MAX_HOSTS 40000 /* base_port + index must stay a valid port */
+#define SIM_MAX_HOSTS 40000 /* memory and fds, not addresses, are the limit */
 
-static const char *const top_keys[] = {
-    "scenario",	 "description", "clock",    "domain", "media_version", "base_port", "rules",
-    "durations", "hosts",	"clusters", "faults", "winrm",	       NULL};
+static const char *const top_keys[] = {"scenario",	"description", "clock",	 "domain",
+				       "media_version", "base_port",   "rules",	 "durations",
+				       "hosts",		"clusters",    "faults", "winrm",
+				       "max_sessions",	"events",      NULL};
 
 static int load_rules(struct sim_scn *s, yaml_node_t *root)
 {
@@ -101,16 +104,18 @@ static int load_winrm(struct sim_scn *s, yaml_node_t *root)
 static int load_settings(struct sim_scn *s, yaml_node_t *root)
 {
 	const char *clock, *domain, *name;
-	int64_t port;
+	int64_t port, maxs;
 	char *media = NULL;
 	if (sim_yaml_check_map(&s->y, root, top_keys) ||
 	    sim_yaml_str(&s->y, root, "scenario", "unnamed", &name) ||
 	    sim_yaml_str(&s->y, root, "clock", "2026-11-21T10:20:00Z", &clock) ||
 	    sim_yaml_str(&s->y, root, "domain", "contoso.com", &domain) ||
-	    sim_yaml_int(&s->y, root, "base_port", 1024, 65535, 22001, &port) ||
+	    sim_yaml_int(&s->y, root, "base_port", 1024, SIM_PORT_MAX, 22001, &port) ||
+	    sim_yaml_int(&s->y, root, "max_sessions", 1, 1000, 10, &maxs) ||
 	    sim_yaml_version(&s->y, root, "media_version", "8.1.240.6", &media))
 		return -1;
 	s->default_port = (int)port;
+	s->max_sessions = (int)maxs;
 	free(s->w->domain);
 	s->w->domain = xstrdup(domain);
 	free(s->w->media_version);
@@ -235,25 +240,37 @@ static int load_boot(struct sim_scn *s, struct sim_host *h, yaml_node_t *map, in
 	return 0;
 }
 
+void sim_fleet_addr(int index, char *buf, size_t len)
+{
+	unsigned a = (unsigned)index;
+	snprintf(buf, len, "127.%u.%u.%u", a / (254u * 256u), a / 254u % 256u, a % 254u + 1u);
+}
+
 /*
- * Default endpoint: 127.0.0.1, port base_port + world index.  A fleet always
- * uses the default (its copies would otherwise share the written endpoints).
+ * Default endpoint: 127.0.0.1, port base_port + the host's index in its copy.
+ * A fleet gives every host its own address (sim_fleet_addr of its world
+ * index) instead of the written one; ports are kept.  Every port is below
+ * Linux's ephemeral range (SIM_PORT_MAX).
  */
 static int load_address(struct sim_scn *s, struct sim_host *h, yaml_node_t *map, int index)
 {
 	const char *addr;
-	int64_t port, def = (int64_t)s->default_port + index;
+	char fleet_addr[32];
+	int64_t port, def = (int64_t)s->default_port + (index - s->host_base);
+	if (def > SIM_PORT_MAX)
+		return sim_yaml_fail(&s->y, map,
+				     "port %lld (base_port + %d) is in Linux's ephemeral range "
+				     "(from 32768); lower base_port or give the host a port",
+				     (long long)def, index - s->host_base);
 	if (sim_yaml_str(&s->y, map, "address", "127.0.0.1", &addr) ||
-	    sim_yaml_int(&s->y, map, "port", 1, 65535, def > 65535 ? 65535 : def, &port))
+	    sim_yaml_int(&s->y, map, "port", 1, SIM_PORT_MAX, def, &port))
 		return -1;
-	if (s->fleet && def > 65535)
-		return sim_yaml_fail(&s->y, map, "fleet too large: port %lld past 65535",
-				     (long long)def);
 	if (strncmp(addr, "127.", 4) != 0)
 		return sim_yaml_fail(&s->y, sim_yaml_get(&s->y, map, "address"),
 				     "address: expected a loopback address 127.x.y.z");
-	h->addr = xstrdup(s->fleet ? "127.0.0.1" : addr);
-	h->port = (int)(s->fleet ? def : port);
+	sim_fleet_addr(index, fleet_addr, sizeof(fleet_addr));
+	h->addr = xstrdup(s->fleet ? fleet_addr : addr);
+	h->port = (int)port;
 	for (int i = 0; !s->fleet && i < index; i++)
 		if (s->w->hosts[i].port == h->port && strcmp(s->w->hosts[i].addr, h->addr) == 0)
 			return sim_yaml_fail(&s->y, map, "%s:%d is already used by %s", h->addr,
@@ -264,12 +281,12 @@ static int load_address(struct sim_scn *s, struct sim_host *h, yaml_node_t *map,
 static int load_host(struct sim_scn *s, yaml_node_t *k, yaml_node_t *v)
 {
 	static const char *const keys[] = {
-	    "role",	      "address", "port",      "binaries_version",
-	    "server_version", "os_sp",	 "net_sp",    "boot_id",
-	    "pending_reboot", "power",	 "watermark", "services",
-	    "http_port",      NULL};
+	    "role",	      "address",      "port",		"binaries_version",
+	    "server_version", "os_sp",	      "net_sp",		"boot_id",
+	    "pending_reboot", "power",	      "watermark",	"services",
+	    "http_port",      "max_sessions", "dotnet_restart", NULL};
 	const char *name = sim_yaml_scalar(&s->y, k, "host name");
-	int64_t os_sp;
+	int64_t os_sp, maxs;
 	if (name == NULL || sim_yaml_check_map(&s->y, v, keys))
 		return -1;
 	if (!valid_name(name))
@@ -289,10 +306,13 @@ static int load_host(struct sim_scn *s, yaml_node_t *k, yaml_node_t *v)
 	    sim_yaml_version(&s->y, v, "server_version", NULL, &h->server_version) ||
 	    sim_yaml_int(&s->y, v, "os_sp", 0, 9, 2, &os_sp) || load_net_sp(s, h, v) ||
 	    sim_yaml_bool(&s->y, v, "pending_reboot", 0, &h->pending_reboot) ||
+	    sim_yaml_int(&s->y, v, "max_sessions", 1, 1000, s->max_sessions, &maxs) ||
+	    sim_yaml_bool(&s->y, v, "dotnet_restart", 1, &h->dotnet_restart) ||
 	    load_boot(s, h, v, index) || load_address(s, h, v, index) ||
 	    load_services(s, h, sim_yaml_get(&s->y, v, "services")))
 		return -1;
 	h->os_sp = (int)os_sp;
+	h->max_sessions = (int)maxs;
 	return 0;
 }
 
@@ -340,6 +360,47 @@ static int load_faults(struct sim_scn *s, yaml_node_t *root, int copy)
 	return 0;
 }
 
+/* NAME or NAME.rest of copy: the copy's suffix after NAME ("*" stays). */
+static void suffix_ref(json_t *o, const char *key, const char *suffix)
+{
+	const json_t *v = json_object_get(o, key);
+	if (!json_is_string(v) || strcmp(json_string_value(v), "*") == 0 || suffix[0] == '\0')
+		return;
+	const char *s = json_string_value(v), *dot = strchr(s, '.');
+	char *full = dot != NULL ? xasprintf("%.*s%s%s", (int)(dot - s), s, suffix, dot)
+				 : xasprintf("%s%s", s, suffix);
+	json_object_set_new(o, key, json_string(full));
+	free(full);
+}
+
+/* events: the JSON shape of the control interface's event-add, per copy. */
+static int load_events(struct sim_scn *s, yaml_node_t *root)
+{
+	yaml_node_t *f = sim_yaml_get(&s->y, root, "events");
+	char msg[256];
+	if (f == NULL || sim_yaml_is_null(f))
+		return 0;
+	if (f->type != YAML_SEQUENCE_NODE)
+		return sim_yaml_fail(&s->y, f, "events: expected a list");
+	for (yaml_node_item_t *i = f->data.sequence.items.start; i < f->data.sequence.items.top;
+	     i++) {
+		yaml_node_t *n = sim_yaml_node(&s->y, *i);
+		json_t *j = sim_yaml_json(&s->y, n);
+		int rc;
+		if (json_is_object(j)) {
+			suffix_ref(j, "host", s->suffix);
+			suffix_ref(j, "on_host", s->suffix);
+			suffix_ref(j, "cluster", s->suffix);
+			suffix_ref(j, "path", s->suffix);
+		}
+		rc = sim_event_add(s->w, j, msg, sizeof(msg));
+		json_decref(j);
+		if (rc != 0)
+			return sim_yaml_fail(&s->y, n, "%s", msg);
+	}
+	return 0;
+}
+
 static int build_copy(struct sim_scn *s, yaml_node_t *root, int copy, int ncopies)
 {
 	int width = ncopies >= 1000 ? (ncopies >= 10000 ? 5 : 4) : 3;
@@ -348,7 +409,8 @@ static int build_copy(struct sim_scn *s, yaml_node_t *root, int copy, int ncopie
 	else
 		s->suffix[0] = '\0';
 	s->host_base = s->w->nhosts;
-	if (load_hosts(s, root) || sim_scn_clusters(s, root) || load_faults(s, root, copy))
+	if (load_hosts(s, root) || sim_scn_clusters(s, root) || load_faults(s, root, copy) ||
+	    load_events(s, root))
 		return -1;
 	if (s->w->nhosts > SIM_MAX_HOSTS)
 		return sim_yaml_fail(&s->y, root, "more than %d hosts", SIM_MAX_HOSTS);

@@ -252,9 +252,9 @@ static int load_cluster(struct sim_scn *s, yaml_node_t *k, yaml_node_t *v)
 
 /*
  * An HT/CAS serves HTTP on http_port, by default its SSH port + 10000 so that
- * it moves with base_port (tests/lib/sim.sh rewrites base_port).  A fleet
- * always uses the default, as it does for SSH ports.  Collisions with other
- * endpoints are checked once every copy is built (sim_scenario.c).
+ * it moves with base_port (tests/lib/sim.sh rewrites base_port).  Every port
+ * stays below the ephemeral range.  Collisions with other endpoints are
+ * checked once every copy is built (sim_scenario.c).
  */
 static int bind_http(struct sim_scn *s, struct sim_host *h, yaml_node_t *v)
 {
@@ -268,14 +268,13 @@ static int bind_http(struct sim_scn *s, struct sim_host *h, yaml_node_t *v)
 					     h->name);
 		return 0;
 	}
-	if (n != NULL && sim_yaml_int(&s->y, v, "http_port", 1, 65535, 0, &port))
+	if (n != NULL && sim_yaml_int(&s->y, v, "http_port", 1, SIM_PORT_MAX, 0, &port))
 		return -1;
-	if (s->fleet)
-		port = def;
-	if (port > 65535)
-		return sim_yaml_fail(&s->y, v, "%s: HTTP port %lld (SSH port + %d) is past 65535%s",
-				     h->name, (long long)port, SIM_HTTP_PORT_OFFSET,
-				     s->fleet ? ": fleet too large" : "; give it an http_port");
+	if (port > SIM_PORT_MAX)
+		return sim_yaml_fail(&s->y, v,
+				     "%s: HTTP port %lld (SSH port + %d) is in Linux's ephemeral "
+				     "range (from 32768); give it an http_port",
+				     h->name, (long long)port, SIM_HTTP_PORT_OFFSET);
 	h->http_port = (int)port;
 	return 0;
 }

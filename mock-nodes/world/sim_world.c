@@ -18,6 +18,7 @@ struct sim_world *sim_world_new(double scale)
 	struct sim_world *w = xcalloc(1, sizeof(*w));
 	w->scale = scale;
 	w->next_fault_id = 1;
+	w->next_event_id = 1;
 	w->max_copy_queue = 10;
 	w->reboot_backlog = 40;
 	w->domain = xstrdup("contoso.com");
@@ -81,6 +82,7 @@ void sim_world_free(struct sim_world *w)
 		cluster_release(&w->clusters[i]);
 	free(w->clusters);
 	sim_fault_free_all(w);
+	sim_event_free_all(w);
 	free(w->domain);
 	free(w->winrm_user);
 	free(w->winrm_password);
@@ -132,6 +134,11 @@ int sim_host_find(const struct sim_world *w, const char *name)
 		if (str_ieq(w->hosts[i].name, name))
 			return i;
 	return -1;
+}
+
+int sim_world_max_sessions(const struct sim_world *w, int host)
+{
+	return w->hosts[host].max_sessions;
 }
 
 enum sim_power sim_host_power(const struct sim_world *w, int host, int64_t now)

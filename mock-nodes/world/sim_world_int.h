@@ -100,6 +100,8 @@ struct sim_host {
 	int64_t boot_s;		    /* last boot, seconds since the Unix epoch (the boot id) */
 	int new_key;		    /* 1: present a new host key (fault), taken by the server */
 	int watermark;		    /* setup stage a failed/interrupted setup stopped at, 0 none */
+	int max_sessions;	    /* sshd MaxSessions: session channels per connection */
+	int dotnet_restart;	    /* 1: the .NET installer exits 3010 and wants a restart */
 	struct sim_count *counts;   /* per-command counters */
 	int ncounts;		    /* count of counts */
 	int ccounts;		    /* allocated counts */
@@ -190,6 +192,36 @@ struct sim_fault {
 	int *calls;	     /* matching calls per host index (nhosts) */
 };
 
+/* What a scheduled event does (sim_event.c). */
+enum sim_event_do {
+	SIM_EV_SET,	  /* a world field, as ctl set */
+	SIM_EV_REBOOT,	  /* restart the host (shutdown /r's timing) */
+	SIM_EV_CRASH,	  /* the host goes down at once, back after `reboot` */
+	SIM_EV_POWER_OFF, /* down until powered on */
+	SIM_EV_POWER_ON,  /* boots now */
+	SIM_EV_FAILOVER,  /* the CMS fails over as the cluster does, or stays Failed */
+};
+
+struct sim_event {
+	int id;			/* unique, from 1 */
+	int64_t at;		/* timed: world ms it fires, SIM_NEVER for command events */
+	char *on;		/* command events: substring or ERE of the command */
+	regex_t re;		/* compiled on when has_re */
+	int has_re;		/* 1: on compiled as an ERE */
+	char *on_host;		/* only commands run on this host, NULL/"*": any */
+	int after;		/* 1: after the command finished, 0: before it runs */
+	int nth;		/* fire on the nth matching command (all hosts), 0: each */
+	int count;		/* times it may fire (timed: 1), 0 unlimited */
+	int calls;		/* matching commands seen */
+	int fired;		/* times it fired */
+	int failed;		/* set events whose set was refused */
+	int64_t last_ms;	/* world ms it last fired */
+	enum sim_event_do what; /* the action */
+	char *host;		/* target: host, CLUSTER.cms_owner, CLUSTER.passive */
+	char *cluster;		/* failover: the cluster */
+	char *path, *value;	/* set: the field and its value */
+};
+
 struct sim_world {
 	double scale;		      /* time scale, >= 0 */
 	int64_t clock_s;	      /* wall clock (Unix seconds) at world time 0 */
@@ -207,6 +239,9 @@ struct sim_world {
 	struct sim_fault *faults;     /* active faults */
 	int nfaults;		      /* count of faults */
 	int next_fault_id;	      /* id of the next fault added */
+	struct sim_event *events;     /* scheduled events */
+	int nevents;		      /* count of events */
+	int next_event_id;	      /* id of the next event added */
 	int64_t last_tick;	      /* world ms events were applied up to */
 };
 
@@ -263,6 +298,17 @@ int64_t sim_outage_total(const struct sim_cluster *c, int64_t now);
 int sim_cms_trapped(const struct sim_world *w, const struct sim_cluster *c);
 void sim_svc_transition(struct sim_svc *s, enum sim_svc_state via, enum sim_svc_state to,
 			int64_t until);
+
+/* sim_event.c */
+void sim_event_free_all(struct sim_world *w);
+/* Earliest timed event not yet fired, or SIM_NEVER. */
+int64_t sim_event_next(const struct sim_world *w);
+/* Fire the timed events due by t. */
+void sim_event_tick(struct sim_world *w, int64_t t);
+/* Fire the command events matching a command on host: after 0 = before it runs, 1 = after. */
+void sim_event_on_command(struct sim_world *w, int host, const char *line, const char *key,
+			  int after, int64_t now);
+json_t *sim_event_json(const struct sim_event *e);
 
 /* sim_fault.c */
 struct sim_action;

@@ -118,6 +118,15 @@ static int set_host(struct set_ctx *x, int host, const char *field)
 		return set_service(x, host, field + 8);
 	if (strcmp(field, "pending_reboot") == 0)
 		return parse_bool(x->value, &h->pending_reboot) ? bad(x, field) : 0;
+	if (strcmp(field, "dotnet_restart") == 0)
+		return parse_bool(x->value, &h->dotnet_restart) ? bad(x, field) : 0;
+	if (strcmp(field, "max_sessions") == 0) {
+		int64_t m;
+		if (parse_int64(x->value, 1, 1000, &m) != 0)
+			return bad(x, field);
+		h->max_sessions = (int)m;
+		return 0;
+	}
 	if (strcmp(field, "binaries_version") == 0)
 		return set_version(x, &h->binaries, field);
 	if (strcmp(field, "server_version") == 0)

@@ -93,15 +93,23 @@ static const char apply_usage[] =
 
 static const char resume_usage[] =
     "usage: ccrup resume INVENTORY [-p PLAYBOOK] [--yes] [--accept-changed-playbook]\n"
+    "                    [--mark-done STEP] [--retry STEP]\n"
     "                    [--clusters PATTERN] [--trust-new-hosts] [--max-timeout DURATION]\n"
     "                    [--state-dir DIR] [--state URL] [--wait]\n"
     "\n"
     "Continue the unfinished run of each cluster from its journal: finished steps\n"
     "never repeat; a step that was in progress is re-probed (its check, or the boot\n"
-    "id for a reboot); roles come back as they were bound.  The playbook and\n"
+    "id for a reboot); roles come back as they were bound.  A step that was in\n"
+    "progress, is not idempotent and whose check cannot tell is never run again by\n"
+    "itself: say what happened with --mark-done or --retry.  The playbook and\n"
     "inventory must be unchanged unless --accept-changed-playbook.\n"
     "\n"
     "  -y, --yes                    unattended\n"
+    "  --mark-done STEP             STEP (PHASE.STEP or PHASE.STEP@NODE) was done by\n"
+    "                               hand or did run: record it done once its verify\n"
+    "                               holds live (refused, exit 3, while it does not)\n"
+    "  --retry STEP                 STEP was interrupted and did not take effect: run\n"
+    "                               it again\n"
     "  --accept-changed-playbook    resume although the files changed\n"
     "  --parallel N, --max-failed M as for apply\n"
     "  --trust-new-hosts, --max-timeout DURATION, --break-marker  as for apply\n"
@@ -125,6 +133,10 @@ struct apply_args {
 	const char *ssh_config;
 	int parallel; /* clusters at once, or PARALLEL_ALL / PARALLEL_AUTO */
 	int max_failed;
+	const char **mark_done; /* resume --mark-done, owned array of borrowed strings */
+	int nmark_done;
+	const char **retry; /* resume --retry */
+	int nretry;
 	int max_failed_pct;  /* --max-failed P%: a percentage of the selected clusters, 0 = none */
 	const char *batches; /* --batches LIST, or NULL */
 	int wait;
@@ -147,7 +159,9 @@ enum {
 	OPT_WINDOW,
 	OPT_MAXTIMEOUT,
 	OPT_WAIT,
-	OPT_BREAKMARKER
+	OPT_BREAKMARKER,
+	OPT_MARKDONE,
+	OPT_RETRY
 };
 
 static const struct option apply_long[] = {
@@ -165,6 +179,36 @@ static const struct option apply_long[] = {
     {"wait", no_argument, NULL, OPT_WAIT},
     {NULL, 0, NULL, 0},
 };
+
+static const struct option resume_long[] = {
+    {"yes", no_argument, NULL, 'y'},
+    {"trust-new-hosts", no_argument, NULL, OPT_TRUST},
+    {"parallel", required_argument, NULL, OPT_PARALLEL},
+    {"max-failed", required_argument, NULL, OPT_MAXFAIL},
+    {"accept-changed-playbook", no_argument, NULL, OPT_ACCEPT},
+    {"ssh-config", required_argument, NULL, OPT_SSHCONF},
+    {"window-end", required_argument, NULL, OPT_WINDOW},
+    {"max-timeout", required_argument, NULL, OPT_MAXTIMEOUT},
+    {"plan", required_argument, NULL, OPT_PLAN}, /* accepted, as before; unused by resume */
+    {"wait", no_argument, NULL, OPT_WAIT},
+    {"mark-done", required_argument, NULL, OPT_MARKDONE},
+    {"retry", required_argument, NULL, OPT_RETRY},
+    {NULL, 0, NULL, 0},
+};
+
+/* PHASE.STEP or PHASE.STEP@NODE: a step id has a dot and no blank. */
+static int step_arg_ok(const char *arg)
+{
+	const char *dot = strchr(arg, '.');
+	return dot && dot != arg && dot[1] && dot[1] != '@' && strpbrk(arg, " \t\n") == NULL &&
+	       (strchr(arg, '@') == NULL || strchr(arg, '@')[1]);
+}
+
+static void add_step_arg(const char ***list, int *n, const char *arg)
+{
+	*list = xreallocarray(*list, (size_t)*n + 1, sizeof(**list));
+	(*list)[(*n)++] = arg;
+}
 
 /*
  * End of the maintenance window: "HH:MM" (the next such local time),
@@ -243,6 +287,18 @@ static int apply_opt(int c, const char *arg, void *ctx)
 				  arg);
 			return EXIT_INPUT;
 		}
+		return 0;
+	case OPT_MARKDONE:
+	case OPT_RETRY:
+		if (!step_arg_ok(arg)) {
+			cli_error("resume", "--%s takes PHASE.STEP or PHASE.STEP@NODE, not '%s'",
+				  c == OPT_RETRY ? "retry" : "mark-done", arg);
+			return EXIT_INPUT;
+		}
+		if (c == OPT_RETRY)
+			add_step_arg(&a->retry, &a->nretry, arg);
+		else
+			add_step_arg(&a->mark_done, &a->nmark_done, arg);
 		return 0;
 	case OPT_PARALLEL:
 		if (strcmp(arg, "all") == 0 || strcmp(arg, "auto") == 0) {
@@ -707,10 +763,12 @@ static int run_cmd(int argc, char **argv, int resume)
 	/* getopt reorders argv: keep the order the operator typed for the resume hint. */
 	char **typed = xcalloc((size_t)argc + 1, sizeof(*typed));
 	memcpy(typed, argv, (size_t)argc * sizeof(*typed));
-	rc = cli_parse(argc, argv, resume ? resume_usage : apply_usage, apply_long, "y", apply_opt,
-		       &a, &o);
+	rc = cli_parse(argc, argv, resume ? resume_usage : apply_usage,
+		       resume ? resume_long : apply_long, "y", apply_opt, &a, &o);
 	if (rc) {
 		free(typed);
+		free(a.mark_done);
+		free(a.retry);
 		return rc < 0 ? EXIT_DONE : rc;
 	}
 	rc = cli_load(&o, &f);
@@ -810,7 +868,11 @@ static int run_cmd(int argc, char **argv, int resume)
 				  .sinks = sinks,
 				  .nsinks = (int)CCR_ARRAY_LEN(sinks) - (json ? 0 : 1),
 				  .ask = a.yes || guided_batches ? NULL : ui_ask,
-				  .ask_arg = u};
+				  .ask_arg = u,
+				  .mark_done = a.mark_done,
+				  .nmark_done = a.nmark_done,
+				  .retry = a.retry,
+				  .nretry = a.nretry};
 	rc = run_fleet(&fl, parallel, ends, nb, guided_batches ? u : NULL, human);
 	ui_summary(u);
 	fleet_summary(&fl, human);
@@ -827,6 +889,8 @@ static int run_cmd(int argc, char **argv, int resume)
 	xport_global_cleanup();
 out:
 	free(typed);
+	free(a.mark_done);
+	free(a.retry);
 	free(cmdline);
 	free(resume_cmd);
 	notify_free(nt);

@@ -155,11 +155,16 @@ static const char *run_state(const struct cluster_status *cs)
 	return cs->result;
 }
 
+/* The first step not settled; a step the operator skipped is still to do. */
 static int next_step(const struct cluster_status *cs)
 {
-	for (int i = 0; i < cs->plan->nsteps; i++)
-		if (strcmp(cs->v[i].state, "done") != 0 && strcmp(cs->v[i].state, "skipped") != 0)
+	for (int i = 0; i < cs->plan->nsteps; i++) {
+		const struct st_view *v = &cs->v[i];
+		int op_skip = strcmp(v->state, "skipped") == 0 && v->reason &&
+			      strcmp(v->reason, REPLAY_SKIP_OPERATOR) == 0;
+		if (op_skip || (strcmp(v->state, "done") != 0 && strcmp(v->state, "skipped") != 0))
 			return i;
+	}
 	return -1;
 }
 
@@ -199,11 +204,11 @@ static void print_text(FILE *fp, const struct cluster_status *cs)
 		int64_t now = now_wall_ms();
 		int64_t since = cs->outage_since; /* from the journal: may be anything */
 		format_duration(since > 0 && since < now ? now - since : 0, t, sizeof(t));
-		fprintf(
-		    fp,
-		    "  !!! OUTAGE ONGOING since %s (%s): the CMS is not online; fix the cause and "
-		    "run `ccrup resume` !!!\n",
-		    ts, t);
+		const char *svc = cs->plan->pb->service_name;
+		fprintf(fp,
+			"  !!! OUTAGE ONGOING since %s (%s): %s is down; fix the cause and "
+			"run `ccrup resume` !!!\n",
+			ts, t, svc ? svc : "the service");
 	} else if (cs->outage_total) {
 		format_duration(cs->outage_total, t, sizeof(t));
 		fprintf(fp, "  outage: %s in total\n", t);

@@ -117,8 +117,8 @@ static int parse(const char *path, struct seg *segs, int *nsegs, int *col, char 
 			if (p == k) {
 				segs_free(segs, n);
 				return fail(path, p, col, err, errlen,
-					    *p ? "unexpected character"
-					       : "expected a key after '.'");
+					    *p && *p != '.' ? "unexpected character"
+							    : "expected a key after '.'");
 			}
 			s.kind = SEG_KEY;
 			s.key = xstrndup(k, (size_t)(p - k));

@@ -191,6 +191,8 @@ struct step_def {
 	char *gate;		      /* question a human confirms, or NULL */
 	enum outage_mark outage;      /* outage window marker */
 	int point_of_no_return;	      /* 1 on the step that commits the upgrade */
+	int prepares;		      /* 1: only prepares the later steps of its phase; not
+					 needed when none of them has anything to do */
 	int64_t estimate_ms;	      /* planned duration, 0 if not given */
 	char *from_sequence;	      /* name of the sequence it came from, or NULL */
 	struct src_loc loc;	      /* the step's mapping */

@@ -44,6 +44,7 @@ static const char *const step_keys[] = {"id",
 					"outage",
 					"point_of_no_return",
 					"estimate",
+					"prepares",
 					NULL};
 static const char *const probe_keys[] = {"run", "expect", "exit", NULL};
 static const char *const reboot_keys[] = {"when",	"exit_codes", "down_timeout",
@@ -206,6 +207,7 @@ static void read_run(struct pbctx *c, const struct ynode *m, struct step_def *s,
 	if (yget_enum(&c->y, m, "outage", outages, &o) == 1)
 		s->outage = (enum outage_mark)(o + 1);
 	yget_bool(&c->y, m, "point_of_no_return", &s->point_of_no_return);
+	yget_bool(&c->y, m, "prepares", &s->prepares);
 	yget_str(&c->y, m, "gate", &s->gate);
 }
 

@@ -32,7 +32,9 @@ enum ev_kind {
 	EV_WAITING,	 /* text: what for, elapsed_ms of budget_ms */
 	EV_OUTAGE_START, /* the users' outage begins: text: what users lose (the playbook's
 			    service impact) or NULL, detail: the service's name or NULL,
-			    budget_ms: the plan's estimate of its length (0 unknown) */
+			    budget_ms: the plan's estimate of its length (0 unknown);
+			    elapsed_ms > 0: it began that long ago, in the run being resumed,
+			    and is still open */
 	EV_OUTAGE_END,	 /* the outage ends; duration_ms */
 	EV_GATE,	 /* text: question, detail: answer */
 	EV_INFO,	 /* text */

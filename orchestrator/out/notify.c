@@ -527,7 +527,8 @@ void notify_event(const struct event *e, void *arg)
 	char *bodies[3] = {NULL, NULL, NULL}; /* one per kind, built on first use */
 	int bit = event_bit(e->kind);
 
-	if (bit < 0 || e->local)
+	/* An outage still open from the run being resumed was announced when it began. */
+	if (bit < 0 || e->local || (e->kind == EV_OUTAGE_START && e->elapsed_ms > 0))
 		return;
 	for (int i = 0; i < n->neps; i++) {
 		struct endpoint *ep = n->eps[i];

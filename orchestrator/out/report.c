@@ -342,6 +342,29 @@ int report_load(const char *state_dir, const struct playbook *pb, const struct i
 	return rc;
 }
 
+/* "NODE1 winrm, NODE2 ssh" for the cluster's hosts, each once, or NULL without an inventory. */
+static char *cluster_transports(const struct inventory *inv, const struct cluster_def *cl)
+{
+	struct sbuf b;
+
+	if (inv == NULL)
+		return NULL;
+	sbuf_init(&b);
+	for (int g = 0; g < cl->ngroups; g++)
+		for (int i = 0; i < cl->groups[g].nhosts; i++) {
+			const struct host_def *h = inventory_host(inv, cl->groups[g].hosts[i]);
+			char *item;
+			if (h == NULL)
+				continue;
+			item = xasprintf("%s %s", h->name,
+					 h->transport == TRANSPORT_WINRM ? "winrm" : "ssh");
+			if (strstr(b.buf, item) == NULL) /* a host in several groups: once */
+				sbuf_addf(&b, "%s%s", b.len ? ", " : "", item);
+			free(item);
+		}
+	return sbuf_detach(&b);
+}
+
 int report_load_from(struct state *sta, const struct playbook *pb, const struct inventory *inv,
 		     const struct cluster_def *cl, struct report_cluster **out)
 {
@@ -357,6 +380,7 @@ int report_load_from(struct state *sta, const struct playbook *pb, const struct 
 	*out = rc;
 	rc->name = xstrdup(cl->name);
 	rc->cms = dupn(cl->cms);
+	rc->transports = cluster_transports(inv, cl);
 	rc->journal_path = state_shared(sta)
 			       ? xasprintf("%s (cluster %s)", state_name(sta), cl->name)
 			       : xasprintf("%s/journal.jsonl", dir);
@@ -404,6 +428,7 @@ void report_cluster_free(struct report_cluster *rc)
 		for (size_t k = 0; k < CCR_ARRAY_LEN(strs); k++)
 			free(strs[k]);
 	}
+	free(rc->transports);
 	for (int i = 0; i < rc->noutages; i++)
 		free(rc->outages[i].from_step);
 	for (int i = 0; i < rc->nlanes; i++)

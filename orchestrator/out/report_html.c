@@ -188,6 +188,8 @@ static void summary(FILE *fp, const struct report_cluster *rc, int64_t end, int6
 	row(fp, "Cluster", rc->name);
 	if (rc->cms)
 		row(fp, "CMS", rc->cms);
+	if (rc->transports)
+		row(fp, "Transport", rc->transports);
 	row(fp, "Run", rc->run_id);
 	if (rc->playbook || rc->mode) {
 		char *pm =

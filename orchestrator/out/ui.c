@@ -33,7 +33,7 @@ struct ui {
 	int64_t start_mono;   /* first event */
 	int64_t outage_ms;    /* sum of outages seen */
 	int outage_open;      /* an outage started and has not ended */
-	int64_t outage_mono;  /* when it started (monotonic) */
+	int64_t outage_mono;  /* when it started (monotonic; a resumed run: back-dated) */
 	char out_key[160];    /* -vv: the step whose partial output line is pending */
 	struct sbuf out_line; /* -vv: that partial line */
 	char last_failure[1024];
@@ -409,6 +409,13 @@ static void show_step_start(struct ui *u, const struct event *e)
 static void show_outage_start(struct ui *u, const struct event *e)
 {
 	char est[32];
+	if (e->elapsed_ms > 0) { /* still open from the run being resumed */
+		format_duration(e->elapsed_ms, est, sizeof(est));
+		loud(u, e, "\033[1;41;97m", "OUTAGE ONGOING for %s%s%s: %s", est,
+		     e->detail ? " of " : "", e->detail ? e->detail : "",
+		     e->text ? e->text : "users cannot use the service until it ends");
+		return;
+	}
 	format_duration(e->budget_ms, est, sizeof(est));
 	loud(u, e, "\033[1;41;97m", "OUTAGE STARTS%s%s: %s%s%s%s", e->detail ? " for " : "",
 	     e->detail ? e->detail : "",
@@ -517,7 +524,7 @@ void ui_event(const struct event *e, void *arg)
 	pthread_mutex_lock(&u->mu);
 	if (e->kind == EV_OUTAGE_START) {
 		u->outage_open = 1;
-		u->outage_mono = now_mono_ms();
+		u->outage_mono = now_mono_ms() - (e->elapsed_ms > 0 ? e->elapsed_ms : 0);
 	}
 	if (e->kind == EV_OUTAGE_END) {
 		u->outage_open = 0;
@@ -608,10 +615,13 @@ int ui_ask(void *arg, const char *question, const char *choices)
 void ui_summary(struct ui *u)
 {
 	char d[32];
+	int steps = 0;
 	pthread_mutex_lock(&u->mu);
 	clear_status(u);
-	if (u->nstats == 0 && u->outage_ms == 0 && !u->outage_open) {
-		/* Nothing ran (a refusal to start): no empty table. */
+	for (int i = 0; i < u->nstats; i++)
+		steps += u->stats[i].done + u->stats[i].skipped + u->stats[i].failed;
+	if (steps == 0 && u->outage_ms == 0 && !u->outage_open) {
+		/* Nothing ran (a refusal to start, or nothing to do): no empty table. */
 		pthread_mutex_unlock(&u->mu);
 		return;
 	}
@@ -623,8 +633,11 @@ void ui_summary(struct ui *u)
 		fprintf(u->fp, "%-12s %-16s %6d %8d %7d %10s\n", s->cluster, s->node, s->done,
 			s->skipped, s->failed, d);
 	}
-	format_duration(u->outage_ms, d, sizeof(d));
-	fprintf(u->fp, "outage: %s%s\n", d, u->outage_open ? " and STILL ONGOING" : "");
+	/* An open outage counts up to now, from when it began (maybe in an earlier run). */
+	int64_t open_ms = u->outage_open ? now_mono_ms() - u->outage_mono : 0;
+	format_duration(u->outage_ms + open_ms, d, sizeof(d));
+	fprintf(u->fp, "outage: %s%s\n", d,
+		u->outage_open ? " so far, and STILL ONGOING: `ccrup resume` ends it" : "");
 	format_duration(now_mono_ms() - u->start_mono, d, sizeof(d));
 	fprintf(u->fp, "elapsed: %s\n", d);
 	fflush(u->fp);

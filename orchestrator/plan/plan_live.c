@@ -100,6 +100,73 @@ unknown:
 	return "unknown";
 }
 
+static int acts(const struct plan_step *s)
+{
+	return s->kind == PSTEP_RUN || s->kind == PSTEP_REBOOT;
+}
+
+/* Would the runner send this step's command (or may it, when unsure)? */
+static int pending(const struct live_step *v)
+{
+	return strcmp(v->status, "would-run") == 0 || strcmp(v->status, "refused-now") == 0 ||
+	       strcmp(v->status, "unknown") == 0;
+}
+
+static void not_needed(struct live_step *v, const char *why)
+{
+	if (!pending(v))
+		return;
+	v->status = "not-needed";
+	free(v->detail);
+	v->detail = xstrdup(why);
+}
+
+/*
+ * The runner's rule, so the plan says what a run would do: a phase whose
+ * acting steps (other than `prepares` ones) have nothing to do is passed
+ * over whole; a `prepares` step only runs while a later step of its phase
+ * would; a phase of checks and gates only runs in a run that acts at all.
+ */
+static void apply_work_rule(struct live_plan *lp)
+{
+	const struct plan *p = lp->plan;
+	int run_work = 0;
+
+	for (int i = 0; i < p->nsteps; i++)
+		run_work |= acts(&p->steps[i]) && !p->steps[i].def->prepares && pending(&lp->v[i]);
+	lp->nothing_to_do = !run_work;
+	for (int i = 0; i < p->nsteps;) {
+		const struct phase_def *ph = p->steps[i].phase;
+		int end = i, acting = 0, work = 0;
+		while (end < p->nsteps && p->steps[end].phase == ph)
+			end++;
+		for (int k = i; k < end; k++)
+			if (acts(&p->steps[k]) && !p->steps[k].def->prepares) {
+				acting = 1;
+				work |= pending(&lp->v[k]);
+			}
+		if (!acting)
+			work = run_work;
+		for (int k = i; k < end; k++) {
+			int later = 0;
+			for (int q = k + 1; q < end; q++)
+				later |= acts(&p->steps[q]) && !p->steps[q].def->prepares &&
+					 pending(&lp->v[q]);
+			if (!work)
+				not_needed(&lp->v[k], "nothing to do in this phase");
+			else if (p->steps[k].def->prepares && !later)
+				not_needed(&lp->v[k],
+					   "no later step of its phase has anything to do");
+		}
+		i = end;
+	}
+	lp->remaining_ms = 0;
+	for (int i = 0; i < p->nsteps; i++)
+		if (strcmp(lp->v[i].status, "would-run") == 0 ||
+		    strcmp(lp->v[i].status, "refused-now") == 0)
+			lp->remaining_ms += p->steps[i].def->estimate_ms;
+}
+
 static json_t *observed(struct facts *f)
 {
 	json_t *a = json_array();
@@ -135,10 +202,8 @@ int plan_live_eval(const struct playbook *pb, const struct inventory *inv,
 	for (int i = 0; i < lp->plan->nsteps; i++) {
 		const struct plan_step *s = &lp->plan->steps[i];
 		lp->v[i].status = step_status(f, sv, s, &lp->v[i].detail);
-		if (strcmp(lp->v[i].status, "would-run") == 0 ||
-		    strcmp(lp->v[i].status, "refused-now") == 0)
-			lp->remaining_ms += s->def->estimate_ms;
 	}
+	apply_work_rule(lp);
 	lp->facts = observed(f);
 out:
 	saved_free(sv);
@@ -162,6 +227,7 @@ void plan_live_json(const struct live_plan *lp, json_t *cluster)
 	json_t *steps = json_object_get(cluster, "steps");
 	json_object_set(cluster, "facts", lp->facts);
 	json_object_set_new(cluster, "remaining_estimate_ms", json_integer(lp->remaining_ms));
+	json_object_set_new(cluster, "nothing_to_do", json_boolean(lp->nothing_to_do));
 	for (size_t i = 0; i < json_array_size(steps) && (int)i < lp->plan->nsteps; i++) {
 		json_t *s = json_array_get(steps, i);
 		json_object_set_new(s, "live", json_string(lp->v[i].status));
@@ -191,7 +257,10 @@ void plan_live_text(FILE *fp, const struct live_plan *lp, int width)
 			host ? host : "(cluster)", json_string_value(json_object_get(o, "value")));
 	}
 	format_duration(lp->remaining_ms, t, sizeof(t));
-	fprintf(fp, "\nStill to do: about %s of steps.\n", t);
+	if (lp->nothing_to_do)
+		fprintf(fp, "\nNothing to do: every step is already done or does not apply.\n");
+	else
+		fprintf(fp, "\nStill to do: about %s of steps.\n", t);
 }
 
 static json_t *find_cluster(json_t *doc, const char *name)

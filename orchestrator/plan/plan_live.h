@@ -14,9 +14,10 @@
 #include "plan.h"
 
 struct live_step {
-	const char
-	    *status;  /* "satisfied", "would-run", "not-applicable", "refused-now", "unknown" */
-	char *detail; /* values seen, or the error; owned */
+	const char *status; /* "satisfied", "would-run", "not-applicable", "refused-now", "unknown",
+			       "not-needed" (its phase has nothing to do, or it only prepares
+			       later steps that have nothing to do) */
+	char *detail;	    /* values seen, or the error; owned */
 };
 
 struct live_plan {
@@ -24,6 +25,7 @@ struct live_plan {
 	struct live_step *v;  /* one per plan step; owned */
 	json_t *facts;	      /* [{"fact","host","value"}] observed; owned */
 	int64_t remaining_ms; /* estimate of the steps that would run */
+	int nothing_to_do;    /* no step would change anything: a run would be a no-op */
 };
 
 /*

@@ -168,17 +168,17 @@ int runner_sleep(struct runner *r, int64_t ms)
  * directory they control (fsafe.h): they could forge the journal or plant
  * symlinks that turn our writes into writes anywhere.
  */
-static int check_state_dir(struct runner *r)
+static enum rres check_state_dir(struct runner *r)
 {
 	const char *dirs[2] = {r->o->state_dir, r->dir};
 	/* Each is checked before anything is created in it. */
 	for (int i = 0; i < 2; i++)
 		if (fsafe_make_dir(dirs[i], "state directory", r->err, sizeof(r->err)) < 0)
-			return EXIT_INPUT;
+			return RR_INPUT;
 	return 0;
 }
 
-static int take_lock(struct runner *r)
+static enum rres take_lock(struct runner *r)
 {
 	const char *cmd = r->o->command_line ? r->o->command_line : "ccrup";
 	char err[1024];
@@ -196,22 +196,22 @@ static int take_lock(struct runner *r)
 	snprintf(r->err, sizeof(r->err), "%s", err);
 	if (other && r->o->shared_fleet) {
 		r->skipped = 1; /* another orchestrator host runs it: not ours, not an error */
-		return -1;
+		return RR_NOTHING;
 	}
 	if (r->o->stop && *r->o->stop && other)
-		return EXIT_INTERRUPTED;
-	return other ? EXIT_LOCKED : EXIT_INPUT;
+		return RR_INTERRUPTED;
+	return other ? RR_LOCKED : RR_INPUT;
 }
 
 /* Replay the journal (again: after the run-start of a new run). */
-static int reload(struct runner *r)
+static enum rres reload(struct runner *r)
 {
 	replay_free(r->rp);
 	r->rp = replay_load(r->j, r->cl->name, r->err, sizeof(r->err));
-	return r->rp ? 0 : EXIT_JOURNAL;
+	return r->rp ? RR_OK : RR_JOURNAL;
 }
 
-static int open_journal(struct runner *r)
+static enum rres open_journal(struct runner *r)
 {
 	char msg[1024];
 	enum journal_status js = state_journal_open(r->lock, &r->j, msg, sizeof(msg));
@@ -220,11 +220,11 @@ static int open_journal(struct runner *r)
 	if (js == JOURNAL_TORN_TAIL || js == JOURNAL_OK)
 		return reload(r);
 	snprintf(r->err, sizeof(r->err), "%s", msg);
-	return js == JOURNAL_CORRUPT ? EXIT_JOURNAL : EXIT_INPUT;
+	return js == JOURNAL_CORRUPT ? RR_JOURNAL : RR_INPUT;
 }
 
 /* A finished journal is kept as journal-<run_id>.jsonl; the new run starts a fresh one. */
-static int archive_journal(struct runner *r)
+static enum rres archive_journal(struct runner *r)
 {
 	char *run = xstrdup(r->rp->run_id ? r->rp->run_id : "old");
 	char err[1024];
@@ -234,7 +234,7 @@ static int archive_journal(struct runner *r)
 	free(run);
 	if (rc < 0) {
 		snprintf(r->err, sizeof(r->err), "%s", err);
-		return runner_lock_lost(r) ? EXIT_LOCK_LOST : EXIT_INPUT;
+		return runner_lock_lost(r) ? RR_LOCK_LOST : RR_INPUT;
 	}
 	return open_journal(r);
 }
@@ -257,7 +257,7 @@ static json_t *vars_snapshot(const struct runner *r)
 	return o;
 }
 
-static int start_run(struct runner *r)
+static enum rres start_run(struct runner *r)
 {
 	char ts[32];
 	format_iso8601(now_wall_ms(), ts, sizeof(ts));
@@ -281,11 +281,11 @@ static int start_run(struct runner *r)
 	}
 	(void)state_lock_set_run(r->lock, r->run_id);
 	if (runner_journal(r, jev_name(JEV_RUN_START), NULL, rec) < 0)
-		return EXIT_JOURNAL;
+		return RR_JOURNAL;
 	return reload(r);
 }
 
-static int check_digests(struct runner *r)
+static enum rres check_digests(struct runner *r)
 {
 	const char *pb = NULL, *inv = NULL;
 	if (journal_pinned_digests(r->j, &pb, &inv) < 0)
@@ -307,9 +307,17 @@ static int check_digests(struct runner *r)
 		 "--accept-changed-playbook if the change is deliberate",
 		 pb_changed ? r->pb->path : r->inv->path, pb_changed ? pb : inv,
 		 pb_changed ? r->pb->sha256 : r->inv->sha256);
-	return EXIT_JOURNAL;
+	return RR_JOURNAL;
 }
 
+/* Did the run starting at record `start` act on a node (a `begin`)? */
+static int run_acted(const struct replay *rp)
+{
+	for (int i = 0; i < rp->nsteps; i++)
+		if (rp->steps[i].last_begin >= 0)
+			return 1;
+	return 0;
+}
 /*
  * Shared fleet: the last run finished with the same playbook and inventory,
  * so another orchestrator host already upgraded this cluster.
@@ -331,9 +339,12 @@ static int done_elsewhere(struct runner *r, const char *res)
 	r->skipped = 1;
 	return 1;
 }
-
-/* Choose between a new run and the unfinished one, per apply/resume. */
-static int choose_run(struct runner *r)
+/*
+ * Choose between a new run and the unfinished one, per apply/resume.  For
+ * apply, nothing is written yet: the new run starts (start_run) only once
+ * the plan is known to have something to do.
+ */
+static enum rres choose_run(struct runner *r)
 {
 	long start = r->rp->nruns > 0 ? 0 : -1;
 	const char *res = r->rp->result;
@@ -345,29 +356,39 @@ static int choose_run(struct runner *r)
 				 r->cl->name,
 				 start < 0 ? "no run has started (use `ccrup apply`)"
 					   : "the last run finished");
-			return start < 0 ? EXIT_INPUT : -1;
+			return start < 0 ? RR_INPUT : RR_NOTHING;
 		}
 		snprintf(r->run_id, sizeof(r->run_id), "%s", r->rp->run_id);
 		journal_set_run_id(r->j, r->run_id);
 		(void)state_lock_set_run(r->lock, r->run_id);
-		int rc = check_digests(r);
+		enum rres rc = check_digests(r);
 		/* Another run's marker on the cluster: refused before anything is written. */
-		return rc ? rc : runner_marker_peek(r);
+		return rc != RR_OK ? rc : runner_result_of_exit(runner_marker_peek(r));
 	}
 	if (start >= 0 && !unfinished && done_elsewhere(r, res))
-		return -1;
-	if (unfinished) {
+		return RR_NOTHING;
+	if (unfinished && run_acted(r->rp)) {
 		snprintf(r->err, sizeof(r->err),
 			 "cluster %s has an unfinished run (%s); continue it with `ccrup resume`",
 			 r->cl->name, res ? res : "interrupted");
-		return EXIT_INPUT;
+		return RR_INPUT;
 	}
-	int mrc = runner_marker_peek(r);
-	if (mrc)
-		return mrc;
-	if (start >= 0) {
-		int rc = archive_journal(r);
-		if (rc)
+	if (unfinished)
+		r->replaces = 1; /* it took no remote action: the new run replaces it */
+	/* Another run's marker on the cluster: refused before anything is written. */
+	return runner_result_of_exit(runner_marker_peek(r));
+}
+
+/* apply: archive the previous journal (if any) and journal the new run's start. */
+static enum rres begin_new_run(struct runner *r)
+{
+	enum rres rc;
+	if (r->rp->nruns > 0) {
+		if (r->replaces)
+			runner_emitf(r, EV_INFO, NULL,
+				     "the unfinished run took no remote action: archived, and "
+				     "replaced by this one");
+		if ((rc = archive_journal(r)) != RR_OK)
 			return rc;
 	}
 	return start_run(r);
@@ -387,18 +408,18 @@ static void replay_binds(struct runner *r)
  * Before anything is probed live: the journal checked against the plan it
  * tells of (its bindings, the rest assumed), as status and report read it.
  */
-static int check_journal(struct runner *r)
+static enum rres check_journal(struct runner *r)
 {
 	struct replay *rp = r->rp;
 	int strict = rp->playbook_sha256 && strcmp(rp->playbook_sha256, r->pb->sha256) == 0;
 	char err[1024];
-	int rc = 0;
+	enum rres rc = RR_OK;
 
 	if (rp->nruns == 0 || !strict)
-		return 0;
+		return RR_OK;
 	struct plan *p = replay_compile_plan(rp, r->pb, r->inv, r->cl, err, sizeof(err));
 	if (p && replay_plan(rp, p, 1, r->err, sizeof(r->err)) < 0)
-		rc = EXIT_JOURNAL;
+		rc = RR_JOURNAL;
 	plan_free(p);
 	return rc;
 }
@@ -406,24 +427,27 @@ static int check_journal(struct runner *r)
 /*
  * Step states and the outage from the replay, checked against the plan.
  * The plan-level rules apply when the playbook is the one the run pinned.
+ * An operator's skip leaves the step pending: resume offers it again.
  */
-static int replay_steps(struct runner *r)
+static enum rres replay_steps(struct runner *r)
 {
 	struct replay *rp = r->rp;
 	int strict = rp->playbook_sha256 && strcmp(rp->playbook_sha256, r->pb->sha256) == 0;
+	static const enum sstate map[] = {
+	    [RS_PENDING] = SS_PENDING,	[RS_BEGUN] = SS_BEGUN,	 [RS_DONE] = SS_DONE,
+	    [RS_SKIPPED] = SS_SKIPPED,	[RS_FAILED] = SS_FAILED, [RS_REFUSED] = SS_REFUSED,
+	    [RS_INTERRUPTED] = SS_BEGUN};
 
 	if (replay_plan(rp, r->plan, strict, r->err, sizeof(r->err)) < 0)
-		return EXIT_JOURNAL;
+		return RR_JOURNAL;
 	for (int i = 0; i < r->plan->nsteps; i++) {
 		const struct replay_step *s = replay_step_at(rp, i);
 		struct stepstate *ss = &r->st[i];
-		static const enum sstate map[] = {
-		    [RS_PENDING] = SS_PENDING,	[RS_BEGUN] = SS_BEGUN,	 [RS_DONE] = SS_DONE,
-		    [RS_SKIPPED] = SS_SKIPPED,	[RS_FAILED] = SS_FAILED, [RS_REFUSED] = SS_REFUSED,
-		    [RS_INTERRUPTED] = SS_BEGUN};
 		if (s == NULL)
 			continue;
 		ss->st = map[s->state];
+		ss->op_skipped = replay_step_op_skipped(s);
+		ss->acted = s->last_begin >= 0;
 		if (ss->st == SS_BEGUN && s->last_begin >= 0) {
 			const struct replay_attempt *b = &s->att[s->last_begin];
 			free(ss->boot_id);
@@ -441,9 +465,9 @@ static int replay_steps(struct runner *r)
 	if (o && o->implied) {
 		const struct plan_step *s = plan_find(r->plan, o->end_step, o->end_node);
 		if (runner_outage_end(r, s, o->end_ms, "resume: its last step was done") < 0)
-			return EXIT_JOURNAL;
+			return RR_JOURNAL;
 	}
-	return 0;
+	return RR_OK;
 }
 
 int runner_outage_end(struct runner *r, const struct plan_step *s, int64_t wall, const char *by)
@@ -461,10 +485,22 @@ int runner_outage_end(struct runner *r, const struct plan_step *s, int64_t wall,
 	return 0;
 }
 
+/* Is host a member of the group a role is bound from? */
+static int role_host_ok(const struct runner *r, const struct role_binding *b, const char **from)
+{
+	const struct role_def *d = playbook_role(r->pb, b->role);
+	const struct host_group *g = d ? cluster_group(r->cl, d->from) : NULL;
+	int member = 0;
+	for (int i = 0; g && i < g->nhosts; i++)
+		member |= str_ieq(g->hosts[i], b->host);
+	*from = d ? d->from : "?";
+	return member;
+}
+
 /*
  * Roles not in the journal are bound now, from live facts, before anything
- * changes, and journaled; a resumed run reuses its bindings and checks that
- * each host is still where it was bound.
+ * changes; a resumed run reuses its bindings and checks that each host is
+ * still where it was bound.  New bindings are journaled by journal_binds.
  */
 /*
  * Binding the roles failed: if hosts cannot be reached, say so in plain
@@ -502,22 +538,39 @@ static void explain_unreachable(struct runner *r)
 	sbuf_release(&sb);
 }
 
-static int bind_roles(struct runner *r)
+static enum rres bind_roles(struct runner *r)
 {
-	int had = r->nroles, rc;
+	const char *from;
 
-	for (int k = 0; k < had; k++)
-		runner_emitf(r, EV_BIND, NULL, "role %s = %s (from the journal)", r->roles[k].role,
-			     r->roles[k].host);
+	r->had_roles = r->nroles;
 	r->bindplan.roles = r->roles;
 	r->bindplan.nroles = r->nroles;
-	rc = bind_roles_live(r->pb, r->cl, r->facts, &r->roles, &r->nroles, r->err, sizeof(r->err));
+	int rc =
+	    bind_roles_live(r->pb, r->cl, r->facts, &r->roles, &r->nroles, r->err, sizeof(r->err));
 	if (rc) {
 		if (!(r->o->stop && *r->o->stop))
 			explain_unreachable(r);
-		return rc;
+		return runner_result_of_exit(rc);
 	}
-	for (int k = had; k < r->nroles; k++) {
+	for (int k = 0; k < r->had_roles; k++) {
+		if (!role_host_ok(r, &r->roles[k], &from)) {
+			snprintf(
+			    r->err, sizeof(r->err),
+			    "role %s was bound to %s, which is no longer in '%s' of cluster %s",
+			    r->roles[k].role, r->roles[k].host, from, r->cl->name);
+			return RR_JOURNAL;
+		}
+	}
+	return RR_OK;
+}
+
+/* Journal the bindings made by this process and announce every binding. */
+static enum rres journal_binds(struct runner *r)
+{
+	for (int k = 0; k < r->had_roles; k++)
+		runner_emitf(r, EV_BIND, NULL, "role %s = %s (from the journal)", r->roles[k].role,
+			     r->roles[k].host);
+	for (int k = r->had_roles; k < r->nroles; k++) {
 		json_t *rec =
 		    json_pack("{s:s, s:s}", "role", r->roles[k].role, "host", r->roles[k].host);
 		const struct role_def *d = playbook_role(r->pb, r->roles[k].role);
@@ -525,34 +578,20 @@ static int bind_roles(struct runner *r)
 			json_object_set_new(
 			    rec, "count",
 			    json_integer(bind_count(r->roles, r->nroles, r->roles[k].role)));
-		if (runner_journal(r, jev_name(JEV_BIND), NULL, rec) < 0)
-			return EXIT_JOURNAL;
+		if (runner_journal(r, "bind", NULL, rec) < 0)
+			return RR_JOURNAL;
 		runner_emitf(r, EV_BIND, NULL, "role %s = %s", r->roles[k].role, r->roles[k].host);
 	}
-	for (int k = 0; k < had; k++) {
-		const struct role_def *d = playbook_role(r->pb, r->roles[k].role);
-		const struct host_group *g = d ? cluster_group(r->cl, d->from) : NULL;
-		int member = 0;
-		for (int i = 0; g && i < g->nhosts; i++)
-			member |= str_ieq(g->hosts[i], r->roles[k].host);
-		if (!member) {
-			snprintf(
-			    r->err, sizeof(r->err),
-			    "role %s was bound to %s, which is no longer in '%s' of cluster %s",
-			    r->roles[k].role, r->roles[k].host, d ? d->from : "?", r->cl->name);
-			return EXIT_JOURNAL;
-		}
-	}
-	return 0;
+	return RR_OK;
 }
 
 /* apply --plan: refuse, before the run starts, a plan whose facts changed since. */
-static int check_saved_plan(struct runner *r)
+static enum rres check_saved_plan(struct runner *r)
 {
 	if (r->o->saved_plan == NULL || r->o->resume)
-		return 0;
-	return plan_live_check_saved(r->o->saved_plan, r->pb, r->inv, r->cl, r->facts, r->err,
-				     sizeof(r->err));
+		return RR_OK;
+	return runner_result_of_exit(plan_live_check_saved(r->o->saved_plan, r->pb, r->inv, r->cl,
+							   r->facts, r->err, sizeof(r->err)));
 }
 
 /* Every probe the facts module runs is a remote command too: the audit sees it. */
@@ -569,13 +608,13 @@ static void on_probe(const char *host, const char *cmd, const struct xport_resul
 	runner_emit(r, &e);
 }
 
-static int compile_plan(struct runner *r)
+static enum rres compile_plan(struct runner *r)
 {
 	char err[1024];
 	r->plan = plan_compile(r->pb, r->inv, r->cl, r->roles, r->nroles, err, sizeof(err));
 	if (r->plan == NULL) {
 		snprintf(r->err, sizeof(r->err), "%s", err);
-		return EXIT_INPUT;
+		return RR_INPUT;
 	}
 	r->st = xcalloc((size_t)r->plan->nsteps + 1, sizeof(*r->st));
 	facts_free(r->facts);
@@ -584,40 +623,38 @@ static int compile_plan(struct runner *r)
 	return 0;
 }
 
-static int finish(struct runner *r, int rc)
+/* Journal the run's end, emit it, and turn the result into the exit code. */
+static int finish(struct runner *r, enum rres rc)
 {
-	static const char *results[] = {
-	    [EXIT_DONE] = "done",	[EXIT_STEP_FAILED] = "failed", [EXIT_INPUT] = "failed",
-	    [EXIT_REFUSED] = "refused", [EXIT_LOCKED] = "failed",      [EXIT_JOURNAL] = "failed"};
 	if (runner_lock_lost(r))
-		rc = EXIT_LOCK_LOST; /* whatever stopped the step, the cause is the lost lock */
+		rc = RR_LOCK_LOST; /* whatever stopped the step, the cause is the lost lock */
 	/* A set-up failure (binding roles: fact probes) after a stop request is the
 	 * stop's doing: an interruption, like a step's (runner_fail). */
-	else if ((rc == EXIT_STEP_FAILED || rc == EXIT_INPUT) && r->o->stop && *r->o->stop) {
+	else if ((rc == RR_FAILED || rc == RR_INPUT) && r->o->stop && *r->o->stop) {
 		snprintf(r->err, sizeof(r->err),
 			 "interrupted while probing the cluster's state; continue with: %s",
 			 runner_resume_hint(r));
-		rc = EXIT_INTERRUPTED;
+		rc = RR_INTERRUPTED;
 	}
-	const char *res = rc == EXIT_INTERRUPTED ? "interrupted" : rc <= 5 ? results[rc] : "failed";
+	const char *res = runner_result_name(rc);
 
 	if (r->j && r->run_id[0] && !r->journal_broken && !r->lock_lost) {
 		json_t *rec = json_pack("{s:s}", "result", res);
 		if (r->err[0])
 			json_object_set_new(rec, "detail", json_string(r->err));
-		if (runner_journal(r, jev_name(JEV_RUN_END), NULL, rec) < 0 && rc == EXIT_DONE)
-			rc = EXIT_JOURNAL;
+		if (runner_journal(r, "run-end", NULL, rec) < 0 && rc == RR_OK)
+			rc = RR_JOURNAL;
 	}
-	if (rc != EXIT_DONE && r->err[0] && !r->err_emitted)
+	if (rc != RR_OK && r->err[0] && !r->err_emitted)
 		runner_emitf(r,
-			     rc == EXIT_INTERRUPTED ? EV_WARN
-			     : rc == EXIT_REFUSED   ? EV_RUN_REFUSED
-						    : EV_STEP_FAILED,
+			     rc == RR_INTERRUPTED ? EV_WARN
+			     : rc == RR_REFUSED	  ? EV_RUN_REFUSED
+						  : EV_STEP_FAILED,
 			     NULL, "%s", r->err);
-	else if (rc == EXIT_LOCK_LOST)
+	else if (rc == RR_LOCK_LOST)
 		runner_emitf(r, EV_STEP_FAILED, NULL, "%s", r->err);
-	runner_emitf(r, EV_RUN_END, NULL, "%s", res);
-	return rc;
+	runner_emitf(r, EV_RUN_END, NULL, "%s", runner_result_name(rc));
+	return runner_exit_code(rc);
 }
 
 const char *runner_resume_hint(const struct runner *r)
@@ -641,7 +678,7 @@ static int after_failure(struct runner *r, int i)
 				    s->node ? s->node : "-");
 		int c = r->o->ask(r->o->ask_arg, q, "rdq");
 		free(q);
-		runner_journal(r, jev_name(JEV_ANSWER), s,
+		runner_journal(r, "answer", s,
 			       json_pack("{s:s}", "answer",
 					 c == 'r'   ? "retry"
 					 : c == 'd' ? "details"
@@ -662,33 +699,77 @@ static int after_failure(struct runner *r, int i)
 	}
 }
 
-static int run_steps(struct runner *r)
+/* Steps the operator skipped and nothing settled since: the run is not done. */
+static enum rres left_pending(struct runner *r)
+{
+	struct sbuf list;
+	int n = 0;
+	sbuf_init(&list);
+	for (int i = 0; i < r->plan->nsteps; i++) {
+		const struct plan_step *s = &r->plan->steps[i];
+		if (r->st[i].st != SS_SKIPPED || !r->st[i].op_skipped)
+			continue;
+		sbuf_addf(&list, "%s%s on %s", n++ ? ", " : "", s->id, s->node ? s->node : "-");
+	}
+	if (n)
+		snprintf(r->err, sizeof(r->err),
+			 "%d step%s skipped by the operator %s still to do (%s); `ccrup resume` "
+			 "offers %s again",
+			 n, n > 1 ? "s" : "", n > 1 ? "are" : "is", list.buf,
+			 n > 1 ? "them" : "it");
+	sbuf_release(&list);
+	return n ? RR_INCOMPLETE : RR_OK;
+}
+
+static enum rres run_steps(struct runner *r)
 {
 	for (int i = 0; i < r->plan->nsteps; i++) {
 		if (r->o->stop && *r->o->stop) {
 			snprintf(r->err, sizeof(r->err),
 				 "interrupted before step %s; continue with: %s",
 				 r->plan->steps[i].id, runner_resume_hint(r));
-			return EXIT_INTERRUPTED;
+			return RR_INTERRUPTED;
 		}
 		if (runner_lock_lost(r))
-			return EXIT_LOCK_LOST;
-		int rc = runner_step(r, i);
-		if (rc == EXIT_STEP_FAILED && r->o->ask && !r->journal_broken &&
+			return RR_LOCK_LOST;
+		enum rres rc = runner_step(r, i);
+		if (rc == RR_FAILED && r->o->ask && !r->journal_broken &&
 		    !(r->o->stop && *r->o->stop) && after_failure(r, i)) {
 			i--;
 			continue;
 		}
-		if (rc)
+		if (rc != RR_OK)
 			return rc;
 		/* The step that ends the outage is settled (done, or skipped because its
 		 * effect was already there): the outage is over. */
 		enum outage_mark m = r->plan->steps[i].def->outage;
 		if (r->in_outage && (m == OUTAGE_ENDS || m == OUTAGE_WITHIN) &&
+		    !r->st[i].op_skipped &&
 		    runner_outage_end(r, &r->plan->steps[i], now_wall_ms(), NULL) < 0)
-			return EXIT_JOURNAL;
+			return RR_JOURNAL;
 	}
-	return 0;
+	return left_pending(r);
+}
+
+/* resume --mark-done/--retry name steps of the plan: a typo is an input error. */
+static enum rres check_told(struct runner *r)
+{
+	const char *const *lists[2] = {r->o->mark_done, r->o->retry};
+	int counts[2] = {r->o->nmark_done, r->o->nretry};
+	for (int l = 0; l < 2; l++)
+		for (int k = 0; k < counts[l]; k++) {
+			int found = 0;
+			for (int i = 0; i < r->plan->nsteps && !found; i++)
+				found = runner_told(&r->plan->steps[i], &lists[l][k], 1);
+			if (!found) {
+				snprintf(r->err, sizeof(r->err),
+					 "--%s %s: no such step in the plan of cluster %s (give "
+					 "PHASE.STEP or PHASE.STEP@NODE, as `ccrup status` shows)",
+					 l ? "retry" : "mark-done", lists[l][k], r->cl->name);
+				return RR_INPUT;
+			}
+		}
+	return RR_OK;
 }
 
 static void release(struct runner *r)
@@ -708,64 +789,117 @@ static void release(struct runner *r)
 	free(r->dir);
 }
 
+/* resume: the unfinished run's bindings, plan and step states, from the journal. */
+static enum rres prepare_resume(struct runner *r)
+{
+	enum rres rc;
+	runner_emitf(r, EV_RUN_START, NULL, "resuming run %s", r->run_id);
+	replay_binds(r);
+	if ((rc = check_journal(r)) != RR_OK || (rc = bind_roles(r)) != RR_OK ||
+	    (rc = journal_binds(r)) != RR_OK || (rc = compile_plan(r)) != RR_OK)
+		return rc;
+	if ((rc = replay_steps(r)) != RR_OK || (rc = check_told(r)) != RR_OK)
+		return rc;
+	if (r->in_outage) {
+		/* Still open from the run being resumed: say so, and how long it has lasted. */
+		struct event e = runner_step_event(EV_OUTAGE_START, NULL);
+		e.elapsed_ms = now_wall_ms() - r->outage_wall;
+		e.text = r->pb->outage_impact;
+		e.detail = r->pb->service_name;
+		runner_emit(r, &e);
+	}
+	r->run_has_work = runner_plan_has_work(r);
+	return RR_OK;
+}
+
+/*
+ * apply: bind and plan from live facts first; a cluster where nothing has
+ * anything to do gets one line and no run at all (the journal is not
+ * touched, no gate is asked, nothing is announced).  Otherwise the new run
+ * is journaled, then its bindings.
+ */
+static enum rres prepare_apply(struct runner *r)
+{
+	enum rres rc, rc2;
+	if ((rc = bind_roles(r)) != RR_OK || (rc = compile_plan(r)) != RR_OK) {
+		/* The run that could not bind is journaled (status shows it, resume retries). */
+		if ((rc2 = begin_new_run(r)) != RR_OK)
+			return rc2;
+		return rc;
+	}
+	r->run_has_work = runner_plan_has_work(r);
+	if (!r->run_has_work) {
+		runner_emitf(r, EV_INFO, NULL,
+			     "cluster %s: nothing to do: every step is already done or does not "
+			     "apply",
+			     r->cl->name);
+		return RR_NOTHING;
+	}
+	if ((rc = begin_new_run(r)) != RR_OK)
+		return rc;
+	runner_emitf(r, EV_RUN_START, NULL, "starting run %s", r->run_id);
+	return journal_binds(r);
+}
+
+static void runner_init(struct runner *r, const struct playbook *pb, const struct inventory *inv,
+			const struct cluster_def *cl, const struct run_opts *o)
+{
+	struct conns_opts co = {.trust_new_hosts = o->trust_new_hosts,
+				.ssh_config = o->ssh_config,
+				.guard = lock_guard,
+				.guard_arg = r};
+	memset(r, 0, sizeof(*r));
+	r->rd = redact_new_from_env();
+	r->pb = pb;
+	r->inv = inv;
+	r->cl = cl;
+	r->o = o;
+	r->dir = runner_cluster_dir(o->state_dir, cl->name);
+	r->saved = saved_new();
+	r->conns = conns_new(inv, &co);
+	r->bindplan.pb = pb;
+	r->bindplan.inv = inv;
+	r->bindplan.cl = cl;
+	r->facts = facts_new(&r->bindplan, r->conns, o->stop);
+	facts_set_observer(r->facts, on_probe, r);
+}
+
 int runner_run(const struct playbook *pb, const struct inventory *inv, const struct cluster_def *cl,
 	       const struct run_opts *o)
 {
 	struct runner r;
-	struct conns_opts co = {.trust_new_hosts = o->trust_new_hosts,
-				.ssh_config = o->ssh_config,
-				.guard = lock_guard,
-				.guard_arg = &r};
-	int rc;
+	enum rres rc;
+	int code;
 
-	memset(&r, 0, sizeof(r));
-	r.rd = redact_new_from_env();
-	r.pb = pb;
-	r.inv = inv;
-	r.cl = cl;
-	r.o = o;
-	r.dir = runner_cluster_dir(o->state_dir, cl->name);
-	r.saved = saved_new();
-	r.conns = conns_new(inv, &co);
-	r.bindplan.pb = pb;
-	r.bindplan.inv = inv;
-	r.bindplan.cl = cl;
-	r.facts = facts_new(&r.bindplan, r.conns, o->stop);
-	facts_set_observer(r.facts, on_probe, &r);
+	runner_init(&r, pb, inv, cl, o);
 	/* Until the lock is ours, the cluster's audit log and webhooks belong to
 	 * whoever holds it: a refusal is told to this operator only. */
-	if ((rc = check_state_dir(&r)) || (rc = take_lock(&r))) {
-		struct event e = runner_step_event(rc < 0 ? EV_INFO : EV_RUN_REFUSED, NULL);
+	if ((rc = check_state_dir(&r)) != RR_OK || (rc = take_lock(&r)) != RR_OK) {
+		struct event e =
+		    runner_step_event(rc == RR_NOTHING ? EV_INFO : EV_RUN_REFUSED, NULL);
 		e.text = r.err;
 		e.local = 1;
 		runner_emit(&r, &e);
-		if (rc < 0) /* shared fleet: another orchestrator host runs it */
-			rc = EXIT_DONE;
+		code = runner_exit_code(rc); /* RR_NOTHING: another orchestrator host runs it */
 		goto out;
 	}
-	if ((rc = open_journal(&r)) || (rc = check_saved_plan(&r)) || (rc = choose_run(&r))) {
-		if (rc < 0) { /* nothing to resume, or upgraded by another host: not an error */
-			runner_emitf(&r, EV_INFO, NULL, "%s", r.err);
-			rc = EXIT_DONE;
-		} else {
-			/* Nothing was attempted: a refusal to start, not a failed step. */
-			runner_emitf(&r, EV_RUN_REFUSED, NULL, "%s", r.err);
-		}
+	if ((rc = open_journal(&r)) != RR_OK || (rc = check_saved_plan(&r)) != RR_OK ||
+	    (rc = choose_run(&r)) != RR_OK) {
+		/* Nothing was attempted: a refusal to start (or nothing to resume, or upgraded by
+		 * another host), not a failed step. */
+		runner_emitf(&r, rc == RR_NOTHING ? EV_INFO : EV_RUN_REFUSED, NULL, "%s", r.err);
+		code = runner_exit_code(rc);
 		goto out;
 	}
-	runner_emitf(&r, EV_RUN_START, NULL, "%s run %s", o->resume ? "resuming" : "starting",
-		     r.run_id);
-	replay_binds(&r);
-	if ((rc = check_journal(&r)) || (rc = bind_roles(&r)) || (rc = compile_plan(&r)) ||
-	    (rc = replay_steps(&r))) {
-		rc = finish(&r, rc);
+	rc = o->resume ? prepare_resume(&r) : prepare_apply(&r);
+	if (rc == RR_NOTHING) {
+		code = runner_exit_code(rc);
 		goto out;
 	}
-	rc = run_steps(&r);
-	if (rc == EXIT_DONE)
+	if (rc == RR_OK && (rc = run_steps(&r)) == RR_OK)
 		runner_marker_release(&r);
-	rc = finish(&r, rc);
+	code = finish(&r, rc);
 out:
 	release(&r);
-	return rc;
+	return code;
 }

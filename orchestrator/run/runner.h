@@ -53,6 +53,16 @@ struct run_opts {
 	int nsinks;
 	ask_fn ask; /* guided mode, NULL when unattended */
 	void *ask_arg;
+	/*
+	 * resume --mark-done STEP / --retry STEP: the operator's word on a step,
+	 * "phase.step" or "phase.step@NODE".  mark_done: the step is done (its
+	 * verify is run live first, and a false verify refuses); retry: a step
+	 * that was interrupted may run again.  Borrowed.
+	 */
+	const char *const *mark_done;
+	int nmark_done;
+	const char *const *retry;
+	int nretry;
 };
 
 /*

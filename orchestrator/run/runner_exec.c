@@ -67,7 +67,7 @@ static char *first_line(const struct xport_result *res)
  * connection is reconnected; then the step's check decides whether the
  * command took effect, and only an idempotent step is run again.
  */
-int runner_run_command(struct runner *r, const struct plan_step *s, int *exit_status)
+enum rres runner_run_command(struct runner *r, const struct plan_step *s, int *exit_status)
 {
 	const struct step_def *d = s->def;
 	struct xport *x = conns_get(r->conns, s->node);
@@ -90,7 +90,8 @@ int runner_run_command(struct runner *r, const struct plan_step *s, int *exit_st
 		*exit_status = res.exit;
 		char *line = first_line(&res);
 		char *why = NULL;
-		int done = 0, rc = 0;
+		int done = 0;
+		enum rres rc = RR_OK;
 		if (o == XPORT_OK && ok_exit(d, res.exit))
 			done = 1;
 		else if (o == XPORT_STOPPED)
@@ -100,7 +101,7 @@ int runner_run_command(struct runner *r, const struct plan_step *s, int *exit_st
 		else if (o == XPORT_DROPPED && d->check.expr == NULL && d->check.probe == NULL &&
 			 !d->idempotent)
 			rc = runner_fail(
-			    r, s, EXIT_STEP_FAILED, -1,
+			    r, s, RR_FAILED, -1,
 			    "connection lost during `%s`; whether it ran is unknown and "
 			    "the step is not idempotent: look at the node, then resume",
 			    s->command);
@@ -125,13 +126,13 @@ int runner_run_command(struct runner *r, const struct plan_step *s, int *exit_st
 				if (runner_check_done(r, s, NULL, err, sizeof(err)) == 1) {
 					free(why);
 					*exit_status = -1;
-					return 0;
+					return RR_OK;
 				}
 			}
 		}
 		if (attempt >= d->retries || (o == XPORT_DROPPED && !d->idempotent) ||
 		    o == XPORT_HOSTKEY || o == XPORT_AUTH_FAILED) {
-			rc = runner_fail(r, s, EXIT_STEP_FAILED, *exit_status, "%s", why);
+			rc = runner_fail(r, s, RR_FAILED, *exit_status, "%s", why);
 			free(why);
 			return rc;
 		}
@@ -166,7 +167,7 @@ static int64_t wait_poll(int64_t elapsed, int64_t interval)
 	return p > interval ? interval : p;
 }
 
-int runner_wait_until(struct runner *r, const struct plan_step *s)
+enum rres runner_wait_until(struct runner *r, const struct plan_step *s)
 {
 	const struct wait_spec *w = s->def->wait;
 	int64_t t0 = now_mono_ms(), budget = runner_budget(r, w->timeout_ms);
@@ -177,25 +178,25 @@ int runner_wait_until(struct runner *r, const struct plan_step *s)
 		int ok = 0;
 		sbuf_init(&why);
 		facts_invalidate(r->facts);
-		int rc =
+		int ev =
 		    facts_eval(r->facts, w->until, s, NULL, r->saved, &ok, &why, err, sizeof(err));
 		int64_t el = now_mono_ms() - t0;
 		struct event e = runner_step_event(EV_WAITING, s);
 		e.text = expr_source(w->until);
-		e.detail = rc < 0 ? err : why.buf;
+		e.detail = ev < 0 ? err : why.buf;
 		e.elapsed_ms = el;
 		e.budget_ms = budget;
 		runner_emit(r, &e);
-		if (rc == 0 && ok) {
+		if (ev == 0 && ok) {
 			sbuf_release(&why);
-			return 0;
+			return RR_OK;
 		}
 		if (el >= budget) {
 			char t[32];
 			format_duration(budget, t, sizeof(t));
-			rc = runner_fail(r, s, EXIT_STEP_FAILED, -1,
-					 "waited %s for `%s`; last seen: %s", t,
-					 expr_source(w->until), rc < 0 ? err : why.buf);
+			enum rres rc =
+			    runner_fail(r, s, RR_FAILED, -1, "waited %s for `%s`; last seen: %s", t,
+					expr_source(w->until), ev < 0 ? err : why.buf);
 			sbuf_release(&why);
 			return rc;
 		}
@@ -247,13 +248,13 @@ static int http_once(const struct http_check_spec *h, const char *url, const cha
  * A retry that would have less than HTTP_MIN_TRY_MS left is not made, so the
  * failure names the last real answer, not a clipped last try.
  */
-int runner_http_step(struct runner *r, const struct plan_step *s)
+enum rres runner_http_step(struct runner *r, const struct plan_step *s)
 {
 	const struct http_check_spec *h = s->def->http;
 	int64_t delay = 1000, cap = r->o->max_timeout_ms, t0 = now_mono_ms();
 	char err[1024] = "", capped[32];
 	char *shown = url_redact(s->url, 0);
-	int rc;
+	enum rres rc;
 
 	format_duration(cap, capped, sizeof(capped));
 	for (int attempt = 0;; attempt++) {
@@ -264,14 +265,14 @@ int runner_http_step(struct runner *r, const struct plan_step *s)
 		int good = http_once(h, s->url, shown, tmo, err, sizeof(err));
 		runner_emitf(r, EV_INFO, s, "GET %s: %s", shown, good ? "ok" : err);
 		if (good) {
-			rc = 0;
+			rc = RR_OK;
 			break;
 		}
 		left = cap > 0 ? cap - (now_mono_ms() - t0) : 0;
 		int capped_out = cap > 0 && left - delay < HTTP_MIN_TRY_MS && attempt < h->retries;
 		if (attempt >= h->retries || capped_out) {
 			rc = runner_fail(
-			    r, s, EXIT_STEP_FAILED, -1, "http check: %s%s%s%s", err,
+			    r, s, RR_FAILED, -1, "http check: %s%s%s%s", err,
 			    capped_out ? " (gave up after " : "", capped_out ? capped : "",
 			    capped_out ? ", the --max-timeout, with retries left)" : "");
 			break;

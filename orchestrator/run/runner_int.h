@@ -1,6 +1,9 @@
 /*
- * runner_int.h — state shared by runner.c (set-up, binding, the step loop,
- * the journal) and runner_step.c (executing one step).  Not a public API.
+ * runner_int.h — state shared by the files of the runner: runner.c (set-up,
+ * binding, the step loop, the journal), runner_step.c (one step through the
+ * state machine), runner_exec.c (commands, waits, HTTP checks),
+ * runner_reboot.c (verified reboots) and runner_result.c (results and their
+ * exit codes).  Not a public API.
  */
 #ifndef CCR_RUNNER_INT_H
 #define CCR_RUNNER_INT_H
@@ -15,6 +18,44 @@
 #include "replay.h"
 #include "runner.h"
 
+/*
+ * The one result type of the step machine.  Every function of the runner
+ * that can stop the run returns one; runner_exit_code() is the only place
+ * that turns it into a process exit code (enum ccr_exit), and
+ * runner_result_name() into the journal's run-end result.  RR_PROCEED and
+ * RR_AGAIN are decisions inside a step and never leave runner_step().
+ */
+enum rres {
+	RR_OK = 0,	/* the step is finished (done, skipped, settled): go on */
+	RR_PROCEED,	/* not settled yet: carry on with the step (internal) */
+	RR_AGAIN,	/* evaluate the step again from its `when` (internal) */
+	RR_FAILED,	/* a step failed: exit 1 */
+	RR_UNDECIDED,	/* an interrupted step only the operator can settle: exit 1 */
+	RR_INCOMPLETE,	/* the operator skipped a step; it is still pending: exit 1 */
+	RR_REFUSED,	/* a precondition or gate refused, or a refused operator answer: exit 3 */
+	RR_INPUT,	/* usage or input error, nothing done: exit 2 */
+	RR_LOCKED,	/* another run holds the lock: exit 4 */
+	RR_JOURNAL,	/* journal corrupt, unwritable, or the files changed: exit 5 */
+	RR_LOCK_LOST,	/* the run lost its (etcd) lock mid-run: exit 6 */
+	RR_INTERRUPTED, /* SIGINT/SIGTERM or the operator quit: exit 130 */
+	RR_NOTHING,	/* nothing to resume or nothing to do: exit 0 */
+};
+
+/* The process exit code of a result (RR_PROCEED/RR_AGAIN map to 1: a bug). */
+int runner_exit_code(enum rres rc);
+/* The result of an exit code returned by another module (bind, plan --live). */
+enum rres runner_result_of_exit(int code);
+/* The journal's run-end `result` of a result: done, failed, refused, interrupted. */
+const char *runner_result_name(enum rres rc);
+
+/* What a verified reboot came to (runner_reboot). */
+enum reboot_res {
+	RB_OK = 0,   /* the node went down, came back with a new boot id, and is ready */
+	RB_FAILED,   /* the reboot command failed, or the node did not come back (err) */
+	RB_STOPPED,  /* *stop was set */
+	RB_NOT_DOWN, /* the node did not go down within the down budget (err) */
+};
+
 enum sstate { SS_PENDING, SS_SKIPPED, SS_BEGUN, SS_DONE, SS_FAILED, SS_REFUSED };
 
 /* What the journal says about one step instance. */
@@ -22,6 +63,8 @@ struct stepstate {
 	enum sstate st;	    /* latest state */
 	char *boot_id;	    /* boot id recorded with `begin` of a reboot step */
 	int64_t begin_wall; /* wall ms of the latest `begin` */
+	int op_skipped;	    /* skipped by the operator: still pending, resume offers it */
+	int acted;	    /* a `begin` was journaled for it in this run */
 };
 
 struct runner {
@@ -42,10 +85,14 @@ struct runner {
 	struct plan *plan;	    /* compiled with the bound roles */
 	struct role_binding *roles; /* owned array */
 	int nroles;
+	int had_roles;			   /* roles[0..had_roles) came from the journal */
+	int replaces;			   /* apply: the unfinished run took no remote action */
 	struct stepstate *st;		   /* one per plan step */
 	int in_outage;			   /* outage-start journaled, no outage-end yet */
 	int64_t outage_wall;		   /* when it started */
-	const struct phase_def *cur_phase; /* last phase announced */
+	const struct phase_def *cur_phase; /* phase of the last step reached */
+	int phase_idle;			   /* cur_phase has nothing to do: its steps are skipped */
+	int run_has_work;		   /* some step acts (or acted) in this run */
 	int journal_broken;		   /* an append failed: no further remote action */
 	int lock_lost;			   /* the lock was lost: no further remote action */
 	int skipped;			   /* shared fleet: left to another process */
@@ -99,8 +146,8 @@ int runner_lock_lost(struct runner *r);
  */
 int runner_outage_end(struct runner *r, const struct plan_step *s, int64_t wall, const char *by);
 
-/* Execute one step instance (plan index i).  Returns an exit code (0 = go on). */
-int runner_step(struct runner *r, int i);
+/* Execute one step instance (plan index i).  RR_OK to go on, or why the run stops. */
+enum rres runner_step(struct runner *r, int i);
 
 /* The node's current boot id (new string), or -1 with err. */
 int runner_boot_id(struct runner *r, const char *node, char **value, char *err, size_t errlen);
@@ -108,30 +155,96 @@ int runner_boot_id(struct runner *r, const char *node, char **value, char *err, 
 /*
  * Reboot s->node (issue the playbook's reboot command when issue is set) and
  * wait until it is back with a new boot id and ready.  down_budget_ms (0: the
- * step's down_timeout) bounds the wait for it to go down.  Returns 0; 1 with
- * err (did not come back, host key...); 2 when stopped; 4 with err when it
- * did not go down within the budget.
+ * step's down_timeout) bounds the wait for it to go down.  Returns RB_OK;
+ * RB_FAILED with err (did not come back, host key...); RB_STOPPED; or
+ * RB_NOT_DOWN with err when it did not go down within the budget.
  */
-int runner_reboot(struct runner *r, const struct plan_step *s, const char *pre_boot_id, int issue,
-		  int64_t down_budget_ms, char *err, size_t errlen);
+enum reboot_res runner_reboot(struct runner *r, const struct plan_step *s, const char *pre_boot_id,
+			      int issue, int64_t down_budget_ms, char *err, size_t errlen);
 
-/* Journal a failure (or refusal) of s, set r->err, return code. */
-int runner_fail(struct runner *r, const struct plan_step *s, int code, int exit_status,
-		const char *fmt, ...) CCR_PRINTF(5, 6);
+/*
+ * Journal a failure (`failed`, or `refused` when code is RR_REFUSED) of s,
+ * set r->err, emit it, and return code (RR_JOURNAL if the record could not
+ * be written).
+ */
+enum rres runner_fail(struct runner *r, const struct plan_step *s, enum rres code, int exit_status,
+		      const char *fmt, ...) CCR_PRINTF(5, 6);
 /* The exact command that continues this run ("ccrup resume INVENTORY ..."). */
 const char *runner_resume_hint(const struct runner *r);
 
-/* Journal `interrupted` for s and return EXIT_INTERRUPTED. */
-int runner_stopped(struct runner *r, const struct plan_step *s);
+/* Journal `interrupted` for s and return RR_INTERRUPTED. */
+enum rres runner_stopped(struct runner *r, const struct plan_step *s);
+/*
+ * Does step s still have something to change?  An acting step (a command or
+ * a reboot) whose phase and step `when` hold and whose check is not
+ * satisfied.  An error while finding out counts as yes: the step then meets
+ * it in the open.  1 or 0.
+ */
+int runner_has_work(struct runner *r, const struct plan_step *s);
+/* Does any acting step of the plan still have work (or did one act)?  1 or 0. */
+int runner_plan_has_work(struct runner *r);
+
 /* Is the step's effect already there?  1 yes, 0 no (or no check), -1 error. */
 int runner_check_done(struct runner *r, const struct plan_step *s, struct sbuf *why, char *err,
 		      size_t errlen);
-/* Run s's command with retries; *exit_status gets its exit.  0 or an exit code. */
-int runner_run_command(struct runner *r, const struct plan_step *s, int *exit_status);
-/* Poll s's wait condition until it holds or its timeout.  0 or an exit code. */
-int runner_wait_until(struct runner *r, const struct plan_step *s);
-/* s's HTTP check with its retries.  0 or an exit code. */
-int runner_http_step(struct runner *r, const struct plan_step *s);
+/* Run s's command with retries; *exit_status gets its exit.  RR_OK or why not. */
+enum rres runner_run_command(struct runner *r, const struct plan_step *s, int *exit_status);
+/* Poll s's wait condition until it holds or its timeout.  RR_OK or why not. */
+enum rres runner_wait_until(struct runner *r, const struct plan_step *s);
+/* s's HTTP check with its retries.  RR_OK or why not. */
+enum rres runner_http_step(struct runner *r, const struct plan_step *s);
+
+/* Ask the operator, counting the time it takes as waiting, not running ('q' unattended). */
+int runner_ask(struct runner *r, const char *q, const char *choices);
+/* The plan's estimate of the outage s begins: its estimate up to the step that ends it. */
+int64_t runner_outage_estimate_ms(const struct runner *r, const struct plan_step *s);
+
+/* Journal `done` for s (by: who settled it, or NULL), emit it.  RR_OK or RR_JOURNAL. */
+enum rres runner_journal_done(struct runner *r, const struct plan_step *s, int exit_status,
+			      int64_t t0, const char *by);
+/* Journal `skipped` for s with reason and detail, emit it.  RR_OK or RR_JOURNAL. */
+enum rres runner_journal_skip(struct runner *r, const struct plan_step *s, const char *reason,
+			      const char *detail);
+/* Journal and announce the start (begin set) or end of the outage.  RR_OK or RR_JOURNAL. */
+enum rres runner_outage_mark(struct runner *r, const struct plan_step *s, int begin);
+/* s's verify on fresh facts; false or an error fails the step.  RR_OK or RR_FAILED. */
+enum rres runner_verify(struct runner *r, const struct plan_step *s, int exit_status);
+
+/*
+ * Why skipping or marking s done needs more than one key, or NULL: it is
+ * inside the outage window, it is the point of no return, or a later
+ * step's `require` reads a fact its check or verify reads.  The text is
+ * static or in buf.
+ */
+const char *runner_guard_reason(struct runner *r, const struct plan_step *s, char *buf,
+				size_t buflen);
+/* Did the operator name s in list (resume --mark-done / --retry)?  1 or 0. */
+int runner_told(const struct plan_step *s, const char *const *list, int n);
+/*
+ * Mark s done on the operator's word: its verify (else its check) must hold
+ * live.  RR_OK (journaled done by `by`), RR_REFUSED with the reason in why
+ * (nothing journaled), or RR_JOURNAL.
+ */
+enum rres runner_mark_done(struct runner *r, const struct plan_step *s, int64_t t0, const char *by,
+			   char *why, size_t whylen);
+/*
+ * Guided confirmation of s (found: what its check saw, may be NULL).
+ * RR_PROCEED to run it, RR_OK when the operator settled it (skipped or
+ * marked done), RR_AGAIN to evaluate it again, or why the run stops.  Every
+ * answer is journaled.  Unattended: RR_PROCEED.
+ */
+enum rres runner_confirm(struct runner *r, const struct plan_step *s, const char *found);
+/*
+ * The journal says s began and never ended.  A reboot is settled by the
+ * boot id, any step by its check; an idempotent step may run again;
+ * anything else is the operator's decision (guided answer, or resume
+ * --mark-done / --retry), never a guess.  RR_OK when settled (done),
+ * RR_PROCEED to run the step normally, RR_UNDECIDED when only the operator
+ * can tell (r->err says what to check and how to answer), or why the run
+ * stops.
+ */
+enum rres runner_settle_inflight(struct runner *r, const struct plan_step *s, struct stepstate *ss,
+				 int64_t t0);
 
 /*
  * A step's time budget (command timeout, reboot down/up budget, wait or HTTP

@@ -44,46 +44,52 @@ static void waiting(struct runner *r, const struct plan_step *s, const char *wha
  */
 #define REBOOT_UP_POLL_MAX_MS 500
 
-/* Until the node stops answering or shows a new boot id.  0, 1 = timed out, 2 = stopped. */
-static int wait_down(struct runner *r, const struct plan_step *s, const char *pre, int64_t budget)
+/* How a wait for the node to go down or come back ended. */
+enum wait_res {
+	WR_OK = 0,  /* it went down / came back ready */
+	WR_TIMEOUT, /* the budget was spent */
+	WR_STOPPED, /* *stop was set */
+	WR_HOSTKEY, /* it came back with a host key or authentication problem */
+};
+
+/* Until the node stops answering or shows a new boot id. */
+static enum wait_res wait_down(struct runner *r, const struct plan_step *s, const char *pre,
+			       int64_t budget)
 {
 	int64_t t0 = now_mono_ms(), poll = REBOOT_POLL_FIRST_MS;
 	char err[512];
 	for (;;) {
 		char *now = NULL;
 		if (runner_boot_id(r, s->node, &now, err, sizeof(err)) < 0)
-			return 0; /* not answering: it went down */
+			return WR_OK; /* not answering: it went down */
 		int changed = strcmp(now, pre) != 0;
 		free(now);
 		if (changed)
-			return 0;
+			return WR_OK;
 		if (now_mono_ms() - t0 >= budget)
-			return 1;
+			return WR_TIMEOUT;
 		waiting(r, s, "node going down for the reboot", t0, budget);
 		if (runner_sleep(r, poll))
-			return 2;
+			return WR_STOPPED;
 		poll = poll * 2 > 1000 ? 1000 : poll * 2;
 	}
 }
 
-/* Until SSH answers with a new boot id and `ready` holds.  0, 1 timed out, 2 stopped, 3 hostkey. */
-static int wait_up(struct runner *r, const struct plan_step *s, const char *pre, int64_t budget,
-		   char *last, size_t lastlen)
+/* Until SSH answers with a new boot id and `ready` holds. */
+static enum wait_res wait_up(struct runner *r, const struct plan_step *s, const char *pre,
+			     int64_t budget, char *last, size_t lastlen)
 {
 	int64_t t0 = now_mono_ms(), poll = REBOOT_POLL_FIRST_MS;
 	struct xport *x = conns_get(r->conns, s->node);
 	const struct cond *ready = &s->def->reboot.ready;
 
 	for (;;) {
-		int64_t left = budget - (now_mono_ms() - t0);
-		if (left <= 0)
-			return 1;
 		/* One attempt per poll: xport_connect_retry's own backoff (200 ms doubling to
 		 * 5 s) would overshoot the node's return by up to half the downtime. */
 		enum xport_outcome o = xport_connect(x);
 		if (o == XPORT_HOSTKEY || o == XPORT_AUTH_FAILED) {
 			snprintf(last, lastlen, "%s", xport_error(x));
-			return 3;
+			return WR_HOSTKEY;
 		}
 		char *now = NULL;
 		if (o != XPORT_OK) {
@@ -98,7 +104,7 @@ static int wait_up(struct runner *r, const struct plan_step *s, const char *pre,
 						    &why, last, lastlen);
 				if (ok == 1) {
 					sbuf_release(&why);
-					return 0;
+					return WR_OK;
 				}
 				if (ok == 0)
 					snprintf(last, lastlen, "not ready yet: %s", why.buf);
@@ -107,15 +113,20 @@ static int wait_up(struct runner *r, const struct plan_step *s, const char *pre,
 				snprintf(last, lastlen, "boot id is still %s", pre);
 			}
 		}
+		/* The budget is judged after a fresh attempt, never before one: a process
+		 * stopped (SIGSTOP, a suspended VM) past the budget looks once more, so
+		 * the verdict and its "last:" describe the node now, not before the pause. */
+		if (budget - (now_mono_ms() - t0) <= 0)
+			return WR_TIMEOUT;
 		waiting(r, s, "node coming back from the reboot", t0, budget);
 		if (runner_sleep(r, poll))
-			return 2;
+			return WR_STOPPED;
 		poll = poll * 2 > REBOOT_UP_POLL_MAX_MS ? REBOOT_UP_POLL_MAX_MS : poll * 2;
 	}
 }
 
-int runner_reboot(struct runner *r, const struct plan_step *s, const char *pre, int issue,
-		  int64_t down_budget_ms, char *err, size_t errlen)
+enum reboot_res runner_reboot(struct runner *r, const struct plan_step *s, const char *pre,
+			      int issue, int64_t down_budget_ms, char *err, size_t errlen)
 {
 	const struct reboot_spec *rb = &s->def->reboot;
 	char t[32];
@@ -143,32 +154,32 @@ int runner_reboot(struct runner *r, const struct plan_step *s, const char *pre, 
 			snprintf(err, errlen, "`%s`: %s", r->pb->reboot_command, xport_error(x));
 		xport_result_release(&res);
 		if (o == XPORT_STOPPED)
-			return 2;
+			return RB_STOPPED;
 		if (bad || (o == XPORT_OK && res.exit != 0))
-			return 1;
+			return RB_FAILED;
 	}
 	int64_t down = down_budget_ms > 0 ? down_budget_ms : runner_budget(r, rb->down_timeout_ms);
 	int64_t up = runner_budget(r, rb->up_timeout_ms);
-	int rc = wait_down(r, s, pre, down);
-	if (rc == 1) {
+	enum wait_res w = wait_down(r, s, pre, down);
+	if (w == WR_TIMEOUT) {
 		format_duration(down, t, sizeof(t));
 		snprintf(err, errlen, "%s did not go down within %s after `%s` (boot id still %s)",
 			 s->node, t, r->pb->reboot_command, pre);
-		return 4;
+		return RB_NOT_DOWN;
 	}
-	if (rc)
-		return rc;
+	if (w == WR_STOPPED)
+		return RB_STOPPED;
 	char last[512] = "";
-	rc = wait_up(r, s, pre, up, last, sizeof(last));
-	if (rc == 1 || rc == 3) {
-		format_duration(up, t, sizeof(t));
-		snprintf(err, errlen,
-			 rc == 3 ? "%s came back with a problem: %s"
-				 : "%s did not come back within %s of the reboot "
-				   "(last: %s)",
-			 s->node, rc == 3 ? last : t, last);
-		if (rc == 3)
-			rc = 1;
-	}
-	return rc;
+	w = wait_up(r, s, pre, up, last, sizeof(last));
+	if (w == WR_STOPPED)
+		return RB_STOPPED;
+	if (w == WR_OK)
+		return RB_OK;
+	format_duration(up, t, sizeof(t));
+	if (w == WR_HOSTKEY)
+		snprintf(err, errlen, "%s came back with a problem: %s", s->node, last);
+	else
+		snprintf(err, errlen, "%s did not come back within %s of the reboot (last: %s)",
+			 s->node, t, last);
+	return RB_FAILED;
 }

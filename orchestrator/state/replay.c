@@ -749,7 +749,17 @@ static int outage_end_index(const struct plan *p, int from)
 	return -1;
 }
 
-/* An open outage whose ending step is settled is over: at that step's end. */
+int replay_step_op_skipped(const struct replay_step *s)
+{
+	const struct replay_attempt *end = s->last_end >= 0 ? &s->att[s->last_end] : NULL;
+	return s->state == RS_SKIPPED && end && end->reason &&
+	       strcmp(end->reason, REPLAY_SKIP_OPERATOR) == 0;
+}
+
+/*
+ * An open outage whose ending step is settled is over: at that step's end.
+ * Skipped by the operator, the step is still to do and the outage goes on.
+ */
 static void derive_outages(struct replay *rp, const struct plan *p)
 {
 	struct replay_outage *o = rp->noutages ? &rp->outages[rp->noutages - 1] : NULL;
@@ -760,7 +770,7 @@ static void derive_outages(struct replay *rp, const struct plan *p)
 	from = plan_find(p, o->step, o->node);
 	int e = from ? outage_end_index(p, from->index - 1) : -1;
 	const struct replay_step *s = e >= 0 ? replay_step_at(rp, e) : NULL;
-	if (s == NULL || !settled(s->state))
+	if (s == NULL || !settled(s->state) || replay_step_op_skipped(s))
 		return;
 	o->end_ms = s->end_ms < o->start_ms ? o->start_ms : s->end_ms;
 	o->end_step = s->id;

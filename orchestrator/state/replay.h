@@ -195,6 +195,12 @@ struct plan *replay_compile_plan(const struct replay *rp, const struct playbook 
 int replay_plan(struct replay *rp, const struct plan *p, int strict, char *err,
 		size_t errlen) CCR_WUR;
 
+/* The reason of a step the operator skipped: it stays to do (resume offers it again). */
+#define REPLAY_SKIP_OPERATOR "skipped by the operator"
+
+/* Is step s skipped by the operator, so still to do? */
+int replay_step_op_skipped(const struct replay_step *s);
+
 /* The step at plan index i (0-based) after replay_plan(), or NULL if no record names it. */
 const struct replay_step *replay_step_at(const struct replay *rp, int i);
 

@@ -921,7 +921,9 @@ int state__etcd_open(struct state *st, const struct state_config *c, char *err, 
 	st->name = xasprintf("etcd %s prefix %s", where, s->prefix);
 	free(where);
 	/* Check now that etcd answers (and the credentials work): better than at the first step. */
-	json_t *req = etcd_req_prefix(s->prefix);
+	char *under = xasprintf("%s/", s->prefix); /* all our keys; a role may grant only these */
+	json_t *req = etcd_req_prefix(under);
+	free(under);
 	json_object_set_new(req, "count_only", json_true());
 	if (call(st, "/v3/kv/range", req, READ_BUDGET, &resp, err, errlen) != ETCD_OK) {
 		char why[512];

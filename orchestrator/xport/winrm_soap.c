@@ -247,7 +247,8 @@ void wsman_reply_release(struct wsman_reply *r)
 	free(r->command_id);
 	sbuf_release(&r->out);
 	sbuf_release(&r->err);
-	wsman_reply_init(r);
+	memset(r, 0, sizeof(*r)); /* nothing left to free: wsman_reply_init() before reuse */
+	r->exit_code = -1;
 }
 
 static int is(const xmlNode *n, const char *ns, const char *name)
@@ -411,6 +412,7 @@ int wsman_parse_reply(const char *buf, size_t len, struct wsman_reply *r)
 	int rc = -1;
 
 	wsman_reply_release(r);
+	wsman_reply_init(r);
 	if (len > INT32_MAX)
 		goto bad;
 	doc = xmlReadMemory(buf, (int)len, "reply.xml", NULL,

@@ -88,6 +88,7 @@ struct wsman_reply {
 	int exit_code;	  /* its ExitCode when done (-1 if absent) */
 };
 
+/* init: empty buffers (owned); release: frees everything, init again before reuse. */
 void wsman_reply_init(struct wsman_reply *r);
 void wsman_reply_release(struct wsman_reply *r);
 

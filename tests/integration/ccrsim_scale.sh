@@ -28,8 +28,9 @@ sshx() {
 # --- --fleet 5: 15 hosts, each its own known key ---
 sim_start "$SCN" 0 "$tmp/f5" --fleet 5 || exit 1
 check "--fleet 5: 15 hosts listening" grep -q '^ccrsim: 15 hosts listening' "$tmp/f5/ccrsim.log"
-check "--fleet 5: 15 known_hosts lines" [ "$(wc -l <"$tmp/f5/known_hosts")" = 15 ]
-check "--fleet 5: 15 distinct host keys" [ "$(awk '{ print $3 }' "$tmp/f5/known_hosts" | sort -u | wc -l)" = 15 ]
+check "--fleet 5: 45 known_hosts lines (ed25519, ECDSA, RSA per host)" [ "$(wc -l <"$tmp/f5/known_hosts")" = 45 ]
+check "--fleet 5: 15 distinct ed25519 host keys" [ "$(awk '$2 == "ssh-ed25519" { print $3 }' "$tmp/f5/known_hosts" | sort -u | wc -l)" = 15 ]
+check "--fleet 5: 15 distinct addresses" [ "$(awk '{ print $1 }' "$tmp/f5/known_hosts" | sort -u | wc -l)" = 15 ]
 check "--fleet 5: 15 hosts and 5 clusters in the inventory" \
 	sh -c "[ \$(grep -c '^    port:' '$SIM_INV') = 15 ] && [ \$(grep -c '^  - name:' '$SIM_INV') = 5 ]"
 n=0

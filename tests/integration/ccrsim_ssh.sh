@@ -56,7 +56,7 @@ check "pid file holds the pid" [ "$(cat "$tmp/sim/ccrsim.pid")" = "$SIM_PID" ]
 check "control socket is 0600" [ "$(stat -c %a "$tmp/sim/control.sock")" = 600 ]
 check "host keys are 0600" [ "$(stat -c %a "$tmp/sim/hostkeys/NODE1.key")" = 600 ]
 check "client key is 0600" [ "$(stat -c %a "$tmp/sim/client_ed25519")" = 600 ]
-check "known_hosts has one line per host" [ "$(wc -l <"$tmp/sim/known_hosts")" = 3 ]
+check "known_hosts has three lines per host (ed25519, ECDSA, RSA)" [ "$(wc -l <"$tmp/sim/known_hosts")" = 9 ]
 p1=$(inv NODE1 port)
 check "known_hosts line format" grep -Eq "^(\[127\.[0-9.]+\]:$p1|127\.[0-9.]+) ssh-ed25519 AAAA" \
 	"$tmp/sim/known_hosts"
@@ -78,12 +78,12 @@ run NODE1 'sc query SysmonLog' -tt
 check "exec with -tt: exit 0" rc 0
 check "exec with -tt: CRLF line ends" grep -q "SERVICE_NAME: SysmonLog$CR" "$tmp/out"
 run NODE2 'frobnicate /now'
-check "unknown command: exit 1" rc 1
+check "unknown command: exit 9009 as cmd.exe's (OpenSSH shows its low 8 bits, 49)" rc 49
 check "unknown command: message on stderr" has 'is not recognized' err
 check "unknown command: stdout empty without PTY" [ ! -s "$tmp/out" ]
 run NODE2 'frobnicate /now' -tt
-check "unknown command with -tt: exit 1, message on the terminal" sh -c \
-	"[ \"\$(cat '$tmp/rc')\" = 1 ] && grep -q 'is not recognized' '$tmp/out'"
+check "unknown command with -tt: exit 9009 (49), message on the terminal" sh -c \
+	"[ \"\$(cat '$tmp/rc')\" = 49 ] && grep -q 'is not recognized' '$tmp/out'"
 
 # --- authentication ---
 : >"$tmp/empty_known"

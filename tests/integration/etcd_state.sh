@@ -16,7 +16,11 @@
 #   export      state export to a directory and import into a new prefix: journal
 #               bytes identical; status reads the imported copy
 #   input       bad --state URLs and state: blocks: located errors, exit 2
-# etcd members listen on 127.0.0.1:12200-12207 and are stopped by PID.
+#   auth        etcd with authentication on (a role granting only the prefix): a run
+#               with password_file, status with password_env; a wrong password and a
+#               password file others can read are refused; the password is in no file
+# etcd members listen on 127.0.0.1:12200-12207 (and 12212-12213 for auth) and are
+# stopped by PID.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/sim.sh
@@ -250,5 +254,44 @@ bin/ccrup validate "$inv" >"$tmp/inv.log" 2>&1
 rc=$?
 line=$(grep -n '^  endpoints:' "$inv" | cut -d: -f1)
 if [ $rc = 2 ] && grep -q "inv.yml:$line:[0-9]*: .*not HOST:PORT" "$tmp/inv.log"; then ok "a bad endpoint is located"; else ko "bad endpoint: exit $rc" "$tmp/inv.log"; fi
+# auth: a separate one-member etcd with authentication enabled.
+sim_start "$scn" 0 "$tmp/auth/sim" || exit 1
+etcd_stop
+etcd_start "$tmp/etcd-auth" 12210 1 || exit 1
+(
+	export ETCDCTL_API=3
+	e="--endpoints $ETCD_URLS"
+	etcdctl $e user add root:rootpw && etcdctl $e user add ccrup:s3cret-pw &&
+		etcdctl $e role add ccrup && etcdctl $e role grant-permission ccrup --prefix=true readwrite au/ &&
+		etcdctl $e user grant-role ccrup ccrup && etcdctl $e auth enable
+) >"$tmp/auth/setup.log" 2>&1
+printf 's3cret-pw\n' >"$tmp/auth/pw"
+chmod 600 "$tmp/auth/pw"
+cp "$SIM_INV" "$tmp/auth/inv.yml"
+printf 'state:\n  endpoints: [%s]\n  prefix: /au\n  user: ccrup\n  password_file: %s\n  lease_ttl: 3s\n' "$ETCD_URLS" "$tmp/auth/pw" >>"$tmp/auth/inv.yml"
+bin/ccrup apply "$tmp/auth/inv.yml" --yes --state-dir "$tmp/auth/state" >"$tmp/auth/apply.log" 2>&1
+ra=$?
+sed "s|password_file: .*|password_env: CCRUP_TEST_ETCD_PW|" "$tmp/auth/inv.yml" >"$tmp/auth/inv-env.yml"
+CCRUP_TEST_ETCD_PW=s3cret-pw bin/ccrup status "$tmp/auth/inv-env.yml" --state-dir "$tmp/auth/state" >"$tmp/auth/status.txt" 2>&1
+printf 'wrong\n' >"$tmp/auth/pw"
+bin/ccrup status "$tmp/auth/inv.yml" --state-dir "$tmp/auth/state" >"$tmp/auth/wrong.log" 2>&1
+rw=$?
+printf 's3cret-pw\n' >"$tmp/auth/pw"
+chmod 644 "$tmp/auth/pw"
+bin/ccrup status "$tmp/auth/inv.yml" --state-dir "$tmp/auth/state" >"$tmp/auth/mode.log" 2>&1
+rm=$?
+sim_stop
+if [ $ra != 0 ] || ! grep -q "CLUS1: done" "$tmp/auth/status.txt"; then
+	ko "auth: apply exit $ra; status with password_env" "$tmp/auth/apply.log"
+	cat "$tmp/auth/status.txt" "$tmp/auth/setup.log"
+elif [ $rw != 2 ] || ! grep -q "authentication failed" "$tmp/auth/wrong.log"; then
+	ko "auth: a wrong password: exit $rw" "$tmp/auth/wrong.log"
+elif [ $rm != 2 ] || ! grep -q "readable by group or others" "$tmp/auth/mode.log"; then
+	ko "auth: a 0644 password file: exit $rm" "$tmp/auth/mode.log"
+elif grep -rq "s3cret-pw" "$tmp/auth/state" "$tmp/auth/apply.log" "$tmp/auth/status.txt"; then
+	ko "auth: the password appears in a state file or the output"
+else
+	ok "auth: runs with password_file and password_env; wrong or exposed passwords refused; the password is in no file"
+fi
 echo "etcd_state: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -76,7 +76,7 @@ expect() { # expect EXIT PATTERN CMD...
 }
 expect 2 "did you mean 'apply'" bin/ccrup aply x.yml
 expect 2 "did you mean 'resume'" bin/ccrup resmue x.yml
-expect 2 "did you mean 'status'" bin/ccrup stat x.yml
+expect 2 "did you mean 'status'" bin/ccrup staus x.yml
 expect 2 "did you mean 'plan'" bin/ccrup help paln
 expect 2 "did you mean '--width'" bin/ccrup plan x.yml --widht 3
 expect 2 "did you mean '--yes'" bin/ccrup apply x.yml --yse

@@ -77,7 +77,7 @@ CAUSE = {
     "http-bad-tls": r"http check: .*(SSL|certificate|TLS)",
 }
 STEP_SLACK_S = 2.5  # a failed step's time beyond its capped budget (polls, reconnects)
-PORT_BASE = 31000  # below the ephemeral range, above tests/lib/sim.sh's 23000-30999
+PORT_BASE = 20000  # SSH 20000-21699, HTTP (+10000) 30000-31699: below the ephemeral range, clear of tests/lib/sim.sh (SSH 12000-19999, HTTP 22000-29999)
 PORT_SLOTS = 170
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))

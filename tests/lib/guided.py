@@ -10,7 +10,10 @@ starts an outage or is the point of no return asks for a word ("Type 'outage' to
 After a failed step ("STEP on NODE failed. [r]etry [d]etails [q]uit") the letters of
 "STEP!fail" are used, "q" by default; at a gate ("... [y]es [n]o [q]uit") those of "gate",
 "y" by default.  Everything the terminal shows is written to LOG.
-Exits with ccrup's exit status.
+GUIDED_THINK_MS (environment) makes the operator think that long before every answer.
+The second question that guards skipping or marking done a step that can
+strand the cluster ("Skip STEP although ...? [y]es, skip it [n]o, back") takes the next
+letter of the same step ("n" by default).  Exits with ccrup's exit status.
 """
 import os
 import pty
@@ -25,6 +28,7 @@ PROMPT = re.compile(
     rb"|Type '(\w+)' to run (\S+) on (\S+), or \[s\]kip \[d\]etails \[r\]etry \[m\]ark-done \[q\]uit"
     rb"|(\S+) on (\S+) failed\. \[r\]etry \[d\]etails \[q\]uit"
     rb"|(\[y\]es \[n\]o \[q\]uit)")
+GUARD = re.compile(rb"(?:Skip|Mark done) (\S+) although .*?\[n\]o, back")
 
 
 def main():
@@ -37,6 +41,7 @@ def main():
     pid, fd = pty.fork()
     if pid == 0:
         os.execvp(argv[0], argv)
+    think = int(os.environ.get("GUIDED_THINK_MS", "0")) / 1000.0
     buf = b""
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -54,6 +59,12 @@ def main():
         buf += data
         buf = ANSI.sub(b"", buf)
         m = PROMPT.search(buf)
+        g = GUARD.search(buf)
+        if g and (m is None or g.start() < m.start()):
+            queue = answers.get(g.group(1).decode())
+            os.write(fd, ((queue.pop(0) if queue else "n") + "\n").encode())
+            buf = buf[g.end():]
+            continue
         if m:
             if m.group(1):
                 step, word, default = m.group(1).decode(), None, "y"
@@ -69,6 +80,8 @@ def main():
                 letter = word
             elif letter == "Y":
                 letter = "y"
+            if think:
+                time.sleep(think)
             os.write(fd, (letter + "\n").encode())
             buf = buf[m.end():]
     _, status = os.waitpid(pid, 0)

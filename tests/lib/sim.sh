@@ -8,10 +8,14 @@ sim_start() {
 	_scn=$1; _scale=$2; SIM_DIR=$3; shift 3
 	mkdir -p "$SIM_DIR"
 	# Tests may run side by side: each ccrsim gets its own port range, retried
-	# on a collision.  Scenarios number their hosts from base_port.
+	# on a collision.  Scenarios number their hosts from base_port; SSH ports
+	# 12000-19999, HT/CAS HTTP (SSH + 10000) 22000-29999, WinRM (SSH - 10000)
+	# 2000-9999: every port below the ephemeral range (32768-60999), the bands
+	# never overlap (bench/ uses SSH 20000-21999), and a fleet spreads its
+	# hosts over loopback addresses, keeping these ports.
 	_try=0
 	while :; do
-		_base=$(( 23000 + ( ($$ * 7 + _try * 131 + $(date +%N | sed 's/^0*//;s/^$/0/') / 1000) % 80) * 100 ))
+		_base=$(( 12000 + ( ($$ * 7 + _try * 131 + $(date +%N | sed 's/^0*//;s/^$/0/') / 1000) % 80) * 100 ))
 		sed -e '/^base_port:/d' "$_scn" >"$SIM_DIR/scenario.yml"
 		printf 'base_port: %s\n' "$_base" >>"$SIM_DIR/scenario.yml"
 		rm -f "$SIM_DIR/ccrsim.pid"
