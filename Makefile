@@ -3,6 +3,7 @@
 #   make            build bin/ccrup and bin/ccrsim
 #   make check      install missing Debian packages, build, run every test
 #   make demo       install, build, start ccrsim, run the SP1 upgrade against it
+#                   (PLAYBOOK=ccr-rollup|ccr-sp2|ccr-sp3: another Exchange playbook)
 #                   (TRANSPORT=winrm: the same over WinRM)
 #   make demo-patroni  the rolling upgrade of a real Patroni cluster, users writing throughout
 #   make SANITIZE=address,undefined check
@@ -107,7 +108,7 @@ unit: all $(TEST_BIN)
 
 demo: deps
 	@$(MAKE) --no-print-directory all
-	@TRANSPORT=$(TRANSPORT) sh mock-nodes/demo.sh
+	@TRANSPORT=$(TRANSPORT) PLAYBOOK=$(PLAYBOOK) sh mock-nodes/demo.sh
 
 # A real Patroni/PostgreSQL/etcd cluster on loopback, upgraded with users writing throughout.
 demo-patroni: deps

@@ -391,6 +391,21 @@ START_TEST(package_kind)
 	ck_assert(!var_kind_check(VK_PACKAGE, NULL, "a b"));
 	ck_assert(!var_kind_check(VK_PACKAGE, NULL, "a;b"));
 	ck_assert(!var_kind_check(VK_PACKAGE, NULL, "a$(x)"));
+	/* dn: LDAP distinguished names, nothing a shell or a quote could use */
+	ck_assert(var_kind_check(VK_DN, NULL, "CN=Schema,CN=Configuration,DC=contoso,DC=com"));
+	ck_assert(
+	    var_kind_check(VK_DN, NULL, "CN=First Organization,CN=Microsoft Exchange,DC=a-b,DC=c"));
+	ck_assert(var_kind_check(VK_DN, NULL, "ou=x_y.z"));
+	ck_assert(!var_kind_check(VK_DN, NULL, ""));
+	ck_assert(!var_kind_check(VK_DN, NULL, "CN=a,"));
+	ck_assert(!var_kind_check(VK_DN, NULL, ",CN=a"));
+	ck_assert(!var_kind_check(VK_DN, NULL, "CN="));
+	ck_assert(!var_kind_check(VK_DN, NULL, "=a"));
+	ck_assert(!var_kind_check(VK_DN, NULL, "CN=a b "));
+	ck_assert(!var_kind_check(VK_DN, NULL, "CN=a\"b"));
+	ck_assert(!var_kind_check(VK_DN, NULL, "CN=a;b"));
+	ck_assert(!var_kind_check(VK_DN, NULL, "CN=$(x)"));
+	ck_assert(!var_kind_check(VK_DN, NULL, "CN=a,DC=b c,1X=d"));
 	ck_assert(!var_kind_check(VK_PACKAGE, NULL, "a'"));
 	ck_assert_str_eq(var_kind_name(VK_PACKAGE), "package");
 }

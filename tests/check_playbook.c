@@ -428,7 +428,7 @@ START_TEST(var_rules)
 		  "  e: {kind: word, default: [x]}\n  f: {kind: raw}\n  g: {kind: enum, values: "
 		  "[a], default: b}\n  Bad: {kind: int}\n  node: {kind: int}\nphases: []\n");
 	ck_assert_str_eq(err(0), "4:13: unknown kind 'versoin' (kinds: name, service, path, "
-				 "version, int, word, text, url, enum, raw, package)");
+				 "version, int, word, text, url, enum, raw, package, dn)");
 	ck_assert_str_eq(err(1), "5:6: var 'b' of kind enum needs 'values'");
 	ck_assert_str_eq(err(2), "6:18: 'values' only applies to kind: enum");
 	ck_assert_str_eq(err(3), "7:31: default '8.x' for 'd' is not a valid version (dotted "

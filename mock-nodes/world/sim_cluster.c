@@ -73,15 +73,15 @@ int sim_cms_can_host(const struct sim_world *w, const struct sim_cluster *c, int
 {
 	const struct sim_host *h = &w->hosts[host];
 	return sim_node_in_cluster(w, host) && !h->pending_reboot &&
-	       sim_ver_cmp(h->binaries, c->cms_version) == 0;
+	       sim_ver_sp_cmp(h->binaries, c->cms_version) == 0;
 }
 
 int sim_cms_trapped(const struct sim_world *w, const struct sim_cluster *c)
 {
 	const struct sim_host *a = &w->hosts[c->members[0]];
 	const struct sim_host *b = &w->hosts[c->members[1]];
-	return c->cms_key && sim_ver_cmp(a->binaries, c->cms_version) > 0 &&
-	       sim_ver_cmp(b->binaries, c->cms_version) > 0;
+	return c->cms_key && sim_ver_sp_cmp(a->binaries, c->cms_version) > 0 &&
+	       sim_ver_sp_cmp(b->binaries, c->cms_version) > 0;
 }
 
 void sim_cms_fail(struct sim_world *w, struct sim_cluster *c, int64_t at)
@@ -98,7 +98,7 @@ void sim_cms_fail(struct sim_world *w, struct sim_cluster *c, int64_t at)
 int sim_cms_try_online(struct sim_world *w, struct sim_cluster *c, int64_t at)
 {
 	struct sim_host *h = &w->hosts[c->owner];
-	if (!sim_node_in_cluster(w, c->owner) || sim_ver_cmp(h->binaries, c->cms_version) != 0) {
+	if (!sim_node_in_cluster(w, c->owner) || sim_ver_sp_cmp(h->binaries, c->cms_version) != 0) {
 		sim_cms_fail(w, c, at);
 		return -1;
 	}

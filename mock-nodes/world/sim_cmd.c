@@ -5,7 +5,8 @@
  *
  * Program names are matched case-insensitively on the basename, with or
  * without ".exe": sc, net, reg, wmic, shutdown, cluster, powershell; any
- * path ending in setup.com (setup.exe is refused on cluster nodes); any
+ * path ending in setup.com (setup.exe is refused on cluster nodes); msiexec
+ * and dsquery (sim_cmd_msi.c); any
  * NetFx20SP1*.exe installer; bare Exchange cmdlets ("Get-...", "(Get-...")
  * as if typed into the Exchange Management Shell; "cmd /c LINE".  Anything
  * else is the cmd.exe "is not recognized" error, exit 9009 (cmd.exe's own).
@@ -183,6 +184,7 @@ static const struct prog progs[] = {
     {"net1", sim_cmd_net},	  {"reg", sim_cmd_reg},
     {"wmic", sim_cmd_wmic},	  {"shutdown", sim_cmd_shutdown},
     {"cluster", sim_cmd_cluster}, {"powershell", sim_cmd_powershell},
+    {"msiexec", sim_cmd_msiexec}, {"dsquery", sim_cmd_dsquery},
 };
 
 static sim_step_fn pick(const char *argv0)

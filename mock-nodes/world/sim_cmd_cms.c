@@ -259,7 +259,7 @@ void sim_ems_start(struct sim_action *a, struct sim_ps *ps, int64_t at)
 			     a->w->hosts[c->owner].name, c->cms);
 		return;
 	}
-	if (sim_ver_cmp(a->w->hosts[c->owner].binaries, c->cms_version) != 0) {
+	if (sim_ver_sp_cmp(a->w->hosts[c->owner].binaries, c->cms_version) != 0) {
 		sim_cms_fail(a->w, c, at);
 		start_failed(a, c);
 		return;
@@ -350,7 +350,7 @@ static int move_refused(struct sim_action *a, const struct sim_cluster *c, int t
 			     th->name, c->cms);
 	} else if (!stopped && move_repl_refused(a, c, at)) {
 		return 1;
-	} else if (!stopped && sim_ver_cmp(th->binaries, c->cms_version) != 0) {
+	} else if (!stopped && sim_ver_sp_cmp(th->binaries, c->cms_version) != 0) {
 		sim_ps_error(a,
 			     "The clustered mailbox server '%s' (version %s) cannot run on node "
 			     "'%s' (Exchange binaries %s). Stop it, move it, and run setup.com "

@@ -73,6 +73,17 @@ void sim_cmd_powershell(struct sim_action *a, int64_t at);
 void sim_cmd_setup(struct sim_action *a, int64_t at);
 void sim_cmd_setup_exe(struct sim_action *a, int64_t at);
 void sim_cmd_dotnet(struct sim_action *a, int64_t at);
+/* sim_cmd_msi.c: msiexec (update rollups), dsquery (the organisation's versions). */
+void sim_cmd_msiexec(struct sim_action *a, int64_t at);
+void sim_cmd_dsquery(struct sim_action *a, int64_t at);
+/* setup.com /PrepareSchema (ad 0) or /PrepareAD (ad 1), after the banner. */
+void sim_setup_prepare(struct sim_action *a, int64_t at, int ad);
+/* SP2 and later: the prerequisite check's error text for this host, or NULL (caller frees). */
+char *sim_setup_sp_prereq(const struct sim_action *a);
+/* wmic datafile where name="...msi.dll" get Version: Windows Installer's file version. */
+void sim_msi_wmic_datafile(struct sim_action *a);
+/* reg query under the Exchange product's Installer key: 1 if it answered. */
+int sim_msi_reg_query(struct sim_action *a, const char *norm, const char *vname, int recurse);
 /* PowerShell (sim_cmd_ems.c): one parsed cmdlet invocation. */
 #define SIM_PS_MAXP		8    /* parameters per cmdlet */
 #define SIM_EXIT_NOT_RECOGNIZED 9009 /* cmd.exe: "'X' is not recognized as an internal ..." */

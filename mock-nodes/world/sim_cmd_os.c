@@ -332,7 +332,7 @@ void sim_cmd_reg(struct sim_action *a, int64_t at)
 {
 	(void)at;
 	const char *vname = NULL, *type = NULL, *data = NULL;
-	int force = 0, bad = 0;
+	int force = 0, bad = 0, recurse = 0;
 	if (a->argc < 3) {
 		reg_syntax(a);
 		return;
@@ -346,6 +346,8 @@ void sim_cmd_reg(struct sim_action *a, int64_t at)
 			data = a->argv[++i];
 		else if (str_ieq(a->argv[i], "/f"))
 			force = 1;
+		else if (str_ieq(a->argv[i], "/s") && str_ieq(a->argv[1], "query"))
+			recurse = 1;
 		else
 			bad = 1;
 	}
@@ -354,6 +356,8 @@ void sim_cmd_reg(struct sim_action *a, int64_t at)
 	int del = str_ieq(a->argv[1], "delete");
 	if (norm == NULL || bad || !(query || add || del) || (!add && (type || data)))
 		reg_syntax(a);
+	else if (query && sim_msi_reg_query(a, norm, vname, recurse))
+		;
 	else if (add)
 		reg_add(a, norm, vname, type, data, force);
 	else if (!computed_key(norm) && stored_find(sim_act_host(a), norm, NULL) >= 0)
@@ -410,6 +414,10 @@ void sim_cmd_wmic(struct sim_action *a, int64_t at)
 {
 	char *props[8] = {0}, *vals[8] = {0};
 	int n = 0, bad = 0;
+	if (a->argc >= 2 && str_ieq(a->argv[1], "datafile")) {
+		sim_msi_wmic_datafile(a);
+		return;
+	}
 	if (a->argc != 4 || !str_ieq(a->argv[1], "os") || !str_ieq(a->argv[2], "get")) {
 		sim_act_err(a, "Invalid alias verb.\n");
 		sim_act_exit(a, 1);

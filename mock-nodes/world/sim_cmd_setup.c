@@ -190,6 +190,7 @@ static void stage_apply_end(struct sim_action *a, int64_t at, enum stage_kind ki
 		}
 		h->pending_reboot = 1;
 		h->watermark = 0;
+		sim_msi_sp_installed(h);
 	} else if (kind == ST_CMS) {
 		struct sim_cluster *c = &a->w->clusters[a->cluster];
 		free(c->cms_version);
@@ -250,6 +251,13 @@ static void configure(struct sim_action *a, int64_t at)
 static void prereq_end(struct sim_action *a, int64_t at)
 {
 	struct sim_host *h = sim_act_host(a);
+	char *sp_why = sim_setup_sp_prereq(a);
+	if (sp_why != NULL) {
+		sim_act_out(a, "%sFAILED\n%s", dots, sp_why);
+		free(sp_why);
+		say_failed(a);
+		return;
+	}
 	if (h->os_sp < 2) {
 		sim_act_out(a,
 			    "%sFAILED\n     Error:\n     Exchange Server 2007 Service Pack 1 "
@@ -395,6 +403,10 @@ static int setup_mode(const struct sim_action *a)
 			mode = mode ? -1 : 1;
 		else if (str_ieq(o, "/UpgradeCMS") || str_ieq(o, "-UpgradeCMS"))
 			mode = mode ? -1 : 2;
+		else if (str_ieq(o, "/PrepareSchema") || str_ieq(o, "/ps"))
+			mode = mode ? -1 : 3;
+		else if (str_ieq(o, "/PrepareAD") || str_ieq(o, "/p"))
+			mode = mode ? -1 : 4;
 		else
 			return -1;
 	}
@@ -408,12 +420,17 @@ void sim_cmd_setup(struct sim_action *a, int64_t at)
 	sim_act_out(a, "\nWelcome to Microsoft Exchange Server 2007 Unattended Setup\n\n");
 	if (mode <= 0) {
 		sim_act_out(a, "The following parameters are not valid in this context: use "
-			       "/mode:Upgrade or /UpgradeCMS.\n\n"
-			       "Usage: setup.com /mode:Upgrade | /UpgradeCMS\n");
+			       "/mode:Upgrade, /UpgradeCMS, /PrepareSchema or /PrepareAD.\n\n"
+			       "Usage: setup.com /mode:Upgrade | /UpgradeCMS | /PrepareSchema | "
+			       "/PrepareAD\n");
 		sim_act_exit(a, 1);
 		return;
 	}
 	sim_act_out(a, "Preparing Exchange Setup\n\n");
+	if (mode >= 3) {
+		sim_setup_prepare(a, at, mode == 4);
+		return;
+	}
 	a->flags = (mode == 2 ? F_CMS : 0) | (h->role == SIM_ROLE_HUBCAS ? F_HUBCAS : 0);
 	if ((mode == 1 && upgrade_gate(a)) || (mode == 2 && cms_gate(a)))
 		return;

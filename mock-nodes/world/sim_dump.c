@@ -131,6 +131,7 @@ static json_t *host_json(const struct sim_world *w, int i, int64_t now)
 		free(kn);
 	}
 	json_object_set_new(o, "registry", reg);
+	json_object_set_new(o, "msi", sim_msi_json(w, h));
 	return o;
 }
 
@@ -146,7 +147,7 @@ json_t *sim_world_dump(const struct sim_world *w, int64_t now)
 	json_t *events = json_array();
 	for (int i = 0; i < w->nevents; i++)
 		json_array_append_new(events, sim_event_json(&w->events[i]));
-	return json_pack("{s:I, s:f, s:o, s:o, s:o, s:o}", "now_ms", (json_int_t)now, "time_scale",
-			 w->scale, "clusters", clusters, "hosts", hosts, "faults", faults, "events",
-			 events);
+	return json_pack("{s:I, s:f, s:o, s:o, s:o, s:o, s:o}", "now_ms", (json_int_t)now,
+			 "time_scale", w->scale, "clusters", clusters, "hosts", hosts, "faults",
+			 faults, "events", events, "organization", sim_org_json(w));
 }

@@ -24,10 +24,10 @@
 
 #define SIM_MAX_HOSTS 40000 /* memory and fds, not addresses, are the limit */
 
-static const char *const top_keys[] = {"scenario",	"description", "clock",	 "domain",
-				       "media_version", "base_port",   "rules",	 "durations",
-				       "hosts",		"clusters",    "faults", "winrm",
-				       "max_sessions",	"events",      NULL};
+static const char *const top_keys[] = {
+    "scenario",	 "description",	 "clock",    "domain", "media_version", "base_port",	"rules",
+    "durations", "hosts",	 "clusters", "faults", "winrm",		"max_sessions", "events",
+    "rollups",	 "organization", NULL};
 
 static int load_rules(struct sim_scn *s, yaml_node_t *root)
 {
@@ -60,6 +60,8 @@ static const struct dur_key dur_keys[] = {
     DUR("failover", failover, 60000),	     DUR("replication_catchup", catchup, 3 * 60000),
     DUR("net_stop", net_stop, 2000),	     DUR("net_start", net_start, 2000),
     DUR("cluster_move", cluster_move, 5000), DUR("ems_startup", ems_startup, 0),
+    DUR("rollup", rollup, 15 * 60000),	     DUR("prepare", prepare, 10 * 60000),
+    DUR("crl_check", crl_check, 30 * 60000),
 };
 
 static int load_durations(struct sim_scn *s, yaml_node_t *root)
@@ -123,7 +125,8 @@ static int load_settings(struct sim_scn *s, yaml_node_t *root)
 	if (sim_parse_iso(clock, &s->w->clock_s) != 0)
 		return sim_yaml_fail(&s->y, sim_yaml_get(&s->y, root, "clock"),
 				     "clock: expected 2026-11-21T10:20:00Z, got \"%s\"", clock);
-	return load_rules(s, root) || load_durations(s, root) || load_winrm(s, root);
+	return load_rules(s, root) || load_durations(s, root) || load_winrm(s, root) ||
+	       sim_scn_msi_world(s, root);
 }
 
 static int valid_name(const char *n)
@@ -280,11 +283,27 @@ static int load_address(struct sim_scn *s, struct sim_host *h, yaml_node_t *map,
 
 static int load_host(struct sim_scn *s, yaml_node_t *k, yaml_node_t *v)
 {
-	static const char *const keys[] = {
-	    "role",	      "address",      "port",		"binaries_version",
-	    "server_version", "os_sp",	      "net_sp",		"boot_id",
-	    "pending_reboot", "power",	      "watermark",	"services",
-	    "http_port",      "max_sessions", "dotnet_restart", NULL};
+	static const char *const keys[] = {"role",
+					   "address",
+					   "port",
+					   "binaries_version",
+					   "server_version",
+					   "os_sp",
+					   "net_sp",
+					   "boot_id",
+					   "pending_reboot",
+					   "power",
+					   "watermark",
+					   "services",
+					   "http_port",
+					   "max_sessions",
+					   "dotnet_restart",
+					   "windows_installer",
+					   "arch",
+					   "rollups",
+					   "interim_updates",
+					   "internet",
+					   NULL};
 	const char *name = sim_yaml_scalar(&s->y, k, "host name");
 	int64_t os_sp, maxs;
 	if (name == NULL || sim_yaml_check_map(&s->y, v, keys))
@@ -309,7 +328,7 @@ static int load_host(struct sim_scn *s, yaml_node_t *k, yaml_node_t *v)
 	    sim_yaml_int(&s->y, v, "max_sessions", 1, 1000, s->max_sessions, &maxs) ||
 	    sim_yaml_bool(&s->y, v, "dotnet_restart", 1, &h->dotnet_restart) ||
 	    load_boot(s, h, v, index) || load_address(s, h, v, index) ||
-	    load_services(s, h, sim_yaml_get(&s->y, v, "services")))
+	    load_services(s, h, sim_yaml_get(&s->y, v, "services")) || sim_scn_msi_host(s, h, v))
 		return -1;
 	h->os_sp = (int)os_sp;
 	h->max_sessions = (int)maxs;

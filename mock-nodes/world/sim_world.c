@@ -25,6 +25,9 @@ struct sim_world *sim_world_new(double scale)
 	w->winrm_user = xstrdup(SIM_WINRM_USER);
 	w->winrm_password = xstrdup(SIM_WINRM_PASSWORD);
 	w->media_version = xstrdup("8.1.240.6");
+	w->org_name = xstrdup("First Organization");
+	w->schema_version = xstrdup("8.1.240.6");
+	w->ad_version = xstrdup("8.1.240.6");
 	w->last_tick = 0;
 	return w;
 }
@@ -50,6 +53,7 @@ static void host_release(struct sim_host *h)
 		free(h->regvals[i].data);
 	}
 	free(h->regvals);
+	sim_msi_release(&h->msi);
 }
 
 static void cluster_release(struct sim_cluster *c)
@@ -87,6 +91,7 @@ void sim_world_free(struct sim_world *w)
 	free(w->winrm_user);
 	free(w->winrm_password);
 	free(w->media_version);
+	sim_world_org_release(w);
 	free(w);
 }
 
@@ -354,6 +359,18 @@ int sim_ver_cmp(const char *a, const char *b)
 	if (ea != 0 || eb != 0)
 		return ea - eb;
 	for (int i = 0; i < 4; i++)
+		if (va[i] != vb[i])
+			return va[i] < vb[i] ? -1 : 1;
+	return 0;
+}
+
+int sim_ver_sp_cmp(const char *a, const char *b)
+{
+	int va[4], vb[4];
+	int ea = sim_ver_parse(a, va), eb = sim_ver_parse(b, vb);
+	if (ea != 0 || eb != 0)
+		return ea - eb;
+	for (int i = 0; i < 2; i++)
 		if (va[i] != vb[i])
 			return va[i] < vb[i] ? -1 : 1;
 	return 0;

@@ -75,6 +75,20 @@ struct sim_count {
 	int n;	   /* times run */
 };
 
+/* Windows Installer state of a host (sim_cmd_msi.c). */
+struct sim_msi {
+	char *installer;   /* Windows Installer version, "4.5" (scenario windows_installer) */
+	char *arch;	   /* "x64" or "x86" */
+	int *rollups;	   /* KB numbers of the installed update rollups, oldest first */
+	int nrollups;	   /* count of rollups */
+	int *interim;	   /* KB numbers of interim updates (hotfixes) left installed */
+	int ninterim;	   /* count of interim */
+	int64_t *rollup_s; /* install time of each rollup, Unix seconds */
+	int offline;	   /* 1: no internet access (scenario internet: false): slow CRL checks */
+	char *log_path;	   /* the last msiexec /l*v LOG path, or NULL */
+	char *log;	   /* that log's text, or NULL */
+};
+
 struct sim_host {
 	char *name;		    /* NetBIOS name, e.g. "NODE1" */
 	char *addr;		    /* loopback IPv4 address it listens on */
@@ -107,6 +121,17 @@ struct sim_host {
 	int ccounts;		    /* allocated counts */
 	struct sim_regval *regvals; /* values written with `reg add` (outside the computed keys) */
 	int nregvals;		    /* count of regvals */
+	struct sim_msi msi; /* Windows Installer: version, architecture, rollups (sim_cmd_msi.c) */
+};
+
+/* Update rollup media the scenario provides (top-level `rollups`). */
+struct sim_rollup {
+	int kb;	       /* KB number, found in the .msp file name ("KB970162") */
+	int number;    /* "Update Rollup N" */
+	int sp;	       /* service pack it is built for: the binaries' minor version */
+	char *version; /* binaries version once installed */
+	char *arch;    /* "x64" or "x86" */
+	int restart;   /* 1: needs a restart (exit 3010 with /norestart) */
 };
 
 /* A registry value written with `reg add` (a run marker, say): stored as given. */
@@ -173,6 +198,9 @@ struct sim_durations {
 	int64_t net_start;    /* net start / sc start */
 	int64_t cluster_move; /* cluster group /move */
 	int64_t ems_startup;  /* loading the Exchange Management Shell */
+	int64_t rollup;	      /* msiexec /update of an update rollup */
+	int64_t prepare;      /* setup.com /PrepareSchema or /PrepareAD */
+	int64_t crl_check;    /* a rollup's extra time on a host without internet access */
 };
 
 struct sim_fault {
@@ -243,6 +271,11 @@ struct sim_world {
 	int nevents;		      /* count of events */
 	int next_event_id;	      /* id of the next event added */
 	int64_t last_tick;	      /* world ms events were applied up to */
+	struct sim_rollup *rollups;   /* update rollup media (scenario `rollups`) */
+	int nrollups;		      /* count of rollups */
+	char *org_name;		      /* Exchange organisation, "First Organization" */
+	char *schema_version;	      /* version whose /PrepareSchema ran last */
+	char *ad_version;	      /* version whose /PrepareAD ran last */
 };
 
 /* sim_world.c: lifecycle, lookups, versions, clock text. */
@@ -298,6 +331,17 @@ int64_t sim_outage_total(const struct sim_cluster *c, int64_t now);
 int sim_cms_trapped(const struct sim_world *w, const struct sim_cluster *c);
 void sim_svc_transition(struct sim_svc *s, enum sim_svc_state via, enum sim_svc_state to,
 			int64_t until);
+
+/* Compare the service packs (major.minor) of two versions like strcmp. */
+int sim_ver_sp_cmp(const char *a, const char *b);
+
+/* sim_cmd_msi.c: Windows Installer state, update rollups, organisation state. */
+void sim_msi_release(struct sim_msi *m);
+void sim_world_org_release(struct sim_world *w);
+/* New binaries from a service pack: the old rollups are part of it and leave the list. */
+void sim_msi_sp_installed(struct sim_host *h);
+json_t *sim_msi_json(const struct sim_world *w, const struct sim_host *h);
+json_t *sim_org_json(const struct sim_world *w);
 
 /* sim_event.c */
 void sim_event_free_all(struct sim_world *w);

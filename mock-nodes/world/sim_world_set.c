@@ -131,6 +131,15 @@ static int set_host(struct set_ctx *x, int host, const char *field)
 		return set_version(x, &h->binaries, field);
 	if (strcmp(field, "server_version") == 0)
 		return set_version(x, &h->server_version, field);
+	if (strcmp(field, "windows_installer") == 0)
+		return set_version(x, &h->msi.installer, field);
+	if (strcmp(field, "arch") == 0) {
+		if (strcmp(x->value, "x64") != 0 && strcmp(x->value, "x86") != 0)
+			return bad(x, field);
+		free(h->msi.arch);
+		h->msi.arch = xstrdup(x->value);
+		return 0;
+	}
 	if (strcmp(field, "net_sp") == 0)
 		return set_net_sp(x, h);
 	if (strcmp(field, "os_sp") == 0) {

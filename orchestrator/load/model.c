@@ -17,8 +17,8 @@
 #include "loader.h"
 #include "util.h"
 
-static const char *const kind_names[] = {"name", "service", "path", "version", "int",	 "word",
-					 "text", "url",	    "enum", "raw",     "package"};
+static const char *const kind_names[] = {"name", "service", "path", "version", "int",	  "word",
+					 "text", "url",	    "enum", "raw",     "package", "dn"};
 
 const char *var_kind_name(enum var_kind kind)
 {
@@ -60,8 +60,44 @@ const char *var_kind_hint(enum var_kind kind)
 		return "a package name or version: letters, digits and . + _ : ~ = -, starting "
 		       "with "
 		       "a letter or digit (postgresql-15=15.10-0+deb12u1), or empty";
+	case VK_DN:
+		return "an LDAP distinguished name: ATTR=VALUE pairs separated by commas, values "
+		       "of letters, digits, space and _ . - (CN=Users,DC=contoso,DC=com)";
 	default:
 		return "anything";
+	}
+}
+
+/* One RDN of a DN: ATTR=VALUE, ATTR a letter then letters, digits, '-'; VALUE not empty,
+ * [A-Za-z0-9 _.-], neither starting nor ending with a space. */
+static int check_rdn(const char *s, size_t n)
+{
+	size_t i = 0;
+	if (n == 0 || !isalpha((unsigned char)s[0]))
+		return 0;
+	while (i < n && (isalnum((unsigned char)s[i]) || s[i] == '-'))
+		i++;
+	if (i == n || s[i] != '=' || i + 1 == n || s[i + 1] == ' ' || s[n - 1] == ' ')
+		return 0;
+	for (i++; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr(" _.-", s[i]))
+			return 0;
+	return 1;
+}
+
+static int check_dn(const char *v)
+{
+	size_t n = strlen(v);
+	if (n == 0 || n > 1024)
+		return 0;
+	for (const char *p = v;;) {
+		const char *c = strchr(p, ',');
+		size_t len = c != NULL ? (size_t)(c - p) : strlen(p);
+		if (!check_rdn(p, len))
+			return 0;
+		if (c == NULL)
+			return 1;
+		p = c + 1;
 	}
 }
 
@@ -213,6 +249,8 @@ int var_kind_check(enum var_kind kind, const struct var_def *def, const char *va
 	case VK_PACKAGE:
 		return n == 0 || (n <= 200 && isalnum((unsigned char)value[0]) &&
 				  all_in(value, n, ".+_:~=-"));
+	case VK_DN:
+		return check_dn(value);
 	}
 	return 0;
 }

@@ -45,6 +45,7 @@ enum var_kind {
 	VK_RAW,	    /* playbook-only command fragment; an inventory may not set it */
 	VK_PACKAGE, /* package name and/or version: empty, or [A-Za-z0-9][A-Za-z0-9.+_:~=-]*, <= 200
 		     */
+	VK_DN, /* LDAP distinguished name: ATTR=VALUE[,ATTR=VALUE...], values [A-Za-z0-9 _.-] */
 };
 
 /* Playbook variable declaration ("vars:"). */

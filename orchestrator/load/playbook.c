@@ -134,7 +134,7 @@ static void read_var(struct pbctx *c, const struct ynode *key, const struct ynod
 		if (kind < 0)
 			yerr(&c->y, k,
 			     "unknown kind '%s' (kinds: name, service, path, version, int, "
-			     "word, text, url, enum, raw, package)",
+			     "word, text, url, enum, raw, package, dn)",
 			     yq(&c->y, k->text));
 		v->kind = kind < 0 ? VK_RAW : (enum var_kind)kind;
 	}

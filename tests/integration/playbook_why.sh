@@ -10,7 +10,9 @@ fail=0
 ok() { pass=$((pass + 1)); echo "ok - $*"; }
 bad() { fail=$((fail + 1)); echo "not ok - $*"; }
 
-for pair in "ccr-sp1.yml inventory.example.yml" "linux-rolling-restart.yml inventory.linux.example.yml"; do
+for pair in "ccr-sp1.yml inventory.example.yml" "linux-rolling-restart.yml inventory.linux.example.yml" \
+	"ccr-rollup.yml inventory.rollup.example.yml" "ccr-sp.yml inventory.sp2.example.yml" \
+	"ccr-sp.yml inventory.sp3.example.yml"; do
 	set -- $pair
 	bin/ccrup validate "playbooks/$2" -p "playbooks/$1" >"$tmp/out" 2>"$tmp/err"
 	rc=$?

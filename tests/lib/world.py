@@ -10,6 +10,14 @@ usage: world.py DUMP.json CHECK [ARGS]
                                      like upgraded, after crashes: setup may have been
                                      retried, but each node rebooted exactly as often as
                                      EPOCHS says ("NODE1=1,NODE2=2") and one outage
+  rolled CLUSTER VERSION KB CMSVER EPOCHS [OUTAGES]
+                                     an update rollup: both nodes at VERSION with KB
+                                     installed once, the CMS Online at CMSVER (a rollup
+                                     never changes it), each node rebooted as EPOCHS says
+                                     ("-": not checked), at most OUTAGES (1) outage
+                                     intervals in the world's history, all closed
+                                     (a rollup runs no setup.com: check with count)
+  org CLUSTER SCHEMA AD              the organisation prepared for SCHEMA / AD versions
   untouched CLUSTER                  no state-changing command ran anywhere
   count HOST COMMAND N               HOST ran COMMAND exactly N times
   cms CLUSTER OWNER STATE VERSION    the CMS is where and what it should be
@@ -20,7 +28,7 @@ import sys
 
 CHANGING = ("setup.com", "netfx", "shutdown", "net stop", "net start", "sc config",
             "stop-clusteredmailboxserver", "move-clusteredmailboxserver",
-            "start-clusteredmailboxserver", "/move:", "reg delete")
+            "start-clusteredmailboxserver", "/move:", "reg delete", "msiexec")
 
 
 def fail(msg):
@@ -90,6 +98,28 @@ def converged(w, cname, target, firewall, epochs):
         fail("outages %s, want exactly one, closed" % outs)
 
 
+def rolled(w, cname, version, kb, cmsver, epochs, outages="1"):
+    c = cluster(w, cname)
+    if c["cms"]["version"] != cmsver or c["cms"]["state"] != "Online":
+        fail("CMS %s %s, want %s Online" % (c["cms"]["version"], c["cms"]["state"], cmsver))
+    want = dict(kv.split("=") for kv in epochs.split(",")) if epochs != "-" else {}
+    for n in c["members"]:
+        h = host(w, n)
+        if h["binaries_version"] != version:
+            fail("%s binaries %s, want %s" % (n, h["binaries_version"], version))
+        kbs = [r["kb"] for r in h["msi"]["rollups"]]
+        if kbs.count(int(kb)) != 1:
+            fail("%s rollups %s, want KB%s once" % (n, kbs, kb))
+        if h["pending_reboot"]:
+            fail("%s still has a restart pending" % n)
+        if want and str(h["boot_epoch"]) != want.get(n):
+            fail("%s boot epoch %s, want %s (a reboot repeated or missed)"
+                 % (n, h["boot_epoch"], want.get(n)))
+    outs = c["outages"]
+    if len(outs) > int(outages) or any(o.get("end_ms") is None for o in outs):
+        fail("outages %s, want at most %s, closed" % (outs, outages))
+
+
 def untouched(w, cname):
     c = cluster(w, cname)
     for n in list(c["members"]) + list(c["hub_cas"]):
@@ -105,6 +135,13 @@ def main():
         upgraded(w, *args)
     elif what == "converged":
         converged(w, *args)
+    elif what == "rolled":
+        rolled(w, *args)
+    elif what == "org":
+        o = w["organization"]
+        if (o["schema_version"], o["ad_version"]) != (args[1], args[2]):
+            fail("organisation schema %s AD %s, want %s %s"
+                 % (o["schema_version"], o["ad_version"], args[1], args[2]))
     elif what == "untouched":
         untouched(w, *args)
     elif what == "count":
