@@ -20,6 +20,8 @@ struct conns_opts {
 	xport_guard_fn guard;	/* asked before every command (xport.h); NULL: none */
 	void *guard_arg;	/* borrowed */
 	int quiet;		/* no warnings on stderr (plain-HTTP WinRM) */
+	const struct xport_ops *ops; /* another transport for every host (tests); NULL: none */
+	void *ops_arg;		     /* borrowed */
 };
 
 /* A pool for the hosts of inv.  Borrowed: inv (must outlive the pool). */
