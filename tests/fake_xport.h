@@ -31,9 +31,9 @@
 #include "xport_int.h"
 
 #define FAKE_MAX_NODES 4
-#define FAKE_MAX_KV 24
+#define FAKE_MAX_KV    24
 #define FAKE_MAX_RULES 24
-#define FAKE_MAX_LOG 2048
+#define FAKE_MAX_LOG   2048
 
 enum fake_act {
 	FA_ANSWER = 0, /* print out/err, exit with exit */
@@ -60,7 +60,7 @@ struct fake_node {
 	char val[FAKE_MAX_KV][64];
 	int nkv;
 	int boot;
-	int down;     /* connects and commands fail while > 0 (counts down) */
+	int down; /* connects and commands fail while > 0 (counts down) */
 	int connected;
 };
 
@@ -100,7 +100,8 @@ static const char *fake_get(struct fake_world *w, const char *node, const char *
 	return NULL;
 }
 
-static __attribute__((unused)) void fake_set(struct fake_world *w, const char *node, const char *key, const char *val)
+static __attribute__((unused)) void fake_set(struct fake_world *w, const char *node,
+					     const char *key, const char *val)
 {
 	struct fake_node *n = fake_node(w, node);
 	int i = 0;
@@ -115,8 +116,8 @@ static __attribute__((unused)) void fake_set(struct fake_world *w, const char *n
 	snprintf(n->val[i], sizeof(n->val[i]), "%s", val);
 }
 
-static __attribute__((unused)) struct fake_rule *fake_rule(struct fake_world *w, const char *node, const char *match,
-				   enum fake_act act)
+static __attribute__((unused)) struct fake_rule *fake_rule(struct fake_world *w, const char *node,
+							   const char *match, enum fake_act act)
 {
 	if (w->nrules == FAKE_MAX_RULES)
 		abort();
@@ -129,7 +130,8 @@ static __attribute__((unused)) struct fake_rule *fake_rule(struct fake_world *w,
 }
 
 /* How many commands matching pattern were sent (to node, or any when NULL). */
-static __attribute__((unused)) int fake_count(const struct fake_world *w, const char *node, const char *pattern)
+static __attribute__((unused)) int fake_count(const struct fake_world *w, const char *node,
+					      const char *pattern)
 {
 	int n = 0;
 	for (int i = 0; i < w->nlog; i++)
@@ -145,8 +147,8 @@ static __attribute__((unused)) int fake_changes(const struct fake_world *w)
 	return fake_count(w, NULL, "set *") + fake_count(w, NULL, "reboot");
 }
 
-static __attribute__((unused)) int fake_shell(struct fake_world *w, const char *node, const char *cmd,
-		      struct xport_pump *p)
+static __attribute__((unused)) int fake_shell(struct fake_world *w, const char *node,
+					      const char *cmd, struct xport_pump *p)
 {
 	char a[64] = "", b[64] = "", line[160];
 	const char *sp;
