@@ -40,6 +40,31 @@ START_TEST(duration_rules)
 	ck_assert_int_eq(pb->phases[0].steps[0].estimate_ms, 90 * 1000);
 }
 END_TEST
+START_TEST(verify_within_and_pending)
+{
+	ok_base("", "      - id: s\n        name: S\n        run: x\n        verify:\n"
+		    "          run: q\n          expect: DONE\n          pending: BUSY\n"
+		    "        verify_within: 2m\n");
+	const struct step_def *s = &pb->phases[0].steps[0];
+	ck_assert_int_eq(s->verify_within_ms, 120000);
+	ck_assert_str_eq(s->verify.probe->pending, "BUSY");
+	bad_step("      - id: s\n        name: S\n        run: x\n        verify_within: 1m\n",
+		 "25:9: 'verify_within' needs the step's 'verify'");
+	diag_release(&d);
+	bad_step("      - id: s\n        name: S\n        run: x\n        verify:\n"
+		 "          run: q\n          pending: BUSY\n",
+		 "27:11: 'pending' needs the step's 'verify_within' (how long to wait)");
+	diag_release(&d);
+	bad_step("      - id: s\n        name: S\n        run: x\n        check:\n"
+		 "          run: q\n          pending: BUSY\n",
+		 "27:11: 'pending' only applies to a 'verify' probe");
+	diag_release(&d);
+	bad_step(
+	    "      - id: s\n        name: S\n        run: x\n        verify: 1 == 1\n"
+	    "        verify_within: soon\n",
+	    "26:24: bad duration 'soon' for 'verify_within' (examples: 30s, 5m, 1h30m, 500ms)");
+}
+END_TEST
 START_TEST(exit_code_rules)
 {
 	bad_step("      - id: s\n        name: S\n        run: x\n        ok_exit: [0, -1]\n",
@@ -320,6 +345,7 @@ static Suite *playbook_steps_suite(void)
 	tcase_add_test(tc, undefined_sequence);
 	tcase_add_test(tc, use_stands_alone);
 	tcase_add_test(tc, sequence_errors_reported_once);
+	tcase_add_test(tc, verify_within_and_pending);
 	tcase_add_test(tc, sequence_nesting);
 	tcase_add_test(tc, sequence_cycles);
 	tcase_add_test(tc, errors_are_collected);

@@ -259,6 +259,53 @@ START_TEST(failover_rule_both_ways)
 }
 END_TEST
 
+/*
+ * The failover rule, condition by condition: NODE2 can run the CMS only when it is up, its
+ * Cluster service runs, it has no pending restart and its binaries equal the CMS version.
+ * Each condition broken alone keeps the CMS on NODE1: Failed for a failover event (its
+ * resources failed and found nowhere to go), Offline then back Online on NODE1 when the owner
+ * crashes and returns (rule 10, then rule 8).  With all of them met it moves (the baseline).
+ */
+static const char *const cannot_host[][2] = {
+    {NULL, NULL}, /* baseline: NODE2 can run it */
+    {"NODE2.binaries_version", "8.1.240.6"},
+    {"NODE2.pending_reboot", "1"},
+    {"NODE2.power", "down"},
+    {"NODE2.service.ClusSvc.state", "STOPPED"},
+};
+
+START_TEST(failover_rule_each_condition)
+{
+	char buf[64], err[256];
+	const char *path = cannot_host[_i][0], *value = cannot_host[_i][1];
+	/* A failover of the CMS's resources. */
+	struct sim_world *w = load(SCN("two-node"), 0.001);
+	if (path != NULL)
+		ck_assert_msg(sim_world_set(w, path, value, 0, err, sizeof(err)) == 0, "%s", err);
+	add(w, "{\"at\": 0, \"do\": \"failover\", \"cluster\": \"CLUS1\"}");
+	sim_world_tick(w, 0);
+	NOW = 1000;
+	sim_world_tick(w, NOW);
+	ck_assert_str_eq(cms_field(w, "owner", buf, sizeof(buf)), path ? "NODE1" : "NODE2");
+	ck_assert_str_eq(cms_field(w, "state", buf, sizeof(buf)), path ? "Failed" : "Online");
+	sim_world_free(w);
+	/* The owner crashes (rule 10): back on its owner when it returns, or moved. */
+	w = load(SCN("two-node"), 0.001); /* reboot 5m -> 300 ms, cms_start 1m -> 60 ms */
+	if (path != NULL)
+		ck_assert_msg(sim_world_set(w, path, value, 0, err, sizeof(err)) == 0, "%s", err);
+	add(w, "{\"at\": 0, \"do\": \"crash\", \"host\": \"CLUS1.cms_owner\"}");
+	sim_world_tick(w, 0);
+	NOW = 100;
+	sim_world_tick(w, NOW);
+	ck_assert_str_eq(cms_field(w, "owner", buf, sizeof(buf)), path ? "NODE1" : "NODE2");
+	ck_assert_str_eq(cms_field(w, "state", buf, sizeof(buf)), path ? "Offline" : "Online");
+	NOW = 1000;
+	sim_world_tick(w, NOW);
+	ck_assert_str_eq(cms_field(w, "state", buf, sizeof(buf)), "Online");
+	sim_world_free(w);
+}
+END_TEST
+
 START_TEST(bad_events_refused)
 {
 	static const char *const cases[][2] = {
@@ -343,6 +390,8 @@ int main(void)
 	tcase_add_test(tc, before_event_on_own_host_cuts_the_command);
 	tcase_add_test(tc, after_event_fires_when_the_command_finished);
 	tcase_add_test(tc, failover_rule_both_ways);
+	tcase_add_loop_test(tc, failover_rule_each_condition, 0,
+			    (int)(sizeof(cannot_host) / sizeof(cannot_host[0])));
 	tcase_add_test(tc, bad_events_refused);
 	tcase_add_test(tc, scenario_events_located_errors_and_fleet_copies);
 	suite_add_tcase(s, tc);

@@ -1,7 +1,7 @@
 /*
  * sim_cmd_sc.c — the service control commands: sc query|qc|config|start|stop
- * and net start|stop, with the texts and exit codes the Windows Server 2003
- * tools print.
+ * with the texts and exit codes the Windows Server 2003 tool prints (net
+ * start|stop: sim_cmd_net.c; how a service answers a stop: sim_svc.c).
  *
  * Starting and stopping take net_start / net_stop (scaled): the service sits
  * in START_PENDING / STOP_PENDING until then.  sc returns at once with the
@@ -75,10 +75,13 @@ static void qc_block(struct sim_action *a, const struct sim_svc *s)
 		    "        LOAD_ORDER_GROUP   :\n"
 		    "        TAG                : 0\n"
 		    "        DISPLAY_NAME       : %s\n"
-		    "        DEPENDENCIES       : RPCSS\n"
-		    "        SERVICE_START_NAME : LocalSystem\n",
+		    "        DEPENDENCIES       : %s\n",
 		    s->name, shared ? 20 : 10, shared ? "WIN32_SHARE_PROCESS" : "WIN32_OWN_PROCESS",
-		    (int)s->start, sim_svc_start_name(s->start), binary_path(s), s->display);
+		    (int)s->start, sim_svc_start_name(s->start), binary_path(s), s->display,
+		    s->ndeps > 0 ? s->deps[0] : "RPCSS");
+	for (int i = 1; i < s->ndeps; i++)
+		sim_act_out(a, "                           : %s\n", s->deps[i]);
+	sim_act_out(a, "        SERVICE_START_NAME : LocalSystem\n");
 }
 
 static void config_usage(struct sim_action *a)
@@ -166,14 +169,14 @@ static void sc_start(struct sim_action *a, struct sim_svc *s, int64_t at)
 
 static void sc_stop(struct sim_action *a, struct sim_svc *s, int64_t at)
 {
-	if (s->state != SIM_SVC_RUNNING) {
-		sim_act_out(
-		    a, "[SC] ControlService FAILED 1062:\n\nThe service has not been started.\n\n");
-		sim_act_exit(a, 1062);
+	int code = sim_svc_stop_refusal(sim_act_host(a), s);
+	if (code != 0) {
+		sim_act_out(a, "[SC] ControlService FAILED %d:\n\n%s\n\n", code,
+			    sim_svc_error_text(code));
+		sim_act_exit(a, code);
 		return;
 	}
-	sim_svc_transition(s, SIM_SVC_STOP_PENDING, SIM_SVC_STOPPED,
-			   at + sim_scaled(a->w, a->w->dur.net_stop));
+	sim_svc_begin_stop(a->w, s, at);
 	query_block(a, s, 0);
 	sim_act_exit(a, 0);
 }
@@ -227,128 +230,4 @@ void sim_cmd_sc(struct sim_action *a, int64_t at)
 	} else {
 		sc_stop(a, s, at);
 	}
-}
-
-/* net accepts the service name or its display name. */
-static struct sim_svc *net_find(struct sim_host *h, const char *name)
-{
-	struct sim_svc *s = sim_svc_find(h, name);
-	for (int i = 0; s == NULL && i < h->nsvcs; i++)
-		if (str_ieq(h->svcs[i].display, name))
-			s = &h->svcs[i];
-	return s;
-}
-
-static void net_helpmsg(struct sim_action *a, const char *text, int msg)
-{
-	sim_act_err(a, "%s\n\nMore help is available by typing NET HELPMSG %d.\n\n", text, msg);
-	sim_act_exit(a, 2);
-}
-
-static void net_stop_done(struct sim_action *a, int64_t at)
-{
-	(void)at;
-	sim_act_out(a, ".\nThe %s service was stopped successfully.\n\n", a->text);
-	sim_act_exit(a, 0);
-}
-
-static void net_start_done(struct sim_action *a, int64_t at)
-{
-	(void)at;
-	sim_act_out(a, ".\nThe %s service was started successfully.\n\n", a->text);
-	sim_act_exit(a, 0);
-}
-
-static void net_stop(struct sim_action *a, struct sim_svc *s, int64_t at)
-{
-	if (s->state == SIM_SVC_STOPPED) {
-		char *t = xasprintf("The %s service is not started.", s->display);
-		net_helpmsg(a, t, 3521);
-		free(t);
-		return;
-	}
-	if (s->state != SIM_SVC_RUNNING) {
-		net_helpmsg(a, "The service is starting or stopping.  Please try again later.",
-			    2189);
-		return;
-	}
-	int64_t d = sim_scaled(a->w, a->w->dur.net_stop);
-	sim_svc_transition(s, SIM_SVC_STOP_PENDING, SIM_SVC_STOPPED, at + d);
-	a->text = xstrdup(s->display);
-	sim_act_out(a, "The %s service is stopping", s->display);
-	sim_act_then(a, net_stop_done, at + d);
-}
-
-static void net_start(struct sim_action *a, struct sim_svc *s, int64_t at)
-{
-	if (s->start == SIM_START_DISABLED) {
-		sim_act_err(a, "System error 1058 has occurred.\n\nThe service cannot be started, "
-			       "either because it is disabled or because it has no enabled devices "
-			       "associated with it.\n\n");
-		sim_act_exit(a, 2);
-		return;
-	}
-	if (s->state == SIM_SVC_RUNNING) {
-		net_helpmsg(a, "The requested service has already been started.", 2182);
-		return;
-	}
-	if (s->state != SIM_SVC_STOPPED) {
-		net_helpmsg(a, "The service is starting or stopping.  Please try again later.",
-			    2189);
-		return;
-	}
-	int64_t d = sim_scaled(a->w, a->w->dur.net_start);
-	sim_svc_transition(s, SIM_SVC_START_PENDING, SIM_SVC_RUNNING, at + d);
-	a->text = xstrdup(s->display);
-	sim_act_out(a, "The %s service is starting", s->display);
-	sim_act_then(a, net_start_done, at + d);
-}
-
-static void net_list(struct sim_action *a)
-{
-	struct sim_host *h = sim_act_host(a);
-	sim_act_out(a, "These Windows services are started:\n\n");
-	for (int i = 0; i < h->nsvcs; i++)
-		if (h->svcs[i].state == SIM_SVC_RUNNING)
-			sim_act_out(a, "   %s\n", h->svcs[i].display);
-	sim_act_out(a, "\nThe command completed successfully.\n\n");
-	sim_act_exit(a, 0);
-}
-
-/* The service name may be split over several unquoted words: net stop Remote Registry. */
-static char *net_name(struct sim_action *a)
-{
-	struct sbuf sb;
-	sbuf_init(&sb);
-	for (int i = 2; i < a->argc; i++)
-		sbuf_addf(&sb, i > 2 ? " %s" : "%s", a->argv[i]);
-	return sbuf_detach(&sb);
-}
-
-void sim_cmd_net(struct sim_action *a, int64_t at)
-{
-	int stop = a->argc >= 2 && str_ieq(a->argv[1], "stop");
-	int start = a->argc >= 2 && str_ieq(a->argv[1], "start");
-	if (start && a->argc == 2) {
-		net_list(a);
-		return;
-	}
-	if ((!stop && !start) || a->argc < 3) {
-		sim_act_err(
-		    a, "The syntax of this command is:\n\n"
-		       "NET [ ACCOUNTS | COMPUTER | CONFIG | CONTINUE | FILE | GROUP | HELP |\n"
-		       "      HELPMSG | LOCALGROUP | PAUSE | PRINT | SESSION | SHARE | START |\n"
-		       "      STATISTICS | STOP | TIME | USE | USER | VIEW ]\n\n");
-		sim_act_exit(a, 1);
-		return;
-	}
-	char *name = net_name(a);
-	struct sim_svc *s = net_find(sim_act_host(a), name);
-	free(name);
-	if (s == NULL)
-		net_helpmsg(a, "The service name is invalid.", 2185);
-	else if (stop)
-		net_stop(a, s, at);
-	else
-		net_start(a, s, at);
 }

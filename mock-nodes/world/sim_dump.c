@@ -68,14 +68,31 @@ static json_t *cluster_json(const struct sim_world *w, const struct sim_cluster 
 			 (json_int_t)sim_outage_total(c, now));
 }
 
+/* A service: state and start; its behaviours only when it has them. */
+static json_t *service_json(const struct sim_svc *s)
+{
+	json_t *o = json_pack("{s:s, s:s}", "state", sim_svc_state_name(s->state), "start",
+			      sim_svc_start_name(s->start));
+	if (s->ndeps > 0) {
+		json_t *d = json_array();
+		for (int i = 0; i < s->ndeps; i++)
+			json_array_append_new(d, json_string(s->deps[i]));
+		json_object_set_new(o, "depends_on", d);
+	}
+	if (s->stop_hang == SIM_NEVER)
+		json_object_set_new(o, "stop_hang", json_string("never"));
+	else if (s->stop_hang > 0)
+		json_object_set_new(o, "stop_hang_ms", json_integer(s->stop_hang));
+	if (s->refuse_stop != 0)
+		json_object_set_new(o, "refuse_stop", json_integer(s->refuse_stop));
+	return o;
+}
+
 static json_t *services_json(const struct sim_host *h)
 {
 	json_t *o = json_object();
 	for (int i = 0; i < h->nsvcs; i++)
-		json_object_set_new(o, h->svcs[i].name,
-				    json_pack("{s:s, s:s}", "state",
-					      sim_svc_state_name(h->svcs[i].state), "start",
-					      sim_svc_start_name(h->svcs[i].start)));
+		json_object_set_new(o, h->svcs[i].name, service_json(&h->svcs[i]));
 	return o;
 }
 

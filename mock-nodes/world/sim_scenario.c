@@ -60,8 +60,8 @@ static const struct dur_key dur_keys[] = {
     DUR("failover", failover, 60000),	     DUR("replication_catchup", catchup, 3 * 60000),
     DUR("net_stop", net_stop, 2000),	     DUR("net_start", net_start, 2000),
     DUR("cluster_move", cluster_move, 5000), DUR("ems_startup", ems_startup, 0),
-    DUR("rollup", rollup, 15 * 60000),	     DUR("prepare", prepare, 10 * 60000),
-    DUR("crl_check", crl_check, 30 * 60000),
+    DUR("net_wait", net_wait, 30000),	     DUR("rollup", rollup, 15 * 60000),
+    DUR("prepare", prepare, 10 * 60000),     DUR("crl_check", crl_check, 30 * 60000),
 };
 
 static int load_durations(struct sim_scn *s, yaml_node_t *root)
@@ -161,40 +161,6 @@ int sim_scn_host_ref(struct sim_scn *s, yaml_node_t *n, const char *what)
 	if (h < 0)
 		return sim_yaml_fail(&s->y, n, "%s: no host named \"%s\"", what, v);
 	return h;
-}
-
-static int load_services(struct sim_scn *s, struct sim_host *h, yaml_node_t *svcs)
-{
-	static const char *const keys[] = {"state", "start", "display", NULL};
-	if (svcs == NULL)
-		return 0;
-	if (sim_yaml_check_map(&s->y, svcs, NULL))
-		return -1;
-	for (yaml_node_pair_t *p = svcs->data.mapping.pairs.start; p < svcs->data.mapping.pairs.top;
-	     p++) {
-		yaml_node_t *k = sim_yaml_node(&s->y, p->key), *v = sim_yaml_node(&s->y, p->value);
-		const char *state, *start, *display;
-		enum sim_svc_state st;
-		enum sim_svc_start sst;
-		if (sim_yaml_check_map(&s->y, v, keys) ||
-		    sim_yaml_str(&s->y, v, "state", "STOPPED", &state) ||
-		    sim_yaml_str(&s->y, v, "start", "DEMAND_START", &start) ||
-		    sim_yaml_str(&s->y, v, "display", NULL, &display))
-			return -1;
-		if (sim_svc_state_parse(state, &st) != 0)
-			return sim_yaml_fail(&s->y, v, "state: expected RUNNING or STOPPED");
-		if (sim_svc_start_parse(start, &sst) != 0)
-			return sim_yaml_fail(
-			    &s->y, v, "start: expected AUTO_START, DEMAND_START or DISABLED");
-		struct sim_svc *svc = sim_svc_add(h, (const char *)k->data.scalar.value);
-		svc->state = st;
-		svc->start = sst;
-		if (display != NULL) {
-			free(svc->display);
-			svc->display = xstrdup(display);
-		}
-	}
-	return 0;
 }
 
 static int load_net_sp(struct sim_scn *s, struct sim_host *h, yaml_node_t *map)
@@ -328,7 +294,7 @@ static int load_host(struct sim_scn *s, yaml_node_t *k, yaml_node_t *v)
 	    sim_yaml_int(&s->y, v, "max_sessions", 1, 1000, s->max_sessions, &maxs) ||
 	    sim_yaml_bool(&s->y, v, "dotnet_restart", 1, &h->dotnet_restart) ||
 	    load_boot(s, h, v, index) || load_address(s, h, v, index) ||
-	    load_services(s, h, sim_yaml_get(&s->y, v, "services")) || sim_scn_msi_host(s, h, v))
+	    sim_scn_services(s, h, sim_yaml_get(&s->y, v, "services")) || sim_scn_msi_host(s, h, v))
 		return -1;
 	h->os_sp = (int)os_sp;
 	h->max_sessions = (int)maxs;

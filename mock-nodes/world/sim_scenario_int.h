@@ -26,6 +26,8 @@ struct sim_scn {
 int sim_scn_host_ref(struct sim_scn *s, yaml_node_t *n, const char *what);
 /* Build the current copy's clusters and bind every host to its role.  0 or -1. */
 int sim_scn_clusters(struct sim_scn *s, yaml_node_t *root);
+/* A host's services: mapping (sim_scenario_svc.c).  0 or -1 with a located error. */
+int sim_scn_services(struct sim_scn *s, struct sim_host *h, yaml_node_t *svcs);
 /* sim_scenario_msi.c: rollup media and the organisation; a host's installer state.  0 or -1. */
 int sim_scn_msi_world(struct sim_scn *s, yaml_node_t *root);
 int sim_scn_msi_host(struct sim_scn *s, struct sim_host *h, yaml_node_t *map);

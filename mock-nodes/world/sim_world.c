@@ -41,6 +41,9 @@ static void host_release(struct sim_host *h)
 	for (int i = 0; i < h->nsvcs; i++) {
 		free(h->svcs[i].name);
 		free(h->svcs[i].display);
+		for (int j = 0; j < h->svcs[i].ndeps; j++)
+			free(h->svcs[i].deps[j]);
+		free(h->svcs[i].deps);
 	}
 	free(h->svcs);
 	for (int i = 0; i < h->ncounts; i++)
@@ -329,6 +332,22 @@ struct sim_svc *sim_svc_add(struct sim_host *h, const char *name)
 	s->target = SIM_SVC_STOPPED;
 	s->until = SIM_NEVER;
 	return s;
+}
+
+int sim_svc_depends_on(const struct sim_svc *s, const char *name)
+{
+	for (int i = 0; i < s->ndeps; i++)
+		if (str_ieq(s->deps[i], name))
+			return 1;
+	return 0;
+}
+
+void sim_svc_add_dep(struct sim_svc *s, const char *dep)
+{
+	if (sim_svc_depends_on(s, dep))
+		return;
+	s->deps = xreallocarray(s->deps, (size_t)s->ndeps + 1, sizeof(*s->deps));
+	s->deps[s->ndeps++] = xstrdup(dep);
 }
 
 int sim_ver_parse(const char *s, int v[4])

@@ -67,7 +67,19 @@ struct sim_svc {
 	enum sim_svc_start start;  /* start type */
 	enum sim_svc_state target; /* state reached at until (pending transitions) */
 	int64_t until;		   /* world ms a pending transition completes, SIM_NEVER none */
+	char **deps;		   /* services it depends on (sc qc's DEPENDENCIES), same host */
+	int ndeps;		   /* count of deps */
+	int64_t stop_hang;	   /* a stop stays STOP_PENDING this long (unscaled), 0: net_stop,
+				      SIM_NEVER: never finishes */
+	int refuse_stop;	   /* 0, or the error answering a stop control: 1052, 1061 */
 };
+
+/* Win32 errors of the service control manager (winerror.h). */
+#define SIM_ERR_DEPENDENTS 1051 /* ERROR_DEPENDENT_SERVICES_RUNNING */
+#define SIM_ERR_NOT_VALID  1052 /* ERROR_INVALID_SERVICE_CONTROL */
+#define SIM_ERR_DISABLED   1058 /* ERROR_SERVICE_DISABLED */
+#define SIM_ERR_NO_CONTROL 1061 /* ERROR_SERVICE_CANNOT_ACCEPT_CTRL */
+#define SIM_ERR_NOT_ACTIVE 1062 /* ERROR_SERVICE_NOT_ACTIVE */
 
 /* How often one normalised command line ran on a host. */
 struct sim_count {
@@ -196,6 +208,7 @@ struct sim_durations {
 	int64_t catchup;      /* replication catch-up after a restart */
 	int64_t net_stop;     /* net stop / sc stop */
 	int64_t net_start;    /* net start / sc start */
+	int64_t net_wait;     /* how long net stop waits for a stopping service */
 	int64_t cluster_move; /* cluster group /move */
 	int64_t ems_startup;  /* loading the Exchange Management Shell */
 	int64_t rollup;	      /* msiexec /update of an update rollup */
@@ -284,6 +297,12 @@ int64_t sim_scaled(const struct sim_world *w, int64_t ms);
 struct sim_svc *sim_svc_find(const struct sim_host *h, const char *name);
 struct sim_svc *sim_svc_add(struct sim_host *h, const char *name);
 const char *sim_svc_display(const char *name);
+/* Record that s depends on the service named dep (no duplicates). */
+void sim_svc_add_dep(struct sim_svc *s, const char *dep);
+/* 1 if s depends directly on the service named name. */
+int sim_svc_depends_on(const struct sim_svc *s, const char *name);
+/* 1 if code is a valid refuse_stop: 0, 1052 or 1061. */
+int sim_svc_refusal_valid(int code);
 int sim_cluster_by_name(const struct sim_world *w, const char *name);
 int sim_cluster_by_cms(const struct sim_world *w, const char *cms);
 int sim_other_member(const struct sim_cluster *c, int host);
@@ -331,6 +350,24 @@ int64_t sim_outage_total(const struct sim_cluster *c, int64_t now);
 int sim_cms_trapped(const struct sim_world *w, const struct sim_cluster *c);
 void sim_svc_transition(struct sim_svc *s, enum sim_svc_state via, enum sim_svc_state to,
 			int64_t until);
+
+/* sim_svc.c: how a service answers a stop control (docs/ccrsim.md, Services with behaviour). */
+/* The winerror.h text of a service control error. */
+const char *sim_svc_error_text(int code);
+/* 1 if a service that depends on s is not stopped. */
+int sim_svc_has_dependents(const struct sim_host *h, const struct sim_svc *s);
+/* 0 if a stop control is accepted now, else its error: 1062 not started, 1061 pending or
+ * refused by the service, 1051 dependents running, 1052 not stoppable. */
+int sim_svc_stop_refusal(const struct sim_host *h, const struct sim_svc *s);
+/* STOP_PENDING now, STOPPED after stop_hang (or net_stop), or never. */
+void sim_svc_begin_stop(struct sim_world *w, struct sim_svc *s, int64_t at);
+/* 1 if s is stopped at world time at (a stop due by then counts). */
+int sim_svc_stopped_by(const struct sim_svc *s, int64_t at);
+/* Index of a not-stopped (transitive) dependent of service s with no not-stopped
+ * dependents itself, or -1: the next one net stop /y stops. */
+int sim_svc_next_dependent(const struct sim_host *h, int s);
+/* seen[i] = 1 for every not-stopped transitive dependent i of s (seen: nsvcs ints). */
+void sim_svc_dependents(const struct sim_host *h, int s, int *seen);
 
 /* Compare the service packs (major.minor) of two versions like strcmp. */
 int sim_ver_sp_cmp(const char *a, const char *b);

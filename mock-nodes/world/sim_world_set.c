@@ -47,6 +47,59 @@ static int set_version(struct set_ctx *x, char **field, const char *what)
 	return 0;
 }
 
+/* stop_hang (duration, never, 0), refuse_stop (0, 1052, 1061), depends_on ("A,B", "" none). */
+static int set_behaviour(struct set_ctx *x, struct sim_host *h, struct sim_svc *s, const char *what)
+{
+	if (strcmp(what, "stop_hang") == 0) {
+		int64_t ms;
+		if (str_ieq(x->value, "never"))
+			ms = SIM_NEVER;
+		else if (strcmp(x->value, "0") != 0 && parse_duration_ms(x->value, &ms) != 0)
+			return bad(x, "stop_hang");
+		s->stop_hang = strcmp(x->value, "0") == 0 ? 0 : ms;
+		return 0;
+	}
+	if (strcmp(what, "refuse_stop") == 0) {
+		int64_t code;
+		if (parse_int64(x->value, 0, 99999, &code) != 0 ||
+		    !sim_svc_refusal_valid((int)code))
+			return bad(x, "refuse_stop (0, 1052 or 1061)");
+		s->refuse_stop = (int)code;
+		return 0;
+	}
+	char **names = NULL;
+	int n = 0, rc = 0;
+	char *list = xstrdup(x->value);
+	char *p = list;
+	while (*p != '\0') {
+		size_t len = strcspn(p, ",");
+		char *next = p[len] == ',' ? p + len + 1 : p + len;
+		p[len] = '\0';
+		const struct sim_svc *d = sim_svc_find(h, p);
+		if (d == NULL || d == s) {
+			rc = bad(x, "depends_on (services of the host, comma-separated)");
+			break;
+		}
+		names = xreallocarray(names, (size_t)n + 1, sizeof(*names));
+		names[n++] = xstrdup(d->name);
+		p = next;
+	}
+	if (rc == 0) {
+		for (int i = 0; i < s->ndeps; i++)
+			free(s->deps[i]);
+		free(s->deps);
+		s->deps = names;
+		s->ndeps = n;
+		names = NULL;
+		n = 0;
+	}
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	free(list);
+	return rc;
+}
+
 static int set_service(struct set_ctx *x, int host, const char *rest)
 {
 	struct sim_host *h = &x->w->hosts[host];
@@ -58,6 +111,9 @@ static int set_service(struct set_ctx *x, int host, const char *rest)
 	if (s == NULL)
 		s = sim_svc_add(h, name);
 	free(name);
+	if (strcmp(dot + 1, "stop_hang") == 0 || strcmp(dot + 1, "refuse_stop") == 0 ||
+	    strcmp(dot + 1, "depends_on") == 0)
+		return set_behaviour(x, h, s, dot + 1);
 	if (strcmp(dot + 1, "start") == 0) {
 		enum sim_svc_start st;
 		if (sim_svc_start_parse(x->value, &st) != 0)

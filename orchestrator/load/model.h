@@ -69,6 +69,9 @@ struct probe {
 	regex_t expect_re;  /* compiled expect (REG_EXTENDED|REG_NEWLINE) */
 	int *exit_codes;    /* acceptable exits; NULL with expect: any; NULL without: {0} */
 	int nexit;	    /* count of exit_codes */
+	char *pending;	    /* verify only: ERE; while the output matches, the step waits
+			       (up to verify_within) instead of failing; NULL: always waits */
+	regex_t pending_re; /* compiled pending */
 	struct src_loc loc; /* the mapping */
 };
 
@@ -166,28 +169,29 @@ enum outage_mark { OUTAGE_NONE, OUTAGE_BEGINS, OUTAGE_ENDS, OUTAGE_WITHIN };
 
 /* One step.  Sequences are inlined by the loader: a phase's steps are final. */
 struct step_def {
-	char *id;		      /* unique within its phase; full id is "<phase>.<id>" */
-	char *name;		      /* template (may use ${item}) */
-	char *why;		      /* shown in guided mode; may be NULL */
-	char *on;		      /* role or group overriding the phase's, or NULL */
-	char *for_each;		      /* list variable to iterate (${item}), or NULL */
-	struct expr *when;	      /* NULL or applicability condition */
-	struct expr **require;	      /* preconditions, all must hold */
-	struct src_loc *require_loc;  /* location of each require */
-	int nrequire;		      /* count */
-	char *explain;		      /* printed when a require refuses; may be NULL */
-	struct cond check;	      /* effect already there -> skip */
-	struct cond verify;	      /* after run; failure = step failed */
-	char *run;		      /* command template, NULL for gate/check/wait/http steps */
-	int *ok_exit;		      /* acceptable exits (default {0}) */
-	int nok_exit;		      /* count */
-	int64_t timeout_ms;	      /* 0 = inventory's ssh.command_timeout */
-	int retries;		      /* further attempts after a failed run */
-	int64_t retry_delay_ms;	      /* first backoff, doubled each time */
-	int idempotent;		      /* 1: safe to run again after a crash mid-run */
-	struct reboot_spec reboot;    /* reboot handling */
-	struct record_spec *record;   /* NULL or record */
-	struct wait_spec *wait;	      /* NULL or wait */
+	char *id;		     /* unique within its phase; full id is "<phase>.<id>" */
+	char *name;		     /* template (may use ${item}) */
+	char *why;		     /* shown in guided mode; may be NULL */
+	char *on;		     /* role or group overriding the phase's, or NULL */
+	char *for_each;		     /* list variable to iterate (${item}), or NULL */
+	struct expr *when;	     /* NULL or applicability condition */
+	struct expr **require;	     /* preconditions, all must hold */
+	struct src_loc *require_loc; /* location of each require */
+	int nrequire;		     /* count */
+	char *explain;		     /* printed when a require refuses; may be NULL */
+	struct cond check;	     /* effect already there -> skip */
+	struct cond verify;	     /* after run; failure = step failed */
+	int64_t verify_within_ms;    /* verify may take this long to hold (re-evaluated), 0: once */
+	char *run;		     /* command template, NULL for gate/check/wait/http steps */
+	int *ok_exit;		     /* acceptable exits (default {0}) */
+	int nok_exit;		     /* count */
+	int64_t timeout_ms;	     /* 0 = inventory's ssh.command_timeout */
+	int retries;		     /* further attempts after a failed run */
+	int64_t retry_delay_ms;	     /* first backoff, doubled each time */
+	int idempotent;		     /* 1: safe to run again after a crash mid-run */
+	struct reboot_spec reboot;   /* reboot handling */
+	struct record_spec *record;  /* NULL or record */
+	struct wait_spec *wait;	     /* NULL or wait */
 	struct http_check_spec *http; /* NULL or HTTP check */
 	char *gate;		      /* question a human confirms, or NULL */
 	enum outage_mark outage;      /* outage window marker */

@@ -20,33 +20,13 @@
 #define DEFAULT_WAIT_INTERVAL_MS (10 * 1000)
 #define DEFAULT_HTTP_TIMEOUT_MS	 (10 * 1000)
 
-static const char *const step_keys[] = {"id",
-					"name",
-					"why",
-					"on",
-					"for_each",
-					"when",
-					"require",
-					"explain",
-					"check",
-					"verify",
-					"run",
-					"ok_exit",
-					"timeout",
-					"retries",
-					"retry_delay",
-					"idempotent",
-					"reboot",
-					"record",
-					"wait",
-					"http_check",
-					"gate",
-					"outage",
-					"point_of_no_return",
-					"estimate",
-					"prepares",
-					NULL};
-static const char *const probe_keys[] = {"run", "expect", "exit", NULL};
+static const char *const step_keys[] = {
+    "id",	"name",	    "why",	  "on",		 "for_each",	  "when",
+    "require",	"explain",  "check",	  "verify",	 "verify_within", "run",
+    "ok_exit",	"timeout",  "retries",	  "retry_delay", "idempotent",	  "reboot",
+    "record",	"wait",	    "http_check", "gate",	 "outage",	  "point_of_no_return",
+    "estimate", "prepares", NULL};
+static const char *const probe_keys[] = {"run", "expect", "exit", "pending", NULL};
 static const char *const reboot_keys[] = {"when",	"exit_codes", "down_timeout",
 					  "up_timeout", "ready",      NULL};
 static const char *const reboot_whens[] = {"always", "on_exit", NULL};
@@ -69,6 +49,9 @@ static void probe_free(struct probe *p)
 	if (p->expect)
 		regfree(&p->expect_re);
 	free(p->expect);
+	if (p->pending)
+		regfree(&p->pending_re);
+	free(p->pending);
 	free(p->exit_codes);
 	free(p);
 }
@@ -93,6 +76,9 @@ static int read_probe(struct pbctx *c, const struct ynode *n, const char *key, i
 	if (yrequire(&c->y, n, "run", what) == 0)
 		pb_get_template(c, n, "run", ns, &p->run);
 	pb_get_regex(c, n, "expect", &p->expect_re, &p->expect);
+	pb_get_regex(c, n, "pending", &p->pending_re, &p->pending);
+	if (p->pending && strcmp(key, "verify") != 0)
+		yerr(&c->y, ymap_key(n, "pending"), "'pending' only applies to a 'verify' probe");
 	yget_int_list(&c->y, n, "exit", 0, EXIT_CODE_MAX, &p->exit_codes, &p->nexit);
 	free(what);
 	if (c->y.nerr > before) {
@@ -391,6 +377,18 @@ static void check_action(struct pbctx *c, const struct ynode *m)
 	}
 }
 
+/* verify_within: needs a verify; a verify probe's pending needs verify_within. */
+static void read_verify_within(struct pbctx *c, const struct ynode *m, struct step_def *s)
+{
+	const struct ynode *k = ymap_key(m, "verify_within");
+	yget_duration(&c->y, m, "verify_within", 0, &s->verify_within_ms);
+	if (k && s->verify.expr == NULL && s->verify.probe == NULL)
+		yerr(&c->y, k, "'verify_within' needs the step's 'verify'");
+	if (k == NULL && s->verify.probe && s->verify.probe->pending)
+		yerr(&c->y, ymap_key(ymap_get(m, "verify"), "pending"),
+		     "'pending' needs the step's 'verify_within' (how long to wait)");
+}
+
 int pb_read_step(struct pbctx *c, const struct ynode *m, struct step_def *s)
 {
 	int before = c->y.nerr, unknown;
@@ -406,6 +404,7 @@ int pb_read_step(struct pbctx *c, const struct ynode *m, struct step_def *s)
 	pb_read_require(c, m, ns, &s->require, &s->require_loc, &s->nrequire);
 	read_cond(c, m, "check", ns, &s->check);
 	read_cond(c, m, "verify", ns, &s->verify);
+	read_verify_within(c, m, s);
 	read_run(c, m, s, ns);
 	read_reboot(c, m, s, ns);
 	read_record(c, m, s, ns);

@@ -826,6 +826,7 @@ static void release(struct runner *r)
 	state_lock_release(r->lock);
 	redact_free(r->rd);
 	free(r->dir);
+	free(r->run_said);
 }
 
 /* resume: the unfinished run's bindings, plan and step states, from the journal. */

@@ -92,9 +92,11 @@ enum rres runner_run_command(struct runner *r, const struct plan_step *s, int *e
 		char *why = NULL;
 		int done = 0;
 		enum rres rc = RR_OK;
-		if (o == XPORT_OK && ok_exit(d, res.exit))
+		if (o == XPORT_OK && ok_exit(d, res.exit)) {
 			done = 1;
-		else if (o == XPORT_STOPPED)
+			free(r->run_said);
+			r->run_said = res.exit != 0 ? xstrdup(line) : NULL;
+		} else if (o == XPORT_STOPPED)
 			rc = runner_stopped(r, s);
 		else if (o == XPORT_OK)
 			why = xasprintf("`%s` exited %d: %s", s->command, res.exit, line);
@@ -165,6 +167,80 @@ static int64_t wait_poll(int64_t elapsed, int64_t interval)
 	if (p < 100)
 		p = 100;
 	return p > interval ? interval : p;
+}
+
+/* Why verify failed: the condition, what was seen, and what an accepted non-zero exit said. */
+static enum rres verify_failed(struct runner *r, const struct plan_step *s, int exit_status,
+			       int64_t waited, const char *seen)
+{
+	const struct cond *v = &s->def->verify;
+	const char *what = v->expr ? expr_source(v->expr) : s->verify_cmd;
+	char after[96] = "", t[32];
+	if (waited > 0) {
+		format_duration(waited, t, sizeof(t));
+		snprintf(after, sizeof(after), ", still after %s", t);
+	}
+	if (exit_status > 0 && r->run_said != NULL)
+		return runner_fail(r, s, RR_FAILED, exit_status,
+				   "verify failed after `%s` exited %d (accepted by ok_exit): `%s` "
+				   "is false%s (seen: %s); the command said: %s",
+				   s->command, exit_status, what, after, seen, r->run_said);
+	return runner_fail(r, s, RR_FAILED, exit_status,
+			   "verify failed after the command succeeded: `%s` is false%s (seen: %s)",
+			   what, after, seen);
+}
+
+/* 1 if the step should wait for its verify: within its time and, with `pending`, the
+ * probe's output says the effect is still coming. */
+static int verify_pending(struct runner *r, const struct plan_step *s, int64_t el, int64_t budget)
+{
+	const struct probe *p = s->def->verify.probe;
+	const char *text = NULL;
+	char err[256];
+	if (s->def->verify_within_ms <= 0 || el >= budget)
+		return 0;
+	if (p == NULL || p->pending == NULL)
+		return 1;
+	if (facts_run_text(r->facts, s->node, s->verify_cmd, &text, err, sizeof(err)) < 0)
+		return 0;
+	return regexec(&p->pending_re, text, 0, NULL, 0) == 0;
+}
+
+enum rres runner_verify(struct runner *r, const struct plan_step *s, int exit_status)
+{
+	const struct cond *v = &s->def->verify;
+	int64_t t0 = now_mono_ms(), budget = runner_budget(r, s->def->verify_within_ms);
+	char err[1024];
+
+	if (v->expr == NULL && v->probe == NULL)
+		return RR_OK;
+	for (;;) {
+		struct sbuf why;
+		enum rres rc = RR_OK;
+		sbuf_init(&why);
+		facts_invalidate(r->facts);
+		int ok =
+		    facts_cond(r->facts, v, s->verify_cmd, s, r->saved, &why, err, sizeof(err));
+		int64_t el = now_mono_ms() - t0;
+		if (ok < 0) {
+			rc = runner_fail(r, s, RR_FAILED, exit_status, "verify: %s", err);
+		} else if (!ok && verify_pending(r, s, el, budget)) {
+			struct event e = runner_step_event(EV_WAITING, s);
+			e.text = v->expr ? expr_source(v->expr) : s->verify_cmd;
+			e.detail = why.buf;
+			e.elapsed_ms = el;
+			e.budget_ms = budget;
+			runner_emit(r, &e);
+			sbuf_release(&why);
+			if (runner_sleep(r, wait_poll(el, 10000)))
+				return runner_stopped(r, s);
+			continue;
+		} else if (!ok) {
+			rc = verify_failed(r, s, exit_status, el >= budget ? el : 0, why.buf);
+		}
+		sbuf_release(&why);
+		return rc;
+	}
 }
 
 enum rres runner_wait_until(struct runner *r, const struct plan_step *s)

@@ -100,6 +100,8 @@ struct runner {
 	int declined;			   /* the run stopped at a gate the operator declined */
 	int err_emitted;		   /* r->err was already shown as a step event */
 	int marker_held;		   /* our run marker is on the cluster (runner_marker.c) */
+	char *run_said;			   /* first output line of the last command whose non-zero
+					      exit ok_exit accepted, or NULL (verify's message) */
 	char err[2048];			   /* last failure, for the final message */
 };
 

@@ -381,29 +381,6 @@ enum rres runner_outage_mark(struct runner *r, const struct plan_step *s, int be
 	return RR_OK;
 }
 
-enum rres runner_verify(struct runner *r, const struct plan_step *s, int exit_status)
-{
-	const struct cond *v = &s->def->verify;
-	struct sbuf why;
-	char err[1024];
-	enum rres rc = RR_OK;
-
-	if (v->expr == NULL && v->probe == NULL)
-		return 0;
-	sbuf_init(&why);
-	facts_invalidate(r->facts);
-	int ok = facts_cond(r->facts, v, s->verify_cmd, s, r->saved, &why, err, sizeof(err));
-	if (ok < 0)
-		rc = runner_fail(r, s, RR_FAILED, exit_status, "verify: %s", err);
-	else if (!ok)
-		rc = runner_fail(
-		    r, s, RR_FAILED, exit_status,
-		    "verify failed after the command succeeded: `%s` is false (seen: %s)",
-		    v->expr ? expr_source(v->expr) : s->verify_cmd, why.buf);
-	sbuf_release(&why);
-	return rc;
-}
-
 static int needs_reboot(const struct step_def *d, int exit_status)
 {
 	if (d->reboot.when == REBOOT_ALWAYS)

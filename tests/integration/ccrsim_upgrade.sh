@@ -53,7 +53,8 @@ xok() {
 # reboot HOST: shutdown /r /t 0; the host must refuse connections, then accept them
 # again, within 30 s.  The watcher starts first, so that it cannot miss the refusal.
 reboot() {
-	python3 - "$(inv "$1" address)" "$(inv "$1" port)" <<'EOF' &
+	rm -f "$tmp/watching"
+	python3 - "$(inv "$1" address)" "$(inv "$1" port)" "$tmp/watching" <<'EOF' &
 import socket, sys, time
 addr, port = sys.argv[1], int(sys.argv[2])
 def accepts():
@@ -67,7 +68,11 @@ def accepts():
     finally:
         s.close()
 end = time.time() + 30
+first = True
 while accepts():
+    if first:  # connected once: from now on a refusal cannot be missed
+        open(sys.argv[3], "w").close()
+        first = False
     if time.time() > end:
         sys.exit("never refused")
     time.sleep(0.003)
@@ -77,7 +82,8 @@ while not accepts():
     time.sleep(0.01)
 EOF
 	_w=$!
-	sleep 0.2 # the watcher is running
+	_i=0 # until the watcher has connected once
+	while [ ! -e "$tmp/watching" ] && [ $_i -lt 300 ]; do sleep 0.05; _i=$((_i + 1)); done
 	xok "$1" 'shutdown /r /t 0' 0 255
 	wait "$_w"
 	check "$1: refused connections while rebooting, then accepted them" [ $? = 0 ]

@@ -23,12 +23,17 @@ sim_start() {
 			--state-dir "$SIM_DIR" --transport "${SIM_TRANSPORT:-ssh}" "$@" \
 			>"$SIM_DIR/ccrsim.log" 2>&1 &
 		SIM_PID=$!
+		# 30 s to be ready (key generation under load); 3 minutes under a wrapper (valgrind).
 		_i=0
-		while [ ! -s "$SIM_DIR/ccrsim.pid" ] && kill -0 "$SIM_PID" 2>/dev/null && [ "$_i" -lt 600 ]; do
+		_max=600
+		[ -n "${SIM_WRAPPER:-}" ] && _max=3600
+		while [ ! -s "$SIM_DIR/ccrsim.pid" ] && kill -0 "$SIM_PID" 2>/dev/null && [ "$_i" -lt "$_max" ]; do
 			_i=$((_i + 1))
 			sleep 0.05
 		done
 		[ -s "$SIM_DIR/ccrsim.pid" ] && break
+		# Not ready in time: stopped, never waited for forever.
+		kill "$SIM_PID" 2>/dev/null && echo "ccrsim: not ready after $((_max / 20)) s" >>"$SIM_DIR/ccrsim.log"
 		wait "$SIM_PID" 2>/dev/null
 		_try=$((_try + 1))
 		if ! grep -q "in use" "$SIM_DIR/ccrsim.log" || [ "$_try" -ge 8 ]; then

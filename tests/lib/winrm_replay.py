@@ -24,20 +24,23 @@ import winrm
 def hosts(sim_dir):
     inv = open(sim_dir + "/inventory.yml").read()
     out = {}
-    for m in re.finditer(r"(?m)^  (\S+):\n    address: (\S+)\n    port: \d+\n    winrm_port: (\d+)$", inv):
-        out[m.group(1)] = (m.group(2), int(m.group(3)))
+    for m in re.finditer(r"(?m)^  (\S+):\n    address: (\S+)\n    port: (\d+)\n    winrm_port: (\d+)$", inv):
+        out[m.group(1)] = (m.group(2), (int(m.group(3)), int(m.group(4))))
     return out
 
 
-def session(sim_dir, scheme, addr, https_port):
+def session(sim_dir, scheme, addr, ports):
+    ssh_port, https_port = ports
     password = open(sim_dir + "/winrm_password").read()
     if scheme == "https":
         return winrm.Session("https://%s:%d/wsman" % (addr, https_port),
                              auth=("administrator", password), transport="ssl",
                              server_cert_validation="validate",
                              ca_trust_path=sim_dir + "/winrm/ca.pem")
-    # ccrsim's HTTP port is the SSH port - 8000, its HTTPS port the SSH port - 16000.
-    return winrm.Session("http://%s:%d/wsman" % (addr, https_port + 8000),
+    # ccrsim's HTTP port is the SSH port - 8000, its HTTPS port the SSH port - 16000;
+    # hosts whose SSH port is 16000 or lower listen on 5985 and 5986 (docs/ccrsim.md).
+    http_port = 5985 if ssh_port <= 16000 else ssh_port - 8000
+    return winrm.Session("http://%s:%d/wsman" % (addr, http_port),
                          auth=("administrator", password), transport="basic")
 
 
