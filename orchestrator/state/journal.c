@@ -433,6 +433,11 @@ json_t *journal_record(const struct journal *j, size_t i)
 	return json_array_get(j->records, i);
 }
 
+const char *journal_path(const struct journal *j)
+{
+	return j->path;
+}
+
 const char *journal_error(const struct journal *j)
 {
 	return j->error;

@@ -138,6 +138,9 @@ size_t journal_count(const struct journal *j);
  */
 json_t *journal_record(const struct journal *j, size_t i);
 
+/* The path the journal was opened with (for messages). */
+const char *journal_path(const struct journal *j);
+
 /* The last error (sticky after a failed write), or NULL if none. */
 const char *journal_error(const struct journal *j);
 
