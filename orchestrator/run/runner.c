@@ -848,7 +848,9 @@ static void runner_init(struct runner *r, const struct playbook *pb, const struc
 	struct conns_opts co = {.trust_new_hosts = o->trust_new_hosts,
 				.ssh_config = o->ssh_config,
 				.guard = lock_guard,
-				.guard_arg = r};
+				.guard_arg = r,
+				.ops = o->xport_ops,
+				.ops_arg = o->xport_arg};
 	memset(r, 0, sizeof(*r));
 	r->rd = redact_new_from_env();
 	r->pb = pb;
