@@ -19,7 +19,7 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 SECS=${1:-${FUZZ_SECONDS:-60}}
 [ $# -gt 0 ] && shift
-TARGETS=${*:-playbook inventory expr journal replay simcmd simhttp subst}
+TARGETS=${*:-playbook inventory expr journal replay simcmd simhttp subst jpath wsman}
 OUT=build-fuzz
 CC=${FUZZ_CC:-clang}
 PKGS="libssh yaml-0.1 libcurl jansson libxml-2.0"
