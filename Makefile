@@ -49,13 +49,16 @@ TEST_SRC  := $(wildcard tests/check_*.c)
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 HELPER_SRC := $(wildcard tests/helpers/*.c)
 HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/%)
+# LD_PRELOAD shims for the crash matrices: plain -fPIC, never sanitized.
+SHIM_SRC  := $(wildcard tests/shim/*.c)
+SHIM_LIB  := $(SHIM_SRC:tests/shim/%.c=$(BUILD)/tests/%.so)
 
 BINS = bin/ccrup
 ifneq ($(wildcard mock-nodes/server/sim_main.c),)
 BINS += bin/ccrsim
 endif
 
-.PHONY: all deps check unit integration demo demo-patroni install lint format bench fuzz clean \
+.PHONY: all deps check unit integration demo demo-patroni install lint format bench fuzz crash-matrix clean \
 	crash-matrix-etcd
 all: $(BINS)
 
@@ -87,13 +90,17 @@ $(BUILD)/tests/%: tests/helpers/%.c $(BUILD)/libccrsim.a $(BUILD)/libccrup.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests -o $@ $^ $(LDLIBS) $(LDFLAGS)
 
+$(BUILD)/tests/%.so: tests/shim/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -fPIC -shared -o $@ $< -ldl
+
 deps:
 	@sh .ci/deps.sh
 
 # Unit suites (Check, fork mode), then integration scripts that drive the real
 # binaries.  Every integration script is self-contained and prints one summary line.
 check: deps
-	@$(MAKE) --no-print-directory all $(TEST_BIN) $(HELPER_BIN)
+	@$(MAKE) --no-print-directory all $(TEST_BIN) $(HELPER_BIN) $(SHIM_LIB)
 	@BUILD=$(BUILD) sh tests/run-tests.sh $(TEST_BIN)
 
 unit: all $(TEST_BIN)
@@ -132,6 +139,10 @@ crash-matrix-etcd: all
 FUZZ_SECONDS ?= 60
 fuzz:
 	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+# Every journal record of an undisturbed run is a crash point (docs/reliability.md).
+crash-matrix: all $(SHIM_LIB)
+	@BUILD=$(BUILD) CRASH_ALL=1 sh tests/integration/crash_records.sh
 
 format:
 	clang-format -i common/*.[ch] orchestrator/*/*.[ch] mock-nodes/*.h mock-nodes/*/*.[ch] tests/*.[ch]

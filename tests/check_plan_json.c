@@ -156,6 +156,40 @@ START_TEST(several_clusters)
 }
 END_TEST
 
+/* A step marked `outage: within` is one outage window by itself (ccr-rollup's online CMS
+ * move): the summary and the JSON plan show it from that step to that step, not "none". */
+START_TEST(outage_within_is_a_window)
+{
+	struct diag d;
+	char err[512];
+	struct role_binding *roles = NULL;
+	int nroles = 0;
+
+	diag_init(&d);
+	pb = playbook_load("playbooks/ccr-rollup.yml", &d);
+	inv = inventory_load("playbooks/inventory.rollup.example.yml", &d);
+	diag_release(&d);
+	ck_assert_ptr_nonnull(pb);
+	ck_assert_ptr_nonnull(inv);
+	ck_assert_int_eq(
+	    plan_assume_roles(pb, &inv->clusters[0], &roles, &nroles, err, sizeof(err)), 0);
+	plans[0] = plan_compile(pb, inv, &inv->clusters[0], roles, nroles, err, sizeof(err));
+	free(roles);
+	ck_assert_msg(plans[0] != NULL, "%s", err);
+	nplans = 1;
+	const struct plan *p = plans[0];
+	ck_assert_int_gt(p->outage_begin, 0);
+	ck_assert_int_eq(p->outage_end, p->outage_begin);
+	ck_assert_str_eq(p->steps[p->outage_begin - 1].id, "cms.move-cms");
+	ck_assert_int_eq(p->outage_ms, 2 * 60000);
+	json_t *j = plan_to_json((const struct plan *const *)plans, nplans);
+	json_t *o = json_object_get(json_array_get(json_object_get(j, "clusters"), 0), "outage");
+	ck_assert_str_eq(json_string_value(json_object_get(o, "from")), "cms.move-cms");
+	ck_assert_str_eq(json_string_value(json_object_get(o, "to")), "cms.move-cms");
+	json_decref(j);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("plan_json");
@@ -164,6 +198,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, no_cluster);
 	tcase_add_test(tc, one_cluster);
 	tcase_add_test(tc, several_clusters);
+	tcase_add_test(tc, outage_within_is_a_window);
 	suite_add_tcase(s, tc);
 	return s;
 }

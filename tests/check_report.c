@@ -87,8 +87,8 @@ static json_t *with_wall(json_t *o, int at_s)
 static void run_start(struct journal *j)
 {
 	rec(j, "run-start",
-	    json_pack("{s:s, s:s, s:s}", "cluster", "CLUS1", "playbook", "ccr-sp1", "mode",
-		      "unattended"));
+	    json_pack("{s:s, s:s, s:s, s:s, s:s}", "cluster", "CLUS1", "playbook", "ccr-sp1",
+		      "mode", "unattended", "playbook_sha256", "0", "inventory_sha256", "0"));
 }
 
 static void step_done(struct journal *j, const char *id, const char *node, int at_s)
@@ -385,7 +385,8 @@ START_TEST(only_the_last_run)
 	step_done(j, "old.step", "NODE1", 1);
 	rec(j, "run-end", json_pack("{s:s}", "result", "done"));
 	journal_set_run_id(j, "R2");
-	json_t *o = json_pack("{s:s, s:s}", "event", "run-start", "run_id", "R2");
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "event", "run-start", "run_id", "R2",
+			      "cluster", "CLUS1", "playbook_sha256", "0", "inventory_sha256", "0");
 	ck_assert_int_eq(journal_append(j, o), 0);
 	json_decref(o);
 	step_done(j, "new.step", "NODE2", 10);
@@ -477,7 +478,8 @@ static void web_run(void)
 	char msg[256];
 	ck_assert_int_ge(journal_open(path, &j, msg, sizeof(msg)), 0);
 	journal_set_run_id(j, "W1");
-	json_t *o = json_pack("{s:s, s:s}", "event", "run-start", "cluster", "web");
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "event", "run-start", "cluster", "web",
+			      "playbook_sha256", "0", "inventory_sha256", "0");
 	ck_assert_int_eq(journal_append(j, o), 0);
 	json_decref(o);
 	step_done(j, "preflight.service-active", "web1", 1);

@@ -116,7 +116,9 @@ START_TEST(rollup_installs_with_restart_pending)
 	ck_assert_int_eq(x("NODE1", "reg query \"%s\" /s", PATCHES), 0);
 	ck_assert_ptr_null(strstr(OUT.buf, "KB970162"));
 	/* The same package again: already installed, nothing changes. */
-	ck_assert_int_eq(x("NODE2", "msiexec /p %s /qn /norestart", UR9), 0);
+	ck_assert_int_eq(x("NODE2", "MSIEXEC.EXE -P %s /QN /NoRestart /log C:\\again.log", UR9), 0);
+	ck_str(n2->msi.log_path, "C:\\again.log");
+	ck_assert_ptr_nonnull(strstr(n2->msi.log, "already installed"));
 	ck_assert_int_eq(n2->msi.nrollups, 1);
 	/* The dump lists it. */
 	json_t *d = sim_world_dump(W, NOW);

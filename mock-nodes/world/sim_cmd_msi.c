@@ -180,7 +180,7 @@ static int parse_opts(struct sim_action *a, struct msi_opts *o)
 			o->quiet = 1;
 		else if (opt_is(s, "norestart"))
 			o->norestart = 1;
-		else if (is_log_opt(s) && i + 1 < a->argc && !o->log)
+		else if ((is_log_opt(s) || opt_is(s, "log")) && i + 1 < a->argc && !o->log)
 			o->log = a->argv[++i];
 		else
 			return -1;

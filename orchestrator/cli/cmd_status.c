@@ -8,6 +8,7 @@
 #include "journal.h"
 #include "state.h"
 #include "plan.h"
+#include "replay.h"
 #include "runner.h"
 #include "textsafe.h"
 
@@ -31,14 +32,19 @@ struct st_view {
 	int exit;
 	int64_t duration_ms;
 	const char *reason;
+	int op_skipped;	 /* skipped by the operator: still to do */
+	int by_operator; /* the operator marked it done */
+	int attempts;	 /* begin records: how many times it was started */
 };
 
 struct cluster_status {
 	const struct cluster_def *cl;
 	struct journal *j;
+	struct replay *rp;
 	struct plan *plan;
 	struct st_view *v;
-	const char *run_id, *result, *started, *updated, *last_error;
+	const char *run_id, *result, *last_error;
+	char started[32], updated[32];
 	int outage_open;
 	int64_t outage_since, outage_total;
 	struct state_holder holder;
@@ -46,100 +52,71 @@ struct cluster_status {
 	const char *ran_on; /* shared state: host recorded in the run-start */
 };
 
-static const char *jstr(json_t *o, const char *k)
+static void step_view(struct st_view *v, const struct replay_step *s)
 {
-	return json_string_value(json_object_get(o, k));
-}
+	static const char *const words[] = {
+	    [RS_PENDING] = "pending",	     [RS_BEGUN] = "in-progress", [RS_DONE] = "done",
+	    [RS_SKIPPED] = "skipped",	     [RS_FAILED] = "failed",	 [RS_REFUSED] = "refused",
+	    [RS_INTERRUPTED] = "in-progress"};
+	int last = s->last_end > s->last_begin ? s->last_end : s->last_begin;
 
-static long run_start(struct journal *j)
-{
-	for (long i = (long)journal_count(j) - 1; i >= 0; i--) {
-		const char *ev = jstr(journal_record(j, (size_t)i), "event");
-		if (ev && strcmp(ev, "run-start") == 0)
-			return i;
+	v->state = words[s->state];
+	if (last >= 0)
+		v->reason = s->att[last].reason ? s->att[last].reason : s->att[last].detail;
+	v->op_skipped = replay_step_op_skipped(s);
+	v->by_operator = s->state == RS_DONE && s->last_end >= 0 && s->att[s->last_end].by &&
+			 strncmp(s->att[s->last_end].by, "operator", 8) == 0;
+	for (int k = 0; k < s->natt; k++) {
+		if (s->att[k].ev == JEV_BEGIN)
+			v->attempts++;
+		if (s->att[k].exit >= 0)
+			v->exit = s->att[k].exit;
+		if (s->att[k].ev == JEV_DONE)
+			v->duration_ms = s->att[k].duration_ms;
 	}
-	return -1;
 }
 
-static int build_plan(const struct cli_files *f, struct cluster_status *cs, long start)
+/* The run as the replay tells it, over the plan it follows. */
+static int fold(const struct cli_files *f, struct cluster_status *cs)
 {
-	struct role_binding *roles = NULL;
-	int n = 0;
+	struct replay *rp = cs->rp;
 	char err[1024];
+	int strict = rp->playbook_sha256 && strcmp(rp->playbook_sha256, f->pb->sha256) == 0;
 
-	for (size_t i = (size_t)start; start >= 0 && i < journal_count(cs->j); i++) {
-		json_t *r = journal_record(cs->j, i);
-		const char *ev = jstr(r, "event");
-		const struct role_def *d =
-		    playbook_role(f->pb, jstr(r, "role") ? jstr(r, "role") : "");
-		const struct host_def *h =
-		    inventory_host(f->inv, jstr(r, "host") ? jstr(r, "host") : "");
-		if (ev && strcmp(ev, "bind") == 0 && d && h) {
-			roles = xreallocarray(roles, (size_t)n + 1, sizeof(*roles));
-			roles[n++] = (struct role_binding){
-			    d->name, h->name, 0,
-			    (int)json_integer_value(json_object_get(r, "count"))};
-		}
-	}
-	if (!bind_complete(f->pb, roles, &n)) {
-		free(roles);
-		roles = NULL;
-		if (plan_assume_roles(f->pb, cs->cl, &roles, &n, err, sizeof(err)) < 0)
-			n = 0;
-	}
-	cs->plan = plan_compile(f->pb, f->inv, cs->cl, roles, n, err, sizeof(err));
-	free(roles);
+	cs->plan = replay_compile_plan(rp, f->pb, f->inv, cs->cl, err, sizeof(err));
 	if (cs->plan == NULL) {
 		fprintf(stderr, "ccrup status: %s\n", err);
 		return EXIT_INPUT;
 	}
+	if (replay_plan(rp, cs->plan, strict, err, sizeof(err)) < 0) {
+		fprintf(stderr, "ccrup status: %s\n", err);
+		return EXIT_JOURNAL;
+	}
 	cs->v = xcalloc((size_t)cs->plan->nsteps + 1, sizeof(*cs->v));
 	for (int i = 0; i < cs->plan->nsteps; i++) {
+		const struct replay_step *s = replay_step_at(rp, i);
 		cs->v[i].state = "pending";
 		cs->v[i].exit = -1;
+		if (s)
+			step_view(&cs->v[i], s);
 	}
+	if (rp->nruns == 0)
+		return 0;
+	cs->run_id = rp->run_id;
+	cs->ran_on = rp->host;
+	format_iso8601(rp->start_ms, cs->started, sizeof(cs->started));
+	format_iso8601(rp->last_ms, cs->updated, sizeof(cs->updated));
+	cs->result = rp->result;
+	for (int i = 0; i < rp->nsteps && cs->result == NULL; i++)
+		if (rp->steps[i].state == RS_FAILED || rp->steps[i].state == RS_REFUSED)
+			cs->result = rp->steps[i].state == RS_FAILED ? "failed" : "refused";
+	/* A run that finished has no last error: an earlier failure was fixed. */
+	cs->last_error = cs->result && strcmp(cs->result, "done") == 0 ? NULL : rp->last_error;
+	const struct replay_outage *o = replay_open_outage(rp);
+	cs->outage_open = o != NULL;
+	cs->outage_since = o ? o->start_ms : 0;
+	cs->outage_total = rp->outage_total_ms;
 	return 0;
-}
-
-static void apply_record(struct cluster_status *cs, json_t *r)
-{
-	const char *ev = jstr(r, "event"), *id = jstr(r, "step");
-	cs->updated = jstr(r, "time");
-	if (strcmp(ev, "run-end") == 0) {
-		cs->result = jstr(r, "result");
-		if (jstr(r, "detail"))
-			cs->last_error = jstr(r, "detail");
-	} else if (strcmp(ev, "outage-start") == 0) {
-		cs->outage_open = 1;
-		cs->outage_since = json_integer_value(json_object_get(r, "wall_ms"));
-	} else if (strcmp(ev, "outage-end") == 0) {
-		/* A journal is checksummed, not trusted: saturate instead of overflowing. */
-		int64_t d = json_integer_value(json_object_get(r, "duration_ms"));
-		cs->outage_open = 0;
-		if (d > 0)
-			cs->outage_total =
-			    d > INT64_MAX - cs->outage_total ? INT64_MAX : cs->outage_total + d;
-	} else if (strcmp(ev, "failed") == 0 || strcmp(ev, "refused") == 0) {
-		cs->last_error = jstr(r, "reason");
-		cs->result = ev;
-	}
-	const struct plan_step *s = id ? plan_find(cs->plan, id, jstr(r, "node")) : NULL;
-	if (s == NULL)
-		return;
-	struct st_view *v = &cs->v[s->index - 1];
-	static const char *states[] = {"skipped", "begin",   "done",
-				       "failed",  "refused", "interrupted"};
-	for (size_t k = 0; k < CCR_ARRAY_LEN(states); k++)
-		if (strcmp(ev, states[k]) == 0) {
-			v->state = strcmp(ev, "begin") == 0 || strcmp(ev, "interrupted") == 0
-				       ? "in-progress"
-				       : states[k];
-			v->reason = jstr(r, "reason") ? jstr(r, "reason") : jstr(r, "detail");
-		}
-	if (json_object_get(r, "exit"))
-		v->exit = (int)json_integer_value(json_object_get(r, "exit"));
-	if (json_object_get(r, "duration_ms"))
-		v->duration_ms = json_integer_value(json_object_get(r, "duration_ms"));
 }
 
 static int load_status(struct state *st, const struct cli_files *f, struct cluster_status *cs)
@@ -165,20 +142,13 @@ static int load_status(struct state *st, const struct cli_files *f, struct clust
 	if (held < 0)
 		fprintf(stderr, "ccrup status: warning: %s\n", msg);
 	cs->locked = held == 1;
-	long start = cs->j ? run_start(cs->j) : -1;
-	if ((rc = build_plan(f, cs, start)))
+	cs->rp = replay_load(cs->j, cs->cl->name, msg, sizeof(msg));
+	if (cs->rp == NULL) {
+		fprintf(stderr, "ccrup status: %s\n", msg);
+		rc = EXIT_JOURNAL;
 		goto out;
-	for (size_t i = (size_t)(start < 0 ? 0 : start); start >= 0 && i < journal_count(cs->j);
-	     i++) {
-		json_t *r = journal_record(cs->j, i);
-		if (i == (size_t)start) {
-			cs->run_id = jstr(r, "run_id");
-			cs->started = jstr(r, "time");
-			cs->ran_on = jstr(r, "host");
-		}
-		if (jstr(r, "event"))
-			apply_record(cs, r);
 	}
+	rc = fold(f, cs);
 out:
 	return rc;
 }
@@ -199,9 +169,8 @@ static int next_step(const struct cluster_status *cs)
 {
 	for (int i = 0; i < cs->plan->nsteps; i++) {
 		const struct st_view *v = &cs->v[i];
-		int op_skip = strcmp(v->state, "skipped") == 0 && v->reason &&
-			      strcmp(v->reason, "skipped by the operator") == 0;
-		if (op_skip || (strcmp(v->state, "done") != 0 && strcmp(v->state, "skipped") != 0))
+		if (v->op_skipped ||
+		    (strcmp(v->state, "done") != 0 && strcmp(v->state, "skipped") != 0))
 			return i;
 	}
 	return -1;
@@ -261,12 +230,27 @@ static void print_text(FILE *fp, const struct cluster_status *cs)
 	for (int i = 0; i < cs->plan->nsteps; i++) {
 		const struct plan_step *s = &cs->plan->steps[i];
 		const struct st_view *v = &cs->v[i];
+		char more[64];
 		t[0] = '\0';
 		if (v->duration_ms)
 			format_duration(v->duration_ms, t, sizeof(t));
-		fprintf(fp, "  %3d %-44s %-10s %-12s %s\n", s->index, s->id,
-			s->node ? s->node : "-", v->state, t);
+		more[0] = '\0';
+		if (v->attempts > 1)
+			snprintf(more, sizeof(more), " (%d attempts)", v->attempts);
+		/* An operator's skip leaves the step to do: its own word, not "skipped". */
+		fprintf(fp, "  %3d %-44s %-10s %-12s %s%s%s\n", s->index, s->id,
+			s->node ? s->node : "-", v->op_skipped ? "op-skipped" : v->state, t, more,
+			v->op_skipped	 ? " still to do: skipped by the operator"
+			: v->by_operator ? " (marked done by the operator)"
+					 : "");
 	}
+	for (int i = 0; i < cs->plan->nsteps; i++)
+		if (cs->v[i].op_skipped) {
+			fprintf(fp,
+				"  op-skipped: the operator skipped the step; it is still to do "
+				"(`ccrup resume` offers it again)\n");
+			break;
+		}
 }
 
 /*
@@ -302,6 +286,11 @@ static json_t *to_json(const struct cluster_status *cs)
 				      v->state, "duration_ms", (json_int_t)v->duration_ms);
 		json_object_set_new(o, "exit", v->exit >= 0 ? json_integer(v->exit) : json_null());
 		json_object_set_new(o, "reason", v->reason ? json_string(v->reason) : json_null());
+		json_object_set_new(o, "skipped_by_operator", json_boolean(v->op_skipped));
+		json_object_set_new(o, "by",
+				    v->op_skipped || v->by_operator ? json_string("operator")
+								    : json_null());
+		json_object_set_new(o, "attempts", json_integer(v->attempts));
 		json_array_append_new(steps, o);
 	}
 	json_t *roles = json_object();
@@ -352,6 +341,7 @@ static json_t *to_json(const struct cluster_status *cs)
 
 static void release_status(struct cluster_status *cs)
 {
+	replay_free(cs->rp);
 	journal_close(cs->j);
 	plan_free(cs->plan);
 	free(cs->v);

@@ -26,6 +26,7 @@
 #include "journal.h"
 #include "state.h"
 #include "plan.h"
+#include "replay.h"
 #include "runner.h"
 
 #define AUDIT_READ_MAX (32u << 20) /* the audit log's last 32 MiB are read */
@@ -44,79 +45,10 @@ static char *dupn(const char *s)
 
 int report_parse_time(const char *s, int64_t *ms)
 {
-	struct tm tm;
-	int y, mo, d, h, mi, sec, frac = 0;
-
-	if (s == NULL || strlen(s) < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
-	    s[13] != ':' || s[16] != ':')
-		return -1;
-	if (parse_digits(s, 4, &y) || parse_digits(s + 5, 2, &mo) || parse_digits(s + 8, 2, &d) ||
-	    parse_digits(s + 11, 2, &h) || parse_digits(s + 14, 2, &mi) ||
-	    parse_digits(s + 17, 2, &sec))
-		return -1;
-	const char *p = s + 19;
-	if (*p == '.') {
-		if (parse_digits(p + 1, 3, &frac))
-			return -1;
-		p += 4;
-	}
-	if (strcmp(p, "Z") != 0)
-		return -1;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	*ms = (int64_t)timegm(&tm) * 1000 + frac;
-	return 0;
+	return replay_parse_time(s, ms);
 }
 
-/* ---- the plan: steps not run yet ---- */
-
-static long last_run_start(struct journal *j)
-{
-	for (long i = (long)journal_count(j) - 1; i >= 0; i--) {
-		const char *ev = jstr(journal_record(j, (size_t)i), "event");
-		if (ev && strcmp(ev, "run-start") == 0)
-			return i;
-	}
-	return -1;
-}
-
-/* Compile the plan with the roles the run bound (or assumed ones); NULL if it cannot. */
-static struct plan *run_plan(const struct playbook *pb, const struct inventory *inv,
-			     const struct cluster_def *cl, struct journal *j, long start)
-{
-	struct role_binding *roles = NULL;
-	struct plan *p;
-	int n = 0;
-	char err[1024];
-
-	for (size_t i = (size_t)start; j && start >= 0 && i < journal_count(j); i++) {
-		json_t *r = journal_record(j, i);
-		const char *ev = jstr(r, "event"), *role = jstr(r, "role"), *host = jstr(r, "host");
-		const struct role_def *d = role ? playbook_role(pb, role) : NULL;
-		const struct host_def *h = host ? inventory_host(inv, host) : NULL;
-		if (ev && strcmp(ev, "bind") == 0 && d && h) {
-			roles = xreallocarray(roles, (size_t)n + 1, sizeof(*roles));
-			roles[n++] = (struct role_binding){
-			    d->name, h->name, 0,
-			    (int)json_integer_value(json_object_get(r, "count"))};
-		}
-	}
-	if (!bind_complete(pb, roles, &n)) {
-		free(roles);
-		roles = NULL;
-		n = 0;
-		if (plan_assume_roles(pb, cl, &roles, &n, err, sizeof(err)) < 0)
-			n = 0;
-	}
-	p = plan_compile(pb, inv, cl, roles, n, err, sizeof(err));
-	free(roles);
-	return p;
-}
+/* ---- the steps ---- */
 
 static struct report_step *add_step(struct report_cluster *rc, const char *id, const char *node)
 {
@@ -159,118 +91,67 @@ static void set_str(char **dst, const char *s)
 	*dst = dupn(s);
 }
 
-/* ---- the journal ---- */
+/* ---- the journal, through its replay ---- */
 
-/*
- * Times a journal claims are clamped to 1970..2200: a hand-edited or hostile
- * journal must not make the report's arithmetic overflow.
- */
-#define WALL_MAX_MS 7258118400000LL
-
-static int64_t rec_wall(json_t *r, int64_t t)
+static const char *status_word(enum replay_state st, int ended)
 {
-	json_t *w = json_object_get(r, "wall_ms");
-	int64_t v = json_is_integer(w) ? (int64_t)json_integer_value(w) : t;
-	return v < 0 ? 0 : v > WALL_MAX_MS ? WALL_MAX_MS : v;
+	static const char *const w[] = {
+	    [RS_PENDING] = "pending",	     [RS_BEGUN] = "in-progress", [RS_DONE] = "done",
+	    [RS_SKIPPED] = "skipped",	     [RS_FAILED] = "failed",	 [RS_REFUSED] = "refused",
+	    [RS_INTERRUPTED] = "interrupted"};
+	return st == RS_BEGUN && ended ? "interrupted" : w[st];
 }
 
-static void step_record(struct report_cluster *rc, json_t *r, const char *ev, int64_t t)
+static void fill_step(struct report_step *rs, const struct replay_step *s, int ended)
 {
-	const char *id = jstr(r, "step"), *node = jstr(r, "node");
-	json_t *ex = json_object_get(r, "exit");
-	struct report_step *s;
+	int from = s->last_begin < 0 ? 0 : s->last_begin;
+	const struct replay_attempt *end = s->last_end >= from ? &s->att[s->last_end] : NULL;
 
-	if (id == NULL)
+	rs->status = status_word(s->state, ended);
+	rs->start_ms = s->start_ms;
+	rs->end_ms = s->end_ms;
+	if (s->last_begin >= 0)
+		set_str(&rs->command, s->att[s->last_begin].command);
+	for (int k = from; k < s->natt; k++)
+		if (s->att[k].exit >= 0)
+			rs->exit = s->att[k].exit;
+	if (end == NULL || s->state == RS_BEGUN)
 		return;
-	if ((s = find_step(rc, id, node)) == NULL)
-		s = add_step(rc, id, node);
-	if (strcmp(ev, "begin") == 0) {
-		s->status = "in-progress";
-		s->start_ms = rec_wall(r, t);
-		s->end_ms = 0;
-		s->exit = -1;
-		set_str(&s->command, jstr(r, "command"));
-		set_str(&s->reason, NULL);
-		return;
-	}
-	s->end_ms = t;
-	if (json_is_integer(ex))
-		s->exit = (int)json_integer_value(ex);
-	if (strcmp(ev, "done") == 0) {
-		s->status = "done";
-		int64_t d = json_integer_value(json_object_get(r, "duration_ms"));
-		s->duration_ms = d < 0 ? 0 : d > WALL_MAX_MS ? WALL_MAX_MS : d;
-		if (s->start_ms == 0 || s->start_ms > t)
-			s->start_ms = t - s->duration_ms;
-		set_str(&s->reason, jstr(r, "by"));
+	if (end->ev == JEV_DONE) {
+		rs->duration_ms = end->duration_ms;
+		set_str(&rs->reason, end->by);
 		return;
 	}
-	if (s->start_ms == 0 || strcmp(ev, "skipped") == 0)
-		s->start_ms = t;
-	s->status = strcmp(ev, "skipped") == 0	 ? "skipped"
-		    : strcmp(ev, "failed") == 0	 ? "failed"
-		    : strcmp(ev, "refused") == 0 ? "refused"
-						 : "interrupted";
-	s->duration_ms = s->end_ms - s->start_ms;
-	const char *why = jstr(r, "reason"), *detail = jstr(r, "detail");
-	char *reason = why && detail ? xasprintf("%s: %s", why, detail) : dupn(why ? why : detail);
-	free(s->reason);
-	s->reason = reason;
+	rs->duration_ms = rs->end_ms > rs->start_ms ? rs->end_ms - rs->start_ms : 0;
+	free(rs->reason);
+	rs->reason = end->reason && end->detail ? xasprintf("%s: %s", end->reason, end->detail)
+						: dupn(end->reason ? end->reason : end->detail);
 }
 
-static void outage_record(struct report_cluster *rc, json_t *r, const char *ev, int64_t t)
+static void fold(struct report_cluster *rc, const struct replay *rp)
 {
-	int64_t w = rec_wall(r, t);
-	if (strcmp(ev, "outage-start") == 0) {
-		rc->outages =
-		    xreallocarray(rc->outages, (size_t)rc->noutages + 1, sizeof(*rc->outages));
-		rc->outages[rc->noutages++] = (struct report_outage){w, 0, dupn(jstr(r, "step"))};
-		return;
+	rc->run_id = dupn(rp->run_id);
+	rc->mode = dupn(rp->mode);
+	rc->playbook = dupn(rp->playbook);
+	rc->start_ms = rp->start_ms;
+	rc->last_ms = rp->last_ms;
+	rc->end_ms = rp->end_ms;
+	rc->result = dupn(rp->result);
+	rc->result_detail = dupn(rp->result_detail);
+	for (int i = 0; i < rp->nsteps; i++) {
+		const struct replay_step *s = &rp->steps[i];
+		struct report_step *rs = find_step(rc, s->id, s->node);
+		if (rs == NULL && s->state == RS_PENDING)
+			continue; /* only named by a record, gate or outage mark */
+		if (rs == NULL)
+			rs = add_step(rc, s->id, s->node);
+		fill_step(rs, s, rp->result != NULL);
 	}
-	for (int i = rc->noutages - 1; i >= 0; i--)
-		if (rc->outages[i].end_ms == 0) {
-			rc->outages[i].end_ms = w;
-			rc->outage_total_ms += w - rc->outages[i].start_ms;
-			return;
-		}
-}
-
-static void replay(struct report_cluster *rc, struct journal *j, long start)
-{
-	static const char *const step_events[] = {"begin",  "done",    "skipped",
-						  "failed", "refused", "interrupted"};
-	for (size_t i = (size_t)start; i < journal_count(j); i++) {
-		json_t *r = journal_record(j, i);
-		const char *ev = jstr(r, "event");
-		int64_t t = 0;
-		if (ev == NULL)
-			continue;
-		(void)report_parse_time(jstr(r, "time"), &t);
-		rc->last_ms = t;
-		if (i == (size_t)start) {
-			rc->run_id = dupn(jstr(r, "run_id"));
-			rc->mode = dupn(jstr(r, "mode"));
-			rc->playbook = dupn(jstr(r, "playbook"));
-			rc->start_ms = t;
-			continue;
-		}
-		if (strcmp(ev, "run-end") == 0) {
-			set_str(&rc->result, jstr(r, "result"));
-			set_str(&rc->result_detail, jstr(r, "detail"));
-			rc->end_ms = t;
-			continue;
-		}
-		set_str(&rc->result, NULL); /* anything after a run-end: the run was resumed */
-		rc->end_ms = 0;
-		if (strcmp(ev, "outage-start") == 0 || strcmp(ev, "outage-end") == 0)
-			outage_record(rc, r, ev, t);
-		for (size_t k = 0; k < CCR_ARRAY_LEN(step_events); k++)
-			if (strcmp(ev, step_events[k]) == 0)
-				step_record(rc, r, ev, t);
-	}
-	for (int i = 0; rc->result && i < rc->nsteps; i++)
-		if (strcmp(rc->steps[i].status, "in-progress") == 0)
-			rc->steps[i].status = "interrupted";
+	rc->outages = xcalloc((size_t)rp->noutages + 1, sizeof(*rc->outages));
+	for (int i = 0; i < rp->noutages; i++)
+		rc->outages[rc->noutages++] = (struct report_outage){
+		    rp->outages[i].start_ms, rp->outages[i].end_ms, dupn(rp->outages[i].step)};
+	rc->outage_total_ms = rp->outage_total_ms;
 }
 
 /* ---- the audit log ---- */
@@ -491,8 +372,9 @@ int report_load_from(struct state *sta, const struct playbook *pb, const struct 
 	char *dir = runner_cluster_dir(state_local_dir(sta), cl->name);
 	struct journal *j = NULL;
 	struct plan *p = NULL;
+	struct replay *rp = NULL;
 	struct state_holder h;
-	char err[512];
+	char err[1024];
 	int st;
 
 	*out = rc;
@@ -504,16 +386,23 @@ int report_load_from(struct state *sta, const struct playbook *pb, const struct 
 			       : xasprintf("%s/journal.jsonl", dir);
 	if ((st = load_journal(sta, rc, &j)) != 0 || rc->state != REPORT_OK)
 		goto out;
-	long start = last_run_start(j);
-	if (start < 0) {
+	if ((rp = replay_load(j, cl->name, err, sizeof(err))) == NULL ||
+	    (rp->nruns > 0 && pb && inv &&
+	     (p = replay_compile_plan(rp, pb, inv, cl, err, sizeof(err))) != NULL &&
+	     replay_plan(rp, p, rp->playbook_sha256 && !strcmp(rp->playbook_sha256, pb->sha256),
+			 err, sizeof(err)) < 0)) {
+		rc->state = REPORT_CORRUPT;
+		set_str(&rc->message, err);
+		st = EXIT_JOURNAL;
+		goto out;
+	}
+	if (rp->nruns == 0) {
 		rc->state = REPORT_NO_RUN;
 		set_str(&rc->message, "the journal holds no run-start record: no run has started");
 		goto out;
 	}
-	if (pb && inv)
-		p = run_plan(pb, inv, cl, j, start);
 	plan_steps(rc, p);
-	replay(rc, j, start);
+	fold(rc, rp);
 	read_audit(rc, dir);
 	redact_all(rc);
 	rc->locked = state_lock_holder(sta, cl->name, &h, err, sizeof(err)) == 1;
@@ -521,6 +410,7 @@ int report_load_from(struct state *sta, const struct playbook *pb, const struct 
 	rc->earlier_runs = state_journal_archives(sta, cl->name);
 out:
 	lanes(rc, cl);
+	replay_free(rp);
 	plan_free(p);
 	journal_close(j);
 	free(dir);

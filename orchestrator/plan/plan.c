@@ -329,12 +329,15 @@ static void summarise(struct plan *p)
 		const struct plan_step *s = &p->steps[i];
 		if (s->applies == APPLIES_NO)
 			continue;
-		if (s->def->outage == OUTAGE_BEGINS && p->outage_begin == 0) {
+		/* A `within` step is a whole outage by itself: it begins and ends the window. */
+		int begins = s->def->outage == OUTAGE_BEGINS || s->def->outage == OUTAGE_WITHIN;
+		int ends = s->def->outage == OUTAGE_ENDS || s->def->outage == OUTAGE_WITHIN;
+		if (begins && p->outage_begin == 0) {
 			p->outage_begin = s->index;
 			at_begin = running;
 		}
 		running += s->def->estimate_ms;
-		if (s->def->outage == OUTAGE_ENDS && p->outage_begin && p->outage_end == 0) {
+		if (ends && p->outage_begin && p->outage_end == 0) {
 			p->outage_end = s->index;
 			p->outage_ms = running - at_begin;
 		}

@@ -203,43 +203,22 @@ static enum rres take_lock(struct runner *r)
 	return other ? RR_LOCKED : RR_INPUT;
 }
 
-/* Index of the last run-start record, or -1. */
-static long last_run_start(struct journal *j)
+/* Replay the journal (again: after the run-start of a new run). */
+static enum rres reload(struct runner *r)
 {
-	for (long i = (long)journal_count(j) - 1; i >= 0; i--) {
-		const char *ev =
-		    json_string_value(json_object_get(journal_record(j, (size_t)i), "event"));
-		if (ev && strcmp(ev, "run-start") == 0)
-			return i;
-	}
-	return -1;
-}
-
-/* Result of the run starting at record `start`, or NULL while unfinished. */
-static const char *run_result(struct journal *j, long start)
-{
-	const char *res = NULL;
-	for (size_t i = (size_t)start; i < journal_count(j); i++) {
-		json_t *rec = journal_record(j, i);
-		const char *ev = json_string_value(json_object_get(rec, "event"));
-		if (ev && strcmp(ev, "run-end") == 0)
-			res = json_string_value(json_object_get(rec, "result"));
-		else if (ev && strcmp(ev, "run-start") != 0)
-			res = NULL; /* anything after a run-end reopens the run (resume) */
-	}
-	return res;
+	replay_free(r->rp);
+	r->rp = replay_load(r->j, r->cl->name, r->err, sizeof(r->err));
+	return r->rp ? RR_OK : RR_JOURNAL;
 }
 
 static enum rres open_journal(struct runner *r)
 {
 	char msg[1024];
 	enum journal_status js = state_journal_open(r->lock, &r->j, msg, sizeof(msg));
-	if (js == JOURNAL_TORN_TAIL) {
+	if (js == JOURNAL_TORN_TAIL)
 		runner_emitf(r, EV_WARN, NULL, "%s", msg);
-		return 0;
-	}
-	if (js == JOURNAL_OK)
-		return 0;
+	if (js == JOURNAL_TORN_TAIL || js == JOURNAL_OK)
+		return reload(r);
 	snprintf(r->err, sizeof(r->err), "%s", msg);
 	return js == JOURNAL_CORRUPT ? RR_JOURNAL : RR_INPUT;
 }
@@ -247,10 +226,7 @@ static enum rres open_journal(struct runner *r)
 /* A finished journal is kept as journal-<run_id>.jsonl; the new run starts a fresh one. */
 static enum rres archive_journal(struct runner *r)
 {
-	long start = last_run_start(r->j);
-	const char *id =
-	    json_string_value(json_object_get(journal_record(r->j, (size_t)start), "run_id"));
-	char *run = xstrdup(id ? id : "old");
+	char *run = xstrdup(r->rp->run_id ? r->rp->run_id : "old");
 	char err[1024];
 	journal_close(r->j);
 	r->j = NULL;
@@ -295,6 +271,7 @@ static enum rres start_run(struct runner *r)
 		      r->pb->name, "playbook_path", r->pb->path, "playbook_sha256", r->pb->sha256,
 		      "inventory_path", r->inv->path, "inventory_sha256", r->inv->sha256, "mode",
 		      r->o->unattended ? "unattended" : "guided");
+	json_object_set_new(rec, "inventory_plan_sha256", json_string(r->inv->plan_sha256));
 	json_object_set_new(rec, "vars", vars_snapshot(r));
 	if (state_shared(r->o->state)) { /* which orchestrator host ran it (status, fleets) */
 		char host[256] = "unknown";
@@ -304,7 +281,9 @@ static enum rres start_run(struct runner *r)
 		json_object_set_new(rec, "pid", json_integer((json_int_t)getpid()));
 	}
 	(void)state_lock_set_run(r->lock, r->run_id);
-	return runner_journal(r, "run-start", NULL, rec) < 0 ? RR_JOURNAL : RR_OK;
+	if (runner_journal(r, jev_name(JEV_RUN_START), NULL, rec) < 0)
+		return RR_JOURNAL;
+	return reload(r);
 }
 
 static enum rres check_digests(struct runner *r)
@@ -312,10 +291,25 @@ static enum rres check_digests(struct runner *r)
 	const char *pb = NULL, *inv = NULL;
 	if (journal_pinned_digests(r->j, &pb, &inv) < 0)
 		return 0;
+	/* A journal that pins the inventory's plan digest compares that one: a
+	   change to how the hosts are reached (address, port, user, key, ssh:)
+	   changes no step.  Older journals compare the whole file. */
+	const char *inv_plan = journal_pinned_plan_digest(r->j);
+	const char *inv_now = inv_plan ? r->inv->plan_sha256 : r->inv->sha256;
+	if (inv_plan)
+		inv = inv_plan;
 	int pb_changed = pb && strcmp(pb, r->pb->sha256) != 0;
-	int inv_changed = inv && strcmp(inv, r->inv->sha256) != 0;
-	if (!pb_changed && !inv_changed)
+	int inv_changed = inv && strcmp(inv, inv_now) != 0;
+	if (!pb_changed && !inv_changed) {
+		const char *whole = NULL;
+		if (inv_plan && journal_pinned_digests(r->j, &pb, &whole) == 0 &&
+		    strcmp(whole, r->inv->sha256) != 0)
+			runner_emitf(r, EV_INFO, NULL,
+				     "%s changed only in how the hosts are reached (connection "
+				     "settings); the run's plan is unchanged",
+				     r->inv->path);
 		return 0;
+	}
 	if (r->o->accept_changed_playbook) {
 		runner_emitf(r, EV_WARN, NULL,
 			     "%s changed since the run started; continuing "
@@ -324,48 +318,46 @@ static enum rres check_digests(struct runner *r)
 		return 0;
 	}
 	snprintf(r->err, sizeof(r->err),
-		 "%s changed since this run started (sha256 %.12s..., now %.12s...); a resumed run "
-		 "must follow the plan it began with.  Put the file back, or resume with "
+		 "%s changed since this run started%s (sha256 %.12s..., now %.12s...); a resumed "
+		 "run must follow the plan it began with.  Put the file back, or resume with "
 		 "--accept-changed-playbook if the change is deliberate",
-		 pb_changed ? r->pb->path : r->inv->path, pb_changed ? pb : inv,
-		 pb_changed ? r->pb->sha256 : r->inv->sha256);
+		 pb_changed ? r->pb->path : r->inv->path,
+		 pb_changed || !inv_plan ? ""
+					 : " in more than how the hosts are reached (clusters, "
+					   "roles, vars or notify)",
+		 pb_changed ? pb : inv, pb_changed ? r->pb->sha256 : inv_now);
 	return RR_JOURNAL;
 }
 
 /* Did the run starting at record `start` act on a node (a `begin`)? */
-static int run_acted(struct journal *j, long start)
+static int run_acted(const struct replay *rp)
 {
-	for (size_t i = (size_t)start; i < journal_count(j); i++) {
-		const char *ev = json_string_value(json_object_get(journal_record(j, i), "event"));
-		if (ev && strcmp(ev, "begin") == 0)
+	for (int i = 0; i < rp->nsteps; i++)
+		if (rp->steps[i].last_begin >= 0)
 			return 1;
-	}
 	return 0;
 }
-
 /*
  * Shared fleet: the last run finished with the same playbook and inventory,
  * so another orchestrator host already upgraded this cluster.
  */
-static int done_elsewhere(struct runner *r, long start, const char *res)
+static int done_elsewhere(struct runner *r, const char *res)
 {
 	const char *pb = NULL, *inv = NULL;
-	json_t *first = journal_record(r->j, (size_t)start);
 
 	if (!r->o->shared_fleet || res == NULL || strcmp(res, "done") != 0 ||
 	    journal_pinned_digests(r->j, &pb, &inv) < 0 || strcmp(pb, r->pb->sha256) != 0 ||
 	    strcmp(inv, r->inv->sha256) != 0)
 		return 0;
-	const char *host = json_string_value(json_object_get(first, "host"));
+	const char *host = r->rp->host;
 	snprintf(r->err, sizeof(r->err),
 		 "cluster %s was already upgraded by run %s%s%s with this playbook and "
 		 "inventory; left alone (apply --clusters %s runs it again)",
-		 r->cl->name, json_string_value(json_object_get(first, "run_id")),
-		 host ? " on host " : "", host ? host : "", r->cl->name);
+		 r->cl->name, r->rp->run_id, host ? " on host " : "", host ? host : "",
+		 r->cl->name);
 	r->skipped = 1;
 	return 1;
 }
-
 /*
  * Choose between a new run and the unfinished one, per apply/resume.  For
  * apply, nothing is written yet: the new run starts (start_run) only once
@@ -373,8 +365,8 @@ static int done_elsewhere(struct runner *r, long start, const char *res)
  */
 static enum rres choose_run(struct runner *r)
 {
-	long start = last_run_start(r->j);
-	const char *res = start >= 0 ? run_result(r->j, start) : NULL;
+	long start = r->rp->nruns > 0 ? 0 : -1;
+	const char *res = r->rp->result;
 	int unfinished = start >= 0 && (res == NULL || strcmp(res, "done") != 0);
 
 	if (r->o->resume) {
@@ -385,18 +377,16 @@ static enum rres choose_run(struct runner *r)
 					   : "the last run finished");
 			return start < 0 ? RR_INPUT : RR_NOTHING;
 		}
-		const char *id = json_string_value(
-		    json_object_get(journal_record(r->j, (size_t)start), "run_id"));
-		snprintf(r->run_id, sizeof(r->run_id), "%s", id ? id : "unknown");
+		snprintf(r->run_id, sizeof(r->run_id), "%s", r->rp->run_id);
 		journal_set_run_id(r->j, r->run_id);
 		(void)state_lock_set_run(r->lock, r->run_id);
 		enum rres rc = check_digests(r);
 		/* Another run's marker on the cluster: refused before anything is written. */
 		return rc != RR_OK ? rc : runner_result_of_exit(runner_marker_peek(r));
 	}
-	if (start >= 0 && !unfinished && done_elsewhere(r, start, res))
+	if (start >= 0 && !unfinished && done_elsewhere(r, res))
 		return RR_NOTHING;
-	if (unfinished && run_acted(r->j, start)) {
+	if (unfinished && run_acted(r->rp)) {
 		snprintf(r->err, sizeof(r->err),
 			 "cluster %s has an unfinished run (%s); continue it with `ccrup resume`",
 			 r->cl->name, res ? res : "interrupted");
@@ -412,7 +402,7 @@ static enum rres choose_run(struct runner *r)
 static enum rres begin_new_run(struct runner *r)
 {
 	enum rres rc;
-	if (last_run_start(r->j) >= 0) {
+	if (r->rp->nruns > 0) {
 		if (r->replaces)
 			runner_emitf(r, EV_INFO, NULL,
 				     "the unfinished run took no remote action: archived, and "
@@ -423,113 +413,95 @@ static enum rres begin_new_run(struct runner *r)
 	return start_run(r);
 }
 
-/* Rebuild bindings, saved values and step states of the current run from the journal. */
-/*
- * Is a `record` record usable?  name and value are strings, node and item
- * strings when present.  A journal that passes its CRC can still lack them
- * (altered by hand or by a tool): refused, never dereferenced.
- */
-static int record_ok(json_t *rec)
+/* Bindings and recorded values of the current run, from the replay. */
+static void replay_binds(struct runner *r)
 {
-	static const char *const must[] = {"name", "value"}, *const may[] = {"node", "item"};
-	for (size_t k = 0; k < CCR_ARRAY_LEN(must); k++)
-		if (!json_is_string(json_object_get(rec, must[k])))
-			return 0;
-	for (size_t k = 0; k < CCR_ARRAY_LEN(may); k++) {
-		json_t *v = json_object_get(rec, may[k]);
-		if (v != NULL && !json_is_string(v) && !json_is_null(v))
-			return 0;
-	}
-	return 1;
+	const struct replay *rp = r->rp;
+	replay_roles(rp, r->pb, r->inv, &r->roles, &r->nroles);
+	for (int i = 0; i < rp->nvalues; i++)
+		saved_set(r->saved, rp->values[i].node, rp->values[i].name, rp->values[i].item,
+			  rp->values[i].value);
 }
 
-static enum rres replay_binds(struct runner *r, long start)
+/*
+ * Before anything is probed live: the journal checked against the plan it
+ * tells of (its bindings, the rest assumed), as status and report read it.
+ */
+static enum rres check_journal(struct runner *r)
 {
-	for (size_t i = (size_t)start; i < journal_count(r->j); i++) {
-		json_t *rec = journal_record(r->j, i);
-		const char *ev = json_string_value(json_object_get(rec, "event"));
-		if (ev == NULL)
+	struct replay *rp = r->rp;
+	int strict = rp->playbook_sha256 && strcmp(rp->playbook_sha256, r->pb->sha256) == 0;
+	char err[1024];
+	enum rres rc = RR_OK;
+
+	if (rp->nruns == 0 || !strict)
+		return RR_OK;
+	struct plan *p = replay_compile_plan(rp, r->pb, r->inv, r->cl, err, sizeof(err));
+	if (p && replay_plan(rp, p, 1, r->err, sizeof(r->err)) < 0)
+		rc = RR_JOURNAL;
+	plan_free(p);
+	return rc;
+}
+
+/*
+ * Step states and the outage from the replay, checked against the plan.
+ * The plan-level rules apply when the playbook is the one the run pinned.
+ * An operator's skip leaves the step pending: resume offers it again.
+ */
+static enum rres replay_steps(struct runner *r)
+{
+	struct replay *rp = r->rp;
+	int strict = rp->playbook_sha256 && strcmp(rp->playbook_sha256, r->pb->sha256) == 0;
+	static const enum sstate map[] = {
+	    [RS_PENDING] = SS_PENDING,	[RS_BEGUN] = SS_BEGUN,	 [RS_DONE] = SS_DONE,
+	    [RS_SKIPPED] = SS_SKIPPED,	[RS_FAILED] = SS_FAILED, [RS_REFUSED] = SS_REFUSED,
+	    [RS_INTERRUPTED] = SS_BEGUN};
+
+	if (replay_plan(rp, r->plan, strict, r->err, sizeof(r->err)) < 0)
+		return RR_JOURNAL;
+	for (int i = 0; i < r->plan->nsteps; i++) {
+		const struct replay_step *s = replay_step_at(rp, i);
+		struct stepstate *ss = &r->st[i];
+		if (s == NULL)
 			continue;
-		if (strcmp(ev, "bind") == 0) {
-			const char *role = json_string_value(json_object_get(rec, "role"));
-			const char *host = json_string_value(json_object_get(rec, "host"));
-			const struct role_def *d = role ? playbook_role(r->pb, role) : NULL;
-			const struct host_def *h = host ? inventory_host(r->inv, host) : NULL;
-			if (d && h) {
-				r->roles = xreallocarray(r->roles, (size_t)r->nroles + 1,
-							 sizeof(*r->roles));
-				r->roles[r->nroles++] = (struct role_binding){
-				    d->name, h->name, 0,
-				    (int)json_integer_value(json_object_get(rec, "count"))};
-			}
-		} else if (strcmp(ev, "record") == 0) {
-			if (!record_ok(rec)) {
-				snprintf(
-				    r->err, sizeof(r->err),
-				    "journal of cluster %s, line %zu: a record event needs string "
-				    "name and value members (the journal was altered); nothing was "
-				    "resumed",
-				    r->cl->name, i + 1);
-				return RR_JOURNAL;
-			}
-			saved_set(r->saved, json_string_value(json_object_get(rec, "node")),
-				  json_string_value(json_object_get(rec, "name")),
-				  json_string_value(json_object_get(rec, "item")),
-				  json_string_value(json_object_get(rec, "value")));
+		ss->st = map[s->state];
+		ss->op_skipped = replay_step_op_skipped(s);
+		ss->acted = s->last_begin >= 0;
+		if (ss->st == SS_BEGUN && s->last_begin >= 0) {
+			const struct replay_attempt *b = &s->att[s->last_begin];
+			free(ss->boot_id);
+			ss->boot_id = b->boot_id ? xstrdup(b->boot_id) : NULL;
+			ss->begin_wall = b->wall_ms;
 		}
 	}
-	bind_complete(r->pb, r->roles, &r->nroles);
+	const struct replay_outage *o = rp->noutages ? &rp->outages[rp->noutages - 1] : NULL;
+	if (o && (o->end_ms == 0 || o->implied)) {
+		r->in_outage = 1;
+		r->outage_wall = o->start_ms;
+	}
+	/* Killed between the outage's last step and its outage-end: close it now,
+	 * at the time its last step ended, and tell whoever listens. */
+	if (o && o->implied) {
+		const struct plan_step *s = plan_find(r->plan, o->end_step, o->end_node);
+		if (runner_outage_end(r, s, o->end_ms, "resume: its last step was done") < 0)
+			return RR_JOURNAL;
+	}
 	return RR_OK;
 }
 
-static enum sstate state_of(const char *ev)
+int runner_outage_end(struct runner *r, const struct plan_step *s, int64_t wall, const char *by)
 {
-	static const struct {
-		const char *ev;
-		enum sstate st;
-	} map[] = {{"skipped", SS_SKIPPED}, {"begin", SS_BEGUN},     {"done", SS_DONE},
-		   {"failed", SS_FAILED},   {"refused", SS_REFUSED}, {"interrupted", SS_BEGUN}};
-	for (size_t i = 0; i < CCR_ARRAY_LEN(map); i++)
-		if (strcmp(ev, map[i].ev) == 0)
-			return map[i].st;
-	return SS_PENDING;
-}
-
-static void replay_steps(struct runner *r, long start)
-{
-	for (size_t i = (size_t)start; i < journal_count(r->j); i++) {
-		json_t *rec = journal_record(r->j, i);
-		const char *ev = json_string_value(json_object_get(rec, "event"));
-		const char *id = json_string_value(json_object_get(rec, "step"));
-		const char *node = json_string_value(json_object_get(rec, "node"));
-		if (ev && strcmp(ev, "outage-start") == 0) {
-			r->in_outage = 1;
-			r->outage_wall = json_integer_value(json_object_get(rec, "wall_ms"));
-		} else if (ev && strcmp(ev, "outage-end") == 0) {
-			r->in_outage = 0;
-		}
-		if (ev == NULL || id == NULL)
-			continue;
-		const struct plan_step *s = plan_find(r->plan, id, node);
-		enum sstate st = state_of(ev);
-		if (s == NULL || st == SS_PENDING)
-			continue;
-		struct stepstate *ss = &r->st[s->index - 1];
-		if (strcmp(ev, "interrupted") == 0 && ss->st != SS_BEGUN)
-			continue;
-		ss->st = st;
-		/* An operator's skip leaves the step pending: resume offers it again. */
-		const char *why = json_string_value(json_object_get(rec, "reason"));
-		ss->op_skipped =
-		    st == SS_SKIPPED && why && strcmp(why, "skipped by the operator") == 0;
-		if (st == SS_BEGUN && strcmp(ev, "begin") == 0) {
-			ss->acted = 1;
-			free(ss->boot_id);
-			const char *b = json_string_value(json_object_get(rec, "boot_id"));
-			ss->boot_id = b ? xstrdup(b) : NULL;
-			ss->begin_wall = json_integer_value(json_object_get(rec, "wall_ms"));
-		}
-	}
+	json_t *rec = json_pack("{s:I, s:I}", "wall_ms", (json_int_t)wall, "duration_ms",
+				(json_int_t)(wall - r->outage_wall));
+	if (by)
+		json_object_set_new(rec, "by", json_string(by));
+	if (runner_journal(r, jev_name(JEV_OUTAGE_END), s, rec) < 0)
+		return -1;
+	struct event e = runner_step_event(EV_OUTAGE_END, s);
+	e.duration_ms = wall - r->outage_wall;
+	runner_emit(r, &e);
+	r->in_outage = 0;
+	return 0;
 }
 
 /* Is host a member of the group a role is bound from? */
@@ -628,6 +600,15 @@ static enum rres journal_binds(struct runner *r)
 		if (runner_journal(r, "bind", NULL, rec) < 0)
 			return RR_JOURNAL;
 		runner_emitf(r, EV_BIND, NULL, "role %s = %s", r->roles[k].role, r->roles[k].host);
+		if (d && d->assume == ASSUME_DECLARED && r->cl->active &&
+		    !str_ieq(r->cl->active, r->roles[k].host))
+			runner_emitf(
+			    r, EV_WARN, NULL,
+			    "the inventory declares active: %s for cluster %s, but the live "
+			    "facts bind role %s to %s; bound from the live facts (%s).  "
+			    "Update active: in %s",
+			    r->cl->active, r->cl->name, r->roles[k].role, r->roles[k].host,
+			    r->roles[k].host, r->inv->path);
 	}
 	return RR_OK;
 }
@@ -787,6 +768,13 @@ static enum rres run_steps(struct runner *r)
 		}
 		if (rc != RR_OK)
 			return rc;
+		/* The step that ends the outage is settled (done, or skipped because its
+		 * effect was already there): the outage is over. */
+		enum outage_mark m = r->plan->steps[i].def->outage;
+		if (r->in_outage && (m == OUTAGE_ENDS || m == OUTAGE_WITHIN) &&
+		    !r->st[i].op_skipped &&
+		    runner_outage_end(r, &r->plan->steps[i], now_wall_ms(), NULL) < 0)
+			return RR_JOURNAL;
 	}
 	return left_pending(r);
 }
@@ -822,6 +810,7 @@ static void release(struct runner *r)
 	conns_free(r->conns);
 	saved_free(r->saved);
 	free(r->roles);
+	replay_free(r->rp);
 	journal_close(r->j);
 	state_lock_release(r->lock);
 	redact_free(r->rd);
@@ -833,13 +822,12 @@ static void release(struct runner *r)
 static enum rres prepare_resume(struct runner *r)
 {
 	enum rres rc;
-	long start = last_run_start(r->j);
 	runner_emitf(r, EV_RUN_START, NULL, "resuming run %s", r->run_id);
-	if ((rc = replay_binds(r, start)) != RR_OK || (rc = bind_roles(r)) != RR_OK ||
+	replay_binds(r);
+	if ((rc = check_journal(r)) != RR_OK || (rc = bind_roles(r)) != RR_OK ||
 	    (rc = journal_binds(r)) != RR_OK || (rc = compile_plan(r)) != RR_OK)
 		return rc;
-	replay_steps(r, start);
-	if ((rc = check_told(r)) != RR_OK)
+	if ((rc = replay_steps(r)) != RR_OK || (rc = check_told(r)) != RR_OK)
 		return rc;
 	if (r->in_outage) {
 		/* Still open from the run being resumed: say so, and how long it has lasted. */
@@ -888,7 +876,9 @@ static void runner_init(struct runner *r, const struct playbook *pb, const struc
 	struct conns_opts co = {.trust_new_hosts = o->trust_new_hosts,
 				.ssh_config = o->ssh_config,
 				.guard = lock_guard,
-				.guard_arg = r};
+				.guard_arg = r,
+				.ops = o->xport_ops,
+				.ops_arg = o->xport_arg};
 	memset(r, 0, sizeof(*r));
 	r->rd = redact_new_from_env();
 	r->pb = pb;

@@ -20,6 +20,8 @@
 #include "model.h"
 #include "state.h"
 
+struct xport_ops;
+
 /*
  * Guided mode: ask the operator.  question is one line; choices are the
  * accepted letters ("ysdrmq").  Returns the letter chosen, or 'q' on EOF.
@@ -63,6 +65,10 @@ struct run_opts {
 	int nmark_done;
 	const char *const *retry;
 	int nretry;
+	/* Another transport implementation for every host (xport_options.ops):
+	 * the unit tests' scripted fake.  NULL: the inventory's SSH or WinRM. */
+	const struct xport_ops *xport_ops;
+	void *xport_arg;
 };
 
 /*

@@ -258,7 +258,7 @@ static int confirm_guarded(struct runner *r, const struct plan_step *s, int skip
 static enum rres operator_skip(struct runner *r, const struct plan_step *s)
 {
 	struct stepstate *ss = &r->st[s->index - 1];
-	if (runner_journal_skip(r, s, "skipped by the operator",
+	if (runner_journal_skip(r, s, REPLAY_SKIP_OPERATOR,
 				"guided answer; the step stays pending and `ccrup resume` offers "
 				"it again") != RR_OK)
 		return RR_JOURNAL;

@@ -15,6 +15,7 @@
 #include "journal.h"
 #include "state.h"
 #include "plan.h"
+#include "replay.h"
 #include "runner.h"
 
 /*
@@ -74,6 +75,7 @@ struct runner {
 	char *dir;		    /* state/<cluster> */
 	struct state_lock *lock;    /* held for the whole run */
 	struct journal *j;	    /* this cluster's journal */
+	struct replay *rp;	    /* what the journal said when the run (re)started */
 	char run_id[48];	    /* of the current run */
 	struct conns *conns;	    /* one transport per host */
 	struct facts *facts;	    /* live facts */
@@ -138,6 +140,13 @@ int runner_journal(struct runner *r, const char *event, const struct plan_step *
  * take no further remote action (the transport's guard enforces it).
  */
 int runner_lock_lost(struct runner *r);
+
+/*
+ * Close the open outage at wall (ms) with step s (may be NULL): journal
+ * outage-end (with by, if not NULL) and emit EV_OUTAGE_END.  0, or -1 when
+ * the journal cannot be written.
+ */
+int runner_outage_end(struct runner *r, const struct plan_step *s, int64_t wall, const char *by);
 
 /* Execute one step instance (plan index i).  RR_OK to go on, or why the run stops. */
 enum rres runner_step(struct runner *r, int i);

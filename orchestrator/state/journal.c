@@ -433,6 +433,11 @@ json_t *journal_record(const struct journal *j, size_t i)
 	return json_array_get(j->records, i);
 }
 
+const char *journal_path(const struct journal *j)
+{
+	return j->path;
+}
+
 const char *journal_error(const struct journal *j)
 {
 	return j->error;
@@ -450,6 +455,16 @@ int journal_pinned_digests(const struct journal *j, const char **pb, const char 
 	*pb = p;
 	*inv = i;
 	return 0;
+}
+
+const char *journal_pinned_plan_digest(const struct journal *j)
+{
+	json_t *first = json_array_get(j->records, 0);
+	const char *event = json_string_value(json_object_get(first, "event"));
+
+	if (event == NULL || strcmp(event, "run-start") != 0)
+		return NULL;
+	return json_string_value(json_object_get(first, "inventory_plan_sha256"));
 }
 
 void journal_close(struct journal *j)

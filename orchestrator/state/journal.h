@@ -138,6 +138,9 @@ size_t journal_count(const struct journal *j);
  */
 json_t *journal_record(const struct journal *j, size_t i);
 
+/* The path the journal was opened with (for messages). */
+const char *journal_path(const struct journal *j);
+
 /* The last error (sticky after a failed write), or NULL if none. */
 const char *journal_error(const struct journal *j);
 
@@ -150,6 +153,13 @@ const char *journal_error(const struct journal *j);
  * a changed playbook unless told --accept-changed-playbook).
  */
 int journal_pinned_digests(const struct journal *j, const char **pb, const char **inv) CCR_WUR;
+
+/*
+ * The run-start's inventory_plan_sha256 (the inventory less its
+ * connection-only settings), borrowed; NULL if the first record has none (a
+ * journal written before it existed: compare inventory_sha256 strictly).
+ */
+const char *journal_pinned_plan_digest(const struct journal *j);
 
 /* Close the file and free everything; j may be NULL. */
 void journal_close(struct journal *j);

@@ -169,6 +169,8 @@ static void conn_open(struct conns *c, struct conn *k)
 	xo.keepalive_ms = (int)c->inv->ssh.keepalive_ms;
 	xo.guard = c->opts.guard;
 	xo.guard_arg = c->opts.guard_arg;
+	xo.ops = c->opts.ops;
+	xo.ops_arg = c->opts.ops_arg;
 	/* xport_new copies what it keeps; ids only live for this call. */
 	if (h->transport == TRANSPORT_WINRM)
 		winrm_open(c, k, &xo);

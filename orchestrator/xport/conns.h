@@ -15,11 +15,13 @@
 struct conns;
 
 struct conns_opts {
-	int trust_new_hosts;	/* record unknown host keys (--trust-new-hosts) */
-	const char *ssh_config; /* NULL: ~/.ssh/config; "none": none (tests) */
-	xport_guard_fn guard;	/* asked before every command (xport.h); NULL: none */
-	void *guard_arg;	/* borrowed */
-	int quiet;		/* no warnings on stderr (plain-HTTP WinRM) */
+	int trust_new_hosts;	     /* record unknown host keys (--trust-new-hosts) */
+	const char *ssh_config;	     /* NULL: ~/.ssh/config; "none": none (tests) */
+	xport_guard_fn guard;	     /* asked before every command (xport.h); NULL: none */
+	void *guard_arg;	     /* borrowed */
+	int quiet;		     /* no warnings on stderr (plain-HTTP WinRM) */
+	const struct xport_ops *ops; /* another transport for every host (tests); NULL: none */
+	void *ops_arg;		     /* borrowed */
 };
 
 /* A pool for the hosts of inv.  Borrowed: inv (must outlive the pool). */

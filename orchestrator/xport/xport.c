@@ -117,8 +117,12 @@ struct xport *xport_new(const struct xport_options *opt)
 	}
 	x->label = xasprintf("%s (%s:%d)", x->name, x->address ? x->address : x->name,
 			     x->port > 0 ? x->port : 22);
-	if (opt->kind == XPORT_KIND_WINRM)
+	if (opt->ops != NULL) {
+		x->ops = opt->ops;
+		x->impl = opt->ops_arg;
+	} else if (opt->kind == XPORT_KIND_WINRM) {
 		xport__winrm_init(x, opt);
+	}
 	return x;
 }
 

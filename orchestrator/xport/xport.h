@@ -90,6 +90,8 @@ struct xport_winrm_options {
  * XPORT_STOPPED with that reason as its error).  The runner uses it so a
  * run that lost its cluster lock takes no further remote action.
  */
+struct xport_ops;
+
 typedef int (*xport_guard_fn)(void *arg, char *why, size_t whylen);
 
 /* Connection settings; xport_new() copies everything but guard_arg. */
@@ -113,6 +115,11 @@ struct xport_options {
 						    and user the account */
 	xport_guard_fn guard;			 /* asked before every command; NULL: none */
 	void *guard_arg;			 /* borrowed: must outlive the xport */
+	/* Another implementation of the transport (xport_int.h), e.g. the unit
+	 * tests' scripted fake (tests/fake_xport.h); NULL: SSH or WinRM by kind.
+	 * ops_arg is borrowed; the implementation reads it as x->impl. */
+	const struct xport_ops *ops;
+	void *ops_arg;
 };
 
 /* The result of one command.  Embedded: xport_result_init() / _release(). */

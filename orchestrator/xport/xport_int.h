@@ -56,6 +56,7 @@ struct xport {
 	unsigned connects;	     /* sessions established so far */
 	xport_guard_fn guard;	     /* asked before each command, or NULL */
 	void *guard_arg;	     /* borrowed */
+	void *impl;		     /* xport_options.ops_arg of another implementation */
 };
 
 /* Deliver n bytes of stream (1 stdout, 2 stderr) to the callback and the capture. */

@@ -19,15 +19,15 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 SECS=${1:-${FUZZ_SECONDS:-60}}
 [ $# -gt 0 ] && shift
-TARGETS=${*:-playbook inventory expr journal simcmd simhttp subst}
+TARGETS=${*:-playbook inventory expr journal replay simcmd simhttp subst jpath wsman}
 OUT=build-fuzz
 CC=${FUZZ_CC:-clang}
-PKGS="libssh yaml-0.1 libcurl jansson"
+PKGS="libssh yaml-0.1 libcurl jansson libxml-2.0"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 $SAN -fsanitize=fuzzer-no-link $(for d in common orchestrator/*/ mock-nodes mock-nodes/*/; do printf -- "-I%s " "${d%/}"; done) \
 -Itests/fuzz -DFUZZ_SRCDIR=\"$(pwd)\" -DCCRUP_DATADIR=\"/usr/local/share/ccrup\" \
 $(pkg-config --cflags $PKGS)"
-LIBS="$(pkg-config --libs $PKGS) -lcrypto -lz -lpthread"
+LIBS="$(pkg-config --libs $PKGS) -lssl -lcrypto -lz -lpthread"
 
 mkdir -p "$OUT/obj" "$OUT/logs"
 
@@ -61,7 +61,7 @@ library() {
 	ar rcs "$OUT/$lib" $objs
 }
 
-orch_src=$(ls common/*.c orchestrator/*/*.c | grep -v -e '/main\.c$' -e '/cmd_[^/]*\.c$')
+orch_src=$(ls common/*.c orchestrator/*/*.c | grep -v -e '/main\.c$')
 sim_src=$(ls mock-nodes/*/*.c 2>/dev/null | grep -v '/sim_main\.c$')
 orch_ok=0
 sim_ok=0

@@ -71,6 +71,23 @@ setup() {
 	journal=*)
 		mkdir -p "$STATE/CLUS1"
 		cp "tests/bad-input/journal/${1#journal=}.jsonl" "$STATE/CLUS1/journal.jsonl"
+		# The journals that readers refuse by the plan's rules pin today's playbook
+		# (the rules apply to the playbook a run pinned): re-pin and re-CRC the copy.
+		if grep -q "^${1#journal=}	" tests/bad-input/journal-readers.tsv; then
+			python3 - "$STATE/CLUS1/journal.jsonl" playbooks/ccr-sp1.yml <<'PY'
+import hashlib, json, sys, zlib
+path, pb = sys.argv[1], sys.argv[2]
+sha = hashlib.sha256(open(pb, "rb").read()).hexdigest()
+lines = open(path, "rb").read().split(b"\n")
+r = json.loads(lines[0])
+if r.get("event") == "run-start" and len(r.get("playbook_sha256", "")) == 64:
+    del r["crc"]
+    r["playbook_sha256"] = sha
+    b = json.dumps(r, separators=(",", ":"), ensure_ascii=False).encode()
+    lines[0] = b[:-1] + b',"crc":"%08x"}' % zlib.crc32(b)
+    open(path, "wb").write(b"\n".join(lines))
+PY
+		fi
 		;;
 	'') ;;
 	*) echo "bad_input_cli: unknown setup '$1'" >&2 ;;
@@ -156,7 +173,14 @@ while IFS="$US" read -r name result line msg; do
 	case $result in
 	corrupt) check "status [journal $name]" 5 "ccrup status: $path:$line: " "$msg" ;;
 	torn) check "status [journal $name]" 0 "ccrup status: warning: $path:$line: " "$msg" ;;
-	*) check "status [journal $name]" 0 "" ;;
+	*)
+		refusal=$(awk -F '\t' -v n="$name" '$1 == n { print $2 "\t" $3 }' tests/bad-input/journal-readers.tsv)
+		if [ -n "$refusal" ]; then
+			check "status [journal $name]" 5 "ccrup status: $path:${refusal%%	*}: " "${refusal#*	}"
+		else
+			check "status [journal $name]" 0 ""
+		fi
+		;;
 	esac
 done <<EOF
 $(tr '\t' "$US" <tests/bad-input/journal.tsv)

@@ -55,7 +55,7 @@ for case in '{"name":"firewall_start"}' '{"value":"DISABLED"}' '{"name":"firewal
 	bin/ccrup resume "$SIM_INV" --yes --state-dir "$tmp/state" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 	check "$case: resume exits 5 (got $rc)" [ "$rc" = 5 ]
-	check "$case: the message names the line ($line)" grep -q "line $line: a record event needs string name and value" "$tmp/out" "$tmp/err"
+	check "$case: the message names the file, line and member ($line)" grep -q "journal.jsonl:$line: .record. record: member \"[a-z]*\" " "$tmp/out" "$tmp/err"
 	bin/ccrup status "$SIM_INV" --state-dir "$tmp/state" >"$tmp/st" 2>&1
 	rc=$?
 	check "$case: status does not crash (exit $rc < 128)" [ "$rc" -lt 128 ]

@@ -92,9 +92,12 @@ check "ccrup plan -o json for the demo inventory" test -s "$tmp/plan.json"
 # The generator: journal lines exactly as docs/journal.md defines them (seq,
 # time, run_id, event, members, crc over the bytes), audit lines as docs/audit.md.
 cat >"$tmp/gen.py" <<'EOF'
-import json, os, sys, time, zlib
+import hashlib, json, os, sys, time, zlib
 plan = json.load(open(sys.argv[1]))
 state, now = sys.argv[2], int(sys.argv[3])
+pb_path, inv_path = sys.argv[4], sys.argv[5]
+def sha(p):
+    return hashlib.sha256(open(p, "rb").read()).hexdigest()
 
 def iso(ms):
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms // 1000)) + ".%03dZ" % (ms % 1000)
@@ -109,7 +112,7 @@ class Run:
     def rec(self, t, event, **kw):
         self.seq += 1
         o = {"seq": self.seq, "time": iso(t), "run_id": "R-" + self.cluster, "event": event}
-        o.update(kw)
+        o.update({k: v for k, v in kw.items() if v is not None})  # absent, never null
         body = json.dumps(o, separators=(",", ":")).encode()
         self.j.write(body[:-1] + b',"crc":"%08x"}\n' % zlib.crc32(body))
     def audit(self, t, **kw):
@@ -119,7 +122,9 @@ class Run:
 
 def run(cl, start, fail_at=None, hang_at=None, end=True):
     r, t, out = Run(cl["name"]), start, cl["outage"]
-    r.rec(t, "run-start", cluster=cl["name"], playbook="ccr-sp1", mode="unattended")
+    r.rec(t, "run-start", cluster=cl["name"], playbook="ccr-sp1", playbook_path=pb_path,
+          playbook_sha256=sha(pb_path), inventory_path=inv_path, inventory_sha256=sha(inv_path),
+          mode="unattended")
     for b in cl["roles"]:
         t += 400
         r.rec(t, "bind", role=b["role"], host=b["host"])
@@ -129,6 +134,9 @@ def run(cl, start, fail_at=None, hang_at=None, end=True):
             t += 700
             if s["applies"] == "no":
                 r.rec(t, "skipped", step=sid, node=node, reason="when is false", detail="")
+            elif s["kind"] == "gate":
+                r.rec(t, "gate", step=sid, node=node, answer="yes", by="--yes")
+                r.rec(t, "done", step=sid, node=node, duration_ms=0, by="--yes")
             else:
                 r.rec(t, "done", step=sid, node=node, duration_ms=300)
             continue
@@ -136,7 +144,8 @@ def run(cl, start, fail_at=None, hang_at=None, end=True):
             r.rec(t, "outage-start", step=sid, node=node, wall_ms=t)
             ostart = t
         t += 1500
-        r.rec(t, "begin", step=sid, node=node, wall_ms=t, command=cmd)
+        r.rec(t, "begin", step=sid, node=node, wall_ms=t, command=cmd,
+              boot_id="boot-%s-%d" % (node, t) if s["kind"] == "reboot" or s.get("reboot") else None)
         if s["index"] == hang_at:
             return
         if s["index"] == fail_at:
@@ -172,7 +181,7 @@ with open(os.path.join(state, "CLUS4", "journal.jsonl"), "r+b") as f:
     f.seek(40)
     f.write(b"#")          # a flipped byte on line 1: CRC mismatch
 EOF
-python3 "$tmp/gen.py" "$tmp/plan.json" "$state" "$(($(date +%s) * 1000))"
+python3 "$tmp/gen.py" "$tmp/plan.json" "$state" "$(($(date +%s) * 1000))" "$PB" "$tmp/inv.yml"
 check "synthetic journals written" test -s "$state/CLUS2/journal.jsonl"
 
 # CLUS3 is "in progress": a live process holds its flock.
