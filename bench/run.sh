@@ -57,6 +57,11 @@ echo "bench: open files $(ulimit -n)"
 
 python3 bench/bench.py
 python3 bench/report.py "$B/results.json" bench/notes.md docs/benchmarks.md
+# WinRM beside SSH and pywinrm on the same commands (BENCH_WINRM=0 skips them).
+if [ "${BENCH_WINRM:-1}" = 1 ]; then
+	sh bench/winrm.sh
+	{ echo; cat "$B/winrm.md"; } >>docs/benchmarks.md
+fi
 # The Patroni figures: a real cluster, so a few minutes (BENCH_PATRONI=0 skips them).
 if [ "${BENCH_PATRONI:-1}" = 1 ]; then
 	sh bench/patroni.sh

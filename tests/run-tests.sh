@@ -1,7 +1,8 @@
 #!/bin/sh
 # Run every unit suite given on the command line (Check, fork mode), then every
 # integration script tests/integration/*.sh (skipped with UNIT_ONLY=1; single
-# scripts skipped by name with SKIP_INTEGRATION="a b").
+# scripts skipped by name with SKIP_INTEGRATION="a b", or only those named in
+# ONLY_INTEGRATION="a b" run).
 # Prints one summary line per suite and a final "N passed, N failed" line.
 BUILD=${BUILD:-build}
 export BUILD
@@ -30,6 +31,12 @@ if [ -z "$UNIT_ONLY" ]; then
 			continue
 			;;
 		esac
+		if [ -n "${ONLY_INTEGRATION:-}" ]; then
+			case " $ONLY_INTEGRATION " in
+			*" $name "*) ;;
+			*) continue ;;
+			esac
+		fi
 		t0=$(date +%s)
 		if sh "$s" >"$BUILD/tests/$name.log" 2>&1; then
 			pass=$((pass + 1))

@@ -295,6 +295,65 @@ static void read_inventory(struct invctx *x, const struct ynode *root)
 	inv_winrm_release(&hd.winrm);
 }
 
+/* Keys of a host (or of defaults:) that say only how to reach it. */
+static int connection_only_key(const char *k)
+{
+	static const char *const keys[] = {"address",  "port",	    "user",
+					   "identity", "transport", NULL};
+	for (int i = 0; keys[i]; i++)
+		if (strcmp(k, keys[i]) == 0)
+			return 1;
+	return strncmp(k, "winrm_", 6) == 0;
+}
+
+enum plan_ctx { PC_PLAIN, PC_HOST, PC_HOSTS };
+
+/*
+ * A canonical, length-prefixed rendering of n.  At the root, ssh: is left
+ * out; in a host's mapping (PC_HOST: defaults: or an entry of hosts:), the
+ * connection-only keys are.
+ */
+static void plan_render(struct sbuf *sb, const struct ynode *n, int root, enum plan_ctx ctx)
+{
+	if (n == NULL || (n->kind == YNODE_SCALAR && n->is_null)) {
+		sbuf_adds(sb, "~");
+		return;
+	}
+	if (n->kind == YNODE_SCALAR) {
+		sbuf_addf(sb, "s%zu:%s", n->len, n->text);
+		return;
+	}
+	sbuf_addc(sb, n->kind == YNODE_SEQ ? '[' : '{');
+	for (int i = 0; i < n->n; i++) {
+		const char *k = n->keys ? n->keys[i]->text : NULL;
+		enum plan_ctx sub = PC_PLAIN;
+		if (k && root && strcmp(k, "ssh") == 0)
+			continue;
+		if (k && ctx == PC_HOST && connection_only_key(k))
+			continue;
+		if (k && root && strcmp(k, "defaults") == 0)
+			sub = PC_HOST;
+		else if (k && root && strcmp(k, "hosts") == 0)
+			sub = PC_HOSTS;
+		else if (ctx == PC_HOSTS)
+			sub = PC_HOST;
+		if (k)
+			sbuf_addf(sb, "k%zu:%s=", strlen(k), k);
+		plan_render(sb, n->items[i], 0, sub);
+		sbuf_addc(sb, ';');
+	}
+	sbuf_addc(sb, n->kind == YNODE_SEQ ? ']' : '}');
+}
+
+static void plan_digest(const struct ynode *root, char out[65])
+{
+	struct sbuf sb;
+	sbuf_init(&sb);
+	plan_render(&sb, root, 1, PC_PLAIN);
+	sha256_hex(sb.buf, sb.len, out);
+	sbuf_release(&sb);
+}
+
 struct inventory *inventory_load(const char *path, struct diag *d)
 {
 	struct invctx x;
@@ -314,6 +373,7 @@ struct inventory *inventory_load(const char *path, struct diag *d)
 	x.y.file = inv->path;
 	x.y.d = d;
 	memcpy(inv->sha256, ydoc_sha256(doc), sizeof(inv->sha256));
+	plan_digest(ydoc_root(doc), inv->plan_sha256);
 	read_inventory(&x, ydoc_root(doc));
 	if (x.y.nerr > 0) {
 		inventory_free(inv);

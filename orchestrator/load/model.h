@@ -370,6 +370,10 @@ struct inventory {
 	int nnotify;
 	struct state_def *state; /* NULL: no state: block */
 	char sha256[65];
+	/* Of the inventory less its connection-only settings (ssh:, and each host's and the
+	   defaults' address, port, user, identity, transport and winrm_*): what a resumed run
+	   compares, so fixing a key path or an address is not a changed plan. */
+	char plan_sha256[65];
 	struct nameidx *host_index;    /* host name -> index in hosts; NULL: scan */
 	struct nameidx *cluster_index; /* cluster name -> index in clusters; NULL: scan */
 };

@@ -271,6 +271,7 @@ static enum rres start_run(struct runner *r)
 		      r->pb->name, "playbook_path", r->pb->path, "playbook_sha256", r->pb->sha256,
 		      "inventory_path", r->inv->path, "inventory_sha256", r->inv->sha256, "mode",
 		      r->o->unattended ? "unattended" : "guided");
+	json_object_set_new(rec, "inventory_plan_sha256", json_string(r->inv->plan_sha256));
 	json_object_set_new(rec, "vars", vars_snapshot(r));
 	if (state_shared(r->o->state)) { /* which orchestrator host ran it (status, fleets) */
 		char host[256] = "unknown";
@@ -290,10 +291,25 @@ static enum rres check_digests(struct runner *r)
 	const char *pb = NULL, *inv = NULL;
 	if (journal_pinned_digests(r->j, &pb, &inv) < 0)
 		return 0;
+	/* A journal that pins the inventory's plan digest compares that one: a
+	   change to how the hosts are reached (address, port, user, key, ssh:)
+	   changes no step.  Older journals compare the whole file. */
+	const char *inv_plan = journal_pinned_plan_digest(r->j);
+	const char *inv_now = inv_plan ? r->inv->plan_sha256 : r->inv->sha256;
+	if (inv_plan)
+		inv = inv_plan;
 	int pb_changed = pb && strcmp(pb, r->pb->sha256) != 0;
-	int inv_changed = inv && strcmp(inv, r->inv->sha256) != 0;
-	if (!pb_changed && !inv_changed)
+	int inv_changed = inv && strcmp(inv, inv_now) != 0;
+	if (!pb_changed && !inv_changed) {
+		const char *whole = NULL;
+		if (inv_plan && journal_pinned_digests(r->j, &pb, &whole) == 0 &&
+		    strcmp(whole, r->inv->sha256) != 0)
+			runner_emitf(r, EV_INFO, NULL,
+				     "%s changed only in how the hosts are reached (connection "
+				     "settings); the run's plan is unchanged",
+				     r->inv->path);
 		return 0;
+	}
 	if (r->o->accept_changed_playbook) {
 		runner_emitf(r, EV_WARN, NULL,
 			     "%s changed since the run started; continuing "
@@ -302,11 +318,14 @@ static enum rres check_digests(struct runner *r)
 		return 0;
 	}
 	snprintf(r->err, sizeof(r->err),
-		 "%s changed since this run started (sha256 %.12s..., now %.12s...); a resumed run "
-		 "must follow the plan it began with.  Put the file back, or resume with "
+		 "%s changed since this run started%s (sha256 %.12s..., now %.12s...); a resumed "
+		 "run must follow the plan it began with.  Put the file back, or resume with "
 		 "--accept-changed-playbook if the change is deliberate",
-		 pb_changed ? r->pb->path : r->inv->path, pb_changed ? pb : inv,
-		 pb_changed ? r->pb->sha256 : r->inv->sha256);
+		 pb_changed ? r->pb->path : r->inv->path,
+		 pb_changed || !inv_plan ? ""
+					 : " in more than how the hosts are reached (clusters, "
+					   "roles, vars or notify)",
+		 pb_changed ? pb : inv, pb_changed ? r->pb->sha256 : inv_now);
 	return RR_JOURNAL;
 }
 

@@ -457,6 +457,16 @@ int journal_pinned_digests(const struct journal *j, const char **pb, const char 
 	return 0;
 }
 
+const char *journal_pinned_plan_digest(const struct journal *j)
+{
+	json_t *first = json_array_get(j->records, 0);
+	const char *event = json_string_value(json_object_get(first, "event"));
+
+	if (event == NULL || strcmp(event, "run-start") != 0)
+		return NULL;
+	return json_string_value(json_object_get(first, "inventory_plan_sha256"));
+}
+
 void journal_close(struct journal *j)
 {
 	if (j == NULL)

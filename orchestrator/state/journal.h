@@ -154,6 +154,13 @@ const char *journal_error(const struct journal *j);
  */
 int journal_pinned_digests(const struct journal *j, const char **pb, const char **inv) CCR_WUR;
 
+/*
+ * The run-start's inventory_plan_sha256 (the inventory less its
+ * connection-only settings), borrowed; NULL if the first record has none (a
+ * journal written before it existed: compare inventory_sha256 strictly).
+ */
+const char *journal_pinned_plan_digest(const struct journal *j);
+
 /* Close the file and free everything; j may be NULL. */
 void journal_close(struct journal *j);
 

@@ -26,15 +26,15 @@ sim_start() {
 		# 30 s to be ready (key generation under load); 3 minutes under a wrapper (valgrind).
 		_i=0
 		_max=600
-		[ -n "${SIM_WRAPPER:-}" ] && _max=3600
+		if [ -n "${SIM_WRAPPER:-}" ]; then _max=3600; fi
 		while [ ! -s "$SIM_DIR/ccrsim.pid" ] && kill -0 "$SIM_PID" 2>/dev/null && [ "$_i" -lt "$_max" ]; do
 			_i=$((_i + 1))
 			sleep 0.05
 		done
 		[ -s "$SIM_DIR/ccrsim.pid" ] && break
 		# Not ready in time: stopped, never waited for forever.
-		kill "$SIM_PID" 2>/dev/null && echo "ccrsim: not ready after $((_max / 20)) s" >>"$SIM_DIR/ccrsim.log"
-		wait "$SIM_PID" 2>/dev/null
+		if kill "$SIM_PID" 2>/dev/null; then echo "ccrsim: not ready after $((_max / 20)) s" >>"$SIM_DIR/ccrsim.log"; fi
+		wait "$SIM_PID" 2>/dev/null || true # (scripts under set -e: its failure is handled below)
 		_try=$((_try + 1))
 		if ! grep -q "in use" "$SIM_DIR/ccrsim.log" || [ "$_try" -ge 8 ]; then
 			echo "ccrsim did not start:" >&2
