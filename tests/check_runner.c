@@ -59,6 +59,8 @@ static const char playbook_text[] =
     "        when: mode != 'skipconf'\n"
     "        check: conf == 'new'\n"
     "        run: set conf new\n"
+    "        retries: 1\n"
+    "        retry_delay: 0s\n"
     "        idempotent: true\n"
     "        verify: conf == 'new'\n"
     "      - id: stop\n"
@@ -71,8 +73,9 @@ static const char playbook_text[] =
     "        verify: svc == 'stopped'\n"
     "      - id: install\n"
     "        name: Install\n"
-    "        check: ver == '2'\n"
+    "        check: ver == '2' and svc == 'running'\n"
     "        run: set ver 2\n"
+    "        ok_exit: [0, 3010]\n"
     "        point_of_no_return: true\n"
     "        verify: ver == '2'\n"
     "      - id: start\n"
@@ -99,7 +102,7 @@ static const char playbook_text[] =
     "          interval: 1s\n"
     "      - id: after\n"
     "        name: Runs at the new version\n"
-    "        require: [ver == '2']\n";
+    "        require: [ver == '2', conf == 'new']\n";
 
 static const char inventory_text[] = "inventory: t\n"
 				     "format: 1\n"
@@ -126,11 +129,14 @@ static char asked[32][256];
 /* Events seen (kinds and texts). */
 static int nev;
 static enum ev_kind evk[4096];
-static char evtext[4096][200];
+static char evtext[4096][1024];
 
 static void on_event(const struct event *e, void *arg)
 {
 	(void)arg;
+	if (getenv("CHECK_RUNNER_DUMP"))
+		fprintf(stderr, "event %d: %s | %s\n", e->kind, e->text ? e->text : "",
+			e->detail ? e->detail : "");
 	if (nev < 4096) {
 		evk[nev] = e->kind;
 		snprintf(evtext[nev], sizeof(evtext[0]), "%s", e->text ? e->text : "");
@@ -145,6 +151,8 @@ static int ask(void *arg, const char *question, const char *choices)
 	if (nasked < 32)
 		snprintf(asked[nasked], sizeof(asked[0]), "%s", question);
 	char c = answers && answers[nasked] ? answers[nasked] : 'q';
+	if (getenv("CHECK_RUNNER_DUMP"))
+		fprintf(stderr, "asked [%s] -> %c: %s\n", choices, c, question);
 	nasked++;
 	return c;
 }
@@ -218,6 +226,14 @@ static void setup(void)
 
 static void teardown(void)
 {
+	if (getenv("CHECK_RUNNER_DUMP")) {
+		for (int i = 0; i < nasked && i < 32; i++)
+			fprintf(stderr, "asked: %s\n", asked[i]);
+		for (int i = 0; i < nev; i++)
+			fprintf(stderr, "event %d: %s\n", evk[i], evtext[i]);
+		for (int i = 0; i < W->nlog; i++)
+			fprintf(stderr, "%s: %s\n", W->lognode[i], W->log[i]);
+	}
 	state_free(ST);
 	ST = NULL;
 	playbook_free(PB);
@@ -370,13 +386,886 @@ START_TEST(happy_path)
 }
 END_TEST
 
+/* Commands sent to node matching pattern since mark (an index into the log). */
+static int sent_since(int mark, const char *node, const char *pattern)
+{
+	int n = 0;
+	for (int i = mark; i < W->nlog; i++)
+		if ((node == NULL || strcmp(W->lognode[i], node) == 0) &&
+		    fnmatch(pattern, W->log[i], 0) == 0)
+			n++;
+	return n;
+}
+
+static int changes_since(int mark)
+{
+	return sent_since(mark, NULL, "set *") + sent_since(mark, NULL, "reboot");
+}
+
+/* The last journal record's event name is ev. */
+static int journal_ends_with(const char *ev)
+{
+	char *j = journal();
+	size_t n = strlen(j);
+	while (n > 0 && j[n - 1] == '\n')
+		j[--n] = '\0';
+	char *last = strrchr(j, '\n');
+	char *want = xasprintf("\"event\":\"%s\"", ev);
+	int ok = strstr(last ? last : j, want) != NULL;
+	free(want);
+	free(j);
+	return ok;
+}
+
+/* Everything already at the new version: nothing to change anywhere. */
+static void world_upgraded(void)
+{
+	const char *nodes[] = {"n1", "n2"};
+	for (int i = 0; i < 2; i++) {
+		fake_set(W, nodes[i], "ver", "2");
+		fake_set(W, nodes[i], "conf", "new");
+		fake_set(W, nodes[i], "pend", "0");
+	}
+}
+
+/* ---- step kinds and the order when -> record -> check -> require -> run -> verify ---- */
+
+START_TEST(second_apply_changes_nothing)
+{
+	ck_assert_int_eq(apply_yes(), 0);
+	int mark = W->nlog;
+	int jl = jcount("\"event\"", NULL);
+	ck_assert_int_eq(apply_guided("yyyyyyyyyyyyyyyyyyyy"), 0);
+	ck_assert_int_eq(changes_since(mark), 0);
+	ck_assert_int_eq(nasked, 0); /* no gate, no confirmation */
+	ck_assert(!saw(EV_PHASE_START, NULL));
+	ck_assert_int_eq(jcount("\"event\"", NULL), jl); /* journal untouched */
+}
+END_TEST
+
+START_TEST(already_upgraded_cluster_is_a_noop)
+{
+	world_upgraded();
+	ck_assert_int_eq(apply_yes(), 0);
+	ck_assert_int_eq(fake_changes(W), 0);
+	ck_assert(!saw(EV_OUTAGE_START, NULL));
+	ck_assert(!saw(EV_GATE, NULL));
+}
+END_TEST
+
+START_TEST(nothing_to_do_on_one_node_only)
+{
+	fake_set(W, "n1", "ver", "2");
+	fake_set(W, "n1", "conf", "new");
+	fake_set(W, "n1", "pend", "0");
+	ck_assert_int_eq(apply_yes(), 0);
+	ck_assert_int_eq(fake_count(W, "n1", "set *"), 0);
+	ck_assert_int_eq(fake_count(W, "n1", "reboot"), 0);
+	ck_assert_int_eq(fake_count(W, "n2", "set ver 2"), 1);
+}
+END_TEST
+
+START_TEST(when_false_skips_the_step)
+{
+	fake_set(W, "n1", "mode", "skipconf");
+	fake_set(W, "n2", "conf", "new"); /* so that the later require still holds on n2 */
+	load("");
+	ck_assert_int_ne(apply_yes(), 0); /* n1's conf stays old: the require refuses */
+	ck_assert_int_eq(fake_count(W, "n1", "set conf new"), 0);
+	ck_assert_int_ge(jcount("\"skipped\"", "up.conf"), 1);
+}
+END_TEST
+
+START_TEST(check_satisfied_skips_the_command)
+{
+	fake_set(W, "n1", "conf", "new");
+	ck_assert_int_eq(apply_yes(), 0);
+	ck_assert_int_eq(fake_count(W, "n1", "set conf new"), 0);
+	ck_assert_int_eq(fake_count(W, "n2", "set conf new"), 1);
+}
+END_TEST
+
+START_TEST(record_taken_once_before_the_check)
+{
+	ck_assert_int_eq(apply_yes(), 0);
+	ck_assert_int_eq(jcount("\"event\":\"record\"", "\"node\":\"n1\""), 1);
+	ck_assert_int_eq(jcount("\"name\":\"mode0\"", "\"value\":\"auto\""), 2);
+}
+END_TEST
+
+START_TEST(require_false_refuses_before_any_change)
+{
+	fake_set(W, "n2", "healthy", "no");
+	ck_assert_int_eq(apply_yes(), EXIT_REFUSED);
+	ck_assert_int_eq(fake_changes(W), 0);
+	ck_assert(saw_any("make it healthy first") || saw_any("healthy == 'yes'"));
+}
+END_TEST
+
+START_TEST(assertion_after_the_work_refuses)
+{
+	/* conf is reported done by its command but the fact never changes on n2:
+	 * verify fails first, so the step fails (exit 1) before the assertion. */
+	struct fake_rule *r = fake_rule(W, "n2", "set conf new", FA_ANSWER);
+	r->exit = 0;
+	ck_assert_int_eq(apply_yes(), EXIT_STEP_FAILED);
+	ck_assert(journal_ends_with("run-end"));
+	ck_assert_int_ge(jcount("\"failed\"", "up.conf"), 1);
+	ck_assert_int_eq(fake_count(W, "n2", "set ver 2"), 0);
+}
+END_TEST
+
+START_TEST(command_failure_stops_the_run)
+{
+	struct fake_rule *r = fake_rule(W, "n1", "set ver 2", FA_ANSWER);
+	r->exit = 3;
+	r->err = "disk full\n";
+	ck_assert_int_eq(apply_yes(), EXIT_STEP_FAILED);
+	ck_assert_int_eq(fake_count(W, "n1", "set ver 2"), 1); /* no retries: not idempotent */
+	ck_assert_int_eq(fake_count(W, "n1", "set svc running"), 0);
+	ck_assert_int_eq(fake_count(W, "n2", "set *"), 0);
+	ck_assert_int_ge(jcount("\"failed\"", "up.install"), 1);
+}
+END_TEST
+
+START_TEST(retries_then_succeeds)
+{
+	struct fake_rule *r = fake_rule(W, "n1", "set conf new", FA_ANSWER);
+	r->exit = 1;
+	r->times = 1;
+	ck_assert_int_eq(apply_yes(), 0);
+	ck_assert_int_eq(fake_count(W, "n1", "set conf new"), 2);
+}
+END_TEST
+
+START_TEST(retries_exhausted_fails)
+{
+	struct fake_rule *r = fake_rule(W, "n1", "set conf new", FA_ANSWER);
+	r->exit = 1;
+	ck_assert_int_eq(apply_yes(), EXIT_STEP_FAILED);
+	ck_assert_int_eq(fake_count(W, "n1", "set conf new"), 2); /* 1 + retries: 1 */
+}
+END_TEST
+
+START_TEST(ok_exit_accepts_a_listed_status)
+{
+	struct fake_rule *r = fake_rule(W, NULL, "set ver 2", FA_ANSWER);
+	r->exit = 3010;
+	r->effect = 1;
+	ck_assert_int_eq(apply_yes(), 0);
+	ck_assert_str_eq(fake_get(W, "n2", "ver"), "2");
+}
+END_TEST
+
+START_TEST(verify_false_fails_the_step)
+{
+	struct fake_rule *r = fake_rule(W, "n1", "set svc stopped", FA_ANSWER);
+	r->exit = 0; /* says it worked, changes nothing */
+	ck_assert_int_eq(apply_yes(), EXIT_STEP_FAILED);
+	ck_assert(saw_any("verify"));
+	ck_assert_int_eq(fake_count(W, "n1", "set ver 2"), 0);
+}
+END_TEST
+
+START_TEST(command_timeout_fails)
+{
+	struct fake_rule *r = fake_rule(W, "n1", "set ver 2", FA_TIMEOUT);
+	(void)r;
+	ck_assert_int_eq(apply_yes(), EXIT_STEP_FAILED);
+	ck_assert_int_eq(fake_count(W, "n1", "set svc running"), 0);
+}
+END_TEST
+
+START_TEST(drop_on_idempotent_step_runs_it_again)
+{
+	fake_rule(W, "n1", "set conf new", FA_DROP)->times = 1;
+	ck_assert_int_eq(apply_yes(), 0);
+	ck_assert_int_eq(fake_count(W, "n1", "set conf new"), 2); /* its one retry */
+}
+END_TEST
+
+START_TEST(drop_with_the_effect_settled_by_the_check)
+{
+	struct fake_rule *r = fake_rule(W, "n1", "set conf new", FA_DROP);
+	r->times = 1;
+	r->effect = 1;
+	ck_assert_int_eq(apply_yes(), 0);
+	ck_assert_int_eq(fake_count(W, "n1", "set conf new"), 1);
+}
+END_TEST
+
+START_TEST(drop_without_retries_fails_then_resume_runs_it)
+{
+	fake_rule(W, "n1", "set svc stopped", FA_DROP)->times = 1;
+	ck_assert_int_eq(apply_yes(), EXIT_STEP_FAILED);
+	ck_assert(saw_any("OUTAGE IS ONGOING"));
+	ck_assert_int_eq(resume_yes(), 0);
+	ck_assert_int_eq(fake_count(W, "n1", "set svc stopped"), 2);
+	ck_assert_int_eq(jcount("outage-end", "\"node\":\"n1\""), 1);
+}
+END_TEST
+
+START_TEST(drop_after_a_non_idempotent_effect_is_not_repeated)
+{
+	struct fake_rule *r = fake_rule(W, "n1", "set ver 2", FA_DROP);
+	r->times = 1;
+	r->effect = 1;
+	/* The command ran; the check (ver 2 and running) is false while the
+	 * service is stopped, so a non-idempotent step is never sent twice. */
+	ck_assert_int_eq(apply_yes(), EXIT_STEP_FAILED);
+	ck_assert_int_eq(fake_count(W, "n1", "set ver 2"), 1);
+}
+END_TEST
+
+START_TEST(drop_on_non_idempotent_step_is_not_repeated)
+{
+	fake_rule(W, "n1", "set ver 2", FA_DROP)->times = 1;
+	ck_assert_int_eq(apply_yes(), EXIT_STEP_FAILED);
+	ck_assert_int_eq(fake_count(W, "n1", "set ver 2"), 1);
+	ck_assert_int_eq(fake_count(W, "n1", "set svc running"), 0);
+}
+END_TEST
+
+START_TEST(sigterm_during_a_command_interrupts)
+{
+	fake_rule(W, "n1", "set svc stopped", FA_STOP);
+	ck_assert_int_eq(apply_yes(), EXIT_INTERRUPTED);
+	ck_assert_int_eq(fake_count(W, "n1", "set ver 2"), 0);
+	ck_assert_int_ge(jcount("\"interrupted\"", NULL), 1);
+}
+END_TEST
+
+START_TEST(sigterm_before_any_change)
+{
+	fake_rule(W, "n1", "get healthy", FA_STOP);
+	ck_assert_int_eq(apply_yes(), EXIT_INTERRUPTED);
+	ck_assert_int_eq(fake_changes(W), 0);
+}
+END_TEST
+
+START_TEST(wait_times_out)
+{
+	fake_set(W, "n1", "ready", "no");
+	struct runopt ro = {.max_timeout_ms = 300};
+	ck_assert_int_eq(run_with(&ro), EXIT_STEP_FAILED);
+	ck_assert_int_ge(jcount("\"failed\"", "up.settle"), 1);
+	ck_assert_int_eq(fake_count(W, "n2", "set *"), 0);
+}
+END_TEST
+
+START_TEST(wait_polls_until_it_holds)
+{
+	struct fake_rule *r = fake_rule(W, "n1", "get ready", FA_ANSWER);
+	r->out = "no\n";
+	r->times = 2;
+	ck_assert_int_eq(apply_yes(), 0);
+	ck_assert_int_ge(fake_count(W, "n1", "get ready"), 3);
+}
+END_TEST
+
+/* ---- reboots ---- */
+
+START_TEST(reboot_is_verified_by_a_new_boot_id)
+{
+	ck_assert_int_eq(apply_yes(), 0);
+	ck_assert_int_eq(W->node[0].boot, 2);
+	ck_assert_int_eq(fake_count(W, "n1", "reboot"), 1);
+	ck_assert_int_ge(jcount("\"boot_id\":\"boot-1\"", "up.restart"), 1);
+}
+END_TEST
+
+START_TEST(reboot_skipped_when_nothing_pending)
+{
+	fake_set(W, "n1", "pend", "0");
+	ck_assert_int_eq(apply_yes(), 0);
+	ck_assert_int_eq(fake_count(W, "n1", "reboot"), 0);
+	ck_assert_int_eq(fake_count(W, "n2", "reboot"), 1);
+}
+END_TEST
+
+START_TEST(reboot_that_never_comes_back_fails)
+{
+	W->down_after_reboot = 1000000;
+	struct runopt ro = {.max_timeout_ms = 300};
+	ck_assert_int_eq(run_with(&ro), EXIT_STEP_FAILED);
+	ck_assert(saw_any("did not come back"));
+	ck_assert_int_eq(fake_count(W, "n2", "set *"), 0);
+}
+END_TEST
+
+START_TEST(reboot_without_a_new_boot_id_fails)
+{
+	W->reboot_keeps_boot = 1;
+	W->down_after_reboot = 0;
+	fake_rule(W, NULL, "reboot", FA_ANSWER)->exit = 0; /* accepted, nothing happens */
+	struct runopt ro = {.max_timeout_ms = 300};
+	ck_assert_int_eq(run_with(&ro), EXIT_STEP_FAILED);
+	ck_assert(saw_any("did not go down"));
+}
+END_TEST
+
+START_TEST(reboot_command_failure_fails)
+{
+	struct fake_rule *r = fake_rule(W, NULL, "reboot", FA_ANSWER);
+	r->exit = 5;
+	r->err = "access denied\n";
+	ck_assert_int_eq(apply_yes(), EXIT_STEP_FAILED);
+	ck_assert(saw_any("access denied"));
+	ck_assert_int_eq(W->node[0].boot, 1);
+}
+END_TEST
+
+/* ---- in flight: the journal ends at `begin` (the process was killed) ---- */
+
+START_TEST(inflight_idempotent_step_runs_again)
+{
+	fake_rule(W, "n1", "set svc stopped", FA_CRASH)->times = 1;
+	ck_assert_int_eq(apply_crashing(), 137);
+	ck_assert(journal_ends_with("begin"));
+	ck_assert_int_eq(resume_yes(), 0);
+	ck_assert_int_eq(fake_count(W, "n1", "set svc stopped"), 2);
+	ck_assert_str_eq(fake_get(W, "n2", "ver"), "2");
+}
+END_TEST
+
+START_TEST(inflight_check_satisfied_settles_without_running)
+{
+	struct fake_rule *r = fake_rule(W, "n1", "set svc stopped", FA_CRASH);
+	r->times = 1;
+	r->effect = 1;
+	ck_assert_int_eq(apply_crashing(), 137);
+	ck_assert_int_eq(resume_yes(), 0);
+	ck_assert_int_eq(fake_count(W, "n1", "set svc stopped"), 1);
+	ck_assert_int_eq(jcount("check satisfied", "up.stop"), 1);
+}
+END_TEST
+
+START_TEST(inflight_non_idempotent_refused_under_yes)
+{
+	fake_rule(W, "n1", "set ver 2", FA_CRASH)->times = 1;
+	ck_assert_int_eq(apply_crashing(), 137);
+	int mark = W->nlog;
+	ck_assert_int_eq(resume_yes(), EXIT_STEP_FAILED);
+	ck_assert_int_eq(sent_since(mark, NULL, "set ver 2"), 0);
+	ck_assert_int_eq(changes_since(mark), 0);
+	ck_assert(saw_any("--mark-done up.install@n1"));
+	ck_assert(saw_any("--retry up.install@n1"));
+	/* Asked again, still refused: nothing is guessed. */
+	ck_assert_int_eq(resume_yes(), EXIT_STEP_FAILED);
+	ck_assert_int_eq(sent_since(mark, NULL, "set ver 2"), 0);
+}
+END_TEST
+
+START_TEST(inflight_non_idempotent_retry_told)
+{
+	fake_rule(W, "n1", "set ver 2", FA_CRASH)->times = 1;
+	ck_assert_int_eq(apply_crashing(), 137);
+	const char *const retry[] = {"up.install@n1"};
+	struct runopt ro = {.resume = 1, .retry = retry, .nretry = 1};
+	ck_assert_int_eq(run_with(&ro), 0);
+	ck_assert_int_eq(fake_count(W, "n1", "set ver 2"), 2);
+}
+END_TEST
+
+START_TEST(inflight_non_idempotent_mark_done_verified)
+{
+	struct fake_rule *r = fake_rule(W, "n1", "set ver 2", FA_CRASH);
+	r->times = 1;
+	r->effect = 1; /* it ran: verify (ver 2) holds, check (and running) does not */
+	ck_assert_int_eq(apply_crashing(), 137);
+	const char *const md[] = {"up.install@n1"};
+	struct runopt ro = {.resume = 1, .mark_done = md, .nmark = 1};
+	ck_assert_int_eq(run_with(&ro), 0);
+	ck_assert_int_eq(fake_count(W, "n1", "set ver 2"), 1);
+	ck_assert_int_ge(jcount("--mark-done", "up.install"), 1);
+}
+END_TEST
+
+START_TEST(inflight_non_idempotent_mark_done_refused_when_false)
+{
+	fake_rule(W, "n1", "set ver 2", FA_CRASH)->times = 1;
+	ck_assert_int_eq(apply_crashing(), 137);
+	int mark = W->nlog;
+	const char *const md[] = {"up.install@n1"};
+	struct runopt ro = {.resume = 1, .mark_done = md, .nmark = 1};
+	ck_assert_int_eq(run_with(&ro), EXIT_REFUSED);
+	ck_assert_int_eq(changes_since(mark), 0);
+	ck_assert_int_eq(jcount("\"done\"", "up.install"), 0);
+}
+END_TEST
+
+START_TEST(inflight_guided_run_again)
+{
+	fake_rule(W, "n1", "set ver 2", FA_CRASH)->times = 1;
+	ck_assert_int_eq(apply_crashing(), 137);
+	ck_assert_int_eq(resume_guided("ryyyyyyyyyyyyyyyyyy"), 0);
+	ck_assert(strstr(asked[0], "not idempotent") != NULL);
+	ck_assert_int_eq(fake_count(W, "n1", "set ver 2"), 2);
+}
+END_TEST
+
+START_TEST(inflight_guided_quit)
+{
+	fake_rule(W, "n1", "set ver 2", FA_CRASH)->times = 1;
+	ck_assert_int_eq(apply_crashing(), 137);
+	int mark = W->nlog;
+	ck_assert_int_eq(resume_guided("q"), EXIT_INTERRUPTED);
+	ck_assert_int_eq(changes_since(mark), 0);
+}
+END_TEST
+
+START_TEST(inflight_reboot_settled_by_changed_boot_id)
+{
+	struct fake_rule *r = fake_rule(W, "n1", "reboot", FA_CRASH);
+	r->times = 1;
+	r->effect = 1;
+	ck_assert_int_eq(apply_crashing(), 137);
+	ck_assert_int_eq(resume_yes(), 0);
+	ck_assert_int_eq(fake_count(W, "n1", "reboot"), 1);
+	ck_assert_int_eq(W->node[0].boot, 2);
+	ck_assert_int_eq(jcount("reboot observed", "up.restart"), 1);
+}
+END_TEST
+
+START_TEST(inflight_reboot_unchanged_boot_id_is_issued_again)
+{
+	fake_rule(W, "n1", "reboot", FA_CRASH)->times = 1;
+	ck_assert_int_eq(apply_crashing(), 137);
+	struct runopt ro = {.resume = 1, .max_timeout_ms = 500};
+	ck_assert_int_eq(run_with(&ro), 0);
+	ck_assert_int_eq(fake_count(W, "n1", "reboot"), 2);
+	ck_assert_int_eq(W->node[0].boot, 2); /* rebooted once */
+	ck_assert(saw_any("had not happened"));
+}
+END_TEST
+
+START_TEST(inflight_outage_end_closed_on_resume)
+{
+	struct fake_rule *r = fake_rule(W, "n1", "set svc running", FA_CRASH);
+	r->times = 1;
+	r->effect = 1;
+	ck_assert_int_eq(apply_crashing(), 137);
+	ck_assert_int_eq(jcount("outage-start", "\"node\":\"n1\""), 1);
+	ck_assert_int_eq(jcount("outage-end", "\"node\":\"n1\""), 0);
+	ck_assert_int_eq(resume_yes(), 0);
+	ck_assert_int_eq(jcount("outage-end", "\"node\":\"n1\""), 1);
+	ck_assert_int_eq(jcount("outage-start", NULL), 2);
+	ck_assert_int_eq(jcount("outage-end", NULL), 2);
+	ck_assert_int_eq(fake_count(W, "n1", "set svc running"), 1);
+}
+END_TEST
+
+START_TEST(inflight_outage_still_open_after_resume_failure)
+{
+	fake_rule(W, "n1", "set ver 2", FA_CRASH)->times = 1;
+	ck_assert_int_eq(apply_crashing(), 137);
+	ck_assert_int_eq(resume_yes(), EXIT_STEP_FAILED);
+	ck_assert_int_eq(jcount("outage-end", NULL), 0);
+	ck_assert(saw(EV_OUTAGE_START, NULL)); /* announced again, with the time so far */
+}
+END_TEST
+
+START_TEST(resume_after_a_finished_run_is_nothing)
+{
+	ck_assert_int_eq(apply_yes(), 0);
+	int mark = W->nlog;
+	ck_assert_int_eq(resume_yes(), EXIT_DONE);
+	ck_assert_int_eq(W->nlog, mark); /* not even a probe */
+	ck_assert(saw_any("the last run finished"));
+}
+END_TEST
+
+START_TEST(resume_without_any_run_is_an_input_error)
+{
+	ck_assert_int_eq(resume_yes(), EXIT_INPUT);
+	ck_assert_int_eq(W->nlog, 0);
+	ck_assert(saw_any("no run has started"));
+}
+END_TEST
+
+START_TEST(apply_refused_while_an_acting_run_is_unfinished)
+{
+	fake_rule(W, "n1", "set ver 2", FA_CRASH)->times = 1;
+	ck_assert_int_eq(apply_crashing(), 137);
+	int mark = W->nlog;
+	ck_assert_int_eq(apply_yes(), EXIT_INPUT);
+	ck_assert_int_eq(changes_since(mark), 0);
+	ck_assert(saw_any("ccrup resume"));
+}
+END_TEST
+
+START_TEST(apply_replaces_a_run_that_changed_nothing)
+{
+	fake_set(W, "n2", "healthy", "no");
+	ck_assert_int_eq(apply_yes(), EXIT_REFUSED);
+	fake_set(W, "n2", "healthy", "yes");
+	ck_assert_int_eq(apply_yes(), 0);
+	ck_assert_str_eq(fake_get(W, "n2", "ver"), "2");
+}
+END_TEST
+
+/* ---- outage marks ---- */
+
+START_TEST(outage_marks_bracket_the_window)
+{
+	ck_assert_int_eq(apply_yes(), 0);
+	ck_assert_int_eq(jcount("outage-start", "up.stop"), 2);
+	ck_assert_int_eq(jcount("outage-end", "up.start"), 2);
+	ck_assert(saw(EV_OUTAGE_START, NULL));
+	ck_assert(saw(EV_OUTAGE_END, NULL));
+}
+END_TEST
+
+START_TEST(outage_named_from_the_playbook)
+{
+	ck_assert_int_eq(apply_yes(), 0);
+	int found = 0;
+	for (int i = 0; i < nev; i++)
+		found |= evk[i] == EV_OUTAGE_START && strstr(evtext[i], "test service") != NULL;
+	ck_assert(found);
+}
+END_TEST
+
+/* ---- gates ---- */
+
+START_TEST(gate_passed_by_yes)
+{
+	ck_assert_int_eq(apply_yes(), 0);
+	ck_assert_int_eq(jcount("\"event\":\"gate\"", "\"by\":\"--yes\""), 2); /* one per member */
+}
+END_TEST
+
+START_TEST(gate_acknowledged_in_the_inventory)
+{
+	load("    acknowledge: [pre.tested]\n");
+	ck_assert_int_eq(apply_guided("yyyyyyyyyyyyyyyyyyyyyyyy"), 0);
+	ck_assert_int_eq(jcount("\"event\":\"gate\"", "inventory acknowledge"), 2);
+	for (int i = 0; i < nasked && i < 32; i++)
+		ck_assert(strstr(asked[i], "lab") == NULL);
+}
+END_TEST
+
+START_TEST(gate_answered_yes)
+{
+	ck_assert_int_eq(apply_guided("yyyyyyyyyyyyyyyyyyyyyyyy"), 0);
+	ck_assert(strstr(asked[0], "Was this tested in a lab?") != NULL);
+	ck_assert_int_eq(jcount("\"event\":\"gate\"", "\"by\":\"operator\""), 2);
+}
+END_TEST
+
+START_TEST(gate_answered_no_refuses)
+{
+	ck_assert_int_eq(apply_guided("n"), EXIT_REFUSED);
+	ck_assert_int_eq(fake_changes(W), 0);
+	ck_assert_int_eq(jcount("\"event\":\"gate\"", "\"answer\":\"no\""), 1);
+}
+END_TEST
+
+START_TEST(gate_quit_interrupts)
+{
+	ck_assert_int_eq(apply_guided("q"), EXIT_INTERRUPTED);
+	ck_assert_int_eq(fake_changes(W), 0);
+	ck_assert_int_eq(jcount("\"event\":\"gate\"", "\"answer\":\"quit\""), 1);
+}
+END_TEST
+
+/* ---- guided skip / mark-done and their guards ---- */
+
+static int asked_with(const char *text)
+{
+	for (int i = 0; i < nasked && i < 32; i++)
+		if (strstr(asked[i], text))
+			return i;
+	return -1;
+}
+
+START_TEST(guided_confirmation_quit)
+{
+	ck_assert_int_eq(apply_guided("yyq"), EXIT_INTERRUPTED);
+	ck_assert_int_eq(fake_changes(W), 0);
+}
+END_TEST
+
+START_TEST(guided_skip_unguarded_stays_pending)
+{
+	/* restart is neither in the outage nor read by a later require: one key;
+	 * the 'q' after the script stops the run at conf on n2 */
+	ck_assert_int_eq(apply_guided("yyyyyys"), EXIT_INTERRUPTED);
+	int i = asked_with("restart on n1");
+	ck_assert_int_eq(i, 6);
+	ck_assert(strstr(asked[7], "conf on n2") != NULL); /* no second question */
+	ck_assert_int_ge(jcount("skipped by the operator", "up.restart"), 1);
+	ck_assert_int_eq(fake_count(W, "n1", "reboot"), 0);
+	/* resume offers it again */
+	ck_assert_int_eq(resume_guided("q"), EXIT_INTERRUPTED);
+	ck_assert(strstr(asked[0], "restart on n1") != NULL);
+}
+END_TEST
+
+START_TEST(guided_skip_everything_else_ends_incomplete)
+{
+	/* two gates, conf, stop, install, start: yes; restart on n1: skip; n2: yes */
+	ck_assert_int_eq(apply_guided("yyyyyysyyyyyyyyyyyyyy"), EXIT_STEP_FAILED);
+	ck_assert(strstr(asked[6], "restart on n1") != NULL);
+	ck_assert_str_eq(fake_get(W, "n2", "ver"), "2");
+	ck_assert_int_eq(fake_count(W, "n1", "reboot"), 0);
+	ck_assert_int_eq(fake_count(W, "n2", "reboot"), 1);
+	ck_assert(!journal_ends_with("done") && jcount("\"result\":\"done\"", NULL) == 0);
+}
+END_TEST
+
+START_TEST(guided_skip_in_outage_needs_a_second_answer)
+{
+	/* gate y, conf y, then stop (begins the outage): s, n (cancel), q */
+	ck_assert_int_eq(apply_guided("yyysnq"), EXIT_INTERRUPTED);
+	int i = asked_with("stop on n1");
+	ck_assert_int_ge(i, 0);
+	ck_assert(nasked > i + 1);
+	ck_assert(strstr(asked[i + 1], "outage") != NULL);
+	ck_assert_int_eq(jcount("skipped by the operator", NULL), 0);
+	ck_assert_int_eq(fake_count(W, "n1", "set svc stopped"), 0);
+}
+END_TEST
+
+START_TEST(guided_skip_point_of_no_return_needs_a_second_answer)
+{
+	/* gate, conf, stop (typed word) then install: s, n, q */
+	ck_assert_int_eq(apply_guided("yyyysnq"), EXIT_INTERRUPTED);
+	int i = asked_with("install on n1");
+	ck_assert_int_ge(i, 0);
+	ck_assert(nasked > i + 1);
+	ck_assert(strstr(asked[i + 1], "skip") != NULL);
+	ck_assert_int_eq(fake_count(W, "n1", "set ver 2"), 0);
+	ck_assert_int_eq(jcount("skipped by the operator", NULL), 0);
+}
+END_TEST
+
+START_TEST(guided_skip_required_later_needs_a_second_answer)
+{
+	/* conf's fact is read by a later require: s, n, q */
+	ck_assert_int_eq(apply_guided("yysnq"), EXIT_INTERRUPTED);
+	int i = asked_with("conf on n1");
+	ck_assert_int_ge(i, 0);
+	ck_assert(nasked > i + 1);
+	ck_assert(strstr(asked[i + 1], "require") != NULL || strstr(asked[i + 1], "after") != NULL);
+	ck_assert_int_eq(jcount("skipped by the operator", NULL), 0);
+}
+END_TEST
+
+START_TEST(guided_skip_guarded_confirmed)
+{
+	ck_assert_int_eq(apply_guided("yysyq"), EXIT_INTERRUPTED);
+	ck_assert_int_eq(jcount("skipped by the operator", "up.conf"), 1);
+	ck_assert_int_eq(fake_count(W, "n1", "set conf new"), 0);
+}
+END_TEST
+
+START_TEST(guided_mark_done_refused_while_verify_false)
+{
+	/* install on n1: m, y (confirm the guard), then the verify refuses; q */
+	ck_assert_int_eq(apply_guided("yyyymyq"), EXIT_INTERRUPTED);
+	ck_assert_int_eq(jcount("\"done\"", "up.install"), 0);
+	ck_assert_int_eq(fake_count(W, "n1", "set ver 2"), 0);
+}
+END_TEST
+
+START_TEST(guided_mark_done_when_verify_holds)
+{
+	/* restart (unguarded): its verify (svc running) holds: m marks it done, no reboot */
+	ck_assert_int_eq(apply_guided("yyyyyyq"), EXIT_INTERRUPTED);
+	int pos = asked_with("restart on n1");
+	ck_assert_int_ge(pos, 0);
+	char script[48];
+	memset(script, 'y', sizeof(script));
+	script[47] = '\0';
+	script[0] = 'm';
+	ck_assert_int_eq(resume_guided(script), 0);
+	ck_assert_int_eq(fake_count(W, "n1", "reboot"), 0);
+	ck_assert_int_ge(jcount("\"by\":\"operator\"", "up.restart"), 1);
+}
+END_TEST
+
+START_TEST(guided_details_then_yes)
+{
+	ck_assert_int_eq(apply_guided("yydyq"), EXIT_INTERRUPTED);
+	ck_assert_int_eq(fake_count(W, "n1", "set conf new"), 1);
+	ck_assert(saw_any("details of"));
+}
+END_TEST
+
+/* ---- the lock ---- */
+
+START_TEST(lock_refusal_touches_nothing)
+{
+	int up[2], down[2];
+	ck_assert_int_eq(pipe(up), 0);
+	ck_assert_int_eq(pipe(down), 0);
+	fflush(NULL);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char err[256], c = 0;
+		int other = 0;
+		close(down[1]);
+		close(up[0]);
+		struct state_lock *l =
+		    state_lock_acquire(ST, "C1", "holder", 0, NULL, err, sizeof(err), &other);
+		c = l ? 'l' : 'x';
+		if (write(up[1], &c, 1) != 1)
+			_exit(2);
+		if (read(down[0], &c, 1) < 0)
+			_exit(2);
+		state_lock_release(l);
+		_exit(0);
+	}
+	char c = 0;
+	ck_assert_int_eq(read(up[0], &c, 1), 1);
+	ck_assert_int_eq(c, 'l');
+	char *before = journal();
+	ck_assert_int_eq(apply_yes(), EXIT_LOCKED);
+	ck_assert_int_eq(W->nlog, 0); /* not a single command */
+	char *after = journal();
+	ck_assert_str_eq(before, after);
+	free(before);
+	free(after);
+	for (int i = 0; i < nev; i++)
+		ck_assert_msg(evk[i] != EV_STEP_START, "a step started");
+	close(down[1]);
+	int st;
+	waitpid(pid, &st, 0);
+	close(up[0]);
+	close(up[1]);
+	close(down[0]);
+}
+END_TEST
+
+/* ---- results ---- */
+
+START_TEST(exit_code_of_every_result)
+{
+	static const struct {
+		enum rres r;
+		int code;
+		const char *name;
+	} t[] = {
+	    {RR_OK, EXIT_DONE, "done"},
+	    {RR_NOTHING, EXIT_DONE, "done"},
+	    {RR_FAILED, EXIT_STEP_FAILED, "failed"},
+	    {RR_UNDECIDED, EXIT_STEP_FAILED, "failed"},
+	    {RR_INCOMPLETE, EXIT_STEP_FAILED, "failed"},
+	    {RR_REFUSED, EXIT_REFUSED, "refused"},
+	    {RR_INPUT, EXIT_INPUT, "failed"},
+	    {RR_LOCKED, EXIT_LOCKED, "failed"},
+	    {RR_JOURNAL, EXIT_JOURNAL, "failed"},
+	    {RR_LOCK_LOST, EXIT_LOCK_LOST, "failed"},
+	    {RR_INTERRUPTED, EXIT_INTERRUPTED, "interrupted"},
+	    {RR_PROCEED, EXIT_STEP_FAILED, "failed"},
+	    {RR_AGAIN, EXIT_STEP_FAILED, "failed"},
+	};
+	for (size_t i = 0; i < CCR_ARRAY_LEN(t); i++) {
+		ck_assert_int_eq(runner_exit_code(t[i].r), t[i].code);
+		ck_assert_str_eq(runner_result_name(t[i].r), t[i].name);
+	}
+	ck_assert_int_eq(EXIT_DONE, 0);
+	ck_assert_int_eq(EXIT_STEP_FAILED, 1);
+	ck_assert_int_eq(EXIT_INPUT, 2);
+	ck_assert_int_eq(EXIT_REFUSED, 3);
+	ck_assert_int_eq(EXIT_LOCKED, 4);
+	ck_assert_int_eq(EXIT_JOURNAL, 5);
+	ck_assert_int_eq(EXIT_LOCK_LOST, 6);
+	ck_assert_int_eq(EXIT_INTERRUPTED, 130);
+}
+END_TEST
+
+START_TEST(result_of_every_exit_code)
+{
+	static const int codes[] = {EXIT_DONE,	    EXIT_STEP_FAILED, EXIT_INPUT,
+				    EXIT_REFUSED,   EXIT_LOCKED,      EXIT_JOURNAL,
+				    EXIT_LOCK_LOST, EXIT_INTERRUPTED};
+	for (size_t i = 0; i < CCR_ARRAY_LEN(codes); i++)
+		ck_assert_int_eq(runner_exit_code(runner_result_of_exit(codes[i])), codes[i]);
+	ck_assert_int_eq(runner_exit_code(runner_result_of_exit(77)), EXIT_STEP_FAILED);
+}
+END_TEST
+
+/* CHECK_RUNNER_ONLY=NAME runs one test (debugging). */
 static Suite *suite(void)
 {
+	static const TTest *const *all[] = {
+	    &happy_path,
+	    &second_apply_changes_nothing,
+	    &already_upgraded_cluster_is_a_noop,
+	    &nothing_to_do_on_one_node_only,
+	    &when_false_skips_the_step,
+	    &check_satisfied_skips_the_command,
+	    &record_taken_once_before_the_check,
+	    &require_false_refuses_before_any_change,
+	    &assertion_after_the_work_refuses,
+	    &command_failure_stops_the_run,
+	    &retries_then_succeeds,
+	    &retries_exhausted_fails,
+	    &ok_exit_accepts_a_listed_status,
+	    &verify_false_fails_the_step,
+	    &command_timeout_fails,
+	    &drop_on_idempotent_step_runs_it_again,
+	    &drop_with_the_effect_settled_by_the_check,
+	    &drop_without_retries_fails_then_resume_runs_it,
+	    &drop_after_a_non_idempotent_effect_is_not_repeated,
+	    &drop_on_non_idempotent_step_is_not_repeated,
+	    &sigterm_during_a_command_interrupts,
+	    &sigterm_before_any_change,
+	    &wait_times_out,
+	    &wait_polls_until_it_holds,
+	    &reboot_is_verified_by_a_new_boot_id,
+	    &reboot_skipped_when_nothing_pending,
+	    &reboot_that_never_comes_back_fails,
+	    &reboot_without_a_new_boot_id_fails,
+	    &reboot_command_failure_fails,
+	    &inflight_idempotent_step_runs_again,
+	    &inflight_check_satisfied_settles_without_running,
+	    &inflight_non_idempotent_refused_under_yes,
+	    &inflight_non_idempotent_retry_told,
+	    &inflight_non_idempotent_mark_done_verified,
+	    &inflight_non_idempotent_mark_done_refused_when_false,
+	    &inflight_guided_run_again,
+	    &inflight_guided_quit,
+	    &inflight_reboot_settled_by_changed_boot_id,
+	    &inflight_reboot_unchanged_boot_id_is_issued_again,
+	    &inflight_outage_end_closed_on_resume,
+	    &inflight_outage_still_open_after_resume_failure,
+	    &resume_after_a_finished_run_is_nothing,
+	    &resume_without_any_run_is_an_input_error,
+	    &apply_refused_while_an_acting_run_is_unfinished,
+	    &apply_replaces_a_run_that_changed_nothing,
+	    &outage_marks_bracket_the_window,
+	    &outage_named_from_the_playbook,
+	    &gate_passed_by_yes,
+	    &gate_acknowledged_in_the_inventory,
+	    &gate_answered_yes,
+	    &gate_answered_no_refuses,
+	    &gate_quit_interrupts,
+	    &guided_confirmation_quit,
+	    &guided_skip_unguarded_stays_pending,
+	    &guided_skip_everything_else_ends_incomplete,
+	    &guided_skip_in_outage_needs_a_second_answer,
+	    &guided_skip_point_of_no_return_needs_a_second_answer,
+	    &guided_skip_required_later_needs_a_second_answer,
+	    &guided_skip_guarded_confirmed,
+	    &guided_mark_done_refused_while_verify_false,
+	    &guided_mark_done_when_verify_holds,
+	    &guided_details_then_yes,
+	    &lock_refusal_touches_nothing,
+	    &exit_code_of_every_result,
+	    &result_of_every_exit_code,
+	};
+	const char *only = getenv("CHECK_RUNNER_ONLY");
 	Suite *s = suite_create("runner");
 	TCase *tc = tcase_create("runner");
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, happy_path);
+	tcase_set_timeout(tc, 120);
+	for (size_t i = 0; i < CCR_ARRAY_LEN(all); i++)
+		if (only == NULL || strcmp(only, (*all[i])->name) == 0)
+			tcase_add_test(tc, *all[i]);
 	suite_add_tcase(s, tc);
 	return s;
 }

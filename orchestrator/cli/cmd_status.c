@@ -32,6 +32,9 @@ struct st_view {
 	int exit;
 	int64_t duration_ms;
 	const char *reason;
+	int op_skipped;	 /* skipped by the operator: still to do */
+	int by_operator; /* the operator marked it done */
+	int attempts;	 /* begin records: how many times it was started */
 };
 
 struct cluster_status {
@@ -60,7 +63,12 @@ static void step_view(struct st_view *v, const struct replay_step *s)
 	v->state = words[s->state];
 	if (last >= 0)
 		v->reason = s->att[last].reason ? s->att[last].reason : s->att[last].detail;
+	v->op_skipped = replay_step_op_skipped(s);
+	v->by_operator = s->state == RS_DONE && s->last_end >= 0 && s->att[s->last_end].by &&
+			 strncmp(s->att[s->last_end].by, "operator", 8) == 0;
 	for (int k = 0; k < s->natt; k++) {
+		if (s->att[k].ev == JEV_BEGIN)
+			v->attempts++;
 		if (s->att[k].exit >= 0)
 			v->exit = s->att[k].exit;
 		if (s->att[k].ev == JEV_DONE)
@@ -102,7 +110,8 @@ static int fold(const struct cli_files *f, struct cluster_status *cs)
 	for (int i = 0; i < rp->nsteps && cs->result == NULL; i++)
 		if (rp->steps[i].state == RS_FAILED || rp->steps[i].state == RS_REFUSED)
 			cs->result = rp->steps[i].state == RS_FAILED ? "failed" : "refused";
-	cs->last_error = rp->last_error;
+	/* A run that finished has no last error: an earlier failure was fixed. */
+	cs->last_error = cs->result && strcmp(cs->result, "done") == 0 ? NULL : rp->last_error;
 	const struct replay_outage *o = replay_open_outage(rp);
 	cs->outage_open = o != NULL;
 	cs->outage_since = o ? o->start_ms : 0;
@@ -160,9 +169,8 @@ static int next_step(const struct cluster_status *cs)
 {
 	for (int i = 0; i < cs->plan->nsteps; i++) {
 		const struct st_view *v = &cs->v[i];
-		int op_skip = strcmp(v->state, "skipped") == 0 && v->reason &&
-			      strcmp(v->reason, REPLAY_SKIP_OPERATOR) == 0;
-		if (op_skip || (strcmp(v->state, "done") != 0 && strcmp(v->state, "skipped") != 0))
+		if (v->op_skipped ||
+		    (strcmp(v->state, "done") != 0 && strcmp(v->state, "skipped") != 0))
 			return i;
 	}
 	return -1;
@@ -222,12 +230,27 @@ static void print_text(FILE *fp, const struct cluster_status *cs)
 	for (int i = 0; i < cs->plan->nsteps; i++) {
 		const struct plan_step *s = &cs->plan->steps[i];
 		const struct st_view *v = &cs->v[i];
+		char more[64];
 		t[0] = '\0';
 		if (v->duration_ms)
 			format_duration(v->duration_ms, t, sizeof(t));
-		fprintf(fp, "  %3d %-44s %-10s %-12s %s\n", s->index, s->id,
-			s->node ? s->node : "-", v->state, t);
+		more[0] = '\0';
+		if (v->attempts > 1)
+			snprintf(more, sizeof(more), " (%d attempts)", v->attempts);
+		/* An operator's skip leaves the step to do: its own word, not "skipped". */
+		fprintf(fp, "  %3d %-44s %-10s %-12s %s%s%s\n", s->index, s->id,
+			s->node ? s->node : "-", v->op_skipped ? "op-skipped" : v->state, t, more,
+			v->op_skipped	 ? " still to do: skipped by the operator"
+			: v->by_operator ? " (marked done by the operator)"
+					 : "");
 	}
+	for (int i = 0; i < cs->plan->nsteps; i++)
+		if (cs->v[i].op_skipped) {
+			fprintf(fp,
+				"  op-skipped: the operator skipped the step; it is still to do "
+				"(`ccrup resume` offers it again)\n");
+			break;
+		}
 }
 
 /*
@@ -263,6 +286,11 @@ static json_t *to_json(const struct cluster_status *cs)
 				      v->state, "duration_ms", (json_int_t)v->duration_ms);
 		json_object_set_new(o, "exit", v->exit >= 0 ? json_integer(v->exit) : json_null());
 		json_object_set_new(o, "reason", v->reason ? json_string(v->reason) : json_null());
+		json_object_set_new(o, "skipped_by_operator", json_boolean(v->op_skipped));
+		json_object_set_new(o, "by",
+				    v->op_skipped || v->by_operator ? json_string("operator")
+								    : json_null());
+		json_object_set_new(o, "attempts", json_integer(v->attempts));
 		json_array_append_new(steps, o);
 	}
 	json_t *roles = json_object();

@@ -257,6 +257,26 @@ else
 	ko "confirmed skip: exit $rc" "$tmp/g2-status.txt"
 	tail -5 "$tmp/g2.log"
 fi
+bin/ccrup status "$SIM_INV" --state-dir "$st" -o json >"$tmp/g2-status.json" 2>&1
+if grep -E "^ +$idx cms.upgrade-cms +NODE2 +op-skipped .*still to do: skipped by the operator" "$tmp/g2-status.txt" >/dev/null &&
+	python3 - "$tmp/g2-status.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+c = d["clusters"][0] if "clusters" in d else d
+s = {x["id"] + "@" + str(x["node"]): x for x in c["steps"]}
+u = s["cms.upgrade-cms@NODE2"]
+assert u["state"] == "skipped" and u["skipped_by_operator"] is True and u["by"] == "operator", u
+assert u["attempts"] == 0, u
+done = [x for x in c["steps"] if x["state"] == "done"]
+assert done and all(x["skipped_by_operator"] is False and x["attempts"] >= 0 for x in done)
+assert any(x["attempts"] == 1 for x in done)
+PY
+then
+	ok "status marks the operator's skip as still to do: text 'op-skipped', JSON skipped_by_operator/by/attempts"
+else
+	ko "status: operator skip not marked" "$tmp/g2-status.txt"
+	cat "$tmp/g2-status.json" | head -c 600
+fi
 python3 tests/lib/guided.py "" "$tmp/g3.log" -- bin/ccrup resume "$SIM_INV" --state-dir "$st"
 rc=$?
 sim_ctl dump >"$tmp/g3.json"
