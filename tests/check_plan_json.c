@@ -171,8 +171,8 @@ START_TEST(outage_within_is_a_window)
 	diag_release(&d);
 	ck_assert_ptr_nonnull(pb);
 	ck_assert_ptr_nonnull(inv);
-	ck_assert_int_eq(plan_assume_roles(pb, &inv->clusters[0], &roles, &nroles, err, sizeof(err)),
-			 0);
+	ck_assert_int_eq(
+	    plan_assume_roles(pb, &inv->clusters[0], &roles, &nroles, err, sizeof(err)), 0);
 	plans[0] = plan_compile(pb, inv, &inv->clusters[0], roles, nroles, err, sizeof(err));
 	free(roles);
 	ck_assert_msg(plans[0] != NULL, "%s", err);

@@ -600,6 +600,15 @@ static enum rres journal_binds(struct runner *r)
 		if (runner_journal(r, "bind", NULL, rec) < 0)
 			return RR_JOURNAL;
 		runner_emitf(r, EV_BIND, NULL, "role %s = %s", r->roles[k].role, r->roles[k].host);
+		if (d && d->assume == ASSUME_DECLARED && r->cl->active &&
+		    !str_ieq(r->cl->active, r->roles[k].host))
+			runner_emitf(
+			    r, EV_WARN, NULL,
+			    "the inventory declares active: %s for cluster %s, but the live "
+			    "facts bind role %s to %s; bound from the live facts (%s).  "
+			    "Update active: in %s",
+			    r->cl->active, r->cl->name, r->roles[k].role, r->roles[k].host,
+			    r->roles[k].host, r->inv->path);
 	}
 	return RR_OK;
 }
