@@ -323,6 +323,10 @@ static void redact_all(struct report_cluster *rc)
 		char **f[] = {&s->reason, &s->command, &s->out_cmd, &s->out_stdout, &s->out_stderr};
 		for (size_t k = 0; k < CCR_ARRAY_LEN(f); k++)
 			redact_one(rd, f[k]);
+		for (int k = 0; k < s->nhist; k++) {
+			redact_one(rd, &s->hist[k].text);
+			redact_one(rd, &s->hist[k].by);
+		}
 	}
 	for (int i = 0; i < rc->nstops; i++)
 		redact_one(rd, &rc->stops[i]);
