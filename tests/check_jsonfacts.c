@@ -165,6 +165,23 @@ static char *xj(struct fact_def *f, const char *path, const char *text)
 		free(got_);                                                                        \
 	} while (0)
 
+/* A capture that can match the empty string, at the end of the text (read past its NUL before). */
+START_TEST(extract_empty_match_at_end)
+{
+	static const char *const texts[] = {"", "abc", "12 x", "1\n2\n", "x\n"};
+	for (size_t i = 0; i < CCR_ARRAY_LEN(texts); i++) {
+		char err[256];
+		char *t = xstrdup(texts[i]); /* exactly its length: ASan sees any read past it */
+		struct fact_def f = fact(i % 2 ? "([0-9]*)$" : "(x*)$", REDUCE_COUNT, NULL);
+		char *v = facts_extract(&f, t, 0, err, sizeof(err));
+		ck_assert_ptr_nonnull(v);
+		free(v);
+		regfree(&f.capture_re);
+		free(t);
+	}
+}
+END_TEST
+
 START_TEST(extract_json)
 {
 	XJ("^leader$", REDUCE_COUNT, NULL, "members[*].role", cluster_json, "1");
@@ -419,6 +436,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, jpath_segments);
 	tcase_add_test(tc, jpath_errors);
 	tcase_add_test(tc, extract_json);
+	tcase_add_test(tc, extract_empty_match_at_end);
 	tcase_add_test(tc, load_json_facts);
 	tcase_add_test(tc, select_all_refused_as_one_host);
 	tcase_add_test(tc, plan_select_all);

@@ -48,6 +48,8 @@ START_TEST(verify_within_and_pending)
 	const struct step_def *s = &pb->phases[0].steps[0];
 	ck_assert_int_eq(s->verify_within_ms, 120000);
 	ck_assert_str_eq(s->verify.probe->pending, "BUSY");
+	playbook_free(pb);
+	pb = NULL;
 	bad_step("      - id: s\n        name: S\n        run: x\n        verify_within: 1m\n",
 		 "25:9: 'verify_within' needs the step's 'verify'");
 	diag_release(&d);

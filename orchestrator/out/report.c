@@ -128,8 +128,54 @@ static void fill_step(struct report_step *rs, const struct replay_step *s, int e
 						: dupn(end->reason ? end->reason : end->detail);
 }
 
-static void fold(struct report_cluster *rc, const struct replay *rp)
+/* The lines of the run's run-end records: each one followed by more records is a resume. */
+static int *run_end_lines(const struct replay *rp, const struct journal *j, int *n)
 {
+	size_t count = journal_count(j);
+	int *lines = xcalloc(count + 1, sizeof(*lines));
+
+	*n = 0;
+	for (size_t i = (size_t)(rp->start_line > 0 ? rp->start_line : 1); i < count; i++) {
+		const char *ev = json_string_value(json_object_get(journal_record(j, i), "event"));
+		if (ev && strcmp(ev, "run-end") == 0)
+			lines[(*n)++] = (int)i + 1;
+	}
+	return lines;
+}
+
+/* Every record about s, with the process (first run or n-th resume) it came from. */
+static void fill_history(struct report_step *rs, const struct replay_step *s,
+			 const struct journal *j, const int *ends, int nends)
+{
+	rs->hist = xcalloc((size_t)s->natt + 1, sizeof(*rs->hist));
+	for (int k = 0; k < s->natt; k++) {
+		const struct replay_attempt *a = &s->att[k];
+		if (a->ev == JEV_RECORD || a->ev == JEV_WINDOW || a->ev == JEV_UNKNOWN)
+			continue;
+		struct report_attempt *h = &rs->hist[rs->nhist++];
+		json_t *r = a->line > 0 ? journal_record(j, (size_t)a->line - 1) : NULL;
+		json_t *op = r ? json_object_get(r, "operator_ms") : NULL;
+		h->what = jev_name(a->ev);
+		h->time_ms = a->wall_ms ? a->wall_ms : a->time_ms;
+		h->duration_ms = a->duration_ms;
+		h->operator_ms = json_is_integer(op) ? json_integer_value(op) : 0;
+		h->exit = a->exit;
+		h->by = dupn(a->by);
+		h->text = a->answer		   ? dupn(a->answer)
+			  : a->reason && a->detail ? xasprintf("%s: %s", a->reason, a->detail)
+						   : dupn(a->reason ? a->reason : a->detail);
+		for (int e = 0; e < nends; e++)
+			h->session += ends[e] < a->line;
+		if (a->ev == JEV_BEGIN)
+			rs->attempts++;
+	}
+}
+
+static void fold(struct report_cluster *rc, const struct replay *rp, const struct journal *j)
+{
+	int nends = 0;
+	int *ends = run_end_lines(rp, j, &nends);
+
 	rc->run_id = dupn(rp->run_id);
 	rc->mode = dupn(rp->mode);
 	rc->playbook = dupn(rp->playbook);
@@ -146,11 +192,18 @@ static void fold(struct report_cluster *rc, const struct replay *rp)
 		if (rs == NULL)
 			rs = add_step(rc, s->id, s->node);
 		fill_step(rs, s, rp->result != NULL);
+		if (rs->hist == NULL)
+			fill_history(rs, s, j, ends, nends);
 	}
+	/* A run-end with records after it: the run was resumed that many times. */
+	for (int e = 0; e < nends; e++)
+		rc->resumes += ends[e] < (int)journal_count(j);
+	free(ends);
 	rc->outages = xcalloc((size_t)rp->noutages + 1, sizeof(*rc->outages));
 	for (int i = 0; i < rp->noutages; i++)
 		rc->outages[rc->noutages++] = (struct report_outage){
-		    rp->outages[i].start_ms, rp->outages[i].end_ms, dupn(rp->outages[i].step)};
+		    rp->outages[i].start_ms, rp->outages[i].end_ms, dupn(rp->outages[i].step),
+		    dupn(rp->outages[i].end_step)};
 	rc->outage_total_ms = rp->outage_total_ms;
 }
 
@@ -270,6 +323,10 @@ static void redact_all(struct report_cluster *rc)
 		char **f[] = {&s->reason, &s->command, &s->out_cmd, &s->out_stdout, &s->out_stderr};
 		for (size_t k = 0; k < CCR_ARRAY_LEN(f); k++)
 			redact_one(rd, f[k]);
+		for (int k = 0; k < s->nhist; k++) {
+			redact_one(rd, &s->hist[k].text);
+			redact_one(rd, &s->hist[k].by);
+		}
 	}
 	for (int i = 0; i < rc->nstops; i++)
 		redact_one(rd, &rc->stops[i]);
@@ -402,7 +459,7 @@ int report_load_from(struct state *sta, const struct playbook *pb, const struct 
 		goto out;
 	}
 	plan_steps(rc, p);
-	fold(rc, rp);
+	fold(rc, rp, j);
 	read_audit(rc, dir);
 	redact_all(rc);
 	rc->locked = state_lock_holder(sta, cl->name, &h, err, sizeof(err)) == 1;
@@ -427,10 +484,17 @@ void report_cluster_free(struct report_cluster *rc)
 				s->command, s->out_cmd, s->out_stdout, s->out_stderr};
 		for (size_t k = 0; k < CCR_ARRAY_LEN(strs); k++)
 			free(strs[k]);
+		for (int k = 0; k < s->nhist; k++) {
+			free(s->hist[k].by);
+			free(s->hist[k].text);
+		}
+		free(s->hist);
 	}
 	free(rc->transports);
-	for (int i = 0; i < rc->noutages; i++)
+	for (int i = 0; i < rc->noutages; i++) {
 		free(rc->outages[i].from_step);
+		free(rc->outages[i].to_step);
+	}
 	for (int i = 0; i < rc->nlanes; i++)
 		free(rc->lanes[i]);
 	for (int i = 0; i < rc->nstops; i++)

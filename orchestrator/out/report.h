@@ -39,6 +39,19 @@ enum report_state {
 };
 
 /* One step instance as the journal tells it. */
+/* One journal record about a step: its history (begin, done, failed, retry, ...). */
+struct report_attempt {
+	const char *what;    /* the record type: begin, done, failed, refused, interrupted,
+				skipped, gate, answer, outage-start, outage-end */
+	int64_t time_ms;     /* when it was written (wall clock) */
+	int64_t duration_ms; /* done/outage-end: how long it ran; 0 if none */
+	int64_t operator_ms; /* waiting for the operator's answers; 0 if not asked */
+	int exit;	     /* exit status, -1 if none */
+	char *by;	     /* who settled it, or NULL */
+	char *text;	     /* reason, detail or answer, or NULL */
+	int session;	     /* 0: the run's first process, n: its n-th resume */
+};
+
 struct report_step {
 	int index;	    /* 1-based position in the plan, 0 if the plan does not know it */
 	char *id;	    /* "phase.step[item]" */
@@ -49,20 +62,24 @@ struct report_step {
 	int64_t start_ms;   /* wall clock, 0 if it never started */
 	int64_t end_ms;	    /* wall clock, 0 while running or pending */
 	int64_t duration_ms;
-	int exit;	  /* exit status, -1 if none */
-	char *reason;	  /* why it failed, was skipped or refused; NULL if none */
-	char *command;	  /* the command journaled with begin, or NULL */
-	int has_output;	  /* the audit log had this step's last command */
-	char *out_cmd;	  /* from the audit log: command, exit, output excerpts */
-	int out_exit;	  /* exit of that command */
-	char *out_stdout; /* last lines of its stdout (redacted at write time) */
-	char *out_stderr; /* last lines of its stderr */
+	int exit;		     /* exit status, -1 if none */
+	char *reason;		     /* why it failed, was skipped or refused; NULL if none */
+	char *command;		     /* the command journaled with begin, or NULL */
+	int has_output;		     /* the audit log had this step's last command */
+	char *out_cmd;		     /* from the audit log: command, exit, output excerpts */
+	int out_exit;		     /* exit of that command */
+	char *out_stdout;	     /* last lines of its stdout (redacted at write time) */
+	char *out_stderr;	     /* last lines of its stderr */
+	struct report_attempt *hist; /* every journal record about the step, in order */
+	int nhist;
+	int attempts; /* begin records: how many times it was started */
 };
 
 /* The service outage: from outage-start to outage-end (0 = still going on). */
 struct report_outage {
 	int64_t start_ms, end_ms;
 	char *from_step; /* the step that began it */
+	char *to_step;	 /* the step that ended it, NULL while open */
 };
 
 /* What report_load() found for one cluster.  Owned; report_cluster_free(). */
@@ -92,6 +109,7 @@ struct report_cluster {
 	int nstops;
 	int earlier_runs; /* archived journal-<run_id>.jsonl files */
 	int audit_found;  /* the audit log exists */
+	int resumes; /* how many times the run was resumed (run-end records followed by more) */
 };
 
 /*

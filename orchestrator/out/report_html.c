@@ -368,6 +368,105 @@ static void steps_table(FILE *fp, const struct report_cluster *rc, int64_t end)
 	fprintf(fp, "</tbody></table>\n");
 }
 
+/* A step whose history is more than one begin and its done: show every record. */
+static int eventful(const struct report_step *s)
+{
+	if (s->attempts > 1)
+		return 1;
+	for (int k = 0; k < s->nhist; k++) {
+		const char *w = s->hist[k].what;
+		if (strcmp(w, "failed") == 0 || strcmp(w, "refused") == 0 ||
+		    strcmp(w, "interrupted") == 0 || strcmp(w, "answer") == 0 ||
+		    strcmp(w, "gate") == 0 || s->hist[k].operator_ms > 0 ||
+		    (strcmp(w, "skipped") == 0 && s->hist[k].text &&
+		     strstr(s->hist[k].text, "operator") != NULL))
+			return 1;
+	}
+	return 0;
+}
+
+static void history_row(FILE *fp, const struct report_step *s, const struct report_attempt *h)
+{
+	char t[32] = "", d[40] = "", w[40] = "", x[16] = "", p[24] = "first run";
+
+	when(h->time_ms, 0, t, sizeof(t));
+	if (h->duration_ms)
+		format_duration(h->duration_ms, d, sizeof(d));
+	if (h->operator_ms)
+		format_duration(h->operator_ms, w, sizeof(w));
+	if (h->exit >= 0)
+		snprintf(x, sizeof(x), "%d", h->exit);
+	if (h->session)
+		snprintf(p, sizeof(p), "resume %d", h->session);
+	fprintf(fp, "<tr class=\"%s\"><td class=\"num\">%s</td><td>%s</td><td><code>", h->what, t,
+		p);
+	esc(fp, s->id);
+	fprintf(fp, "</code></td><td>");
+	esc(fp, s->node ? s->node : "-");
+	fprintf(fp, "</td><td><span class=\"badge %s\">%s</span></td><td>", h->what, h->what);
+	esc(fp, h->by);
+	fprintf(
+	    fp,
+	    "</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td>",
+	    x, d, w);
+	esc(fp, h->text);
+	fprintf(fp, "</td></tr>\n");
+}
+
+/* Every attempt of every step that did not simply begin and finish: retries, failures,
+ * interruptions, the operator's answers and waits, and which process (run or resume). */
+static void history(FILE *fp, const struct report_cluster *rc)
+{
+	int n = 0;
+	for (int i = 0; i < rc->nsteps; i++)
+		n += eventful(&rc->steps[i]);
+	fprintf(fp, "<h3>History</h3>\n<p class=\"sub\">The run was resumed %d time%s. ",
+		rc->resumes, rc->resumes == 1 ? "" : "s");
+	if (n == 0) {
+		fprintf(fp, "Every step ran once, without failure or operator answer.</p>\n");
+		return;
+	}
+	fprintf(fp,
+		"Every record of the %d step%s that failed, were retried, interrupted, "
+		"refused or answered by the operator (\"Ran\": the time the step ran; "
+		"\"Operator\": the time spent waiting for the operator's answers).</p>\n",
+		n, n == 1 ? "" : "s");
+	fprintf(fp, "<table class=\"steps history\"><thead><tr><th>Time (UTC)</th><th>Process</th>"
+		    "<th>Step</th><th>Node</th><th>Event</th><th>By</th><th>Exit</th><th>Ran</th>"
+		    "<th>Operator</th><th>Reason / answer</th></tr></thead><tbody>\n");
+	for (int i = 0; i < rc->nsteps; i++)
+		if (eventful(&rc->steps[i]))
+			for (int k = 0; k < rc->steps[i].nhist; k++)
+				history_row(fp, &rc->steps[i], &rc->steps[i].hist[k]);
+	fprintf(fp, "</tbody></table>\n");
+}
+
+/* Each outage: the step that began it, when, the step that ended it, how long. */
+static void outages(FILE *fp, const struct report_cluster *rc, int64_t chart)
+{
+	if (rc->noutages == 0)
+		return;
+	fprintf(fp, "<h3>Outages</h3>\n<table class=\"steps outages\"><thead><tr><th>#</th>"
+		    "<th>Began with</th><th>Start (UTC)</th><th>Ended with</th><th>End (UTC)</th>"
+		    "<th>Duration</th></tr></thead><tbody>\n");
+	for (int i = 0; i < rc->noutages; i++) {
+		const struct report_outage *o = &rc->outages[i];
+		char a[48] = "", b[48] = "still open", d[48];
+		when(o->start_ms, 1, a, sizeof(a));
+		if (o->end_ms)
+			when(o->end_ms, 1, b, sizeof(b));
+		format_duration((o->end_ms ? o->end_ms : chart) - o->start_ms, d, sizeof(d));
+		fprintf(fp, "<tr><td class=\"num\">%d</td><td><code>", i + 1);
+		esc(fp, o->from_step);
+		fprintf(fp, "</code></td><td class=\"num\">%s</td><td><code>", a);
+		esc(fp, o->to_step ? o->to_step : "-");
+		fprintf(fp,
+			"</code></td><td class=\"num\">%s</td><td class=\"num\">%s%s</td></tr>\n",
+			b, d, o->end_ms ? "" : " so far");
+	}
+	fprintf(fp, "</tbody></table>\n");
+}
+
 static void cluster(FILE *fp, const struct report_cluster *rc, int64_t now_ms, int seq)
 {
 	fprintf(fp, "<section class=\"cluster\" id=\"cluster-%d\">\n<h2>", seq);
@@ -399,6 +498,8 @@ static void cluster(FILE *fp, const struct report_cluster *rc, int64_t now_ms, i
 	report_svg_timeline(fp, rc, chart, seq);
 	fprintf(fp, "</div>\n");
 	failures(fp, rc);
+	outages(fp, rc, chart);
+	history(fp, rc);
 	steps_table(fp, rc, end);
 	fprintf(fp, "</section>\n");
 }

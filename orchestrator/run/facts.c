@@ -203,7 +203,12 @@ static void consider(const struct fact_def *def, const char *text, char **best, 
 		} else {
 			free(v);
 		}
-		p += m[0].rm_eo > m[0].rm_so ? m[0].rm_eo : m[0].rm_so + 1;
+		if (m[0].rm_eo > m[0].rm_so)
+			p += m[0].rm_eo;
+		else if (p[m[0].rm_so] != '\0')
+			p += m[0].rm_so + 1; /* an empty match: on past it */
+		else
+			break; /* an empty match at the end: nothing follows */
 		flags = (p > text && p[-1] == '\n') ? 0 : REG_NOTBOL;
 	}
 }

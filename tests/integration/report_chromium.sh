@@ -120,7 +120,24 @@ class Run:
         o.update(kw)
         self.a.write(json.dumps(o) + "\n")
 
-def run(cl, start, fail_at=None, hang_at=None, end=True):
+def history(r, t, sid, node, cmd):
+    # Interrupted (Ctrl-C), resumed, failed, retried by the operator, done.
+    r.rec(t, "begin", step=sid, node=node, wall_ms=t, command=cmd)
+    t += 30000
+    r.rec(t, "interrupted", step=sid, node=node)
+    r.rec(t + 10, "run-end", result="interrupted", detail="interrupted by SIGINT")
+    t += 600000  # resumed ten minutes later
+    r.rec(t, "begin", step=sid, node=node, wall_ms=t, command=cmd)
+    t += 45000
+    r.rec(t, "failed", step=sid, node=node, exit=1603, reason="exited 1603: fatal error during installation")
+    t += 42000
+    r.rec(t, "answer", step=sid, node=node, answer="retry", operator_ms=42000)
+    r.rec(t, "begin", step=sid, node=node, wall_ms=t, command=cmd)
+    t += 61000
+    r.rec(t, "done", step=sid, node=node, duration_ms=61000, exit=0, operator_ms=42000)
+    return t
+
+def run(cl, start, fail_at=None, hang_at=None, end=True, hist_at=None):
     r, t, out = Run(cl["name"]), start, cl["outage"]
     r.rec(t, "run-start", cluster=cl["name"], playbook="ccr-sp1", playbook_path=pb_path,
           playbook_sha256=sha(pb_path), inventory_path=inv_path, inventory_sha256=sha(inv_path),
@@ -144,6 +161,9 @@ def run(cl, start, fail_at=None, hang_at=None, end=True):
             r.rec(t, "outage-start", step=sid, node=node, wall_ms=t)
             ostart = t
         t += 1500
+        if s["index"] == hist_at:
+            t = history(r, t, sid, node, cmd)
+            continue
         r.rec(t, "begin", step=sid, node=node, wall_ms=t, command=cmd,
               boot_id="boot-%s-%d" % (node, t) if s["kind"] == "reboot" or s.get("reboot") else None)
         if s["index"] == hang_at:
@@ -174,7 +194,8 @@ cls = {c["name"]: c for c in plan["clusters"]}
 def index(c, sid):
     return [s["index"] for s in cls[c]["steps"] if s["id"] == sid][0]
 run(cls["CLUS1"], now - 3 * 3600 * 1000)
-run(cls["CLUS2"], now - 75 * 60 * 1000, fail_at=index("CLUS2", "cms.upgrade-cms"))
+run(cls["CLUS2"], now - 95 * 60 * 1000, fail_at=index("CLUS2", "cms.upgrade-cms"),
+    hist_at=index("CLUS2", "passive.setup"))
 run(cls["CLUS3"], now - 25 * 60 * 1000, hang_at=index("CLUS3", "passive.setup"))
 run(cls["CLUS4"], now - 10 * 60 * 1000)
 with open(os.path.join(state, "CLUS4", "journal.jsonl"), "r+b") as f:
@@ -251,6 +272,42 @@ check "all.html: CLUS2's outage is still open" grep -q 'outage ongoing (' "$tmp/
 check "all.html: CLUS3 is in progress (lock held) with a striped bar" grep -q 'class="step in-progress"' "$tmp/dom.html"
 check "all.html: the failed step is red" grep -q 'class="step failed"' "$tmp/dom.html"
 check "all.html: CLUS5 says no run has started" grep -q 'no run has started' "$tmp/dom.html"
+
+# CLUS2's history: passive.setup interrupted, resumed, failed, retried by the operator, done.
+chrome --dump-dom "file://$state/CLUS2/report.html" >"$tmp/dom2.html" 2>/dev/null
+python3 - "$tmp/dom2.html" >"$tmp/hist.txt" <<'PY'
+import html.parser, sys
+class P(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__(); self.rows, self.cur, self.cell, self.sec, self.t = [], None, None, "", []
+    def handle_starttag(self, tag, a):
+        if tag == "table": self.sec = dict(a).get("class", "")
+        if tag == "tr": self.cur = []
+        if tag in ("td", "th"): self.cell = []
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self.cur is not None and self.cell is not None:
+            self.cur.append("".join(self.cell).strip()); self.cell = None
+        if tag == "tr" and self.cur is not None:
+            self.rows.append((self.sec, self.cur)); self.cur = None
+    def handle_data(self, d):
+        if self.cell is not None: self.cell.append(d)
+        self.t.append(d)
+p = P(); p.feed(open(sys.argv[1]).read())
+for sec, r in p.rows:
+    if "history" in sec or "outages" in sec:
+        print(sec.split()[-1] + "|" + "|".join(r))
+print("TEXT|" + " ".join("".join(p.t).split()))
+PY
+hist() { grep "^history|" "$tmp/hist.txt" | grep -F "|passive.setup|"; }
+check "CLUS2 history: every record of passive.setup in order (begin interrupted begin failed answer begin done)" \
+	test "$(hist | cut -d'|' -f6 | tr '\n' ' ')" = "begin interrupted begin failed answer begin done "
+check "CLUS2 history: the first attempt in the first run, the later ones in resume 1" \
+	test "$(hist | cut -d'|' -f3 | tr '\n' ' ')" = "first run first run resume 1 resume 1 resume 1 resume 1 resume 1 "
+check "CLUS2 history: the failure's exit and reason" sh -c "grep '^history|' $tmp/hist.txt | grep -F '|failed|' | grep -F '|1603|' | grep -qF 'fatal error during installation'"
+check "CLUS2 history: the operator's retry and wait (42s), the run time apart (1m 1s)" \
+	sh -c "grep '^history|' $tmp/hist.txt | grep -F '|answer|' | grep -F 'retry' | grep -qF '42' && grep '^history|' $tmp/hist.txt | grep -F '|done|' | grep -F '1m' | grep -qF '42'"
+check "CLUS2 history: says how many resumes" grep -q "The run was resumed 1 time\." "$tmp/hist.txt"
+check "CLUS2 outages: one row, began with cms.stop-cms, still open" sh -c "grep '^outages|' $tmp/hist.txt | grep -v '|#|' | grep -qF 'still open'"
 
 shot="$BUILD/tests/report_chromium.png"
 mkdir -p "$BUILD/tests"
