@@ -212,7 +212,9 @@ else
 	ko "changed playbook: exit $rc (want 5)" "$tmp/pb-changed.log"
 fi
 cp playbooks/ccr-sp1.yml "$tmp/pb.yml"
-printf '# an edit after the run began\n' >>"$tmp/inv.yml"
+# A change to the plan (the CMS's name), not only to how hosts are reached (docs/journal.md).
+sed -i 's/^    cms: E2K7CCR$/    cms: E2K7CCX/' "$tmp/inv.yml"
+grep -q 'cms: E2K7CCX' "$tmp/inv.yml" || ko "the inventory edit did not apply" "$tmp/inv.yml"
 bin/ccrup resume "$tmp/inv.yml" -p "$tmp/pb.yml" --yes --state-dir "$st" >"$tmp/inv-changed.log" 2>&1
 rc=$?
 if [ $rc = 5 ] && grep -q "$tmp/inv.yml changed since this run started" "$tmp/inv-changed.log" && [ "$(sessions)" = "$s3" ]; then

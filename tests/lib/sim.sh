@@ -9,13 +9,16 @@ sim_start() {
 	mkdir -p "$SIM_DIR"
 	# Tests may run side by side: each ccrsim gets its own port range, retried
 	# on a collision.  Scenarios number their hosts from base_port; SSH ports
-	# 12000-19999, HT/CAS HTTP (SSH + 10000) 22000-29999, WinRM (SSH - 10000)
-	# 2000-9999: every port below the ephemeral range (32768-60999), the bands
-	# never overlap (bench/ uses SSH 20000-21999), and a fleet spreads its
-	# hosts over loopback addresses, keeping these ports.
+	# 17100-19999, HT/CAS HTTP (SSH + 10000) 27100-29999, WinRM HTTP (SSH - 8000)
+	# 9100-11999 and HTTPS (SSH - 16000) 1100-3999: every port below the
+	# ephemeral range (32768-60999), the bands never overlap (bench/ uses SSH
+	# 20000-21999, etcd in tests 12200-12499), and a fleet spreads its hosts over
+	# loopback addresses, keeping these ports.
 	_try=0
 	while :; do
-		_base=$(( 12000 + ( ($$ * 7 + _try * 131 + $(date +%N | sed 's/^0*//;s/^$/0/') / 1000) % 80) * 100 ))
+		# Above 16000: hosts sharing 127.0.0.1 with SSH ports of 16000 or less would
+		# all want WinRM's own 5985/5986 (docs/ccrsim.md) and collide.
+		_base=$(( 17100 + ( ($$ * 7 + _try * 131 + $(date +%N | sed 's/^0*//;s/^$/0/') / 1000) % 29) * 100 ))
 		sed -e '/^base_port:/d' "$_scn" >"$SIM_DIR/scenario.yml"
 		printf 'base_port: %s\n' "$_base" >>"$SIM_DIR/scenario.yml"
 		rm -f "$SIM_DIR/ccrsim.pid"
