@@ -81,7 +81,7 @@ static int fold(const struct cli_files *f, struct cluster_status *cs)
 {
 	struct replay *rp = cs->rp;
 	char err[1024];
-	int strict = rp->playbook_sha256 && strcmp(rp->playbook_sha256, f->pb->sha256) == 0;
+	int strict = replay_pinned(rp, f->pb);
 
 	cs->plan = replay_compile_plan(rp, f->pb, f->inv, cs->cl, err, sizeof(err));
 	if (cs->plan == NULL) {

@@ -446,8 +446,7 @@ int report_load_from(struct state *sta, const struct playbook *pb, const struct 
 	if ((rp = replay_load(j, cl->name, err, sizeof(err))) == NULL ||
 	    (rp->nruns > 0 && pb && inv &&
 	     (p = replay_compile_plan(rp, pb, inv, cl, err, sizeof(err))) != NULL &&
-	     replay_plan(rp, p, rp->playbook_sha256 && !strcmp(rp->playbook_sha256, pb->sha256),
-			 err, sizeof(err)) < 0)) {
+	     replay_plan(rp, p, replay_pinned(rp, pb), err, sizeof(err)) < 0)) {
 		rc->state = REPORT_CORRUPT;
 		set_str(&rc->message, err);
 		st = EXIT_JOURNAL;

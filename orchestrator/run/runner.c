@@ -430,7 +430,7 @@ static void replay_binds(struct runner *r)
 static enum rres check_journal(struct runner *r)
 {
 	struct replay *rp = r->rp;
-	int strict = rp->playbook_sha256 && strcmp(rp->playbook_sha256, r->pb->sha256) == 0;
+	int strict = replay_pinned(rp, r->pb);
 	char err[1024];
 	enum rres rc = RR_OK;
 
@@ -451,7 +451,7 @@ static enum rres check_journal(struct runner *r)
 static enum rres replay_steps(struct runner *r)
 {
 	struct replay *rp = r->rp;
-	int strict = rp->playbook_sha256 && strcmp(rp->playbook_sha256, r->pb->sha256) == 0;
+	int strict = replay_pinned(rp, r->pb);
 	static const enum sstate map[] = {
 	    [RS_PENDING] = SS_PENDING,	[RS_BEGUN] = SS_BEGUN,	 [RS_DONE] = SS_DONE,
 	    [RS_SKIPPED] = SS_SKIPPED,	[RS_FAILED] = SS_FAILED, [RS_REFUSED] = SS_REFUSED,

@@ -750,6 +750,11 @@ static int outage_end_index(const struct plan *p, int from)
 	return -1;
 }
 
+int replay_pinned(const struct replay *rp, const struct playbook *pb)
+{
+	return rp->playbook_sha256 && strcmp(rp->playbook_sha256, pb->sha256) == 0;
+}
+
 int replay_step_op_skipped(const struct replay_step *s)
 {
 	const struct replay_attempt *end = s->last_end >= 0 ? &s->att[s->last_end] : NULL;

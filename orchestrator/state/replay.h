@@ -201,6 +201,12 @@ int replay_plan(struct replay *rp, const struct plan *p, int strict, char *err,
 /* Is step s skipped by the operator, so still to do? */
 int replay_step_op_skipped(const struct replay_step *s);
 
+/*
+ * Is pb the playbook the run pinned (same sha256)?  The plan-level rules of
+ * replay_plan() apply only then: pass this as its `strict`.
+ */
+int replay_pinned(const struct replay *rp, const struct playbook *pb);
+
 /* The step at plan index i (0-based) after replay_plan(), or NULL if no record names it. */
 const struct replay_step *replay_step_at(const struct replay *rp, int i);
 
