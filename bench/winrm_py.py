@@ -12,14 +12,8 @@ import time
 
 import winrm
 
-
-def hosts(sim_dir):
-    import re
-    inv = open(sim_dir + "/inventory.yml").read()
-    out = {}
-    for m in re.finditer(r"(?m)^  (\S+):\n    address: (\S+)\n    port: \d+\n    winrm_port: (\d+)$", inv):
-        out[m.group(1)] = (m.group(2), int(m.group(3)))
-    return out
+sys.path.insert(0, "tests/lib")
+from winrm_replay import hosts  # noqa: E402  (the generated inventory's hosts and ports)
 
 
 def main():
@@ -28,7 +22,7 @@ def main():
     cmds = [(e["node"], e["command"]) for e in map(json.loads, open(audit))
             if e.get("event") == "command"]
     protos, shells = {}, {}
-    for name, (addr, port) in hosts(sim_dir).items():
+    for name, (addr, (_, port)) in hosts(sim_dir).items():
         protos[name] = winrm.Session("https://%s:%d/wsman" % (addr, port),
                                      auth=("administrator", password), transport="ssl",
                                      server_cert_validation="validate",
