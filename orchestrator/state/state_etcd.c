@@ -101,6 +101,15 @@ static void mark_lost(struct est *s, const char *why)
 	s->lost = 1;
 }
 
+/* Milliseconds the lease has left before it counts as lost (0: lost). */
+static int64_t lease_left(struct est *s)
+{
+	pthread_mutex_lock(&s->mu);
+	int64_t left = s->lost ? 0 : s->valid_until - LOST_MARGIN - now_mono_ms();
+	pthread_mutex_unlock(&s->mu);
+	return left > 0 ? left : 0;
+}
+
 /* One renewal.  Updates valid_until or marks the lease lost. */
 static void keepalive_once(struct state *st)
 {
@@ -326,7 +335,8 @@ out:
 
 /*
  * A txn guarded by our lock key.  1 done, 0 a compare failed (the failure
- * branch reads the lock key, then also_read if not NULL), -1 error (err).
+ * branch reads the lock key, then also_read if not NULL), -1 no endpoint
+ * answered within budget, -2 etcd refused or garbled the request (err).
  */
 static int guarded_read(struct state_lock *l, json_t *more_cmp, json_t *ops, const char *also_read,
 			json_t **respp, int64_t budget, char *err, size_t errlen)
@@ -343,8 +353,9 @@ static int guarded_read(struct state_lock *l, json_t *more_cmp, json_t *ops, con
 	if (also_read != NULL)
 		json_array_append_new(fail, op_range(also_read));
 	json_t *req = txn(cmp, ops, fail);
-	if (call(l->st, "/v3/kv/txn", req, budget, &resp, err, errlen) != ETCD_OK)
-		return -1;
+	int c = call(l->st, "/v3/kv/txn", req, budget, &resp, err, errlen);
+	if (c != ETCD_OK)
+		return c == ETCD_UNAVAIL ? -1 : -2;
 	rc = etcd_json_bool(resp, "succeeded");
 	if (respp != NULL)
 		*respp = resp;
@@ -563,14 +574,30 @@ static int store_append(void *arg, long long seq, const char *line, size_t len, 
 	char *pfx = rec_prefix(l->st, l->cluster, el->gen);
 	char *key = xasprintf("%s%012lld", pfx, seq);
 	char *prev = seq > 1 ? xasprintf("%s%012lld", pfx, seq - 1) : NULL;
-	json_t *cmp = json_pack("[o]", etcd_cmp_create(key, 0)), *resp = NULL;
+	json_t *resp = NULL;
 	char err[512] = "";
 	int rc = -1;
+	int64_t ttl_ms = (int64_t)E(l->st)->ttl_s * 1000, budget = ttl_ms;
+	int64_t give_up = now_mono_ms() + 4 * ttl_ms;
+	int g;
 
-	if (prev != NULL)
-		json_array_append_new(cmp, etcd_cmp_mod(prev, el->prev_rev));
-	int g = guarded_read(l, cmp, json_pack("[o]", op_put(key, line, len, 0)), key, &resp,
-			     (int64_t)E(l->st)->ttl_s * 1000, err, sizeof(err));
+	/* etcd without a leader or quorum answers nothing: try again for as long as
+	 * the lease lives (an election takes a second or two), so that an append
+	 * fails only with the lock itself (exit 6) or for a reason retrying cannot
+	 * cure.  A retry after an attempt that was applied but whose answer was lost
+	 * finds the record there (already_written). */
+	for (;;) {
+		json_t *cmp = json_pack("[o]", etcd_cmp_create(key, 0));
+		if (prev != NULL)
+			json_array_append_new(cmp, etcd_cmp_mod(prev, el->prev_rev));
+		g = guarded_read(l, cmp, json_pack("[o]", op_put(key, line, len, 0)), key, &resp,
+				 budget, err, sizeof(err));
+		if (g != -1)
+			break;
+		budget = lease_left(E(l->st));
+		if (budget <= 0 || now_mono_ms() >= give_up)
+			break;
+	}
 	int64_t rev = 0;
 	if (g == 1) {
 		el->prev_rev = etcd_json_int0(json_object_get(resp, "header"), "revision");
