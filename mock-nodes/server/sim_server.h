@@ -57,11 +57,15 @@ struct sim_conn;
 struct sim_ctl;
 struct sim_winrm;
 
+struct sim_lsnset;
+
 struct sim_server {
 	const struct sim_opts *opts; /* options, borrowed */
 	struct sim_world *world;     /* the world model, owned */
 	ssh_event event;	     /* every fd and session of the process */
 	struct sim_host_io *hosts;   /* [nhosts] */
+	struct sim_lsnset *ssh_lsn;  /* every open SSH listener, tagged with its host index */
+	struct sim_lsnset *http_lsn; /* every open HTTP listener (HT/CAS hosts), the same */
 	int nhosts;		     /* sim_world_nhosts() */
 	ssh_key *auth_keys;	     /* accepted client public keys, owned */
 	int nauth_keys;		     /* entries in auth_keys */

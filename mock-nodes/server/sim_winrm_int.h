@@ -8,6 +8,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "sim_lsnset.h"
 #include "sim_server.h"
 #include "sim_winrm.h"
 
@@ -67,7 +68,9 @@ struct sim_winrm {
 	struct sim_server *srv;		   /* owner, borrowed */
 	SSL_CTX *ctx;			   /* TLS server context (certificates per connection) */
 	struct sim_wr_host *hosts;	   /* [srv->nhosts] */
-	struct sim_wr_listener *listeners; /* [2 * nhosts]: pollfd who of HTTP/HTTPS listeners */
+	struct sim_wr_listener *listeners; /* [2 * nhosts]: HTTP/HTTPS listeners (lsn tags) */
+	struct sim_lsnset *lsn;		   /* the open listeners, tagged 2 * host + https */
+	struct sim_wr_listener *lsn_who;   /* pollfd who of lsn (kind WR_LSNSET) */
 	struct sim_wr_conn *conns;	   /* open connections */
 	int nconns;			   /* entries in conns */
 	struct sim_wr_shell *shells;	   /* open shells of every host */
