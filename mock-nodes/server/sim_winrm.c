@@ -127,7 +127,8 @@ static void conn_accept(struct sim_winrm *wr, const struct sim_wr_listener *l)
 		c->deadline = now_mono_ms() + WR_IDLE_MS;
 		if (l->https) {
 			c->ssl = SSL_new(wr->ctx);
-			if (c->ssl == NULL || SSL_set_fd(c->ssl, fd) != 1 ||
+			if (c->ssl == NULL || sim_wr_tls_host(wr, l->host) != 0 ||
+			    SSL_set_fd(c->ssl, fd) != 1 ||
 			    SSL_use_certificate(c->ssl, wr->hosts[l->host].cert) != 1 ||
 			    SSL_use_PrivateKey(c->ssl, wr->hosts[l->host].key) != 1) {
 				SSL_free(c->ssl);

@@ -75,6 +75,8 @@ struct sim_winrm {
 	int nconns;			   /* entries in conns */
 	struct sim_wr_shell *shells;	   /* open shells of every host */
 	char *ca_path;			   /* STATE/winrm/ca.pem */
+	X509 *ca;			   /* the CA, borrowed from ctx */
+	EVP_PKEY *cakey;		   /* its key, owned */
 	int64_t requests;		   /* requests answered (the -v log numbers them) */
 	int off; /* 1: no listeners (the fleet's descriptors do not allow) */
 };
@@ -109,11 +111,15 @@ void sim_wr_shells_drop_host(struct sim_winrm *wr, int host, int64_t now);
 
 /* sim_winrm_tls.c */
 /*
- * Load STATE/winrm/ca.pem + ca.key, or make them; then give every host a
- * certificate signed by that CA (made fresh at every start, so a changed
- * address is always in it).  0, or -1 with err.
+ * Load STATE/winrm/ca.pem + ca.key, or make them.  0, or -1 with err.
  */
 int sim_wr_tls_init(struct sim_winrm *wr, char *err, size_t errlen);
+/*
+ * Host i's certificate, signed by that CA, made at its first HTTPS connection
+ * of this start (so a changed address is always in it; a fleet of 10,000
+ * hosts does not make 10,000 keys to start).  0, or -1.
+ */
+int sim_wr_tls_host(struct sim_winrm *wr, int i);
 void sim_wr_tls_release(struct sim_winrm *wr);
 
 #endif
