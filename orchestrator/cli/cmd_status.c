@@ -32,9 +32,9 @@ struct st_view {
 	int exit;
 	int64_t duration_ms;
 	const char *reason;
-	int op_skipped;	 /* skipped by the operator: still to do */
-	int by_operator; /* the operator marked it done */
-	int attempts;	 /* begin records: how many times it was started */
+	int op_skipped;	    /* skipped by the operator: still to do */
+	int by_operator;    /* the operator marked it done */
+	int attempts;	    /* begin records: how many times it was started */
 	const char *rebind; /* refused because the live roles changed (since the last
 			       rebind): what changed; resume needs --rebind */
 };
@@ -347,9 +347,8 @@ static json_t *to_json(const struct cluster_status *cs)
 		json_object_set_new(next, "command",
 				    cs->locked ? json_null() : json_string(next_command(cs, nx)));
 		json_object_set_new(next, "why",
-				    cs->v[nx].rebind && !cs->locked
-					? json_string(cs->v[nx].rebind)
-					: json_null());
+				    cs->v[nx].rebind && !cs->locked ? json_string(cs->v[nx].rebind)
+								    : json_null());
 	}
 	json_object_set_new(o, "next", next ? next : json_null());
 	if (cs->locked) {

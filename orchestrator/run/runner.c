@@ -830,8 +830,8 @@ static enum rres prepare_resume(struct runner *r)
 	/* --rebind: the roles afresh; the replay then reads the rebind record. */
 	if (r->o->rebind && ((rc = runner_rebind(r)) != RR_OK || (r->rebound && (rc = reload(r)))))
 		return rc;
-	if ((rc = bind_roles(r)) != RR_OK ||
-	    (rc = journal_binds(r)) != RR_OK || (rc = compile_plan(r)) != RR_OK)
+	if ((rc = bind_roles(r)) != RR_OK || (rc = journal_binds(r)) != RR_OK ||
+	    (rc = compile_plan(r)) != RR_OK)
 		return rc;
 	if ((rc = replay_steps(r)) != RR_OK || (rc = check_told(r)) != RR_OK)
 		return rc;

@@ -67,7 +67,8 @@ static int require_ident(const char *name, int col, void *arg)
 	(void)col;
 	c->name = name;
 	for (int i = 0; i < c->pb->nroles; i++)
-		if (c->pb->roles[i].where && expr_foreach_ident(c->pb->roles[i].where, where_reads, c))
+		if (c->pb->roles[i].where &&
+		    expr_foreach_ident(c->pb->roles[i].where, where_reads, c))
 			return 1;
 	return 0;
 }
@@ -155,8 +156,8 @@ static enum rres announce(struct runner *r, const struct role_binding *now, int 
 		     "done is run again, and each step runs on the host its role now names");
 	if (r->o->ask == NULL)
 		return RR_OK;
-	int c = r->o->ask(r->o->ask_arg, "Rebind the roles and re-plan the rest of the run? [y]es [n]o",
-			  "yn");
+	int c = r->o->ask(r->o->ask_arg,
+			  "Rebind the roles and re-plan the rest of the run? [y]es [n]o", "yn");
 	if (c == 'y')
 		return RR_OK;
 	snprintf(r->err, sizeof(r->err),
@@ -176,10 +177,11 @@ enum rres runner_rebind(struct runner *r)
 
 	sbuf_init(&ch);
 	if (bind_roles_live(r->pb, r->cl, r->facts, &now, &n, err, sizeof(err)) != 0) {
-		snprintf(r->err, sizeof(r->err),
-			 "cannot rebind cluster %s from live facts: %s; nothing was changed (fix the "
-			 "cause, then run %s again)",
-			 r->cl->name, err, runner_rebind_hint(r));
+		snprintf(
+		    r->err, sizeof(r->err),
+		    "cannot rebind cluster %s from live facts: %s; nothing was changed (fix the "
+		    "cause, then run %s again)",
+		    r->cl->name, err, runner_rebind_hint(r));
 		rc = RR_REFUSED;
 		goto out;
 	}

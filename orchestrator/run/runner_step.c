@@ -168,8 +168,8 @@ static enum rres refuse(struct runner *r, const struct plan_step *s, const struc
 	enum rres rc = runner_fail(r, s, RR_REFUSED, -1,
 				   "precondition refused before anything changed: `%s` is false "
 				   "(seen: %s)%s%s%s",
-				   expr_source(e), seen, explain ? ". " : "", explain ? explain : "",
-				   more ? more : "");
+				   expr_source(e), seen, explain ? ". " : "",
+				   explain ? explain : "", more ? more : "");
 	free(more);
 	return rc;
 }

@@ -22,7 +22,7 @@ static const char *const jev_names[JEV_COUNT] = {
     [JEV_GATE] = "gate",       [JEV_ANSWER] = "answer",	      [JEV_OUTAGE_START] = "outage-start",
     [JEV_BEGIN] = "begin",     [JEV_DONE] = "done",	      [JEV_OUTAGE_END] = "outage-end",
     [JEV_FAILED] = "failed",   [JEV_REFUSED] = "refused",     [JEV_INTERRUPTED] = "interrupted",
-    [JEV_RUN_END] = "run-end", [JEV_WINDOW] = "window",       [JEV_REBIND] = "rebind",
+    [JEV_RUN_END] = "run-end", [JEV_WINDOW] = "window",	      [JEV_REBIND] = "rebind",
 };
 
 const char *jev_name(enum jev e)
@@ -484,8 +484,7 @@ static void rebind(struct replay *rp, json_t *rec, int line)
 	rp->in->rebind_line = line;
 	rp->nbinds = 0;
 	rp->binds = xreallocarray(rp->binds, json_array_size(list) + 1, sizeof(*rp->binds));
-	json_array_foreach(list, i, b)
-	rp->binds[rp->nbinds++] = (struct replay_binding){
+	json_array_foreach(list, i, b) rp->binds[rp->nbinds++] = (struct replay_binding){
 	    jstr(b, "role"), jstr(b, "host"), (int)jint(b, "count", 0), line};
 }
 
@@ -854,7 +853,8 @@ static const struct step_def *def_of(const struct playbook *pb, const char *id, 
 		if (strlen(ph->id) != plen || strncmp(ph->id, id, plen) != 0)
 			continue;
 		for (int k = 0; k < ph->nsteps; k++)
-			if (strlen(ph->steps[k].id) == slen && strncmp(ph->steps[k].id, sid, slen) == 0)
+			if (strlen(ph->steps[k].id) == slen &&
+			    strncmp(ph->steps[k].id, sid, slen) == 0)
 				return &ph->steps[k];
 	}
 	return NULL;
