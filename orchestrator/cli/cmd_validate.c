@@ -114,7 +114,8 @@ static int warn_unread_records(const struct playbook *pb)
 					const struct step_def *o = &pb->phases[j].steps[m];
 					if (o == d)
 						break;
-					seen = o->record && o->record->loc.line == d->record->loc.line &&
+					seen = o->record &&
+					       o->record->loc.line == d->record->loc.line &&
 					       o->record->loc.col == d->record->loc.col;
 				}
 			if (seen)

@@ -2,9 +2,9 @@
  * playbook_steps.c — one step of a playbook, key by key (docs/playbook.md
  * is the user's reference).  A step does exactly one thing: run a command,
  * ask a human (gate), wait for a condition, check a URL, or — with none of
- * these — assert its `require`s or only take a note (`record`).  The keys that only make sense for a
- * command (ok_exit, reboot, retries, ...) are refused elsewhere, so a
- * playbook cannot say something the runner would silently ignore.
+ * these — assert its `require`s or only take a note (`record`).  The keys that only make sense for
+ * a command (ok_exit, reboot, retries, ...) are refused elsewhere, so a playbook cannot say
+ * something the runner would silently ignore.
  */
 #include "playbook_int.h"
 

@@ -17,13 +17,25 @@
 #define WALL_MAX_MS 7258118400000LL
 
 static const char *const jev_names[JEV_COUNT] = {
-    [JEV_UNKNOWN] = "",	       [JEV_RUN_START] = "run-start", [JEV_BIND] = "bind",
-    [JEV_FACT] = "fact",       [JEV_RECORD] = "record",	      [JEV_SKIPPED] = "skipped",
-    [JEV_GATE] = "gate",       [JEV_ANSWER] = "answer",	      [JEV_OUTAGE_START] = "outage-start",
-    [JEV_BEGIN] = "begin",     [JEV_DONE] = "done",	      [JEV_OUTAGE_END] = "outage-end",
-    [JEV_FAILED] = "failed",   [JEV_REFUSED] = "refused",     [JEV_INTERRUPTED] = "interrupted",
-    [JEV_RUN_END] = "run-end", [JEV_WINDOW] = "window",
-    [JEV_MARKER_TAKEN] = "marker-taken", [JEV_MARKER_BROKEN] = "marker-broken",
+    [JEV_UNKNOWN] = "",
+    [JEV_RUN_START] = "run-start",
+    [JEV_BIND] = "bind",
+    [JEV_FACT] = "fact",
+    [JEV_RECORD] = "record",
+    [JEV_SKIPPED] = "skipped",
+    [JEV_GATE] = "gate",
+    [JEV_ANSWER] = "answer",
+    [JEV_OUTAGE_START] = "outage-start",
+    [JEV_BEGIN] = "begin",
+    [JEV_DONE] = "done",
+    [JEV_OUTAGE_END] = "outage-end",
+    [JEV_FAILED] = "failed",
+    [JEV_REFUSED] = "refused",
+    [JEV_INTERRUPTED] = "interrupted",
+    [JEV_RUN_END] = "run-end",
+    [JEV_WINDOW] = "window",
+    [JEV_MARKER_TAKEN] = "marker-taken",
+    [JEV_MARKER_BROKEN] = "marker-broken",
     [JEV_MARKER_RELEASED] = "marker-released",
 };
 
@@ -102,8 +114,7 @@ static const struct field f_window[] = {
     STEP_FIELDS, {"phase", F_STR, 0}, {"needed_ms", F_MS, 0}, {"left_ms", F_SMS, 0}, {NULL, 0, 0}};
 
 static const struct field f_marker_taken[] = {{"marker", F_STR, 1}, {NULL, 0, 0}};
-static const struct field f_marker_broken[] = {
-    {"host", F_STR, 1}, {"was", F_STR, 1}, {NULL, 0, 0}};
+static const struct field f_marker_broken[] = {{"host", F_STR, 1}, {"was", F_STR, 1}, {NULL, 0, 0}};
 
 static const struct field *const record_fields[JEV_COUNT] = {
     [JEV_RUN_START] = f_run_start,
