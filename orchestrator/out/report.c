@@ -437,6 +437,7 @@ int report_load_from(struct state *sta, const struct playbook *pb, const struct 
 	*out = rc;
 	rc->name = xstrdup(cl->name);
 	rc->cms = dupn(cl->cms);
+	rc->cms_label = xstrdup(playbook_service_label(pb));
 	rc->transports = cluster_transports(inv, cl);
 	rc->journal_path = state_shared(sta)
 			       ? xasprintf("%s (cluster %s)", state_name(sta), cl->name)
@@ -498,8 +499,8 @@ void report_cluster_free(struct report_cluster *rc)
 		free(rc->lanes[i]);
 	for (int i = 0; i < rc->nstops; i++)
 		free(rc->stops[i]);
-	char *strs[] = {rc->name, rc->cms,	rc->message, rc->journal_path, rc->run_id,
-			rc->mode, rc->playbook, rc->result,  rc->result_detail};
+	char *strs[] = {rc->name,   rc->cms,  rc->cms_label, rc->message, rc->journal_path,
+			rc->run_id, rc->mode, rc->playbook,  rc->result,  rc->result_detail};
 	for (size_t k = 0; k < CCR_ARRAY_LEN(strs); k++)
 		free(strs[k]);
 	free(rc->steps);

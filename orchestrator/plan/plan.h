@@ -99,7 +99,7 @@ json_t *plan_transports_json(const struct plan *p);
 /* Plan step by full id and node, or NULL. */
 const struct plan_step *plan_find(const struct plan *p, const char *id, const char *node);
 
-/* Human-readable plan, wrapped to width columns (docs/plan-format.md). */
+/* Human-readable plan, wrapped to width columns (docs/guide.md, "The dry run"). */
 void plan_render_text(FILE *fp, const struct plan *const *plans, int nplans, int width);
 
 /* JSON plan (format "ccrup-plan/1", docs/plan-json.md).  New reference. */

@@ -250,7 +250,7 @@ static void render_one(FILE *fp, const struct plan *p, int width)
 
 	fprintf(fp, "\nCluster %s", cl->name);
 	if (cl->cms)
-		fprintf(fp, "  CMS %s", cl->cms);
+		fprintf(fp, "  %s %s", playbook_service_label(p->pb), cl->cms);
 	for (int g = 0; g < cl->ngroups; g++) {
 		fprintf(fp, "  %s ", cl->groups[g].name);
 		for (int h = 0; h < cl->groups[g].nhosts; h++)
