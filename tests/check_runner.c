@@ -338,7 +338,7 @@ static char *journal(void)
 	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
 		sbuf_add(&b, buf, n);
 	fclose(fp);
-	return sbuf_detach(&b); /* the buffer itself: steal would leave a fresh one to free */
+	return sbuf_detach(&b);
 }
 
 /* Records of the journal containing every one of the (up to two) fragments. */

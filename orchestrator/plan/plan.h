@@ -115,7 +115,7 @@ const struct plan_step *plan_find(const struct plan *p, const char *id, const ch
  */
 void plan_print_wrapped(FILE *fp, int indent, const char *label, const char *text, int width);
 
-/* Human-readable plan, wrapped to width columns. */
+/* Human-readable plan, wrapped to width columns (docs/guide.md, "The dry run"). */
 void plan_render_text(FILE *fp, const struct plan *const *plans, int nplans, int width);
 
 /* JSON plan (format "ccrup-plan/1", docs/plan-json.md).  New reference. */

@@ -1,8 +1,10 @@
 /*
  * runner_int.h — state shared by the files of the runner: runner.c (set-up,
  * binding, the step loop, the journal), runner_step.c (one step through the
- * state machine), runner_exec.c (commands, waits, HTTP checks),
- * runner_reboot.c (verified reboots) and runner_result.c (results and their
+ * state machine), runner_decide.c (what to do with a step found in flight,
+ * skipped or already satisfied; guided answers), runner_exec.c (commands,
+ * waits, HTTP checks), runner_reboot.c (verified reboots), runner_marker.c
+ * (the run marker on the cluster) and runner_result.c (results and their
  * exit codes).  Not a public API.
  */
 #ifndef CCR_RUNNER_INT_H

@@ -17,12 +17,26 @@
 #define WALL_MAX_MS 7258118400000LL
 
 static const char *const jev_names[JEV_COUNT] = {
-    [JEV_UNKNOWN] = "",	       [JEV_RUN_START] = "run-start", [JEV_BIND] = "bind",
-    [JEV_FACT] = "fact",       [JEV_RECORD] = "record",	      [JEV_SKIPPED] = "skipped",
-    [JEV_GATE] = "gate",       [JEV_ANSWER] = "answer",	      [JEV_OUTAGE_START] = "outage-start",
-    [JEV_BEGIN] = "begin",     [JEV_DONE] = "done",	      [JEV_OUTAGE_END] = "outage-end",
-    [JEV_FAILED] = "failed",   [JEV_REFUSED] = "refused",     [JEV_INTERRUPTED] = "interrupted",
-    [JEV_RUN_END] = "run-end", [JEV_WINDOW] = "window",
+    [JEV_UNKNOWN] = "",
+    [JEV_RUN_START] = "run-start",
+    [JEV_BIND] = "bind",
+    [JEV_FACT] = "fact",
+    [JEV_RECORD] = "record",
+    [JEV_SKIPPED] = "skipped",
+    [JEV_GATE] = "gate",
+    [JEV_ANSWER] = "answer",
+    [JEV_OUTAGE_START] = "outage-start",
+    [JEV_BEGIN] = "begin",
+    [JEV_DONE] = "done",
+    [JEV_OUTAGE_END] = "outage-end",
+    [JEV_FAILED] = "failed",
+    [JEV_REFUSED] = "refused",
+    [JEV_INTERRUPTED] = "interrupted",
+    [JEV_RUN_END] = "run-end",
+    [JEV_WINDOW] = "window",
+    [JEV_MARKER_TAKEN] = "marker-taken",
+    [JEV_MARKER_BROKEN] = "marker-broken",
+    [JEV_MARKER_RELEASED] = "marker-released",
 };
 
 const char *jev_name(enum jev e)
@@ -99,6 +113,9 @@ static const struct field f_run_end[] = {{"result", F_STR, 1}, {"detail", F_STR,
 static const struct field f_window[] = {
     STEP_FIELDS, {"phase", F_STR, 0}, {"needed_ms", F_MS, 0}, {"left_ms", F_SMS, 0}, {NULL, 0, 0}};
 
+static const struct field f_marker_taken[] = {{"marker", F_STR, 1}, {NULL, 0, 0}};
+static const struct field f_marker_broken[] = {{"host", F_STR, 1}, {"was", F_STR, 1}, {NULL, 0, 0}};
+
 static const struct field *const record_fields[JEV_COUNT] = {
     [JEV_RUN_START] = f_run_start,
     [JEV_BIND] = f_bind,
@@ -116,6 +133,8 @@ static const struct field *const record_fields[JEV_COUNT] = {
     [JEV_INTERRUPTED] = f_interrupted,
     [JEV_RUN_END] = f_run_end,
     [JEV_WINDOW] = f_window,
+    [JEV_MARKER_TAKEN] = f_marker_taken,
+    [JEV_MARKER_BROKEN] = f_marker_broken,
 };
 
 /* ---- private state ---- */
@@ -508,6 +527,10 @@ static int load_record(struct replay *rp, json_t *rec, int line, const char *clu
 	rp->last_ms = t;
 	if (ev == JEV_UNKNOWN)
 		return 0; /* a newer writer's record: readers ignore what they do not know */
+	/* The run marker's records say where the marker is, not where the steps are: they
+	 * neither resume an ended run nor settle a step. */
+	if (ev == JEV_MARKER_TAKEN || ev == JEV_MARKER_BROKEN || ev == JEV_MARKER_RELEASED)
+		return 0;
 	if (ev == JEV_RUN_END) {
 		rp->result = jstr(rec, "result");
 		rp->result_detail = jstr(rec, "detail");

@@ -58,6 +58,9 @@ enum jev {
 	JEV_INTERRUPTED,
 	JEV_RUN_END,
 	JEV_WINDOW,
+	JEV_MARKER_TAKEN,    /* the run marker on the cluster: about the run, not a step */
+	JEV_MARKER_BROKEN,   /* --break-marker replaced another run's marker */
+	JEV_MARKER_RELEASED, /* the run removed its marker */
 	JEV_COUNT
 };
 

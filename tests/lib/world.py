@@ -21,6 +21,10 @@ usage: world.py DUMP.json CHECK [ARGS]
   untouched CLUSTER                  no state-changing command ran anywhere
   count HOST COMMAND N               HOST ran COMMAND exactly N times
   cms CLUSTER OWNER STATE VERSION    the CMS is where and what it should be
+  services CLUSTER BEFORE.json SVC...
+                                     on every member, each named service has the
+                                     start type and state it had in BEFORE.json (a
+                                     service absent there must be absent here)
 Exit 0 when the check holds; 1 with a message naming what differs.
 """
 import json
@@ -128,6 +132,21 @@ def untouched(w, cname):
                 fail("%s ran a changing command: %s (x%d)" % (n, cmd, k))
 
 
+def services(w, cname, before_path, *names):
+    b = json.load(open(before_path))
+    for n in cluster(w, cname)["members"]:
+        was, now = host(b, n)["services"], host(w, n)["services"]
+        for s in names:
+            if s not in was:
+                if s in now:
+                    fail("%s %s exists now but not before" % (n, s))
+                continue
+            want = (was[s].get("start"), was[s].get("state"))
+            got = (now.get(s, {}).get("start"), now.get(s, {}).get("state"))
+            if got != want:
+                fail("%s %s start/state %s, want %s as before the run" % (n, s, got, want))
+
+
 def main():
     w = json.load(open(sys.argv[1]))
     what, args = sys.argv[2], sys.argv[3:]
@@ -153,6 +172,8 @@ def main():
         got = (c["owner"], c["state"], c["version"])
         if got != tuple(args[1:4]):
             fail("CMS is %s, want %s" % (got, tuple(args[1:4])))
+    elif what == "services":
+        services(w, *args)
     else:
         fail("unknown check " + what)
 
