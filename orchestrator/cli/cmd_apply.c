@@ -399,6 +399,7 @@ struct fleet {
 	int64_t *outage_ms; /* per cluster: sum of its outages (from events) */
 	int *outage_open;   /* per cluster: an outage began and has not ended */
 	int declined;	    /* the operator declined a batch */
+	struct evjson *ej;  /* -o json: batches are streamed too; else NULL */
 };
 
 static void *worker(void *arg)
@@ -606,6 +607,78 @@ static int batch_confirm(struct ui *u, const struct fleet *fl, int b, int nb, in
 	return ui_ask(u, q, "yq") == 'y';
 }
 
+/* Clusters from..to-1 as the JSON event stream names them, with their results. */
+static struct evjson_cluster *json_clusters(const struct fleet *fl, int from, int to)
+{
+	struct evjson_cluster *c = xcalloc((size_t)(to - from) + 1, sizeof(*c));
+	for (int i = from; i < to; i++) {
+		int x = fl->rc[i];
+		c[i - from].name = fl->f->clusters[i]->name;
+		c[i - from].exit = x;
+		c[i - from].result = x < 0		     ? "not-started"
+				     : x == EXIT_DONE	     ? "done"
+				     : x == EXIT_STEP_FAILED ? "failed"
+				     : x == EXIT_REFUSED     ? "refused"
+				     : x == EXIT_LOCKED	     ? "locked"
+				     : x == EXIT_JOURNAL     ? "journal-error"
+				     : x == EXIT_INTERRUPTED ? "interrupted"
+							     : "input-error";
+	}
+	return c;
+}
+
+/* The closing line of the JSON event stream: each cluster's result. */
+static void json_summary(struct evjson *ej, const struct fleet *fl, int rc)
+{
+	struct evjson_cluster *c = json_clusters(fl, 0, fl->f->nclusters);
+	evjson_summary(ej, rc, c, fl->f->nclusters);
+	free(c);
+}
+
+/* batch-start, batch-end (with what happens next) or batch-declined, on the JSON stream. */
+static void json_batch(const struct fleet *fl, const char *what, int b, int nb, int from, int to,
+		       const char *then)
+{
+	struct evjson_batch e = {.batch = b + 1, .batches = nb, .n = to - from, .then = then};
+	int bad = 0, longest = -1;
+
+	if (fl->ej == NULL)
+		return;
+	e.c = json_clusters(fl, from, to);
+	for (int i = from; i < to; i++) {
+		bad += fl->rc[i] > 0;
+		e.outage_ms += fl->outage_ms[i];
+		e.outages_open += fl->outage_open[i];
+		if (fl->outage_ms[i] > 0 &&
+		    (longest < 0 || fl->outage_ms[i] > fl->outage_ms[longest]))
+			longest = i;
+	}
+	if (longest >= 0) {
+		e.longest_ms = fl->outage_ms[longest];
+		e.longest = fl->f->clusters[longest]->name;
+	}
+	e.outcome = stop_flag ? "interrupted" : bad ? "failed" : "done";
+	e.failed_total = fl->failed;
+	e.max_failed = fl->max_failed;
+	if (strcmp(what, "start") == 0)
+		evjson_batch_start(fl->ej, &e);
+	else if (strcmp(what, "end") == 0)
+		evjson_batch_end(fl->ej, &e);
+	else
+		evjson_batch_declined(fl->ej, &e);
+	free((void *)e.c);
+}
+
+/* What follows batch b: another batch, the end, or a stop. */
+static const char *batch_then(const struct fleet *fl, int b, int nb)
+{
+	if (stop_flag)
+		return "stop-interrupted";
+	if (b + 1 >= nb)
+		return "last";
+	return fl->failed >= fl->max_failed ? "stop-failure-budget" : "next-batch";
+}
+
 /*
  * Every batch in turn (one batch of everything without --batches): the
  * failure budget is global, and a batch starts only when the budget holds,
@@ -619,6 +692,8 @@ static int run_fleet(struct fleet *fl, int parallel, const int *ends, int nb, st
 		if (fl->failed >= fl->max_failed || stop_flag)
 			break;
 		if (b > 0 && ask && !batch_confirm(ask, fl, b, nb, from, ends[b])) {
+			if (nb > 1)
+				json_batch(fl, "declined", b, nb, from, ends[b], NULL);
 			fprintf(human,
 				"stopped by the operator before batch %d of %d; the clusters not "
 				"started are upgraded by running apply again with --clusters\n",
@@ -631,9 +706,13 @@ static int run_fleet(struct fleet *fl, int parallel, const int *ends, int nb, st
 				ends[b] - from, ends[b] - from == 1 ? "" : "s",
 				fl->f->clusters[from]->name);
 		fl->limit = ends[b];
-		run_batch(fl, parallel);
 		if (nb > 1)
+			json_batch(fl, "start", b, nb, from, fl->limit, NULL);
+		run_batch(fl, parallel);
+		if (nb > 1) {
 			batch_report(fl, b, nb, from, fl->limit, human);
+			json_batch(fl, "end", b, nb, from, fl->limit, batch_then(fl, b, nb));
+		}
 		if (nb > 1 && fl->failed >= fl->max_failed && b + 1 < nb)
 			fprintf(human,
 				"failure budget spent (%d of --max-failed %d): batches %d..%d not "
@@ -641,28 +720,6 @@ static int run_fleet(struct fleet *fl, int parallel, const int *ends, int nb, st
 				fl->failed, fl->max_failed, b + 2, nb);
 	}
 	return fleet_exit(fl);
-}
-
-/* The closing line of the JSON event stream: each cluster's result. */
-static void json_summary(struct evjson *ej, const struct fleet *fl, int rc)
-{
-	int n = fl->f->nclusters;
-	struct evjson_cluster *c = xcalloc((size_t)n + 1, sizeof(*c));
-	for (int i = 0; i < n; i++) {
-		int x = fl->rc[i];
-		c[i].name = fl->f->clusters[i]->name;
-		c[i].exit = x;
-		c[i].result = x < 0		      ? "not-started"
-			      : x == EXIT_DONE	      ? "done"
-			      : x == EXIT_STEP_FAILED ? "failed"
-			      : x == EXIT_REFUSED     ? "refused"
-			      : x == EXIT_LOCKED      ? "locked"
-			      : x == EXIT_JOURNAL     ? "journal-error"
-			      : x == EXIT_INTERRUPTED ? "interrupted"
-						      : "input-error";
-	}
-	evjson_summary(ej, rc, c, n);
-	free(c);
 }
 
 static void install_signals(void)
@@ -828,6 +885,7 @@ static int run_cmd(int argc, char **argv, int resume)
 	memset(&fl, 0, sizeof(fl));
 	fl.f = &f;
 	fl.max_failed = a.max_failed;
+	fl.ej = ej;
 	if (a.max_failed_pct) {
 		fl.max_failed = f.nclusters * a.max_failed_pct / 100;
 		if (fl.max_failed < 1)
