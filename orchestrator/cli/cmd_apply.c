@@ -93,7 +93,7 @@ static const char apply_usage[] =
 
 static const char resume_usage[] =
     "usage: ccrup resume INVENTORY [-p PLAYBOOK] [--yes] [--accept-changed-playbook]\n"
-    "                    [--mark-done STEP] [--retry STEP]\n"
+    "                    [--mark-done STEP] [--retry STEP] [--rebind]\n"
     "                    [--clusters PATTERN] [--trust-new-hosts] [--max-timeout DURATION]\n"
     "                    [--state-dir DIR] [--state URL] [--wait]\n"
     "\n"
@@ -105,6 +105,13 @@ static const char resume_usage[] =
     "inventory must be unchanged unless --accept-changed-playbook.\n"
     "\n"
     "  -y, --yes                    unattended\n"
+    "  --rebind                     the live roles no longer match the run's (an\n"
+    "                               unplanned failover): bind them afresh from live\n"
+    "                               facts, show each change (guided: ask), journal it\n"
+    "                               and plan the rest of the run from the new roles;\n"
+    "                               what a node already did counts where its new role\n"
+    "                               has the same step, nothing done runs again.  No\n"
+    "                               host can be bound: refused, exit 3\n"
     "  --mark-done STEP             STEP (PHASE.STEP or PHASE.STEP@NODE) was done by\n"
     "                               hand or did run: record it done once its verify\n"
     "                               holds live (refused, exit 3, while it does not)\n"
@@ -140,6 +147,7 @@ struct apply_args {
 	int max_failed_pct;  /* --max-failed P%: a percentage of the selected clusters, 0 = none */
 	const char *batches; /* --batches LIST, or NULL */
 	int wait;
+	int rebind; /* resume --rebind */
 };
 
 #define BATCHES_MAX 64
@@ -161,7 +169,8 @@ enum {
 	OPT_WAIT,
 	OPT_BREAKMARKER,
 	OPT_MARKDONE,
-	OPT_RETRY
+	OPT_RETRY,
+	OPT_REBIND
 };
 
 static const struct option apply_long[] = {
@@ -193,6 +202,7 @@ static const struct option resume_long[] = {
     {"wait", no_argument, NULL, OPT_WAIT},
     {"mark-done", required_argument, NULL, OPT_MARKDONE},
     {"retry", required_argument, NULL, OPT_RETRY},
+    {"rebind", no_argument, NULL, OPT_REBIND},
     {NULL, 0, NULL, 0},
 };
 
@@ -266,6 +276,9 @@ static int apply_opt(int c, const char *arg, void *ctx)
 		return 0;
 	case OPT_WAIT:
 		a->wait = 1;
+		return 0;
+	case OPT_REBIND:
+		a->rebind = 1;
 		return 0;
 	case OPT_SSHCONF:
 		a->ssh_config = arg;
@@ -791,6 +804,8 @@ static char *resume_command(int argc, char **argv, int guided)
 		}
 		if (guided && (strcmp(a, "--yes") == 0 || strcmp(a, "-y") == 0))
 			skip = 1;
+		if (strcmp(a, "--rebind") == 0) /* once: the run then has its new roles */
+			skip = 1;
 		if (skip == 2)
 			i++;
 		if (skip)
@@ -908,6 +923,7 @@ static int run_cmd(int argc, char **argv, int resume)
 		fl.rc[i] = -1;
 	pthread_mutex_init(&fl.mu, NULL);
 	fl.ro = (struct run_opts){.resume = resume,
+				  .rebind = a.rebind,
 				  .unattended = a.yes || guided_batches,
 				  .trust_new_hosts = a.trust,
 				  .accept_changed_playbook = a.accept_changed,

@@ -2,10 +2,12 @@
 """Assertions over a ccrsim world dump (ccrsim ctl dump), for integration tests.
 
 usage: world.py DUMP.json CHECK [ARGS]
-  upgraded CLUSTER TARGET FIREWALL   both nodes and the CMS at TARGET, CMS Online,
+  upgraded CLUSTER TARGET FIREWALL [OUTAGES]
+                                     both nodes and the CMS at TARGET, CMS Online,
                                      setup /m:upgrade once per node, /UpgradeCMS once,
                                      SharedAccess start type FIREWALL on both nodes,
-                                     exactly one outage interval, closed
+                                     exactly OUTAGES (1) outage intervals, all closed
+                                     (an unplanned failover is an outage of its own)
   converged CLUSTER TARGET FIREWALL EPOCHS
                                      like upgraded, after crashes: setup may have been
                                      retried, but each node rebooted exactly as often as
@@ -58,7 +60,7 @@ def count(h, needle):
     return sum(n for cmd, n in h["commands"].items() if needle.lower() in cmd.lower())
 
 
-def upgraded(w, cname, target, firewall):
+def upgraded(w, cname, target, firewall, outages="1"):
     c = cluster(w, cname)
     if c["cms"]["version"] != target:
         fail("CMS version %s, want %s" % (c["cms"]["version"], target))
@@ -78,8 +80,8 @@ def upgraded(w, cname, target, firewall):
     if k != 1:
         fail("/UpgradeCMS ran %d times, want 1" % k)
     outs = c["outages"]
-    if len(outs) != 1 or outs[0].get("end_ms") is None:
-        fail("outages %s, want exactly one, closed" % outs)
+    if len(outs) != int(outages) or any(o.get("end_ms") is None for o in outs):
+        fail("outages %s, want exactly %s, closed" % (outs, outages))
 
 
 def converged(w, cname, target, firewall, epochs):
