@@ -35,8 +35,9 @@ struct st_view {
 	int op_skipped;	    /* skipped by the operator: still to do */
 	int by_operator;    /* the operator marked it done */
 	int attempts;	    /* begin records: how many times it was started */
-	const char *rebind; /* refused because the live roles changed (since the last
-			       rebind): what changed; resume needs --rebind */
+	const char *rebind; /* refused (or its command failed) because the live roles
+			       changed since the last rebind: what changed; resume needs
+			       --rebind */
 };
 
 struct cluster_status {
@@ -69,7 +70,8 @@ static void step_view(struct st_view *v, const struct replay_step *s, int rebind
 	if (last >= 0)
 		v->reason = s->att[last].reason ? s->att[last].reason : s->att[last].detail;
 	v->op_skipped = replay_step_op_skipped(s);
-	if (s->state == RS_REFUSED && s->last_end >= 0 && s->att[s->last_end].line > rebind_line)
+	if ((s->state == RS_REFUSED || s->state == RS_FAILED) && s->last_end >= 0 &&
+	    s->att[s->last_end].line > rebind_line)
 		v->rebind = s->att[s->last_end].rebind;
 	v->by_operator = s->state == RS_DONE && s->last_end >= 0 && s->att[s->last_end].by &&
 			 strncmp(s->att[s->last_end].by, "operator", 8) == 0;

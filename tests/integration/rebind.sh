@@ -176,5 +176,58 @@ else
 fi
 sim_stop
 
+# ---- failed: the owner crashes as setup starts on NODE2, which then owns the CMS ----
+# setup.com itself refuses on the CMS owner (exit 1): a failed step, not a refused one;
+# a plain resume would be refused at its precondition, so --rebind is what is named.
+scn2=$tmp/failover-setup.yml
+python3 - mock-nodes/scenarios/two-node.yml "$scn2" <<'PY2'
+import sys
+s = open(sys.argv[1]).read()
+s += """
+events:
+  - on: setup.com /m:upgrade
+    on_host: NODE2
+    when: before
+    do: crash
+    host: CLUS1.cms_owner
+"""
+open(sys.argv[2], "w").write(s)
+PY2
+sim_start "$scn2" 0 "$tmp/s2" || { echo "rebind: ccrsim did not start"; exit 1; }
+st2=$tmp/st2
+bin/ccrup apply "$SIM_INV" --yes --state-dir "$st2" >"$tmp/apply2.log" 2>&1
+rc=$?
+bin/ccrup status "$SIM_INV" --state-dir "$st2" -o json >"$tmp/status4.json" 2>&1
+if [ $rc = 1 ] && grep -q "passive.setup.*exited 1" "$tmp/apply2.log" &&
+	grep -qF "ccrup resume --rebind" "$tmp/apply2.log" &&
+	python3 -c '
+import json, sys
+n = json.load(open(sys.argv[1]))["clusters"][0]["next"]
+assert n["id"] == "passive.setup" and n["command"] == "ccrup resume --rebind", n
+' "$tmp/status4.json"; then
+	ok "setup failed on the node the CMS failed over to: exit 1 names resume --rebind, and so does status"
+else
+	ko "apply with the owner crashing as setup starts: exit $rc" "$tmp/apply2.log"
+	cat "$tmp/status4.json"
+fi
+bin/ccrup resume "$SIM_INV" --rebind --yes --state-dir "$st2" >"$tmp/rebind2.log" 2>&1
+rc=$?
+sim_ctl dump >"$tmp/w4.json"
+if [ $rc = 0 ] && python3 $W "$tmp/w4.json" cms CLUS1 NODE1 Online 8.1.240.6 &&
+	python3 $W "$tmp/w4.json" count NODE1 "/m:upgrade" 1 &&
+	python3 $W "$tmp/w4.json" count NODE2 "/m:upgrade" 2 &&
+	python3 $W "$tmp/w4.json" count NODE2 "net stop RemoteRegistry" 1 &&
+	python3 -c '
+import json, sys
+w = json.load(open(sys.argv[1]))
+v = {h["name"]: h["binaries_version"] for h in w["hosts"] if h["name"] in ("NODE1", "NODE2")}
+assert v == {"NODE1": "8.1.240.6", "NODE2": "8.1.240.6"}, v
+' "$tmp/w4.json"; then
+	ok "resume --rebind finishes it: both nodes and the CMS upgraded, setup ran once more only where it had been refused"
+else
+	ko "resume --rebind after the failed setup: exit $rc" "$tmp/rebind2.log"
+fi
+sim_stop
+
 echo "rebind: $pass passed, $fail failed"
 [ $fail = 0 ]
