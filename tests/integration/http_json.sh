@@ -11,7 +11,8 @@
 #            selected 1 value, want 2"; once a second member streams, resume
 #            passes the check and finishes (exit 0)
 #   nothing  a path that selects nothing: exit 1, "... selected nothing"
-#   plan     the plan shows the substituted path, text and JSON
+#   plan     the plan shows the substituted path, text and JSON; a path that is
+#            only bad once substituted is refused by the plan (exit 2)
 #   validate value without json, a bad path, a bad ERE: exit 2, FILE:LINE:COL
 set -u
 cd "$(dirname "$0")/../.."
@@ -171,6 +172,17 @@ EOF
 	ok "plan: text and JSON show json, value and count, the path substituted per host"
 else
 	ko "plan: exit $rc/$rcj" "$tmp/plan.txt"
+fi
+
+# A path that only goes wrong once substituted is refused when the plan is made.
+sed -e "s|^  api_url: .*|&\n  frag: {kind: raw, default: 'members[role=leader'}|" \
+	-e "s|json: 'members\[role=leader\]'|json: '\${frag}'|" "$tmp/c.yml" >"$tmp/c-frag.yml"
+bin/ccrup plan "$inv" -p "$tmp/c-frag.yml" >"$tmp/frag.log" 2>&1
+rc=$?
+if [ $rc = 2 ] && grep -qF "step check.leader on NODE1, http_check.json: 'members[role=leader': unclosed '['" "$tmp/frag.log"; then
+	ok "plan: a substituted path that is not valid is refused (exit 2), naming the step and host"
+else
+	ko "plan: substituted bad path: exit $rc" "$tmp/frag.log"
 fi
 
 # 5. validate refuses bad combinations, located.
