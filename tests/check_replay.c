@@ -357,6 +357,75 @@ START_TEST(second_outage_start_while_open)
 }
 END_TEST
 
+/* The records of RUN up to (not including) index n, then an `abandoned` record. */
+static json_t *abandoned_after(size_t n, json_t *extra)
+{
+	json_t *recs = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append(recs, json_array_get(run, i));
+	json_t *a = json_pack(
+	    "{s:s, s:s, s:s, s:s, s:s, s:s}", "time", "2026-12-07T23:00:00.000Z", "run_id",
+	    json_string_value(json_object_get(json_array_get(run, 0), "run_id")), "event",
+	    "abandoned", "reason", "called off", "user", "ops", "host", "admin1");
+	if (extra)
+		json_object_update(a, extra);
+	json_array_append_new(recs, a);
+	json_decref(extra);
+	return recs;
+}
+
+/* A journal ending in `abandoned` (in flight, or with the outage open): the run is over,
+ * abandoned, with its reason and user; an open outage stays open (nothing closed it). */
+START_TEST(abandoned_ends_the_run)
+{
+	size_t cut[] = {find("begin", "passive.setup") + 1, find("outage-start", NULL) + 2};
+	for (size_t k = 0; k < CCR_ARRAY_LEN(cut); k++) {
+		json_t *recs = abandoned_after(cut[k], k ? json_pack("{s:b}", "forced", 1) : NULL);
+		struct replay *rp;
+		struct journal *j;
+		struct plan *p;
+		char err[1024] = "";
+		write_journal(recs, json_array_size(recs));
+		ck_assert_msg(replay_file("CLUS1", err, sizeof(err), &rp, &j, &p) == 0, "%s", err);
+		ck_assert_str_eq(rp->result, "abandoned");
+		ck_assert_str_eq(rp->result_detail, "called off");
+		ck_assert_str_eq(rp->abandoned_by, "ops");
+		ck_assert_int_eq(rp->end_line, (int)json_array_size(recs));
+		ck_assert_int_eq(replay_open_outage(rp) != NULL, k == 1);
+		replay_free(rp);
+		plan_free(p);
+		journal_close(j);
+		json_decref(recs);
+	}
+}
+END_TEST
+
+/* `abandoned` members are checked like every record's: refused naming the line. */
+START_TEST(abandoned_members_checked)
+{
+	json_t *bad[] = {json_pack("{s:i}", "reason", 1), json_pack("{s:s}", "forced", "yes"),
+			 json_pack("{s:n}", "user")};
+	const char *member[] = {"reason", "forced", "user"};
+	for (size_t k = 0; k < CCR_ARRAY_LEN(bad); k++) {
+		size_t n = find("begin", "passive.setup") + 1;
+		json_t *recs = abandoned_after(n, bad[k]);
+		char err[1024] = "";
+		write_journal(recs, json_array_size(recs));
+		ck_assert(replay_file("CLUS1", err, sizeof(err), NULL, NULL, NULL) < 0);
+		expect_err(err, n + 1, member[k]);
+		json_decref(recs);
+	}
+	/* Without its reason. */
+	json_t *recs = abandoned_after(3, NULL);
+	json_object_del(json_array_get(recs, 3), "reason");
+	char err[1024] = "";
+	write_journal(recs, json_array_size(recs));
+	ck_assert(replay_file("CLUS1", err, sizeof(err), NULL, NULL, NULL) < 0);
+	expect_err(err, 4, "member \"reason\" is missing");
+	json_decref(recs);
+}
+END_TEST
+
 START_TEST(names_round_trip)
 {
 	for (int e = JEV_UNKNOWN + 1; e < JEV_COUNT; e++)
@@ -385,6 +454,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, another_clusters_journal);
 	tcase_add_test(tc, second_outage_start_while_open);
 	tcase_add_test(tc, names_round_trip);
+	tcase_add_test(tc, abandoned_ends_the_run);
+	tcase_add_test(tc, abandoned_members_checked);
 	suite_add_tcase(s, tc);
 	return s;
 }

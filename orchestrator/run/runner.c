@@ -367,15 +367,20 @@ static enum rres choose_run(struct runner *r)
 {
 	long start = r->rp->nruns > 0 ? 0 : -1;
 	const char *res = r->rp->result;
-	int unfinished = start >= 0 && (res == NULL || strcmp(res, "done") != 0);
+	/* An abandoned run is over: apply archives it like a finished one. */
+	int abandoned = res != NULL && strcmp(res, "abandoned") == 0;
+	int unfinished = start >= 0 && !abandoned && (res == NULL || strcmp(res, "done") != 0);
 
 	if (r->o->resume) {
 		if (!unfinished) {
-			snprintf(r->err, sizeof(r->err), "nothing to resume for cluster %s: %s",
+			snprintf(r->err, sizeof(r->err), "nothing to resume for cluster %s: %s%s%s",
 				 r->cl->name,
-				 start < 0 ? "no run has started (use `ccrup apply`)"
-					   : "the last run finished");
-			return start < 0 ? RR_INPUT : RR_NOTHING;
+				 start < 0   ? "no run has started (use `ccrup apply`)"
+				 : abandoned ? "the last run was abandoned ("
+					     : "the last run finished",
+				 abandoned ? r->rp->result_detail : "",
+				 abandoned ? "); `ccrup apply` starts a new run" : "");
+			return start < 0 || abandoned ? RR_INPUT : RR_NOTHING;
 		}
 		snprintf(r->run_id, sizeof(r->run_id), "%s", r->rp->run_id);
 		journal_set_run_id(r->j, r->run_id);
@@ -407,6 +412,8 @@ static enum rres begin_new_run(struct runner *r)
 			runner_emitf(r, EV_INFO, NULL,
 				     "the unfinished run took no remote action: archived, and "
 				     "replaced by this one");
+		snprintf(r->ended_run_id, sizeof(r->ended_run_id), "%s",
+			 r->rp->run_id ? r->rp->run_id : "");
 		if ((rc = archive_journal(r)) != RR_OK)
 			return rc;
 	}

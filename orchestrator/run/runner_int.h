@@ -79,6 +79,8 @@ struct runner {
 	struct journal *j;	    /* this cluster's journal */
 	struct replay *rp;	    /* what the journal said when the run (re)started */
 	char run_id[48];	    /* of the current run */
+	char ended_run_id[48];	    /* apply: the run whose journal it archived (abandoned, replaced
+				       or done): a marker it left is replaced, not refused */
 	struct conns *conns;	    /* one transport per host */
 	struct facts *facts;	    /* live facts */
 	struct saved *saved;	    /* record: values */
@@ -131,6 +133,13 @@ void runner_marker_release(struct runner *r);
  * ("role active: NODE1 -> NODE2; ..."; caller frees), else NULL.
  */
 char *runner_role_drift(struct runner *r, const struct expr *e);
+/*
+ * Step s's command failed: when a require of s that reads a role-defining
+ * fact is now false and the roles bound afresh differ (the command failed
+ * because the roles moved under it, and a plain resume would be refused at
+ * s), the changes and that require (caller frees), else NULL.
+ */
+char *runner_failure_drift(struct runner *r, const struct plan_step *s);
 /* The resume hint with --rebind ("ccrup resume --rebind INVENTORY ..."). */
 const char *runner_rebind_hint(const struct runner *r);
 /*

@@ -102,6 +102,33 @@ char *runner_role_drift(struct runner *r, const struct expr *e)
 	return sbuf_detach(&ch);
 }
 
+char *runner_failure_drift(struct runner *r, const struct plan_step *s)
+{
+	const struct phase_def *ph = s->phase;
+	const struct step_def *d = s->def;
+	int total = ph->nrequire + d->nrequire;
+	char err[1024];
+
+	facts_invalidate(r->facts); /* what the failed command may have changed */
+	for (int k = 0; k < total; k++) {
+		const struct expr *e =
+		    k < ph->nrequire ? ph->require[k] : d->require[k - ph->nrequire];
+		int ok = 1;
+		if (!reads_role_fact(r->pb, e) ||
+		    facts_eval(r->facts, e, s, NULL, r->saved, &ok, NULL, err, sizeof(err)) < 0 ||
+		    ok)
+			continue;
+		char *drift = runner_role_drift(r, e);
+		if (drift == NULL)
+			return NULL;
+		char *both = xasprintf("%s; `%s` is now false on %s", drift, expr_source(e),
+				       s->node ? s->node : "-");
+		free(drift);
+		return both;
+	}
+	return NULL;
+}
+
 const char *runner_rebind_hint(const struct runner *r)
 {
 	static __thread char buf[1024];

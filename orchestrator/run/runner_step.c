@@ -26,6 +26,18 @@ enum rres runner_fail(struct runner *r, const struct plan_step *s, enum rres cod
 	va_start(ap, fmt);
 	cause = xvasprintf(fmt, ap);
 	va_end(ap);
+	/* A command that failed because the roles moved under it (it ran on the node
+	 * that now holds the other role): resuming as planned would be refused. */
+	if (code == RR_FAILED && exit_status >= 0 && r->rebind_why == NULL &&
+	    (r->rebind_why = runner_failure_drift(r, s)) != NULL) {
+		char *more =
+		    xasprintf("%s. The live roles no longer match the ones this run was "
+			      "planned with (%s): `ccrup resume` would be refused at this "
+			      "step; see the changes and re-plan the rest of the run with: %s",
+			      cause, r->rebind_why, runner_rebind_hint(r));
+		free(cause);
+		cause = more;
+	}
 	snprintf(r->err, sizeof(r->err), "cluster %s, node %s, step %s: %s%s", r->cl->name,
 		 s->node ? s->node : "-", s->id, cause,
 		 r->in_outage ? " -- THE OUTAGE IS ONGOING: the service is down until this step "
@@ -34,7 +46,7 @@ enum rres runner_fail(struct runner *r, const struct plan_step *s, enum rres cod
 	json_t *rec = json_pack("{s:s}", "reason", cause);
 	if (exit_status >= 0)
 		json_object_set_new(rec, "exit", json_integer(exit_status));
-	if (code == RR_REFUSED && r->rebind_why)
+	if (r->rebind_why)
 		json_object_set_new(rec, "rebind", json_string(r->rebind_why));
 	free(r->rebind_why);
 	r->rebind_why = NULL;

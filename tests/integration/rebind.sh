@@ -11,7 +11,8 @@
 #             `rebind` record; killed (-9) in the rebound run, `status` reads the new
 #             roles and plain `resume --yes` finishes: the world is an upgraded cluster,
 #             and no step that ran on NODE2 before the failover ran there again
-# (guided --rebind, which asks, is covered by tests/check_runner.c)
+#   guided    through a pseudo-terminal, --rebind shows the changes and asks: "n" journals
+#             nothing and changes nothing (exit 3); "y" (second scenario) runs the rebound plan
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/sim.sh
@@ -118,6 +119,20 @@ else
 	ko "plain resume after the failover: exit $rc" "$tmp/resume1.log"
 fi
 
+# ---- guided: the changes are shown, the question asked; "n" changes nothing ----
+sim_ctl dump >"$tmp/w2c.json"
+python3 tests/lib/guided.py "rebind=n" "$tmp/guided.log" -- bin/ccrup resume "$SIM_INV" --rebind --state-dir "$st"
+rc=$?
+sim_ctl dump >"$tmp/w2d.json"
+if [ $rc = 3 ] && grep -q "role active: NODE1 -> NODE2" "$tmp/guided.log" &&
+	grep -q "Rebind the roles and re-plan" "$tmp/guided.log" &&
+	grep -q "not rebound: nothing was changed" "$tmp/guided.log" &&
+	! grep -qF '"event":"rebind"' "$j" && changing "$tmp/w2c.json" "$tmp/w2d.json"; then
+	ok "guided --rebind shows the changes and asks; declined, nothing is journaled or changed (exit 3)"
+else
+	ko "guided --rebind declined: exit $rc" "$tmp/guided.log"
+fi
+
 # ---- rebind, killed in the rebound run, resumed ----
 sim_ctl fault-add '{"host": "NODE1", "match": "net stop RemoteRegistry", "kind": "hang"}' >/dev/null
 bin/ccrup resume "$SIM_INV" --rebind --yes --state-dir "$st" >"$tmp/rebind.log" 2>&1 &
@@ -173,6 +188,61 @@ if wait_begin "$j" passive.stop-remote-registry NODE1; then
 	fi
 else
 	ko "the rebound run never began stop-remote-registry on NODE1" "$tmp/rebind.log"
+fi
+sim_stop
+
+# ---- failed: the owner crashes as setup starts on NODE2, which then owns the CMS ----
+# setup.com itself refuses on the CMS owner (exit 1): a failed step, not a refused one;
+# a plain resume would be refused at its precondition, so --rebind is what is named.
+scn2=$tmp/failover-setup.yml
+python3 - mock-nodes/scenarios/two-node.yml "$scn2" <<'PY2'
+import sys
+s = open(sys.argv[1]).read()
+s += """
+events:
+  - on: setup.com /m:upgrade
+    on_host: NODE2
+    when: before
+    do: crash
+    host: CLUS1.cms_owner
+"""
+open(sys.argv[2], "w").write(s)
+PY2
+sim_start "$scn2" 0 "$tmp/s2" || { echo "rebind: ccrsim did not start"; exit 1; }
+st2=$tmp/st2
+bin/ccrup apply "$SIM_INV" --yes --state-dir "$st2" >"$tmp/apply2.log" 2>&1
+rc=$?
+bin/ccrup status "$SIM_INV" --state-dir "$st2" -o json >"$tmp/status4.json" 2>&1
+if [ $rc = 1 ] && grep -q "passive.setup.*exited 1" "$tmp/apply2.log" &&
+	grep -qF "ccrup resume --rebind" "$tmp/apply2.log" &&
+	python3 -c '
+import json, sys
+n = json.load(open(sys.argv[1]))["clusters"][0]["next"]
+assert n["id"] == "passive.setup" and n["command"] == "ccrup resume --rebind", n
+' "$tmp/status4.json"; then
+	ok "setup failed on the node the CMS failed over to: exit 1 names resume --rebind, and so does status"
+else
+	ko "apply with the owner crashing as setup starts: exit $rc" "$tmp/apply2.log"
+	cat "$tmp/status4.json"
+fi
+python3 tests/lib/guided.py "" "$tmp/rebind2.log" -- bin/ccrup resume "$SIM_INV" --rebind --state-dir "$st2"
+rc=$?
+sim_ctl dump >"$tmp/w4.json"
+if [ $rc = 0 ] && grep -q "Rebind the roles and re-plan" "$tmp/rebind2.log" &&
+	grep -q "role passive: NODE2 -> NODE1" "$tmp/rebind2.log" &&
+	python3 $W "$tmp/w4.json" cms CLUS1 NODE1 Online 8.1.240.6 &&
+	python3 $W "$tmp/w4.json" count NODE1 "/m:upgrade" 1 &&
+	python3 $W "$tmp/w4.json" count NODE2 "/m:upgrade" 2 &&
+	python3 $W "$tmp/w4.json" count NODE2 "net stop RemoteRegistry" 1 &&
+	python3 -c '
+import json, sys
+w = json.load(open(sys.argv[1]))
+v = {h["name"]: h["binaries_version"] for h in w["hosts"] if h["name"] in ("NODE1", "NODE2")}
+assert v == {"NODE1": "8.1.240.6", "NODE2": "8.1.240.6"}, v
+' "$tmp/w4.json"; then
+	ok "guided resume --rebind (answered yes) finishes it: both nodes and the CMS upgraded, setup ran once more only where it had been refused"
+else
+	ko "resume --rebind after the failed setup: exit $rc" "$tmp/rebind2.log"
 fi
 sim_stop
 
