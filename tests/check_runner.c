@@ -1239,6 +1239,7 @@ START_TEST(rebind_replans_from_the_live_roles)
 	ck_assert_int_eq(resume_rebind(0, NULL), EXIT_DONE);
 	ck_assert(saw(EV_BIND, "role active: n1 -> n2"));
 	ck_assert(saw(EV_BIND, "role passive: n2 -> n1"));
+	ck_assert(saw_any("as planned it cannot go on (step first.install on n2: `owner != node`"));
 	ck_assert_int_eq(
 	    jcount("\"event\":\"rebind\"", "\"new\":[{\"role\":\"active\",\"host\":\"n2\"}"), 1);
 	/* n1, now passive, was upgraded first and took the service; n2 last. */
@@ -1304,6 +1305,28 @@ START_TEST(rebind_with_unchanged_roles_resumes)
 	ck_assert_int_eq(jcount("\"event\":\"rebind\"", NULL), 0);
 	ck_assert_str_eq(fake_get(W, "n1", "ver"), "2");
 	ck_assert_int_eq(fake_count(W, "n2", "set prep yes"), 1);
+}
+END_TEST
+
+START_TEST(rebind_refused_when_the_run_moved_the_roles_itself)
+{
+	load_roles();
+	/* n2 upgraded, the service moved to it (the plan's own move), then n1's install fails. */
+	fake_rule(W, "n1", "set ver 2", FA_ANSWER)->exit = 1;
+	W->rule[W->nrules - 1].times = 1;
+	ck_assert_int_eq(apply_yes(), EXIT_STEP_FAILED);
+	ck_assert_str_eq(fake_get(W, "n1", "owner"), "n2");
+	ck_assert(!saw_any("--rebind"));
+	int mark = W->nlog;
+	/* The live roles differ from the pinned ones by design: nothing is stranded. */
+	ck_assert_int_eq(resume_rebind(0, NULL), EXIT_REFUSED);
+	ck_assert(saw_any("not rebound"));
+	ck_assert(saw_any("every step still to do can run as planned"));
+	ck_assert_int_eq(jcount("\"event\":\"rebind\"", NULL), 0);
+	ck_assert_int_eq(changes_since(mark), 0);
+	ck_assert_int_eq(resume_yes(), EXIT_DONE);
+	ck_assert_str_eq(fake_get(W, "n1", "ver"), "2");
+	ck_assert_int_eq(fake_count(W, NULL, "setall owner *"), 1);
 }
 END_TEST
 
@@ -1491,6 +1514,7 @@ static Suite *suite(void)
 	    &rebind_guided_shows_and_asks,
 	    &rebind_refused_when_no_host_can_be_bound,
 	    &rebind_with_unchanged_roles_resumes,
+	    &rebind_refused_when_the_run_moved_the_roles_itself,
 	    &rebind_never_reruns_an_inflight_non_idempotent_step,
 	    &lock_refusal_touches_nothing,
 	    &exit_code_of_every_result,
