@@ -316,7 +316,11 @@ static void print_text_safe(const struct cluster_status *cs)
 	print_text(mem, cs);
 	fclose(mem);
 	char *safe = text_escaped(buf, "\n");
-	fputs(safe, stdout);
+	int cols = text_term_cols(stdout); /* a terminal: wrapped at spaces, never mid-word */
+	if (cols)
+		text_put_wrapped(stdout, safe, 0, cols);
+	else
+		fputs(safe, stdout);
 	free(safe);
 	free(buf);
 }
