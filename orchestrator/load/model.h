@@ -236,14 +236,17 @@ struct marker_def {
 };
 
 struct playbook {
-	char *path;	     /* as given; every src_loc.file points here */
-	char *name;	     /* "playbook:" */
-	char *description;   /* may be NULL */
-	char *service_name;  /* service: name -- what the outage takes down; may be NULL */
-	char *outage_impact; /* service: impact -- what users lose meanwhile; may be NULL */
-	char *service_label; /* service: label -- the word shown before the inventory's `cms:`
-				name in plans and reports ("CMS"); may be NULL ("service") */
-	int format;	     /* 1 */
+	char *path;	      /* as given; every src_loc.file points here */
+	char *name;	      /* "playbook:" */
+	char *description;    /* may be NULL */
+	char *service_name;   /* service: name -- what the outage takes down; may be NULL */
+	char *outage_impact;  /* service: impact -- what users lose meanwhile; may be NULL */
+	char *version_fact;   /* version: fact -- each node's version (node-scoped); may be NULL */
+	char *version_target; /* version: target -- the var naming the version to reach */
+	char *version_on;     /* version: on -- the group whose hosts are listed ("members") */
+	char *service_label;  /* service: label -- the word shown before the inventory's `cms:`
+				 name in plans and reports ("CMS"); may be NULL ("service") */
+	int format;	      /* 1 */
 	struct var_def *vars;
 	int nvars;
 	struct fact_def *facts;

@@ -376,6 +376,11 @@ void plan_free(struct plan *p)
 	if (p == NULL)
 		return;
 	free(p->runs);
+	const struct host_group *vg =
+	    p->versions && p->pb->version_on ? cluster_group(p->cl, p->pb->version_on) : NULL;
+	for (int i = 0; vg && i < vg->nhosts; i++)
+		free(p->versions[i]);
+	free(p->versions);
 	for (int i = 0; i < p->nsteps; i++) {
 		struct plan_step *s = &p->steps[i];
 		free(s->id);

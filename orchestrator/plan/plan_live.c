@@ -248,6 +248,23 @@ static void earlier_steps_rule(struct live_plan *lp)
 	}
 }
 
+/* The playbook's version fact on each host of its group, for the plan's header. */
+static void read_versions(struct plan *p, struct facts *f)
+{
+	const struct host_group *g =
+	    p->pb->version_fact ? cluster_group(p->cl, p->pb->version_on) : NULL;
+	char err[512];
+
+	if (g == NULL)
+		return;
+	p->versions = xcalloc((size_t)g->nhosts + 1, sizeof(*p->versions));
+	for (int i = 0; i < g->nhosts; i++) {
+		const char *v = NULL;
+		if (facts_get(f, p->pb->version_fact, g->hosts[i], &v, NULL, err, sizeof(err)) == 0)
+			p->versions[i] = xstrdup(v);
+	}
+}
+
 static json_t *observed(struct facts *f)
 {
 	json_t *a = json_array();
@@ -287,6 +304,7 @@ int plan_live_eval(const struct playbook *pb, const struct inventory *inv,
 	apply_work_rule(lp);
 	earlier_steps_rule(lp);
 	remaining(lp);
+	read_versions(lp->plan, f);
 	lp->plan->runs = xcalloc((size_t)lp->plan->nsteps + 1, 1);
 	for (int i = 0; i < lp->plan->nsteps; i++)
 		lp->plan->runs[i] = (unsigned char)pending(&lp->v[i]);

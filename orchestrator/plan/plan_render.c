@@ -314,6 +314,34 @@ static void render_roles(FILE *fp, const struct plan *p)
 	plan_roles_after_free(p, after);
 }
 
+/*
+ * Each node's version now and the one the run reaches, when the playbook names
+ * them (version:).  Offline the versions now are not known.
+ */
+static void render_versions(FILE *fp, const struct plan *p)
+{
+	const struct playbook *pb = p->pb;
+	const struct host_group *g = pb->version_fact ? cluster_group(p->cl, pb->version_on) : NULL;
+	struct subst_ctx c;
+	enum var_kind k;
+	const char *target;
+
+	if (g == NULL || g->nhosts == 0)
+		return;
+	plan_subst_ctx(p, NULL, &c);
+	target = subst_value(&c, pb->version_target, &k);
+	fprintf(fp, "Versions (%s now -> %s):%s\n", pb->version_fact, pb->version_target,
+		p->versions ? "" : " `plan --live` reads them");
+	for (int i = 0; i < g->nhosts; i++) {
+		const char *now = p->versions ? p->versions[i] : NULL;
+		fprintf(fp, "  %-14s %s -> %s\n", g->hosts[i],
+			now	      ? now
+			: p->versions ? "(unreadable)"
+				      : "?",
+			target ? target : "?");
+	}
+}
+
 static void render_one(FILE *fp, const struct plan *p, int width)
 {
 	const struct cluster_def *cl = p->cl;
@@ -332,6 +360,7 @@ static void render_one(FILE *fp, const struct plan *p, int width)
 	plan_print_wrapped(fp, 0, "Transport", tr, width);
 	free(tr);
 	render_roles(fp, p);
+	render_versions(fp, p);
 	for (int i = 0; i < p->nsteps; i++) {
 		if (p->steps[i].phase != cur) {
 			cur = p->steps[i].phase;
