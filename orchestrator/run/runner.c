@@ -451,6 +451,22 @@ static enum rres check_journal(struct runner *r)
 }
 
 /*
+ * Work done under the roles before a rebind counts for plan step i (replay_plan):
+ * whether it still holds is for the step's check to say, live, when its effect
+ * can be seen and running it again is safe (idempotent): the check skips it
+ * without a command, or it runs again where something undid it (a restart that
+ * restarted a stopped service).  Anything else stays done: never run twice.
+ */
+static int carried_recheck(const struct runner *r, int i, const struct replay_step *s)
+{
+	const struct plan_step *ps = &r->plan->steps[i];
+	int carried = strcmp(s->id, ps->id) != 0 || (s->node == NULL) != (ps->node == NULL) ||
+		      (s->node && !str_ieq(s->node, ps->node));
+	const struct step_def *d = ps->def;
+	return carried && d->idempotent && (d->check.expr != NULL || d->check.probe != NULL);
+}
+
+/*
  * Step states and the outage from the replay, checked against the plan.
  * The plan-level rules apply when the playbook is the one the run pinned.
  * An operator's skip leaves the step pending: resume offers it again.
@@ -473,6 +489,8 @@ static enum rres replay_steps(struct runner *r)
 			continue;
 		ss->st = map[s->state];
 		ss->op_skipped = replay_step_op_skipped(s);
+		if (ss->st == SS_DONE && carried_recheck(r, i, s))
+			ss->st = SS_PENDING;
 		ss->acted = s->last_begin >= 0;
 		if (ss->st == SS_BEGUN && s->last_begin >= 0) {
 			const struct replay_attempt *b = &s->att[s->last_begin];
