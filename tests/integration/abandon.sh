@@ -71,7 +71,7 @@ if unfinished_run "$d" $S; then
 	rc=$?
 	if [ $rc = 0 ] && [ "$(last_event "$d/st")" = abandoned ] &&
 		tail -n 1 "$d/st/CLUS1/journal.jsonl" | grep -q '"reason":"setup media broken; rescheduled","user":"[^"]*","host":"[^"]*"' &&
-		grep -q "journal: run .*; 27 of [0-9]* steps settled" "$d/ab.log" &&
+		grep -q "journal: run .*; [0-9]* of [0-9]* steps settled" "$d/ab.log" &&
 		grep -q "journal: last error: .*passive.setup" "$d/ab.log" &&
 		grep -q "live: [0-9]* steps would still run" "$d/ab.log" &&
 		grep -q "abandoned (setup media broken; rescheduled); the next .ccrup apply. archives" "$d/ab.log"; then

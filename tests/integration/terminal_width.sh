@@ -2,7 +2,7 @@
 # Guided mode in an 80-column terminal (a PTY that reports its size, as tmux or an
 # xterm does): every line of the step display and the prompt keeps to 80 columns,
 # long texts wrap at spaces under their value ("why:   ...") instead of cutting
-# words, and a phase line names its node without a hole ("CLUS1 [18/86] NODE2: phase").
+# words, and a phase line names its node without a hole ("CLUS1 [22/110] NODE2: phase").
 # `status` in the same terminal wraps the same way.  A PTY that reports no size (as the
 # other PTY tests use) is not wrapped.
 set -u
