@@ -57,9 +57,13 @@ START_TEST(ccr_sp1_model_details)
 	ck_assert_ptr_null(s->run);
 	ck_assert_ptr_nonnull(s->reboot.ready.expr);
 	ck_assert_ptr_nonnull(pb->reboot_command);
-	s = find("passive", "stop-service");
+	s = find("passive", "note-service");
 	ck_assert_str_eq(s->for_each, "perf_services");
 	ck_assert_str_eq(s->record->as, "service_state");
+	ck_assert_ptr_null(s->run);
+	s = find("passive", "stop-service");
+	ck_assert_str_eq(s->for_each, "perf_services");
+	ck_assert_ptr_null(s->record);
 	ck_assert_ptr_nonnull(s->check.probe);
 	ck_assert_str_eq(s->check.probe->expect, "STOPPED|FAILED 1060");
 	s = find("cms", "upgrade-cms");
@@ -116,7 +120,7 @@ START_TEST(unknown_top_key_lists_valid)
 	bad_base("zzzz: 1\n", "      - id: s\n        name: S\n        run: x\n",
 		 "18:1: unknown key 'zzzz' in playbook (valid keys: playbook, format, "
 		 "description, vars, facts, boot_id, reboot_command, roles, groups, sequences, "
-		 "phases, service, marker)");
+		 "phases, service, marker, version)");
 }
 END_TEST
 

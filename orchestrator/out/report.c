@@ -186,7 +186,14 @@ static void fold(struct report_cluster *rc, const struct replay *rp, const struc
 	rc->result_detail = dupn(rp->result_detail);
 	for (int i = 0; i < rp->nsteps; i++) {
 		const struct replay_step *s = &rp->steps[i];
-		struct report_step *rs = find_step(rc, s->id, s->node);
+		/* After a rebind a plan step may count the records of the same work done
+		 * under the earlier roles (replay_plan): shown as the step they count for,
+		 * unless the step's own later records tell it. */
+		if (s->plan_index >= 0 && replay_step_at(rp, s->plan_index) != s)
+			continue;
+		struct report_step *rs = s->plan_index >= 0 && s->plan_index < rc->nsteps
+					     ? &rc->steps[s->plan_index]
+					     : find_step(rc, s->id, s->node);
 		if (rs == NULL && s->state == RS_PENDING)
 			continue; /* only named by a record, gate or outage mark */
 		if (rs == NULL)

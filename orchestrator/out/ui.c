@@ -180,6 +180,12 @@ static int term_cols(const struct ui *u)
 	return 80;
 }
 
+/* The terminal's width when it says (a bare PTY says 0): lines are wrapped to it; 0: not. */
+static int wrap_cols(const struct ui *u)
+{
+	return u->o.tty ? text_term_cols(u->fp) : 0;
+}
+
 /*
  * The status line is "LEFT | RIGHT": RIGHT (state, timers, flags) is kept
  * whole; LEFT (where, the command) is shortened to fit the terminal.
@@ -223,7 +229,10 @@ static void draw_status(struct ui *u)
 /* "[12/47] CLUS1 passive.setup NODE2" */
 static void where(const struct event *e, char *buf, size_t len)
 {
-	if (e->index)
+	if (e->index && (e->step == NULL || *e->step == '\0')) /* a phase: where it runs */
+		snprintf(buf, len, "%s [%d/%d]%s%s", e->cluster, e->index, e->total,
+			 e->node ? " " : "", e->node ? e->node : "");
+	else if (e->index)
 		snprintf(buf, len, "%s [%d/%d] %s%s%s", e->cluster, e->index, e->total,
 			 e->step ? e->step : "", e->node ? " on " : "", e->node ? e->node : "");
 	else if (e->node)
@@ -261,7 +270,14 @@ static void vline(struct ui *u, const struct event *e, const char *color, int wh
 	fprintf(u->fp, "%s%s%s: ", col(u, color), w, whole ? "" : col(u, "\033[0m"));
 	char *msg = xvasprintf(fmt, ap);
 	/* Texts carry what nodes printed: never let them drive the terminal. */
-	fputs_safe(msg, "\n", u->fp);
+	int cols = wrap_cols(u);
+	if (cols) {
+		char *safe = text_escaped(msg, "\n");
+		text_put_wrapped(u->fp, safe, (int)strlen(w) + 2, cols);
+		free(safe);
+	} else {
+		fputs_safe(msg, "\n", u->fp);
+	}
 	free(msg);
 	if (whole)
 		fputs(col(u, "\033[0m"), u->fp);
@@ -586,7 +602,13 @@ int ui_ask(void *arg, const char *question, const char *choices)
 		outage_flag(u, of, sizeof(of));
 		if (of[0])
 			fprintf(u->fp, "%s[%s]%s ", col(u, "\033[1;41;97m"), of, col(u, "\033[0m"));
-		fprintf(u->fp, "%s%s%s ", col(u, "\033[1;36m"), question, col(u, "\033[0m"));
+		fputs(col(u, "\033[1;36m"), u->fp);
+		if (wrap_cols(u))
+			text_put_wrapped(u->fp, question, of[0] ? (int)strlen(of) + 3 : 0,
+					 wrap_cols(u));
+		else
+			fputs(question, u->fp);
+		fprintf(u->fp, "%s ", col(u, "\033[0m"));
 		fflush(u->fp);
 		if (fgets(buf, sizeof(buf), u->in) == NULL) {
 			fputc('\n', u->fp);

@@ -58,6 +58,16 @@ else
 	fail=$((fail + 1))
 	echo "not ok - reference step order"
 fi
+# Piped, the text plan keeps to 80 columns (a terminal's width otherwise, or --width).
+if [ "$(cat "$tmp/ccr-sp1.plan.txt" "$tmp/linux.plan.txt" | awk 'length($0) > 80' | wc -l)" = 0 ] &&
+	bin/ccrup plan playbooks/inventory.example.yml --width 120 | awk 'length($0) > 80 { n++ } END { exit !(n > 0) }'; then
+	pass=$((pass + 1))
+	echo "ok - piped, the plan keeps to 80 columns; --width 120 is honoured"
+else
+	fail=$((fail + 1))
+	echo "not ok - plan width"
+	awk 'length($0) > 80' "$tmp/ccr-sp1.plan.txt" "$tmp/linux.plan.txt" | head -5
+fi
 # The word before a cluster's cms: name is the playbook's service: label ("CMS" in the
 # Exchange playbooks, kept by the golden file above); "service" without one.
 sed -e 's/^    members: \[web1/    cms: webvip\n&/' playbooks/inventory.linux.example.yml >"$tmp/inv-cms.yml"
