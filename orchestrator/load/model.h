@@ -159,6 +159,10 @@ struct http_check_spec {
 	int nstatus;	    /* count */
 	char *body;	    /* ERE the body must match, or NULL */
 	regex_t body_re;    /* compiled body */
+	char *json;	    /* path template (load/jpath.h) over a JSON body, or NULL */
+	char *value;	    /* ERE every selected value must match, or NULL (json only) */
+	regex_t value_re;   /* compiled value */
+	int count;	    /* values the path must select; -1: at least one */
 	int64_t timeout_ms; /* per attempt */
 	int retries;	    /* further attempts */
 	int insecure;	    /* 1: skip TLS verification (explicit opt-out) */

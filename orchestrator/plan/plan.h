@@ -47,6 +47,7 @@ struct plan_step {
 	char *ready_cmd;  /* substituted reboot-ready probe command, or NULL */
 	char *record_cmd; /* substituted record command, or NULL */
 	char *url;	  /* substituted http_check url, or NULL */
+	char *http_json;  /* substituted http_check json path, or NULL */
 	enum plan_applies applies; /* from phase and step `when` over vars */
 };
 

@@ -185,6 +185,17 @@ static void render_step_head(FILE *fp, const struct plan *p, const struct plan_s
 	sbuf_release(&f);
 }
 
+static void render_http_json(FILE *fp, const struct http_check_spec *h, const char *path, int width)
+{
+	char n[48] = "at least one value";
+	if (h->count >= 0)
+		snprintf(n, sizeof(n), "%d value%s", h->count, h->count == 1 ? "" : "s");
+	char *t = h->value ? xasprintf("'%s' selects %s, each matching /%s/", path, n, h->value)
+			   : xasprintf("'%s' selects %s", path, n);
+	plan_print_wrapped(fp, DETAIL_INDENT, "json", t, width);
+	free(t);
+}
+
 static void render_step(FILE *fp, const struct plan *p, const struct plan_step *s, int width)
 {
 	const struct step_def *d = s->def;
@@ -222,6 +233,8 @@ static void render_step(FILE *fp, const struct plan *p, const struct plan_step *
 		plan_print_wrapped(fp, DETAIL_INDENT, "http", shown, width);
 		free(shown);
 	}
+	if (s->http_json)
+		render_http_json(fp, d->http, s->http_json, width);
 	render_reboot(fp, p, s, width);
 	print_cond(fp, "verify", &d->verify, s->verify_cmd, width);
 	if (d->outage == OUTAGE_ENDS || d->outage == OUTAGE_WITHIN)
