@@ -362,13 +362,11 @@ void plan_live_text(FILE *fp, const struct live_plan *lp, int width)
 		if (p->steps[i].node && (int)strlen(p->steps[i].node) > wnode)
 			wnode = (int)strlen(p->steps[i].node);
 	}
-	if (wid > width - wnode - 22)
-		wid = width - wnode - 22; /* the id is cut, the node and the status never */
-	if (wid < 12)
-		wid = 12;
+	if (wid > width - wnode - 22) /* a longer id pushes its own line only */
+		wid = width - wnode - 22 > 12 ? width - wnode - 22 : 12;
 	for (int i = 0; i < p->nsteps; i++) {
 		const struct plan_step *s = &p->steps[i];
-		fprintf(fp, "%4d  %-*.*s %-*s %s\n", s->index, wid, wid, s->id, wnode,
+		fprintf(fp, "%4d  %-*s %-*s %s\n", s->index, wid, s->id, wnode,
 			s->node ? s->node : "-", lp->v[i].status);
 		if (lp->v[i].detail && *lp->v[i].detail)
 			plan_print_wrapped(fp, 6, NULL, lp->v[i].detail, width);

@@ -142,8 +142,12 @@ static void render_run(FILE *fp, const struct plan_step *s, int width)
 	sbuf_release(&o);
 }
 
-/* The widths of the step id and node columns: the longest of the plan. */
-static void column_widths(const struct plan *p, int *wid, int *wnode)
+/*
+ * The widths of the step id and node columns: the longest of the plan, the id
+ * column at most what leaves room for the estimate and a flag within width (a
+ * longer id pushes its own line only).
+ */
+static void column_widths(const struct plan *p, int width, int *wid, int *wnode)
 {
 	*wid = 20;
 	*wnode = 5;
@@ -153,6 +157,8 @@ static void column_widths(const struct plan *p, int *wid, int *wnode)
 		if (p->steps[i].node && (int)strlen(p->steps[i].node) > *wnode)
 			*wnode = (int)strlen(p->steps[i].node);
 	}
+	if (*wid > width - *wnode - 35)
+		*wid = width - *wnode - 35 > 20 ? width - *wnode - 35 : 20;
 }
 
 /* "  27  cms.upgrade-cms   NODE2   7m OUTAGE-ENDS": the flags on a line of their own
@@ -163,7 +169,7 @@ static void render_step_head(FILE *fp, const struct plan *p, const struct plan_s
 	struct sbuf f;
 	int wid, wnode, n;
 
-	column_widths(p, &wid, &wnode);
+	column_widths(p, width, &wid, &wnode);
 	if (s->def->estimate_ms)
 		format_duration(s->def->estimate_ms, est, sizeof(est));
 	sbuf_init(&f);

@@ -3,7 +3,7 @@
 # xterm does): every line of the step display and the prompt keeps to 80 columns,
 # long texts wrap at spaces under their value ("why:   ...") instead of cutting
 # words, and a phase line names its node without a hole ("CLUS1 [22/110] NODE2: phase").
-# `status` in the same terminal wraps the same way.  A PTY that reports no size (as the
+# `status` and `validate` in the same terminal wrap the same way.  A PTY that reports no size (as the
 # other PTY tests use) is not wrapped.
 set -u
 cd "$(dirname "$0")/../.."
@@ -73,6 +73,15 @@ if [ "$(awk 'length($0) > 80' "$tmp/s80.txt" | wc -l)" = 0 ] && grep -q '^Cluste
 else
 	ko "status at 80 columns" "$tmp/s80.txt"
 	awk 'length($0) > 80' "$tmp/s80.txt" | head -3
+fi
+mkdir -p "$tmp/the-playbooks-of-the-change-ticket"
+cp playbooks/ccr-sp1.yml "$tmp/the-playbooks-of-the-change-ticket/"
+python3 "$tmp/drive.py" 80 "$tmp/v80.txt" -- bin/ccrup validate "$SIM_INV" -p "$tmp/the-playbooks-of-the-change-ticket/ccr-sp1.yml"
+if [ "$(awk 'length($0) > 80' "$tmp/v80.txt" | wc -l)" = 0 ] && grep -q '^    ' "$tmp/v80.txt" &&
+	sed 's/^    / /' "$tmp/v80.txt" | tr -d '\n' | grep -q 'change-ticket/ccr-sp1.yml: valid (playbook ccr-sp1: 7 phases'; then
+	ok "validate at 80 columns: nothing wider"
+else
+	ko "validate at 80 columns" "$tmp/v80.txt"
 fi
 rm -rf "$tmp/st"
 python3 "$tmp/drive.py" 0 "$tmp/w0.txt" -- bin/ccrup apply "$SIM_INV" --state-dir "$tmp/st"
