@@ -199,6 +199,9 @@ static void end_killed(struct report_step *rs, int bar, const struct journal *j,
 	b->kind = "interrupted";
 	b->killed = 1;
 	b->end_ms = next_record_ms(j, line, b->start_ms);
+	if (b->hist >= 0 && rs->hist[b->hist].text == NULL)
+		rs->hist[b->hist].text = xstrdup("no record of its end: ccrup stopped (killed or "
+						 "crashed) during this attempt");
 }
 
 static void settle_bar(struct report_step *rs, int *open, const struct report_attempt *h, int hi)

@@ -91,6 +91,7 @@ static const char css[] =
     "svg .op-skipped{fill:var(--op-skipped)}\n"
     "svg .in-progress{stroke:#b07d00;stroke-width:1}\n"
     "svg .legend text{fill:#24292f;font-size:12px}\n"
+    "table.history td code,table.history td.by{white-space:nowrap;word-break:normal}\n"
     "details.output summary{cursor:pointer;color:#57606a;font-size:12px}\n"
     "details.output pre{max-height:12em}\n"
     "footer{color:#57606a;font-size:12px;padding:0 32px 24px}\n"
@@ -438,7 +439,8 @@ static void history_row(FILE *fp, const struct report_step *s, const struct repo
 	esc(fp, s->id);
 	fprintf(fp, "</code></td><td>");
 	esc(fp, s->node ? s->node : "-");
-	fprintf(fp, "</td><td><span class=\"badge %s\">%s</span></td><td>", h->what, h->what);
+	fprintf(fp, "</td><td><span class=\"badge %s\">%s</span></td><td class=\"by\">", h->what,
+		h->what);
 	esc(fp, h->by);
 	fprintf(
 	    fp,

@@ -337,6 +337,7 @@ check "CLUS2 history: the operator's retry and wait (42s), the run time apart (1
 check "CLUS2 history: says how many resumes" grep -q "The run was resumed 1 time\." "$tmp/hist.txt"
 check "CLUS2 history: the failed attempt's stderr kept after the retry succeeded" \
 	sh -c "grep '^history|' $tmp/hist.txt | grep -qF 'MSI error 1603 in the second attempt'"
+check "CLUS2 history: the killed attempt says ccrup stopped during it" sh -c "grep '^history|' $tmp/hist.txt | grep -F '|passive.dotnet-sp1|' | grep -F '|begin|' | grep -qF 'ccrup stopped'"
 check "CLUS2 history: the operator's skip is listed" sh -c "grep '^history|' $tmp/hist.txt | grep -F '|passive.stop-remote-registry|' | grep -qF '|skipped|'"
 
 # CLUS2's timeline: one bar per attempt, each in its own style; waits for the operator apart.
