@@ -241,6 +241,25 @@ LOCKPID=$!
 i=0
 while [ ! -e "$tmp/locked" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 
+# `ccrup status` of the same journal shows every attempt's outcome too, in text and JSON.
+bin/ccrup status "$tmp/inv.yml" -p "$PB" --state-dir "$state" --clusters CLUS2 >"$tmp/status.txt" 2>&1
+check "status: passive.setup's three attempts and how each ended" \
+	grep -Eq '^ +[0-9]+ passive\.setup +NODE4 +done .*\(3 attempts: interrupted, failed, done\)' "$tmp/status.txt"
+check "status: passive.dotnet-sp1 killed then resumed: stopped, done" \
+	grep -Eq '^ +[0-9]+ passive\.dotnet-sp1 +NODE4 +done .*\(2 attempts: stopped, done\)' "$tmp/status.txt"
+bin/ccrup status "$tmp/inv.yml" -p "$PB" --state-dir "$state" --clusters CLUS2 -o json >"$tmp/status.json" 2>&1
+check "status -o json: attempt_outcomes per step" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+c = d["clusters"][0] if "clusters" in d else d
+s = {x["id"]: x for x in c["steps"]}
+assert s["passive.setup"]["attempt_outcomes"] == ["interrupted", "failed", "done"], s["passive.setup"]
+assert s["passive.dotnet-sp1"]["attempt_outcomes"] == ["stopped", "done"], s["passive.dotnet-sp1"]
+assert s["cms.upgrade-cms"]["attempt_outcomes"] == ["failed"], s["cms.upgrade-cms"]
+assert s["passive.stop-remote-registry"]["attempt_outcomes"] == [], s["passive.stop-remote-registry"]
+assert all(len(x["attempt_outcomes"]) == x["attempts"] for x in c["steps"])
+' "$tmp/status.json"
+
 bin/ccrup report "$tmp/inv.yml" -p "$PB" --state-dir "$state" --clusters 'CLUS[1235]' >"$tmp/out" 2>&1
 check "report exits 0 for finished, failed, in-progress and missing runs" test $? = 0
 for c in CLUS1 CLUS2 CLUS3 CLUS5; do
