@@ -446,9 +446,9 @@ static void release_status(struct cluster_status *cs)
 {
 	replay_free(cs->rp);
 	journal_close(cs->j);
-	plan_free(cs->plan);
 	for (int i = 0; cs->v && cs->plan && i < cs->plan->nsteps; i++)
 		free(cs->v[i].outcomes);
+	plan_free(cs->plan);
 	free(cs->v);
 	state_holder_release(&cs->holder);
 }
