@@ -50,6 +50,7 @@ static const char css[] =
     ".badge.failed{background:var(--failed)}.badge.refused{background:var(--refused)}\n"
     ".badge.in-progress{background:var(--progress);color:#1f2328}\n"
     ".badge.interrupted{background:var(--interrupted)}\n"
+    ".badge.abandoned{background:var(--interrupted)}\n"
     ".badge.pending{background:var(--pending);color:#1f2328}\n"
     ".alert{border-left:5px solid var(--failed);background:#ffebe9;padding:10px 14px;"
     "margin:12px 0;border-radius:4px}\n"
@@ -144,7 +145,7 @@ static const char *result_class(const struct report_cluster *rc)
 	if (rc->result == NULL)
 		return rc->locked ? "in-progress" : "interrupted";
 	if (strcmp(rc->result, "done") == 0 || strcmp(rc->result, "refused") == 0 ||
-	    strcmp(rc->result, "interrupted") == 0)
+	    strcmp(rc->result, "interrupted") == 0 || strcmp(rc->result, "abandoned") == 0)
 		return rc->result;
 	return "failed";
 }
@@ -249,11 +250,21 @@ static void alerts(FILE *fp, const struct report_cluster *rc, int64_t end)
 		format_duration(end - rc->outages[i].start_ms, d, sizeof(d));
 		fprintf(fp,
 			"<div class=\"alert\"><strong>Outage ongoing</strong> since %s (%s): "
-			"the service is down until the run is resumed and finishes the outage "
-			"phase.</div>\n",
-			t, d);
+			"%s</div>\n",
+			t, d,
+			rc->result && strcmp(rc->result, "abandoned") == 0
+			    ? "the run was abandoned: the service is down until someone brings it "
+			      "back by hand."
+			    : "the service is down until the run is resumed and finishes the "
+			      "outage phase.");
 	}
-	if (rc->result_detail && rc->result && strcmp(rc->result, "done") != 0) {
+	if (rc->result_detail && rc->result && strcmp(rc->result, "abandoned") == 0) {
+		fprintf(fp, "<div class=\"alert\"><strong>The run was abandoned</strong> "
+			    "(<code>ccrup abandon</code>; the next <code>ccrup apply</code> starts "
+			    "a new run): ");
+		esc(fp, rc->result_detail);
+		fprintf(fp, "</div>\n");
+	} else if (rc->result_detail && rc->result && strcmp(rc->result, "done") != 0) {
 		fprintf(fp, "<div class=\"alert\"><strong>The run stopped:</strong> ");
 		esc(fp, rc->result_detail);
 		fprintf(fp, "</div>\n");

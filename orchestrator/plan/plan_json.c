@@ -38,6 +38,20 @@ static json_t *ints_json(const int *v, int n)
 	return a;
 }
 
+/* An http_check: what it expects (the url is the step's "url"). */
+static json_t *http_json(const struct http_check_spec *h, const struct plan_step *s)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "status", ints_json(h->status, h->nstatus));
+	json_object_set_new(o, "body", str_or_null(h->body));
+	json_object_set_new(o, "json", str_or_null(s->http_json));
+	json_object_set_new(o, "value", str_or_null(h->value));
+	json_object_set_new(o, "count", h->count >= 0 ? json_integer(h->count) : json_null());
+	json_object_set_new(o, "timeout_ms", json_integer(h->timeout_ms));
+	json_object_set_new(o, "retries", json_integer(h->retries));
+	return o;
+}
+
 static const char *kind_name(enum pstep_kind k)
 {
 	static const char *names[] = {"run", "gate", "wait", "http", "assert", "reboot"};
@@ -92,6 +106,8 @@ static json_t *step_json(const struct plan *p, const struct plan_step *s)
 	json_object_set_new(o, "estimate_ms", json_integer(d->estimate_ms));
 	json_object_set_new(o, "why", str_or_null(d->why));
 	json_object_set_new(o, "url", str_or_null(s->url));
+	if (d->http)
+		json_object_set_new(o, "http", http_json(d->http, s));
 	if (d->wait)
 		json_object_set_new(o, "wait",
 				    json_pack("{s:s, s:I, s:I}", "until",
