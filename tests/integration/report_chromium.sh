@@ -221,6 +221,10 @@ cls = {c["name"]: c for c in plan["clusters"]}
 def index(c, sid):
     return [s["index"] for s in cls[c]["steps"] if s["id"] == sid][0]
 run(cls["CLUS1"], now - 3 * 3600 * 1000)
+# CLUS1 had stopped once at a declined gate (the audit log's step-failed), then finished.
+with open(os.path.join(state, "CLUS1", "audit.jsonl"), "a") as f:
+    f.write(json.dumps({"time": iso(now - 3 * 3600 * 1000 + 900), "cluster": "CLUS1",
+                        "event": "step-failed", "text": "gate preflight.lab-tested declined"}) + "\n")
 run(cls["CLUS2"], now - 95 * 60 * 1000, fail_at=index("CLUS2", "cms.upgrade-cms"),
     hist_at=index("CLUS2", "passive.setup"), kill_at=index("CLUS2", "passive.dotnet-sp1"),
     skip_at=index("CLUS2", "passive.stop-remote-registry"))
@@ -353,6 +357,11 @@ check "CLUS2 history: the first attempt in the first run, the later ones in resu
 check "CLUS2 history: the failure's exit and reason" sh -c "grep '^history|' $tmp/hist.txt | grep -F '|failed|' | grep -F '|1603|' | grep -qF 'fatal error during installation'"
 check "CLUS2 history: the operator's retry and wait (42s), the run time apart (1m 1s)" \
 	sh -c "grep '^history|' $tmp/hist.txt | grep -F '|answer|' | grep -F 'retry' | grep -qF '42' && grep '^history|' $tmp/hist.txt | grep -F '|done|' | grep -F '1m' | grep -qF '42'"
+check "CLUS2 summary: 1 failure now, 3 earlier attempts (interrupted, stopped, failed) counted apart" \
+	grep -q "Failures *1 (and 3 earlier attempts that failed, were interrupted or stopped, then tried again: see History)" "$tmp/hist.txt"
+chrome --dump-dom "file://$state/CLUS1/report.html" >"$tmp/dom1.html" 2>/dev/null
+check "CLUS1 (done): the declined gate is an earlier stop, not a failure" \
+	sh -c "grep -q '<h3>Earlier stops</h3>' $tmp/dom1.html && ! grep -q '<h3>Failures</h3>' $tmp/dom1.html && grep -q 'declined' $tmp/dom1.html"
 check "CLUS2 history: says how many resumes" grep -q "The run was resumed 1 time\." "$tmp/hist.txt"
 check "CLUS2 history: the failed attempt's stderr kept after the retry succeeded" \
 	sh -c "grep '^history|' $tmp/hist.txt | grep -qF 'MSI error 1603 in the second attempt'"
