@@ -17,7 +17,7 @@ static char dir[] = "/tmp/ccrup-check-util.XXXXXX";
 
 static void setup(void)
 {
-	strcpy(dir, "/tmp/ccrup-check-util.XXXXXX");
+	snprintf(dir, sizeof(dir), "%s", "/tmp/ccrup-check-util.XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 }
 

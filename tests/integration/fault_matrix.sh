@@ -48,9 +48,9 @@ else
 		doc=${BUILD:-build}/reliability.md
 		mkdir -p "$(dirname "$doc")" && cp docs/reliability.md "$doc"
 	fi
+	echo "fault_matrix: the table goes to $doc"
 	python3 tests/lib/fault_matrix.py "$tmp/clean" "$tmp/cases" "$epochs" \
 		--jobs "${FAULT_MATRIX_JOBS:-4}" --doc "$doc"
-	echo "fault_matrix: table written to $doc"
 fi
 rc=$?
 [ -n "${FAULT_MATRIX_KEEP:-}" ] && echo "fault_matrix: files kept in $tmp"
