@@ -59,6 +59,12 @@ n=$(grep -c 'winrm exec' "$SIM_DIR/ccrsim.log")
 shells=$(grep -c 'winrm create shell' "$SIM_DIR/ccrsim.log")
 [ "$shells" -le 12 ] && ok "shells kept open across commands ($shells shells for $n commands)" ||
 	ko "too many shells: $shells for $n commands"
+# A shell gone with a reboot is refused by a fault on a working connection: the new
+# shell is made on that connection (a new TCP connection and TLS handshake would be waste).
+conns=$(grep -c 'winrm connection HTTPS$' "$SIM_DIR/ccrsim.log")
+[ "$conns" -gt 0 ] && [ "$conns" -le "$shells" ] &&
+	ok "one connection per shell at most ($conns connections, $shells shells)" ||
+	ko "connections: $conns for $shells shells"
 bin/ccrup apply "$SIM_INV" --yes --state-dir "$tmp/wr/state" >"$tmp/wr2.log" 2>&1
 rc=$?
 sim_ctl dump >"$tmp/wr2.json"
