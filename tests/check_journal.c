@@ -595,6 +595,121 @@ START_TEST(sticky_error_after_failed_write)
 }
 END_TEST
 
+/*
+ * Group commit: a deferred record is written at once (another reader sees
+ * it) and is durable after journal_sync() or the next journal_append().
+ */
+START_TEST(deferred_written_then_synced)
+{
+	struct journal *j = NULL, *r = NULL;
+	json_t *rec = json_pack("{s:s, s:s}", "event", "done", "step", "a");
+
+	ck_assert_int_eq(journal_open(jpath, &j, NULL, 0), JOURNAL_OK);
+	ck_assert_int_eq(journal_unsynced(j), 0);
+	ck_assert_int_eq(journal_append_deferred(j, rec), 0);
+	ck_assert_int_eq(journal_append_deferred(j, rec), 0);
+	ck_assert_int_eq(journal_unsynced(j), 1);
+	ck_assert_uint_eq(journal_count(j), 2);
+	ck_assert_int_eq(journal_load(jpath, &r, NULL, 0), JOURNAL_OK);
+	ck_assert_uint_eq(journal_count(r), 2);
+	journal_close(r);
+	ck_assert_int_eq(journal_sync(j), 0);
+	ck_assert_int_eq(journal_unsynced(j), 0);
+	ck_assert_int_eq(journal_sync(j), 0); /* nothing pending: nothing to do */
+	ck_assert_int_eq(journal_append_deferred(j, rec), 0);
+	ck_assert_int_eq(journal_append(j, rec), 0); /* a durable append covers the deferred */
+	ck_assert_int_eq(journal_unsynced(j), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(journal_record(j, 3), "seq")), 4);
+	journal_close(j);
+	ck_assert_int_eq(journal_load(jpath, &r, NULL, 0), JOURNAL_OK);
+	ck_assert_uint_eq(journal_count(r), 4);
+	journal_close(r);
+	json_decref(rec);
+}
+END_TEST
+
+/*
+ * A machine crash loses what the last fsync did not cover: whole deferred
+ * lines, or a line cut short.  Either is read back as the records before it
+ * (a cut line is a torn tail), and the next append continues the sequence.
+ */
+START_TEST(deferred_tail_lost_in_a_crash)
+{
+	struct journal *j = NULL;
+	struct stat st;
+	char msg[512];
+	json_t *rec = json_pack("{s:s, s:s}", "event", "done", "step", "a");
+
+	ck_assert_int_eq(journal_open(jpath, &j, NULL, 0), JOURNAL_OK);
+	ck_assert_int_eq(journal_append(j, rec), 0);
+	ck_assert_int_eq(stat(jpath, &st), 0);
+	off_t synced = st.st_size;
+	ck_assert_int_eq(journal_append_deferred(j, rec), 0);
+	ck_assert_int_eq(journal_append_deferred(j, rec), 0);
+	journal_close(j);
+	ck_assert_int_eq(stat(jpath, &st), 0);
+	/* Half of the unsynced bytes survive: one whole line and a torn one. */
+	ck_assert_int_eq(truncate(jpath, synced + (st.st_size - synced) * 3 / 4), 0);
+	ck_assert_int_eq(journal_open(jpath, &j, msg, sizeof(msg)), JOURNAL_TORN_TAIL);
+	ck_assert_uint_eq(journal_count(j), 2);
+	ck_assert_int_eq(journal_append_deferred(j, rec), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(journal_record(j, 2), "seq")), 3);
+	journal_close(j);
+	/* All of them lost. */
+	ck_assert_int_eq(truncate(jpath, synced), 0);
+	ck_assert_int_eq(journal_open(jpath, &j, msg, sizeof(msg)), JOURNAL_OK);
+	ck_assert_uint_eq(journal_count(j), 1);
+	journal_close(j);
+	json_decref(rec);
+}
+END_TEST
+
+/* A failed write after deferred records keeps them, whole, and is sticky for sync too. */
+static int deferred_sticky_child(void)
+{
+	struct journal *j = NULL;
+	struct stat st;
+	struct rlimit rl;
+	json_t *rec = json_pack("{s:s, s:s}", "event", "begin", "detail", "0123456789abcdef");
+
+	signal(SIGXFSZ, SIG_IGN);
+	if (journal_open(jpath, &j, NULL, 0) != JOURNAL_OK || journal_append_deferred(j, rec) != 0)
+		return 10;
+	if (stat(jpath, &st) < 0)
+		return 11;
+	rl.rlim_cur = rl.rlim_max = (rlim_t)st.st_size + 20;
+	if (setrlimit(RLIMIT_FSIZE, &rl) < 0)
+		return 12;
+	if (journal_append_deferred(j, rec) != -1)
+		return 13;
+	struct stat st2;
+	if (stat(jpath, &st2) < 0 || st2.st_size != st.st_size)
+		return 15; /* a partial line was left behind, or the deferred one cut */
+	if (journal_sync(j) != -1 || journal_error(j) == NULL)
+		return 16;
+	json_decref(rec);
+	journal_close(j);
+	return 0;
+}
+
+START_TEST(deferred_sticky_after_failed_write)
+{
+	struct journal *j = NULL;
+	int status = 0;
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(deferred_sticky_child());
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d",
+		      WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status));
+	ck_assert_int_eq(journal_load(jpath, &j, NULL, 0), JOURNAL_OK);
+	ck_assert_uint_eq(journal_count(j), 1);
+	journal_close(j);
+}
+END_TEST
+
 static Suite *journal_suite(void)
 {
 	Suite *s = suite_create("journal");
@@ -622,6 +737,9 @@ static Suite *journal_suite(void)
 	tcase_add_test(tc, read_only_refuses_append);
 	tcase_add_test(tc, pinned_digests);
 	tcase_add_test(tc, sticky_error_after_failed_write);
+	tcase_add_test(tc, deferred_written_then_synced);
+	tcase_add_test(tc, deferred_tail_lost_in_a_crash);
+	tcase_add_test(tc, deferred_sticky_after_failed_write);
 	suite_add_tcase(s, tc);
 	return s;
 }

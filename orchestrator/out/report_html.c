@@ -18,7 +18,8 @@
 
 static const char css[] =
     ":root{--done:#2e7d32;--skipped:#8c959f;--failed:#c62828;--refused:#ad1457;"
-    "--progress:#f9a825;--interrupted:#ef6c00;--pending:#d0d7de;--outage:#e53935}\n"
+    "--progress:#f9a825;--interrupted:#ef6c00;--pending:#d0d7de;--outage:#e53935;--op-skipped:#"
+    "8250df}\n"
     "*{box-sizing:border-box}\n"
     "body{margin:0;background:#f6f8fa;color:#1f2328;font:14px/1.5 'DejaVu Sans','Liberation "
     "Sans',Arial,Helvetica,sans-serif}\n"
@@ -50,6 +51,7 @@ static const char css[] =
     ".badge.failed{background:var(--failed)}.badge.refused{background:var(--refused)}\n"
     ".badge.in-progress{background:var(--progress);color:#1f2328}\n"
     ".badge.interrupted{background:var(--interrupted)}\n"
+    ".badge.begin,.badge.answer,.badge.gate{background:#57606a}\n"
     ".badge.abandoned{background:var(--interrupted)}\n"
     ".badge.pending{background:var(--pending);color:#1f2328}\n"
     ".alert{border-left:5px solid var(--failed);background:#ffebe9;padding:10px 14px;"
@@ -84,8 +86,14 @@ static const char css[] =
     "svg .done{fill:var(--done)}svg .skipped{fill:var(--skipped)}\n"
     "svg .failed{fill:var(--failed)}svg .refused{fill:var(--refused)}\n"
     "svg .interrupted{fill:var(--interrupted)}\n"
+    "svg .killed{fill:#ffe0c2;stroke:var(--interrupted);stroke-width:1.5;"
+    "stroke-dasharray:4 2}\n"
+    "svg .op-skipped{fill:var(--op-skipped)}\n"
     "svg .in-progress{stroke:#b07d00;stroke-width:1}\n"
     "svg .legend text{fill:#24292f;font-size:12px}\n"
+    "table.history td code,table.history td.by{white-space:nowrap;word-break:normal}\n"
+    "details.output summary{cursor:pointer;color:#57606a;font-size:12px}\n"
+    "details.output pre{max-height:12em}\n"
     "footer{color:#57606a;font-size:12px;padding:0 32px 24px}\n"
     "@media print{body{background:#fff}section.cluster{border:0;padding:0}"
     "pre{max-height:none}}\n";
@@ -171,6 +179,20 @@ static int is_failure(const struct report_step *s)
 	       !strcmp(s->status, "interrupted");
 }
 
+/* Attempts that failed, were refused, interrupted or stopped, beyond the nfail steps
+ * whose last attempt did: the ones a resume or a retry went past. */
+static int earlier_failures(const struct report_cluster *rc, int nfail)
+{
+	int n = 0;
+	for (int i = 0; i < rc->nsteps; i++)
+		for (int k = 0; k < rc->steps[i].nbars; k++) {
+			const char *w = rc->steps[i].bars[k].kind;
+			n += !strcmp(w, "failed") || !strcmp(w, "refused") ||
+			     !strcmp(w, "interrupted");
+		}
+	return n > nfail ? n - nfail : 0;
+}
+
 static void row(FILE *fp, const char *th, const char *td)
 {
 	fprintf(fp, "<tr><th>");
@@ -231,7 +253,14 @@ static void summary(FILE *fp, const struct report_cluster *rc, int64_t end, int6
 		"%d in progress &middot; %d pending</td></tr>\n",
 		count_status(rc, "done"), count_status(rc, "skipped"), nfail,
 		count_status(rc, "in-progress"), count_status(rc, "pending"));
-	fprintf(fp, "<tr><th>Failures</th><td>%d</td></tr>\n", nfail);
+	int earlier = earlier_failures(rc, nfail);
+	fprintf(fp, "<tr><th>Failures</th><td>%d", nfail);
+	if (earlier)
+		fprintf(fp,
+			" (and %d earlier attempt%s that failed, were interrupted or stopped, "
+			"then tried again: see History)",
+			earlier, earlier == 1 ? "" : "s");
+	fprintf(fp, "</td></tr>\n");
 	if (rc->earlier_runs)
 		fprintf(fp,
 			"<tr><th>Earlier runs</th><td>%d archived journal(s) beside this one"
@@ -326,7 +355,11 @@ static void failures(FILE *fp, const struct report_cluster *rc)
 		n += is_failure(&rc->steps[i]);
 	if (n == 0 && rc->nstops == 0)
 		return;
-	fprintf(fp, "<h3>Failures</h3>\n");
+	/* No step failed now: the runner's messages are of stops a resume went past. */
+	fprintf(fp, "<h3>%s</h3>\n", n ? "Failures" : "Earlier stops");
+	if (n == 0)
+		fprintf(fp, "<p class=\"sub\">No step has failed in the end; the run stopped "
+			    "earlier, and was resumed:</p>\n");
 	for (int i = 0; i < rc->nsteps; i++)
 		if (is_failure(&rc->steps[i]))
 			failure(fp, rc, &rc->steps[i]);
@@ -398,6 +431,21 @@ static int eventful(const struct report_step *s)
 	return 0;
 }
 
+/* A begin's command output from the audit log, folded: each attempt keeps its own. */
+static void attempt_output(FILE *fp, const struct report_attempt *h)
+{
+	const char *label[] = {"stderr", "stdout"};
+	const char *text[] = {h->out_stderr, h->out_stdout};
+	for (int k = 0; k < 2; k++) {
+		if (text[k] == NULL || text[k][0] == '\0')
+			continue;
+		fprintf(fp, "<details class=\"output\"%s><summary>%s (exit %d)</summary><pre>",
+			k == 0 && h->out_exit != 0 ? " open" : "", label[k], h->out_exit);
+		esc(fp, text[k]);
+		fprintf(fp, "</pre></details>");
+	}
+}
+
 static void history_row(FILE *fp, const struct report_step *s, const struct report_attempt *h)
 {
 	char t[32] = "", d[40] = "", w[40] = "", x[16] = "", p[24] = "first run";
@@ -416,13 +464,15 @@ static void history_row(FILE *fp, const struct report_step *s, const struct repo
 	esc(fp, s->id);
 	fprintf(fp, "</code></td><td>");
 	esc(fp, s->node ? s->node : "-");
-	fprintf(fp, "</td><td><span class=\"badge %s\">%s</span></td><td>", h->what, h->what);
+	fprintf(fp, "</td><td><span class=\"badge %s\">%s</span></td><td class=\"by\">", h->what,
+		h->what);
 	esc(fp, h->by);
 	fprintf(
 	    fp,
 	    "</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td>",
 	    x, d, w);
 	esc(fp, h->text);
+	attempt_output(fp, h);
 	fprintf(fp, "</td></tr>\n");
 }
 

@@ -122,6 +122,64 @@ static json_t *step_json(const struct plan *p, const struct plan_step *s)
 	return o;
 }
 
+/* "NODE1,NODE2" as ["NODE1", "NODE2"]; NULL as null. */
+static json_t *host_list(const char *csv)
+{
+	if (csv == NULL)
+		return json_null();
+	json_t *a = json_array();
+	for (const char *c = csv; *c;) {
+		size_t n = strcspn(c, ",");
+		json_array_append_new(a, json_stringn(c, n));
+		c += n + (c[n] == ',');
+	}
+	return a;
+}
+
+/* The text header's role table: each role's holders now and after the run (plan_render.c). */
+static json_t *role_holders_json(const struct plan *p)
+{
+	json_t *a = json_array();
+	char **after = plan_roles_after(p);
+	for (int r = 0; r < p->pb->nroles; r++) {
+		char *now = plan_role_hosts(p, p->pb->roles[r].name);
+		if (now == NULL)
+			continue;
+		json_array_append_new(a, json_pack("{s:s, s:o, s:o}", "role", p->pb->roles[r].name,
+						   "now", host_list(now), "after",
+						   host_list(after[r])));
+		free(now);
+	}
+	plan_roles_after_free(p, after);
+	return a;
+}
+
+/* The text header's version table (playbook version:), or null without one. */
+static json_t *versions_json(const struct plan *p)
+{
+	const struct playbook *pb = p->pb;
+	const struct host_group *g = pb->version_fact ? cluster_group(p->cl, pb->version_on) : NULL;
+	struct subst_ctx c;
+	enum var_kind k;
+
+	if (g == NULL || g->nhosts == 0)
+		return json_null();
+	plan_subst_ctx(p, NULL, &c);
+	json_t *hosts = json_array();
+	for (int i = 0; i < g->nhosts; i++) {
+		const char *now = p->versions ? p->versions[i] : NULL;
+		json_array_append_new(hosts, json_pack("{s:s, s:o, s:s}", "host", g->hosts[i],
+						       "now", str_or_null(now), "read",
+						       now	     ? "read"
+						       : p->versions ? "unreadable"
+								     : "not-read"));
+	}
+	return json_pack("{s:s, s:s, s:o, s:s, s:o}", "fact", pb->version_fact, "target_var",
+			 pb->version_target, "target",
+			 str_or_null(subst_value(&c, pb->version_target, &k)), "group", g->name,
+			 "hosts", hosts);
+}
+
 static json_t *cluster_json(const struct plan *p)
 {
 	json_t *roles = json_array(), *steps = json_array(), *groups = json_object();
@@ -145,11 +203,12 @@ static json_t *cluster_json(const struct plan *p)
 		    json_pack("{s:s, s:o, s:I}", "from", p->steps[p->outage_begin - 1].id, "to",
 			      str_or_null(p->outage_end ? p->steps[p->outage_end - 1].id : NULL),
 			      "estimate_ms", (json_int_t)p->outage_ms);
-	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:I, s:o, s:o}", "name", cl->name, "cms",
-			 str_or_null(cl->cms), "groups", groups, "transports",
+	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:o}", "name",
+			 cl->name, "cms", str_or_null(cl->cms), "groups", groups, "transports",
 			 plan_transports_json(p), "roles", roles, "steps", steps, "estimate_ms",
 			 (json_int_t)p->estimate_ms, "outage", outage, "point_of_no_return",
-			 str_or_null(p->ponr ? p->steps[p->ponr - 1].id : NULL));
+			 str_or_null(p->ponr ? p->steps[p->ponr - 1].id : NULL), "role_holders",
+			 role_holders_json(p), "versions", versions_json(p));
 }
 
 /* The document around the clusters (steals clusters). */

@@ -82,6 +82,27 @@ void runner_emitf(struct runner *r, enum ev_kind k, const struct plan_step *s, c
 	free(text);
 }
 
+/* An append or a sync failed: no further remote action.  Returns -1. */
+static int stop_on_journal_error(struct runner *r, const struct plan_step *s)
+{
+	r->journal_broken = 1;
+	if (runner_lock_lost(r))
+		return -1;
+	snprintf(r->err, sizeof(r->err),
+		 "cannot write the journal: %s; stopping before any further remote action "
+		 "(nothing is lost: fix the cause and run `ccrup resume`)",
+		 journal_error(r->j));
+	runner_emitf(r, EV_WARN, s, "%s", r->err);
+	return -1;
+}
+
+/*
+ * Records are written at once (readers see them) but fsync'd in groups:
+ * runner_journal_sync() before every remote command that changes a node,
+ * before the operator is asked, and at the end of the run.  Read-only
+ * probes do not wait for it: a lost `done` is settled on resume like a
+ * step killed before its `done` (its check, or the boot id).
+ */
 int runner_journal(struct runner *r, const char *event, const struct plan_step *s, json_t *rec)
 {
 	if (rec == NULL)
@@ -102,20 +123,16 @@ int runner_journal(struct runner *r, const char *event, const struct plan_step *
 			free(red);
 		}
 	}
-	int rc = journal_append(r->j, rec);
+	int rc = journal_append_deferred(r->j, rec);
 	json_decref(rec);
-	if (rc < 0) {
-		r->journal_broken = 1;
-		if (runner_lock_lost(r))
-			return -1;
-		snprintf(r->err, sizeof(r->err),
-			 "cannot write the journal: %s; stopping before any further remote action "
-			 "(nothing is lost: fix the cause and run `ccrup resume`)",
-			 journal_error(r->j));
-		runner_emitf(r, EV_WARN, s, "%s", r->err);
-		return -1;
-	}
-	return 0;
+	return rc < 0 ? stop_on_journal_error(r, s) : 0;
+}
+
+int runner_journal_sync(struct runner *r, const struct plan_step *s)
+{
+	if (r->j == NULL || r->journal_broken || !journal_unsynced(r->j))
+		return r->journal_broken ? -1 : 0;
+	return journal_sync(r->j) < 0 ? stop_on_journal_error(r, s) : 0;
 }
 
 int runner_lock_lost(struct runner *r)
@@ -695,7 +712,9 @@ static int finish(struct runner *r, enum rres rc)
 		json_t *rec = json_pack("{s:s}", "result", res);
 		if (r->err[0])
 			json_object_set_new(rec, "detail", json_string(r->err));
-		if (runner_journal(r, "run-end", NULL, rec) < 0 && rc == RR_OK)
+		if ((runner_journal(r, "run-end", NULL, rec) < 0 ||
+		     runner_journal_sync(r, NULL) < 0) &&
+		    rc == RR_OK)
 			rc = RR_JOURNAL;
 	}
 	if (rc != RR_OK && r->err[0] && !r->err_emitted)
@@ -729,7 +748,7 @@ static int after_failure(struct runner *r, int i)
 	for (;;) {
 		char *q = xasprintf("%s on %s failed. [r]etry [d]etails [q]uit", s->id,
 				    s->node ? s->node : "-");
-		int c = r->o->ask(r->o->ask_arg, q, "rdq");
+		int c = runner_ask(r, q, "rdq");
 		free(q);
 		runner_journal(r, "answer", s,
 			       json_pack("{s:s}", "answer",

@@ -79,6 +79,9 @@ enum rres runner_run_command(struct runner *r, const struct plan_step *s, int *e
 	struct out_ctx oc = {r, s};
 
 	for (int attempt = 0;; attempt++) {
+		/* Write-ahead: the `begin` (and all before it) on disk before the command. */
+		if (runner_journal_sync(r, s) < 0)
+			return RR_JOURNAL;
 		struct xport_result res;
 		xport_result_init(&res);
 		struct event ev = runner_step_event(EV_CMD_START, s);

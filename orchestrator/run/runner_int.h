@@ -160,11 +160,23 @@ void runner_emitf(struct runner *r, enum ev_kind k, const struct plan_step *s, c
     CCR_PRINTF(4, 5);
 
 /*
- * Append a record (steals rec).  step may be NULL.  Returns 0, or -1 after
- * emitting a warning that the journal cannot be written: the caller must
- * stop before any further remote action.
+ * Append a record (steals rec).  step may be NULL.  The record is written
+ * but not yet durable: runner_journal_sync() makes it so.  Returns 0, or -1
+ * after emitting a warning that the journal cannot be written: the caller
+ * must stop before any further remote action.
  */
 int runner_journal(struct runner *r, const char *event, const struct plan_step *s, json_t *rec);
+
+/*
+ * Make every record journaled so far durable (one fsync, or none when
+ * nothing is pending).  Called right before every remote command that can
+ * change a node (a step's command, a reboot, the run marker), before the
+ * operator is asked, and after run-end: write-ahead means the record that
+ * announces an action is on disk before the action starts.  Read-only fact
+ * probes need not wait.  0, or -1 as runner_journal() (s for the warning,
+ * may be NULL).
+ */
+int runner_journal_sync(struct runner *r, const struct plan_step *s) CCR_WUR;
 
 /*
  * Has the run lost its lock (state_lock_ok)?  The first time it says so,

@@ -233,8 +233,7 @@ static enum rres announce(struct runner *r, const struct role_binding *now, int 
 		     "done is run again, and each step runs on the host its role now names");
 	if (r->o->ask == NULL)
 		return RR_OK;
-	int c = r->o->ask(r->o->ask_arg,
-			  "Rebind the roles and re-plan the rest of the run? [y]es [n]o", "yn");
+	int c = runner_ask(r, "Rebind the roles and re-plan the rest of the run? [y]es [n]o", "yn");
 	if (c == 'y')
 		return RR_OK;
 	snprintf(r->err, sizeof(r->err),

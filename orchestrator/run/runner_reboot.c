@@ -134,6 +134,11 @@ enum reboot_res runner_reboot(struct runner *r, const struct plan_step *s, const
 	if (issue) {
 		struct xport *x = conns_get(r->conns, s->node);
 		struct xport_result res;
+		/* Write-ahead: the `begin` with the boot id on disk before the restart. */
+		if (runner_journal_sync(r, s) < 0) {
+			snprintf(err, errlen, "%.900s", r->err); /* (r->err is far shorter) */
+			return RB_FAILED;
+		}
 		xport_result_init(&res);
 		runner_emitf(r, EV_CMD_START, s, "%s", r->pb->reboot_command);
 		enum xport_outcome o = xport_exec(x, r->pb->reboot_command, runner_budget(r, 60000),

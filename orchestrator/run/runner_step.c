@@ -123,6 +123,9 @@ enum rres runner_journal_skip(struct runner *r, const struct plan_step *s, const
 int runner_ask(struct runner *r, const char *q, const char *choices)
 {
 	int64_t t = now_mono_ms();
+	/* What the operator is shown is on disk before the (maybe long) wait. */
+	if (runner_journal_sync(r, NULL) < 0)
+		return 'q';
 	int c = r->o->ask ? r->o->ask(r->o->ask_arg, q, choices) : 'q';
 	r->operator_ms += now_mono_ms() - t;
 	r->asked = 1;

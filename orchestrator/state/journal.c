@@ -11,9 +11,16 @@
  *
  * Append is write-ahead safe because of three orderings: the line is built
  * completely in memory and handed to one write(2); the record is made
- * visible in memory only after fsync(2) returned; and any failure cuts the
- * file back to the size it had before, so a reader never sees a line that
- * journal_append() did not report as written.
+ * visible in memory only after the write (and, for journal_append(), the
+ * fsync(2)) returned; and any failure cuts the file back to the size it had
+ * before, so a reader never sees a line that was not reported as written.
+ *
+ * Group commit: journal_append_deferred() writes its line but leaves the
+ * fsync to the next journal_append() or journal_sync(), which makes every
+ * line written so far durable with one fsync.  j->synced is how much of the
+ * file is known durable; a crash of the machine (not of the process: the
+ * page cache keeps written lines) may lose what lies after it, whole lines
+ * or a torn last one, which replay already tolerates.
  */
 #include "journal.h"
 #include "fsafe.h"
@@ -34,6 +41,7 @@ struct journal {
 	char *run_id;	 /* added to records without their own; NULL if unset */
 	long long seq;	 /* seq of the last record (0 when empty) */
 	off_t size;	 /* bytes of complete lines; the file is cut here on failure */
+	off_t synced;	 /* bytes known durable (fsync'd); <= size */
 	int torn;	 /* the file has a torn tail after size, not yet cut away */
 	int failed;	 /* a write failed: error is sticky */
 	char *error;	 /* last error message, NULL if none */
@@ -92,6 +100,7 @@ static enum journal_status journal_replay(struct journal *j, const char *buf, si
 		off = (size_t)(nl - buf) + 1;
 	}
 	j->size = (off_t)off;
+	j->synced = j->size; /* what was read is taken as it is: nothing of ours to flush */
 	sbuf_release(&why);
 	return j->torn ? JOURNAL_TORN_TAIL : JOURNAL_OK;
 }
@@ -317,12 +326,16 @@ static json_t *record_build(const struct journal *j, json_t *rec)
 	return out;
 }
 
-/* Cut the file back to j->size; remember the failure for every later append. */
-static void journal_fail(struct journal *j, const char *what, int err)
+/*
+ * Cut the file back to to (j->size after a failed write: the lines written
+ * before stay and become durable; j->synced after a failed fsync: what it
+ * did not vouch for goes); remember the failure for every later append.
+ */
+static void journal_fail(struct journal *j, const char *what, int err, off_t to)
 {
 	char *text;
 
-	if (ftruncate(j->fd, j->size) < 0 || fsync(j->fd) < 0)
+	if (ftruncate(j->fd, to) < 0 || fsync(j->fd) < 0)
 		text = xasprintf("%s %s: %s (and could not cut the file back: %s)", what, j->path,
 				 strerror(err), strerror(errno));
 	else
@@ -331,8 +344,24 @@ static void journal_fail(struct journal *j, const char *what, int err)
 	j->failed = 1;
 }
 
-/* One write(2) of the whole line, then fsync.  0, or -1 with the sticky error set. */
-static int journal_write(struct journal *j, const char *line, size_t len)
+/* fsync what was written since the last one.  0, or -1 with the sticky error set. */
+static int journal_flush(struct journal *j)
+{
+	if (j->store != NULL || j->synced == j->size)
+		return 0;
+	if (fsync(j->fd) < 0) {
+		journal_fail(j, "fsync", errno, j->synced);
+		return -1;
+	}
+	j->synced = j->size;
+	return 0;
+}
+
+/*
+ * One write(2) of the whole line, then (durable set) fsync.  A store's
+ * append is durable either way.  0, or -1 with the sticky error set.
+ */
+static int journal_write(struct journal *j, const char *line, size_t len, int durable)
 {
 	ssize_t n;
 
@@ -344,6 +373,7 @@ static int journal_write(struct journal *j, const char *line, size_t len)
 			return -1;
 		}
 		j->size += (off_t)len;
+		j->synced = j->size;
 		return 0;
 	}
 
@@ -357,15 +387,11 @@ static int journal_write(struct journal *j, const char *line, size_t len)
 		n = -1;
 	}
 	if (n < 0) {
-		journal_fail(j, "write", errno);
-		return -1;
-	}
-	if (fsync(j->fd) < 0) {
-		journal_fail(j, "fsync", errno);
+		journal_fail(j, "write", errno, j->size);
 		return -1;
 	}
 	j->size += (off_t)len;
-	return 0;
+	return durable ? journal_flush(j) : 0;
 }
 
 /* Cut a torn tail left by a crash before the first append. */
@@ -383,7 +409,7 @@ static int journal_cut_torn(struct journal *j)
 	return 0;
 }
 
-int journal_append(struct journal *j, json_t *rec)
+static int journal_add(struct journal *j, json_t *rec, int durable)
 {
 	const char *problem = NULL;
 	json_t *out = NULL;
@@ -410,7 +436,7 @@ int journal_append(struct journal *j, json_t *rec)
 					       j->path, JOURNAL_MAX_LINE));
 		goto out;
 	}
-	if (journal_cut_torn(j) < 0 || journal_write(j, line, len) < 0)
+	if (journal_cut_torn(j) < 0 || journal_write(j, line, len, durable) < 0)
 		goto out;
 	snprintf(hex, sizeof(hex), "%08lx", crc);
 	json_object_set_new(out, "crc", json_string(hex));
@@ -421,6 +447,28 @@ out:
 	json_decref(out);
 	free(line);
 	return rc;
+}
+
+int journal_append(struct journal *j, json_t *rec)
+{
+	return journal_add(j, rec, 1);
+}
+
+int journal_append_deferred(struct journal *j, json_t *rec)
+{
+	return journal_add(j, rec, 0);
+}
+
+int journal_sync(struct journal *j)
+{
+	if (j->failed)
+		return -1;
+	return journal_flush(j);
+}
+
+int journal_unsynced(const struct journal *j)
+{
+	return j->synced != j->size;
 }
 
 size_t journal_count(const struct journal *j)
@@ -471,6 +519,9 @@ void journal_close(struct journal *j)
 {
 	if (j == NULL)
 		return;
+	/* Best effort: a run syncs its last records itself (journal_sync()). */
+	if (j->fd >= 0 && !j->failed && j->synced != j->size)
+		(void)fsync(j->fd);
 	if (j->fd >= 0)
 		close(j->fd);
 	json_decref(j->records);

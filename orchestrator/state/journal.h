@@ -9,6 +9,16 @@
  * file holds every record that journal_append() reported written, plus at
  * most one torn last line without its newline.
  *
+ * Group commit: journal_append_deferred() does the write(2) and leaves the
+ * fsync(2) to the next journal_append() or journal_sync(), which make every
+ * line written before them durable with one fsync.  A deferred record
+ * survives the process being killed (it is in the page cache, and readers
+ * see it at once) but not the machine crashing before that fsync: it and
+ * the records after it may then be lost, or cut in the middle (a torn
+ * tail).  The caller decides which records must be durable before its next
+ * action (the runner: everything, before any remote command that changes
+ * a node).
+ *
  * Replay is strict.  A torn last line is tolerated with a warning (and cut
  * away before the next append); anything else that is wrong — bad JSON, a
  * bad or missing crc, a gap, repeat or reversal in seq, a line over 1 MiB,
@@ -128,6 +138,28 @@ void journal_set_run_id(struct journal *j, const char *run_id);
  */
 int journal_append(struct journal *j, json_t *rec) CCR_WUR;
 
+/*
+ * Append one record as journal_append() does, but without the fsync: 0 once
+ * the line is written (visible through journal_record() and to readers of
+ * the file), durable only after the next journal_append() or
+ * journal_sync().  Failures as journal_append().  On a journal kept in a
+ * store (journal_open_store()) every append is durable: this is
+ * journal_append().
+ */
+int journal_append_deferred(struct journal *j, json_t *rec) CCR_WUR;
+
+/*
+ * Make every record written so far durable: one fsync(2) if any deferred
+ * record is not yet, none otherwise.  0, or -1 with journal_error() set:
+ * a failed fsync cuts the file back to what the last successful one
+ * covered (the deferred records were never reported durable) and is
+ * sticky like a failed write.  Also -1 on a journal that failed before.
+ */
+int journal_sync(struct journal *j) CCR_WUR;
+
+/* 1 if some record written is not yet durable (journal_sync() would fsync), else 0. */
+int journal_unsynced(const struct journal *j);
+
 /* Number of records: replayed plus appended. */
 size_t journal_count(const struct journal *j);
 
@@ -161,7 +193,11 @@ int journal_pinned_digests(const struct journal *j, const char **pb, const char 
  */
 const char *journal_pinned_plan_digest(const struct journal *j);
 
-/* Close the file and free everything; j may be NULL. */
+/*
+ * Close the file and free everything; j may be NULL.  Deferred records are
+ * fsync'd first, best effort (a caller that needs them durable calls
+ * journal_sync() and looks at its result).
+ */
 void journal_close(struct journal *j);
 
 #endif

@@ -1,12 +1,21 @@
 #!/bin/sh
-# The every-record crash matrix: ccrup is killed with SIGKILL right after its
-# Nth durable journal record (an LD_PRELOAD shim counts the fsyncs of
-# journal.jsonl, tests/shim/crash_fsync.c), for every N of an undisturbed
-# run, on the two-node scenario and on the same cluster with the roles
-# reversed (the CMS and the cluster group on NODE2).  Each N is tried twice:
-#   A  apply killed after record N, then `ccrup resume --yes`;
-#   B  apply killed after record N, the resume killed in turn after its own
-#      Kth record (K cycles through 1..17), then `ccrup resume --yes`.
+# The every-record crash matrix: ccrup is killed with SIGKILL at every point
+# where its journal changes, for every such point of an undisturbed run, on
+# the two-node scenario and on the same cluster with the roles reversed (the
+# CMS and the cluster group on NODE2).  An LD_PRELOAD shim
+# (tests/shim/crash_fsync.c) counts the writes and fsyncs of journal.jsonl.
+# Records are written at once and fsync'd in groups, before the next remote
+# command that changes a node (docs/reliability.md), so the points are:
+#   write N  killed right after the Nth record's write(2), before its fsync,
+#            with what the last fsync did not cover kept (the process died),
+#            all lost or half lost, ending in a torn line (the machine died);
+#            the three in turn, by N
+#   fsync N  killed right after the Nth fsync
+# Each write point is tried twice, each fsync point once:
+#   A  apply killed at the point, then `ccrup resume --yes`;
+#   B  apply killed at write N, the resume killed in turn after its own Kth
+#      write (K cycles through 1..17, losing its unsynced tail in turn), then
+#      `ccrup resume --yes`.
 # Every case must reach the undisturbed world: both nodes and the CMS at the
 # target, CMS online, firewall back to DISABLED, each node rebooted exactly as
 # often as in the undisturbed run (a reboot never repeats), one outage, closed,
@@ -15,9 +24,11 @@
 #
 #   sh tests/integration/crash_records.sh          a sample (make check): the records
 #       around the outage on the two-node scenario, the first, middle and last
-#       records on the reversed one; each N as A or B in turn
-#   CRASH_ALL=1 sh tests/integration/crash_records.sh   every record (make crash-matrix)
-#   CRASH_POINTS="54 55" sh tests/integration/crash_records.sh   those records only
+#       records on the reversed one, as write points A or B in turn; and the
+#       fsync points around the outage
+#   CRASH_ALL=1 sh tests/integration/crash_records.sh   every point (make crash-matrix)
+#   CRASH_POINTS="54 55" sh tests/integration/crash_records.sh   those write points only
+#   CRASH_SCENARIOS=reversed  only these scenarios (two-node, reversed; default both)
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/sim.sh
@@ -67,37 +78,60 @@ PY
 	fi
 }
 
-# one_case SCENARIO N K: kill apply after record N (and the resume after its Kth, if K > 0).
+# lose_mode N: what a crash at write point N does to the unsynced tail, in turn.
+lose_mode() {
+	case $(($1 % 3)) in 0) echo keep ;; 1) echo unsynced ;; *) echo torn ;; esac
+}
+
+# again DIR: what continues after a crash: `resume`, or `apply` when the crash
+# lost every record (the run-start was never durable: nothing that changes a
+# node had been sent, and resume rightly says no run has started).
+again() {
+	if [ "$(cat "$1/state/CLUS1/journal.jsonl" 2>/dev/null | wc -l)" -gt 0 ]; then echo resume; else echo apply; fi
+}
+
+# one_case SCENARIO KIND N K: kill apply at point N (KIND write or fsync), and
+# the resume after its Kth write if K > 0.
 one_case() {
-	scn=$1 n=$2 k=$3
+	scn=$1 kind=$2 n=$3 k=$4
 	d=$tmp/case
 	rm -rf "$d"
-	sim_start "$scn" 0 "$d/sim" || { ko "$name N=$n: ccrsim"; return; }
-	CCRUP_CRASH_AFTER=$n LD_PRELOAD=$SHIM bin/ccrup apply "$SIM_INV" --yes --state-dir "$d/state" >"$d/apply.log" 2>&1
+	if [ "$kind" = write ]; then
+		lose=$(lose_mode "$n")
+		what="$name write N=$n ($lose)"
+		set -- CCRUP_CRASH_AFTER_WRITE="$n" CCRUP_CRASH_LOSE="$lose"
+	else
+		what="$name fsync N=$n"
+		set -- CCRUP_CRASH_AFTER="$n"
+	fi
+	sim_start "$scn" 0 "$d/sim" || { ko "$what: ccrsim"; return; }
+	env "$@" LD_PRELOAD="$SHIM" bin/ccrup apply "$SIM_INV" --yes --state-dir "$d/state" >"$d/apply.log" 2>&1
 	rc=$?
 	[ $rc = 137 ] && kills=$((kills + 1))
 	if [ $rc != 137 ] && [ $rc != 0 ]; then
 		sim_stop
-		ko "$name N=$n: apply exited $rc (want killed, or 0 past the last record)" "$d/apply.log"
+		ko "$what: apply exited $rc (want killed, or 0 past the last point)" "$d/apply.log"
 		return
 	fi
 	if [ "$k" -gt 0 ]; then
-		CCRUP_CRASH_AFTER=$k LD_PRELOAD=$SHIM bin/ccrup resume "$SIM_INV" --yes --state-dir "$d/state" >"$d/resume1.log" 2>&1
+		what="$what K=$k ($(lose_mode $((k + 1))))"
+		CCRUP_CRASH_AFTER_WRITE=$k CCRUP_CRASH_LOSE=$(lose_mode $((k + 1))) LD_PRELOAD=$SHIM \
+			bin/ccrup "$(again "$d")" "$SIM_INV" --yes --state-dir "$d/state" >"$d/resume1.log" 2>&1
 		rc=$?
 		[ $rc = 137 ] && rkills=$((rkills + 1))
 		if [ $rc != 137 ] && [ $rc != 0 ]; then
 			sim_stop
-			ko "$name N=$n K=$k: first resume exited $rc" "$d/resume1.log"
+			ko "$what: first resume exited $rc" "$d/resume1.log"
 			return
 		fi
 	fi
-	bin/ccrup resume "$SIM_INV" --yes --state-dir "$d/state" >"$d/resume.log" 2>&1
+	bin/ccrup "$(again "$d")" "$SIM_INV" --yes --state-dir "$d/state" >"$d/resume.log" 2>&1
 	rc=$?
 	sim_ctl dump >"$d/world.json"
 	if [ $rc != 0 ]; then
-		ko "$name N=$n K=$k: resume exited $rc" "$d/resume.log"
+		ko "$what: resume exited $rc" "$d/resume.log"
 	elif ! check "$d"; then
-		ko "$name N=$n K=$k: $(tail -n 3 "$d/check.log" | tr '\n' ' ')" "$d/resume.log"
+		ko "$what: $(tail -n 3 "$d/check.log" | tr '\n' ' ')" "$d/resume.log"
 	else
 		pass=$((pass + 1))
 	fi
@@ -105,17 +139,19 @@ one_case() {
 }
 
 sample=
-for name in two-node reversed; do
+for name in ${CRASH_SCENARIOS:-two-node reversed}; do
 	scn=mock-nodes/scenarios/two-node.yml
 	[ $name = reversed ] && scn=$tmp/reversed.yml
-	# An undisturbed run: how many records, and how often each node reboots.
+	# An undisturbed run: how many records and fsyncs, and how often each node reboots.
 	sim_start "$scn" 0 "$tmp/clean" || { ko "$name: ccrsim"; continue; }
-	bin/ccrup apply "$SIM_INV" --yes --state-dir "$tmp/clean/state" >"$tmp/clean.log" 2>&1 ||
+	CCRUP_CRASH_TALLY=$tmp/tally LD_PRELOAD=$SHIM bin/ccrup apply "$SIM_INV" --yes --state-dir "$tmp/clean/state" >"$tmp/clean.log" 2>&1 ||
 		{ ko "$name: undisturbed run" "$tmp/clean.log"; sim_stop; continue; }
 	epochs=$(sim_json "','.join('%s=%s' % (h['name'], h['boot_epoch']) for h in w['hosts'] if h['role'] == 'node')")
 	sim_stop
 	J=$tmp/clean/state/CLUS1/journal.jsonl
 	total=$(wc -l <"$J")
+	read -r fsyncs writes <"$tmp/tally"
+	[ "$writes" = "$total" ] || ko "$name: the shim counted $writes writes for $total records"
 	# The records around the outage are always in the sample.
 	crit=$(python3 -c "
 import json, sys
@@ -125,26 +161,33 @@ for n, l in enumerate(open(sys.argv[1]), 1):
         print(n - 1, n)
 " "$J" | tr '\n' ' ')
 	rm -rf "$tmp/clean"
+	fcases=
 	if [ -n "${CRASH_POINTS:-}" ]; then
 		cases=$CRASH_POINTS
 	elif [ -n "${CRASH_ALL:-}" ]; then
 		cases=$(seq 1 "$total")
+		fcases=$(seq 1 "$fsyncs")
 	else
 		sample=1
 		if [ $name = two-node ]; then
 			cases=$(printf '%s\n' $crit | sort -nu)
+			fcases=$(printf '%s\n' 1 $((fsyncs / 2)) $((fsyncs / 2 + 1)) "$fsyncs" | sort -nu)
 		else
 			cases=$(printf '%s\n' 1 $((total / 2)) $total | sort -nu)
 		fi
 	fi
-	echo "crash_records: $name: $total records in an undisturbed run; reboots: $epochs; cases: $(echo $cases | wc -w)${sample:+ (A and B in turn)}${sample:- x 2 (A and B)}"
+	echo "crash_records: $name: $total records and $fsyncs fsyncs in an undisturbed run; reboots: $epochs;" \
+		"write points: $(echo $cases | wc -w) $([ -n "$sample" ] && echo "(A and B in turn)" || echo "x 2 (A and B)"); fsync points: $(echo $fcases | wc -w)"
 	i=0
 	for n in $cases; do
 		[ "$n" -ge 1 ] || continue
 		i=$((i + 1))
-		if [ -z "${sample:-}" ] || [ $((i % 2)) = 1 ]; then one_case "$scn" "$n" 0; fi
-		if [ -z "${sample:-}" ] || [ $((i % 2)) = 0 ]; then one_case "$scn" "$n" $((1 + (n * 7) % 17)); fi
+		if [ -z "${sample:-}" ] || [ $((i % 2)) = 1 ]; then one_case "$scn" write "$n" 0; fi
+		if [ -z "${sample:-}" ] || [ $((i % 2)) = 0 ]; then one_case "$scn" write "$n" $((1 + (n * 7) % 17)); fi
+	done
+	for n in $fcases; do
+		one_case "$scn" fsync "$n" 0
 	done
 done
-echo "crash_records: $pass passed, $fail failed ($kills applies and $rkills resumes killed after a record)"
+echo "crash_records: $pass passed, $fail failed ($kills applies and $rkills resumes killed at a crash point)"
 [ "$fail" = 0 ]

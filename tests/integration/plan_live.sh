@@ -95,6 +95,10 @@ assert live[("passive.reboot", "NODE2")][0] == "when-reached", live[("passive.re
 st, d = live[("passive.move-cluster-group", "NODE2")]
 assert st == "satisfied" and d.startswith("already done: cluster_group_owner != node"), (st, d)
 assert not c["nothing_to_do"]
+v = c["versions"]
+assert [h["read"] for h in v["hosts"]] == ["read", "read"], v
+assert all(h["now"] and h["now"] != v["target"] for h in v["hosts"]), v
+assert {r["role"]: r["after"] for r in c["role_holders"]} == {"active": ["NODE2"], "passive": ["NODE1"]}, c["role_holders"]
 PY
 	ok "plan --live -o json: the same statuses and details"
 else
