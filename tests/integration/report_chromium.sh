@@ -352,8 +352,10 @@ PY
 hist() { grep "^history|" "$tmp/hist.txt" | grep -F "|passive.setup|"; }
 check "CLUS2 history: every record of passive.setup in order (begin interrupted begin failed answer begin done)" \
 	test "$(hist | cut -d'|' -f6 | tr '\n' ' ')" = "begin interrupted begin failed answer begin done "
-check "CLUS2 history: the first attempt in the first run, the later ones in resume 1" \
-	test "$(hist | cut -d'|' -f3 | tr '\n' ' ')" = "first run first run resume 1 resume 1 resume 1 resume 1 resume 1 "
+check "CLUS2 history: passive.setup's first attempt in resume 1 (after the kill), the later ones in resume 2" \
+	test "$(hist | cut -d'|' -f3 | tr '\n' ' ')" = "resume 1 resume 1 resume 2 resume 2 resume 2 resume 2 resume 2 "
+check "CLUS2 history: the killed attempt in the first run, its successor in resume 1 (no run-end between)" \
+	test "$(grep '^history|' "$tmp/hist.txt" | grep -F '|passive.dotnet-sp1|' | cut -d'|' -f3 | tr '\n' ' ')" = "first run resume 1 resume 1 "
 check "CLUS2 history: the failure's exit and reason" sh -c "grep '^history|' $tmp/hist.txt | grep -F '|failed|' | grep -F '|1603|' | grep -qF 'fatal error during installation'"
 check "CLUS2 history: the operator's retry and wait (42s), the run time apart (1m 1s)" \
 	sh -c "grep '^history|' $tmp/hist.txt | grep -F '|answer|' | grep -F 'retry' | grep -qF '42' && grep '^history|' $tmp/hist.txt | grep -F '|done|' | grep -F '1m' | grep -qF '42'"
@@ -362,7 +364,7 @@ check "CLUS2 summary: 1 failure now, 3 earlier attempts (interrupted, stopped, f
 chrome --dump-dom "file://$state/CLUS1/report.html" >"$tmp/dom1.html" 2>/dev/null
 check "CLUS1 (done): the declined gate is an earlier stop, not a failure" \
 	sh -c "grep -q '<h3>Earlier stops</h3>' $tmp/dom1.html && ! grep -q '<h3>Failures</h3>' $tmp/dom1.html && grep -q 'declined' $tmp/dom1.html"
-check "CLUS2 history: says how many resumes" grep -q "The run was resumed 1 time\." "$tmp/hist.txt"
+check "CLUS2 history: says how many resumes (after the Ctrl-C and after the kill)" grep -q "The run was resumed 2 times\." "$tmp/hist.txt"
 check "CLUS2 history: the failed attempt's stderr kept after the retry succeeded" \
 	sh -c "grep '^history|' $tmp/hist.txt | grep -qF 'MSI error 1603 in the second attempt'"
 check "CLUS2 history: the killed attempt says ccrup stopped during it" sh -c "grep '^history|' $tmp/hist.txt | grep -F '|passive.dotnet-sp1|' | grep -F '|begin|' | grep -qF 'ccrup stopped'"
