@@ -756,7 +756,9 @@ static int after_failure(struct runner *r, int i)
 					 : c == 'd' ? "details"
 						    : "quit"));
 		if (c == 'd') {
-			runner_emitf(r, EV_INFO, s, "details of the failure: %s", r->err);
+			int own = r->last_output != NULL && r->last_output_of == s;
+			runner_emitf(r, EV_INFO, s, "details of the failure: %s%s%s", r->err,
+				     own ? "\n" : "", own ? r->last_output : "");
 			continue;
 		}
 		if (c == 'r') {
@@ -860,6 +862,7 @@ static void release(struct runner *r)
 	redact_free(r->rd);
 	free(r->dir);
 	free(r->run_said);
+	free(r->last_output);
 	free(r->rebind_why);
 }
 

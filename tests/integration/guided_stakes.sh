@@ -107,6 +107,12 @@ grep -q "passive.setup on NODE2 failed. \[r\]etry \[d\]etails \[q\]uit" "$tmp/fa
 	ok "a failed step offers retry / details / quit" || ko "failure prompt" "$tmp/fail.txt"
 grep -q "details of the failure: .*Setup encountered a problem" "$tmp/fail.txt" &&
 	ok "[d]etails shows the failure" || ko "failure details" "$tmp/fail.txt"
+# ... and more than the FAILED line already on screen: the command, its exit, its output.
+grep -q '^    command: "D:\\Exchange2007SP1\\setup.com" /m:upgrade' "$tmp/fail.txt" &&
+	grep -q "^    exit:    5, after" "$tmp/fail.txt" &&
+	grep -A3 "^    std\(out\|err\):" "$tmp/fail.txt" | grep -q "^      .*Setup encountered a problem" &&
+	ok "[d]etails shows the command, its exit status and its output's last lines" ||
+	ko "failure details: command, exit, output" "$tmp/fail.txt"
 [ $rc = 0 ] && ok "[r]etry ran the step again and the run finished" || ko "retry exit $rc" "$tmp/fail.txt"
 grep -F '"event":"answer"' "$tmp/st4/CLUS1/journal.jsonl" | grep -q '"retry"' &&
 	ok "the retry is journaled" || ko "retry journaled"
