@@ -151,6 +151,16 @@ grep -F '"event":"answer"' "$tmp/st6/CLUS1/journal.jsonl" | grep -q '"cancel"' &
 # Outside the outage, one "q" still quits (nothing is lost by stopping there).
 if grep -q "Quit before" "$tmp/det.txt"; then ko "quit outside the outage asked twice" "$tmp/det.txt"; else ok "quit outside the outage needs one key"; fi
 
+# 8. A refused mark-done says what the probe wanted and what the node said instead.
+sim_stop
+sim_start mock-nodes/scenarios/two-node.yml 0 "$tmp/sim" || exit 1
+python3 tests/lib/guided.py "passive.stop-service[HealthService]=myq" "$tmp/md.log" -- \
+	bin/ccrup apply "$SIM_INV" --state-dir "$tmp/st8" >/dev/null 2>&1
+plain "$tmp/md.log" | tr -s '\n' >"$tmp/md.txt"
+grep -q "cannot mark passive.stop-service\[HealthService\] done: its verify .*output does not match /STOPPED.*/ (it says: .*STATE : 4 RUNNING" "$tmp/md.txt" &&
+	ok "a refused mark-done quotes the expected pattern and what the output said" ||
+	ko "mark-done refusal wording" "$tmp/md.txt"
+
 # 7. Quit after the outage ended, then resume: the resume's summary counts the outage
 # the earlier attempt saw end (it said "outage: 0ms").
 sim_stop
