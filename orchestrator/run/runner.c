@@ -723,7 +723,7 @@ static int after_failure(struct runner *r, int i)
 	for (;;) {
 		char *q = xasprintf("%s on %s failed. [r]etry [d]etails [q]uit", s->id,
 				    s->node ? s->node : "-");
-		int c = r->o->ask(r->o->ask_arg, q, "rdq");
+		int c = runner_ask(r, q, "rdq");
 		free(q);
 		runner_journal(r, "answer", s,
 			       json_pack("{s:s}", "answer",
