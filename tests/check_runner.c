@@ -420,10 +420,11 @@ START_TEST(facts_read_once_between_changes)
 		if (strcmp(W->log[i], "bootid") == 0)
 			continue;
 		for (int k = seg; k < i; k++)
-			ck_assert_msg(strcmp(W->log[k], W->log[i]) != 0 ||
-					  strcmp(W->lognode[k], W->lognode[i]) != 0,
-				      "%s: `%s` probed twice (entries %d and %d) with no change between",
-				      W->lognode[i], W->log[i], k, i);
+			ck_assert_msg(
+			    strcmp(W->log[k], W->log[i]) != 0 ||
+				strcmp(W->lognode[k], W->lognode[i]) != 0,
+			    "%s: `%s` probed twice (entries %d and %d) with no change between",
+			    W->lognode[i], W->log[i], k, i);
 	}
 	ck_assert_int_gt(changes, 0);
 	/* `set conf new` on n1, then its verify reads conf on n1 again. */
