@@ -41,8 +41,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static atomic_long seen;	/* fsyncs of the file */
-static atomic_long written;	/* writes of the file */
+static atomic_long seen;	 /* fsyncs of the file */
+static atomic_long written;	 /* writes of the file */
 static atomic_llong synced = -1; /* bytes of the file the last fsync covered; -1 unknown */
 
 static long env_count(const char *name)
