@@ -25,12 +25,15 @@ SIM_DIRS  := mock-nodes/ $(sort $(dir $(wildcard mock-nodes/*/*.c)))
 SRC_DIRS  := common/ $(ORCH_DIRS) $(SIM_DIRS)
 
 CFLAGS_BASE = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wpointer-arith \
-              -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wno-format-truncation -g -O2 \
+              -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -g -O2 \
               $(addprefix -I,$(SRC_DIRS)) -DCCRUP_DATADIR=\"$(PREFIX)/share/ccrup\"
 ifneq ($(SANITIZE),)
 CFLAGS_BASE += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -O1
 LDFLAGS     += -fsanitize=$(SANITIZE)
 BUILD       := build-san
+ifneq ($(filter install,$(MAKECMDGOALS)),)
+$(error refusing to install a SANITIZE= build: run a plain `make install`)
+endif
 endif
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -74,13 +77,22 @@ $(BUILD)/libccrsim.a: $(SIM_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-bin/ccrup: $(BUILD)/orchestrator/cli/main.o $(BUILD)/libccrup.a
-	@mkdir -p bin
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+# bin/ holds the flavour built last (plain or SANITIZE=...), named in bin/.flavour.
+# The file is rewritten, here at parse time, only when the flavour changes (git's
+# GIT-CFLAGS), so switching flavour relinks: a plain `make` or `make install`
+# after a sanitizer build never leaves or ships a sanitizer binary.
+FLAVOUR := $(if $(SANITIZE),sanitize=$(SANITIZE),plain)
+ifneq ($(shell cat bin/.flavour 2>/dev/null),$(FLAVOUR))
+$(shell mkdir -p bin && echo '$(FLAVOUR)' >bin/.flavour)
+endif
 
-bin/ccrsim: $(BUILD)/mock-nodes/server/sim_main.o $(BUILD)/libccrsim.a $(BUILD)/libccrup.a
+bin/ccrup: $(BUILD)/orchestrator/cli/main.o $(BUILD)/libccrup.a bin/.flavour
 	@mkdir -p bin
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(filter-out bin/.flavour,$^) $(LDLIBS)
+
+bin/ccrsim: $(BUILD)/mock-nodes/server/sim_main.o $(BUILD)/libccrsim.a $(BUILD)/libccrup.a bin/.flavour
+	@mkdir -p bin
+	$(CC) $(LDFLAGS) -o $@ $(filter-out bin/.flavour,$^) $(LDLIBS)
 
 $(BUILD)/tests/check_%: tests/check_%.c $(BUILD)/libccrsim.a $(BUILD)/libccrup.a
 	@mkdir -p $(dir $@)

@@ -68,9 +68,13 @@ while [ $i -le "$runs" ]; do
 done
 bed_writer_stop "$bed" >/dev/null
 $BED_PY "$PWD/tests/lib/pg_rows_check.py" --log "$bed/writer.log" --dsn "$(bed_dsn "$bed")" >"$bed/rows.json"
-printf '%s' "$rows" | $BED_PY - "$bed/rows.json" "$runs" >"$out/patroni.md" <<-'PY'
+# (the rounds go in a file: python3 - reads its program from stdin)
+printf '%s' "$rows" >"$bed/rounds.txt"
+$BED_PY - "$bed/rows.json" "$runs" "$bed/rounds.txt" >"$out/patroni.md" <<-'PY'
 import json, statistics, sys
-rows = [l.split() for l in sys.stdin.read().splitlines() if l.strip()]
+rows = [l.split() for l in open(sys.argv[3]).read().splitlines() if l.strip()]
+if not rows:
+    sys.exit("bench: no rounds recorded")
 rc = json.load(open(sys.argv[1]))
 col = lambda k: [float(r[k]) for r in rows]
 med = lambda k: statistics.median(col(k))

@@ -88,25 +88,30 @@ char *xasprintf(const char *fmt, ...)
 	return p;
 }
 
+/* What an empty sbuf points at until its first byte is added (git's strbuf_slopbuf):
+ * init allocates nothing, and buf is a NUL-terminated string all the same.  Never
+ * written: cap 0 means "not ours". */
+static char sbuf_slop[1];
+
 void sbuf_init(struct sbuf *sb)
 {
-	sb->cap = 64;
+	sb->cap = 0;
 	sb->len = 0;
-	sb->buf = xmalloc(sb->cap);
-	sb->buf[0] = '\0';
+	sb->buf = sbuf_slop;
 }
 
 void sbuf_release(struct sbuf *sb)
 {
-	free(sb->buf);
-	sb->buf = NULL;
-	sb->len = sb->cap = 0;
+	if (sb->cap != 0)
+		free(sb->buf);
+	sbuf_init(sb);
 }
 
 void sbuf_reset(struct sbuf *sb)
 {
 	sb->len = 0;
-	sb->buf[0] = '\0';
+	if (sb->cap != 0)
+		sb->buf[0] = '\0';
 }
 
 static void sbuf_grow(struct sbuf *sb, size_t extra)
@@ -119,7 +124,12 @@ static void sbuf_grow(struct sbuf *sb, size_t extra)
 			oom(SIZE_MAX);
 		cap *= 2;
 	}
-	sb->buf = xrealloc(sb->buf, cap);
+	if (sb->cap == 0) {
+		sb->buf = xmalloc(cap);
+		sb->buf[0] = '\0';
+	} else {
+		sb->buf = xrealloc(sb->buf, cap);
+	}
 	sb->cap = cap;
 }
 
@@ -162,18 +172,11 @@ void sbuf_addf(struct sbuf *sb, const char *fmt, ...)
 	va_end(ap);
 }
 
-char *sbuf_steal(struct sbuf *sb)
-{
-	char *p = sb->buf;
-	sbuf_init(sb);
-	return p;
-}
-
 char *sbuf_detach(struct sbuf *sb)
 {
+	sbuf_grow(sb, 0); /* an empty sbuf still hands over a string of its own */
 	char *p = sb->buf;
-	sb->buf = NULL;
-	sb->len = sb->cap = 0;
+	sbuf_init(sb);
 	return p;
 }
 
@@ -310,7 +313,7 @@ int read_file(const char *path, size_t max_bytes, char **data, size_t *len)
 		sbuf_add(&sb, chunk, (size_t)n);
 	}
 	*len = sb.len;
-	*data = sbuf_steal(&sb);
+	*data = sbuf_detach(&sb);
 	rc = 0;
 out:
 	saved = errno;

@@ -30,8 +30,9 @@ char *xasprintf(const char *fmt, ...) CCR_PRINTF(1, 2);
 char *xvasprintf(const char *fmt, va_list ap) CCR_PRINTF(1, 0);
 
 /*
- * A growable NUL-terminated byte buffer.  Embedded: sbuf_init() before use,
- * sbuf_release() after.  buf is always NUL-terminated (len excludes the NUL).
+ * A growable NUL-terminated byte buffer, after git's strbuf.  Embedded:
+ * sbuf_init() before use (allocates nothing), sbuf_release() after.  buf is
+ * always a NUL-terminated string (len excludes the NUL), never NULL after init.
  */
 struct sbuf {
 	char *buf;  /* contents, NUL-terminated; never NULL after init */
@@ -46,9 +47,8 @@ void sbuf_adds(struct sbuf *sb, const char *s);
 void sbuf_addc(struct sbuf *sb, char c);
 void sbuf_addf(struct sbuf *sb, const char *fmt, ...) CCR_PRINTF(2, 3);
 void sbuf_vaddf(struct sbuf *sb, const char *fmt, va_list ap) CCR_PRINTF(2, 0);
-/* Hand the buffer to the caller (who frees it) and leave sb empty but usable. */
-char *sbuf_steal(struct sbuf *sb);
-/* Hand the buffer to the caller (who frees it); sb is released (re-init before reuse). */
+/* Hand the buffer to the caller, who frees it (always a malloc'd string, "" when
+ * empty); sb is left empty and usable, owning nothing (release is optional). */
 char *sbuf_detach(struct sbuf *sb);
 
 /*

@@ -505,6 +505,38 @@ START_TEST(foreach_ident)
 }
 END_TEST
 
+static int eq_add(const char *name, const char *operand, int is_ident, void *arg)
+{
+	sbuf_addf(arg, "%s=%s%s ", name, is_ident ? "$" : "", operand);
+	return 0;
+}
+
+/* Only the equalities that must hold: joined by `and` at the top, through parentheses. */
+START_TEST(foreach_equality)
+{
+	static const char *const cases[][2] = {
+	    {"cms_owner == node and cms_state == 'Online'", "cms_owner=$node cms_state=Online "},
+	    {"(a == 1 and (b == c)) and d != 2", "a=1 b=$c "},
+	    {"'x' == y", "y=x "},
+	    {"a == 1 or b == 2", ""},
+	    {"not (a == 1)", ""},
+	    {"a == 1 and (b == 2 or c == 3)", "a=1 "},
+	    {"1 == 1 and true", ""},
+	};
+	struct sbuf b;
+	sbuf_init(&b);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct expr *e = expr_parse(cases[i][0], NULL, 0, NULL);
+		ck_assert_ptr_nonnull(e);
+		sbuf_reset(&b);
+		ck_assert_int_eq(expr_foreach_equality(e, eq_add, &b), 0);
+		ck_assert_msg(strcmp(b.buf, cases[i][1]) == 0, "%s: got '%s'", cases[i][0], b.buf);
+		expr_free(e);
+	}
+	sbuf_release(&b);
+}
+END_TEST
+
 START_TEST(source_is_a_copy)
 {
 	char src[] = "a == 'b'";
@@ -568,6 +600,7 @@ static Suite *expr_suite(void)
 	tcase_add_test(tc, nesting_depth);
 	tcase_add_test(tc, length_cap);
 	tcase_add_test(tc, foreach_ident);
+	tcase_add_test(tc, foreach_equality);
 	tcase_add_test(tc, source_is_a_copy);
 	tcase_add_test(tc, random_input_never_crashes);
 	suite_add_tcase(s, tc);

@@ -62,8 +62,10 @@ static size_t heap_after(const char *cmd, int n)
 
 /*
  * fuzz_simcmd, first input: every command leaked 64 bytes, because the
- * command-key builders returned sbuf_steal() (which re-initialises the
- * buffer with a fresh allocation) instead of sbuf_detach().  Found in
+ * command-key builders handed over their buffer with a function that
+ * re-initialised the sbuf with a fresh allocation (sbuf_init allocated then;
+ * now it allocates nothing and sbuf_detach leaves the sbuf empty, as git's
+ * strbuf does).  Found in
  * sim_cmd_normalise() (every command), and the same pattern in the CMS
  * member lists, PowerShell script text and `sc` argument joins.
  */
@@ -87,12 +89,46 @@ START_TEST(sim_command_key_does_not_leak)
 }
 END_TEST
 
+/*
+ * The sbuf contract (git's strbuf): init allocates nothing; detach hands over
+ * a malloc'd string ("" when empty) and leaves the sbuf empty and usable, so a
+ * caller that forgets to release after detach leaks nothing.
+ */
+START_TEST(sbuf_detach_leaves_nothing_to_free)
+{
+	size_t before = mallinfo2().uordblks;
+	for (int i = 0; i < 1000; i++) {
+		struct sbuf sb;
+		sbuf_init(&sb);
+		ck_assert_str_eq(sb.buf, "");
+		char *empty = sbuf_detach(&sb);
+		ck_assert_str_eq(empty, "");
+		free(empty);
+		sbuf_addf(&sb, "step %d", i);
+		char *p = sbuf_detach(&sb);
+		ck_assert_uint_eq(sb.len, 0);
+		ck_assert_str_eq(sb.buf, "");
+		sbuf_adds(&sb, "again");
+		ck_assert_str_eq(sb.buf, "again");
+		sbuf_reset(&sb);
+		char *q = sbuf_detach(&sb);
+		ck_assert_str_eq(q, "");
+		free(p);
+		free(q);
+		/* no sbuf_release: nothing is left to free */
+	}
+	size_t after = mallinfo2().uordblks;
+	ck_assert_uint_le(after > before ? after - before : 0, 256);
+}
+END_TEST
+
 static Suite *regress_suite(void)
 {
 	Suite *s = suite_create("fuzz_regress");
 	TCase *tc = tcase_create("simcmd");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, sim_command_key_does_not_leak);
+	tcase_add_test(tc, sbuf_detach_leaves_nothing_to_free);
 	suite_add_tcase(s, tc);
 	return s;
 }

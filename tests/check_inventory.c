@@ -306,8 +306,9 @@ END_TEST
 
 START_TEST(cms_name_rules)
 {
-	bad_base("    cms: 'E2K7 CCR'\n", "10:10: bad CMS name 'E2K7 CCR' (a host or DNS name: "
-					  "letters, digits, '-' and dots, e.g. NODE1)");
+	bad_base("    cms: 'E2K7 CCR'\n",
+		 "10:10: bad name 'E2K7 CCR' in 'cms:' (a host or DNS name: "
+		 "letters, digits, '-' and dots, e.g. NODE1)");
 }
 END_TEST
 

@@ -57,9 +57,13 @@ START_TEST(ccr_sp1_model_details)
 	ck_assert_ptr_null(s->run);
 	ck_assert_ptr_nonnull(s->reboot.ready.expr);
 	ck_assert_ptr_nonnull(pb->reboot_command);
-	s = find("passive", "stop-service");
+	s = find("passive", "note-service");
 	ck_assert_str_eq(s->for_each, "perf_services");
 	ck_assert_str_eq(s->record->as, "service_state");
+	ck_assert_ptr_null(s->run);
+	s = find("passive", "stop-service");
+	ck_assert_str_eq(s->for_each, "perf_services");
+	ck_assert_ptr_null(s->record);
 	ck_assert_ptr_nonnull(s->check.probe);
 	ck_assert_str_eq(s->check.probe->expect, "STOPPED|FAILED 1060");
 	s = find("cms", "upgrade-cms");

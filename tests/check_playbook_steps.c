@@ -101,7 +101,7 @@ START_TEST(step_with_nothing_to_do)
 {
 	bad_step("      - id: s\n        name: S\n        why: because\n",
 		 "22:9: step has nothing to do: give it 'run', 'gate', 'wait', 'http_check', "
-		 "'reboot' or 'require'");
+		 "'reboot', 'require' or 'record'");
 }
 END_TEST
 START_TEST(assertion_step_ok)

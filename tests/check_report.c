@@ -166,6 +166,22 @@ START_TEST(escape)
 }
 END_TEST
 
+/* The word before the cluster's cms: name comes from the playbook's service: label. */
+START_TEST(service_label)
+{
+	struct playbook pb = {.service_label = "CMS<b>"};
+	struct report_cluster *rc;
+	finished_run();
+	ck_assert_int_eq(report_load(state, &pb, NULL, &clus1, &rc), 0);
+	char *html = render(rc, rc->end_ms + 3600000);
+	ck_assert_ptr_nonnull(strstr(html, "<th>CMS&lt;b&gt;</th><td>E2K7CCR</td>"));
+	ck_assert_ptr_nonnull(strstr(html, "lane-label\">CMS&lt;b&gt; E2K7CCR<"));
+	ck_assert_ptr_null(strstr(html, "service E2K7CCR"));
+	free(html);
+	report_cluster_free(rc);
+}
+END_TEST
+
 START_TEST(finished)
 {
 	struct report_cluster *rc;
@@ -195,7 +211,10 @@ START_TEST(finished)
 	ck_assert_int_eq(count(html, "<g class=\"lane\""), 3); /* service + 2 nodes */
 	ck_assert_ptr_nonnull(strstr(html, "data-lane=\"service\""));
 	ck_assert_ptr_nonnull(strstr(html, "data-lane=\"NODE2\""));
-	ck_assert_ptr_nonnull(strstr(html, "CMS E2K7CCR"));
+	/* No playbook: the generic word before the inventory's cms: name. */
+	ck_assert_ptr_nonnull(strstr(html, "<th>service</th><td>E2K7CCR</td>"));
+	ck_assert_ptr_nonnull(strstr(html, "lane-label\">service E2K7CCR<"));
+	ck_assert_ptr_null(strstr(html, "CMS"));
 	ck_assert_int_eq(count(html, "class=\"outage\""), 1);
 	ck_assert_int_eq(count(html, "class=\"step done\""), 2);
 	ck_assert_int_eq(count(html, "class=\"step skipped\""), 1);
@@ -546,6 +565,7 @@ static Suite *report_suite(void)
 	TCase *l = tcase_create("load");
 	tcase_add_checked_fixture(l, setup, teardown);
 	tcase_add_test(l, finished);
+	tcase_add_test(l, service_label);
 	tcase_add_test(l, failed_with_output_escaped);
 	tcase_add_test(l, failed_without_audit);
 	tcase_add_test(l, journal_reasons_are_redacted);

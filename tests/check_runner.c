@@ -338,7 +338,7 @@ static char *journal(void)
 	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
 		sbuf_add(&b, buf, n);
 	fclose(fp);
-	return sbuf_detach(&b); /* the buffer itself: steal would leave a fresh one to free */
+	return sbuf_detach(&b);
 }
 
 /* Records of the journal containing every one of the (up to two) fragments. */
@@ -1130,6 +1130,237 @@ END_TEST
 
 /* ---- the lock ---- */
 
+/*
+ * Roles bound from a cluster-wide fact (which node owns the service), and a
+ * sequence both node phases use: the passive node first, then the service
+ * moves to it, then the former active node.  `prep` is not idempotent and
+ * has no check: it must never run twice on a node.
+ */
+static const char roles_playbook_text[] =
+    "playbook: fake-roles\n"
+    "format: 1\n"
+    "facts:\n"
+    "  boot_id: {run: bootid, capture: '^(.*)$'}\n"
+    "  owner: {scope: cluster, run: get owner, capture: '^(.*)$'}\n"
+    "  ver: {run: get ver, capture: '^(.*)$', default: '0'}\n"
+    "boot_id: boot_id\n"
+    "reboot_command: reboot\n"
+    "roles:\n"
+    "  active: {from: members, where: owner == node, assume: declared}\n"
+    "  passive: {from: members, where: owner != node, assume: others}\n"
+    "sequences:\n"
+    "  node-up:\n"
+    "    - id: prep\n"
+    "      name: Prepare\n"
+    "      run: set prep yes\n"
+    "    - id: install\n"
+    "      name: Install\n"
+    "      require: [ver != 'broken', owner != node]\n"
+    "      check: ver == '2'\n"
+    "      run: set ver 2\n"
+    "      idempotent: true\n"
+    "      verify: ver == '2'\n"
+    "phases:\n"
+    "  - id: first\n"
+    "    name: The passive node\n"
+    "    on: passive\n"
+    "    steps:\n"
+    "      - use: node-up\n"
+    "  - id: move\n"
+    "    name: Move the service\n"
+    "    on: passive\n"
+    "    steps:\n"
+    "      - id: take\n"
+    "        name: Take the service\n"
+    "        check: owner == node\n"
+    "        run: setall owner ${node}\n"
+    "        idempotent: true\n"
+    "        verify: owner == node\n"
+    "  - id: last\n"
+    "    name: The former active node\n"
+    "    on: active\n"
+    "    steps:\n"
+    "      - use: node-up\n";
+
+/* The roles playbook over a cluster whose service n1 owns, both nodes at version 1. */
+static void load_roles(void)
+{
+	struct diag d;
+	diag_init(&d);
+	write_file("pb.yml", roles_playbook_text);
+	char *p = xasprintf("%s/pb.yml", dir);
+	playbook_free(PB);
+	PB = playbook_load(p, &d);
+	free(p);
+	if (PB == NULL)
+		ck_abort_msg("playbook: %d:%d: %s", d.v[0].line, d.v[0].col, d.v[0].msg);
+	diag_release(&d);
+	memset(W, 0, sizeof(*W));
+	W->stop = &stop_flag;
+	fake_set(W, "n1", "ver", "1");
+	fake_set(W, "n2", "ver", "1");
+	fake_set(W, "n1", "owner", "n1");
+	fake_set(W, "n2", "owner", "n1");
+}
+
+static int resume_rebind(int guided, const char *script)
+{
+	struct event_sink sink = {on_event, NULL};
+	struct run_opts o = {.resume = 1,
+			     .rebind = 1,
+			     .unattended = !guided,
+			     .state_dir = dir,
+			     .state = ST,
+			     .ssh_config = "none",
+			     .command_line = "check_runner",
+			     .stop = &stop_flag,
+			     .sinks = &sink,
+			     .nsinks = 1,
+			     .ask = guided ? ask : NULL,
+			     .xport_ops = &fake_ops,
+			     .xport_arg = W};
+	answers = script;
+	nasked = 0;
+	nev = 0;
+	stop_flag = 0;
+	return runner_run(PB, INV, &INV->clusters[0], &o);
+}
+
+/* n2 (passive) prepared, its install failed; then n1 crashes and the service fails over to n2. */
+static void failover_after_prep(void)
+{
+	load_roles();
+	fake_rule(W, "n2", "set ver 2", FA_ANSWER)->exit = 1;
+	W->rule[W->nrules - 1].times = 1;
+	ck_assert_int_eq(apply_yes(), EXIT_STEP_FAILED);
+	ck_assert_int_eq(fake_count(W, "n2", "set prep yes"), 1);
+	fake_set(W, "n1", "owner", "n2");
+	fake_set(W, "n2", "owner", "n2");
+}
+
+START_TEST(role_drift_refusal_names_resume_rebind)
+{
+	failover_after_prep();
+	int mark = W->nlog;
+	ck_assert_int_eq(resume_yes(), EXIT_REFUSED);
+	ck_assert_int_eq(changes_since(mark), 0);
+	ck_assert(saw(EV_STEP_REFUSED, "The live roles no longer match"));
+	ck_assert(saw(EV_STEP_REFUSED, "--rebind"));
+	ck_assert_int_eq(jcount("\"event\":\"refused\"", "\"rebind\":\"role active: n1 -> n2; "
+							 "role passive: n2 -> n1\""),
+			 1);
+	/* Asked again, plain resume is refused the same way. */
+	ck_assert_int_eq(resume_yes(), EXIT_REFUSED);
+	ck_assert_int_eq(changes_since(mark), 0);
+}
+END_TEST
+
+START_TEST(refusal_of_another_fact_names_no_rebind)
+{
+	failover_after_prep();
+	/* The roles moved, but what refuses is not about them: plain resume is the way. */
+	fake_set(W, "n2", "ver", "broken");
+	ck_assert_int_eq(resume_yes(), EXIT_REFUSED);
+	ck_assert(saw(EV_STEP_REFUSED, "ver != 'broken'"));
+	ck_assert(!saw_any("--rebind"));
+	ck_assert_int_eq(jcount("\"rebind\":", NULL), 0);
+}
+END_TEST
+
+START_TEST(rebind_replans_from_the_live_roles)
+{
+	failover_after_prep();
+	ck_assert_int_eq(resume_yes(), EXIT_REFUSED);
+	ck_assert_int_eq(resume_rebind(0, NULL), EXIT_DONE);
+	ck_assert(saw(EV_BIND, "role active: n1 -> n2"));
+	ck_assert(saw(EV_BIND, "role passive: n2 -> n1"));
+	ck_assert_int_eq(
+	    jcount("\"event\":\"rebind\"", "\"new\":[{\"role\":\"active\",\"host\":\"n2\"}"), 1);
+	/* n1, now passive, was upgraded first and took the service; n2 last. */
+	ck_assert_str_eq(fake_get(W, "n1", "ver"), "2");
+	ck_assert_str_eq(fake_get(W, "n2", "ver"), "2");
+	ck_assert_str_eq(fake_get(W, "n2", "owner"), "n1");
+	ck_assert_int_eq(fake_count(W, "n1", "set prep yes"), 1);
+	/* n2's prep (not idempotent) was done as passive: it counts, never run twice. */
+	ck_assert_int_eq(fake_count(W, "n2", "set prep yes"), 1);
+	/* The service owner is never upgraded while it owns it: n2's install ran after the move. */
+	int take = -1, install = -1;
+	for (int i = 0; i < W->nlog; i++) {
+		if (strcmp(W->log[i], "setall owner n1") == 0)
+			take = i;
+		if (strcmp(W->lognode[i], "n2") == 0 && strcmp(W->log[i], "set ver 2") == 0)
+			install = i;
+	}
+	ck_assert_int_ge(take, 0);
+	ck_assert_int_gt(install, take);
+	/* A later resume reads the rebound run: nothing left. */
+	ck_assert_int_eq(resume_yes(), EXIT_DONE);
+	ck_assert(saw_any("nothing to resume"));
+}
+END_TEST
+
+START_TEST(rebind_guided_shows_and_asks)
+{
+	failover_after_prep();
+	int mark = W->nlog;
+	ck_assert_int_eq(resume_rebind(1, "n"), EXIT_REFUSED);
+	ck_assert_int_ge(nasked, 1);
+	ck_assert_ptr_nonnull(strstr(asked[0], "Rebind the roles"));
+	ck_assert(saw(EV_BIND, "role active: n1 -> n2"));
+	ck_assert_int_eq(jcount("\"event\":\"rebind\"", NULL), 0);
+	ck_assert_int_eq(changes_since(mark), 0);
+	ck_assert(saw_any("not rebound: nothing was changed"));
+}
+END_TEST
+
+START_TEST(rebind_refused_when_no_host_can_be_bound)
+{
+	failover_after_prep();
+	fake_set(W, "n1", "owner", "nobody");
+	fake_set(W, "n2", "owner", "nobody");
+	int mark = W->nlog;
+	ck_assert_int_eq(resume_rebind(0, NULL), EXIT_REFUSED);
+	ck_assert(saw_any("cannot rebind cluster C1 from live facts"));
+	ck_assert(saw_any("role active"));
+	ck_assert(saw_any("owner == node"));
+	ck_assert_int_eq(jcount("\"event\":\"rebind\"", NULL), 0);
+	ck_assert_int_eq(changes_since(mark), 0);
+}
+END_TEST
+
+START_TEST(rebind_with_unchanged_roles_resumes)
+{
+	load_roles();
+	fake_rule(W, "n2", "set ver 2", FA_ANSWER)->exit = 1;
+	W->rule[W->nrules - 1].times = 1;
+	ck_assert_int_eq(apply_yes(), EXIT_STEP_FAILED);
+	ck_assert_int_eq(resume_rebind(0, NULL), EXIT_DONE);
+	ck_assert(saw_any("nothing to rebind"));
+	ck_assert_int_eq(jcount("\"event\":\"rebind\"", NULL), 0);
+	ck_assert_str_eq(fake_get(W, "n1", "ver"), "2");
+	ck_assert_int_eq(fake_count(W, "n2", "set prep yes"), 1);
+}
+END_TEST
+
+START_TEST(rebind_never_reruns_an_inflight_non_idempotent_step)
+{
+	load_roles();
+	fake_rule(W, "n2", "set prep yes", FA_CRASH);
+	ck_assert_int_eq(apply_crashing(), 137);
+	ck_assert_int_eq(fake_count(W, "n2", "set prep yes"), 1);
+	W->nrules = 0;
+	fake_set(W, "n1", "owner", "n2");
+	fake_set(W, "n2", "owner", "n2");
+	ck_assert_int_eq(resume_rebind(0, NULL), EXIT_STEP_FAILED);
+	/* n1 (now passive) was upgraded and took the service; n2's prep, in flight before
+	 * the failover, is the same work in its new role: settled, not run again. */
+	ck_assert_str_eq(fake_get(W, "n1", "ver"), "2");
+	ck_assert_int_eq(fake_count(W, "n2", "set prep yes"), 1);
+	ck_assert(saw_any("last.prep"));
+	ck_assert(saw_any("--mark-done last.prep@n2"));
+}
+END_TEST
+
 START_TEST(lock_refusal_touches_nothing)
 {
 	int up[2], down[2];
@@ -1290,6 +1521,13 @@ static Suite *suite(void)
 	    &guided_mark_done_refused_while_verify_false,
 	    &guided_mark_done_when_verify_holds,
 	    &guided_details_then_yes,
+	    &role_drift_refusal_names_resume_rebind,
+	    &refusal_of_another_fact_names_no_rebind,
+	    &rebind_replans_from_the_live_roles,
+	    &rebind_guided_shows_and_asks,
+	    &rebind_refused_when_no_host_can_be_bound,
+	    &rebind_with_unchanged_roles_resumes,
+	    &rebind_never_reruns_an_inflight_non_idempotent_step,
 	    &lock_refusal_touches_nothing,
 	    &exit_code_of_every_result,
 	    &result_of_every_exit_code,

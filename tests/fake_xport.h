@@ -13,6 +13,8 @@
  * runs the built-in shell:
  *   get KEY        prints the value (exit 1 when unset)
  *   set KEY VALUE  sets it (exit 0)
+ *   setall KEY VALUE  sets it on every node (a cluster-wide setting: which
+ *                  node owns a clustered service)
  *   bootid         prints "boot-N"
  *   reboot         N+1, pend=0, and the node is "down" for the next connects
  *   true / false   exit 0 / 1
@@ -164,6 +166,12 @@ static __attribute__((unused)) int fake_shell(struct fake_world *w, const char *
 		snprintf(a, sizeof(a), "%.*s", (int)(sp - cmd - 4), cmd + 4);
 		snprintf(b, sizeof(b), "%s", sp + 1);
 		fake_set(w, node, a, b);
+		return 0;
+	}
+	if (strncmp(cmd, "setall ", 7) == 0 && (sp = strchr(cmd + 7, ' ')) != NULL) {
+		snprintf(a, sizeof(a), "%.*s", (int)(sp - cmd - 7), cmd + 7);
+		for (int i = 0; i < w->nnodes; i++)
+			fake_set(w, w->node[i].name, a, sp + 1);
 		return 0;
 	}
 	if (strcmp(cmd, "bootid") == 0) {

@@ -21,7 +21,7 @@
 static void push_arg(char ***argv, int *argc, struct sbuf *sb)
 {
 	*argv = xreallocarray(*argv, (size_t)*argc + 2, sizeof(**argv));
-	(*argv)[(*argc)++] = sbuf_steal(sb);
+	(*argv)[(*argc)++] = sbuf_detach(sb);
 	(*argv)[*argc] = NULL;
 }
 

@@ -206,7 +206,7 @@ char *sim_admin_version(const char *ver)
 static void tok_push(char ***tok, int *ntok, struct sbuf *sb)
 {
 	*tok = xreallocarray(*tok, (size_t)*ntok + 1, sizeof(**tok));
-	(*tok)[(*ntok)++] = sbuf_steal(sb);
+	(*tok)[(*ntok)++] = sbuf_detach(sb);
 }
 
 /* A quoted string at *s ('' or "" doubles the quote).  Advances *s; -1 if unterminated. */

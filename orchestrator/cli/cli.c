@@ -43,15 +43,20 @@ const char *cli_default_playbook(void)
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n > 0) {
 		exe[n] = '\0';
+		/* The binary's directory's parent, named plainly ("/usr/local", not
+		 * "/usr/local/bin/.."): the kernel's exe path has no symlink to undo. */
 		char *slash = strrchr(exe, '/');
+		if (slash)
+			*slash = '\0';
+		slash = strrchr(exe, '/');
 		if (slash) {
 			*slash = '\0';
-			snprintf(exe_rel, sizeof(exe_rel), "%s/../playbooks/ccr-sp1.yml", exe);
+			snprintf(exe_rel, sizeof(exe_rel), "%s/playbooks/ccr-sp1.yml", exe);
 			if (access(exe_rel, R_OK) == 0)
 				return exe_rel;
 			/* An installed tree moved elsewhere (DESTDIR, a tarball). */
-			snprintf(exe_rel, sizeof(exe_rel),
-				 "%s/../share/ccrup/playbooks/ccr-sp1.yml", exe);
+			snprintf(exe_rel, sizeof(exe_rel), "%s/share/ccrup/playbooks/ccr-sp1.yml",
+				 exe);
 			if (access(exe_rel, R_OK) == 0)
 				return exe_rel;
 		}

@@ -93,7 +93,7 @@ static const char apply_usage[] =
 
 static const char resume_usage[] =
     "usage: ccrup resume INVENTORY [-p PLAYBOOK] [--yes] [--accept-changed-playbook]\n"
-    "                    [--mark-done STEP] [--retry STEP]\n"
+    "                    [--mark-done STEP] [--retry STEP] [--rebind]\n"
     "                    [--clusters PATTERN] [--trust-new-hosts] [--max-timeout DURATION]\n"
     "                    [--state-dir DIR] [--state URL] [--wait]\n"
     "\n"
@@ -105,6 +105,13 @@ static const char resume_usage[] =
     "inventory must be unchanged unless --accept-changed-playbook.\n"
     "\n"
     "  -y, --yes                    unattended\n"
+    "  --rebind                     the live roles no longer match the run's (an\n"
+    "                               unplanned failover): bind them afresh from live\n"
+    "                               facts, show each change (guided: ask), journal it\n"
+    "                               and plan the rest of the run from the new roles;\n"
+    "                               what a node already did counts where its new role\n"
+    "                               has the same step, nothing done runs again.  No\n"
+    "                               host can be bound: refused, exit 3\n"
     "  --mark-done STEP             STEP (PHASE.STEP or PHASE.STEP@NODE) was done by\n"
     "                               hand or did run: record it done once its verify\n"
     "                               holds live (refused, exit 3, while it does not)\n"
@@ -140,6 +147,7 @@ struct apply_args {
 	int max_failed_pct;  /* --max-failed P%: a percentage of the selected clusters, 0 = none */
 	const char *batches; /* --batches LIST, or NULL */
 	int wait;
+	int rebind; /* resume --rebind */
 };
 
 #define BATCHES_MAX 64
@@ -161,7 +169,8 @@ enum {
 	OPT_WAIT,
 	OPT_BREAKMARKER,
 	OPT_MARKDONE,
-	OPT_RETRY
+	OPT_RETRY,
+	OPT_REBIND
 };
 
 static const struct option apply_long[] = {
@@ -193,6 +202,7 @@ static const struct option resume_long[] = {
     {"wait", no_argument, NULL, OPT_WAIT},
     {"mark-done", required_argument, NULL, OPT_MARKDONE},
     {"retry", required_argument, NULL, OPT_RETRY},
+    {"rebind", no_argument, NULL, OPT_REBIND},
     {NULL, 0, NULL, 0},
 };
 
@@ -266,6 +276,9 @@ static int apply_opt(int c, const char *arg, void *ctx)
 		return 0;
 	case OPT_WAIT:
 		a->wait = 1;
+		return 0;
+	case OPT_REBIND:
+		a->rebind = 1;
 		return 0;
 	case OPT_SSHCONF:
 		a->ssh_config = arg;
@@ -399,6 +412,7 @@ struct fleet {
 	int64_t *outage_ms; /* per cluster: sum of its outages (from events) */
 	int *outage_open;   /* per cluster: an outage began and has not ended */
 	int declined;	    /* the operator declined a batch */
+	struct evjson *ej;  /* -o json: batches are streamed too; else NULL */
 };
 
 static void *worker(void *arg)
@@ -606,6 +620,78 @@ static int batch_confirm(struct ui *u, const struct fleet *fl, int b, int nb, in
 	return ui_ask(u, q, "yq") == 'y';
 }
 
+/* Clusters from..to-1 as the JSON event stream names them, with their results. */
+static struct evjson_cluster *json_clusters(const struct fleet *fl, int from, int to)
+{
+	struct evjson_cluster *c = xcalloc((size_t)(to - from) + 1, sizeof(*c));
+	for (int i = from; i < to; i++) {
+		int x = fl->rc[i];
+		c[i - from].name = fl->f->clusters[i]->name;
+		c[i - from].exit = x;
+		c[i - from].result = x < 0		     ? "not-started"
+				     : x == EXIT_DONE	     ? "done"
+				     : x == EXIT_STEP_FAILED ? "failed"
+				     : x == EXIT_REFUSED     ? "refused"
+				     : x == EXIT_LOCKED	     ? "locked"
+				     : x == EXIT_JOURNAL     ? "journal-error"
+				     : x == EXIT_INTERRUPTED ? "interrupted"
+							     : "input-error";
+	}
+	return c;
+}
+
+/* The closing line of the JSON event stream: each cluster's result. */
+static void json_summary(struct evjson *ej, const struct fleet *fl, int rc)
+{
+	struct evjson_cluster *c = json_clusters(fl, 0, fl->f->nclusters);
+	evjson_summary(ej, rc, c, fl->f->nclusters);
+	free(c);
+}
+
+/* batch-start, batch-end (with what happens next) or batch-declined, on the JSON stream. */
+static void json_batch(const struct fleet *fl, const char *what, int b, int nb, int from, int to,
+		       const char *then)
+{
+	struct evjson_batch e = {.batch = b + 1, .batches = nb, .n = to - from, .then = then};
+	int bad = 0, longest = -1;
+
+	if (fl->ej == NULL)
+		return;
+	e.c = json_clusters(fl, from, to);
+	for (int i = from; i < to; i++) {
+		bad += fl->rc[i] > 0;
+		e.outage_ms += fl->outage_ms[i];
+		e.outages_open += fl->outage_open[i];
+		if (fl->outage_ms[i] > 0 &&
+		    (longest < 0 || fl->outage_ms[i] > fl->outage_ms[longest]))
+			longest = i;
+	}
+	if (longest >= 0) {
+		e.longest_ms = fl->outage_ms[longest];
+		e.longest = fl->f->clusters[longest]->name;
+	}
+	e.outcome = stop_flag ? "interrupted" : bad ? "failed" : "done";
+	e.failed_total = fl->failed;
+	e.max_failed = fl->max_failed;
+	if (strcmp(what, "start") == 0)
+		evjson_batch_start(fl->ej, &e);
+	else if (strcmp(what, "end") == 0)
+		evjson_batch_end(fl->ej, &e);
+	else
+		evjson_batch_declined(fl->ej, &e);
+	free((void *)e.c);
+}
+
+/* What follows batch b: another batch, the end, or a stop. */
+static const char *batch_then(const struct fleet *fl, int b, int nb)
+{
+	if (stop_flag)
+		return "stop-interrupted";
+	if (b + 1 >= nb)
+		return "last";
+	return fl->failed >= fl->max_failed ? "stop-failure-budget" : "next-batch";
+}
+
 /*
  * Every batch in turn (one batch of everything without --batches): the
  * failure budget is global, and a batch starts only when the budget holds,
@@ -619,6 +705,8 @@ static int run_fleet(struct fleet *fl, int parallel, const int *ends, int nb, st
 		if (fl->failed >= fl->max_failed || stop_flag)
 			break;
 		if (b > 0 && ask && !batch_confirm(ask, fl, b, nb, from, ends[b])) {
+			if (nb > 1)
+				json_batch(fl, "declined", b, nb, from, ends[b], NULL);
 			fprintf(human,
 				"stopped by the operator before batch %d of %d; the clusters not "
 				"started are upgraded by running apply again with --clusters\n",
@@ -631,9 +719,13 @@ static int run_fleet(struct fleet *fl, int parallel, const int *ends, int nb, st
 				ends[b] - from, ends[b] - from == 1 ? "" : "s",
 				fl->f->clusters[from]->name);
 		fl->limit = ends[b];
-		run_batch(fl, parallel);
 		if (nb > 1)
+			json_batch(fl, "start", b, nb, from, fl->limit, NULL);
+		run_batch(fl, parallel);
+		if (nb > 1) {
 			batch_report(fl, b, nb, from, fl->limit, human);
+			json_batch(fl, "end", b, nb, from, fl->limit, batch_then(fl, b, nb));
+		}
 		if (nb > 1 && fl->failed >= fl->max_failed && b + 1 < nb)
 			fprintf(human,
 				"failure budget spent (%d of --max-failed %d): batches %d..%d not "
@@ -641,28 +733,6 @@ static int run_fleet(struct fleet *fl, int parallel, const int *ends, int nb, st
 				fl->failed, fl->max_failed, b + 2, nb);
 	}
 	return fleet_exit(fl);
-}
-
-/* The closing line of the JSON event stream: each cluster's result. */
-static void json_summary(struct evjson *ej, const struct fleet *fl, int rc)
-{
-	int n = fl->f->nclusters;
-	struct evjson_cluster *c = xcalloc((size_t)n + 1, sizeof(*c));
-	for (int i = 0; i < n; i++) {
-		int x = fl->rc[i];
-		c[i].name = fl->f->clusters[i]->name;
-		c[i].exit = x;
-		c[i].result = x < 0		      ? "not-started"
-			      : x == EXIT_DONE	      ? "done"
-			      : x == EXIT_STEP_FAILED ? "failed"
-			      : x == EXIT_REFUSED     ? "refused"
-			      : x == EXIT_LOCKED      ? "locked"
-			      : x == EXIT_JOURNAL     ? "journal-error"
-			      : x == EXIT_INTERRUPTED ? "interrupted"
-						      : "input-error";
-	}
-	evjson_summary(ej, rc, c, n);
-	free(c);
 }
 
 static void install_signals(void)
@@ -733,6 +803,8 @@ static char *resume_command(int argc, char **argv, int guided)
 				skip = 2;
 		}
 		if (guided && (strcmp(a, "--yes") == 0 || strcmp(a, "-y") == 0))
+			skip = 1;
+		if (strcmp(a, "--rebind") == 0) /* once: the run then has its new roles */
 			skip = 1;
 		if (skip == 2)
 			i++;
@@ -828,6 +900,7 @@ static int run_cmd(int argc, char **argv, int resume)
 	memset(&fl, 0, sizeof(fl));
 	fl.f = &f;
 	fl.max_failed = a.max_failed;
+	fl.ej = ej;
 	if (a.max_failed_pct) {
 		fl.max_failed = f.nclusters * a.max_failed_pct / 100;
 		if (fl.max_failed < 1)
@@ -850,6 +923,7 @@ static int run_cmd(int argc, char **argv, int resume)
 		fl.rc[i] = -1;
 	pthread_mutex_init(&fl.mu, NULL);
 	fl.ro = (struct run_opts){.resume = resume,
+				  .rebind = a.rebind,
 				  .unattended = a.yes || guided_batches,
 				  .trust_new_hosts = a.trust,
 				  .accept_changed_playbook = a.accept_changed,

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 static const char usage[] =
@@ -30,9 +31,11 @@ static const char usage[] =
     "  -p, --playbook FILE   playbook (default: playbooks/ccr-sp1.yml)\n"
     "  -o, --output FORMAT   text (default) or json (format ccrup-plan/1)\n"
     "  --clusters PATTERN    only clusters whose name matches (shell pattern)\n"
-    "  --width N             wrap text at N columns (default 100)\n"
+    "  --width N             wrap text at N columns (default: the terminal's width,\n"
+    "                        80 when the output is not a terminal)\n"
     "  --live                connect read-only: bind roles from live facts, mark the\n"
-    "                        steps already satisfied, show requirements as they hold now\n"
+    "                        steps already satisfied and why; a cluster with nothing\n"
+    "                        to do is one line\n"
     "  --save PLAN           with --live: save the plan and the facts it saw; `apply\n"
     "                        --plan PLAN` refuses to start if any of them changed\n"
     "  --trust-new-hosts     accept and record unknown host keys\n"
@@ -79,6 +82,38 @@ static int plan_opt(int c, const char *arg, void *ctx)
 		return EXIT_INPUT;
 	}
 	return 0;
+}
+
+/* The terminal's width (40 to 1000 columns), or 80 when stdout is not a terminal. */
+static int default_width(void)
+{
+	struct winsize ws;
+	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40)
+		return ws.ws_col > 1000 ? 1000 : ws.ws_col;
+	return 80;
+}
+
+/*
+ * The text plan.  Live, a cluster with nothing to do is one line, after the
+ * plans of those that have work.
+ */
+static void write_text(const struct cli_files *f, struct plan **plans, struct live_plan *lps,
+		       int width)
+{
+	const struct plan **work = xcalloc((size_t)f->nclusters + 1, sizeof(*work));
+	int n = 0;
+
+	for (int i = 0; i < f->nclusters; i++)
+		if (lps == NULL || !lps[i].nothing_to_do)
+			work[n++] = plans[i];
+	plan_render_text(stdout, work, n, width);
+	for (int i = 0; lps && i < f->nclusters; i++)
+		if (!lps[i].nothing_to_do)
+			plan_live_text(stdout, &lps[i], width);
+	for (int i = 0; lps && i < f->nclusters; i++)
+		if (lps[i].nothing_to_do)
+			plan_live_text(stdout, &lps[i], width);
+	free(work);
 }
 
 static int compile_all(const struct cli_files *f, struct plan **plans)
@@ -158,7 +193,7 @@ int cmd_plan(int argc, char **argv)
 {
 	struct cli_opts o;
 	struct cli_files f;
-	struct plan_args a = {100, 0, 0, NULL, NULL};
+	struct plan_args a = {0, 0, 0, NULL, NULL};
 	struct plan **plans = NULL;
 	struct live_plan *lps = NULL;
 	int rc = cli_parse(argc, argv, usage, plan_long, "", plan_opt, &a, &o);
@@ -184,11 +219,8 @@ int cmd_plan(int argc, char **argv)
 		goto out;
 	if (strcmp(o.output, "json") == 0 || a.save)
 		rc = write_json(&f, plans, lps, a.save, strcmp(o.output, "json") == 0);
-	if (strcmp(o.output, "text") == 0) {
-		plan_render_text(stdout, (const struct plan *const *)plans, f.nclusters, a.width);
-		for (int i = 0; lps && i < f.nclusters; i++)
-			plan_live_text(stdout, &lps[i], a.width);
-	}
+	if (strcmp(o.output, "text") == 0)
+		write_text(&f, plans, lps, a.width ? a.width : default_width());
 out:
 	for (int i = 0; plans && i < f.nclusters; i++)
 		if (lps == NULL)

@@ -32,9 +32,12 @@ struct st_view {
 	int exit;
 	int64_t duration_ms;
 	const char *reason;
-	int op_skipped;	 /* skipped by the operator: still to do */
-	int by_operator; /* the operator marked it done */
-	int attempts;	 /* begin records: how many times it was started */
+	int op_skipped;	    /* skipped by the operator: still to do */
+	int by_operator;    /* the operator marked it done */
+	int attempts;	    /* begin records: how many times it was started */
+	const char *rebind; /* refused (or its command failed) because the live roles
+			       changed since the last rebind: what changed; resume needs
+			       --rebind */
 };
 
 struct cluster_status {
@@ -52,7 +55,7 @@ struct cluster_status {
 	const char *ran_on; /* shared state: host recorded in the run-start */
 };
 
-static void step_view(struct st_view *v, const struct replay_step *s)
+static void step_view(struct st_view *v, const struct replay_step *s, int rebind_line)
 {
 	static const char *const words[] = {
 	    [RS_PENDING] = "pending",	     [RS_BEGUN] = "in-progress", [RS_DONE] = "done",
@@ -64,6 +67,9 @@ static void step_view(struct st_view *v, const struct replay_step *s)
 	if (last >= 0)
 		v->reason = s->att[last].reason ? s->att[last].reason : s->att[last].detail;
 	v->op_skipped = replay_step_op_skipped(s);
+	if ((s->state == RS_REFUSED || s->state == RS_FAILED) && s->last_end >= 0 &&
+	    s->att[s->last_end].line > rebind_line)
+		v->rebind = s->att[s->last_end].rebind;
 	v->by_operator = s->state == RS_DONE && s->last_end >= 0 && s->att[s->last_end].by &&
 			 strncmp(s->att[s->last_end].by, "operator", 8) == 0;
 	for (int k = 0; k < s->natt; k++) {
@@ -98,7 +104,7 @@ static int fold(const struct cli_files *f, struct cluster_status *cs)
 		cs->v[i].state = "pending";
 		cs->v[i].exit = -1;
 		if (s)
-			step_view(&cs->v[i], s);
+			step_view(&cs->v[i], s, rp->rebind_line);
 	}
 	if (rp->nruns == 0)
 		return 0;
@@ -107,9 +113,13 @@ static int fold(const struct cli_files *f, struct cluster_status *cs)
 	format_iso8601(rp->start_ms, cs->started, sizeof(cs->started));
 	format_iso8601(rp->last_ms, cs->updated, sizeof(cs->updated));
 	cs->result = rp->result;
-	for (int i = 0; i < rp->nsteps && cs->result == NULL; i++)
-		if (rp->steps[i].state == RS_FAILED || rp->steps[i].state == RS_REFUSED)
-			cs->result = rp->steps[i].state == RS_FAILED ? "failed" : "refused";
+	/* A failure before a rebind was about the earlier roles. */
+	for (int i = 0; i < rp->nsteps && cs->result == NULL; i++) {
+		const struct replay_step *s = &rp->steps[i];
+		if ((s->state == RS_FAILED || s->state == RS_REFUSED) &&
+		    s->att[s->last_end].line > rp->rebind_line)
+			cs->result = s->state == RS_FAILED ? "failed" : "refused";
+	}
 	/* A run that finished has no last error: an earlier failure was fixed. */
 	cs->last_error = cs->result && strcmp(cs->result, "done") == 0 ? NULL : rp->last_error;
 	const struct replay_outage *o = replay_open_outage(rp);
@@ -176,6 +186,16 @@ static int next_step(const struct cluster_status *cs)
 	return -1;
 }
 
+/*
+ * The command that continues the run at step nx: plain resume, or resume
+ * --rebind when the step was refused because the live roles changed (plain
+ * resume would be refused the same way).
+ */
+static const char *next_command(const struct cluster_status *cs, int nx)
+{
+	return nx >= 0 && cs->v[nx].rebind ? "ccrup resume --rebind" : "ccrup resume";
+}
+
 static void print_text(FILE *fp, const struct cluster_status *cs)
 {
 	char t[32], ts[32];
@@ -223,7 +243,14 @@ static void print_text(FILE *fp, const struct cluster_status *cs)
 	}
 	if (cs->last_error && strcmp(run_state(cs), "done") != 0)
 		fprintf(fp, "  last error: %s\n", cs->last_error);
-	if (nx >= 0 && cs->run_id)
+	if (nx >= 0 && cs->run_id && !cs->locked && cs->v[nx].rebind)
+		fprintf(fp,
+			"  next: step %d %s on %s (`%s`: the live roles no longer match the "
+			"run's: %s; plain `ccrup resume` is refused the same way)\n",
+			nx + 1, cs->plan->steps[nx].id,
+			cs->plan->steps[nx].node ? cs->plan->steps[nx].node : "-",
+			next_command(cs, nx), cs->v[nx].rebind);
+	else if (nx >= 0 && cs->run_id)
 		fprintf(fp, "  next: step %d %s on %s (%s)\n", nx + 1, cs->plan->steps[nx].id,
 			cs->plan->steps[nx].node ? cs->plan->steps[nx].node : "-",
 			cs->locked ? "in progress" : "`ccrup resume`");
@@ -316,10 +343,16 @@ static json_t *to_json(const struct cluster_status *cs)
 			    json_pack("{s:b, s:I, s:I}", "ongoing", cs->outage_open, "since_ms",
 				      (json_int_t)cs->outage_since, "total_ms",
 				      (json_int_t)cs->outage_total));
-	json_object_set_new(o, "next",
-			    nx >= 0 && cs->run_id ? json_pack("{s:i, s:s}", "index", nx + 1, "id",
-							      cs->plan->steps[nx].id)
-						  : json_null());
+	json_t *next = NULL;
+	if (nx >= 0 && cs->run_id) {
+		next = json_pack("{s:i, s:s}", "index", nx + 1, "id", cs->plan->steps[nx].id);
+		json_object_set_new(next, "command",
+				    cs->locked ? json_null() : json_string(next_command(cs, nx)));
+		json_object_set_new(next, "why",
+				    cs->v[nx].rebind && !cs->locked ? json_string(cs->v[nx].rebind)
+								    : json_null());
+	}
+	json_object_set_new(o, "next", next ? next : json_null());
 	if (cs->locked) {
 		json_t *lk = json_pack("{s:I, s:s}", "pid", (json_int_t)cs->holder.pid, "host",
 				       cs->holder.host ? cs->holder.host : "");

@@ -5,6 +5,10 @@
 #include "cli.h"
 
 #include <stdio.h>
+#include <string.h>
+
+#include "expr.h"
+#include "util.h"
 
 static const char usage[] =
     "usage: ccrup validate INVENTORY [-p PLAYBOOK] [--clusters PATTERN] [-q]\n"
@@ -13,7 +17,9 @@ static const char usage[] =
     "unknown or missing keys, types, duplicate ids, undefined facts, variables and\n"
     "roles, regular expressions, expressions, and every value substituted into a\n"
     "command.  Errors are printed as FILE:LINE:COL: message.  A step with no\n"
-    "`why` (the reason guided mode shows) is a warning, not an error.\n"
+    "`why` (the reason guided mode shows) is a warning, not an error; so is a\n"
+    "`record` that no step (the same or a later one) reads as saved.NAME: a\n"
+    "value noted to be put back that nothing puts back.\n"
     "\n"
     "  -p, --playbook FILE   playbook (default: playbooks/ccr-sp1.yml)\n"
     "  --clusters PATTERN    only clusters whose name matches (shell pattern)\n"
@@ -47,6 +53,83 @@ static int warn_missing_why(const struct playbook *pb)
 	return n;
 }
 
+static int is_saved_read(const char *name, int col, void *arg)
+{
+	(void)col;
+	return str_startswith(name, "saved.") && strcmp(name + 6, (const char *)arg) == 0;
+}
+
+static int expr_reads(const struct expr *e, const char *as)
+{
+	return e != NULL && expr_foreach_ident(e, is_saved_read, (void *)as) != 0;
+}
+
+/* Does a phase or step condition read saved.AS? */
+static int step_reads(const struct step_def *d, const char *as)
+{
+	int r = expr_reads(d->when, as) || expr_reads(d->check.expr, as) ||
+		expr_reads(d->verify.expr, as) || expr_reads(d->reboot.ready.expr, as) ||
+		(d->wait && expr_reads(d->wait->until, as));
+	for (int i = 0; !r && i < d->nrequire; i++)
+		r = expr_reads(d->require[i], as);
+	return r;
+}
+
+static int phase_reads(const struct phase_def *ph, const char *as)
+{
+	int r = expr_reads(ph->when, as);
+	for (int i = 0; !r && i < ph->nrequire; i++)
+		r = expr_reads(ph->require[i], as);
+	return r;
+}
+
+/* Is saved.AS read by the step at (phase i, step k) or any step after it? */
+static int read_from(const struct playbook *pb, int i, int k, const char *as)
+{
+	for (; i < pb->nphases; i++, k = 0) {
+		if (phase_reads(&pb->phases[i], as))
+			return 1;
+		for (; k < pb->phases[i].nsteps; k++)
+			if (step_reads(&pb->phases[i].steps[k], as))
+				return 1;
+	}
+	return 0;
+}
+
+/*
+ * A `record` whose value nothing reads afterwards: warnings (FILE:LINE:COL),
+ * once per record (a sequence used by two phases records once).
+ */
+static int warn_unread_records(const struct playbook *pb)
+{
+	int n = 0;
+	for (int i = 0; i < pb->nphases; i++)
+		for (int k = 0; k < pb->phases[i].nsteps; k++) {
+			const struct step_def *d = &pb->phases[i].steps[k];
+			if (d->record == NULL || read_from(pb, i, k, d->record->as))
+				continue;
+			int seen = 0;
+			for (int j = 0; j <= i && !seen; j++)
+				for (int m = 0; m < pb->phases[j].nsteps && !seen; m++) {
+					const struct step_def *o = &pb->phases[j].steps[m];
+					if (o == d)
+						break;
+					seen = o->record &&
+					       o->record->loc.line == d->record->loc.line &&
+					       o->record->loc.col == d->record->loc.col;
+				}
+			if (seen)
+				continue;
+			fprintf(stderr,
+				"%s:%d:%d: warning: step %s.%s records '%s' but no step reads "
+				"saved.%s afterwards: nothing puts the recorded value back\n",
+				pb->path, d->record->loc.line, d->record->loc.col, pb->phases[i].id,
+				d->id, d->record->as, d->record->as);
+			n++;
+		}
+	return n;
+}
+
 int cmd_validate(int argc, char **argv)
 {
 	struct cli_opts o;
@@ -56,8 +139,10 @@ int cmd_validate(int argc, char **argv)
 	if (rc)
 		return rc < 0 ? EXIT_DONE : rc;
 	rc = cli_load(&o, &f);
-	if (rc == 0 && !o.quiet)
+	if (rc == 0 && !o.quiet) {
 		warn_missing_why(f.pb);
+		warn_unread_records(f.pb);
+	}
 	if (rc == 0 && !o.quiet) {
 		int hosts = 0, steps = 0;
 		for (int i = 0; i < f.nclusters; i++)

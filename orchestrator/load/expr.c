@@ -475,6 +475,34 @@ int expr_foreach_ident(const struct expr *e, expr_ident_fn fn, void *arg)
 	return 0;
 }
 
+static int equality_walk(const struct expr *e, int i, expr_equality_fn fn, void *arg)
+{
+	const struct expr_node *n = &e->nodes[i];
+	const struct expr_node *a, *b;
+	int rc;
+
+	if (n->kind == K_AND) {
+		for (int k = n->kid; k >= 0; k = e->nodes[k].next)
+			if ((rc = equality_walk(e, k, fn, arg)) != 0)
+				return rc;
+		return 0;
+	}
+	if (n->kind != K_EQ || n->kid < 0 || e->nodes[n->kid].next < 0)
+		return 0;
+	a = &e->nodes[n->kid];
+	b = &e->nodes[a->next];
+	if (a->kind == K_IDENT && b->text)
+		return fn(a->text, b->text, b->kind == K_IDENT, arg);
+	if (b->kind == K_IDENT && a->text)
+		return fn(b->text, a->text, a->kind == K_IDENT, arg);
+	return 0;
+}
+
+int expr_foreach_equality(const struct expr *e, expr_equality_fn fn, void *arg)
+{
+	return e->nnodes > 0 ? equality_walk(e, e->root, fn, arg) : 0;
+}
+
 struct evaluator {
 	const struct expr *e;  /* what is being evaluated */
 	expr_lookup_fn lookup; /* the caller's resolver */

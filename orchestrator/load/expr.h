@@ -70,6 +70,18 @@ typedef int (*expr_ident_fn)(const char *name, int col, void *arg);
 int expr_foreach_ident(const struct expr *e, expr_ident_fn fn, void *arg);
 
 /*
+ * Call fn for every `NAME == OPERAND` that must hold for e to be true: the
+ * comparisons joined by `and` at the top of e (through parentheses) with an
+ * identifier on one side.  operand is the other side's text, is_ident 1 when
+ * it is a name (the caller resolves it) and 0 for a value; both borrowed,
+ * valid until expr_free().  `cms_owner == node and cms_state == 'Online'`
+ * gives ("cms_owner", "node", 1) then ("cms_state", "Online", 0).  Stops at
+ * the first non-zero value fn returns and returns it; 0 otherwise.
+ */
+typedef int (*expr_equality_fn)(const char *name, const char *operand, int is_ident, void *arg);
+int expr_foreach_equality(const struct expr *e, expr_equality_fn fn, void *arg);
+
+/*
  * Resolve an identifier to its current value.  Return a string (borrowed;
  * it must stay valid until expr_eval() returns) or NULL if the name is
  * unknown.  expr_eval() calls it at most once per distinct name per

@@ -189,7 +189,7 @@ static void read_cluster(struct invctx *x, const struct ynode *m, int ci)
 	ykeys(c, m, cluster_keys, "cluster");
 	read_cluster_name(x, m, cl, ci);
 	if (yget_str(c, m, "cms", &cl->cms) == 1 && !var_kind_check(VK_NAME, NULL, cl->cms))
-		yerr(c, ymap_get(m, "cms"), "bad CMS name '%s' (%s)", yq(c, cl->cms),
+		yerr(c, ymap_get(m, "cms"), "bad name '%s' in 'cms:' (%s)", yq(c, cl->cms),
 		     var_kind_hint(VK_NAME));
 	read_members(x, m, cl, ci);
 	if (ymap_get(m, "hub_cas"))

@@ -279,6 +279,11 @@ const struct role_def *playbook_role(const struct playbook *pb, const char *name
 	return NULL;
 }
 
+const char *playbook_service_label(const struct playbook *pb)
+{
+	return pb && pb->service_label ? pb->service_label : "service";
+}
+
 const struct host_def *inventory_host(const struct inventory *inv, const char *name)
 {
 	if (inv->host_index) {

@@ -241,6 +241,8 @@ struct playbook {
 	char *description;   /* may be NULL */
 	char *service_name;  /* service: name -- what the outage takes down; may be NULL */
 	char *outage_impact; /* service: impact -- what users lose meanwhile; may be NULL */
+	char *service_label; /* service: label -- the word shown before the inventory's `cms:`
+				name in plans and reports ("CMS"); may be NULL ("service") */
 	int format;	     /* 1 */
 	struct var_def *vars;
 	int nvars;
@@ -410,6 +412,9 @@ const struct host_def *inventory_host(const struct inventory *inv, const char *n
 const struct cluster_def *inventory_cluster(const struct inventory *inv, const char *name);
 const struct host_group *cluster_group(const struct cluster_def *c, const char *name);
 const struct inv_value *cluster_var(const struct cluster_def *c, const char *name);
+/* The word shown before a cluster's `cms:` name: service: label, else "service" (pb may be NULL).
+ */
+const char *playbook_service_label(const struct playbook *pb);
 
 /* Does value fit the kind (and, for VK_ENUM, one of def->values)?  1 yes, 0 no. */
 int var_kind_check(enum var_kind kind, const struct var_def *def, const char *value);

@@ -21,7 +21,7 @@ static const char *const top_keys[] = {
     "playbook", "format", "description", "vars",   "facts",   "boot_id", "reboot_command",
     "roles",	"groups", "sequences",	 "phases", "service", "marker",	 NULL};
 static const char *const marker_keys[] = {"doc", "on", "read", "capture", "take", "release", NULL};
-static const char *const service_keys[] = {"name", "impact", NULL};
+static const char *const service_keys[] = {"name", "impact", "label", NULL};
 static const char *const var_keys[] = {"kind", "list", "default", "values", "doc", NULL};
 static const char *const fact_keys[] = {"doc",	 "scope",  "run",   "json",    "capture",
 					"value", "reduce", "order", "default", NULL};
@@ -455,7 +455,7 @@ static void read_header(struct pbctx *c, const struct ynode *root)
 	yget_str(&c->y, root, "description", &c->pb->description);
 }
 
-/* `service: {name, impact}`: what users lose during the outage, in their words. */
+/* `service: {name, impact, label}`: what users lose during the outage, in their words. */
 static void read_service(struct pbctx *c, const struct ynode *m)
 {
 	if (m == NULL || (m->kind == YNODE_SCALAR && m->is_null))
@@ -465,6 +465,7 @@ static void read_service(struct pbctx *c, const struct ynode *m)
 	ykeys(&c->y, m, service_keys, "service");
 	yget_str(&c->y, m, "name", &c->pb->service_name);
 	yget_str(&c->y, m, "impact", &c->pb->outage_impact);
+	yget_str(&c->y, m, "label", &c->pb->service_label);
 }
 
 /* A marker command: no ${...} but ${marker} (in take, where it is required). */
@@ -662,5 +663,6 @@ void playbook_free(struct playbook *pb)
 	free(pb->description);
 	free(pb->service_name);
 	free(pb->outage_impact);
+	free(pb->service_label);
 	free(pb);
 }

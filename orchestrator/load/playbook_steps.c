@@ -2,9 +2,9 @@
  * playbook_steps.c — one step of a playbook, key by key (docs/playbook.md
  * is the user's reference).  A step does exactly one thing: run a command,
  * ask a human (gate), wait for a condition, check a URL, or — with none of
- * these — assert its `require`s.  The keys that only make sense for a
- * command (ok_exit, reboot, retries, ...) are refused elsewhere, so a
- * playbook cannot say something the runner would silently ignore.
+ * these — assert its `require`s or only take a note (`record`).  The keys that only make sense for
+ * a command (ok_exit, reboot, retries, ...) are refused elsewhere, so a playbook cannot say
+ * something the runner would silently ignore.
  */
 #include "playbook_int.h"
 
@@ -366,10 +366,11 @@ static void check_action(struct pbctx *c, const struct ynode *m)
 		if (k)
 			first = actions[i];
 	}
-	if (first == NULL && ymap_key(m, "require") == NULL)
+	/* With none of them, a step asserts its requires, or only takes a note (record). */
+	if (first == NULL && ymap_key(m, "require") == NULL && ymap_key(m, "record") == NULL)
 		yerr(&c->y, m,
 		     "step has nothing to do: give it 'run', 'gate', 'wait', 'http_check', "
-		     "'reboot' or 'require'");
+		     "'reboot', 'require' or 'record'");
 	for (int i = 0; run_only[i] && ymap_key(m, "run") == NULL; i++) {
 		const struct ynode *k = ymap_key(m, run_only[i]);
 		if (k)

@@ -213,17 +213,62 @@ void evjson_event(const struct event *e, void *arg)
 	json_decref(o);
 }
 
-void evjson_summary(struct evjson *j, int exit_code, const struct evjson_cluster *c, int n)
+/* [{"cluster", "result", "exit"}, ...], or just the names when results is 0. */
+static json_t *cluster_list(const struct evjson *j, const struct evjson_cluster *c, int n,
+			    int results)
 {
 	json_t *all = json_array();
-	int done = 0;
-	for (int i = 0; i < n; i++) {
-		done += c[i].exit == 0;
+	for (int i = 0; i < n; i++)
 		json_array_append_new(
-		    all, json_pack("{s:o, s:s, s:o}", "cluster", text(j, c[i].name), "result",
-				   c[i].result, "exit",
-				   c[i].exit >= 0 ? json_integer(c[i].exit) : json_null()));
+		    all, results ? json_pack("{s:o, s:s, s:o}", "cluster", text(j, c[i].name),
+					     "result", c[i].result, "exit",
+					     c[i].exit >= 0 ? json_integer(c[i].exit) : json_null())
+				 : text(j, c[i].name));
+	return all;
+}
+
+void evjson_batch_start(struct evjson *j, const struct evjson_batch *b)
+{
+	json_t *o = json_pack("{s:s, s:i, s:i, s:o}", "event", "batch-start", "batch", b->batch,
+			      "batches", b->batches, "clusters", cluster_list(j, b->c, b->n, 0));
+	emit(j, o);
+	json_decref(o);
+}
+
+void evjson_batch_end(struct evjson *j, const struct evjson_batch *b)
+{
+	int done = 0, failed = 0, notrun = 0;
+	for (int i = 0; i < b->n; i++) {
+		done += b->c[i].exit == 0;
+		notrun += b->c[i].exit < 0;
+		failed += b->c[i].exit > 0;
 	}
+	json_t *o =
+	    json_pack("{s:s, s:i, s:i, s:s, s:i, s:i, s:i, s:I, s:I, s:o, s:i, s:i, s:i, s:s, s:o}",
+		      "event", "batch-end", "batch", b->batch, "batches", b->batches, "outcome",
+		      b->outcome, "done", done, "failed", failed, "not_started", notrun,
+		      "outage_ms", (json_int_t)b->outage_ms, "longest_outage_ms",
+		      (json_int_t)b->longest_ms, "longest_outage_cluster", text(j, b->longest),
+		      "outages_open", b->outages_open, "failures", b->failed_total, "max_failed",
+		      b->max_failed, "then", b->then, "clusters", cluster_list(j, b->c, b->n, 1));
+	emit(j, o);
+	json_decref(o);
+}
+
+void evjson_batch_declined(struct evjson *j, const struct evjson_batch *b)
+{
+	json_t *o = json_pack("{s:s, s:i, s:i, s:o}", "event", "batch-declined", "batch", b->batch,
+			      "batches", b->batches, "clusters", cluster_list(j, b->c, b->n, 0));
+	emit(j, o);
+	json_decref(o);
+}
+
+void evjson_summary(struct evjson *j, int exit_code, const struct evjson_cluster *c, int n)
+{
+	json_t *all = cluster_list(j, c, n, 1);
+	int done = 0;
+	for (int i = 0; i < n; i++)
+		done += c[i].exit == 0;
 	pthread_mutex_lock(&j->mu);
 	int64_t outage = j->outage_ms;
 	pthread_mutex_unlock(&j->mu);

@@ -33,6 +33,29 @@ struct evjson_cluster {
 };
 void evjson_summary(struct evjson *j, int exit_code, const struct evjson_cluster *c, int n);
 
+/*
+ * A batch of a staged rollout (apply --batches): "batch-start" names its
+ * clusters; "batch-end" gives each one's result, the batch's outcome and
+ * outage figures, the fleet's failure budget and what happens next;
+ * "batch-declined" says the operator did not start batch `batch`.
+ */
+struct evjson_batch {
+	int batch, batches;		/* 1-based; how many in all */
+	const struct evjson_cluster *c; /* its clusters (results: batch-end only) */
+	int n;				/* how many */
+	const char *outcome;		/* batch-end: done, failed or interrupted */
+	int64_t outage_ms;		/* batch-end: its clusters' outages added up */
+	int64_t longest_ms;		/* the longest cluster's outage, 0 if none */
+	const char *longest;		/* that cluster, or NULL */
+	int outages_open;		/* clusters left inside an outage */
+	int failed_total, max_failed;	/* the fleet's failures so far, and the budget */
+	const char *then;		/* batch-end: next-batch, last, stop-failure-budget,
+					   stop-interrupted */
+};
+void evjson_batch_start(struct evjson *j, const struct evjson_batch *b);
+void evjson_batch_end(struct evjson *j, const struct evjson_batch *b);
+void evjson_batch_declined(struct evjson *j, const struct evjson_batch *b);
+
 /* The event's name in the stream ("step-begin", ...), or NULL if not streamed. */
 const char *evjson_name(enum ev_kind k);
 

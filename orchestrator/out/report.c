@@ -186,7 +186,14 @@ static void fold(struct report_cluster *rc, const struct replay *rp, const struc
 	rc->result_detail = dupn(rp->result_detail);
 	for (int i = 0; i < rp->nsteps; i++) {
 		const struct replay_step *s = &rp->steps[i];
-		struct report_step *rs = find_step(rc, s->id, s->node);
+		/* After a rebind a plan step may count the records of the same work done
+		 * under the earlier roles (replay_plan): shown as the step they count for,
+		 * unless the step's own later records tell it. */
+		if (s->plan_index >= 0 && replay_step_at(rp, s->plan_index) != s)
+			continue;
+		struct report_step *rs = s->plan_index >= 0 && s->plan_index < rc->nsteps
+					     ? &rc->steps[s->plan_index]
+					     : find_step(rc, s->id, s->node);
 		if (rs == NULL && s->state == RS_PENDING)
 			continue; /* only named by a record, gate or outage mark */
 		if (rs == NULL)
@@ -437,6 +444,7 @@ int report_load_from(struct state *sta, const struct playbook *pb, const struct 
 	*out = rc;
 	rc->name = xstrdup(cl->name);
 	rc->cms = dupn(cl->cms);
+	rc->cms_label = xstrdup(playbook_service_label(pb));
 	rc->transports = cluster_transports(inv, cl);
 	rc->journal_path = state_shared(sta)
 			       ? xasprintf("%s (cluster %s)", state_name(sta), cl->name)
@@ -498,8 +506,8 @@ void report_cluster_free(struct report_cluster *rc)
 		free(rc->lanes[i]);
 	for (int i = 0; i < rc->nstops; i++)
 		free(rc->stops[i]);
-	char *strs[] = {rc->name, rc->cms,	rc->message, rc->journal_path, rc->run_id,
-			rc->mode, rc->playbook, rc->result,  rc->result_detail};
+	char *strs[] = {rc->name,   rc->cms,  rc->cms_label, rc->message, rc->journal_path,
+			rc->run_id, rc->mode, rc->playbook,  rc->result,  rc->result_detail};
 	for (size_t k = 0; k < CCR_ARRAY_LEN(strs); k++)
 		free(strs[k]);
 	free(rc->steps);

@@ -85,7 +85,8 @@ struct report_outage {
 /* What report_load() found for one cluster.  Owned; report_cluster_free(). */
 struct report_cluster {
 	char *name;	  /* cluster name */
-	char *cms;	  /* CMS name, or NULL */
+	char *cms;	  /* the inventory's `cms:` name, or NULL */
+	char *cms_label;  /* the word shown before it: playbook_service_label() */
 	char *transports; /* "NODE1 winrm, NODE2 ssh": how each host is reached, or NULL */
 	enum report_state state;
 	char *message;	     /* for NO_JOURNAL/CORRUPT/UNREADABLE, and the torn-tail warning */

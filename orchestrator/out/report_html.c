@@ -172,7 +172,9 @@ static int is_failure(const struct report_step *s)
 
 static void row(FILE *fp, const char *th, const char *td)
 {
-	fprintf(fp, "<tr><th>%s</th><td>", th);
+	fprintf(fp, "<tr><th>");
+	esc(fp, th); /* a playbook's service label among them */
+	fprintf(fp, "</th><td>");
 	esc(fp, td);
 	fprintf(fp, "</td></tr>\n");
 }
@@ -187,7 +189,7 @@ static void summary(FILE *fp, const struct report_cluster *rc, int64_t end, int6
 	fprintf(fp, "<table class=\"summary\">\n");
 	row(fp, "Cluster", rc->name);
 	if (rc->cms)
-		row(fp, "CMS", rc->cms);
+		row(fp, rc->cms_label ? rc->cms_label : "service", rc->cms);
 	if (rc->transports)
 		row(fp, "Transport", rc->transports);
 	row(fp, "Run", rc->run_id);

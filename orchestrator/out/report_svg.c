@@ -160,9 +160,12 @@ static void lane_frames(FILE *fp, const struct report_cluster *rc, const struct 
 			y, SVG_W, LANE_H, l % 2 ? "lane-odd" : "lane-even", y + LANE_H / 2 + 5);
 		if (name) {
 			report_html_escape(fp, name);
-		} else {
-			fprintf(fp, "%s", rc->cms ? "CMS " : "service");
+		} else if (rc->cms) {
+			report_html_escape(fp, rc->cms_label ? rc->cms_label : "service");
+			fprintf(fp, " ");
 			report_html_escape(fp, rc->cms);
+		} else {
+			fprintf(fp, "service");
 		}
 		fprintf(fp, "</text></g>\n");
 	}

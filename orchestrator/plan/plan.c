@@ -375,6 +375,7 @@ void plan_free(struct plan *p)
 {
 	if (p == NULL)
 		return;
+	free(p->runs);
 	for (int i = 0; i < p->nsteps; i++) {
 		struct plan_step *s = &p->steps[i];
 		free(s->id);

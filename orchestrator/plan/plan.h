@@ -63,6 +63,8 @@ struct plan {
 	int outage_end;	     /* index of the OUTAGE_ENDS step, or 0 */
 	int64_t outage_ms;   /* estimate from outage_begin through outage_end */
 	int ponr;	     /* index of the point of no return, or 0 */
+	unsigned char *runs; /* plan --live: per step, would (or may) it act; owned; NULL
+				offline (every step that applies) */
 };
 
 /*
@@ -88,6 +90,14 @@ void plan_subst_ctx(const struct plan *p, const struct plan_step *s, struct subs
 /* The hosts bound to role, joined by ',' (caller frees), or NULL if it is no role. */
 char *plan_role_hosts(const struct plan *p, const char *role);
 /*
+ * Who holds each role after the run (plan_roles.c): pb->roles order, one
+ * entry per role, the hosts joined by ',' as the `verify`s of the steps that
+ * apply (live: that would run) leave the facts the role's `where:` reads, or NULL when no step
+ * promises them.  Release with plan_roles_after_free().
+ */
+char **plan_roles_after(const struct plan *p);
+void plan_roles_after_free(const struct plan *p, char **after);
+/*
  * How each host of the plan's cluster is reached, in group order, each
  * host once: "NODE1 ssh 10.0.0.11:22, NODE2 winrm https://10.0.0.12:5986".
  * New string, caller frees.
@@ -99,7 +109,13 @@ json_t *plan_transports_json(const struct plan *p);
 /* Plan step by full id and node, or NULL. */
 const struct plan_step *plan_find(const struct plan *p, const char *id, const char *node);
 
-/* Human-readable plan, wrapped to width columns (docs/plan-format.md). */
+/*
+ * Print "label text" wrapped at spaces to width columns, the label (when not
+ * NULL) padded to a column, continuation lines indented two past the text.
+ */
+void plan_print_wrapped(FILE *fp, int indent, const char *label, const char *text, int width);
+
+/* Human-readable plan, wrapped to width columns (docs/guide.md, "The dry run"). */
 void plan_render_text(FILE *fp, const struct plan *const *plans, int nplans, int width);
 
 /* JSON plan (format "ccrup-plan/1", docs/plan-json.md).  New reference. */

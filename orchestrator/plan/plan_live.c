@@ -74,7 +74,10 @@ static const char *step_status(struct facts *f, struct saved *sv, const struct p
 		if (r < 0)
 			goto unknown;
 		if (r == 1) {
-			*detail = sbuf_detach(&why);
+			*detail = c->expr ? xasprintf("already done: %s (%s)", expr_source(c->expr),
+						      why.buf)
+					  : xasprintf("already done: %s", why.buf);
+			sbuf_release(&why);
 			return "satisfied";
 		}
 	}
@@ -109,7 +112,7 @@ static int acts(const struct plan_step *s)
 static int pending(const struct live_step *v)
 {
 	return strcmp(v->status, "would-run") == 0 || strcmp(v->status, "refused-now") == 0 ||
-	       strcmp(v->status, "unknown") == 0;
+	       strcmp(v->status, "unknown") == 0 || strcmp(v->status, "when-reached") == 0;
 }
 
 static void not_needed(struct live_step *v, const char *why)
@@ -160,11 +163,89 @@ static void apply_work_rule(struct live_plan *lp)
 		}
 		i = end;
 	}
+}
+
+/* The estimate of the steps a run would (or may) still run. */
+static void remaining(struct live_plan *lp)
+{
+	const struct plan *p = lp->plan;
 	lp->remaining_ms = 0;
 	for (int i = 0; i < p->nsteps; i++)
 		if (strcmp(lp->v[i].status, "would-run") == 0 ||
-		    strcmp(lp->v[i].status, "refused-now") == 0)
+		    strcmp(lp->v[i].status, "refused-now") == 0 ||
+		    strcmp(lp->v[i].status, "when-reached") == 0)
 			lp->remaining_ms += p->steps[i].def->estimate_ms;
+}
+
+struct reads {
+	const struct playbook *pb;
+	int shared; /* a cluster fact, or another role's (ROLE.FACT) */
+};
+
+static int read_ident(const char *name, int col, void *arg)
+{
+	struct reads *r = arg;
+	const struct fact_def *fd = playbook_fact(r->pb, name);
+	(void)col;
+	if (strchr(name, '.') || (fd && fd->scope == FACT_CLUSTER))
+		r->shared = 1;
+	return 0;
+}
+
+/*
+ * What step s's live status was judged on: its check when satisfied, the
+ * failing require when refused.  Does it read facts beyond its own node's?
+ * A probe runs on the node: its own.
+ */
+static int reads_shared(const struct plan *p, const struct plan_step *s, const char *status)
+{
+	struct reads r = {p->pb, 0};
+	if (strcmp(status, "satisfied") == 0) {
+		if (s->def->check.expr)
+			expr_foreach_ident(s->def->check.expr, read_ident, &r);
+		return r.shared;
+	}
+	for (int k = 0; k < s->phase->nrequire; k++)
+		expr_foreach_ident(s->phase->require[k], read_ident, &r);
+	for (int k = 0; k < s->def->nrequire; k++)
+		expr_foreach_ident(s->def->require[k], read_ident, &r);
+	return r.shared;
+}
+
+/*
+ * A step found satisfied, or refused, by the facts as they are now, while an
+ * earlier step that would act on its node (or on any node, when it reads
+ * cluster facts) runs first: now says little about then (a setup leaves a
+ * reboot pending, a firewall started for setup is stopped again by restore).
+ * It is decided when the run reaches it.
+ */
+static void earlier_steps_rule(struct live_plan *lp)
+{
+	const struct plan *p = lp->plan;
+
+	for (int i = 0; i < p->nsteps; i++) {
+		const struct plan_step *s = &p->steps[i];
+		struct live_step *v = &lp->v[i];
+		int shared, first = -1;
+		if (strcmp(v->status, "satisfied") != 0 && strcmp(v->status, "refused-now") != 0)
+			continue;
+		shared = reads_shared(p, s, v->status);
+		for (int k = 0; k < i && first < 0; k++)
+			if (acts(&p->steps[k]) && pending(&lp->v[k]) &&
+			    (shared || (s->node && p->steps[k].node &&
+					strcmp(s->node, p->steps[k].node) == 0)))
+				first = k;
+		if (first < 0)
+			continue;
+		/* "now already done: ..." or the refusal's own "now false: ..." */
+		char *d = xasprintf(
+		    "after step %d %s on %s; %s%s", p->steps[first].index, p->steps[first].id,
+		    p->steps[first].node ? p->steps[first].node : "-",
+		    strcmp(v->status, "satisfied") == 0 ? "now " : "", v->detail ? v->detail : "");
+		free(v->detail);
+		v->detail = d;
+		v->status = "when-reached";
+	}
 }
 
 static json_t *observed(struct facts *f)
@@ -204,6 +285,11 @@ int plan_live_eval(const struct playbook *pb, const struct inventory *inv,
 		lp->v[i].status = step_status(f, sv, s, &lp->v[i].detail);
 	}
 	apply_work_rule(lp);
+	earlier_steps_rule(lp);
+	remaining(lp);
+	lp->plan->runs = xcalloc((size_t)lp->plan->nsteps + 1, 1);
+	for (int i = 0; i < lp->plan->nsteps; i++)
+		lp->plan->runs[i] = (unsigned char)pending(&lp->v[i]);
 	lp->facts = observed(f);
 out:
 	saved_free(sv);
@@ -238,29 +324,49 @@ void plan_live_json(const struct live_plan *lp, json_t *cluster)
 
 void plan_live_text(FILE *fp, const struct live_plan *lp, int width)
 {
+	const struct plan *p = lp->plan;
+	int wid = 20, wnode = 5;
 	char t[32];
-	(void)width;
+
+	if (lp->nothing_to_do) {
+		fprintf(fp,
+			"cluster %s: nothing to do: every step is already done or does not apply\n",
+			p->cl->name);
+		return;
+	}
 	fprintf(fp,
-		"\nLive state of %s (requirements of later steps are shown as they hold "
-		"now; the steps before them will change the facts):\n",
-		lp->plan->cl->name);
-	for (int i = 0; i < lp->plan->nsteps; i++) {
-		const struct plan_step *s = &lp->plan->steps[i];
-		fprintf(fp, "%4d  %-42s %-10s %-15s %s\n", s->index, s->id, s->node ? s->node : "-",
-			lp->v[i].status, lp->v[i].detail ? lp->v[i].detail : "");
+		"\nLive state of %s (steps after one that would act on their node are decided\n"
+		"when the run reaches them: the earlier steps change the facts):\n",
+		p->cl->name);
+	for (int i = 0; i < p->nsteps; i++) {
+		if ((int)strlen(p->steps[i].id) > wid)
+			wid = (int)strlen(p->steps[i].id);
+		if (p->steps[i].node && (int)strlen(p->steps[i].node) > wnode)
+			wnode = (int)strlen(p->steps[i].node);
+	}
+	if (wid > width - wnode - 22)
+		wid = width - wnode - 22; /* the id is cut, the node and the status never */
+	if (wid < 12)
+		wid = 12;
+	for (int i = 0; i < p->nsteps; i++) {
+		const struct plan_step *s = &p->steps[i];
+		fprintf(fp, "%4d  %-*.*s %-*s %s\n", s->index, wid, wid, s->id, wnode,
+			s->node ? s->node : "-", lp->v[i].status);
+		if (lp->v[i].detail && *lp->v[i].detail)
+			plan_print_wrapped(fp, 6, NULL, lp->v[i].detail, width);
 	}
 	fprintf(fp, "\nFacts observed:\n");
 	for (size_t i = 0; i < json_array_size(lp->facts); i++) {
 		json_t *o = json_array_get(lp->facts, i);
 		const char *host = json_string_value(json_object_get(o, "host"));
-		fprintf(fp, "  %-22s %-10s %s\n", json_string_value(json_object_get(o, "fact")),
-			host ? host : "(cluster)", json_string_value(json_object_get(o, "value")));
+		char *line = xasprintf(
+		    "%-22s %-10s %s", json_string_value(json_object_get(o, "fact")),
+		    host ? host : "(cluster)", json_string_value(json_object_get(o, "value")));
+		plan_print_wrapped(fp, 2, NULL, line, width);
+		free(line);
 	}
 	format_duration(lp->remaining_ms, t, sizeof(t));
-	if (lp->nothing_to_do)
-		fprintf(fp, "\nNothing to do: every step is already done or does not apply.\n");
-	else
-		fprintf(fp, "\nStill to do: about %s of steps.\n", t);
+	fprintf(fp, "\nStill to do: about %s of steps.\n", t);
 }
 
 static json_t *find_cluster(json_t *doc, const char *name)

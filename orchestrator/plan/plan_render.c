@@ -1,7 +1,7 @@
 /*
  * plan_render.c — the plan for people (text) and for programs (JSON).
  *
- * The text form is aligned and wrapped to a width (100 columns by
+ * The text form is aligned and wrapped to a width (the terminal's, 80 columns when piped, by
  * default) so it reads in a terminal and in a change ticket.  The JSON form
  * ("ccrup-plan/1", docs/plan-json.md) is stable: fields are only added.
  */
@@ -15,8 +15,7 @@
 #define DETAIL_INDENT 6
 #define LABEL_WIDTH   9
 
-/* Print "label text" wrapped at spaces to width, continuation lines indented. */
-static void print_wrapped(FILE *fp, int indent, const char *label, const char *text, int width)
+void plan_print_wrapped(FILE *fp, int indent, const char *label, const char *text, int width)
 {
 	int lw = label ? (int)strlen(label) + 1 : 0;
 	if (label && lw < LABEL_WIDTH)
@@ -30,6 +29,8 @@ static void print_wrapped(FILE *fp, int indent, const char *label, const char *t
 		fprintf(fp, "%-*s", lw, label);
 	while (*p) {
 		int n = (int)strlen(p);
+		if (p != text && avail > 20)
+			avail = width - col0 - 2 > 20 ? width - col0 - 2 : 20; /* indented 2 more */
 		if (n > avail) {
 			n = avail;
 			while (n > avail / 2 && p[n] != ' ')
@@ -52,12 +53,12 @@ static void print_cond(FILE *fp, const char *label, const struct cond *c, const 
 		       int width)
 {
 	if (c->expr) {
-		print_wrapped(fp, DETAIL_INDENT, label, expr_source(c->expr), width);
+		plan_print_wrapped(fp, DETAIL_INDENT, label, expr_source(c->expr), width);
 	} else if (c->probe) {
 		char *t = c->probe->expect ? xasprintf("%s  =~ /%s/", cmd ? cmd : c->probe->run,
 						       c->probe->expect)
 					   : xasprintf("%s  (exit 0)", cmd ? cmd : c->probe->run);
-		print_wrapped(fp, DETAIL_INDENT, label, t, width);
+		plan_print_wrapped(fp, DETAIL_INDENT, label, t, width);
 		free(t);
 	}
 }
@@ -98,7 +99,7 @@ static void render_reboot(FILE *fp, const struct plan *p, const struct plan_step
 	if (r->when == REBOOT_NEVER)
 		return;
 	if (s->kind == PSTEP_REBOOT && p->pb->reboot_command)
-		print_wrapped(fp, DETAIL_INDENT, "run", p->pb->reboot_command, width);
+		plan_print_wrapped(fp, DETAIL_INDENT, "run", p->pb->reboot_command, width);
 	format_duration(r->down_timeout_ms, down, sizeof(down));
 	format_duration(r->up_timeout_ms, up, sizeof(up));
 	sbuf_init(&t);
@@ -111,7 +112,7 @@ static void render_reboot(FILE *fp, const struct plan *p, const struct plan_step
 	if (s->kind != PSTEP_REBOOT && p->pb->reboot_command)
 		sbuf_addf(&t, "then `%s`; ", p->pb->reboot_command);
 	sbuf_addf(&t, "boot id must change within %s, back within %s", down, up);
-	print_wrapped(fp, DETAIL_INDENT, "reboot", t.buf, width);
+	plan_print_wrapped(fp, DETAIL_INDENT, "reboot", t.buf, width);
 	print_cond(fp, "ready", &r->ready, s->ready_cmd, width);
 	sbuf_release(&t);
 }
@@ -122,7 +123,7 @@ static void render_run(FILE *fp, const struct plan_step *s, int width)
 	char t[32];
 	struct sbuf o;
 
-	print_wrapped(fp, DETAIL_INDENT, "run", s->command, width);
+	plan_print_wrapped(fp, DETAIL_INDENT, "run", s->command, width);
 	sbuf_init(&o);
 	if (d->nok_exit > 1 || (d->nok_exit == 1 && d->ok_exit[0] != 0)) {
 		sbuf_adds(&o, "ok exit");
@@ -137,59 +138,88 @@ static void render_run(FILE *fp, const struct plan_step *s, int width)
 	if (d->retries)
 		sbuf_addf(&o, "retries %d; ", d->retries);
 	sbuf_adds(&o, d->idempotent ? "idempotent" : "not idempotent (a resume asks first)");
-	print_wrapped(fp, DETAIL_INDENT, "", o.buf, width);
+	plan_print_wrapped(fp, DETAIL_INDENT, "", o.buf, width);
 	sbuf_release(&o);
+}
+
+/* The widths of the step id and node columns: the longest of the plan. */
+static void column_widths(const struct plan *p, int *wid, int *wnode)
+{
+	*wid = 20;
+	*wnode = 5;
+	for (int i = 0; i < p->nsteps; i++) {
+		if ((int)strlen(p->steps[i].id) > *wid)
+			*wid = (int)strlen(p->steps[i].id);
+		if (p->steps[i].node && (int)strlen(p->steps[i].node) > *wnode)
+			*wnode = (int)strlen(p->steps[i].node);
+	}
+}
+
+/* "  27  cms.upgrade-cms   NODE2   7m OUTAGE-ENDS": the flags on a line of their own
+ * when they would pass the width. */
+static void render_step_head(FILE *fp, const struct plan *p, const struct plan_step *s, int width)
+{
+	char est[32] = "-";
+	struct sbuf f;
+	int wid, wnode, n;
+
+	column_widths(p, &wid, &wnode);
+	if (s->def->estimate_ms)
+		format_duration(s->def->estimate_ms, est, sizeof(est));
+	sbuf_init(&f);
+	flags_text(p, s, &f);
+	n = fprintf(fp, "%4d  %-*s %-*s %7s", s->index, wid, s->id, wnode, s->node ? s->node : "-",
+		    est);
+	if (f.len && n + 1 + (int)f.len > width) {
+		fputc('\n', fp);
+		plan_print_wrapped(fp, DETAIL_INDENT, "flags", f.buf + 1, width);
+	} else {
+		fprintf(fp, "%s%s\n", f.len ? " " : "", f.buf);
+	}
+	sbuf_release(&f);
 }
 
 static void render_step(FILE *fp, const struct plan *p, const struct plan_step *s, int width)
 {
 	const struct step_def *d = s->def;
-	char est[32] = "-";
-	struct sbuf f;
 
-	if (d->estimate_ms)
-		format_duration(d->estimate_ms, est, sizeof(est));
-	sbuf_init(&f);
-	flags_text(p, s, &f);
-	fprintf(fp, "%4d  %-42s %-10s %7s %s\n", s->index, s->id, s->node ? s->node : "-", est,
-		f.buf);
-	sbuf_release(&f);
-	print_wrapped(fp, DETAIL_INDENT, NULL, s->name, width);
+	render_step_head(fp, p, s, width);
+	plan_print_wrapped(fp, DETAIL_INDENT, NULL, s->name, width);
 	if (d->when && s->applies != APPLIES_YES) {
 		char *t = xasprintf("%s%s", expr_source(d->when),
 				    s->applies == APPLIES_LIVE ? "  (decided live)" : "  (false)");
-		print_wrapped(fp, DETAIL_INDENT, "when", t, width);
+		plan_print_wrapped(fp, DETAIL_INDENT, "when", t, width);
 		free(t);
 	}
 	for (int i = 0; i < d->nrequire; i++)
-		print_wrapped(fp, DETAIL_INDENT, "require", expr_source(d->require[i]), width);
+		plan_print_wrapped(fp, DETAIL_INDENT, "require", expr_source(d->require[i]), width);
 	if (d->record)
-		print_wrapped(fp, DETAIL_INDENT, "record",
-			      d->record->fact ? d->record->fact : s->record_cmd, width);
+		plan_print_wrapped(fp, DETAIL_INDENT, "record",
+				   d->record->fact ? d->record->fact : s->record_cmd, width);
 	print_cond(fp, "check", &d->check, s->check_cmd, width);
 	if (d->gate)
-		print_wrapped(fp, DETAIL_INDENT, "gate", d->gate, width);
+		plan_print_wrapped(fp, DETAIL_INDENT, "gate", d->gate, width);
 	if (d->outage == OUTAGE_BEGINS || d->outage == OUTAGE_WITHIN)
-		print_wrapped(fp, DETAIL_INDENT, "notify", "outage-start before the command",
-			      width);
+		plan_print_wrapped(fp, DETAIL_INDENT, "notify", "outage-start before the command",
+				   width);
 	if (s->command)
 		render_run(fp, s, width);
 	if (d->wait) {
 		char t[32], *w;
 		format_duration(d->wait->timeout_ms, t, sizeof(t));
 		w = xasprintf("until %s (at most %s)", expr_source(d->wait->until), t);
-		print_wrapped(fp, DETAIL_INDENT, "wait", w, width);
+		plan_print_wrapped(fp, DETAIL_INDENT, "wait", w, width);
 		free(w);
 	}
 	if (s->url) {
 		char *shown = url_redact(s->url, 0); /* no user:password@ on a screen */
-		print_wrapped(fp, DETAIL_INDENT, "http", shown, width);
+		plan_print_wrapped(fp, DETAIL_INDENT, "http", shown, width);
 		free(shown);
 	}
 	render_reboot(fp, p, s, width);
 	print_cond(fp, "verify", &d->verify, s->verify_cmd, width);
 	if (d->outage == OUTAGE_ENDS || d->outage == OUTAGE_WITHIN)
-		print_wrapped(fp, DETAIL_INDENT, "notify", "outage-end after verify", width);
+		plan_print_wrapped(fp, DETAIL_INDENT, "notify", "outage-end after verify", width);
 }
 
 static void render_phase_head(FILE *fp, const struct plan *p, const struct plan_step *s, int nphase,
@@ -204,11 +234,11 @@ static void render_phase_head(FILE *fp, const struct plan *p, const struct plan_
 		       : xasprintf("Phase %d of %d: %s - %s (%s %s)", idx, nphase, ph->id, ph->name,
 				   ph->for_each ? "each of" : "on", on);
 	fputc('\n', fp);
-	print_wrapped(fp, 0, NULL, t, width);
+	plan_print_wrapped(fp, 0, NULL, t, width);
 	free(t);
 	free(host);
 	for (int i = 0; i < ph->nrequire; i++)
-		print_wrapped(fp, 2, "require", expr_source(ph->require[i]), width);
+		plan_print_wrapped(fp, 2, "require", expr_source(ph->require[i]), width);
 }
 
 static void render_summary(FILE *fp, const struct plan *p, int width)
@@ -220,7 +250,7 @@ static void render_summary(FILE *fp, const struct plan *p, int width)
 	fprintf(fp, "\nSummary for %s\n", p->cl->name);
 	format_duration(p->estimate_ms, t, sizeof(t));
 	sbuf_addf(&s, "%s for %d steps (steps decided live counted)", t, p->nsteps);
-	print_wrapped(fp, 2, "duration", s.buf, width);
+	plan_print_wrapped(fp, 2, "duration", s.buf, width);
 	sbuf_reset(&s);
 	if (p->outage_begin) {
 		format_duration(p->outage_ms, t, sizeof(t));
@@ -232,15 +262,56 @@ static void render_summary(FILE *fp, const struct plan *p, int width)
 	} else {
 		sbuf_adds(&s, "none planned");
 	}
-	print_wrapped(fp, 2, "outage", s.buf, width);
+	plan_print_wrapped(fp, 2, "outage", s.buf, width);
 	sbuf_reset(&s);
 	if (p->ponr)
 		sbuf_addf(&s, "step %d %s: after it the cluster can only go forward", p->ponr,
 			  p->steps[p->ponr - 1].id);
 	else
 		sbuf_adds(&s, "none");
-	print_wrapped(fp, 2, "no return", s.buf, width);
+	plan_print_wrapped(fp, 2, "no return", s.buf, width);
 	sbuf_release(&s);
+}
+
+/*
+ * Who holds each role now and after the run: "after" as the verifies of the
+ * steps that apply leave the facts the roles are bound by (plan_roles_after),
+ * shown when the plan predicts it for at least one role.
+ */
+static void render_roles(FILE *fp, const struct plan *p)
+{
+	char **after;
+	char **now;
+	int predicted = 0, wnow = 3;
+
+	if (p->nroles == 0)
+		return;
+	fprintf(fp, "Roles %s\n",
+		p->roles[0].assumed
+		    ? "(assumed from the declared active node; `plan --live` reads them):"
+		    : "(bound from live facts):");
+	after = plan_roles_after(p);
+	now = xcalloc((size_t)p->pb->nroles + 1, sizeof(*now));
+	for (int r = 0; r < p->pb->nroles; r++) {
+		now[r] = plan_role_hosts(p, p->pb->roles[r].name);
+		predicted |= after[r] != NULL;
+		if (now[r] && (int)strlen(now[r]) > wnow)
+			wnow = (int)strlen(now[r]);
+	}
+	if (predicted)
+		fprintf(fp, "  %-14s %-*s  %s\n", "role", wnow, "now", "after the run");
+	for (int r = 0; r < p->pb->nroles; r++) {
+		if (now[r] == NULL)
+			continue;
+		if (predicted)
+			fprintf(fp, "  %-14s %-*s  %s\n", p->pb->roles[r].name, wnow, now[r],
+				after[r] ? after[r] : "?");
+		else
+			fprintf(fp, "  %-14s %s\n", p->pb->roles[r].name, now[r]);
+		free(now[r]);
+	}
+	free(now);
+	plan_roles_after_free(p, after);
 }
 
 static void render_one(FILE *fp, const struct plan *p, int width)
@@ -250,7 +321,7 @@ static void render_one(FILE *fp, const struct plan *p, int width)
 
 	fprintf(fp, "\nCluster %s", cl->name);
 	if (cl->cms)
-		fprintf(fp, "  CMS %s", cl->cms);
+		fprintf(fp, "  %s %s", playbook_service_label(p->pb), cl->cms);
 	for (int g = 0; g < cl->ngroups; g++) {
 		fprintf(fp, "  %s ", cl->groups[g].name);
 		for (int h = 0; h < cl->groups[g].nhosts; h++)
@@ -258,22 +329,9 @@ static void render_one(FILE *fp, const struct plan *p, int width)
 	}
 	fputc('\n', fp);
 	char *tr = plan_transports(p);
-	print_wrapped(fp, 0, "Transport", tr, width);
+	plan_print_wrapped(fp, 0, "Transport", tr, width);
 	free(tr);
-	if (p->nroles) {
-		int assumed = p->roles[0].assumed;
-		fprintf(fp, "Roles %s\n",
-			assumed ? "(assumed from the inventory's declared active node - "
-				  "`plan --live` verifies):"
-				: "(bound from live facts):");
-		for (int i = 0; i < p->nroles; i++) {
-			if (i > 0 && strcmp(p->roles[i - 1].role, p->roles[i].role) == 0)
-				continue; /* a `select: all` role: listed once, with every host */
-			char *hosts = plan_role_hosts(p, p->roles[i].role);
-			fprintf(fp, "  %-14s %s\n", p->roles[i].role, hosts);
-			free(hosts);
-		}
-	}
+	render_roles(fp, p);
 	for (int i = 0; i < p->nsteps; i++) {
 		if (p->steps[i].phase != cur) {
 			cur = p->steps[i].phase;
@@ -288,8 +346,10 @@ void plan_render_text(FILE *fp, const struct plan *const *plans, int nplans, int
 {
 	if (nplans == 0)
 		return;
-	fprintf(fp, "Plan: playbook %s (%s), inventory %s (%s)\n", plans[0]->pb->name,
-		plans[0]->pb->path, plans[0]->inv->name, plans[0]->inv->path);
+	char *head = xasprintf("Plan: playbook %s (%s), inventory %s (%s)", plans[0]->pb->name,
+			       plans[0]->pb->path, plans[0]->inv->name, plans[0]->inv->path);
+	plan_print_wrapped(fp, 0, NULL, head, width);
+	free(head);
 	for (int i = 0; i < nplans; i++)
 		render_one(fp, plans[i], width);
 }

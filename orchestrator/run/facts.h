@@ -1,5 +1,5 @@
 /*
- * facts.h — live facts: probing them over SSH, caching them until
+ * facts.h — live facts: probing them over the transport, caching them until
  * something changes, and evaluating expressions over them.
  *
  * A node fact is probed on the host it is asked for; a cluster fact on a
@@ -10,9 +10,11 @@
  * always sees the world as it is now.
  *
  * Calling sequence:
- *   f = facts_new(plan, conns, audit, stop)
- *   facts_eval(f, expr, step, saved, &ok, why, err)  ... many times
- *   facts_invalidate(f)                               after each change
+ *   f = facts_new(plan, conns, &stop)
+ *   facts_set_observer(f, fn, arg)                         optional: every command
+ *   facts_eval(f, expr, step, node, saved, &ok, &why, err, errlen)  many times
+ *   facts_cond(f, cond, cmd, step, saved, &why, err, errlen)        (check/verify)
+ *   facts_invalidate(f)                                     after each change
  *   facts_free(f)
  */
 #ifndef CCR_FACTS_H

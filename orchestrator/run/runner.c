@@ -835,6 +835,7 @@ static void release(struct runner *r)
 	redact_free(r->rd);
 	free(r->dir);
 	free(r->run_said);
+	free(r->rebind_why);
 }
 
 /* resume: the unfinished run's bindings, plan and step states, from the journal. */
@@ -843,8 +844,13 @@ static enum rres prepare_resume(struct runner *r)
 	enum rres rc;
 	runner_emitf(r, EV_RUN_START, NULL, "resuming run %s", r->run_id);
 	replay_binds(r);
-	if ((rc = check_journal(r)) != RR_OK || (rc = bind_roles(r)) != RR_OK ||
-	    (rc = journal_binds(r)) != RR_OK || (rc = compile_plan(r)) != RR_OK)
+	if ((rc = check_journal(r)) != RR_OK)
+		return rc;
+	/* --rebind: the roles afresh; the replay then reads the rebind record. */
+	if (r->o->rebind && ((rc = runner_rebind(r)) != RR_OK || (r->rebound && (rc = reload(r)))))
+		return rc;
+	if ((rc = bind_roles(r)) != RR_OK || (rc = journal_binds(r)) != RR_OK ||
+	    (rc = compile_plan(r)) != RR_OK)
 		return rc;
 	if ((rc = replay_steps(r)) != RR_OK || (rc = check_told(r)) != RR_OK)
 		return rc;

@@ -32,6 +32,8 @@ typedef int (*ask_fn)(void *arg, const char *question, const char *choices);
 
 struct run_opts {
 	int resume;			/* continue the unfinished run instead of starting one */
+	int rebind;			/* resume --rebind: bind the roles afresh from live facts
+					   and plan the rest of the run from them */
 	int unattended;			/* --yes: no questions; gates need --yes or acknowledge */
 	int trust_new_hosts;		/* record unknown host keys */
 	int accept_changed_playbook;	/* resume although the playbook/inventory changed */

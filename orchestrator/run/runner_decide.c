@@ -471,14 +471,16 @@ enum rres runner_settle_inflight(struct runner *r, const struct plan_step *s, st
 		return RR_PROCEED; /* safe to do again (a reboot that did not happen is re-issued)
 				    */
 	}
-	char seen[512];
+	char *seen;
 	if (c < 0)
-		snprintf(seen, sizeof(seen), "it could not be evaluated: %s", err);
+		seen = xasprintf("it could not be evaluated: %s", err);
 	else if (d->check.expr || d->check.probe)
-		snprintf(seen, sizeof(seen), "`%s`: %s",
-			 d->check.expr ? expr_source(d->check.expr) : s->check_cmd, why.buf);
+		seen = xasprintf(
+		    "`%s`: %s", d->check.expr ? expr_source(d->check.expr) : s->check_cmd, why.buf);
 	else
-		snprintf(seen, sizeof(seen), "it has no check");
+		seen = xstrdup("it has no check");
 	sbuf_release(&why);
-	return ask_inflight(r, s, t0, seen);
+	enum rres rr = ask_inflight(r, s, t0, seen);
+	free(seen);
+	return rr;
 }

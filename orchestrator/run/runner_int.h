@@ -1,8 +1,10 @@
 /*
  * runner_int.h — state shared by the files of the runner: runner.c (set-up,
  * binding, the step loop, the journal), runner_step.c (one step through the
- * state machine), runner_exec.c (commands, waits, HTTP checks),
- * runner_reboot.c (verified reboots) and runner_result.c (results and their
+ * state machine), runner_decide.c (what to do with a step found in flight,
+ * skipped or already satisfied; guided answers), runner_exec.c (commands,
+ * waits, HTTP checks), runner_reboot.c (verified reboots), runner_marker.c
+ * (the run marker on the cluster) and runner_result.c (results and their
  * exit codes).  Not a public API.
  */
 #ifndef CCR_RUNNER_INT_H
@@ -102,6 +104,9 @@ struct runner {
 	int declined;			   /* the run stopped at a gate the operator declined */
 	int err_emitted;		   /* r->err was already shown as a step event */
 	int marker_held;		   /* our run marker is on the cluster (runner_marker.c) */
+	int rebound;			   /* resume --rebind journaled a rebind in this process */
+	char *rebind_why;		   /* the next refusal's `rebind` member (the roles that
+					      changed), or NULL (runner_fail takes it) */
 	char *run_said;			   /* first output line of the last command whose non-zero
 					      exit ok_exit accepted, or NULL (verify's message) */
 	char err[2048];			   /* last failure, for the final message */
@@ -119,6 +124,31 @@ int runner_marker_take(struct runner *r);
 int runner_marker_peek(struct runner *r);
 int runner_marker_check(struct runner *r);
 void runner_marker_release(struct runner *r);
+
+/*
+ * A require e was false: when it reads a fact some role is bound by and the
+ * roles bound afresh from live facts differ from the run's, the changes
+ * ("role active: NODE1 -> NODE2; ..."; caller frees), else NULL.
+ */
+char *runner_role_drift(struct runner *r, const struct expr *e);
+/*
+ * Step s's command failed: when a require of s that reads a role-defining
+ * fact is now false and the roles bound afresh differ (the command failed
+ * because the roles moved under it, and a plain resume would be refused at
+ * s), the changes and that require (caller frees), else NULL.
+ */
+char *runner_failure_drift(struct runner *r, const struct plan_step *s);
+/* The resume hint with --rebind ("ccrup resume --rebind INVENTORY ..."). */
+const char *runner_rebind_hint(const struct runner *r);
+/*
+ * resume --rebind: bind the roles afresh from live facts and, when they
+ * differ from the run's, show each change, ask (guided) and journal a
+ * `rebind` record; r->roles are then the new ones.  RR_OK (rebound, or
+ * nothing to rebind), RR_REFUSED (no host can be bound: r->err names the
+ * role, the fact and what each host showed; or the operator declined), or
+ * RR_JOURNAL.
+ */
+enum rres runner_rebind(struct runner *r);
 
 /* An event about step s: phase, step, name, node and index set, exit -1, the rest zero. */
 struct event runner_step_event(enum ev_kind kind, const struct plan_step *s);

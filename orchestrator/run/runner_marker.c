@@ -105,7 +105,7 @@ static int marker_exec(struct runner *r, const char *host, const char *cmd, int 
 	xport_result_init(&res);
 	/* Write-ahead, as for a step: what the journal says first, on disk. */
 	if (runner_journal_sync(r, NULL) < 0) {
-		snprintf(err, errlen, "%s", r->err);
+		snprintf(err, errlen, "%.900s", r->err); /* (r->err is far shorter) */
 		return -1;
 	}
 	runner_emitf(r, EV_CMD_START, NULL, "%s: %s", host, cmd);

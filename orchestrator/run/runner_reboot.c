@@ -175,7 +175,7 @@ enum reboot_res runner_reboot(struct runner *r, const struct plan_step *s, const
 		struct xport_result res;
 		/* Write-ahead: the `begin` with the boot id on disk before the restart. */
 		if (runner_journal_sync(r, s) < 0) {
-			snprintf(err, errlen, "%s", r->err);
+			snprintf(err, errlen, "%.900s", r->err); /* (r->err is far shorter) */
 			return RB_FAILED;
 		}
 		xport_result_init(&res);

@@ -26,6 +26,18 @@ enum rres runner_fail(struct runner *r, const struct plan_step *s, enum rres cod
 	va_start(ap, fmt);
 	cause = xvasprintf(fmt, ap);
 	va_end(ap);
+	/* A command that failed because the roles moved under it (it ran on the node
+	 * that now holds the other role): resuming as planned would be refused. */
+	if (code == RR_FAILED && exit_status >= 0 && r->rebind_why == NULL &&
+	    (r->rebind_why = runner_failure_drift(r, s)) != NULL) {
+		char *more =
+		    xasprintf("%s. The live roles no longer match the ones this run was "
+			      "planned with (%s): `ccrup resume` would be refused at this "
+			      "step; see the changes and re-plan the rest of the run with: %s",
+			      cause, r->rebind_why, runner_rebind_hint(r));
+		free(cause);
+		cause = more;
+	}
 	snprintf(r->err, sizeof(r->err), "cluster %s, node %s, step %s: %s%s", r->cl->name,
 		 s->node ? s->node : "-", s->id, cause,
 		 r->in_outage ? " -- THE OUTAGE IS ONGOING: the service is down until this step "
@@ -34,6 +46,10 @@ enum rres runner_fail(struct runner *r, const struct plan_step *s, enum rres cod
 	json_t *rec = json_pack("{s:s}", "reason", cause);
 	if (exit_status >= 0)
 		json_object_set_new(rec, "exit", json_integer(exit_status));
+	if (r->rebind_why)
+		json_object_set_new(rec, "rebind", json_string(r->rebind_why));
+	free(r->rebind_why);
+	r->rebind_why = NULL;
 	if (runner_journal(r, code == RR_REFUSED ? "refused" : "failed", s, rec) < 0)
 		code = RR_JOURNAL;
 	struct event e =
@@ -147,6 +163,34 @@ static int applies(struct runner *r, const struct plan_step *s, enum rres *rc)
 	return 1;
 }
 
+/*
+ * A require e is false.  When the live roles moved under the run (runner_rebind.c),
+ * say so: resuming as planned would be refused for ever; --rebind is the way on.
+ */
+static enum rres refuse(struct runner *r, const struct plan_step *s, const struct expr *e,
+			const char *seen, const char *explain)
+{
+	char *drift = runner_role_drift(r, e);
+	char *more = NULL;
+
+	if (drift) {
+		more = xasprintf(". The live roles no longer match the ones this run was planned "
+				 "with (%s): `ccrup resume` is refused the same way until they are "
+				 "bound again; see the changes and re-plan the rest of the run "
+				 "with: %s",
+				 drift, runner_rebind_hint(r));
+		free(r->rebind_why);
+		r->rebind_why = drift;
+	}
+	enum rres rc = runner_fail(r, s, RR_REFUSED, -1,
+				   "precondition refused before anything changed: `%s` is false "
+				   "(seen: %s)%s%s%s",
+				   expr_source(e), seen, explain ? ". " : "",
+				   explain ? explain : "", more ? more : "");
+	free(more);
+	return rc;
+}
+
 /* Every phase and step require on fresh facts.  RR_OK, or why not. */
 static enum rres requires_hold(struct runner *r, const struct plan_step *s)
 {
@@ -166,11 +210,7 @@ static enum rres requires_hold(struct runner *r, const struct plan_step *s)
 		if (facts_eval(r->facts, e, s, NULL, r->saved, &ok, &why, err, sizeof(err)) < 0)
 			rc = runner_fail(r, s, RR_FAILED, -1, "require: %s", err);
 		else if (!ok)
-			rc = runner_fail(
-			    r, s, RR_REFUSED, -1,
-			    "precondition refused before anything changed: `%s` is false "
-			    "(seen: %s)%s%s",
-			    expr_source(e), why.buf, explain ? ". " : "", explain ? explain : "");
+			rc = refuse(r, s, e, why.buf, explain);
 		sbuf_release(&why);
 		if (rc)
 			return rc;

@@ -131,7 +131,7 @@ static int read_fd(int fd, char **data, size_t *len)
 		return -1;
 	}
 	*len = sb.len;
-	*data = sbuf_steal(&sb);
+	*data = sbuf_detach(&sb);
 	sbuf_release(&sb);
 	return 0;
 }

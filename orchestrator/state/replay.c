@@ -17,12 +17,27 @@
 #define WALL_MAX_MS 7258118400000LL
 
 static const char *const jev_names[JEV_COUNT] = {
-    [JEV_UNKNOWN] = "",	       [JEV_RUN_START] = "run-start", [JEV_BIND] = "bind",
-    [JEV_FACT] = "fact",       [JEV_RECORD] = "record",	      [JEV_SKIPPED] = "skipped",
-    [JEV_GATE] = "gate",       [JEV_ANSWER] = "answer",	      [JEV_OUTAGE_START] = "outage-start",
-    [JEV_BEGIN] = "begin",     [JEV_DONE] = "done",	      [JEV_OUTAGE_END] = "outage-end",
-    [JEV_FAILED] = "failed",   [JEV_REFUSED] = "refused",     [JEV_INTERRUPTED] = "interrupted",
-    [JEV_RUN_END] = "run-end", [JEV_WINDOW] = "window",
+    [JEV_UNKNOWN] = "",
+    [JEV_RUN_START] = "run-start",
+    [JEV_BIND] = "bind",
+    [JEV_FACT] = "fact",
+    [JEV_RECORD] = "record",
+    [JEV_SKIPPED] = "skipped",
+    [JEV_GATE] = "gate",
+    [JEV_ANSWER] = "answer",
+    [JEV_OUTAGE_START] = "outage-start",
+    [JEV_BEGIN] = "begin",
+    [JEV_DONE] = "done",
+    [JEV_OUTAGE_END] = "outage-end",
+    [JEV_FAILED] = "failed",
+    [JEV_REFUSED] = "refused",
+    [JEV_INTERRUPTED] = "interrupted",
+    [JEV_RUN_END] = "run-end",
+    [JEV_WINDOW] = "window",
+    [JEV_MARKER_TAKEN] = "marker-taken",
+    [JEV_MARKER_BROKEN] = "marker-broken",
+    [JEV_MARKER_RELEASED] = "marker-released",
+    [JEV_REBIND] = "rebind",
 };
 
 const char *jev_name(enum jev e)
@@ -47,6 +62,7 @@ enum ftype {
 	F_MS,	   /* milliseconds: an integer in 0..WALL_MAX_MS */
 	F_SMS,	   /* signed milliseconds: an integer in -WALL_MAX_MS..WALL_MAX_MS */
 	F_OBJ,	   /* an object */
+	F_BINDS,   /* a list of bindings: objects {"role": string, "host": string, "count"?: int} */
 };
 
 struct field {
@@ -93,11 +109,16 @@ static const struct field f_done[] = {
 static const struct field f_outage_end[] = {
     STEP_FIELDS, {"wall_ms", F_MS, 1}, {"duration_ms", F_MS, 0}, {"by", F_STR, 0}, {NULL, 0, 0}};
 static const struct field f_failed[] = {
-    STEP_FIELDS, {"reason", F_STR, 0}, {"exit", F_INT, 0}, {NULL, 0, 0}};
+    STEP_FIELDS, {"reason", F_STR, 0}, {"exit", F_INT, 0}, {"rebind", F_STR, 0}, {NULL, 0, 0}};
+static const struct field f_rebind[] = {
+    {"old", F_BINDS, 1}, {"new", F_BINDS, 1}, {"reason", F_STR, 0}, {NULL, 0, 0}};
 static const struct field f_interrupted[] = {STEP_FIELDS, {NULL, 0, 0}};
 static const struct field f_run_end[] = {{"result", F_STR, 1}, {"detail", F_STR, 0}, {NULL, 0, 0}};
 static const struct field f_window[] = {
     STEP_FIELDS, {"phase", F_STR, 0}, {"needed_ms", F_MS, 0}, {"left_ms", F_SMS, 0}, {NULL, 0, 0}};
+
+static const struct field f_marker_taken[] = {{"marker", F_STR, 1}, {NULL, 0, 0}};
+static const struct field f_marker_broken[] = {{"host", F_STR, 1}, {"was", F_STR, 1}, {NULL, 0, 0}};
 
 static const struct field *const record_fields[JEV_COUNT] = {
     [JEV_RUN_START] = f_run_start,
@@ -116,6 +137,9 @@ static const struct field *const record_fields[JEV_COUNT] = {
     [JEV_INTERRUPTED] = f_interrupted,
     [JEV_RUN_END] = f_run_end,
     [JEV_WINDOW] = f_window,
+    [JEV_MARKER_TAKEN] = f_marker_taken,
+    [JEV_MARKER_BROKEN] = f_marker_broken,
+    [JEV_REBIND] = f_rebind,
 };
 
 /* ---- private state ---- */
@@ -196,9 +220,30 @@ static const char *type_name(unsigned char t)
 		return "a number of milliseconds (0 to 7258118400000)";
 	case F_SMS:
 		return "a number of milliseconds";
+	case F_BINDS:
+		return "a list of {\"role\": string, \"host\": string} objects";
 	default:
 		return "an object";
 	}
+}
+
+static int binds_ok(json_t *v)
+{
+	size_t i;
+	json_t *b;
+
+	if (!json_is_array(v))
+		return 0;
+	json_array_foreach(v, i, b)
+	{
+		json_t *c = json_object_get(b, "count");
+		if (!json_is_string(json_object_get(b, "role")) ||
+		    !json_is_string(json_object_get(b, "host")) ||
+		    (c && !(json_is_integer(c) && json_integer_value(c) >= 0 &&
+			    json_integer_value(c) <= INT_MAX)))
+			return 0;
+	}
+	return 1;
 }
 
 static int field_ok(json_t *v, unsigned char t)
@@ -215,6 +260,8 @@ static int field_ok(json_t *v, unsigned char t)
 		return json_is_integer(v) && n >= 0 && n <= WALL_MAX_MS;
 	case F_SMS:
 		return json_is_integer(v) && n >= -WALL_MAX_MS && n <= WALL_MAX_MS;
+	case F_BINDS:
+		return binds_ok(v);
 	default:
 		return json_is_object(v);
 	}
@@ -349,7 +396,8 @@ static void step_event(struct replay *rp, json_t *rec, enum jev ev, int line, in
 				     .detail = jstr(rec, "detail"),
 				     .command = jstr(rec, "command"),
 				     .boot_id = jstr(rec, "boot_id"),
-				     .answer = jstr(rec, "answer")};
+				     .answer = jstr(rec, "answer"),
+				     .rebind = jstr(rec, "rebind")};
 	rp->in->seq = xreallocarray(rp->in->seq, (size_t)rp->in->nseq + 1, sizeof(*rp->in->seq));
 	rp->in->seq[rp->in->nseq++] = (struct seq_ent){si, s->natt};
 	s->natt++;
@@ -443,6 +491,23 @@ static void add_bind(struct replay *rp, json_t *rec, int line)
 							  (int)jint(rec, "count", 0), line};
 }
 
+/* A rebind: the bindings start over from its "new" list. */
+static void rebind(struct replay *rp, json_t *rec, int line)
+{
+	json_t *list = json_object_get(rec, "new"), *b;
+	size_t i;
+
+	rp->rebinds++;
+	rp->rebind_line = line;
+	rp->last_error = NULL; /* about the earlier roles */
+	rp->rebound = 1;
+	rp->in->rebind_line = line;
+	rp->nbinds = 0;
+	rp->binds = xreallocarray(rp->binds, json_array_size(list) + 1, sizeof(*rp->binds));
+	json_array_foreach(list, i, b) rp->binds[rp->nbinds++] = (struct replay_binding){
+	    jstr(b, "role"), jstr(b, "host"), (int)jint(b, "count", 0), line};
+}
+
 static void add_value(struct replay *rp, json_t *rec, int line)
 {
 	rp->values = xreallocarray(rp->values, (size_t)rp->nvalues + 1, sizeof(*rp->values));
@@ -508,6 +573,10 @@ static int load_record(struct replay *rp, json_t *rec, int line, const char *clu
 	rp->last_ms = t;
 	if (ev == JEV_UNKNOWN)
 		return 0; /* a newer writer's record: readers ignore what they do not know */
+	/* The run marker's records say where the marker is, not where the steps are: they
+	 * neither resume an ended run nor settle a step. */
+	if (ev == JEV_MARKER_TAKEN || ev == JEV_MARKER_BROKEN || ev == JEV_MARKER_RELEASED)
+		return 0;
 	if (ev == JEV_RUN_END) {
 		rp->result = jstr(rec, "result");
 		rp->result_detail = jstr(rec, "detail");
@@ -524,6 +593,8 @@ static int load_record(struct replay *rp, json_t *rec, int line, const char *clu
 	rp->end_line = 0;
 	if (ev == JEV_BIND)
 		add_bind(rp, rec, line);
+	else if (ev == JEV_REBIND)
+		rebind(rp, rec, line);
 	else if (ev == JEV_RECORD)
 		add_value(rp, rec, line);
 	if ((ev == JEV_OUTAGE_START || ev == JEV_OUTAGE_END) &&
@@ -623,6 +694,8 @@ static int answered(const struct replay_step *s, int k, enum jev ev, const char 
 struct sim {
 	enum replay_state *st; /* per plan step, as the records go */
 	int *begun;	       /* attempt index of the open begin, -1 */
+	const char **boot;     /* the open begin's boot id (it may be another step's record:
+				  one done before a rebind under another role), or NULL */
 };
 
 /* The plan-level rules for one record about plan step pi. */
@@ -663,7 +736,7 @@ static int check_step_record(const struct replay *rp, const struct plan *p, stru
 			return -1;
 		}
 		if (a->by && strcmp(a->by, "resume: reboot observed") == 0 &&
-		    (sm->begun[pi] < 0 || s->att[sm->begun[pi]].boot_id == NULL)) {
+		    (sm->begun[pi] < 0 || sm->boot[pi] == NULL)) {
 			fail(err, errlen, rp->path, a->line,
 			     "inconsistent journal: step %s on %s is settled by a reboot, but its "
 			     "`begin` has no boot id (rule: reboot evidence)",
@@ -680,6 +753,7 @@ static void sim_apply(struct sim *sm, int pi, const struct replay_attempt *a, in
 	case JEV_BEGIN:
 		sm->st[pi] = RS_BEGUN;
 		sm->begun[pi] = k;
+		sm->boot[pi] = a->boot_id;
 		return;
 	case JEV_INTERRUPTED:
 		if (sm->st[pi] == RS_BEGUN)
@@ -710,6 +784,7 @@ static int check_order(const struct replay *rp, const struct plan *p, char *err,
 
 	sm.st = xcalloc((size_t)p->nsteps + 1, sizeof(*sm.st));
 	sm.begun = xcalloc((size_t)p->nsteps + 1, sizeof(*sm.begun));
+	sm.boot = xcalloc((size_t)p->nsteps + 1, sizeof(*sm.boot));
 	for (int i = 0; i < p->nsteps; i++)
 		sm.begun[i] = -1;
 	for (int q = 0; q < rp->in->nseq && rc == 0; q++) {
@@ -737,6 +812,7 @@ static int check_order(const struct replay *rp, const struct plan *p, char *err,
 			}
 	free(sm.st);
 	free(sm.begun);
+	free(sm.boot);
 	return rc;
 }
 
@@ -785,6 +861,72 @@ static void derive_outages(struct replay *rp, const struct plan *p)
 	rp->outage_total_ms += o->end_ms - o->start_ms;
 }
 
+/* The definition a journal step id ("phase.step" or "phase.step[item]") names in pb, or NULL. */
+static const struct step_def *def_of(const struct playbook *pb, const char *id, const char **item,
+				     size_t *itemlen)
+{
+	const char *dot = strchr(id, '.');
+	if (dot == NULL)
+		return NULL;
+	const char *sid = dot + 1, *br = strchr(sid, '[');
+	size_t plen = (size_t)(dot - id), slen = br ? (size_t)(br - sid) : strlen(sid);
+	*item = br ? br + 1 : NULL;
+	*itemlen = br && strlen(br) >= 2 ? strlen(br) - 2 : 0;
+	for (int i = 0; i < pb->nphases; i++) {
+		const struct phase_def *ph = &pb->phases[i];
+		if (strlen(ph->id) != plen || strncmp(ph->id, id, plen) != 0)
+			continue;
+		for (int k = 0; k < ph->nsteps; k++)
+			if (strlen(ph->steps[k].id) == slen &&
+			    strncmp(ph->steps[k].id, sid, slen) == 0)
+				return &ph->steps[k];
+	}
+	return NULL;
+}
+
+/*
+ * Is s (records no plan step names) the same work as plan step ps under
+ * the roles before a rebind?  The same sequence step and item on the same
+ * node, or the same gate (it asks a person, on no node's behalf).
+ */
+static int same_work(const struct plan *p, const struct plan_step *ps, const struct replay_step *s)
+{
+	const char *item;
+	size_t itemlen;
+	const struct step_def *d = def_of(p->pb, s->id, &item, &itemlen);
+
+	if (d == NULL)
+		return 0;
+	if (d == ps->def)
+		return ps->kind == PSTEP_GATE;
+	if (!s->node || !ps->node || !str_ieq(s->node, ps->node))
+		return 0;
+	if ((item == NULL) != (ps->item == NULL) ||
+	    (item && (strlen(ps->item) != itemlen || strncmp(item, ps->item, itemlen) != 0)))
+		return 0;
+	return d->from_sequence && ps->def->from_sequence &&
+	       strcmp(d->from_sequence, ps->def->from_sequence) == 0 &&
+	       strcmp(d->id, ps->def->id) == 0;
+}
+
+/* After a rebind: plan steps no record names take the records of the same work (replay.h). */
+static void carry_over(struct replay *rp, const struct plan *p, struct replay_step *copy)
+{
+	for (int pi = 0; rp->rebinds && pi < p->nsteps; pi++) {
+		for (int i = 0; i < rp->nsteps; i++) {
+			enum replay_state st = copy[i].state;
+			/* What ended in failure or a refusal is to do again: not carried. */
+			if (copy[i].plan_index >= 0 || st == RS_PENDING || st == RS_FAILED ||
+			    st == RS_REFUSED || !same_work(p, &p->steps[pi], &copy[i]))
+				continue;
+			copy[i].plan_index = pi;
+			if (rp->in->at[pi] < 0)
+				rp->in->at[pi] = i;
+			break;
+		}
+	}
+}
+
 int replay_plan(struct replay *rp, const struct plan *p, int strict, char *err, size_t errlen)
 {
 	struct replay_int *in = rp->in;
@@ -811,19 +953,25 @@ int replay_plan(struct replay *rp, const struct plan *p, int strict, char *err, 
 		if (ps)
 			in->at[ps->index - 1] = i;
 	}
-	/* Plan order first, then the steps the plan does not know, in journal order;
-	 * order[] maps a load-time index to its new place (the record sequence uses it). */
+	carry_over(rp, p, copy);
+	/* Plan order first, then the rest (the steps the plan does not know, and
+	 * work done before a rebind that a later record of its step supersedes), in
+	 * journal order; order[] maps a load-time index to its new place (the record
+	 * sequence uses it). */
+	char *placed = xcalloc((size_t)rp->nsteps + 1, 1);
 	for (int pi = 0; pi < p->nsteps; pi++)
 		if (in->at[pi] >= 0) {
+			placed[in->at[pi]] = 1;
 			in->order[in->at[pi]] = n;
 			rp->steps[n] = copy[in->at[pi]];
 			in->at[pi] = n++;
 		}
 	for (int i = 0; i < rp->nsteps; i++)
-		if (copy[i].plan_index < 0) {
+		if (!placed[i]) {
 			in->order[i] = n;
 			rp->steps[n++] = copy[i];
 		}
+	free(placed);
 	derive_outages(rp, p);
 	if (strict && check_order(rp, p, err, errlen) < 0)
 		return -1;

@@ -58,6 +58,10 @@ enum jev {
 	JEV_INTERRUPTED,
 	JEV_RUN_END,
 	JEV_WINDOW,
+	JEV_MARKER_TAKEN,    /* the run marker on the cluster: about the run, not a step */
+	JEV_MARKER_BROKEN,   /* --break-marker replaced another run's marker */
+	JEV_MARKER_RELEASED, /* the run removed its marker */
+	JEV_REBIND,	     /* resume --rebind: the roles bound afresh, old and new */
 	JEV_COUNT
 };
 
@@ -92,6 +96,8 @@ struct replay_attempt {
 	const char *command; /* begin: the command sent, or NULL */
 	const char *boot_id; /* begin of a reboot step: the boot id before it, or NULL */
 	const char *answer;  /* gate/answer: the answer, or NULL */
+	const char *rebind;  /* refused: why `resume --rebind` is the way on (the live roles
+				changed), or NULL */
 };
 
 struct replay_step {
@@ -145,6 +151,10 @@ struct replay {
 	struct replay_binding *binds; /* in journal order; a later bind of a role wins */
 	int nbinds;
 	int rebound; /* a role was bound after steps ran (rebind): order is checked from there */
+	int rebinds; /* `rebind` records in the run: its steps may count what was done
+			before under another role (replay_plan) */
+	int rebind_line; /* line of the last `rebind` record, 0: what came before it was
+			    about the earlier roles */
 	struct replay_value *values;
 	int nvalues;
 	struct replay_step *steps; /* in order of first record; plan order after replay_plan */
@@ -191,6 +201,15 @@ struct plan *replay_compile_plan(const struct replay *rp, const struct playbook 
  * Pass 2: map steps onto p (plan_index), reorder rp->steps into plan order
  * (steps the plan does not know last), derive outage ends from the steps,
  * and when strict check the plan-level rules.  0, or -1 with err.
+ *
+ * After a `rebind` record, a plan step no record names takes the records
+ * of the step with the same definition on the same node under the earlier
+ * roles (the same sequence step, e.g. passive.setup and former-active.setup
+ * of one node; a gate, which asks a person and touches no node, on any
+ * node): what that node did, skipped or began counts under its new role,
+ * and nothing done is run twice; what failed or was refused is to do
+ * again.  A step both kinds of records name reads its own (they come
+ * later).
  */
 int replay_plan(struct replay *rp, const struct plan *p, int strict, char *err,
 		size_t errlen) CCR_WUR;

@@ -53,7 +53,7 @@ struct est {
 	int64_t lease;	     /* 0: none yet */
 	int64_t valid_until; /* mono ms */
 	int lost;	     /* the lease is gone for good */
-	char lost_why[256];
+	char lost_why[512];
 	int ka_started, ka_stop;
 	pthread_t ka;
 };
@@ -131,7 +131,7 @@ static void keepalive_once(struct state *st)
 			s->valid_until = sent + ttl * 1000;
 	}
 	if (!s->lost && now_mono_ms() + LOST_MARGIN >= s->valid_until) {
-		char why[256];
+		char why[sizeof(err) + 96];
 		snprintf(why, sizeof(why),
 			 "the lease was not renewed within its %d s TTL (etcd unreachable: %s)",
 			 s->ttl_s, rc == ETCD_OK ? "late answer" : err);

@@ -8,6 +8,8 @@
 #                  result and outage figures, then "Start batch 2 of 2 ...? [y]es [q]uit";
 #                  q leaves the rest untouched (exit 130), y upgrades them
 #   bad lists      0, 150%, abc, empty: exit 2 before anything starts
+#   -o json        the canary and budget runs stream batch-start / batch-end events (batch
+#                  number, clusters, outcome, outage figures, budget, what happens next)
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/sim.sh
@@ -37,7 +39,7 @@ print(",".join(sorted(out)))' "$1"
 # 1. A fault in the canary spends the budget: nothing else starts.
 fresh canary
 fault NODE2-001
-bin/ccrup apply "$SIM_INV" --yes --batches 1,50%,100% --max-failed 1 --state-dir "$tmp/canary/st" >"$tmp/canary.log" 2>&1
+bin/ccrup apply "$SIM_INV" --yes --batches 1,50%,100% --max-failed 1 -o json --state-dir "$tmp/canary/st" >"$tmp/canary.jsonl" 2>"$tmp/canary.log"
 rc=$?
 sim_ctl dump >"$tmp/canary.json"
 sim_stop
@@ -48,6 +50,28 @@ if [ $rc = 1 ] && [ "$t" = 1 ] && grep -q "^batch 1 of 3: 1 cluster, 0 done, 1 f
 	ok "canary fails: only CLUS1-001 touched, budget spent, batches 2..3 not started, exit 1"
 else
 	ko "canary fault (exit $rc, touched '$t')" "$tmp/canary.log"
+fi
+# The same in the JSON event stream: batch 1 starts with the canary, ends failed, and the
+# budget stops the rollout; no other batch starts.
+if python3 - "$tmp/canary.jsonl" <<'PY'; then
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+b = [e for e in ev if e["event"].startswith("batch-")]
+assert [e["event"] for e in b] == ["batch-start", "batch-end"], b
+s, e = b
+assert s["batch"] == 1 and s["batches"] == 3 and s["clusters"] == ["CLUS1-001"], s
+assert e["batch"] == 1 and e["outcome"] == "failed" and e["failed"] == 1 and e["done"] == 0, e
+assert e["then"] == "stop-failure-budget" and e["failures"] == 1 and e["max_failed"] == 1, e
+assert e["clusters"] == [{"cluster": "CLUS1-001", "result": "failed", "exit": 1}], e
+seq = [x["seq"] for x in ev]
+assert seq == sorted(seq), "seq order"
+runs = [x for x in ev if x["event"] == "run-start"]
+assert runs and all(s["seq"] < r["seq"] < e["seq"] for r in runs), "runs inside the batch"
+assert ev[-1]["event"] == "summary" and e["seq"] < ev[-1]["seq"]
+PY
+	ok "-o json: batch-start (CLUS1-001) and batch-end (failed, budget spent), the runs between"
+else
+	ko "batch events of the canary" "$tmp/canary.jsonl"
 fi
 
 # 2. Sizes: 1,2 -> 1+2+2+1, everything done.
@@ -68,7 +92,7 @@ fi
 # 3. --max-failed 50%: a failed canary leaves budget; the rest goes on.
 fresh pct
 fault NODE2-001
-bin/ccrup apply "$SIM_INV" --yes --batches 1,100% --max-failed 50% --parallel 3 --state-dir "$tmp/pct/st" >"$tmp/pct.log" 2>&1
+bin/ccrup apply "$SIM_INV" --yes --batches 1,100% --max-failed 50% --parallel 3 -o json --state-dir "$tmp/pct/st" >"$tmp/pct.jsonl" 2>"$tmp/pct.log"
 rc=$?
 sim_ctl dump >"$tmp/pct.json"
 sim_stop
@@ -78,6 +102,24 @@ if [ $rc = 1 ] && [ "$(touched "$tmp/pct.json")" = "1,2,3,4,5,6" ] &&
 	ok "--max-failed 50%: budget 3 of 6 across batches; canary failed, the other five done"
 else
 	ko "percentage budget (exit $rc)" "$tmp/pct.log"
+fi
+if python3 - "$tmp/pct.jsonl" <<'PY'; then
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1])]
+b = [e for e in ev if e["event"].startswith("batch-")]
+assert [(e["event"], e["batch"]) for e in b] == [("batch-start", 1), ("batch-end", 1), ("batch-start", 2), ("batch-end", 2)], b
+assert b[1]["outcome"] == "failed" and b[1]["then"] == "next-batch", b[1]
+assert b[2]["clusters"] == ["CLUS1-00%d" % i for i in range(2, 7)], b[2]
+e = b[3]
+assert e["outcome"] == "done" and e["done"] == 5 and e["failed"] == 0 and e["then"] == "last", e
+assert e["failures"] == 1 and e["max_failed"] == 3 and e["outages_open"] == 0, e
+assert [c["result"] for c in e["clusters"]] == ["done"] * 5, e
+assert e["outage_ms"] >= e["longest_outage_ms"] >= 0, e
+assert (e["longest_outage_cluster"] is None) == (e["longest_outage_ms"] == 0), e
+PY
+	ok "-o json: two batches, the canary failed then next-batch, the rest done then last"
+else
+	ko "batch events with a budget left" "$tmp/pct.jsonl"
 fi
 
 # 4. Guided: confirm between batches (the PTY answers q, then y in a second run).

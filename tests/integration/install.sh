@@ -21,5 +21,16 @@ t test -f "$r/share/man/man1/ccrup.1"
 t test -f "$r/share/bash-completion/completions/ccrup"
 mkdir -p "$tmp/elsewhere"
 t sh -c "cd '$tmp/elsewhere' && '$r/bin/ccrup' validate '$repo/playbooks/inventory.example.yml'"
+# ... and names it plainly, without a "bin/.." detour that lengthens every line it is in
+t sh -c "cd '$tmp/elsewhere' && '$r/bin/ccrup' validate '$repo/playbooks/inventory.example.yml' | grep -q '^$r/share/ccrup/playbooks/ccr-sp1.yml: valid'"
+# A sanitizer build leaves its flavour in bin/.flavour: a plain make relinks (a
+# later make install never ships a sanitizer binary), and is then up to date.
+cp bin/.flavour "$tmp/flavour"
+echo 'sanitize=address,undefined' >bin/.flavour
+t sh -c '! make -q all'
+t make -s all
+t grep -qx plain bin/.flavour
+t make -q all
+t sh -c '! make -s install SANITIZE=address DESTDIR="$1/root2"' - "$tmp"
 echo "install: $pass passed, $fail failed"
 [ "$fail" = 0 ]

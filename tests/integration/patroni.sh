@@ -56,7 +56,7 @@ if bin/ccrup validate "$inv" -p "$pb" >"$bed/validate.log" 2>&1; then
 else
 	ko "validate" "$bed/validate.log"
 fi
-ccrup plan --live >"$bed/plan.log" 2>&1
+ccrup plan --live --width 120 >"$bed/plan.log" 2>&1
 if grep -q '^  leader  *pg1$' "$bed/plan.log" && grep -q '^  replicas  *pg2,pg3$' "$bed/plan.log" &&
 	grep -q 'replicas - Upgrade the replicas, one at a time (on replicas = pg2,pg3)' "$bed/plan.log"; then
 	ok "plan --live binds leader pg1 and replicas pg2,pg3 from Patroni's REST API"

@@ -58,5 +58,38 @@ else
 	fail=$((fail + 1))
 	echo "not ok - reference step order"
 fi
+# Piped, the text plan keeps to 80 columns (a terminal's width otherwise, or --width).
+if [ "$(cat "$tmp/ccr-sp1.plan.txt" "$tmp/linux.plan.txt" | awk 'length($0) > 80' | wc -l)" = 0 ] &&
+	bin/ccrup plan playbooks/inventory.example.yml --width 120 | awk 'length($0) > 80 { n++ } END { exit !(n > 0) }'; then
+	pass=$((pass + 1))
+	echo "ok - piped, the plan keeps to 80 columns; --width 120 is honoured"
+else
+	fail=$((fail + 1))
+	echo "not ok - plan width"
+	awk 'length($0) > 80' "$tmp/ccr-sp1.plan.txt" "$tmp/linux.plan.txt" | head -5
+fi
+# The word before a cluster's cms: name is the playbook's service: label ("CMS" in the
+# Exchange playbooks, kept by the golden file above); "service" without one.
+sed -e 's/^    members: \[web1/    cms: webvip\n&/' playbooks/inventory.linux.example.yml >"$tmp/inv-cms.yml"
+bin/ccrup plan "$tmp/inv-cms.yml" -p playbooks/linux-rolling-restart.yml >"$tmp/linux-cms.txt" 2>&1
+if grep -q '^Cluster web  service webvip  members' "$tmp/linux-cms.txt" && ! grep -q CMS "$tmp/linux-cms.txt"; then
+	pass=$((pass + 1))
+	echo "ok - a playbook without service: label shows 'service' before the cms: name"
+else
+	fail=$((fail + 1))
+	echo "not ok - service label"
+	head -5 "$tmp/linux-cms.txt"
+fi
+sed -e 's/^  name: PostgreSQL writes.*/&\n  label: VIP/' playbooks/patroni-rolling.yml >"$tmp/patroni-label.yml"
+sed -e 's/^    members: \[/    cms: pgvip\n&/' playbooks/inventory.patroni.example.yml >"$tmp/inv-pg.yml"
+bin/ccrup plan "$tmp/inv-pg.yml" -p "$tmp/patroni-label.yml" >"$tmp/pg.txt" 2>&1
+if grep -q '^Cluster [^ ]*  VIP pgvip  ' "$tmp/pg.txt"; then
+	pass=$((pass + 1))
+	echo "ok - service: label names the cms: value in the plan"
+else
+	fail=$((fail + 1))
+	echo "not ok - service: label in the plan"
+	head -5 "$tmp/pg.txt"
+fi
 echo "plan_golden: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Every step of every shipped playbook says why it exists (guided mode shows it);
-# validate warns, with FILE:LINE:COL, about a step that does not, and still exits 0.
+# validate warns, with FILE:LINE:COL, about a step that does not, and still exits 0; likewise
+# about a `record` whose value no step reads afterwards (nothing puts it back).
 set -u
 cd "$(dirname "$0")/../.."
 tmp=$(mktemp -d /tmp/ccrup-why.XXXXXX)
@@ -44,6 +45,16 @@ if [ "$rc" = 0 ] && grep -q "^$tmp/pb.yml:[0-9]*:[0-9]*: warning: step rolling.r
 	ok "missing why: located warning, exit 0"
 else
 	bad "missing why (exit $rc): $(cat "$tmp/err")"
+fi
+# A record nothing reads afterwards (nothing puts the value back): a located warning, exit 0.
+sed 's/saved\.firewall_start/saved.firewall_state/g' playbooks/ccr-sp1.yml >"$tmp/rec.yml"
+bin/ccrup validate playbooks/inventory.example.yml -p "$tmp/rec.yml" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ "$rc" = 0 ] && [ "$(grep -c warning "$tmp/err")" = 1 ] &&
+	grep -q "^$tmp/rec.yml:[0-9]*:[0-9]*: warning: step passive.note-firewall-start records 'firewall_start' but no step reads saved.firewall_start afterwards" "$tmp/err"; then
+	ok "unread record: one located warning, exit 0"
+else
+	bad "unread record (exit $rc): $(cat "$tmp/err")"
 fi
 echo "playbook_why: $pass passed, $fail failed"
 [ "$fail" = 0 ]

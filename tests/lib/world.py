@@ -2,10 +2,12 @@
 """Assertions over a ccrsim world dump (ccrsim ctl dump), for integration tests.
 
 usage: world.py DUMP.json CHECK [ARGS]
-  upgraded CLUSTER TARGET FIREWALL   both nodes and the CMS at TARGET, CMS Online,
+  upgraded CLUSTER TARGET FIREWALL [OUTAGES]
+                                     both nodes and the CMS at TARGET, CMS Online,
                                      setup /m:upgrade once per node, /UpgradeCMS once,
                                      SharedAccess start type FIREWALL on both nodes,
-                                     exactly one outage interval, closed
+                                     exactly OUTAGES (1) outage intervals, all closed
+                                     (an unplanned failover is an outage of its own)
   converged CLUSTER TARGET FIREWALL EPOCHS
                                      like upgraded, after crashes: setup may have been
                                      retried, but each node rebooted exactly as often as
@@ -21,6 +23,10 @@ usage: world.py DUMP.json CHECK [ARGS]
   untouched CLUSTER                  no state-changing command ran anywhere
   count HOST COMMAND N               HOST ran COMMAND exactly N times
   cms CLUSTER OWNER STATE VERSION    the CMS is where and what it should be
+  services CLUSTER BEFORE.json SVC...
+                                     on every member, each named service has the
+                                     start type and state it had in BEFORE.json (a
+                                     service absent there must be absent here)
 Exit 0 when the check holds; 1 with a message naming what differs.
 """
 import json
@@ -54,7 +60,7 @@ def count(h, needle):
     return sum(n for cmd, n in h["commands"].items() if needle.lower() in cmd.lower())
 
 
-def upgraded(w, cname, target, firewall):
+def upgraded(w, cname, target, firewall, outages="1"):
     c = cluster(w, cname)
     if c["cms"]["version"] != target:
         fail("CMS version %s, want %s" % (c["cms"]["version"], target))
@@ -74,8 +80,8 @@ def upgraded(w, cname, target, firewall):
     if k != 1:
         fail("/UpgradeCMS ran %d times, want 1" % k)
     outs = c["outages"]
-    if len(outs) != 1 or outs[0].get("end_ms") is None:
-        fail("outages %s, want exactly one, closed" % outs)
+    if len(outs) != int(outages) or any(o.get("end_ms") is None for o in outs):
+        fail("outages %s, want exactly %s, closed" % (outs, outages))
 
 
 def converged(w, cname, target, firewall, epochs):
@@ -128,6 +134,21 @@ def untouched(w, cname):
                 fail("%s ran a changing command: %s (x%d)" % (n, cmd, k))
 
 
+def services(w, cname, before_path, *names):
+    b = json.load(open(before_path))
+    for n in cluster(w, cname)["members"]:
+        was, now = host(b, n)["services"], host(w, n)["services"]
+        for s in names:
+            if s not in was:
+                if s in now:
+                    fail("%s %s exists now but not before" % (n, s))
+                continue
+            want = (was[s].get("start"), was[s].get("state"))
+            got = (now.get(s, {}).get("start"), now.get(s, {}).get("state"))
+            if got != want:
+                fail("%s %s start/state %s, want %s as before the run" % (n, s, got, want))
+
+
 def main():
     w = json.load(open(sys.argv[1]))
     what, args = sys.argv[2], sys.argv[3:]
@@ -153,6 +174,8 @@ def main():
         got = (c["owner"], c["state"], c["version"])
         if got != tuple(args[1:4]):
             fail("CMS is %s, want %s" % (got, tuple(args[1:4])))
+    elif what == "services":
+        services(w, *args)
     else:
         fail("unknown check " + what)
 
