@@ -437,6 +437,31 @@ START_TEST(facts_read_once_between_changes)
 }
 END_TEST
 
+/*
+ * A node that is back at once: the new boot id read while waiting for it to
+ * go down is not read again before its `ready` check (one boot-id probe per
+ * reboot, not two).
+ */
+START_TEST(reboot_new_boot_id_read_once)
+{
+	W->down_after_reboot = -1;
+	ck_assert_int_eq(apply_yes(), 0);
+	int reboots = 0;
+	for (int i = 0; i < W->nlog; i++) {
+		if (strcmp(W->log[i], "reboot") != 0)
+			continue;
+		int k = i + 1, boots = 0;
+		for (; k < W->nlog && strcmp(W->log[k], "get svc") != 0; k++)
+			boots += strcmp(W->log[k], "bootid") == 0;
+		ck_assert_int_lt(k, W->nlog);
+		ck_assert_msg(boots == 1, "%s: %d boot-id probes between the reboot and ready",
+			      W->lognode[i], boots);
+		reboots++;
+	}
+	ck_assert_int_eq(reboots, 2);
+}
+END_TEST
+
 /* The last journal record's event name is ev. */
 static int journal_ends_with(const char *ev)
 {
@@ -1460,6 +1485,7 @@ static Suite *suite(void)
 	static const TTest *const *all[] = {
 	    &happy_path,
 	    &facts_read_once_between_changes,
+	    &reboot_new_boot_id_read_once,
 	    &second_apply_changes_nothing,
 	    &already_upgraded_cluster_is_a_noop,
 	    &nothing_to_do_on_one_node_only,
