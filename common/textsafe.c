@@ -10,6 +10,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 /* Length of the valid UTF-8 sequence at p (2..4), or 0 if there is none. */
 static int utf8_len(const unsigned char *p, unsigned *cp)
@@ -173,4 +175,79 @@ char *url_redact(const char *url, int whole)
 	char *e = text_escaped(r, "");
 	free(r);
 	return e;
+}
+
+/*
+ * The hanging indent of a line of a message: under the value of "    why:   ..."
+ * (a label block), else four columns.
+ */
+static int hang_indent(const char *s, size_t n, int cols)
+{
+	size_t k = 0, lab;
+	while (k < n && s[k] == ' ')
+		k++;
+	lab = k;
+	while (k < n && s[k] >= 'a' && s[k] <= 'z')
+		k++;
+	if (k > lab && k < n && s[k] == ':') {
+		k++;
+		while (k < n && s[k] == ' ')
+			k++;
+		if ((int)k < cols / 2)
+			return (int)k;
+	}
+	return 4;
+}
+
+/* See textsafe.h. */
+/*
+ * A message on a terminal, wrapped at spaces to cols with a hanging indent, so
+ * a long line never breaks in the middle of a word.  col: where the first line
+ * starts.  Each of the message's own lines is wrapped by itself.
+ */
+void text_put_wrapped(FILE *fp, const char *s, int col, int cols)
+{
+	int first = 1;
+	if (col > cols - 20) { /* a long "where": the message on lines of its own */
+		fputs("\n    ", fp);
+		col = 4;
+	}
+	while (*s) {
+		size_t n = strcspn(s, "\n");
+		int indent = first ? 4 : hang_indent(s, n, cols);
+		const char *p = s, *end = s + n;
+		while (p < end) {
+			int avail = cols - col;
+			size_t take = (size_t)(end - p);
+			if ((int)take > avail) {
+				size_t k = avail > 0 ? (size_t)avail : 1;
+				while (k > 0 && p[k] != ' ')
+					k--;
+				take = k > 0 ? k : (size_t)(avail > 0 ? avail : 1);
+			}
+			fwrite(p, 1, take, fp);
+			p += take;
+			while (p < end && *p == ' ')
+				p++;
+			if (p < end) {
+				fprintf(fp, "\n%*s", indent, "");
+				col = indent;
+			}
+		}
+		s = end;
+		if (*s == '\n') {
+			fputc('\n', fp);
+			s++;
+		}
+		col = 0;
+		first = 0;
+	}
+}
+
+int text_term_cols(FILE *fp)
+{
+	struct winsize ws;
+	if (isatty(fileno(fp)) && ioctl(fileno(fp), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
+		return ws.ws_col;
+	return 0;
 }

@@ -10,6 +10,8 @@
 #ifndef CCR_TEXTSAFE_H
 #define CCR_TEXTSAFE_H
 
+#include <stdio.h>
+
 #include "util.h"
 
 /*
@@ -35,5 +37,16 @@ int text_needs_escape(const char *s, const char *keep);
  * or not (a rejected value is shown through it too).  Caller frees.
  */
 char *url_redact(const char *url, int whole);
+
+/*
+ * Write s to a terminal cols wide, wrapped at spaces so no word is cut: col
+ * is where its first line starts; continuation lines are indented 4, or, for
+ * a line of s like "    why:   text", under its value.  Each of s's own lines
+ * is wrapped by itself.  s is shown as it is: escape node text first.
+ */
+void text_put_wrapped(FILE *fp, const char *s, int col, int cols);
+
+/* fp's width when it is a terminal that says (a bare PTY says 0), else 0. */
+int text_term_cols(FILE *fp);
 
 #endif

@@ -120,7 +120,7 @@ START_TEST(unknown_top_key_lists_valid)
 	bad_base("zzzz: 1\n", "      - id: s\n        name: S\n        run: x\n",
 		 "18:1: unknown key 'zzzz' in playbook (valid keys: playbook, format, "
 		 "description, vars, facts, boot_id, reboot_command, roles, groups, sequences, "
-		 "phases, service, marker)");
+		 "phases, service, marker, version)");
 }
 END_TEST
 

@@ -10,6 +10,8 @@
  *   members      every member of every record, given a value of the wrong type,
  *                is refused naming that line (and `record` without name/value,
  *                or with value null)
+ *   rebind       a `rebind` record: the new bindings, the same work of a node carried to
+ *                its new role (and nothing else), its members checked
  *   rules        a forged done after a failed step, a done without its begin,
  *                a reboot begin without its boot id, a forged run-end done, a
  *                record of another run, another cluster's journal: refused
@@ -357,6 +359,158 @@ START_TEST(second_outage_start_while_open)
 }
 END_TEST
 
+/* The records of RUN up to (not including) index n, then an `abandoned` record. */
+static json_t *abandoned_after(size_t n, json_t *extra)
+{
+	json_t *recs = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append(recs, json_array_get(run, i));
+	json_t *a = json_pack(
+	    "{s:s, s:s, s:s, s:s, s:s, s:s}", "time", "2026-12-07T23:00:00.000Z", "run_id",
+	    json_string_value(json_object_get(json_array_get(run, 0), "run_id")), "event",
+	    "abandoned", "reason", "called off", "user", "ops", "host", "admin1");
+	if (extra)
+		json_object_update(a, extra);
+	json_array_append_new(recs, a);
+	json_decref(extra);
+	return recs;
+}
+
+/* A journal ending in `abandoned` (in flight, or with the outage open): the run is over,
+ * abandoned, with its reason and user; an open outage stays open (nothing closed it). */
+START_TEST(abandoned_ends_the_run)
+{
+	size_t cut[] = {find("begin", "passive.setup") + 1, find("outage-start", NULL) + 2};
+	for (size_t k = 0; k < CCR_ARRAY_LEN(cut); k++) {
+		json_t *recs = abandoned_after(cut[k], k ? json_pack("{s:b}", "forced", 1) : NULL);
+		struct replay *rp;
+		struct journal *j;
+		struct plan *p;
+		char err[1024] = "";
+		write_journal(recs, json_array_size(recs));
+		ck_assert_msg(replay_file("CLUS1", err, sizeof(err), &rp, &j, &p) == 0, "%s", err);
+		ck_assert_str_eq(rp->result, "abandoned");
+		ck_assert_str_eq(rp->result_detail, "called off");
+		ck_assert_str_eq(rp->abandoned_by, "ops");
+		ck_assert_int_eq(rp->end_line, (int)json_array_size(recs));
+		ck_assert_int_eq(replay_open_outage(rp) != NULL, k == 1);
+		replay_free(rp);
+		plan_free(p);
+		journal_close(j);
+		json_decref(recs);
+	}
+}
+END_TEST
+
+/* `abandoned` members are checked like every record's: refused naming the line. */
+START_TEST(abandoned_members_checked)
+{
+	json_t *bad[] = {json_pack("{s:i}", "reason", 1), json_pack("{s:s}", "forced", "yes"),
+			 json_pack("{s:n}", "user")};
+	const char *member[] = {"reason", "forced", "user"};
+	for (size_t k = 0; k < CCR_ARRAY_LEN(bad); k++) {
+		size_t n = find("begin", "passive.setup") + 1;
+		json_t *recs = abandoned_after(n, bad[k]);
+		char err[1024] = "";
+		write_journal(recs, json_array_size(recs));
+		ck_assert(replay_file("CLUS1", err, sizeof(err), NULL, NULL, NULL) < 0);
+		expect_err(err, n + 1, member[k]);
+		json_decref(recs);
+	}
+	/* Without its reason. */
+	json_t *recs = abandoned_after(3, NULL);
+	json_object_del(json_array_get(recs, 3), "reason");
+	char err[1024] = "";
+	write_journal(recs, json_array_size(recs));
+	ck_assert(replay_file("CLUS1", err, sizeof(err), NULL, NULL, NULL) < 0);
+	expect_err(err, 4, "member \"reason\" is missing");
+	json_decref(recs);
+}
+END_TEST
+
+/* The records of RUN up to (not including) index n, then a `rebind` record (members: extra). */
+static json_t *rebound_after(size_t n, json_t *extra)
+{
+	json_t *recs = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append(recs, json_array_get(run, i));
+	json_t *r = json_pack(
+	    "{s:s, s:s, s:s, s:[{s:s, s:s}, {s:s, s:s}], s:[{s:s, s:s}, {s:s, s:s}], s:s}", "time",
+	    "2026-12-07T23:00:00.000Z", "run_id",
+	    json_string_value(json_object_get(json_array_get(run, 0), "run_id")), "event", "rebind",
+	    "old", "role", "active", "host", "NODE1", "role", "passive", "host", "NODE2", "new",
+	    "role", "active", "host", "NODE2", "role", "passive", "host", "NODE1", "reason",
+	    "role active: NODE1 -> NODE2; role passive: NODE2 -> NODE1");
+	if (extra)
+		json_object_update(r, extra);
+	json_array_append_new(recs, r);
+	json_decref(extra);
+	return recs;
+}
+
+/* After a rebind: the new bindings, and what NODE2 did as passive counts for the same
+ * sequence steps of its new role; the passive steps of NODE1 are to do. */
+START_TEST(rebind_carries_the_same_work)
+{
+	size_t n = find("done", "passive.dotnet-sp1") + 1;
+	json_t *recs = rebound_after(n, NULL);
+	struct replay *rp;
+	struct journal *j;
+	struct plan *p;
+	char err[1024] = "";
+	write_journal(recs, json_array_size(recs));
+	ck_assert_msg(replay_file("CLUS1", err, sizeof(err), &rp, &j, &p) == 0, "%s", err);
+	ck_assert_int_eq(rp->rebinds, 1);
+	ck_assert_int_eq(rp->rebind_line, (int)n + 1);
+	ck_assert_str_eq(replay_binding(rp, "active"), "NODE2");
+	ck_assert_str_eq(replay_binding(rp, "passive"), "NODE1");
+	const struct plan_step *fa = plan_find(p, "former-active.dotnet-sp1", "NODE2");
+	const struct plan_step *pa = plan_find(p, "passive.dotnet-sp1", "NODE1");
+	ck_assert_ptr_nonnull(fa);
+	ck_assert_ptr_nonnull(pa);
+	const struct replay_step *s = replay_step_at(rp, fa->index - 1);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_int_eq(s->state, RS_DONE);
+	ck_assert_ptr_null(replay_step_at(rp, pa->index - 1));
+	/* Not the same work: the Cluster Group move of the passive phase is its own step. */
+	const struct plan_step *mv = plan_find(p, "former-active.move-cluster-group", "NODE2");
+	ck_assert_ptr_nonnull(mv);
+	ck_assert_ptr_null(replay_step_at(rp, mv->index - 1));
+	replay_free(rp);
+	plan_free(p);
+	journal_close(j);
+	json_decref(recs);
+}
+END_TEST
+
+/* `rebind` members are checked like every record's: refused naming the line. */
+START_TEST(rebind_members_checked)
+{
+	json_t *bad[] = {json_pack("{s:s}", "new", "NODE2"),
+			 json_pack("{s:[{s:s}]}", "new", "role", "active"),
+			 json_pack("{s:[{s:s, s:s, s:i}]}", "old", "role", "active", "host",
+				   "NODE1", "count", -1),
+			 json_pack("{s:i}", "reason", 3)};
+	const char *member[] = {"\"new\"", "\"new\"", "\"old\"", "\"reason\""};
+	size_t n = find("begin", "passive.setup") + 1;
+	for (size_t k = 0; k < CCR_ARRAY_LEN(bad); k++) {
+		json_t *recs = rebound_after(n, bad[k]);
+		char err[1024] = "";
+		write_journal(recs, json_array_size(recs));
+		ck_assert(replay_file("CLUS1", err, sizeof(err), NULL, NULL, NULL) < 0);
+		expect_err(err, n + 1, member[k]);
+		json_decref(recs);
+	}
+	json_t *recs = rebound_after(n, NULL);
+	json_object_del(json_array_get(recs, n), "old");
+	char err[1024] = "";
+	write_journal(recs, json_array_size(recs));
+	ck_assert(replay_file("CLUS1", err, sizeof(err), NULL, NULL, NULL) < 0);
+	expect_err(err, n + 1, "member \"old\" is missing");
+	json_decref(recs);
+}
+END_TEST
+
 START_TEST(names_round_trip)
 {
 	for (int e = JEV_UNKNOWN + 1; e < JEV_COUNT; e++)
@@ -385,6 +539,10 @@ static Suite *suite(void)
 	tcase_add_test(tc, another_clusters_journal);
 	tcase_add_test(tc, second_outage_start_while_open);
 	tcase_add_test(tc, names_round_trip);
+	tcase_add_test(tc, abandoned_ends_the_run);
+	tcase_add_test(tc, abandoned_members_checked);
+	tcase_add_test(tc, rebind_carries_the_same_work);
+	tcase_add_test(tc, rebind_members_checked);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1168,6 +1168,7 @@ static const char roles_playbook_text[] =
     "  boot_id: {run: bootid, capture: '^(.*)$'}\n"
     "  owner: {scope: cluster, run: get owner, capture: '^(.*)$'}\n"
     "  ver: {run: get ver, capture: '^(.*)$', default: '0'}\n"
+    "  tuned: {run: get tuned, capture: '^(.*)$', default: 'no'}\n"
     "boot_id: boot_id\n"
     "reboot_command: reboot\n"
     "roles:\n"
@@ -1178,6 +1179,12 @@ static const char roles_playbook_text[] =
     "    - id: prep\n"
     "      name: Prepare\n"
     "      run: set prep yes\n"
+    "    - id: tune\n"
+    "      name: Tune\n"
+    "      check: tuned == 'yes'\n"
+    "      run: set tuned yes\n"
+    "      idempotent: true\n"
+    "      verify: tuned == 'yes'\n"
     "    - id: install\n"
     "      name: Install\n"
     "      require: [ver != 'broken', owner != node]\n"
@@ -1299,6 +1306,7 @@ START_TEST(rebind_replans_from_the_live_roles)
 	ck_assert_int_eq(resume_rebind(0, NULL), EXIT_DONE);
 	ck_assert(saw(EV_BIND, "role active: n1 -> n2"));
 	ck_assert(saw(EV_BIND, "role passive: n2 -> n1"));
+	ck_assert(saw_any("as planned it cannot go on (step first.install on n2: `owner != node`"));
 	ck_assert_int_eq(
 	    jcount("\"event\":\"rebind\"", "\"new\":[{\"role\":\"active\",\"host\":\"n2\"}"), 1);
 	/* n1, now passive, was upgraded first and took the service; n2 last. */
@@ -1308,6 +1316,8 @@ START_TEST(rebind_replans_from_the_live_roles)
 	ck_assert_int_eq(fake_count(W, "n1", "set prep yes"), 1);
 	/* n2's prep (not idempotent) was done as passive: it counts, never run twice. */
 	ck_assert_int_eq(fake_count(W, "n2", "set prep yes"), 1);
+	/* n2's tune (idempotent, with a check) still holds: its check skips it, no command. */
+	ck_assert_int_eq(fake_count(W, "n2", "set tuned yes"), 1);
 	/* The service owner is never upgraded while it owns it: n2's install ran after the move. */
 	int take = -1, install = -1;
 	for (int i = 0; i < W->nlog; i++) {
@@ -1364,6 +1374,41 @@ START_TEST(rebind_with_unchanged_roles_resumes)
 	ck_assert_int_eq(jcount("\"event\":\"rebind\"", NULL), 0);
 	ck_assert_str_eq(fake_get(W, "n1", "ver"), "2");
 	ck_assert_int_eq(fake_count(W, "n2", "set prep yes"), 1);
+}
+END_TEST
+
+/* Work carried to a new role that something undid since is done again where that is safe. */
+START_TEST(rebind_rechecks_carried_work)
+{
+	failover_after_prep();
+	ck_assert_int_eq(fake_count(W, "n2", "set tuned yes"), 1);
+	fake_set(W, "n2", "tuned", "no"); /* e.g. a restart reset it */
+	ck_assert_int_eq(resume_rebind(0, NULL), EXIT_DONE);
+	ck_assert_int_eq(fake_count(W, "n2", "set tuned yes"), 2);
+	ck_assert_str_eq(fake_get(W, "n2", "tuned"), "yes");
+	ck_assert_int_eq(fake_count(W, "n2", "set prep yes"), 1); /* not idempotent: never again */
+}
+END_TEST
+
+START_TEST(rebind_refused_when_the_run_moved_the_roles_itself)
+{
+	load_roles();
+	/* n2 upgraded, the service moved to it (the plan's own move), then n1's install fails. */
+	fake_rule(W, "n1", "set ver 2", FA_ANSWER)->exit = 1;
+	W->rule[W->nrules - 1].times = 1;
+	ck_assert_int_eq(apply_yes(), EXIT_STEP_FAILED);
+	ck_assert_str_eq(fake_get(W, "n1", "owner"), "n2");
+	ck_assert(!saw_any("--rebind"));
+	int mark = W->nlog;
+	/* The live roles differ from the pinned ones by design: nothing is stranded. */
+	ck_assert_int_eq(resume_rebind(0, NULL), EXIT_REFUSED);
+	ck_assert(saw_any("not rebound"));
+	ck_assert(saw_any("every step still to do can run as planned"));
+	ck_assert_int_eq(jcount("\"event\":\"rebind\"", NULL), 0);
+	ck_assert_int_eq(changes_since(mark), 0);
+	ck_assert_int_eq(resume_yes(), EXIT_DONE);
+	ck_assert_str_eq(fake_get(W, "n1", "ver"), "2");
+	ck_assert_int_eq(fake_count(W, NULL, "setall owner *"), 1);
 }
 END_TEST
 
@@ -1553,6 +1598,8 @@ static Suite *suite(void)
 	    &rebind_guided_shows_and_asks,
 	    &rebind_refused_when_no_host_can_be_bound,
 	    &rebind_with_unchanged_roles_resumes,
+	    &rebind_rechecks_carried_work,
+	    &rebind_refused_when_the_run_moved_the_roles_itself,
 	    &rebind_never_reruns_an_inflight_non_idempotent_step,
 	    &lock_refusal_touches_nothing,
 	    &exit_code_of_every_result,

@@ -10,6 +10,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include "sim_lsnset.h"
 #include "sim_server.h"
 
 static char tmpdir[256];
@@ -181,6 +187,70 @@ START_TEST(authorized_keys_errors_name_the_line)
 }
 END_TEST
 
+/* A listening socket on 127.0.0.1, any port; its port in *port. */
+static int test_listener(int *port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(fd, 8), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+static int test_connect(int port)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+/* The set's one descriptor is readable exactly when a listener has a connection
+ * waiting, and names that listener by its tag; a removed listener is not watched. */
+START_TEST(listener_set_names_the_ready_listener)
+{
+	struct sim_lsnset *s = sim_lsnset_new();
+	int port[3], fd[3];
+	uint64_t tags[8];
+	struct pollfd p;
+
+	ck_assert_ptr_nonnull(s);
+	for (int i = 0; i < 3; i++) {
+		fd[i] = test_listener(&port[i]);
+		ck_assert_int_eq(sim_lsnset_add(s, fd[i], 100 + (uint64_t)i), 0);
+	}
+	p = (struct pollfd){.fd = sim_lsnset_fd(s), .events = POLLIN};
+	ck_assert_int_eq(poll(&p, 1, 0), 0);
+	ck_assert_int_eq(sim_lsnset_ready(s, tags, 8), 0);
+	int c1 = test_connect(port[1]);
+	ck_assert_int_eq(poll(&p, 1, 2000), 1);
+	ck_assert_int_eq(sim_lsnset_ready(s, tags, 8), 1);
+	ck_assert_uint_eq(tags[0], 101);
+	/* level-triggered: still ready until accepted */
+	ck_assert_int_eq(sim_lsnset_ready(s, tags, 8), 1);
+	int a = accept(fd[1], NULL, NULL);
+	ck_assert_int_ge(a, 0);
+	ck_assert_int_eq(sim_lsnset_ready(s, tags, 8), 0);
+	sim_lsnset_del(s, fd[2]);
+	int c2 = test_connect(port[2]);
+	ck_assert_int_eq(poll(&p, 1, 100), 0);
+	close(c1);
+	close(c2);
+	close(a);
+	for (int i = 0; i < 3; i++)
+		close(fd[i]);
+	sim_lsnset_free(s);
+}
+END_TEST
+
 static Suite *sim_server_suite(void)
 {
 	Suite *s = suite_create("sim_server");
@@ -193,6 +263,7 @@ static Suite *sim_server_suite(void)
 	tcase_add_test(tc, client_key_and_authorized_keys_generated);
 	tcase_add_test(tc, authorized_keys_options_comments_blanks);
 	tcase_add_test(tc, authorized_keys_errors_name_the_line);
+	tcase_add_test(tc, listener_set_names_the_ready_listener);
 	suite_add_tcase(s, tc);
 	return s;
 }

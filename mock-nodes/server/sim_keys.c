@@ -107,7 +107,7 @@ static int keys_load_or_make(const char *path, ssh_key *key, int *made, char *er
 	return keys_load_or_make_type(path, SSH_KEYTYPE_ED25519, 0, key, made, err, errlen);
 }
 
-int sim_keys_shared(const char *state_dir, int which, char **b64, char **publine, char *err,
+int sim_keys_shared(const char *state_dir, int which, ssh_key *keyp, char **publine, char *err,
 		    size_t errlen)
 {
 	static const char *const names[] = {"_ecdsa.key", "_rsa.key"};
@@ -117,7 +117,8 @@ int sim_keys_shared(const char *state_dir, int which, char **b64, char **publine
 	ssh_key key = NULL;
 	int made, rc = -1;
 
-	*b64 = *publine = NULL;
+	*keyp = NULL;
+	*publine = NULL;
 	if (mkdir_p(dir, 0700) != 0) {
 		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
 		goto out;
@@ -125,17 +126,14 @@ int sim_keys_shared(const char *state_dir, int which, char **b64, char **publine
 	if (keys_load_or_make_type(path, type, which == 0 ? 256 : 3072, &key, &made, err, errlen) !=
 	    0)
 		goto out;
-	if (ssh_pki_export_privkey_base64(key, NULL, NULL, NULL, b64) != SSH_OK ||
-	    (*publine = keys_public_line(key)) == NULL) {
+	if ((*publine = keys_public_line(key)) == NULL) {
 		snprintf(err, errlen, "%s: cannot export the key", path);
 		goto out;
 	}
+	*keyp = key;
+	key = NULL;
 	rc = 0;
 out:
-	if (rc != 0 && *b64 != NULL) {
-		ssh_string_free_char(*b64);
-		*b64 = NULL;
-	}
 	ssh_key_free(key);
 	free(path);
 	free(dir);

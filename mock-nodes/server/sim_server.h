@@ -57,11 +57,15 @@ struct sim_conn;
 struct sim_ctl;
 struct sim_winrm;
 
+struct sim_lsnset;
+
 struct sim_server {
 	const struct sim_opts *opts; /* options, borrowed */
 	struct sim_world *world;     /* the world model, owned */
 	ssh_event event;	     /* every fd and session of the process */
 	struct sim_host_io *hosts;   /* [nhosts] */
+	struct sim_lsnset *ssh_lsn;  /* every open SSH listener, tagged with its host index */
+	struct sim_lsnset *http_lsn; /* every open HTTP listener (HT/CAS hosts), the same */
 	int nhosts;		     /* sim_world_nhosts() */
 	ssh_key *auth_keys;	     /* accepted client public keys, owned */
 	int nauth_keys;		     /* entries in auth_keys */
@@ -81,8 +85,8 @@ struct sim_server {
 	struct sim_winrm *winrm;     /* WinRM (WS-Management) of every host (sim_winrm.h) */
 	char *control_path;	     /* socket path, owned */
 	char *pid_path;		     /* STATE/ccrsim.pid, owned */
-	char *shared_b64[2]; /* ECDSA and RSA host keys every host offers (sim_keys_shared) */
-	char *shared_pub[2]; /* their known_hosts halves */
+	ssh_key shared_key[2]; /* ECDSA and RSA host keys every host offers (sim_keys_shared) */
+	char *shared_pub[2];   /* their known_hosts halves */
 };
 
 /* sim_server.c */
@@ -132,11 +136,11 @@ ssh_key sim_keys_generate_type(enum ssh_keytypes_e type, int bits);
 /*
  * The host keys every host offers besides its own ed25519 key, as a default
  * sshd does: which 0 = ECDSA P-256 (STATE/hostkeys/_ecdsa.key), 1 = RSA 3072
- * (_rsa.key), loaded or generated and stored.  *b64 (private, OpenSSH format;
- * free with ssh_string_free_char) and *publine ("ecdsa-sha2-nistp256 AAAA...",
- * free()).  0 or -1 with err.
+ * (_rsa.key), loaded or generated and stored.  *key (the private key, decoded
+ * once: hosts take ssh_key_dup() copies; ssh_key_free()) and *publine
+ * ("ecdsa-sha2-nistp256 AAAA...", free()).  0 or -1 with err.
  */
-int sim_keys_shared(const char *state_dir, int which, char **b64, char **publine, char *err,
+int sim_keys_shared(const char *state_dir, int which, ssh_key *key, char **publine, char *err,
 		    size_t errlen);
 /*
  * The client side: without authorized_keys, make STATE/client_ed25519 (+.pub)

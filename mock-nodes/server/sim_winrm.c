@@ -43,12 +43,12 @@
 #define WR_MAX_WAIT_MS	60000 /* a Receive is held at most this long, whatever it asks */
 #define WR_CODE_TOO_BIG "2150859025"
 
-enum wr_kind { WR_LISTENER, WR_CONN };
+enum wr_kind { WR_LISTENER, WR_CONN, WR_LSNSET };
 enum wr_state { WR_READING, WR_WAITING, WR_WRITING, WR_LINGER };
 
-/* A listener, as a pollfd's who. */
+/* A listener (the tag 2 * host + https of wr->lsn), or the set itself as a pollfd's who. */
 struct sim_wr_listener {
-	enum wr_kind kind; /* WR_LISTENER */
+	enum wr_kind kind; /* WR_LISTENER, or WR_LSNSET for wr->lsn_who */
 	int host;	   /* host index */
 	int https;	   /* 1: TLS */
 };
@@ -127,7 +127,8 @@ static void conn_accept(struct sim_winrm *wr, const struct sim_wr_listener *l)
 		c->deadline = now_mono_ms() + WR_IDLE_MS;
 		if (l->https) {
 			c->ssl = SSL_new(wr->ctx);
-			if (c->ssl == NULL || SSL_set_fd(c->ssl, fd) != 1 ||
+			if (c->ssl == NULL || sim_wr_tls_host(wr, l->host) != 0 ||
+			    SSL_set_fd(c->ssl, fd) != 1 ||
 			    SSL_use_certificate(c->ssl, wr->hosts[l->host].cert) != 1 ||
 			    SSL_use_PrivateKey(c->ssl, wr->hosts[l->host].key) != 1) {
 				SSL_free(c->ssl);
@@ -540,8 +541,10 @@ static int listen_on(const char *addr, int port, char *err, size_t errlen)
 static void host_unlisten(struct sim_winrm *wr, int i)
 {
 	for (int k = 0; k < 2; k++) {
-		if (wr->hosts[i].fd[k] >= 0)
+		if (wr->hosts[i].fd[k] >= 0) {
+			sim_lsnset_del(wr->lsn, wr->hosts[i].fd[k]);
 			close(wr->hosts[i].fd[k]);
+		}
 		wr->hosts[i].fd[k] = -1;
 	}
 }
@@ -555,6 +558,12 @@ static int host_listen(struct sim_winrm *wr, int i, char *err, size_t errlen)
 	for (int k = 0; k < 2; k++) {
 		wr->hosts[i].fd[k] =
 		    listen_on(sim_host_addr(w, i), sim_winrm_port(w, i, k), err, errlen);
+		if (wr->hosts[i].fd[k] >= 0 &&
+		    sim_lsnset_add(wr->lsn, wr->hosts[i].fd[k], (uint64_t)(i * 2 + k)) != 0) {
+			snprintf(err, errlen, "WinRM listener: epoll: %s", strerror(errno));
+			close(wr->hosts[i].fd[k]);
+			wr->hosts[i].fd[k] = -1;
+		}
 		if (wr->hosts[i].fd[k] < 0) {
 			host_unlisten(wr, i);
 			return -1;
@@ -634,6 +643,13 @@ struct sim_winrm *sim_winrm_new(struct sim_server *srv, char *err, size_t errlen
 			l[i * 2 + k] = (struct sim_wr_listener){WR_LISTENER, i, k};
 	}
 	wr->listeners = l;
+	wr->lsn_who = xcalloc(1, sizeof(*wr->lsn_who));
+	*wr->lsn_who = (struct sim_wr_listener){WR_LSNSET, -1, 0};
+	wr->lsn = sim_lsnset_new();
+	if (wr->lsn == NULL) {
+		snprintf(err, errlen, "WinRM: epoll: %s", strerror(errno));
+		goto fail;
+	}
 	winrm_budget(wr);
 	if (sim_wr_tls_init(wr, err, errlen) != 0)
 		goto fail;
@@ -660,8 +676,10 @@ void sim_winrm_free(struct sim_winrm *wr, int64_t now)
 	while (wr->conns != NULL)
 		conn_free(wr, wr->conns);
 	sim_wr_shells_drop_host(wr, -1, now);
-	for (int i = 0; i < wr->srv->nhosts; i++)
+	for (int i = 0; i < wr->srv->nhosts && wr->lsn != NULL; i++)
 		host_unlisten(wr, i);
+	sim_lsnset_free(wr->lsn);
+	free(wr->lsn_who);
 	free(listeners(wr));
 	sim_wr_tls_release(wr);
 	free(wr->hosts);
@@ -711,21 +729,17 @@ void sim_winrm_pump(struct sim_winrm *wr, int64_t now)
 
 int sim_winrm_npoll(const struct sim_winrm *wr)
 {
-	return wr->srv->nhosts * 2 + wr->nconns;
+	return 1 + wr->nconns;
 }
 
 int sim_winrm_pollfds(struct sim_winrm *wr, struct pollfd *pfd, void **who, int max)
 {
-	struct sim_wr_listener *l = listeners(wr);
 	int n = 0;
 
-	for (int i = 0; i < wr->srv->nhosts && wr->nconns < WR_MAX_CONNS; i++)
-		for (int k = 0; k < 2 && n < max; k++)
-			if (wr->hosts[i].fd[k] >= 0) {
-				pfd[n] =
-				    (struct pollfd){.fd = wr->hosts[i].fd[k], .events = POLLIN};
-				who[n++] = &l[i * 2 + k];
-			}
+	if (wr->nconns < WR_MAX_CONNS && n < max) {
+		pfd[n] = (struct pollfd){.fd = sim_lsnset_fd(wr->lsn), .events = POLLIN};
+		who[n++] = wr->lsn_who;
+	}
 	for (struct sim_wr_conn *c = wr->conns; c != NULL && n < max; c = c->next) {
 		short ev = c->want != 0 ? c->want : c->state == WR_WRITING ? POLLOUT : POLLIN;
 
@@ -740,8 +754,12 @@ void sim_winrm_ready(struct sim_winrm *wr, void *who, short revents)
 	enum wr_kind kind = *(enum wr_kind *)who;
 
 	(void)revents; /* errors and hang-ups show in the read or write itself */
-	if (kind == WR_LISTENER) {
-		conn_accept(wr, who);
+	if (kind == WR_LSNSET) {
+		uint64_t tags[64];
+		int n = sim_lsnset_ready(wr->lsn, tags, 64);
+
+		for (int k = 0; k < n && wr->nconns < WR_MAX_CONNS; k++)
+			conn_accept(wr, &listeners(wr)[tags[k]]);
 		return;
 	}
 	struct sim_wr_conn *c = who;

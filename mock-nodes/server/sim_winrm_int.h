@@ -8,6 +8,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "sim_lsnset.h"
 #include "sim_server.h"
 #include "sim_winrm.h"
 
@@ -67,11 +68,15 @@ struct sim_winrm {
 	struct sim_server *srv;		   /* owner, borrowed */
 	SSL_CTX *ctx;			   /* TLS server context (certificates per connection) */
 	struct sim_wr_host *hosts;	   /* [srv->nhosts] */
-	struct sim_wr_listener *listeners; /* [2 * nhosts]: pollfd who of HTTP/HTTPS listeners */
+	struct sim_wr_listener *listeners; /* [2 * nhosts]: HTTP/HTTPS listeners (lsn tags) */
+	struct sim_lsnset *lsn;		   /* the open listeners, tagged 2 * host + https */
+	struct sim_wr_listener *lsn_who;   /* pollfd who of lsn (kind WR_LSNSET) */
 	struct sim_wr_conn *conns;	   /* open connections */
 	int nconns;			   /* entries in conns */
 	struct sim_wr_shell *shells;	   /* open shells of every host */
 	char *ca_path;			   /* STATE/winrm/ca.pem */
+	X509 *ca;			   /* the CA, borrowed from ctx */
+	EVP_PKEY *cakey;		   /* its key, owned */
 	int64_t requests;		   /* requests answered (the -v log numbers them) */
 	int off; /* 1: no listeners (the fleet's descriptors do not allow) */
 };
@@ -106,11 +111,15 @@ void sim_wr_shells_drop_host(struct sim_winrm *wr, int host, int64_t now);
 
 /* sim_winrm_tls.c */
 /*
- * Load STATE/winrm/ca.pem + ca.key, or make them; then give every host a
- * certificate signed by that CA (made fresh at every start, so a changed
- * address is always in it).  0, or -1 with err.
+ * Load STATE/winrm/ca.pem + ca.key, or make them.  0, or -1 with err.
  */
 int sim_wr_tls_init(struct sim_winrm *wr, char *err, size_t errlen);
+/*
+ * Host i's certificate, signed by that CA, made at its first HTTPS connection
+ * of this start (so a changed address is always in it; a fleet of 10,000
+ * hosts does not make 10,000 keys to start).  0, or -1.
+ */
+int sim_wr_tls_host(struct sim_winrm *wr, int i);
 void sim_wr_tls_release(struct sim_winrm *wr);
 
 #endif

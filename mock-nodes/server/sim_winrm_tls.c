@@ -4,11 +4,12 @@
  * A self-signed CA (EC P-256, 10 years) lives in STATE/winrm/ca.pem and
  * ca.key (mode 0600) and is reused while the state directory lives, so a
  * client keeps trusting it across restarts; the inventory names ca.pem as
- * winrm_ca_file.  Every host gets a server certificate signed by it at each
- * start, with CN = the host name and subjectAltName = DNS:name and
- * IP:address: a client connecting to the address (as pywinrm and ccrup do)
- * or to the name checks it as Windows' own certificate would be checked.
- * Written to STATE/winrm/NAME.pem for tools that want to look at it.
+ * winrm_ca_file.  Every host gets a server certificate signed by it at its
+ * first HTTPS connection of each start, with CN = the host name and
+ * subjectAltName = DNS:name and IP:address: a client connecting to the address
+ * (as pywinrm and ccrup do) or to the name checks it as Windows' own
+ * certificate would be checked.  Written to STATE/winrm/NAME.pem for tools that
+ * want to look at it (not fsynced: the next start makes it again).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -99,8 +100,8 @@ static X509 *cert_make(EVP_PKEY *key, const char *cn, X509 *ca, EVP_PKEY *cakey,
 	return x;
 }
 
-/* Write the PEM of cert (and key, if not NULL) to path, mode. */
-static int pem_write(const char *path, X509 *cert, EVP_PKEY *key, mode_t mode)
+/* Write the PEM of cert (and key, if not NULL) to path, mode; durable if sync. */
+static int pem_write(const char *path, X509 *cert, EVP_PKEY *key, mode_t mode, int sync)
 {
 	char *tmp = xasprintf("%s.tmp", path);
 	FILE *f;
@@ -115,7 +116,7 @@ static int pem_write(const char *path, X509 *cert, EVP_PKEY *key, mode_t mode)
 	fchmod(fileno(f), mode);
 	ok = (cert == NULL || PEM_write_X509(f, cert)) &&
 	     (key == NULL || PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL));
-	ok = fflush(f) == 0 && fsync(fileno(f)) == 0 && ok;
+	ok = fflush(f) == 0 && (!sync || fsync(fileno(f)) == 0) && ok;
 	ok = fclose(f) == 0 && ok;
 	ok = ok && rename(tmp, path) == 0;
 	if (!ok)
@@ -150,8 +151,8 @@ static int ca_load(struct sim_winrm *wr, const char *dir, X509 **ca, EVP_PKEY **
 	*ca = *cakey != NULL
 		  ? cert_make(*cakey, "ccrsim WinRM CA", NULL, NULL, SIM_WR_CA_DAYS, NULL)
 		  : NULL;
-	if (*ca == NULL || pem_write(keypath, NULL, *cakey, 0600) != 0 ||
-	    pem_write(wr->ca_path, *ca, NULL, 0644) != 0) {
+	if (*ca == NULL || pem_write(keypath, NULL, *cakey, 0600, 1) != 0 ||
+	    pem_write(wr->ca_path, *ca, NULL, 0644, 1) != 0) {
 		snprintf(err, errlen, "%s: cannot make the WinRM CA: %s", dir, strerror(errno));
 		goto out;
 	}
@@ -161,22 +162,29 @@ out:
 	return rc;
 }
 
-static int host_cert(struct sim_winrm *wr, int i, const char *dir, X509 *ca, EVP_PKEY *cakey)
+int sim_wr_tls_host(struct sim_winrm *wr, int i)
 {
 	const struct sim_world *w = wr->srv->world;
 	struct sim_wr_host *h = &wr->hosts[i];
-	char *san = xasprintf("DNS:%s,IP:%s", sim_host_name(w, i), sim_host_addr(w, i));
-	char *path = xasprintf("%s/%s.pem", dir, sim_host_name(w, i));
-	int rc = -1;
+	char *san, *path;
 
-	h->key = key_new();
+	if (h->cert != NULL)
+		return 0;
+	san = xasprintf("DNS:%s,IP:%s", sim_host_name(w, i), sim_host_addr(w, i));
+	path = xasprintf("%s/winrm/%s.pem", wr->srv->opts->state_dir, sim_host_name(w, i));
+	if (h->key == NULL)
+		h->key = key_new();
 	if (h->key != NULL)
-		h->cert = cert_make(h->key, sim_host_name(w, i), ca, cakey, SIM_WR_CERT_DAYS, san);
-	if (h->cert != NULL && pem_write(path, h->cert, NULL, 0644) == 0)
-		rc = 0;
+		h->cert = cert_make(h->key, sim_host_name(w, i), wr->ca, wr->cakey,
+				    SIM_WR_CERT_DAYS, san);
+	if (h->cert != NULL)
+		(void)pem_write(path, h->cert, NULL, 0644, 0); /* a copy to look at */
+	else
+		fprintf(stderr, "ccrsim: %s: cannot make its WinRM certificate\n",
+			sim_host_name(w, i));
 	free(san);
 	free(path);
-	return rc;
+	return h->cert != NULL ? 0 : -1;
 }
 
 int sim_wr_tls_init(struct sim_winrm *wr, char *err, size_t errlen)
@@ -193,12 +201,6 @@ int sim_wr_tls_init(struct sim_winrm *wr, char *err, size_t errlen)
 	}
 	if (ca_load(wr, dir, &ca, &cakey, err, errlen) != 0)
 		goto out;
-	for (int i = 0; i < wr->srv->nhosts; i++)
-		if (host_cert(wr, i, dir, ca, cakey) != 0) {
-			snprintf(err, errlen, "%s: cannot make the WinRM certificate of %s", dir,
-				 sim_host_name(wr->srv->world, i));
-			goto out;
-		}
 	wr->ctx = SSL_CTX_new(TLS_server_method());
 	if (wr->ctx == NULL) {
 		snprintf(err, errlen, "cannot make a TLS context");
@@ -211,7 +213,10 @@ int sim_wr_tls_init(struct sim_winrm *wr, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot use the WinRM CA");
 		goto out;
 	}
-	ca = NULL; /* the context owns it now */
+	wr->ca = ca; /* the context owns it now */
+	ca = NULL;
+	wr->cakey = cakey;
+	cakey = NULL;
 	rc = 0;
 out:
 	X509_free(ca);
@@ -227,5 +232,6 @@ void sim_wr_tls_release(struct sim_winrm *wr)
 		EVP_PKEY_free(wr->hosts[i].key);
 	}
 	SSL_CTX_free(wr->ctx);
+	EVP_PKEY_free(wr->cakey);
 	free(wr->ca_path);
 }

@@ -67,6 +67,7 @@ int cmd_status(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_state(int argc, char **argv);
 int cmd_notify(int argc, char **argv);
+int cmd_abandon(int argc, char **argv);
 
 /*
  * Parse the options every subcommand accepts.  extra is an optional

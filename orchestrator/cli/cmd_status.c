@@ -53,6 +53,9 @@ struct cluster_status {
 	struct state_holder holder;
 	int locked;
 	const char *ran_on; /* shared state: host recorded in the run-start */
+	int abandoned;	    /* `ccrup abandon` gave the run up: never "resume" */
+	const char *abandon_reason, *abandoned_by;
+	char abandoned_at[32];
 };
 
 static void step_view(struct st_view *v, const struct replay_step *s, int rebind_line)
@@ -122,6 +125,12 @@ static int fold(const struct cli_files *f, struct cluster_status *cs)
 	}
 	/* A run that finished has no last error: an earlier failure was fixed. */
 	cs->last_error = cs->result && strcmp(cs->result, "done") == 0 ? NULL : rp->last_error;
+	cs->abandoned = cs->result && strcmp(cs->result, "abandoned") == 0;
+	if (cs->abandoned) {
+		cs->abandon_reason = rp->result_detail;
+		cs->abandoned_by = rp->abandoned_by;
+		format_iso8601(rp->end_ms, cs->abandoned_at, sizeof(cs->abandoned_at));
+	}
 	const struct replay_outage *o = replay_open_outage(rp);
 	cs->outage_open = o != NULL;
 	cs->outage_since = o ? o->start_ms : 0;
@@ -227,7 +236,18 @@ static void print_text(FILE *fp, const struct cluster_status *cs)
 	char *tr = plan_transports(cs->plan);
 	fprintf(fp, "  transport %s\n", tr);
 	free(tr);
-	if (cs->outage_open) {
+	if (cs->abandoned)
+		fprintf(fp, "  abandoned at %s by %s: %s; `ccrup apply` starts a new run\n",
+			cs->abandoned_at, cs->abandoned_by ? cs->abandoned_by : "?",
+			cs->abandon_reason ? cs->abandon_reason : "");
+	if (cs->outage_open && cs->abandoned) {
+		format_iso8601(cs->outage_since, ts, sizeof(ts));
+		const char *svc = cs->plan->pb->service_name;
+		fprintf(fp,
+			"  !!! OUTAGE ONGOING since %s: %s is down and the run was abandoned: "
+			"bring it back by hand !!!\n",
+			ts, svc ? svc : "the service");
+	} else if (cs->outage_open) {
 		format_iso8601(cs->outage_since, ts, sizeof(ts));
 		int64_t now = now_wall_ms();
 		int64_t since = cs->outage_since; /* from the journal: may be anything */
@@ -243,14 +263,14 @@ static void print_text(FILE *fp, const struct cluster_status *cs)
 	}
 	if (cs->last_error && strcmp(run_state(cs), "done") != 0)
 		fprintf(fp, "  last error: %s\n", cs->last_error);
-	if (nx >= 0 && cs->run_id && !cs->locked && cs->v[nx].rebind)
+	if (nx >= 0 && cs->run_id && !cs->abandoned && !cs->locked && cs->v[nx].rebind)
 		fprintf(fp,
 			"  next: step %d %s on %s (`%s`: the live roles no longer match the "
 			"run's: %s; plain `ccrup resume` is refused the same way)\n",
 			nx + 1, cs->plan->steps[nx].id,
 			cs->plan->steps[nx].node ? cs->plan->steps[nx].node : "-",
 			next_command(cs, nx), cs->v[nx].rebind);
-	else if (nx >= 0 && cs->run_id)
+	else if (nx >= 0 && cs->run_id && !cs->abandoned)
 		fprintf(fp, "  next: step %d %s on %s (%s)\n", nx + 1, cs->plan->steps[nx].id,
 			cs->plan->steps[nx].node ? cs->plan->steps[nx].node : "-",
 			cs->locked ? "in progress" : "`ccrup resume`");
@@ -272,7 +292,7 @@ static void print_text(FILE *fp, const struct cluster_status *cs)
 					 : "");
 	}
 	for (int i = 0; i < cs->plan->nsteps; i++)
-		if (cs->v[i].op_skipped) {
+		if (cs->v[i].op_skipped && !cs->abandoned) {
 			fprintf(fp,
 				"  op-skipped: the operator skipped the step; it is still to do "
 				"(`ccrup resume` offers it again)\n");
@@ -296,7 +316,11 @@ static void print_text_safe(const struct cluster_status *cs)
 	print_text(mem, cs);
 	fclose(mem);
 	char *safe = text_escaped(buf, "\n");
-	fputs(safe, stdout);
+	int cols = text_term_cols(stdout); /* a terminal: wrapped at spaces, never mid-word */
+	if (cols)
+		text_put_wrapped(stdout, safe, 0, cols);
+	else
+		fputs(safe, stdout);
 	free(safe);
 	free(buf);
 }
@@ -344,7 +368,7 @@ static json_t *to_json(const struct cluster_status *cs)
 				      (json_int_t)cs->outage_since, "total_ms",
 				      (json_int_t)cs->outage_total));
 	json_t *next = NULL;
-	if (nx >= 0 && cs->run_id) {
+	if (nx >= 0 && cs->run_id && !cs->abandoned) {
 		next = json_pack("{s:i, s:s}", "index", nx + 1, "id", cs->plan->steps[nx].id);
 		json_object_set_new(next, "command",
 				    cs->locked ? json_null() : json_string(next_command(cs, nx)));
@@ -369,6 +393,13 @@ static json_t *to_json(const struct cluster_status *cs)
 	}
 	if (cs->ran_on != NULL)
 		json_object_set_new(o, "host", json_string(cs->ran_on));
+	if (cs->abandoned)
+		json_object_set_new(
+		    o, "abandoned",
+		    json_pack("{s:s, s:o, s:s}", "reason",
+			      cs->abandon_reason ? cs->abandon_reason : "", "user",
+			      cs->abandoned_by ? json_string(cs->abandoned_by) : json_null(),
+			      "time", cs->abandoned_at));
 	return o;
 }
 

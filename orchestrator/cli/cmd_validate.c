@@ -5,9 +5,11 @@
 #include "cli.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "expr.h"
+#include "textsafe.h"
 #include "util.h"
 
 static const char usage[] =
@@ -150,10 +152,17 @@ int cmd_validate(int argc, char **argv)
 				hosts += f.clusters[i]->groups[g].nhosts;
 		for (int i = 0; i < f.pb->nphases; i++)
 			steps += f.pb->phases[i].nsteps;
-		printf("%s: valid (%d cluster%s, %d host%s)\n", o.inventory, f.nclusters,
-		       f.nclusters == 1 ? "" : "s", hosts, hosts == 1 ? "" : "s");
-		printf("%s: valid (playbook %s: %d phases, %d steps, %d facts)\n", o.playbook,
-		       f.pb->name, f.pb->nphases, steps, f.pb->nfacts);
+		char *text = xasprintf("%s: valid (%d cluster%s, %d host%s)\n"
+				       "%s: valid (playbook %s: %d phases, %d steps, %d facts)\n",
+				       o.inventory, f.nclusters, f.nclusters == 1 ? "" : "s", hosts,
+				       hosts == 1 ? "" : "s", o.playbook, f.pb->name, f.pb->nphases,
+				       steps, f.pb->nfacts);
+		int cols = text_term_cols(stdout); /* a terminal: wrapped at spaces, not mid-word */
+		if (cols)
+			text_put_wrapped(stdout, text, 0, cols);
+		else
+			fputs(text, stdout);
+		free(text);
 	}
 	cli_files_release(&f);
 	return rc;

@@ -22,6 +22,7 @@ static const struct subcommand commands[] = {
     {"plan", cmd_plan, "show every step, node and command (dry run)"},
     {"apply", cmd_apply, "run the upgrade (guided on a terminal, or --yes)"},
     {"resume", cmd_resume, "continue an interrupted or failed run"},
+    {"abandon", cmd_abandon, "give up an unfinished run; the next apply starts anew"},
     {"status", cmd_status, "where each run stands, the last error, what is next"},
     {"report", cmd_report, "HTML report of a run: timeline, outage, failures"},
     {"state", cmd_state, "export/import journals between etcd and a directory"},

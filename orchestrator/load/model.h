@@ -159,6 +159,10 @@ struct http_check_spec {
 	int nstatus;	    /* count */
 	char *body;	    /* ERE the body must match, or NULL */
 	regex_t body_re;    /* compiled body */
+	char *json;	    /* path template (load/jpath.h) over a JSON body, or NULL */
+	char *value;	    /* ERE every selected value must match, or NULL (json only) */
+	regex_t value_re;   /* compiled value */
+	int count;	    /* values the path must select; -1: at least one */
 	int64_t timeout_ms; /* per attempt */
 	int retries;	    /* further attempts */
 	int insecure;	    /* 1: skip TLS verification (explicit opt-out) */
@@ -236,14 +240,17 @@ struct marker_def {
 };
 
 struct playbook {
-	char *path;	     /* as given; every src_loc.file points here */
-	char *name;	     /* "playbook:" */
-	char *description;   /* may be NULL */
-	char *service_name;  /* service: name -- what the outage takes down; may be NULL */
-	char *outage_impact; /* service: impact -- what users lose meanwhile; may be NULL */
-	char *service_label; /* service: label -- the word shown before the inventory's `cms:`
-				name in plans and reports ("CMS"); may be NULL ("service") */
-	int format;	     /* 1 */
+	char *path;	      /* as given; every src_loc.file points here */
+	char *name;	      /* "playbook:" */
+	char *description;    /* may be NULL */
+	char *service_name;   /* service: name -- what the outage takes down; may be NULL */
+	char *outage_impact;  /* service: impact -- what users lose meanwhile; may be NULL */
+	char *version_fact;   /* version: fact -- each node's version (node-scoped); may be NULL */
+	char *version_target; /* version: target -- the var naming the version to reach */
+	char *version_on;     /* version: on -- the group whose hosts are listed ("members") */
+	char *service_label;  /* service: label -- the word shown before the inventory's `cms:`
+				 name in plans and reports ("CMS"); may be NULL ("service") */
+	int format;	      /* 1 */
 	struct var_def *vars;
 	int nvars;
 	struct fact_def *facts;

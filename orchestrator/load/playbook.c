@@ -18,10 +18,12 @@
 #include "util.h"
 
 static const char *const top_keys[] = {
-    "playbook", "format", "description", "vars",   "facts",   "boot_id", "reboot_command",
-    "roles",	"groups", "sequences",	 "phases", "service", "marker",	 NULL};
+    "playbook", "format",	  "description", "vars",    "facts",
+    "boot_id",	"reboot_command", "roles",	 "groups",  "sequences",
+    "phases",	"service",	  "marker",	 "version", NULL};
 static const char *const marker_keys[] = {"doc", "on", "read", "capture", "take", "release", NULL};
 static const char *const service_keys[] = {"name", "impact", "label", NULL};
+static const char *const version_keys[] = {"fact", "target", "on", NULL};
 static const char *const var_keys[] = {"kind", "list", "default", "values", "doc", NULL};
 static const char *const fact_keys[] = {"doc",	 "scope",  "run",   "json",    "capture",
 					"value", "reduce", "order", "default", NULL};
@@ -302,6 +304,38 @@ static void read_boot_id(struct pbctx *c, const struct ynode *root)
 		     yq(&c->y, n->text));
 }
 
+/*
+ * `version: {fact, target, on}`: the plan's table of each node's version now
+ * and the one the run reaches (kubeadm's "upgrade plan").
+ */
+static void read_version(struct pbctx *c, const struct ynode *m)
+{
+	const struct fact_def *fd;
+
+	if (m == NULL || (m->kind == YNODE_SCALAR && m->is_null))
+		return;
+	if (ytype(&c->y, m, YNODE_MAP, "version") < 0)
+		return;
+	ykeys(&c->y, m, version_keys, "version");
+	if (yrequire(&c->y, m, "fact", "version") < 0 ||
+	    yrequire(&c->y, m, "target", "version") < 0)
+		return;
+	yget_str(&c->y, m, "fact", &c->pb->version_fact);
+	yget_str(&c->y, m, "target", &c->pb->version_target);
+	if (yget_str(&c->y, m, "on", &c->pb->version_on) != 1)
+		c->pb->version_on = xstrdup("members");
+	fd = c->pb->version_fact ? pb_fact(c, c->pb->version_fact) : NULL;
+	if (c->pb->version_fact && (fd == NULL || fd->scope != FACT_NODE))
+		yerr(&c->y, ymap_get(m, "fact"), "'version': '%s' is not a fact of each node",
+		     yq(&c->y, c->pb->version_fact));
+	if (c->pb->version_target && pb_var(c, c->pb->version_target) == NULL)
+		yerr(&c->y, ymap_get(m, "target"), "'version': undefined var '%s'",
+		     yq(&c->y, c->pb->version_target));
+	if (!pb_is_group(c, c->pb->version_on))
+		yerr(&c->y, ymap_get(m, "on") ? ymap_get(m, "on") : m,
+		     "'version': '%s' is not a group", yq(&c->y, c->pb->version_on));
+}
+
 /* reboot_command: what the runner runs to restart a host (vars and node/cluster/cms only). */
 static void read_reboot_command(struct pbctx *c, const struct ynode *root)
 {
@@ -533,6 +567,7 @@ static void read_playbook(struct pbctx *c, const struct ynode *root)
 	read_boot_id(c, root);
 	read_reboot_command(c, root);
 	read_roles(c, ymap_get(root, "roles"));
+	read_version(c, ymap_get(root, "version"));
 	read_marker(c, ymap_get(root, "marker"));
 	c->seqs = ymap_get(root, "sequences");
 	if (c->seqs && c->seqs->kind == YNODE_SCALAR && c->seqs->is_null)
@@ -664,5 +699,8 @@ void playbook_free(struct playbook *pb)
 	free(pb->service_name);
 	free(pb->outage_impact);
 	free(pb->service_label);
+	free(pb->version_fact);
+	free(pb->version_target);
+	free(pb->version_on);
 	free(pb);
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jpath.h"
 #include "util.h"
 
 #define EXIT_CODE_MAX		 2147483647 /* Windows exit codes (3010) do not fit in 0..255 */
@@ -32,8 +33,8 @@ static const char *const reboot_keys[] = {"when",	"exit_codes", "down_timeout",
 static const char *const reboot_whens[] = {"always", "on_exit", NULL};
 static const char *const record_keys[] = {"as", "fact", "run", "capture", "default", NULL};
 static const char *const wait_keys[] = {"until", "timeout", "interval", NULL};
-static const char *const http_keys[] = {"url",	   "status",	   "body", "timeout",
-					"retries", "insecure_tls", NULL};
+static const char *const http_keys[] = {"url",	 "status",  "body",    "json",	       "value",
+					"count", "timeout", "retries", "insecure_tls", NULL};
 static const char *const outages[] = {"begins", "ends", "within", NULL};
 /* Keys that only mean something for a step with run:. */
 static const char *const run_only[] = {"ok_exit",    "retries", "retry_delay",
@@ -318,7 +319,41 @@ static void http_free(struct http_check_spec *h)
 	if (h->body)
 		regfree(&h->body_re);
 	free(h->body);
+	free(h->json);
+	if (h->value)
+		regfree(&h->value_re);
+	free(h->value);
 	free(h);
+}
+
+/*
+ * json, value and count: a path over a JSON body, an ERE each selected value
+ * must match, how many values it must select.  A literal path is checked
+ * here; one with variables once the plan has substituted it.
+ */
+static void read_http_json(struct pbctx *c, const struct ynode *n, struct http_check_spec *h,
+			   int ns)
+{
+	char err[256];
+	int64_t v = 0;
+	int col = 0, line = 0, pcol = 0;
+
+	h->count = -1;
+	if (pb_get_template(c, n, "json", ns, &h->json) == 1 && strstr(h->json, "${") == NULL &&
+	    jpath_check(h->json, &col, err, sizeof(err)) < 0) {
+		pb_pos(ymap_get(n, "json"), col, &line, &pcol);
+		yerr_at(&c->y, line, pcol, "json: %s", err);
+	}
+	if (ymap_key(n, "json") == NULL) {
+		if (ymap_key(n, "value"))
+			yerr(&c->y, ymap_key(n, "value"), "'value' needs 'json' in 'http_check'");
+		if (ymap_key(n, "count"))
+			yerr(&c->y, ymap_key(n, "count"), "'count' needs 'json' in 'http_check'");
+		return;
+	}
+	pb_get_regex(c, n, "value", &h->value_re, &h->value);
+	if (yget_int(&c->y, n, "count", 0, 1000, &v) == 1)
+		h->count = (int)v;
 }
 
 static void read_http(struct pbctx *c, const struct ynode *m, struct step_def *s, int ns)
@@ -342,6 +377,7 @@ static void read_http(struct pbctx *c, const struct ynode *m, struct step_def *s
 		h->nstatus = 1;
 	}
 	pb_get_regex(c, n, "body", &h->body_re, &h->body);
+	read_http_json(c, n, h, ns);
 	h->timeout_ms = DEFAULT_HTTP_TIMEOUT_MS;
 	yget_duration(&c->y, n, "timeout", 1, &h->timeout_ms);
 	if (yget_int(&c->y, n, "retries", 0, 100, &v) == 1)

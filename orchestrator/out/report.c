@@ -153,6 +153,7 @@ static void fill_history(struct report_step *rs, const struct replay_step *s,
 		if (a->ev == JEV_RECORD || a->ev == JEV_WINDOW || a->ev == JEV_UNKNOWN)
 			continue;
 		struct report_attempt *h = &rs->hist[rs->nhist++];
+		h->out_exit = -1;
 		json_t *r = a->line > 0 ? journal_record(j, (size_t)a->line - 1) : NULL;
 		json_t *op = r ? json_object_get(r, "operator_ms") : NULL;
 		h->what = jev_name(a->ev);
@@ -169,6 +170,93 @@ static void fill_history(struct report_step *rs, const struct replay_step *s,
 		if (a->ev == JEV_BEGIN)
 			rs->attempts++;
 	}
+}
+
+/* ---- the timeline's bars: every attempt, settling and wait ---- */
+
+static int add_bar(struct report_step *rs, const char *kind, int64_t a, int64_t b, int hist)
+{
+	rs->bars = xreallocarray(rs->bars, (size_t)rs->nbars + 1, sizeof(*rs->bars));
+	rs->bars[rs->nbars] = (struct report_bar){kind, 0, a, b, hist, 0};
+	return rs->nbars++;
+}
+
+/* The time of the journal's record after line (1-based), or dflt if it has none. */
+static int64_t next_record_ms(const struct journal *j, int line, int64_t dflt)
+{
+	int64_t t;
+	if (line <= 0 || (size_t)line >= journal_count(j) ||
+	    report_parse_time(jstr(journal_record(j, (size_t)line), "time"), &t) < 0)
+		return dflt;
+	return t < dflt ? dflt : t;
+}
+
+/* A begin nothing ended: ccrup stopped (killed, crashed) during it.  It runs to the
+ * journal's next record, written when ccrup came back (or by the run's end). */
+static void end_killed(struct report_step *rs, int bar, const struct journal *j, int line)
+{
+	struct report_bar *b = &rs->bars[bar];
+	b->kind = "interrupted";
+	b->killed = 1;
+	b->end_ms = next_record_ms(j, line, b->start_ms);
+	if (b->hist >= 0 && rs->hist[b->hist].text == NULL)
+		rs->hist[b->hist].text = xstrdup("no record of its end: ccrup stopped (killed or "
+						 "crashed) during this attempt");
+}
+
+static void settle_bar(struct report_step *rs, int *open, const struct report_attempt *h, int hi)
+{
+	int64_t t = h->time_ms;
+	if (h->operator_ms > 0) { /* the questions came first: the step's processing began then */
+		int64_t t0 = t - h->duration_ms - h->operator_ms;
+		add_bar(rs, "operator-wait", t0, t0 + h->operator_ms, hi);
+	}
+	if (*open >= 0) {
+		rs->bars[*open].kind = h->what;
+		rs->bars[*open].end_ms = t;
+		rs->bars[*open].hist = hi;
+		*open = -1;
+		return;
+	}
+	int op = strcmp(h->what, "skipped") == 0 && h->text &&
+		 strncmp(h->text, REPLAY_SKIP_OPERATOR, strlen(REPLAY_SKIP_OPERATOR)) == 0;
+	add_bar(rs, op ? "op-skipped" : h->what, t - h->duration_ms, t, hi);
+}
+
+/* One bar per attempt (begin to the record that ended it), per settling without a
+ * begin, and per wait for the operator.  rs->hist is filled (same skips as fill_history). */
+static void fill_bars(struct report_step *rs, const struct replay_step *s, const struct journal *j,
+		      int ended)
+{
+	int hi = -1, open = -1, last = 0, n = 0;
+	for (int k = 0; k < s->natt; k++) {
+		const struct replay_attempt *a = &s->att[k];
+		if (a->ev == JEV_RECORD || a->ev == JEV_WINDOW || a->ev == JEV_UNKNOWN) {
+			last = a->line > last ? a->line : last;
+			continue;
+		}
+		const struct report_attempt *h = &rs->hist[++hi];
+		switch (a->ev) {
+		case JEV_BEGIN:
+			if (open >= 0)
+				end_killed(rs, open, j, last);
+			open = add_bar(rs, "in-progress", h->time_ms, 0, hi);
+			rs->bars[open].attempt = ++n;
+			break;
+		case JEV_DONE:
+		case JEV_FAILED:
+		case JEV_REFUSED:
+		case JEV_INTERRUPTED:
+		case JEV_SKIPPED:
+			settle_bar(rs, &open, h, hi);
+			break;
+		default:
+			break;
+		}
+		last = a->line > last ? a->line : last;
+	}
+	if (open >= 0 && (ended || s->state != RS_BEGUN))
+		end_killed(rs, open, j, last);
 }
 
 static void fold(struct report_cluster *rc, const struct replay *rp, const struct journal *j)
@@ -199,8 +287,10 @@ static void fold(struct report_cluster *rc, const struct replay *rp, const struc
 		if (rs == NULL)
 			rs = add_step(rc, s->id, s->node);
 		fill_step(rs, s, rp->result != NULL);
-		if (rs->hist == NULL)
+		if (rs->hist == NULL) {
 			fill_history(rs, s, j, ends, nends);
+			fill_bars(rs, s, j, rp->result != NULL);
+		}
 	}
 	/* A run-end with records after it: the run was resumed that many times. */
 	for (int e = 0; e < nends; e++)
@@ -287,6 +377,18 @@ static void audit_line(struct report_cluster *rc, json_t *o)
 	free(s->out_stderr);
 	s->out_stdout = excerpt(jstr(o, "stdout"));
 	s->out_stderr = excerpt(jstr(o, "stderr"));
+	/* and to the attempt it ended: the last begin before it */
+	struct report_attempt *b = NULL;
+	for (int k = 0; k < s->nhist; k++)
+		if (strcmp(s->hist[k].what, "begin") == 0 && s->hist[k].time_ms <= t)
+			b = &s->hist[k];
+	if (b == NULL)
+		return;
+	free(b->out_stdout);
+	free(b->out_stderr);
+	b->out_stdout = xstrdup(s->out_stdout);
+	b->out_stderr = xstrdup(s->out_stderr);
+	b->out_exit = s->out_exit;
 }
 
 static void read_audit(struct report_cluster *rc, const char *dir)
@@ -333,6 +435,8 @@ static void redact_all(struct report_cluster *rc)
 		for (int k = 0; k < s->nhist; k++) {
 			redact_one(rd, &s->hist[k].text);
 			redact_one(rd, &s->hist[k].by);
+			redact_one(rd, &s->hist[k].out_stdout);
+			redact_one(rd, &s->hist[k].out_stderr);
 		}
 	}
 	for (int i = 0; i < rc->nstops; i++)
@@ -494,8 +598,11 @@ void report_cluster_free(struct report_cluster *rc)
 		for (int k = 0; k < s->nhist; k++) {
 			free(s->hist[k].by);
 			free(s->hist[k].text);
+			free(s->hist[k].out_stdout);
+			free(s->hist[k].out_stderr);
 		}
 		free(s->hist);
+		free(s->bars);
 	}
 	free(rc->transports);
 	for (int i = 0; i < rc->noutages; i++) {

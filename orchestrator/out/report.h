@@ -50,6 +50,23 @@ struct report_attempt {
 	char *by;	     /* who settled it, or NULL */
 	char *text;	     /* reason, detail or answer, or NULL */
 	int session;	     /* 0: the run's first process, n: its n-th resume */
+	char *out_stdout;    /* begin: the audit log's output of the command this attempt ran */
+	char *out_stderr;    /*   (last lines), or NULL */
+	int out_exit;	     /*   and its exit, -1 if none */
+};
+
+/*
+ * One bar of the timeline: an attempt of a step (begin to what ended it),
+ * a step settled without running (skipped, done by a check), or the time a
+ * step waited for the operator's answers.
+ */
+struct report_bar {
+	const char *kind; /* done failed refused interrupted in-progress skipped op-skipped
+			     operator-wait */
+	int killed;	  /* interrupted with no record: ccrup stopped; end_ms is the next record */
+	int64_t start_ms, end_ms; /* end 0: still running (to now) */
+	int hist;		  /* index into the step's hist of the record that ended it, -1 */
+	int attempt;		  /* an attempt (from a begin): its number, 1-based; else 0 */
 };
 
 struct report_step {
@@ -72,7 +89,9 @@ struct report_step {
 	char *out_stderr;	     /* last lines of its stderr */
 	struct report_attempt *hist; /* every journal record about the step, in order */
 	int nhist;
-	int attempts; /* begin records: how many times it was started */
+	int attempts;		 /* begin records: how many times it was started */
+	struct report_bar *bars; /* every attempt and wait, in journal order */
+	int nbars;
 };
 
 /* The service outage: from outage-start to outage-end (0 = still going on). */

@@ -18,7 +18,8 @@
 
 static const char css[] =
     ":root{--done:#2e7d32;--skipped:#8c959f;--failed:#c62828;--refused:#ad1457;"
-    "--progress:#f9a825;--interrupted:#ef6c00;--pending:#d0d7de;--outage:#e53935}\n"
+    "--progress:#f9a825;--interrupted:#ef6c00;--pending:#d0d7de;--outage:#e53935;--op-skipped:#"
+    "8250df}\n"
     "*{box-sizing:border-box}\n"
     "body{margin:0;background:#f6f8fa;color:#1f2328;font:14px/1.5 'DejaVu Sans','Liberation "
     "Sans',Arial,Helvetica,sans-serif}\n"
@@ -50,6 +51,8 @@ static const char css[] =
     ".badge.failed{background:var(--failed)}.badge.refused{background:var(--refused)}\n"
     ".badge.in-progress{background:var(--progress);color:#1f2328}\n"
     ".badge.interrupted{background:var(--interrupted)}\n"
+    ".badge.begin,.badge.answer,.badge.gate{background:#57606a}\n"
+    ".badge.abandoned{background:var(--interrupted)}\n"
     ".badge.pending{background:var(--pending);color:#1f2328}\n"
     ".alert{border-left:5px solid var(--failed);background:#ffebe9;padding:10px 14px;"
     "margin:12px 0;border-radius:4px}\n"
@@ -83,8 +86,14 @@ static const char css[] =
     "svg .done{fill:var(--done)}svg .skipped{fill:var(--skipped)}\n"
     "svg .failed{fill:var(--failed)}svg .refused{fill:var(--refused)}\n"
     "svg .interrupted{fill:var(--interrupted)}\n"
+    "svg .killed{fill:#ffe0c2;stroke:var(--interrupted);stroke-width:1.5;"
+    "stroke-dasharray:4 2}\n"
+    "svg .op-skipped{fill:var(--op-skipped)}\n"
     "svg .in-progress{stroke:#b07d00;stroke-width:1}\n"
     "svg .legend text{fill:#24292f;font-size:12px}\n"
+    "table.history td code,table.history td.by{white-space:nowrap;word-break:normal}\n"
+    "details.output summary{cursor:pointer;color:#57606a;font-size:12px}\n"
+    "details.output pre{max-height:12em}\n"
     "footer{color:#57606a;font-size:12px;padding:0 32px 24px}\n"
     "@media print{body{background:#fff}section.cluster{border:0;padding:0}"
     "pre{max-height:none}}\n";
@@ -144,7 +153,7 @@ static const char *result_class(const struct report_cluster *rc)
 	if (rc->result == NULL)
 		return rc->locked ? "in-progress" : "interrupted";
 	if (strcmp(rc->result, "done") == 0 || strcmp(rc->result, "refused") == 0 ||
-	    strcmp(rc->result, "interrupted") == 0)
+	    strcmp(rc->result, "interrupted") == 0 || strcmp(rc->result, "abandoned") == 0)
 		return rc->result;
 	return "failed";
 }
@@ -249,11 +258,21 @@ static void alerts(FILE *fp, const struct report_cluster *rc, int64_t end)
 		format_duration(end - rc->outages[i].start_ms, d, sizeof(d));
 		fprintf(fp,
 			"<div class=\"alert\"><strong>Outage ongoing</strong> since %s (%s): "
-			"the service is down until the run is resumed and finishes the outage "
-			"phase.</div>\n",
-			t, d);
+			"%s</div>\n",
+			t, d,
+			rc->result && strcmp(rc->result, "abandoned") == 0
+			    ? "the run was abandoned: the service is down until someone brings it "
+			      "back by hand."
+			    : "the service is down until the run is resumed and finishes the "
+			      "outage phase.");
 	}
-	if (rc->result_detail && rc->result && strcmp(rc->result, "done") != 0) {
+	if (rc->result_detail && rc->result && strcmp(rc->result, "abandoned") == 0) {
+		fprintf(fp, "<div class=\"alert\"><strong>The run was abandoned</strong> "
+			    "(<code>ccrup abandon</code>; the next <code>ccrup apply</code> starts "
+			    "a new run): ");
+		esc(fp, rc->result_detail);
+		fprintf(fp, "</div>\n");
+	} else if (rc->result_detail && rc->result && strcmp(rc->result, "done") != 0) {
 		fprintf(fp, "<div class=\"alert\"><strong>The run stopped:</strong> ");
 		esc(fp, rc->result_detail);
 		fprintf(fp, "</div>\n");
@@ -387,6 +406,21 @@ static int eventful(const struct report_step *s)
 	return 0;
 }
 
+/* A begin's command output from the audit log, folded: each attempt keeps its own. */
+static void attempt_output(FILE *fp, const struct report_attempt *h)
+{
+	const char *label[] = {"stderr", "stdout"};
+	const char *text[] = {h->out_stderr, h->out_stdout};
+	for (int k = 0; k < 2; k++) {
+		if (text[k] == NULL || text[k][0] == '\0')
+			continue;
+		fprintf(fp, "<details class=\"output\"%s><summary>%s (exit %d)</summary><pre>",
+			k == 0 && h->out_exit != 0 ? " open" : "", label[k], h->out_exit);
+		esc(fp, text[k]);
+		fprintf(fp, "</pre></details>");
+	}
+}
+
 static void history_row(FILE *fp, const struct report_step *s, const struct report_attempt *h)
 {
 	char t[32] = "", d[40] = "", w[40] = "", x[16] = "", p[24] = "first run";
@@ -405,13 +439,15 @@ static void history_row(FILE *fp, const struct report_step *s, const struct repo
 	esc(fp, s->id);
 	fprintf(fp, "</code></td><td>");
 	esc(fp, s->node ? s->node : "-");
-	fprintf(fp, "</td><td><span class=\"badge %s\">%s</span></td><td>", h->what, h->what);
+	fprintf(fp, "</td><td><span class=\"badge %s\">%s</span></td><td class=\"by\">", h->what,
+		h->what);
 	esc(fp, h->by);
 	fprintf(
 	    fp,
 	    "</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td><td>",
 	    x, d, w);
 	esc(fp, h->text);
+	attempt_output(fp, h);
 	fprintf(fp, "</td></tr>\n");
 }
 

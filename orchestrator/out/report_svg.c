@@ -26,6 +26,8 @@
 #define BAR_H	   18
 #define CHAR_W	   6.6 /* average advance of an 11px sans-serif character */
 #define MIN_BAR_PX 3.0
+#define LEGEND_ROW 20 /* the legend takes two rows */
+#define WAIT_H	   5  /* the strip that shows a wait for the operator */
 
 struct geo {
 	int64_t t0, t1; /* time span shown */
@@ -212,8 +214,23 @@ static void outages(FILE *fp, const struct report_cluster *rc, const struct geo 
 	}
 }
 
-static void bar_title(FILE *fp, const struct report_step *s)
+/* The words a bar's tooltip and the legend use for its kind. */
+static const char *kind_word(const struct report_bar *b)
 {
+	if (b->killed)
+		return "interrupted: ccrup stopped during it, no record of its end; bar runs to "
+		       "the next record";
+	if (strcmp(b->kind, "op-skipped") == 0)
+		return "skipped by the operator";
+	if (strcmp(b->kind, "operator-wait") == 0)
+		return "waited for the operator";
+	return b->kind;
+}
+
+static void bar_title(FILE *fp, const struct report_step *s, const struct report_bar *b, int n,
+		      int of)
+{
+	const struct report_attempt *h = b->hist >= 0 ? &s->hist[b->hist] : NULL;
 	char dur[32];
 	fprintf(fp, "<title>");
 	if (s->index)
@@ -221,48 +238,82 @@ static void bar_title(FILE *fp, const struct report_step *s)
 	report_html_escape(fp, s->id);
 	fprintf(fp, " on ");
 	report_html_escape(fp, s->node ? s->node : "-");
-	fprintf(fp, ": %s", s->status);
-	if (s->end_ms) {
-		format_duration(s->end_ms - s->start_ms, dur, sizeof(dur));
+	if (of > 1 && n > 0)
+		fprintf(fp, ", attempt %d of %d", n, of);
+	fprintf(fp, ": %s", kind_word(b));
+	if (b->end_ms) {
+		format_duration(b->end_ms - b->start_ms, dur, sizeof(dur));
 		fprintf(fp, ", %s", dur);
 	}
-	if (s->exit >= 0)
-		fprintf(fp, ", exit %d", s->exit);
-	if (s->reason) {
+	if (h && h->exit >= 0 && strcmp(b->kind, "operator-wait") != 0)
+		fprintf(fp, ", exit %d", h->exit);
+	if (h && h->text && strcmp(b->kind, "operator-wait") != 0) {
 		fprintf(fp, " \u2014 ");
-		report_html_escape(fp, s->reason);
+		report_html_escape(fp, h->text);
 	}
 	fprintf(fp, "</title>");
 }
 
+/* The time waited for the operator: a thin hatched strip under the lane's bars. */
+static void wait_bar(FILE *fp, const struct report_step *s, const struct report_bar *b, int lane,
+		     const struct geo *g)
+{
+	double x1 = xof(g, b->start_ms), x2 = xof(g, b->end_ms);
+	if (x2 - x1 < MIN_BAR_PX)
+		x2 = x1 + MIN_BAR_PX;
+	fprintf(fp, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" data-step=\"", x1,
+		LANES_Y + lane * LANE_H + LANE_H - WAIT_H - 1, x2 - x1, WAIT_H);
+	report_html_escape(fp, s->id);
+	fprintf(fp, "\" fill=\"url(#waits%d)\" class=\"operator-wait\">", g->seq);
+	bar_title(fp, s, b, 0, 0);
+	fprintf(fp, "</rect>\n");
+}
+
+static void step_bar(FILE *fp, const struct report_step *s, const struct report_bar *b, int lane,
+		     const struct geo *g)
+{
+	int skipped = strcmp(b->kind, "skipped") == 0 || strcmp(b->kind, "op-skipped") == 0;
+	int ip = strcmp(b->kind, "in-progress") == 0;
+	int h = skipped ? 10 : BAR_H, y = LANES_Y + lane * LANE_H + (LANE_H - WAIT_H - h) / 2;
+	double x1 = xof(g, b->start_ms), x2 = xof(g, b->end_ms ? b->end_ms : g->t1);
+	if (x2 - x1 < MIN_BAR_PX)
+		x2 = x1 + MIN_BAR_PX;
+	fprintf(fp,
+		"<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" rx=\"2\" "
+		"data-step=\"",
+		x1, y, x2 - x1, h);
+	report_html_escape(fp, s->id);
+	fprintf(fp, "\" ");
+	if (ip)
+		fprintf(fp, "fill=\"url(#stripes%d)\" ", g->seq);
+	fprintf(fp, "class=\"step %s%s\">", b->kind, b->killed ? " killed" : "");
+	bar_title(fp, s, b, b->attempt, s->attempts);
+	fprintf(fp, "</rect>\n");
+	const char *dot = strchr(s->id, '.');
+	char *label = skipped ? NULL : fit(dot ? dot + 1 : s->id, x2 - x1);
+	if (label) {
+		fprintf(fp, "<text x=\"%.1f\" y=\"%d\" class=\"bar-label%s\">", x1 + 4,
+			y + BAR_H / 2 + 4, ip || b->killed ? " dark" : "");
+		report_html_escape(fp, label);
+		fprintf(fp, "</text>\n");
+	}
+	free(label);
+}
+
+/* Every bar of every step: each attempt, each settling, each wait for the operator. */
 static void steps(FILE *fp, const struct report_cluster *rc, const struct geo *g)
 {
 	for (int i = 0; i < rc->nsteps; i++) {
 		const struct report_step *s = &rc->steps[i];
-		if (s->start_ms == 0)
-			continue;
-		int lane = lane_of(rc, s->node), skipped = strcmp(s->status, "skipped") == 0;
-		int h = skipped ? 10 : BAR_H, y = LANES_Y + lane * LANE_H + (LANE_H - h) / 2;
-		double x1 = xof(g, s->start_ms), x2 = xof(g, s->end_ms ? s->end_ms : g->t1);
-		if (x2 - x1 < MIN_BAR_PX)
-			x2 = x1 + MIN_BAR_PX;
-		fprintf(fp, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" rx=\"2\" ", x1,
-			y, x2 - x1, h);
-		if (strcmp(s->status, "in-progress") == 0)
-			fprintf(fp, "fill=\"url(#stripes%d)\" ", g->seq);
-		fprintf(fp, "class=\"step %s\">", s->status);
-		bar_title(fp, s);
-		fprintf(fp, "</rect>\n");
-		const char *dot = strchr(s->id, '.');
-		char *label = skipped ? NULL : fit(dot ? dot + 1 : s->id, x2 - x1);
-		if (label) {
-			fprintf(fp, "<text x=\"%.1f\" y=\"%d\" class=\"bar-label%s\">", x1 + 4,
-				y + BAR_H / 2 + 4,
-				strcmp(s->status, "in-progress") == 0 ? " dark" : "");
-			report_html_escape(fp, label);
-			fprintf(fp, "</text>\n");
+		int lane = lane_of(rc, s->node);
+		for (int k = 0; k < s->nbars; k++) {
+			const struct report_bar *b = &s->bars[k];
+			if (strcmp(b->kind, "operator-wait") == 0) {
+				wait_bar(fp, s, b, lane, g);
+				continue;
+			}
+			step_bar(fp, s, b, lane, g);
 		}
-		free(label);
 	}
 }
 
@@ -270,24 +321,33 @@ static void legend(FILE *fp, const struct geo *g)
 {
 	static const char *const items[][2] = {{"done", "done"},
 					       {"skipped", "skipped"},
+					       {"op-skipped", "skipped by the operator"},
 					       {"failed", "failed"},
 					       {"refused", "refused"},
 					       {"in-progress", "in progress"},
 					       {"interrupted", "interrupted"},
+					       {"interrupted killed", "stopped, resumed later"},
+					       {"operator-wait", "waited for the operator"},
 					       {"outage-bar", "service outage"}};
 	int y = lanes_bottom(g) + 22;
 	double x = LABEL_W;
 	fprintf(fp, "<g class=\"legend\">\n");
 	for (size_t i = 0; i < CCR_ARRAY_LEN(items); i++) {
 		int ip = strcmp(items[i][0], "in-progress") == 0;
+		int wait = strcmp(items[i][0], "operator-wait") == 0;
 		fprintf(fp, "<rect x=\"%.1f\" y=\"%d\" width=\"14\" height=\"14\" rx=\"2\" ", x,
 			y - 11);
-		if (ip)
-			fprintf(fp, "fill=\"url(#stripes%d)\" ", g->seq);
+		if (ip || wait)
+			fprintf(fp, "fill=\"url(#%s%d)\" ", ip ? "stripes" : "waits", g->seq);
 		fprintf(fp, "class=\"%s%s\"/><text x=\"%.1f\" y=\"%d\">%s</text>\n",
 			strcmp(items[i][0], "outage-bar") ? "swatch " : "", items[i][0], x + 20, y,
 			items[i][1]);
 		x += 20 + strlen(items[i][1]) * CHAR_W + 28;
+		if (i + 1 < CCR_ARRAY_LEN(items) &&
+		    x + 20 + strlen(items[i + 1][1]) * CHAR_W > SVG_W - RIGHT_PAD) {
+			x = LABEL_W; /* a second row */
+			y += LEGEND_ROW;
+		}
 	}
 	fprintf(fp, "</g>\n");
 }
@@ -297,7 +357,7 @@ void report_svg_timeline(FILE *fp, const struct report_cluster *rc, int64_t end_
 	struct geo g = {rc->start_ms, end_ms, SVG_W - LABEL_W - RIGHT_PAD, rc->nlanes + 1, 0, seq};
 	if (g.t1 - g.t0 < 1000)
 		g.t1 = g.t0 + 1000;
-	g.height = lanes_bottom(&g) + 40;
+	g.height = lanes_bottom(&g) + 40 + LEGEND_ROW;
 	fprintf(fp,
 		"<svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" "
 		"viewBox=\"0 0 %d %d\" width=\"%d\" height=\"%d\" role=\"img\" "
@@ -306,8 +366,12 @@ void report_svg_timeline(FILE *fp, const struct report_cluster *rc, int64_t end_
 		"patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\">"
 		"<rect width=\"8\" height=\"8\" fill=\"#f9a825\"/>"
 		"<rect width=\"4\" height=\"8\" fill=\"#fbc02d\" opacity=\"0.55\"/>"
+		"</pattern><pattern id=\"waits%d\" width=\"6\" height=\"6\" "
+		"patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(-45)\">"
+		"<rect width=\"6\" height=\"6\" fill=\"#ddf4ff\"/>"
+		"<rect width=\"3\" height=\"6\" fill=\"#0969da\"/>"
 		"</pattern></defs>\n",
-		SVG_W, g.height, SVG_W, g.height, seq);
+		SVG_W, g.height, SVG_W, g.height, seq, seq);
 	lane_frames(fp, rc, &g);
 	axis(fp, &g);
 	phases(fp, rc, &g);

@@ -183,10 +183,7 @@ static int term_cols(const struct ui *u)
 /* The terminal's width when it says (a bare PTY says 0): lines are wrapped to it; 0: not. */
 static int wrap_cols(const struct ui *u)
 {
-	struct winsize ws;
-	if (u->o.tty && ioctl(fileno(u->fp), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
-		return ws.ws_col;
-	return 0;
+	return u->o.tty ? text_term_cols(u->fp) : 0;
 }
 
 /*
@@ -256,72 +253,6 @@ static void fputs_safe(const char *s, const char *keep, FILE *fp)
 	free(safe);
 }
 
-/*
- * The hanging indent of a line of a message: under the value of "    why:   ..."
- * (a label block), else four columns.
- */
-static int hang_indent(const char *s, size_t n, int cols)
-{
-	size_t k = 0, lab;
-	while (k < n && s[k] == ' ')
-		k++;
-	lab = k;
-	while (k < n && s[k] >= 'a' && s[k] <= 'z')
-		k++;
-	if (k > lab && k < n && s[k] == ':') {
-		k++;
-		while (k < n && s[k] == ' ')
-			k++;
-		if ((int)k < cols / 2)
-			return (int)k;
-	}
-	return 4;
-}
-
-/*
- * A message on a terminal, wrapped at spaces to cols with a hanging indent, so
- * a long line never breaks in the middle of a word.  col: where the first line
- * starts.  Each of the message's own lines is wrapped by itself.
- */
-static void put_wrapped(FILE *fp, const char *s, int col, int cols)
-{
-	int first = 1;
-	if (col > cols - 20) { /* a long "where": the message on lines of its own */
-		fputs("\n    ", fp);
-		col = 4;
-	}
-	while (*s) {
-		size_t n = strcspn(s, "\n");
-		int indent = first ? 4 : hang_indent(s, n, cols);
-		const char *p = s, *end = s + n;
-		while (p < end) {
-			int avail = cols - col;
-			size_t take = (size_t)(end - p);
-			if ((int)take > avail) {
-				size_t k = avail > 0 ? (size_t)avail : 1;
-				while (k > 0 && p[k] != ' ')
-					k--;
-				take = k > 0 ? k : (size_t)(avail > 0 ? avail : 1);
-			}
-			fwrite(p, 1, take, fp);
-			p += take;
-			while (p < end && *p == ' ')
-				p++;
-			if (p < end) {
-				fprintf(fp, "\n%*s", indent, "");
-				col = indent;
-			}
-		}
-		s = end;
-		if (*s == '\n') {
-			fputc('\n', fp);
-			s++;
-		}
-		col = 0;
-		first = 0;
-	}
-}
-
 static void vline(struct ui *u, const struct event *e, const char *color, int whole,
 		  const char *fmt, va_list ap) CCR_PRINTF(5, 0);
 
@@ -342,7 +273,7 @@ static void vline(struct ui *u, const struct event *e, const char *color, int wh
 	int cols = wrap_cols(u);
 	if (cols) {
 		char *safe = text_escaped(msg, "\n");
-		put_wrapped(u->fp, safe, (int)strlen(w) + 2, cols);
+		text_put_wrapped(u->fp, safe, (int)strlen(w) + 2, cols);
 		free(safe);
 	} else {
 		fputs_safe(msg, "\n", u->fp);
@@ -673,7 +604,8 @@ int ui_ask(void *arg, const char *question, const char *choices)
 			fprintf(u->fp, "%s[%s]%s ", col(u, "\033[1;41;97m"), of, col(u, "\033[0m"));
 		fputs(col(u, "\033[1;36m"), u->fp);
 		if (wrap_cols(u))
-			put_wrapped(u->fp, question, of[0] ? (int)strlen(of) + 3 : 0, wrap_cols(u));
+			text_put_wrapped(u->fp, question, of[0] ? (int)strlen(of) + 3 : 0,
+					 wrap_cols(u));
 		else
 			fputs(question, u->fp);
 		fprintf(u->fp, "%s ", col(u, "\033[0m"));

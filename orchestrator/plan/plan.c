@@ -9,8 +9,11 @@
  */
 #include "plan.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "jpath.h"
 
 struct compile {
 	struct plan *p;
@@ -194,6 +197,18 @@ static struct plan_step *new_step(struct plan *p)
 	return s;
 }
 
+/* A json path with variables is only checked once substituted. */
+static int check_json_path(struct compile *cc, const struct plan_step *s)
+{
+	char e[256];
+	int col = 0;
+	if (s->http_json == NULL || jpath_check(s->http_json, &col, e, sizeof(e)) == 0)
+		return 0;
+	snprintf(cc->err, cc->errlen, "cluster %s, step %s on %s, http_check.json: '%s': %s",
+		 cc->p->cl->name, s->id, s->node ? s->node : "-", s->http_json, e);
+	return -1;
+}
+
 static int fill_step(struct compile *cc, struct plan_step *s)
 {
 	const struct step_def *d = s->def;
@@ -214,7 +229,9 @@ static int fill_step(struct compile *cc, struct plan_step *s)
 	    expand_into(cc, &c, "record", s, d->record ? d->record->run : NULL, &s->record_cmd) < 0)
 		return -1;
 	if (d->http && s->applies != APPLIES_NO &&
-	    expand_into(cc, &c, "http_check.url", s, d->http->url, &s->url) < 0)
+	    (expand_into(cc, &c, "http_check.url", s, d->http->url, &s->url) < 0 ||
+	     expand_into(cc, &c, "http_check.json", s, d->http->json, &s->http_json) < 0 ||
+	     check_json_path(cc, s) < 0))
 		return -1;
 	return 0;
 }
@@ -376,6 +393,11 @@ void plan_free(struct plan *p)
 	if (p == NULL)
 		return;
 	free(p->runs);
+	const struct host_group *vg =
+	    p->versions && p->pb->version_on ? cluster_group(p->cl, p->pb->version_on) : NULL;
+	for (int i = 0; vg && i < vg->nhosts; i++)
+		free(p->versions[i]);
+	free(p->versions);
 	for (int i = 0; i < p->nsteps; i++) {
 		struct plan_step *s = &p->steps[i];
 		free(s->id);
@@ -388,6 +410,7 @@ void plan_free(struct plan *p)
 		free(s->ready_cmd);
 		free(s->record_cmd);
 		free(s->url);
+		free(s->http_json);
 	}
 	free(p->steps);
 	free(p->roles);

@@ -47,6 +47,7 @@ struct plan_step {
 	char *ready_cmd;  /* substituted reboot-ready probe command, or NULL */
 	char *record_cmd; /* substituted record command, or NULL */
 	char *url;	  /* substituted http_check url, or NULL */
+	char *http_json;  /* substituted http_check json path, or NULL */
 	enum plan_applies applies; /* from phase and step `when` over vars */
 };
 
@@ -63,6 +64,8 @@ struct plan {
 	int outage_end;	     /* index of the OUTAGE_ENDS step, or 0 */
 	int64_t outage_ms;   /* estimate from outage_begin through outage_end */
 	int ponr;	     /* index of the point of no return, or 0 */
+	char **versions;     /* plan --live with the playbook's version: each host of its group's
+				version fact (NULL: unreadable); owned; NULL offline */
 	unsigned char *runs; /* plan --live: per step, would (or may) it act; owned; NULL
 				offline (every step that applies) */
 };

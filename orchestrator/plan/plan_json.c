@@ -38,6 +38,20 @@ static json_t *ints_json(const int *v, int n)
 	return a;
 }
 
+/* An http_check: what it expects (the url is the step's "url"). */
+static json_t *http_json(const struct http_check_spec *h, const struct plan_step *s)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "status", ints_json(h->status, h->nstatus));
+	json_object_set_new(o, "body", str_or_null(h->body));
+	json_object_set_new(o, "json", str_or_null(s->http_json));
+	json_object_set_new(o, "value", str_or_null(h->value));
+	json_object_set_new(o, "count", h->count >= 0 ? json_integer(h->count) : json_null());
+	json_object_set_new(o, "timeout_ms", json_integer(h->timeout_ms));
+	json_object_set_new(o, "retries", json_integer(h->retries));
+	return o;
+}
+
 static const char *kind_name(enum pstep_kind k)
 {
 	static const char *names[] = {"run", "gate", "wait", "http", "assert", "reboot"};
@@ -92,6 +106,8 @@ static json_t *step_json(const struct plan *p, const struct plan_step *s)
 	json_object_set_new(o, "estimate_ms", json_integer(d->estimate_ms));
 	json_object_set_new(o, "why", str_or_null(d->why));
 	json_object_set_new(o, "url", str_or_null(s->url));
+	if (d->http)
+		json_object_set_new(o, "http", http_json(d->http, s));
 	if (d->wait)
 		json_object_set_new(o, "wait",
 				    json_pack("{s:s, s:I, s:I}", "until",
@@ -104,6 +120,64 @@ static json_t *step_json(const struct plan *p, const struct plan_step *s)
 		    json_pack("{s:s, s:o}", "as", d->record->as, "source",
 			      str_or_null(d->record->fact ? d->record->fact : s->record_cmd)));
 	return o;
+}
+
+/* "NODE1,NODE2" as ["NODE1", "NODE2"]; NULL as null. */
+static json_t *host_list(const char *csv)
+{
+	if (csv == NULL)
+		return json_null();
+	json_t *a = json_array();
+	for (const char *c = csv; *c;) {
+		size_t n = strcspn(c, ",");
+		json_array_append_new(a, json_stringn(c, n));
+		c += n + (c[n] == ',');
+	}
+	return a;
+}
+
+/* The text header's role table: each role's holders now and after the run (plan_render.c). */
+static json_t *role_holders_json(const struct plan *p)
+{
+	json_t *a = json_array();
+	char **after = plan_roles_after(p);
+	for (int r = 0; r < p->pb->nroles; r++) {
+		char *now = plan_role_hosts(p, p->pb->roles[r].name);
+		if (now == NULL)
+			continue;
+		json_array_append_new(a, json_pack("{s:s, s:o, s:o}", "role", p->pb->roles[r].name,
+						   "now", host_list(now), "after",
+						   host_list(after[r])));
+		free(now);
+	}
+	plan_roles_after_free(p, after);
+	return a;
+}
+
+/* The text header's version table (playbook version:), or null without one. */
+static json_t *versions_json(const struct plan *p)
+{
+	const struct playbook *pb = p->pb;
+	const struct host_group *g = pb->version_fact ? cluster_group(p->cl, pb->version_on) : NULL;
+	struct subst_ctx c;
+	enum var_kind k;
+
+	if (g == NULL || g->nhosts == 0)
+		return json_null();
+	plan_subst_ctx(p, NULL, &c);
+	json_t *hosts = json_array();
+	for (int i = 0; i < g->nhosts; i++) {
+		const char *now = p->versions ? p->versions[i] : NULL;
+		json_array_append_new(hosts, json_pack("{s:s, s:o, s:s}", "host", g->hosts[i],
+						       "now", str_or_null(now), "read",
+						       now	     ? "read"
+						       : p->versions ? "unreadable"
+								     : "not-read"));
+	}
+	return json_pack("{s:s, s:s, s:o, s:s, s:o}", "fact", pb->version_fact, "target_var",
+			 pb->version_target, "target",
+			 str_or_null(subst_value(&c, pb->version_target, &k)), "group", g->name,
+			 "hosts", hosts);
 }
 
 static json_t *cluster_json(const struct plan *p)
@@ -129,11 +203,12 @@ static json_t *cluster_json(const struct plan *p)
 		    json_pack("{s:s, s:o, s:I}", "from", p->steps[p->outage_begin - 1].id, "to",
 			      str_or_null(p->outage_end ? p->steps[p->outage_end - 1].id : NULL),
 			      "estimate_ms", (json_int_t)p->outage_ms);
-	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:I, s:o, s:o}", "name", cl->name, "cms",
-			 str_or_null(cl->cms), "groups", groups, "transports",
+	return json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:o}", "name",
+			 cl->name, "cms", str_or_null(cl->cms), "groups", groups, "transports",
 			 plan_transports_json(p), "roles", roles, "steps", steps, "estimate_ms",
 			 (json_int_t)p->estimate_ms, "outage", outage, "point_of_no_return",
-			 str_or_null(p->ponr ? p->steps[p->ponr - 1].id : NULL));
+			 str_or_null(p->ponr ? p->steps[p->ponr - 1].id : NULL), "role_holders",
+			 role_holders_json(p), "versions", versions_json(p));
 }
 
 /* The document around the clusters (steals clusters). */

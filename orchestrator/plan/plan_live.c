@@ -248,6 +248,23 @@ static void earlier_steps_rule(struct live_plan *lp)
 	}
 }
 
+/* The playbook's version fact on each host of its group, for the plan's header. */
+static void read_versions(struct plan *p, struct facts *f)
+{
+	const struct host_group *g =
+	    p->pb->version_fact ? cluster_group(p->cl, p->pb->version_on) : NULL;
+	char err[512];
+
+	if (g == NULL)
+		return;
+	p->versions = xcalloc((size_t)g->nhosts + 1, sizeof(*p->versions));
+	for (int i = 0; i < g->nhosts; i++) {
+		const char *v = NULL;
+		if (facts_get(f, p->pb->version_fact, g->hosts[i], &v, NULL, err, sizeof(err)) == 0)
+			p->versions[i] = xstrdup(v);
+	}
+}
+
 static json_t *observed(struct facts *f)
 {
 	json_t *a = json_array();
@@ -287,6 +304,7 @@ int plan_live_eval(const struct playbook *pb, const struct inventory *inv,
 	apply_work_rule(lp);
 	earlier_steps_rule(lp);
 	remaining(lp);
+	read_versions(lp->plan, f);
 	lp->plan->runs = xcalloc((size_t)lp->plan->nsteps + 1, 1);
 	for (int i = 0; i < lp->plan->nsteps; i++)
 		lp->plan->runs[i] = (unsigned char)pending(&lp->v[i]);
@@ -344,13 +362,11 @@ void plan_live_text(FILE *fp, const struct live_plan *lp, int width)
 		if (p->steps[i].node && (int)strlen(p->steps[i].node) > wnode)
 			wnode = (int)strlen(p->steps[i].node);
 	}
-	if (wid > width - wnode - 22)
-		wid = width - wnode - 22; /* the id is cut, the node and the status never */
-	if (wid < 12)
-		wid = 12;
+	if (wid > width - wnode - 22) /* a longer id pushes its own line only */
+		wid = width - wnode - 22 > 12 ? width - wnode - 22 : 12;
 	for (int i = 0; i < p->nsteps; i++) {
 		const struct plan_step *s = &p->steps[i];
-		fprintf(fp, "%4d  %-*.*s %-*s %s\n", s->index, wid, wid, s->id, wnode,
+		fprintf(fp, "%4d  %-*s %-*s %s\n", s->index, wid, s->id, wnode,
 			s->node ? s->node : "-", lp->v[i].status);
 		if (lp->v[i].detail && *lp->v[i].detail)
 			plan_print_wrapped(fp, 6, NULL, lp->v[i].detail, width);

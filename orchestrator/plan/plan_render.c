@@ -142,8 +142,12 @@ static void render_run(FILE *fp, const struct plan_step *s, int width)
 	sbuf_release(&o);
 }
 
-/* The widths of the step id and node columns: the longest of the plan. */
-static void column_widths(const struct plan *p, int *wid, int *wnode)
+/*
+ * The widths of the step id and node columns: the longest of the plan, the id
+ * column at most what leaves room for the estimate and a flag within width (a
+ * longer id pushes its own line only).
+ */
+static void column_widths(const struct plan *p, int width, int *wid, int *wnode)
 {
 	*wid = 20;
 	*wnode = 5;
@@ -153,6 +157,8 @@ static void column_widths(const struct plan *p, int *wid, int *wnode)
 		if (p->steps[i].node && (int)strlen(p->steps[i].node) > *wnode)
 			*wnode = (int)strlen(p->steps[i].node);
 	}
+	if (*wid > width - *wnode - 35)
+		*wid = width - *wnode - 35 > 20 ? width - *wnode - 35 : 20;
 }
 
 /* "  27  cms.upgrade-cms   NODE2   7m OUTAGE-ENDS": the flags on a line of their own
@@ -163,7 +169,7 @@ static void render_step_head(FILE *fp, const struct plan *p, const struct plan_s
 	struct sbuf f;
 	int wid, wnode, n;
 
-	column_widths(p, &wid, &wnode);
+	column_widths(p, width, &wid, &wnode);
 	if (s->def->estimate_ms)
 		format_duration(s->def->estimate_ms, est, sizeof(est));
 	sbuf_init(&f);
@@ -177,6 +183,17 @@ static void render_step_head(FILE *fp, const struct plan *p, const struct plan_s
 		fprintf(fp, "%s%s\n", f.len ? " " : "", f.buf);
 	}
 	sbuf_release(&f);
+}
+
+static void render_http_json(FILE *fp, const struct http_check_spec *h, const char *path, int width)
+{
+	char n[48] = "at least one value";
+	if (h->count >= 0)
+		snprintf(n, sizeof(n), "%d value%s", h->count, h->count == 1 ? "" : "s");
+	char *t = h->value ? xasprintf("'%s' selects %s, each matching /%s/", path, n, h->value)
+			   : xasprintf("'%s' selects %s", path, n);
+	plan_print_wrapped(fp, DETAIL_INDENT, "json", t, width);
+	free(t);
 }
 
 static void render_step(FILE *fp, const struct plan *p, const struct plan_step *s, int width)
@@ -216,6 +233,8 @@ static void render_step(FILE *fp, const struct plan *p, const struct plan_step *
 		plan_print_wrapped(fp, DETAIL_INDENT, "http", shown, width);
 		free(shown);
 	}
+	if (s->http_json)
+		render_http_json(fp, d->http, s->http_json, width);
 	render_reboot(fp, p, s, width);
 	print_cond(fp, "verify", &d->verify, s->verify_cmd, width);
 	if (d->outage == OUTAGE_ENDS || d->outage == OUTAGE_WITHIN)
@@ -314,6 +333,34 @@ static void render_roles(FILE *fp, const struct plan *p)
 	plan_roles_after_free(p, after);
 }
 
+/*
+ * Each node's version now and the one the run reaches, when the playbook names
+ * them (version:).  Offline the versions now are not known.
+ */
+static void render_versions(FILE *fp, const struct plan *p)
+{
+	const struct playbook *pb = p->pb;
+	const struct host_group *g = pb->version_fact ? cluster_group(p->cl, pb->version_on) : NULL;
+	struct subst_ctx c;
+	enum var_kind k;
+	const char *target;
+
+	if (g == NULL || g->nhosts == 0)
+		return;
+	plan_subst_ctx(p, NULL, &c);
+	target = subst_value(&c, pb->version_target, &k);
+	fprintf(fp, "Versions (%s now -> %s):%s\n", pb->version_fact, pb->version_target,
+		p->versions ? "" : " `plan --live` reads them");
+	for (int i = 0; i < g->nhosts; i++) {
+		const char *now = p->versions ? p->versions[i] : NULL;
+		fprintf(fp, "  %-14s %s -> %s\n", g->hosts[i],
+			now	      ? now
+			: p->versions ? "(unreadable)"
+				      : "?",
+			target ? target : "?");
+	}
+}
+
 static void render_one(FILE *fp, const struct plan *p, int width)
 {
 	const struct cluster_def *cl = p->cl;
@@ -332,6 +379,7 @@ static void render_one(FILE *fp, const struct plan *p, int width)
 	plan_print_wrapped(fp, 0, "Transport", tr, width);
 	free(tr);
 	render_roles(fp, p);
+	render_versions(fp, p);
 	for (int i = 0; i < p->nsteps; i++) {
 		if (p->steps[i].phase != cur) {
 			cur = p->steps[i].phase;

@@ -384,15 +384,20 @@ static enum rres choose_run(struct runner *r)
 {
 	long start = r->rp->nruns > 0 ? 0 : -1;
 	const char *res = r->rp->result;
-	int unfinished = start >= 0 && (res == NULL || strcmp(res, "done") != 0);
+	/* An abandoned run is over: apply archives it like a finished one. */
+	int abandoned = res != NULL && strcmp(res, "abandoned") == 0;
+	int unfinished = start >= 0 && !abandoned && (res == NULL || strcmp(res, "done") != 0);
 
 	if (r->o->resume) {
 		if (!unfinished) {
-			snprintf(r->err, sizeof(r->err), "nothing to resume for cluster %s: %s",
+			snprintf(r->err, sizeof(r->err), "nothing to resume for cluster %s: %s%s%s",
 				 r->cl->name,
-				 start < 0 ? "no run has started (use `ccrup apply`)"
-					   : "the last run finished");
-			return start < 0 ? RR_INPUT : RR_NOTHING;
+				 start < 0   ? "no run has started (use `ccrup apply`)"
+				 : abandoned ? "the last run was abandoned ("
+					     : "the last run finished",
+				 abandoned ? r->rp->result_detail : "",
+				 abandoned ? "); `ccrup apply` starts a new run" : "");
+			return start < 0 || abandoned ? RR_INPUT : RR_NOTHING;
 		}
 		snprintf(r->run_id, sizeof(r->run_id), "%s", r->rp->run_id);
 		journal_set_run_id(r->j, r->run_id);
@@ -424,6 +429,8 @@ static enum rres begin_new_run(struct runner *r)
 			runner_emitf(r, EV_INFO, NULL,
 				     "the unfinished run took no remote action: archived, and "
 				     "replaced by this one");
+		snprintf(r->ended_run_id, sizeof(r->ended_run_id), "%s",
+			 r->rp->run_id ? r->rp->run_id : "");
 		if ((rc = archive_journal(r)) != RR_OK)
 			return rc;
 	}
@@ -461,6 +468,22 @@ static enum rres check_journal(struct runner *r)
 }
 
 /*
+ * Work done under the roles before a rebind counts for plan step i (replay_plan):
+ * whether it still holds is for the step's check to say, live, when its effect
+ * can be seen and running it again is safe (idempotent): the check skips it
+ * without a command, or it runs again where something undid it (a restart that
+ * restarted a stopped service).  Anything else stays done: never run twice.
+ */
+static int carried_recheck(const struct runner *r, int i, const struct replay_step *s)
+{
+	const struct plan_step *ps = &r->plan->steps[i];
+	int carried = strcmp(s->id, ps->id) != 0 || (s->node == NULL) != (ps->node == NULL) ||
+		      (s->node && !str_ieq(s->node, ps->node));
+	const struct step_def *d = ps->def;
+	return carried && d->idempotent && (d->check.expr != NULL || d->check.probe != NULL);
+}
+
+/*
  * Step states and the outage from the replay, checked against the plan.
  * The plan-level rules apply when the playbook is the one the run pinned.
  * An operator's skip leaves the step pending: resume offers it again.
@@ -483,6 +506,8 @@ static enum rres replay_steps(struct runner *r)
 			continue;
 		ss->st = map[s->state];
 		ss->op_skipped = replay_step_op_skipped(s);
+		if (ss->st == SS_DONE && carried_recheck(r, i, s))
+			ss->st = SS_PENDING;
 		ss->acted = s->last_begin >= 0;
 		if (ss->st == SS_BEGUN && s->last_begin >= 0) {
 			const struct replay_attempt *b = &s->att[s->last_begin];

@@ -2,7 +2,8 @@
  * runner_exec.c — the parts of a step that act: run its command (timeout,
  * retries with backoff, ok_exit, reconnect after a drop and ask the node
  * whether the command took effect), poll a wait condition, and perform an
- * HTTP check.  The state machine around them is in runner_step.c.
+ * HTTP check (its JSON expectations: httpexpect.c).  The state machine around them is in
+ * runner_step.c.
  */
 #include "runner_int.h"
 
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "http.h"
+#include "httpexpect.h"
 #include "textsafe.h"
 
 #define OUTPUT_CAP (1u << 20)
@@ -298,25 +300,31 @@ static int status_ok(const struct http_check_spec *h, long status)
 	return 0;
 }
 
+#define HTTP_BODY_CAP 65536
+
 /* One GET; 1 good, 0 not (err says why, naming the URL as shown). */
-static int http_once(const struct http_check_spec *h, const char *url, const char *shown,
+static int http_once(const struct http_check_spec *h, const struct plan_step *s, const char *shown,
 		     int64_t timeout_ms, char *err, size_t errlen)
 {
-	struct http_req rq = {"GET", url, NULL, NULL, timeout_ms, h->insecure, 65536};
+	struct http_req rq = {"GET", s->url, NULL, NULL, timeout_ms, h->insecure, HTTP_BODY_CAP};
 	struct sbuf body;
 	long status = 0;
 	char why[768] = "";
+	int good = 0;
 
 	sbuf_init(&body);
-	int rc = http_request(&rq, &status, &body, why, sizeof(why));
-	int good = rc == 0 && status_ok(h, status) &&
-		   (h->body == NULL || regexec(&h->body_re, body.buf, 0, NULL, 0) == 0);
-	sbuf_release(&body);
-	if (rc != 0)
+	if (http_request(&rq, &status, &body, why, sizeof(why)) != 0)
 		snprintf(err, errlen, "%s: %s", shown, why);
-	else if (!good)
-		snprintf(err, errlen, "%s answered %ld%s", shown, status,
-			 status_ok(h, status) ? " but the body does not match" : "");
+	else if (!status_ok(h, status))
+		snprintf(err, errlen, "%s answered %ld", shown, status);
+	else if (h->body && regexec(&h->body_re, body.buf, 0, NULL, 0) != 0)
+		snprintf(err, errlen, "%s answered %ld but the body does not match", shown, status);
+	else if (!httpexpect_json(h, s->http_json, body.buf, body.len, HTTP_BODY_CAP, why,
+				  sizeof(why)))
+		snprintf(err, errlen, "%s: %s", shown, why);
+	else
+		good = 1;
+	sbuf_release(&body);
 	return good;
 }
 
@@ -344,7 +352,7 @@ enum rres runner_http_step(struct runner *r, const struct plan_step *s)
 		int64_t tmo = runner_budget(r, h->timeout_ms);
 		if (cap > 0 && (tmo <= 0 || tmo > left))
 			tmo = left > 0 ? left : 1;
-		int good = http_once(h, s->url, shown, tmo, err, sizeof(err));
+		int good = http_once(h, s, shown, tmo, err, sizeof(err));
 		runner_emitf(r, EV_INFO, s, "GET %s: %s", shown, good ? "ok" : err);
 		if (good) {
 			rc = RR_OK;

@@ -79,6 +79,8 @@ struct runner {
 	struct journal *j;	    /* this cluster's journal */
 	struct replay *rp;	    /* what the journal said when the run (re)started */
 	char run_id[48];	    /* of the current run */
+	char ended_run_id[48];	    /* apply: the run whose journal it archived (abandoned, replaced
+				       or done): a marker it left is replaced, not refused */
 	struct conns *conns;	    /* one transport per host */
 	struct facts *facts;	    /* live facts */
 	struct saved *saved;	    /* record: values */

@@ -166,6 +166,16 @@ static int foreign(const struct runner *r, const char *text)
 	return other;
 }
 
+/* 1 if text is the marker of the run whose journal this apply archived. */
+static int ended_run(const struct runner *r, const char *text)
+{
+	char *id = marker_run(text);
+	int ended = id != NULL && r->ended_run_id[0] != '\0' && strcmp(id, r->ended_run_id) == 0;
+
+	free(id);
+	return ended;
+}
+
 static int refuse_foreign(struct runner *r, const char *host, const char *text, const char *when)
 {
 	char *who = marker_describe(text);
@@ -247,6 +257,12 @@ int runner_marker_take(struct runner *r)
 				 "cannot read the run marker on %s: %s; nothing was changed",
 				 g->hosts[i], err);
 			rc = EXIT_STEP_FAILED;
+		} else if (has == 1 && foreign(r, seen) && ended_run(r, seen)) {
+			/* The journal this run archived under the lock says that run is over
+			 * (abandoned, or replaced): its marker is ours to replace. */
+			runner_emitf(r, EV_INFO, NULL,
+				     "replacing the run marker on %s left by the ended run %s",
+				     g->hosts[i], r->ended_run_id);
 		} else if (has == 1 && foreign(r, seen)) {
 			if (!r->o->break_marker) {
 				rc = refuse_foreign(r, g->hosts[i], seen, "nothing was changed");

@@ -159,13 +159,63 @@ static json_t *binds_json(const struct runner *r, const struct role_binding *rol
 	return a;
 }
 
+/* Is step i of p settled by the journal (done, or skipped not by the operator)? */
+static int settled(const struct replay *rp, int i)
+{
+	const struct replay_step *s = replay_step_at(rp, i);
+	return s && (s->state == RS_DONE || (s->state == RS_SKIPPED && !replay_step_op_skipped(s)));
+}
+
+/*
+ * Is the run as planned stranded by the roles: does a step still to do have
+ * a require that reads a role-defining fact and is false now?  The first
+ * such step and require go to why.  After a move the run makes itself, the
+ * live roles differ from the pinned ones by design and nothing is stranded.
+ */
+static int stranded(struct runner *r, struct sbuf *why)
+{
+	char err[1024];
+	struct plan *p = plan_compile(r->pb, r->inv, r->cl, r->roles, r->nroles, err, sizeof(err));
+	struct facts *f = NULL;
+	int found = 0;
+
+	if (p == NULL || replay_plan(r->rp, p, 0, err, sizeof(err)) < 0)
+		goto out;
+	f = facts_new(p, r->conns, r->o->stop);
+	for (int i = 0; i < p->nsteps && !found; i++) {
+		const struct plan_step *s = &p->steps[i];
+		int total = s->phase->nrequire + s->def->nrequire;
+		if (settled(r->rp, i))
+			continue;
+		for (int k = 0; k < total && !found; k++) {
+			const struct expr *e = k < s->phase->nrequire
+						   ? s->phase->require[k]
+						   : s->def->require[k - s->phase->nrequire];
+			int ok = 1;
+			if (!reads_role_fact(r->pb, e) ||
+			    facts_eval(f, e, s, NULL, r->saved, &ok, NULL, err, sizeof(err)) < 0 ||
+			    ok)
+				continue;
+			sbuf_addf(why, "step %s on %s: `%s` is false", s->id,
+				  s->node ? s->node : "-", expr_source(e));
+			found = 1;
+		}
+	}
+out:
+	facts_free(f);
+	plan_free(p);
+	return found;
+}
+
 /* Show the changes; guided, ask.  RR_OK to go on, RR_REFUSED when declined. */
-static enum rres announce(struct runner *r, const struct role_binding *now, int n)
+static enum rres announce(struct runner *r, const struct role_binding *now, int n,
+			  const char *stuck)
 {
 	runner_emitf(r, EV_WARN, NULL,
 		     "the live roles of cluster %s differ from the ones run %s was planned with "
-		     "(an unplanned failover, or a change by hand):",
-		     r->cl->name, r->run_id);
+		     "(an unplanned failover, or a change by hand); as planned it cannot go on "
+		     "(%s):",
+		     r->cl->name, r->run_id, stuck);
 	for (int i = 0; i < r->pb->nroles; i++) {
 		struct sbuf was, is;
 		sbuf_init(&was);
@@ -198,10 +248,11 @@ enum rres runner_rebind(struct runner *r)
 	struct role_binding *now = NULL;
 	int n = 0;
 	char err[1024];
-	struct sbuf ch;
+	struct sbuf ch, why;
 	enum rres rc = RR_OK;
 
 	sbuf_init(&ch);
+	sbuf_init(&why);
 	if (bind_roles_live(r->pb, r->cl, r->facts, &now, &n, err, sizeof(err)) != 0) {
 		snprintf(
 		    r->err, sizeof(r->err),
@@ -219,7 +270,18 @@ enum rres runner_rebind(struct runner *r)
 			     r->cl->name);
 		goto out;
 	}
-	if ((rc = announce(r, now, n)) != RR_OK)
+	if (!stranded(r, &why)) {
+		snprintf(
+		    r->err, sizeof(r->err),
+		    "not rebound: the live roles of cluster %s differ from the run's (%s), but "
+		    "every step still to do can run as planned (no precondition about the roles "
+		    "is false: the run moves them itself); nothing was changed.  Continue with "
+		    "`ccrup resume` (without --rebind)",
+		    r->cl->name, ch.buf);
+		rc = RR_REFUSED;
+		goto out;
+	}
+	if ((rc = announce(r, now, n, why.buf)) != RR_OK)
 		goto out;
 	json_t *rec = json_pack("{s:o, s:o, s:s}", "old", binds_json(r, r->roles, r->nroles), "new",
 				binds_json(r, now, n), "reason", ch.buf);
@@ -235,5 +297,6 @@ enum rres runner_rebind(struct runner *r)
 out:
 	free(now);
 	sbuf_release(&ch);
+	sbuf_release(&why);
 	return rc;
 }

@@ -38,6 +38,7 @@ static const char *const jev_names[JEV_COUNT] = {
     [JEV_MARKER_BROKEN] = "marker-broken",
     [JEV_MARKER_RELEASED] = "marker-released",
     [JEV_REBIND] = "rebind",
+    [JEV_ABANDONED] = "abandoned",
 };
 
 const char *jev_name(enum jev e)
@@ -63,6 +64,7 @@ enum ftype {
 	F_SMS,	   /* signed milliseconds: an integer in -WALL_MAX_MS..WALL_MAX_MS */
 	F_OBJ,	   /* an object */
 	F_BINDS,   /* a list of bindings: objects {"role": string, "host": string, "count"?: int} */
+	F_BOOL,	   /* true or false */
 };
 
 struct field {
@@ -120,6 +122,12 @@ static const struct field f_window[] = {
 static const struct field f_marker_taken[] = {{"marker", F_STR, 1}, {NULL, 0, 0}};
 static const struct field f_marker_broken[] = {{"host", F_STR, 1}, {"was", F_STR, 1}, {NULL, 0, 0}};
 
+static const struct field f_abandoned[] = {{"reason", F_STR, 1},
+					   {"user", F_STR, 0},
+					   {"host", F_STR, 0},
+					   {"forced", F_BOOL, 0},
+					   {NULL, 0, 0}};
+
 static const struct field *const record_fields[JEV_COUNT] = {
     [JEV_RUN_START] = f_run_start,
     [JEV_BIND] = f_bind,
@@ -140,6 +148,7 @@ static const struct field *const record_fields[JEV_COUNT] = {
     [JEV_MARKER_TAKEN] = f_marker_taken,
     [JEV_MARKER_BROKEN] = f_marker_broken,
     [JEV_REBIND] = f_rebind,
+    [JEV_ABANDONED] = f_abandoned,
 };
 
 /* ---- private state ---- */
@@ -222,6 +231,8 @@ static const char *type_name(unsigned char t)
 		return "a number of milliseconds";
 	case F_BINDS:
 		return "a list of {\"role\": string, \"host\": string} objects";
+	case F_BOOL:
+		return "true or false";
 	default:
 		return "an object";
 	}
@@ -262,6 +273,8 @@ static int field_ok(json_t *v, unsigned char t)
 		return json_is_integer(v) && n >= -WALL_MAX_MS && n <= WALL_MAX_MS;
 	case F_BINDS:
 		return binds_ok(v);
+	case F_BOOL:
+		return json_is_boolean(v);
 	default:
 		return json_is_object(v);
 	}
@@ -577,6 +590,15 @@ static int load_record(struct replay *rp, json_t *rec, int line, const char *clu
 	 * neither resume an ended run nor settle a step. */
 	if (ev == JEV_MARKER_TAKEN || ev == JEV_MARKER_BROKEN || ev == JEV_MARKER_RELEASED)
 		return 0;
+	if (ev == JEV_ABANDONED) { /* ends the run like a run-end, for good */
+		rp->result = "abandoned";
+		rp->result_detail = jstr(rec, "reason");
+		rp->abandoned_by = jstr(rec, "user");
+		rp->end_ms = t;
+		rp->end_line = line;
+		rp->last_error = NULL;
+		return 0;
+	}
 	if (ev == JEV_RUN_END) {
 		rp->result = jstr(rec, "result");
 		rp->result_detail = jstr(rec, "detail");

@@ -62,6 +62,7 @@ enum jev {
 	JEV_MARKER_BROKEN,   /* --break-marker replaced another run's marker */
 	JEV_MARKER_RELEASED, /* the run removed its marker */
 	JEV_REBIND,	     /* resume --rebind: the roles bound afresh, old and new */
+	JEV_ABANDONED,	     /* `ccrup abandon`: the run is over, unfinished (result "abandoned") */
 	JEV_COUNT
 };
 
@@ -145,7 +146,8 @@ struct replay {
 	int64_t start_ms, last_ms;    /* run-start time, time of the last record */
 	int64_t end_ms;		      /* time of the run-end, 0 while the run is unfinished */
 	const char *result;	      /* run-end result, NULL if the run has not ended */
-	const char *result_detail;    /* its detail, or NULL */
+	const char *result_detail;    /* its detail (abandoned: the reason), or NULL */
+	const char *abandoned_by;     /* abandoned: the user who gave the run up, or NULL */
 	int end_line;		      /* line of that run-end, 0 */
 	const char *last_error;	      /* reason of the last failed/refused, or run-end detail */
 	struct replay_binding *binds; /* in journal order; a later bind of a role wins */

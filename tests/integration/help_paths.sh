@@ -22,7 +22,7 @@ r="$tmp/root/usr/local"
 # Every help text.
 {
 	bin/ccrup help
-	for c in validate plan apply resume status report notify; do bin/ccrup "$c" --help; done
+	for c in validate plan apply resume abandon status report notify; do bin/ccrup "$c" --help; done
 	bin/ccrsim --help
 	bin/ccrsim ctl --help
 } >"$tmp/help.txt" 2>&1
@@ -57,7 +57,7 @@ for m in docs/ccrup.1 docs/ccrsim.1; do
 done
 
 # 3. ccrup help CMD is CMD's own help, for every command.
-for c in validate plan apply resume status report notify; do
+for c in validate plan apply resume abandon status report notify; do
 	bin/ccrup help "$c" >"$tmp/a" 2>&1
 	bin/ccrup "$c" --help >"$tmp/b" 2>&1
 	if cmp -s "$tmp/a" "$tmp/b" && grep -q "usage: ccrup $c" "$tmp/a"; then ok "help $c"; else bad "help $c"; fi

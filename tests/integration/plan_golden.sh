@@ -58,6 +58,29 @@ else
 	fail=$((fail + 1))
 	echo "not ok - reference step order"
 fi
+# The JSON plan carries the text header's tables: role holders now and after the run,
+# and the versions (offline: none read yet).
+if python3 - "$tmp/ccr-sp1.plan.json" "$tmp/linux.plan.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))["clusters"][0]
+assert c["role_holders"] == [{"role": "active", "now": ["NODE1"], "after": ["NODE2"]},
+                             {"role": "passive", "now": ["NODE2"], "after": ["NODE1"]}], c["role_holders"]
+v = c["versions"]
+assert v["fact"] == "binaries_version" and v["target_var"] == "target_version", v
+assert v["target"] == "8.1.240.6" and v["group"] == "members", v
+assert v["hosts"] == [{"host": "NODE1", "now": None, "read": "not-read"},
+                      {"host": "NODE2", "now": None, "read": "not-read"}], v["hosts"]
+l = json.load(open(sys.argv[2]))["clusters"][0]
+assert l["versions"] is None, l["versions"]
+assert all(r["after"] is None for r in l["role_holders"]), l["role_holders"]
+PY
+then
+	pass=$((pass + 1))
+	echo "ok - the JSON plan has role_holders (now, after) and versions, as the text header"
+else
+	fail=$((fail + 1))
+	echo "not ok - JSON role_holders / versions"
+fi
 # Piped, the text plan keeps to 80 columns (a terminal's width otherwise, or --width).
 if [ "$(cat "$tmp/ccr-sp1.plan.txt" "$tmp/linux.plan.txt" | awk 'length($0) > 80' | wc -l)" = 0 ] &&
 	bin/ccrup plan playbooks/inventory.example.yml --width 120 | awk 'length($0) > 80 { n++ } END { exit !(n > 0) }'; then

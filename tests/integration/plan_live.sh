@@ -1,6 +1,7 @@
 #!/bin/sh
 # `plan --live` read as an operator reads it, against ccrsim's two-node cluster:
-#   - the header's role table: who holds each role now and after the run
+#   - the header's role table: who holds each role now and after the run, and each node's
+#     version now and the target
 #   - a step the cluster already satisfies says why (the check and the values that hold)
 #   - a step found satisfied (or refused) now, while an earlier step that would act on its
 #     node runs first, is not called satisfied: it is decided when reached (passive.reboot,
@@ -29,6 +30,13 @@ if [ $rc = 0 ] && grep -q '^  role  *now  *after the run$' "$tmp/live.txt" &&
 	ok "the header names who holds each role now and after the run"
 else
 	ko "role table (exit $rc)" "$tmp/live.txt"
+fi
+
+if grep -q '^Versions (binaries_version now -> target_version):$' "$tmp/live.txt" &&
+	grep -q '^  NODE1  *08.00.0685.025 -> 8.1.240.6$' "$tmp/live.txt" && grep -q '^  NODE2  *08.00.0685.025 -> 8.1.240.6$' "$tmp/live.txt"; then
+	ok "the header names each node's version now and the target (the playbook's version:)"
+else
+	ko "versions table" "$tmp/live.txt"
 fi
 
 # The step and its detail, joined: the detail is on the lines after the step's.
@@ -87,6 +95,10 @@ assert live[("passive.reboot", "NODE2")][0] == "when-reached", live[("passive.re
 st, d = live[("passive.move-cluster-group", "NODE2")]
 assert st == "satisfied" and d.startswith("already done: cluster_group_owner != node"), (st, d)
 assert not c["nothing_to_do"]
+v = c["versions"]
+assert [h["read"] for h in v["hosts"]] == ["read", "read"], v
+assert all(h["now"] and h["now"] != v["target"] for h in v["hosts"]), v
+assert {r["role"]: r["after"] for r in c["role_holders"]} == {"active": ["NODE2"], "passive": ["NODE1"]}, c["role_holders"]
 PY
 	ok "plan --live -o json: the same statuses and details"
 else

@@ -11,7 +11,8 @@
 #             `rebind` record; killed (-9) in the rebound run, `status` reads the new
 #             roles and plain `resume --yes` finishes: the world is an upgraded cluster,
 #             and no step that ran on NODE2 before the failover ran there again
-# (guided --rebind, which asks, is covered by tests/check_runner.c)
+#   guided    through a pseudo-terminal, --rebind shows the changes and asks: "n" journals
+#             nothing and changes nothing (exit 3); "y" (second scenario) runs the rebound plan
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/sim.sh
@@ -118,6 +119,20 @@ else
 	ko "plain resume after the failover: exit $rc" "$tmp/resume1.log"
 fi
 
+# ---- guided: the changes are shown, the question asked; "n" changes nothing ----
+sim_ctl dump >"$tmp/w2c.json"
+python3 tests/lib/guided.py "rebind=n" "$tmp/guided.log" -- bin/ccrup resume "$SIM_INV" --rebind --state-dir "$st"
+rc=$?
+sim_ctl dump >"$tmp/w2d.json"
+if [ $rc = 3 ] && grep -q "role active: NODE1 -> NODE2" "$tmp/guided.log" &&
+	grep -q "Rebind the roles and re-plan" "$tmp/guided.log" &&
+	grep -q "not rebound: nothing was changed" "$tmp/guided.log" &&
+	! grep -qF '"event":"rebind"' "$j" && changing "$tmp/w2c.json" "$tmp/w2d.json"; then
+	ok "guided --rebind shows the changes and asks; declined, nothing is journaled or changed (exit 3)"
+else
+	ko "guided --rebind declined: exit $rc" "$tmp/guided.log"
+fi
+
 # ---- rebind, killed in the rebound run, resumed ----
 sim_ctl fault-add '{"host": "NODE1", "match": "net stop RemoteRegistry", "kind": "hang"}' >/dev/null
 bin/ccrup resume "$SIM_INV" --rebind --yes --state-dir "$st" >"$tmp/rebind.log" 2>&1 &
@@ -165,7 +180,8 @@ if wait_begin "$j" passive.stop-remote-registry NODE1; then
 		ko "status after the run" "$tmp/status3.txt"
 	fi
 	bin/ccrup report "$SIM_INV" --state-dir "$st" --html "$tmp/report.html" >"$tmp/report.log" 2>&1
-	if [ $? = 0 ] && grep -q "former-active.dotnet-sp1 on NODE2: done" "$tmp/report.html" &&
+	if [ $? = 0 ] && grep -q "former-active.stop-remote-registry on NODE2: done" "$tmp/report.html" &&
+		grep -q "former-active.dotnet-sp1 on NODE2: skipped" "$tmp/report.html" &&
 		! grep -q "passive.dotnet-sp1 on NODE2" "$tmp/report.html"; then
 		ok "report reads the journal with its rebind record: NODE2's earlier work shown under its new role"
 	else
@@ -210,10 +226,12 @@ else
 	ko "apply with the owner crashing as setup starts: exit $rc" "$tmp/apply2.log"
 	cat "$tmp/status4.json"
 fi
-bin/ccrup resume "$SIM_INV" --rebind --yes --state-dir "$st2" >"$tmp/rebind2.log" 2>&1
+python3 tests/lib/guided.py "" "$tmp/rebind2.log" -- bin/ccrup resume "$SIM_INV" --rebind --state-dir "$st2"
 rc=$?
 sim_ctl dump >"$tmp/w4.json"
-if [ $rc = 0 ] && python3 $W "$tmp/w4.json" cms CLUS1 NODE1 Online 8.1.240.6 &&
+if [ $rc = 0 ] && grep -q "Rebind the roles and re-plan" "$tmp/rebind2.log" &&
+	grep -q "role passive: NODE2 -> NODE1" "$tmp/rebind2.log" &&
+	python3 $W "$tmp/w4.json" cms CLUS1 NODE1 Online 8.1.240.6 &&
 	python3 $W "$tmp/w4.json" count NODE1 "/m:upgrade" 1 &&
 	python3 $W "$tmp/w4.json" count NODE2 "/m:upgrade" 2 &&
 	python3 $W "$tmp/w4.json" count NODE2 "net stop RemoteRegistry" 1 &&
@@ -223,7 +241,7 @@ w = json.load(open(sys.argv[1]))
 v = {h["name"]: h["binaries_version"] for h in w["hosts"] if h["name"] in ("NODE1", "NODE2")}
 assert v == {"NODE1": "8.1.240.6", "NODE2": "8.1.240.6"}, v
 ' "$tmp/w4.json"; then
-	ok "resume --rebind finishes it: both nodes and the CMS upgraded, setup ran once more only where it had been refused"
+	ok "guided resume --rebind (answered yes) finishes it: both nodes and the CMS upgraded, setup ran once more only where it had been refused"
 else
 	ko "resume --rebind after the failed setup: exit $rc" "$tmp/rebind2.log"
 fi

@@ -129,6 +129,9 @@ def history(r, t, sid, node, cmd):
     t += 600000  # resumed ten minutes later
     r.rec(t, "begin", step=sid, node=node, wall_ms=t, command=cmd)
     t += 45000
+    r.audit(t, event="command", node=node, step=sid, command=cmd, exit=1603, duration_ms=45000,
+            stdout="Copying setup files\n", stdout_truncated=False,
+            stderr="MSI error 1603 in the second attempt: disk D: full\n", stderr_truncated=False)
     r.rec(t, "failed", step=sid, node=node, exit=1603, reason="exited 1603: fatal error during installation")
     t += 42000
     r.rec(t, "answer", step=sid, node=node, answer="retry", operator_ms=42000)
@@ -137,7 +140,25 @@ def history(r, t, sid, node, cmd):
     r.rec(t, "done", step=sid, node=node, duration_ms=61000, exit=0, operator_ms=42000)
     return t
 
-def run(cl, start, fail_at=None, hang_at=None, end=True, hist_at=None):
+def killed(r, t, sid, node, cmd):
+    # ccrup killed (no record) while the step ran; resumed five minutes later, done.
+    r.rec(t, "begin", step=sid, node=node, wall_ms=t, command=cmd)
+    t += 300000
+    r.rec(t, "begin", step=sid, node=node, wall_ms=t, command=cmd)
+    t += 20000
+    r.rec(t, "done", step=sid, node=node, duration_ms=20000, exit=0)
+    return t
+
+def opskip(r, t, sid, node):
+    # The operator thought for 25 s and skipped the step.
+    t += 25000
+    r.rec(t, "answer", step=sid, node=node, answer="skip")
+    r.rec(t, "skipped", step=sid, node=node, reason="skipped by the operator",
+          detail="guided answer; the step stays pending and `ccrup resume` offers it again",
+          operator_ms=25000)
+    return t
+
+def run(cl, start, fail_at=None, hang_at=None, end=True, hist_at=None, kill_at=None, skip_at=None):
     r, t, out = Run(cl["name"]), start, cl["outage"]
     r.rec(t, "run-start", cluster=cl["name"], playbook="ccr-sp1", playbook_path=pb_path,
           playbook_sha256=sha(pb_path), inventory_path=inv_path, inventory_sha256=sha(inv_path),
@@ -163,6 +184,12 @@ def run(cl, start, fail_at=None, hang_at=None, end=True, hist_at=None):
         t += 1500
         if s["index"] == hist_at:
             t = history(r, t, sid, node, cmd)
+            continue
+        if s["index"] == kill_at:
+            t = killed(r, t, sid, node, cmd)
+            continue
+        if s["index"] == skip_at:
+            t = opskip(r, t, sid, node)
             continue
         r.rec(t, "begin", step=sid, node=node, wall_ms=t, command=cmd,
               boot_id="boot-%s-%d" % (node, t) if s["kind"] == "reboot" or s.get("reboot") else None)
@@ -195,7 +222,8 @@ def index(c, sid):
     return [s["index"] for s in cls[c]["steps"] if s["id"] == sid][0]
 run(cls["CLUS1"], now - 3 * 3600 * 1000)
 run(cls["CLUS2"], now - 95 * 60 * 1000, fail_at=index("CLUS2", "cms.upgrade-cms"),
-    hist_at=index("CLUS2", "passive.setup"))
+    hist_at=index("CLUS2", "passive.setup"), kill_at=index("CLUS2", "passive.dotnet-sp1"),
+    skip_at=index("CLUS2", "passive.stop-remote-registry"))
 run(cls["CLUS3"], now - 25 * 60 * 1000, hang_at=index("CLUS3", "passive.setup"))
 run(cls["CLUS4"], now - 10 * 60 * 1000)
 with open(os.path.join(state, "CLUS4", "journal.jsonl"), "r+b") as f:
@@ -307,12 +335,28 @@ check "CLUS2 history: the failure's exit and reason" sh -c "grep '^history|' $tm
 check "CLUS2 history: the operator's retry and wait (42s), the run time apart (1m 1s)" \
 	sh -c "grep '^history|' $tmp/hist.txt | grep -F '|answer|' | grep -F 'retry' | grep -qF '42' && grep '^history|' $tmp/hist.txt | grep -F '|done|' | grep -F '1m' | grep -qF '42'"
 check "CLUS2 history: says how many resumes" grep -q "The run was resumed 1 time\." "$tmp/hist.txt"
+check "CLUS2 history: the failed attempt's stderr kept after the retry succeeded" \
+	sh -c "grep '^history|' $tmp/hist.txt | grep -qF 'MSI error 1603 in the second attempt'"
+check "CLUS2 history: the killed attempt says ccrup stopped during it" sh -c "grep '^history|' $tmp/hist.txt | grep -F '|passive.dotnet-sp1|' | grep -F '|begin|' | grep -qF 'ccrup stopped'"
+check "CLUS2 history: the operator's skip is listed" sh -c "grep '^history|' $tmp/hist.txt | grep -F '|passive.stop-remote-registry|' | grep -qF '|skipped|'"
+
+# CLUS2's timeline: one bar per attempt, each in its own style; waits for the operator apart.
+bars() { grep -o "<rect[^>]*data-step=\"$1\"[^>]*class=\"step [^\"]*\"" "$tmp/dom2.html" | sed 's/.*class="//; s/"$//' | tr '\n' ','; }
+check "CLUS2 timeline: passive.setup drawn once per attempt: interrupted, failed, done (got $(bars passive.setup))" \
+	test "$(bars passive.setup)" = "step interrupted,step failed,step done,"
+check "CLUS2 timeline: passive.dotnet-sp1 killed then resumed: a dashed interrupted bar and a done one (got $(bars passive.dotnet-sp1))" \
+	test "$(bars passive.dotnet-sp1)" = "step interrupted killed,step done,"
+check "CLUS2 timeline: the operator's skip has its own style (got $(bars passive.stop-remote-registry))" \
+	sh -c "echo '$(bars passive.stop-remote-registry)' | grep -q 'step op-skipped'"
+check "CLUS2 timeline: waiting for the operator drawn apart from running (skip 25s, retry 42s)" \
+	test "$(grep -o 'class="operator-wait"' "$tmp/dom2.html" | wc -l)" = 2
+check "CLUS2 timeline: the legend names each style" sh -c "grep -q '>skipped by the operator<' $tmp/dom2.html && grep -q '>waited for the operator<' $tmp/dom2.html && grep -q '>stopped, resumed later<' $tmp/dom2.html"
 check "CLUS2 outages: one row, began with cms.stop-cms, still open" sh -c "grep '^outages|' $tmp/hist.txt | grep -v '|#|' | grep -qF 'still open'"
 
 shot="$BUILD/tests/report_chromium.png"
 mkdir -p "$BUILD/tests"
 rm -f "$shot"
-chrome --screenshot="$tmp/shot.png" --window-size=1400,1000 "file://$state/CLUS2/report.html" \
+chrome --screenshot="$tmp/shot.png" --window-size=1280,1000 "file://$state/CLUS2/report.html" \
 	>/dev/null 2>&1
 cp "$tmp/shot.png" "$shot" 2>/dev/null
 check "screenshot taken" test -s "$shot"

@@ -4,7 +4,7 @@
 # at time scale 0, with Windows Firewall/ICS (SharedAccess) in each of the six combinations of
 # start type (DISABLED, DEMAND_START, AUTO_START) and state (STOPPED, RUNNING) on both nodes,
 # and the recorded performance-counter services (SysmonLog, HealthService) in varied
-# combinations too: after the run, each has the start type and state it had before it, although
+# combinations too (a service disabled while it ran included): after the run, each has the start type and state it had before it, although
 # the run started the firewall, stopped the services and restarted both nodes (a restart starts
 # only AUTO_START services).  Then the update rollup (playbooks/ccr-rollup.yml on
 # mock-nodes/scenarios/sp1-rollup.yml) with a stopped AUTO_START service it records.
@@ -63,8 +63,11 @@ case_ fw-demand-stopped $SP1 $TWO "$S" SharedAccess=DEMAND_START/STOPPED SysmonL
 case_ fw-demand-running $SP1 $TWO "$S" SharedAccess=DEMAND_START/RUNNING SysmonLog=AUTO_START/RUNNING HealthService=DEMAND_START/STOPPED
 case_ fw-auto-stopped $SP1 $TWO "$S" SharedAccess=AUTO_START/STOPPED SysmonLog=AUTO_START/STOPPED HealthService=DEMAND_START/RUNNING
 case_ fw-auto-running $SP1 $TWO "$S" SharedAccess=AUTO_START/RUNNING SysmonLog=DEMAND_START/STOPPED HealthService=DISABLED/STOPPED
+case_ svc-disabled-running $SP1 $TWO "$S" SharedAccess=DEMAND_START/RUNNING SysmonLog=DISABLED/RUNNING HealthService=DISABLED/RUNNING
 case_ rollup-auto-stopped playbooks/ccr-rollup.yml mock-nodes/scenarios/sp1-rollup.yml "SharedAccess HealthService" \
 	HealthService=AUTO_START/STOPPED
+case_ rollup-disabled-running playbooks/ccr-rollup.yml mock-nodes/scenarios/sp1-rollup.yml "SharedAccess HealthService" \
+	HealthService=DISABLED/RUNNING
 
 echo "restore_settings: $pass passed, $fail failed"
 [ "$fail" = 0 ]

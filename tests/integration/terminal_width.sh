@@ -2,13 +2,14 @@
 # Guided mode in an 80-column terminal (a PTY that reports its size, as tmux or an
 # xterm does): every line of the step display and the prompt keeps to 80 columns,
 # long texts wrap at spaces under their value ("why:   ...") instead of cutting
-# words, and a phase line names its node without a hole ("CLUS1 [18/86] NODE2: phase").
-# A PTY that reports no size (as the other PTY tests use) is not wrapped.
+# words, and a phase line names its node without a hole ("CLUS1 [22/110] NODE2: phase").
+# `status` and `validate` in the same terminal wrap the same way.  A PTY that reports no size (as the
+# other PTY tests use) is not wrapped.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/sim.sh
 tmp=$(mktemp -d /tmp/ccrup-width.XXXXXX)
-trap 'sim_stop; rm -rf "$tmp"' EXIT INT TERM
+trap 'sim_stop; [ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT INT TERM
 pass=0
 fail=0
 ok() { pass=$((pass + 1)); echo "ok - $1"; }
@@ -64,6 +65,23 @@ if grep -q '^CLUS1 \[[0-9]*/[0-9]*\] NODE2: phase passive: Upgrade the passive n
 	ok "a phase line names its node without an empty step"
 else
 	ko "phase line" "$tmp/w80.txt"
+fi
+python3 "$tmp/drive.py" 80 "$tmp/s80.txt" -- bin/ccrup status "$SIM_INV" --state-dir "$tmp/st"
+if [ "$(awk 'length($0) > 80' "$tmp/s80.txt" | wc -l)" = 0 ] && grep -q '^Cluster CLUS1: interrupted (run ' "$tmp/s80.txt" &&
+	grep -q '^    .*last record [0-9:.TZ-]*)$' "$tmp/s80.txt"; then
+	ok "status at 80 columns: its long lines wrap at spaces"
+else
+	ko "status at 80 columns" "$tmp/s80.txt"
+	awk 'length($0) > 80' "$tmp/s80.txt" | head -3
+fi
+mkdir -p "$tmp/the-playbooks-of-the-change-ticket"
+cp playbooks/ccr-sp1.yml "$tmp/the-playbooks-of-the-change-ticket/"
+python3 "$tmp/drive.py" 80 "$tmp/v80.txt" -- bin/ccrup validate "$SIM_INV" -p "$tmp/the-playbooks-of-the-change-ticket/ccr-sp1.yml"
+if [ "$(awk 'length($0) > 80' "$tmp/v80.txt" | wc -l)" = 0 ] && grep -q '^    ' "$tmp/v80.txt" &&
+	sed 's/^    / /' "$tmp/v80.txt" | tr -d '\n' | grep -q 'change-ticket/ccr-sp1.yml: valid (playbook ccr-sp1: 7 phases'; then
+	ok "validate at 80 columns: nothing wider"
+else
+	ko "validate at 80 columns" "$tmp/v80.txt"
 fi
 rm -rf "$tmp/st"
 python3 "$tmp/drive.py" 0 "$tmp/w0.txt" -- bin/ccrup apply "$SIM_INV" --state-dir "$tmp/st"

@@ -13,7 +13,9 @@ After a failed step ("STEP on NODE failed. [r]etry [d]etails [q]uit") the letter
 GUIDED_THINK_MS (environment) makes the operator think that long before every answer.
 The second question that guards skipping or marking done a step that can
 strand the cluster ("Skip STEP although ...? [y]es, skip it [n]o, back") takes the next
-letter of the same step ("n" by default).  Exits with ccrup's exit status.
+letter of the same step ("n" by default).  `resume --rebind`'s question ("Rebind the roles
+and re-plan the rest of the run? [y]es [n]o") takes the letters of "rebind", "y" by default.
+Exits with ccrup's exit status.
 """
 import os
 import pty
@@ -29,6 +31,7 @@ PROMPT = re.compile(
     rb"|(\S+) on (\S+) failed\. \[r\]etry \[d\]etails \[q\]uit"
     rb"|(\[y\]es \[n\]o \[q\]uit)")
 GUARD = re.compile(rb"(?:Skip|Mark done) (\S+) although .*?\[n\]o, back")
+REBIND = re.compile(rb"Rebind the roles and re-plan the rest of the run\? \[y\]es \[n\]o")
 
 
 def main():
@@ -60,6 +63,12 @@ def main():
         buf = ANSI.sub(b"", buf)
         m = PROMPT.search(buf)
         g = GUARD.search(buf)
+        rb = REBIND.search(buf)
+        if rb:
+            queue = answers.get("rebind")
+            os.write(fd, ((queue.pop(0) if queue else "y") + "\n").encode())
+            buf = buf[rb.end():]
+            continue
         if g and (m is None or g.start() < m.start()):
             queue = answers.get(g.group(1).decode())
             os.write(fd, ((queue.pop(0) if queue else "n") + "\n").encode())
