@@ -362,8 +362,40 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+/*
+ * path names something that is not a regular file (a device such as /dev/null,
+ * a FIFO, a socket; through a symlink such as /dev/stdout too): write into it.
+ * Renaming a new file over it would replace the device node itself, for
+ * everyone, when run as root.  0, 1 not such a path, or -1 with errno.
+ */
+static int write_special(const char *path, const void *data, size_t len)
+{
+	struct stat st;
+	int fd, rc;
+
+	if (stat(path, &st) != 0 || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))
+		return 1;
+	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) != 0 || S_ISREG(st.st_mode)) {
+		close(fd); /* replaced by a regular file meanwhile: do it atomically */
+		return 1;
+	}
+	rc = write_all(fd, data, len);
+	int saved = errno;
+	if (close(fd) != 0 && rc == 0)
+		return -1;
+	errno = saved;
+	return rc;
+}
+
 int write_file_atomic(const char *path, const void *data, size_t len, int mode)
 {
+	int special = write_special(path, data, len);
+	if (special <= 0)
+		return special;
+
 	/* A fresh name created with O_EXCL (mkostemp) in the target directory: a
 	 * file or symlink planted under a predictable name is never written through. */
 	char *tmp = xasprintf("%s.tmp.XXXXXX", path);

@@ -87,7 +87,9 @@ int read_file(const char *path, size_t max_bytes, char **data, size_t *len) CCR_
  * so nothing planted there is followed) with mode, fsync it, rename it over
  * path (a symlink at path is replaced, never written through), fsync the
  * directory.  Returns 0, or -1 with errno set; on
- * failure path is unchanged and the temporary file is removed.
+ * failure path is unchanged and the temporary file is removed.  A path that
+ * names a device, FIFO or socket (/dev/null, /dev/stdout) is written into,
+ * never replaced.
  */
 int write_file_atomic(const char *path, const void *data, size_t len, int mode) CCR_WUR;
 

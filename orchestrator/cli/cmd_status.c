@@ -32,9 +32,11 @@ struct st_view {
 	int exit;
 	int64_t duration_ms;
 	const char *reason;
-	int op_skipped;	    /* skipped by the operator: still to do */
-	int by_operator;    /* the operator marked it done */
-	int attempts;	    /* begin records: how many times it was started */
+	int op_skipped;	 /* skipped by the operator: still to do */
+	int by_operator; /* the operator marked it done */
+	int attempts;	 /* begin records: how many times it was started */
+	const char *
+	    *outcomes;	    /* how each attempt ended: attempt_outcome() words, attempts of them */
 	const char *rebind; /* refused (or its command failed) because the live roles
 			       changed since the last rebind: what changed; resume needs
 			       --rebind */
@@ -58,6 +60,33 @@ struct cluster_status {
 	char abandoned_at[32];
 };
 
+/*
+ * How each attempt (begin) of s ended: the record that settled it (done, failed,
+ * refused, interrupted), "stopped" when the next thing the journal says of the
+ * step is another begin (ccrup was killed or crashed during it), "in-progress"
+ * for a last begin nothing followed.  One word per begin, in order.
+ */
+static const char **attempt_outcomes(const struct replay_step *s)
+{
+	const char **w = xcalloc((size_t)s->natt + 1, sizeof(*w));
+	int n = 0, open = 0;
+	for (int k = 0; k < s->natt; k++) {
+		enum jev ev = s->att[k].ev;
+		if (ev == JEV_BEGIN) {
+			if (open)
+				w[n++] = "stopped";
+			open = 1;
+		} else if (open && (ev == JEV_DONE || ev == JEV_FAILED || ev == JEV_REFUSED ||
+				    ev == JEV_INTERRUPTED)) {
+			w[n++] = jev_name(ev);
+			open = 0;
+		}
+	}
+	if (open)
+		w[n++] = "in-progress";
+	return w;
+}
+
 static void step_view(struct st_view *v, const struct replay_step *s, int rebind_line)
 {
 	static const char *const words[] = {
@@ -75,6 +104,7 @@ static void step_view(struct st_view *v, const struct replay_step *s, int rebind
 		v->rebind = s->att[s->last_end].rebind;
 	v->by_operator = s->state == RS_DONE && s->last_end >= 0 && s->att[s->last_end].by &&
 			 strncmp(s->att[s->last_end].by, "operator", 8) == 0;
+	v->outcomes = attempt_outcomes(s);
 	for (int k = 0; k < s->natt; k++) {
 		if (s->att[k].ev == JEV_BEGIN)
 			v->attempts++;
@@ -277,13 +307,18 @@ static void print_text(FILE *fp, const struct cluster_status *cs)
 	for (int i = 0; i < cs->plan->nsteps; i++) {
 		const struct plan_step *s = &cs->plan->steps[i];
 		const struct st_view *v = &cs->v[i];
-		char more[64];
+		char more[256];
 		t[0] = '\0';
 		if (v->duration_ms)
 			format_duration(v->duration_ms, t, sizeof(t));
 		more[0] = '\0';
-		if (v->attempts > 1)
-			snprintf(more, sizeof(more), " (%d attempts)", v->attempts);
+		if (v->attempts > 1) {
+			snprintf(more, sizeof(more), " (%d attempts:", v->attempts);
+			for (int k = 0; k < v->attempts; k++)
+				snprintf(more + strlen(more), sizeof(more) - strlen(more), "%s %s",
+					 k ? "," : "", v->outcomes[k]);
+			snprintf(more + strlen(more), sizeof(more) - strlen(more), ")");
+		}
 		/* An operator's skip leaves the step to do: its own word, not "skipped". */
 		fprintf(fp, "  %3d %-44s %-10s %-12s %s%s%s\n", s->index, s->id,
 			s->node ? s->node : "-", v->op_skipped ? "op-skipped" : v->state, t, more,
@@ -342,6 +377,10 @@ static json_t *to_json(const struct cluster_status *cs)
 				    v->op_skipped || v->by_operator ? json_string("operator")
 								    : json_null());
 		json_object_set_new(o, "attempts", json_integer(v->attempts));
+		json_t *outcomes = json_array();
+		for (int k = 0; k < v->attempts; k++)
+			json_array_append_new(outcomes, json_string(v->outcomes[k]));
+		json_object_set_new(o, "attempt_outcomes", outcomes);
 		json_array_append_new(steps, o);
 	}
 	json_t *roles = json_object();
@@ -407,6 +446,8 @@ static void release_status(struct cluster_status *cs)
 {
 	replay_free(cs->rp);
 	journal_close(cs->j);
+	for (int i = 0; cs->v && cs->plan && i < cs->plan->nsteps; i++)
+		free(cs->v[i].outcomes);
 	plan_free(cs->plan);
 	free(cs->v);
 	state_holder_release(&cs->holder);

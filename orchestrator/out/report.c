@@ -128,17 +128,48 @@ static void fill_step(struct report_step *rs, const struct replay_step *s, int e
 						: dupn(end->reason ? end->reason : end->detail);
 }
 
-/* The lines of the run's run-end records: each one followed by more records is a resume. */
-static int *run_end_lines(const struct replay *rp, const struct journal *j, int *n)
+static int same_str(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
+}
+
+/*
+ * The lines (1-based) where each resumed process of the run began: the record
+ * after a run-end, or, when ccrup was killed or crashed (no run-end), the first
+ * record after a begin that is not that step's own going on (a cluster's steps
+ * run one at a time): another step's record, the step begun again, or settled
+ * by a resume.
+ */
+static int *process_starts(const struct replay *rp, const struct journal *j, int *n)
 {
 	size_t count = journal_count(j);
 	int *lines = xcalloc(count + 1, sizeof(*lines));
+	int after_end = 0, open = 0;
+	const char *ostep = NULL, *onode = NULL;
 
 	*n = 0;
 	for (size_t i = (size_t)(rp->start_line > 0 ? rp->start_line : 1); i < count; i++) {
-		const char *ev = json_string_value(json_object_get(journal_record(j, i), "event"));
-		if (ev && strcmp(ev, "run-end") == 0)
+		json_t *r = journal_record(j, i);
+		const char *ev = jstr(r, "event"), *step = jstr(r, "step"), *node = jstr(r, "node");
+		const char *by = jstr(r, "by");
+		if (ev == NULL)
+			continue;
+		int own = open && step && same_str(step, ostep) && same_str(node, onode) &&
+			  strcmp(ev, "begin") != 0 && !(by && strncmp(by, "resume", 6) == 0);
+		if (after_end || (open && !own)) {
 			lines[(*n)++] = (int)i + 1;
+			open = 0;
+		}
+		after_end = strcmp(ev, "run-end") == 0;
+		if (strcmp(ev, "begin") == 0) {
+			open = 1;
+			ostep = step;
+			onode = node;
+		} else if (own && (strcmp(ev, "done") == 0 || strcmp(ev, "failed") == 0 ||
+				   strcmp(ev, "refused") == 0 || strcmp(ev, "interrupted") == 0 ||
+				   strcmp(ev, "skipped") == 0)) {
+			open = 0;
+		}
 	}
 	return lines;
 }
@@ -166,7 +197,7 @@ static void fill_history(struct report_step *rs, const struct replay_step *s,
 			  : a->reason && a->detail ? xasprintf("%s: %s", a->reason, a->detail)
 						   : dupn(a->reason ? a->reason : a->detail);
 		for (int e = 0; e < nends; e++)
-			h->session += ends[e] < a->line;
+			h->session += ends[e] <= a->line;
 		if (a->ev == JEV_BEGIN)
 			rs->attempts++;
 	}
@@ -262,7 +293,7 @@ static void fill_bars(struct report_step *rs, const struct replay_step *s, const
 static void fold(struct report_cluster *rc, const struct replay *rp, const struct journal *j)
 {
 	int nends = 0;
-	int *ends = run_end_lines(rp, j, &nends);
+	int *ends = process_starts(rp, j, &nends);
 
 	rc->run_id = dupn(rp->run_id);
 	rc->mode = dupn(rp->mode);
@@ -292,9 +323,7 @@ static void fold(struct report_cluster *rc, const struct replay *rp, const struc
 			fill_bars(rs, s, j, rp->result != NULL);
 		}
 	}
-	/* A run-end with records after it: the run was resumed that many times. */
-	for (int e = 0; e < nends; e++)
-		rc->resumes += ends[e] < (int)journal_count(j);
+	rc->resumes = nends; /* each process after the first resumed the run */
 	free(ends);
 	rc->outages = xcalloc((size_t)rp->noutages + 1, sizeof(*rc->outages));
 	for (int i = 0; i < rp->noutages; i++)

@@ -129,7 +129,8 @@ struct report_cluster {
 	int nstops;
 	int earlier_runs; /* archived journal-<run_id>.jsonl files */
 	int audit_found;  /* the audit log exists */
-	int resumes; /* how many times the run was resumed (run-end records followed by more) */
+	int resumes;	  /* how many times the run was resumed: processes after the first (after a
+			     run-end, or after a begin a killed ccrup never settled) */
 };
 
 /*

@@ -179,6 +179,20 @@ static int is_failure(const struct report_step *s)
 	       !strcmp(s->status, "interrupted");
 }
 
+/* Attempts that failed, were refused, interrupted or stopped, beyond the nfail steps
+ * whose last attempt did: the ones a resume or a retry went past. */
+static int earlier_failures(const struct report_cluster *rc, int nfail)
+{
+	int n = 0;
+	for (int i = 0; i < rc->nsteps; i++)
+		for (int k = 0; k < rc->steps[i].nbars; k++) {
+			const char *w = rc->steps[i].bars[k].kind;
+			n += !strcmp(w, "failed") || !strcmp(w, "refused") ||
+			     !strcmp(w, "interrupted");
+		}
+	return n > nfail ? n - nfail : 0;
+}
+
 static void row(FILE *fp, const char *th, const char *td)
 {
 	fprintf(fp, "<tr><th>");
@@ -239,7 +253,14 @@ static void summary(FILE *fp, const struct report_cluster *rc, int64_t end, int6
 		"%d in progress &middot; %d pending</td></tr>\n",
 		count_status(rc, "done"), count_status(rc, "skipped"), nfail,
 		count_status(rc, "in-progress"), count_status(rc, "pending"));
-	fprintf(fp, "<tr><th>Failures</th><td>%d</td></tr>\n", nfail);
+	int earlier = earlier_failures(rc, nfail);
+	fprintf(fp, "<tr><th>Failures</th><td>%d", nfail);
+	if (earlier)
+		fprintf(fp,
+			" (and %d earlier attempt%s that failed, were interrupted or stopped, "
+			"then tried again: see History)",
+			earlier, earlier == 1 ? "" : "s");
+	fprintf(fp, "</td></tr>\n");
 	if (rc->earlier_runs)
 		fprintf(fp,
 			"<tr><th>Earlier runs</th><td>%d archived journal(s) beside this one"
@@ -334,7 +355,11 @@ static void failures(FILE *fp, const struct report_cluster *rc)
 		n += is_failure(&rc->steps[i]);
 	if (n == 0 && rc->nstops == 0)
 		return;
-	fprintf(fp, "<h3>Failures</h3>\n");
+	/* No step failed now: the runner's messages are of stops a resume went past. */
+	fprintf(fp, "<h3>%s</h3>\n", n ? "Failures" : "Earlier stops");
+	if (n == 0)
+		fprintf(fp, "<p class=\"sub\">No step has failed in the end; the run stopped "
+			    "earlier, and was resumed:</p>\n");
 	for (int i = 0; i < rc->nsteps; i++)
 		if (is_failure(&rc->steps[i]))
 			failure(fp, rc, &rc->steps[i]);

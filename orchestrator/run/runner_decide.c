@@ -254,6 +254,25 @@ static int confirm_guarded(struct runner *r, const struct plan_step *s, int skip
 	return c == 'y';
 }
 
+/*
+ * Quitting while an outage runs leaves users without the service until someone
+ * resumes: one key is not enough, as for skip and mark-done.  1 confirmed (or
+ * no outage running), 0 not.
+ */
+static int confirm_quit(struct runner *r, const struct plan_step *s)
+{
+	if (!r->in_outage)
+		return 1;
+	char *q = xasprintf("Quit before %s while the outage is ongoing? Users stay without the "
+			    "service until `ccrup resume` ends it. [y]es, quit [n]o, back",
+			    s->id);
+	int c = runner_ask(r, q, "yn");
+	free(q);
+	/* 'q': the input is gone (end of file): there is nobody left to ask */
+	journal_answer(r, s, c == 'y' || c == 'q' ? "confirm" : "cancel", NULL);
+	return c == 'y' || c == 'q';
+}
+
 /* The operator skips s: journaled, and it stays pending for `resume`. */
 static enum rres operator_skip(struct runner *r, const struct plan_step *s)
 {
@@ -341,6 +360,8 @@ enum rres runner_confirm(struct runner *r, const struct plan_step *s, const char
 				return rc;
 			continue;
 		default:
+			if (!confirm_quit(r, s))
+				continue;
 			snprintf(
 			    r->err, sizeof(r->err),
 			    "stopped by the operator before step %s; continue from here with: %s",

@@ -11,7 +11,9 @@
 # outage window, and then `ccrup status` says OUTAGE ONGOING; once the fault is
 # cleared (and a changed key accepted) `ccrup resume --yes` must reach the same
 # world as the undisturbed run, reboot counts included.  The results table is
-# written into docs/reliability.md (## Fault matrix).  The cases themselves run
+# written into a copy of docs/reliability.md (## Fault matrix) in $BUILD, and
+# into docs/reliability.md itself only with FAULT_MATRIX_DOC=1 (so that `make
+# check` leaves the work tree as it found it).  The cases themselves run
 # in tests/lib/fault_matrix.py, several at once (FAULT_MATRIX_JOBS, default 4);
 # FAULT_MATRIX_ONLY=REGEX runs only the cases whose "STEP NODE KIND" matches
 # (the table is then left alone); FAULT_MATRIX_KEEP=1 keeps failed cases' files.
@@ -41,8 +43,14 @@ if [ -n "${FAULT_MATRIX_ONLY:-}" ]; then
 	python3 tests/lib/fault_matrix.py "$tmp/clean" "$tmp/cases" "$epochs" \
 		--jobs "${FAULT_MATRIX_JOBS:-4}" --only "$FAULT_MATRIX_ONLY"
 else
+	doc=docs/reliability.md
+	if [ "${FAULT_MATRIX_DOC:-0}" != 1 ]; then
+		doc=${BUILD:-build}/reliability.md
+		mkdir -p "$(dirname "$doc")" && cp docs/reliability.md "$doc"
+	fi
+	echo "fault_matrix: the table goes to $doc"
 	python3 tests/lib/fault_matrix.py "$tmp/clean" "$tmp/cases" "$epochs" \
-		--jobs "${FAULT_MATRIX_JOBS:-4}" --doc docs/reliability.md
+		--jobs "${FAULT_MATRIX_JOBS:-4}" --doc "$doc"
 fi
 rc=$?
 [ -n "${FAULT_MATRIX_KEEP:-}" ] && echo "fault_matrix: files kept in $tmp"

@@ -122,5 +122,28 @@ plain "$tmp/quit.log" >"$tmp/quit.txt"
 grep -q "after fixing the cause, continue with: ccrup resume $SIM_INV --state-dir $tmp/st5" "$tmp/quit.txt" &&
 	ok "quit after a failure prints the exact resume command" || ko "resume hint" "$tmp/quit.txt"
 
+# 6. Quit inside the outage takes a second, deliberate answer: "n" goes back to the
+# step's question, "y" stops (exit 130) with the outage still open for `resume`.
+sim_stop
+sim_start mock-nodes/scenarios/two-node.yml 0 "$tmp/sim" || exit 1
+python3 tests/lib/guided.py "cms.move-cms=qnqy" "$tmp/oq.log" -- \
+	bin/ccrup apply "$SIM_INV" --state-dir "$tmp/st6"
+rc=$?
+plain "$tmp/oq.log" >"$tmp/oq.txt"
+n=$(grep -c "Quit before cms.move-cms while the outage is ongoing? Users stay without the service until \`ccrup resume\` ends it" "$tmp/oq.txt")
+[ "$n" = 2 ] && ok "quit inside the outage asks again, naming what users keep losing ($n times)" ||
+	ko "outage quit question shown $n times" "$tmp/oq.txt"
+[ "$(grep -c "Run cms.move-cms on NODE2?" "$tmp/oq.txt")" -ge 2 ] &&
+	ok "'n' at the quit question goes back to the step's question" || ko "back after n" "$tmp/oq.txt"
+[ $rc = 130 ] && ok "'y' at the quit question stops: exit 130" || ko "outage quit exit $rc" "$tmp/oq.txt"
+bin/ccrup status "$SIM_INV" --state-dir "$tmp/st6" >"$tmp/oq.status" 2>&1
+grep -q "OUTAGE ONGOING" "$tmp/oq.status" && ok "status then says the outage is ongoing" ||
+	ko "status after outage quit" "$tmp/oq.status"
+grep -F '"event":"answer"' "$tmp/st6/CLUS1/journal.jsonl" | grep -q '"cancel"' &&
+	grep -F '"event":"answer"' "$tmp/st6/CLUS1/journal.jsonl" | grep -q '"confirm"' &&
+	ok "both answers to the quit question are journaled" || ko "quit answers journaled"
+# Outside the outage, one "q" still quits (nothing is lost by stopping there).
+if grep -q "Quit before" "$tmp/det.txt"; then ko "quit outside the outage asked twice" "$tmp/det.txt"; else ok "quit outside the outage needs one key"; fi
+
 echo "guided_stakes: $pass passed, $fail failed"
 [ "$fail" = 0 ]

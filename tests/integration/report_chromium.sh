@@ -221,6 +221,10 @@ cls = {c["name"]: c for c in plan["clusters"]}
 def index(c, sid):
     return [s["index"] for s in cls[c]["steps"] if s["id"] == sid][0]
 run(cls["CLUS1"], now - 3 * 3600 * 1000)
+# CLUS1 had stopped once at a declined gate (the audit log's step-failed), then finished.
+with open(os.path.join(state, "CLUS1", "audit.jsonl"), "a") as f:
+    f.write(json.dumps({"time": iso(now - 3 * 3600 * 1000 + 900), "cluster": "CLUS1",
+                        "event": "step-failed", "text": "gate preflight.lab-tested declined"}) + "\n")
 run(cls["CLUS2"], now - 95 * 60 * 1000, fail_at=index("CLUS2", "cms.upgrade-cms"),
     hist_at=index("CLUS2", "passive.setup"), kill_at=index("CLUS2", "passive.dotnet-sp1"),
     skip_at=index("CLUS2", "passive.stop-remote-registry"))
@@ -240,6 +244,25 @@ open(sys.argv[2], "w").close(); time.sleep(120)' "$state/CLUS3/lock" "$tmp/locke
 LOCKPID=$!
 i=0
 while [ ! -e "$tmp/locked" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+
+# `ccrup status` of the same journal shows every attempt's outcome too, in text and JSON.
+bin/ccrup status "$tmp/inv.yml" -p "$PB" --state-dir "$state" --clusters CLUS2 >"$tmp/status.txt" 2>&1
+check "status: passive.setup's three attempts and how each ended" \
+	grep -Eq '^ +[0-9]+ passive\.setup +NODE4 +done .*\(3 attempts: interrupted, failed, done\)' "$tmp/status.txt"
+check "status: passive.dotnet-sp1 killed then resumed: stopped, done" \
+	grep -Eq '^ +[0-9]+ passive\.dotnet-sp1 +NODE4 +done .*\(2 attempts: stopped, done\)' "$tmp/status.txt"
+bin/ccrup status "$tmp/inv.yml" -p "$PB" --state-dir "$state" --clusters CLUS2 -o json >"$tmp/status.json" 2>&1
+check "status -o json: attempt_outcomes per step" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+c = d["clusters"][0] if "clusters" in d else d
+s = {x["id"]: x for x in c["steps"]}
+assert s["passive.setup"]["attempt_outcomes"] == ["interrupted", "failed", "done"], s["passive.setup"]
+assert s["passive.dotnet-sp1"]["attempt_outcomes"] == ["stopped", "done"], s["passive.dotnet-sp1"]
+assert s["cms.upgrade-cms"]["attempt_outcomes"] == ["failed"], s["cms.upgrade-cms"]
+assert s["passive.stop-remote-registry"]["attempt_outcomes"] == [], s["passive.stop-remote-registry"]
+assert all(len(x["attempt_outcomes"]) == x["attempts"] for x in c["steps"])
+' "$tmp/status.json"
 
 bin/ccrup report "$tmp/inv.yml" -p "$PB" --state-dir "$state" --clusters 'CLUS[1235]' >"$tmp/out" 2>&1
 check "report exits 0 for finished, failed, in-progress and missing runs" test $? = 0
@@ -329,12 +352,19 @@ PY
 hist() { grep "^history|" "$tmp/hist.txt" | grep -F "|passive.setup|"; }
 check "CLUS2 history: every record of passive.setup in order (begin interrupted begin failed answer begin done)" \
 	test "$(hist | cut -d'|' -f6 | tr '\n' ' ')" = "begin interrupted begin failed answer begin done "
-check "CLUS2 history: the first attempt in the first run, the later ones in resume 1" \
-	test "$(hist | cut -d'|' -f3 | tr '\n' ' ')" = "first run first run resume 1 resume 1 resume 1 resume 1 resume 1 "
+check "CLUS2 history: passive.setup's first attempt in resume 1 (after the kill), the later ones in resume 2" \
+	test "$(hist | cut -d'|' -f3 | tr '\n' ' ')" = "resume 1 resume 1 resume 2 resume 2 resume 2 resume 2 resume 2 "
+check "CLUS2 history: the killed attempt in the first run, its successor in resume 1 (no run-end between)" \
+	test "$(grep '^history|' "$tmp/hist.txt" | grep -F '|passive.dotnet-sp1|' | cut -d'|' -f3 | tr '\n' ' ')" = "first run resume 1 resume 1 "
 check "CLUS2 history: the failure's exit and reason" sh -c "grep '^history|' $tmp/hist.txt | grep -F '|failed|' | grep -F '|1603|' | grep -qF 'fatal error during installation'"
 check "CLUS2 history: the operator's retry and wait (42s), the run time apart (1m 1s)" \
 	sh -c "grep '^history|' $tmp/hist.txt | grep -F '|answer|' | grep -F 'retry' | grep -qF '42' && grep '^history|' $tmp/hist.txt | grep -F '|done|' | grep -F '1m' | grep -qF '42'"
-check "CLUS2 history: says how many resumes" grep -q "The run was resumed 1 time\." "$tmp/hist.txt"
+check "CLUS2 summary: 1 failure now, 3 earlier attempts (interrupted, stopped, failed) counted apart" \
+	grep -q "Failures *1 (and 3 earlier attempts that failed, were interrupted or stopped, then tried again: see History)" "$tmp/hist.txt"
+chrome --dump-dom "file://$state/CLUS1/report.html" >"$tmp/dom1.html" 2>/dev/null
+check "CLUS1 (done): the declined gate is an earlier stop, not a failure" \
+	sh -c "grep -q '<h3>Earlier stops</h3>' $tmp/dom1.html && ! grep -q '<h3>Failures</h3>' $tmp/dom1.html && grep -q 'declined' $tmp/dom1.html"
+check "CLUS2 history: says how many resumes (after the Ctrl-C and after the kill)" grep -q "The run was resumed 2 times\." "$tmp/hist.txt"
 check "CLUS2 history: the failed attempt's stderr kept after the retry succeeded" \
 	sh -c "grep '^history|' $tmp/hist.txt | grep -qF 'MSI error 1603 in the second attempt'"
 check "CLUS2 history: the killed attempt says ccrup stopped during it" sh -c "grep '^history|' $tmp/hist.txt | grep -F '|passive.dotnet-sp1|' | grep -F '|begin|' | grep -qF 'ccrup stopped'"

@@ -12,8 +12,9 @@ After a failed step ("STEP on NODE failed. [r]etry [d]etails [q]uit") the letter
 "y" by default.  Everything the terminal shows is written to LOG.
 GUIDED_THINK_MS (environment) makes the operator think that long before every answer.
 The second question that guards skipping or marking done a step that can
-strand the cluster ("Skip STEP although ...? [y]es, skip it [n]o, back") takes the next
-letter of the same step ("n" by default).  `resume --rebind`'s question ("Rebind the roles
+strand the cluster ("Skip STEP although ...? [y]es, skip it [n]o, back"), or quitting
+while the outage runs ("Quit before STEP while the outage is ongoing? ... [n]o, back"),
+takes the next letter of the same step ("n" by default).  `resume --rebind`'s question ("Rebind the roles
 and re-plan the rest of the run? [y]es [n]o") takes the letters of "rebind", "y" by default.
 Exits with ccrup's exit status.
 """
@@ -30,7 +31,7 @@ PROMPT = re.compile(
     rb"|Type '(\w+)' to run (\S+) on (\S+), or \[s\]kip \[d\]etails \[r\]etry \[m\]ark-done \[q\]uit"
     rb"|(\S+) on (\S+) failed\. \[r\]etry \[d\]etails \[q\]uit"
     rb"|(\[y\]es \[n\]o \[q\]uit)")
-GUARD = re.compile(rb"(?:Skip|Mark done) (\S+) although .*?\[n\]o, back")
+GUARD = re.compile(rb"(?:Skip|Mark done|Quit before) (\S+) (?:although|while) .*?\[n\]o, back")
 REBIND = re.compile(rb"Rebind the roles and re-plan the rest of the run\? \[y\]es \[n\]o")
 
 
