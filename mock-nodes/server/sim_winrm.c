@@ -144,6 +144,9 @@ static void conn_accept(struct sim_winrm *wr, const struct sim_wr_listener *l)
 			wr->conns->prev = c;
 		wr->conns = c;
 		wr->nconns++;
+		if (wr->srv->opts->verbose)
+			fprintf(stderr, "ccrsim: %s: winrm connection HTTP%s\n",
+				sim_host_name(wr->srv->world, l->host), l->https ? "S" : "");
 	}
 }
 

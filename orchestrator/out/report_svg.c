@@ -254,6 +254,14 @@ static void bar_title(FILE *fp, const struct report_step *s, const struct report
 	fprintf(fp, "</title>");
 }
 
+/* Ends the data-step attribute and adds data-node (the step's host, "-" for none). */
+static void bar_node(FILE *fp, const struct report_step *s)
+{
+	fprintf(fp, "\" data-node=\"");
+	report_html_escape(fp, s->node ? s->node : "-");
+	fprintf(fp, "\"");
+}
+
 /* The time waited for the operator: a thin hatched strip under the lane's bars. */
 static void wait_bar(FILE *fp, const struct report_step *s, const struct report_bar *b, int lane,
 		     const struct geo *g)
@@ -264,7 +272,8 @@ static void wait_bar(FILE *fp, const struct report_step *s, const struct report_
 	fprintf(fp, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" data-step=\"", x1,
 		LANES_Y + lane * LANE_H + LANE_H - WAIT_H - 1, x2 - x1, WAIT_H);
 	report_html_escape(fp, s->id);
-	fprintf(fp, "\" fill=\"url(#waits%d)\" class=\"operator-wait\">", g->seq);
+	bar_node(fp, s);
+	fprintf(fp, " fill=\"url(#waits%d)\" class=\"operator-wait\">", g->seq);
 	bar_title(fp, s, b, 0, 0);
 	fprintf(fp, "</rect>\n");
 }
@@ -283,7 +292,8 @@ static void step_bar(FILE *fp, const struct report_step *s, const struct report_
 		"data-step=\"",
 		x1, y, x2 - x1, h);
 	report_html_escape(fp, s->id);
-	fprintf(fp, "\" ");
+	bar_node(fp, s);
+	fprintf(fp, " ");
 	if (ip)
 		fprintf(fp, "fill=\"url(#stripes%d)\" ", g->seq);
 	fprintf(fp, "class=\"step %s%s\">", b->kind, b->killed ? " killed" : "");

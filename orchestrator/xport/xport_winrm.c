@@ -398,10 +398,12 @@ static enum xport_outcome start_command(struct xport *x, const char *cmd, int64_
 			*command_id = r.command_id;
 			r.command_id = NULL;
 		} else if (o == XPORT_OK) {
-			/* Refused before it started (e.g. the shell is gone after a reboot). */
+			/* Refused before it started (e.g. the shell is gone after a reboot).
+			 * The connection answered: the new shell is made on it. */
 			fault_fail(x, "command", &r);
 			o = XPORT_CONNECT_FAILED;
-			winrm_drop(x);
+			free(x->wr->shell_id);
+			x->wr->shell_id = NULL;
 		}
 		wsman_reply_release(&r);
 		if (o != XPORT_CONNECT_FAILED || attempt > 0 || *command_id != NULL)
