@@ -867,7 +867,13 @@ static void release(struct runner *r)
 static enum rres prepare_resume(struct runner *r)
 {
 	enum rres rc;
-	runner_emitf(r, EV_RUN_START, NULL, "resuming run %s", r->run_id);
+	/* The outages the run's earlier attempts saw through count in this one's summary. */
+	char *t = xasprintf("resuming run %s", r->run_id);
+	struct event start = runner_step_event(EV_RUN_START, NULL);
+	start.text = t;
+	start.duration_ms = r->rp != NULL ? r->rp->outage_total_ms : 0;
+	runner_emit(r, &start);
+	free(t);
 	replay_binds(r);
 	if ((rc = check_journal(r)) != RR_OK)
 		return rc;

@@ -145,5 +145,21 @@ grep -F '"event":"answer"' "$tmp/st6/CLUS1/journal.jsonl" | grep -q '"cancel"' &
 # Outside the outage, one "q" still quits (nothing is lost by stopping there).
 if grep -q "Quit before" "$tmp/det.txt"; then ko "quit outside the outage asked twice" "$tmp/det.txt"; else ok "quit outside the outage needs one key"; fi
 
+# 7. Quit after the outage ended, then resume: the resume's summary counts the outage
+# the earlier attempt saw end (it said "outage: 0ms").
+sim_stop
+sim_start mock-nodes/scenarios/two-node.yml 0 "$tmp/sim" || exit 1
+GUIDED_THINK_MS=20 python3 tests/lib/guided.py "former-active.move-cluster-group=q" "$tmp/aq.log" -- \
+	bin/ccrup apply "$SIM_INV" --state-dir "$tmp/st7"
+rc=$?
+bin/ccrup resume "$SIM_INV" --state-dir "$tmp/st7" --yes >"$tmp/aq2.log" 2>&1
+rc2=$?
+if [ $rc = 130 ] && [ $rc2 = 0 ] && grep -q "^outage: [0-9.]*m*s in all ([0-9.]*m*s of it before this resume)$" "$tmp/aq2.log" &&
+	! grep -q "^outage: 0ms" "$tmp/aq2.log"; then
+	ok "a resume after the outage ended counts it in its summary"
+else
+	ko "resume summary outage (exit $rc, $rc2)" "$tmp/aq2.log"
+fi
+
 echo "guided_stakes: $pass passed, $fail failed"
 [ "$fail" = 0 ]
