@@ -282,11 +282,13 @@ enum rres runner_verify(struct runner *r, const struct plan_step *s, int exit_st
 
 	if (v->expr == NULL && v->probe == NULL)
 		return RR_OK;
+	/* Every caller emptied the cache after the change (the command, the reboot,
+	 * the resume's re-probe): what was read since, verify may use; a poll
+	 * after a sleep reads everything again. */
 	for (;;) {
 		struct sbuf why;
 		enum rres rc = RR_OK;
 		sbuf_init(&why);
-		facts_invalidate(r->facts);
 		int ok =
 		    facts_cond(r->facts, v, s->verify_cmd, s, r->saved, &why, err, sizeof(err));
 		int64_t el = now_mono_ms() - t0;
@@ -302,6 +304,7 @@ enum rres runner_verify(struct runner *r, const struct plan_step *s, int exit_st
 			sbuf_release(&why);
 			if (runner_sleep(r, wait_poll(el, 10000)))
 				return runner_stopped(r, s);
+			facts_invalidate(r->facts);
 			continue;
 		} else if (!ok) {
 			rc = verify_failed(r, s, exit_status, el >= budget ? el : 0, why.buf);
