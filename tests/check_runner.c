@@ -1187,7 +1187,7 @@ static const char roles_playbook_text[] =
     "      verify: tuned == 'yes'\n"
     "    - id: install\n"
     "      name: Install\n"
-    "      require: [ver != 'broken', owner != node]\n"
+    "      require: [ver != 'broken', tuned != 'broken', owner != node]\n"
     "      check: ver == '2'\n"
     "      run: set ver 2\n"
     "      idempotent: true\n"
@@ -1284,6 +1284,30 @@ START_TEST(role_drift_refusal_names_resume_rebind)
 	/* Asked again, plain resume is refused the same way. */
 	ck_assert_int_eq(resume_yes(), EXIT_REFUSED);
 	ck_assert_int_eq(changes_since(mark), 0);
+}
+END_TEST
+
+START_TEST(false_require_wins_over_an_unreadable_one)
+{
+	failover_after_prep();
+	/* `tuned != 'broken'` cannot be read on n2 (the connection drops on it), but
+	 * `owner != node` after it is plainly false: the step is refused (exit 3,
+	 * --rebind named), not failed on the unreadable fact. */
+	fake_rule(W, "n2", "get tuned", FA_DROP);
+	ck_assert_int_eq(resume_yes(), EXIT_REFUSED);
+	ck_assert(saw(EV_STEP_REFUSED, "owner != node"));
+	ck_assert(saw(EV_STEP_REFUSED, "--rebind"));
+}
+END_TEST
+
+START_TEST(unreadable_require_fails_when_none_is_false)
+{
+	failover_after_prep();
+	fake_set(W, "n1", "owner", "n1"); /* no failover: every readable require holds */
+	fake_set(W, "n2", "owner", "n1");
+	fake_rule(W, "n2", "get tuned", FA_DROP);
+	ck_assert_int_eq(resume_yes(), EXIT_STEP_FAILED);
+	ck_assert(saw(EV_STEP_FAILED, "require: tuned != 'broken'"));
 }
 END_TEST
 
@@ -1594,6 +1618,8 @@ static Suite *suite(void)
 	    &guided_details_then_yes,
 	    &role_drift_refusal_names_resume_rebind,
 	    &refusal_of_another_fact_names_no_rebind,
+	    &false_require_wins_over_an_unreadable_one,
+	    &unreadable_require_fails_when_none_is_false,
 	    &rebind_replans_from_the_live_roles,
 	    &rebind_guided_shows_and_asks,
 	    &rebind_refused_when_no_host_can_be_bound,

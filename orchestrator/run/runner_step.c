@@ -191,12 +191,18 @@ static enum rres refuse(struct runner *r, const struct plan_step *s, const struc
 	return rc;
 }
 
-/* Every phase and step require on fresh facts.  RR_OK, or why not. */
+/*
+ * Every phase and step require on fresh facts.  RR_OK, or why not.  A require
+ * that is false refuses the step even when an earlier one could not be read
+ * (a node down): a definite "no" says more than an unknown, and is what
+ * `resume --rebind` and the exit code (3, not 1) are decided on.
+ */
 static enum rres requires_hold(struct runner *r, const struct plan_step *s)
 {
 	const struct phase_def *ph = s->phase;
 	const struct step_def *d = s->def;
 	int total = ph->nrequire + d->nrequire;
+	char first_err[1024] = "";
 
 	for (int k = 0; k < total; k++) {
 		const struct expr *e =
@@ -207,14 +213,18 @@ static enum rres requires_hold(struct runner *r, const struct plan_step *s)
 		int ok = 0;
 		enum rres rc = RR_OK;
 		sbuf_init(&why);
-		if (facts_eval(r->facts, e, s, NULL, r->saved, &ok, &why, err, sizeof(err)) < 0)
-			rc = runner_fail(r, s, RR_FAILED, -1, "require: %s", err);
-		else if (!ok)
+		if (facts_eval(r->facts, e, s, NULL, r->saved, &ok, &why, err, sizeof(err)) < 0) {
+			if (first_err[0] == '\0')
+				snprintf(first_err, sizeof(first_err), "%s", err);
+		} else if (!ok) {
 			rc = refuse(r, s, e, why.buf, explain);
+		}
 		sbuf_release(&why);
 		if (rc)
 			return rc;
 	}
+	if (first_err[0] != '\0')
+		return runner_fail(r, s, RR_FAILED, -1, "require: %s", first_err);
 	return 0;
 }
 
