@@ -65,6 +65,9 @@ conns=$(grep -c 'winrm connection HTTPS$' "$SIM_DIR/ccrsim.log")
 [ "$conns" -gt 0 ] && [ "$conns" -le "$shells" ] &&
 	ok "one connection per shell at most ($conns connections, $shells shells)" ||
 	ko "connections: $conns for $shells shells"
+full=$(grep -c 'winrm TLS full handshake$' "$SIM_DIR/ccrsim.log")
+[ "$full" = 3 ] && ok "one full TLS handshake per host, every reconnection resumed its session" ||
+	ko "$full full TLS handshakes for 3 hosts ($conns connections)"
 bin/ccrup apply "$SIM_INV" --yes --state-dir "$tmp/wr/state" >"$tmp/wr2.log" 2>&1
 rc=$?
 sim_ctl dump >"$tmp/wr2.json"
