@@ -402,6 +402,66 @@ static int changes_since(int mark)
 	return sent_since(mark, NULL, "set *") + sent_since(mark, NULL, "reboot");
 }
 
+/*
+ * Facts are read once between two changes: no (node, probe) is sent twice
+ * while no command changed the cluster (boot id polls of a reboot aside),
+ * and what a command may have changed is read again after it.
+ */
+START_TEST(facts_read_once_between_changes)
+{
+	ck_assert_int_eq(apply_yes(), 0);
+	int seg = 0, changes = 0;
+	for (int i = 0; i < W->nlog; i++) {
+		if (fnmatch("set *", W->log[i], 0) == 0 || strcmp(W->log[i], "reboot") == 0) {
+			seg = i + 1;
+			changes++;
+			continue;
+		}
+		if (strcmp(W->log[i], "bootid") == 0)
+			continue;
+		for (int k = seg; k < i; k++)
+			ck_assert_msg(
+			    strcmp(W->log[k], W->log[i]) != 0 ||
+				strcmp(W->lognode[k], W->lognode[i]) != 0,
+			    "%s: `%s` probed twice (entries %d and %d) with no change between",
+			    W->lognode[i], W->log[i], k, i);
+	}
+	ck_assert_int_gt(changes, 0);
+	/* `set conf new` on n1, then its verify reads conf on n1 again. */
+	int set = -1;
+	for (int i = 0; i < W->nlog && set < 0; i++)
+		if (strcmp(W->log[i], "set conf new") == 0 && strcmp(W->lognode[i], "n1") == 0)
+			set = i;
+	ck_assert_int_ge(set, 0);
+	ck_assert_int_ge(sent_since(set, "n1", "get conf"), 1);
+}
+END_TEST
+
+/*
+ * A node that is back at once: the new boot id read while waiting for it to
+ * go down is not read again before its `ready` check (one boot-id probe per
+ * reboot, not two).
+ */
+START_TEST(reboot_new_boot_id_read_once)
+{
+	W->down_after_reboot = -1;
+	ck_assert_int_eq(apply_yes(), 0);
+	int reboots = 0;
+	for (int i = 0; i < W->nlog; i++) {
+		if (strcmp(W->log[i], "reboot") != 0)
+			continue;
+		int k = i + 1, boots = 0;
+		for (; k < W->nlog && strcmp(W->log[k], "get svc") != 0; k++)
+			boots += strcmp(W->log[k], "bootid") == 0;
+		ck_assert_int_lt(k, W->nlog);
+		ck_assert_msg(boots == 1, "%s: %d boot-id probes between the reboot and ready",
+			      W->lognode[i], boots);
+		reboots++;
+	}
+	ck_assert_int_eq(reboots, 2);
+}
+END_TEST
+
 /* The last journal record's event name is ev. */
 static int journal_ends_with(const char *ev)
 {
@@ -1469,6 +1529,8 @@ static Suite *suite(void)
 {
 	static const TTest *const *all[] = {
 	    &happy_path,
+	    &facts_read_once_between_changes,
+	    &reboot_new_boot_id_read_once,
 	    &second_apply_changes_nothing,
 	    &already_upgraded_cluster_is_a_noop,
 	    &nothing_to_do_on_one_node_only,

@@ -71,7 +71,7 @@ struct fake_world {
 	int nnodes;
 	struct fake_rule rule[FAKE_MAX_RULES];
 	int nrules;
-	int down_after_reboot; /* connects refused after `reboot`; default 2 */
+	int down_after_reboot; /* connects refused after `reboot`; 0: 2; < 0: none (back at once) */
 	int reboot_keeps_boot; /* `reboot` does not change the boot id (a failed restart) */
 	volatile sig_atomic_t *stop;
 	char log[FAKE_MAX_LOG][160];
@@ -183,7 +183,9 @@ static __attribute__((unused)) int fake_shell(struct fake_world *w, const char *
 		struct fake_node *n = fake_node(w, node);
 		if (!w->reboot_keeps_boot)
 			n->boot++;
-		n->down = w->down_after_reboot > 0 ? w->down_after_reboot : 2;
+		n->down = w->down_after_reboot < 0   ? 0
+			  : w->down_after_reboot > 0 ? w->down_after_reboot
+						     : 2;
 		fake_set(w, node, "pend", "0"); /* a reboot clears what was pending */
 		n->connected = 0;
 		return 0;

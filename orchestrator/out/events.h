@@ -12,7 +12,8 @@
 #include <stdint.h>
 
 enum ev_kind {
-	EV_RUN_START,	 /* text: "apply" / "resume" */
+	EV_RUN_START,	 /* text: "starting run ID" / "resuming run ID"; duration_ms: on
+			    resume, the users' outage the run's earlier attempts saw end */
 	EV_RUN_END,	 /* text: result (done, failed, refused, interrupted) */
 	EV_BIND,	 /* step: role, node: host */
 	EV_PHASE_START,	 /* phase, text: phase name */

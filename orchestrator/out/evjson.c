@@ -107,6 +107,9 @@ static void kind_keys(const struct evjson *j, json_t *o, const struct event *e)
 	case EV_INFO:
 	case EV_WARN:
 		set_text(j, o, e->kind == EV_RUN_END ? "result" : "text", e->text);
+		if (e->kind == EV_RUN_START)
+			json_object_set_new(o, "outage_before_ms",
+					    json_integer(e->duration_ms > 0 ? e->duration_ms : 0));
 		break;
 	case EV_PHASE_START:
 		set_text(j, o, "name", e->text);

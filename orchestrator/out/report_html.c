@@ -370,6 +370,19 @@ static void failures(FILE *fp, const struct report_cluster *rc)
 	}
 }
 
+/* "3 attempts: interrupted, failed, done" for a step begun more than once (as status). */
+static void attempts_line(FILE *fp, const struct report_step *s)
+{
+	if (s->attempts < 2)
+		return;
+	fprintf(fp, "<div class=\"sub\">%d attempts:", s->attempts);
+	for (int k = 0, n = 0; k < s->nbars; k++)
+		if (s->bars[k].attempt > 0)
+			fprintf(fp, "%s %s", n++ ? "," : "",
+				s->bars[k].killed ? "stopped" : s->bars[k].kind);
+	fprintf(fp, "</div>");
+}
+
 static void step_row(FILE *fp, const struct report_step *s, int64_t end)
 {
 	char t[32] = "", d[40] = "", x[16] = "";
@@ -396,6 +409,7 @@ static void step_row(FILE *fp, const struct report_step *s, int64_t end)
 		esc(fp, s->reason);
 		fprintf(fp, "</div>");
 	}
+	attempts_line(fp, s);
 	fprintf(fp, "</td><td>");
 	esc(fp, s->node ? s->node : "-");
 	fprintf(fp,

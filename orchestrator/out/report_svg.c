@@ -283,10 +283,12 @@ static void step_bar(FILE *fp, const struct report_step *s, const struct report_
 {
 	int skipped = strcmp(b->kind, "skipped") == 0 || strcmp(b->kind, "op-skipped") == 0;
 	int ip = strcmp(b->kind, "in-progress") == 0;
-	int h = skipped ? 10 : BAR_H, y = LANES_Y + lane * LANE_H + (LANE_H - WAIT_H - h) / 2;
+	int op = strcmp(b->kind, "op-skipped") == 0; /* a full-height mark: it stays to do */
+	int h = skipped && !op ? 10 : BAR_H,
+	    y = LANES_Y + lane * LANE_H + (LANE_H - WAIT_H - h) / 2;
 	double x1 = xof(g, b->start_ms), x2 = xof(g, b->end_ms ? b->end_ms : g->t1);
-	if (x2 - x1 < MIN_BAR_PX)
-		x2 = x1 + MIN_BAR_PX;
+	if (x2 - x1 < MIN_BAR_PX + op)
+		x2 = x1 + MIN_BAR_PX + op;
 	fprintf(fp,
 		"<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" rx=\"2\" "
 		"data-step=\"",
@@ -313,18 +315,21 @@ static void step_bar(FILE *fp, const struct report_step *s, const struct report_
 /* Every bar of every step: each attempt, each settling, each wait for the operator. */
 static void steps(FILE *fp, const struct report_cluster *rc, const struct geo *g)
 {
-	for (int i = 0; i < rc->nsteps; i++) {
-		const struct report_step *s = &rc->steps[i];
-		int lane = lane_of(rc, s->node);
-		for (int k = 0; k < s->nbars; k++) {
-			const struct report_bar *b = &s->bars[k];
-			if (strcmp(b->kind, "operator-wait") == 0) {
-				wait_bar(fp, s, b, lane, g);
-				continue;
+	/* The operator's skips last, so that the next steps' bars do not hide them. */
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < rc->nsteps; i++) {
+			const struct report_step *s = &rc->steps[i];
+			int lane = lane_of(rc, s->node);
+			for (int k = 0; k < s->nbars; k++) {
+				const struct report_bar *b = &s->bars[k];
+				if (pass != (strcmp(b->kind, "op-skipped") == 0))
+					continue;
+				if (strcmp(b->kind, "operator-wait") == 0)
+					wait_bar(fp, s, b, lane, g);
+				else
+					step_bar(fp, s, b, lane, g);
 			}
-			step_bar(fp, s, b, lane, g);
 		}
-	}
 }
 
 static void legend(FILE *fp, const struct geo *g)

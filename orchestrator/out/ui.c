@@ -28,14 +28,15 @@ struct ui {
 	pthread_mutex_t mu;
 	struct node_stat *stats;
 	int nstats;
-	int status_shown;     /* a status line is on screen */
-	char status[256];     /* its text */
-	int64_t start_mono;   /* first event */
-	int64_t outage_ms;    /* sum of outages seen */
-	int outage_open;      /* an outage started and has not ended */
-	int64_t outage_mono;  /* when it started (monotonic; a resumed run: back-dated) */
-	char out_key[160];    /* -vv: the step whose partial output line is pending */
-	struct sbuf out_line; /* -vv: that partial line */
+	int status_shown;	  /* a status line is on screen */
+	char status[256];	  /* its text */
+	int64_t start_mono;	  /* first event */
+	int64_t outage_ms;	  /* sum of outages seen */
+	int64_t outage_before_ms; /* outages that ended in earlier attempts of resumed runs */
+	int outage_open;	  /* an outage started and has not ended */
+	int64_t outage_mono;	  /* when it started (monotonic; a resumed run: back-dated) */
+	char out_key[160];	  /* -vv: the step whose partial output line is pending */
+	struct sbuf out_line;	  /* -vv: that partial line */
 	char last_failure[1024];
 	/* The command in flight, for the live counter (terminal only). */
 	int act_on;	     /* a command is running */
@@ -447,6 +448,7 @@ static void show(struct ui *u, const struct event *e)
 
 	switch (e->kind) {
 	case EV_RUN_START:
+		u->outage_before_ms += e->duration_ms;
 		if (!q)
 			line(u, e, "\033[1m", "%s", e->text);
 		break;
@@ -636,13 +638,13 @@ int ui_ask(void *arg, const char *question, const char *choices)
 
 void ui_summary(struct ui *u)
 {
-	char d[32];
+	char d[32], w[32];
 	int steps = 0;
 	pthread_mutex_lock(&u->mu);
 	clear_status(u);
 	for (int i = 0; i < u->nstats; i++)
 		steps += u->stats[i].done + u->stats[i].skipped + u->stats[i].failed;
-	if (steps == 0 && u->outage_ms == 0 && !u->outage_open) {
+	if (steps == 0 && u->outage_ms == 0 && u->outage_before_ms == 0 && !u->outage_open) {
 		/* Nothing ran (a refusal to start, or nothing to do): no empty table. */
 		pthread_mutex_unlock(&u->mu);
 		return;
@@ -657,8 +659,11 @@ void ui_summary(struct ui *u)
 	}
 	/* An open outage counts up to now, from when it began (maybe in an earlier run). */
 	int64_t open_ms = u->outage_open ? now_mono_ms() - u->outage_mono : 0;
-	format_duration(u->outage_ms + open_ms, d, sizeof(d));
-	fprintf(u->fp, "outage: %s%s\n", d,
+	format_duration(u->outage_ms + open_ms + u->outage_before_ms, d, sizeof(d));
+	format_duration(u->outage_before_ms, w, sizeof(w));
+	fprintf(u->fp, "outage: %s%s%s%s%s\n", d, u->outage_before_ms > 0 ? " in all (" : "",
+		u->outage_before_ms > 0 ? w : "",
+		u->outage_before_ms > 0 ? " of it before this resume)" : "",
 		u->outage_open ? " so far, and STILL ONGOING: `ccrup resume` ends it" : "");
 	format_duration(now_mono_ms() - u->start_mono, d, sizeof(d));
 	fprintf(u->fp, "elapsed: %s\n", d);

@@ -442,6 +442,47 @@ int facts_eval(struct facts *f, const struct expr *e, const struct plan_step *s,
 	return rc;
 }
 
+#define GIST_MAX 200 /* characters of a probe's output quoted in a message */
+
+/*
+ * " (it says: LINE | LINE | ...)": what a probe's output said instead, its
+ * non-empty lines with blanks collapsed, cut at GIST_MAX characters.
+ */
+static void output_gist(struct sbuf *why, const char *text)
+{
+	size_t start = why->len, room = GIST_MAX;
+	int blank = 1, lines = 0;
+
+	sbuf_adds(why, " (it says: ");
+	for (const char *p = text; *p && room > 0; p++) {
+		if (*p == '\r' || *p == '\n') {
+			if (!blank && lines > 0)
+				blank = 2; /* a line ended: " | " before the next text */
+			continue;
+		}
+		if (*p == ' ' || *p == '\t') {
+			if (!blank)
+				blank = 1;
+			continue;
+		}
+		if (blank == 2)
+			sbuf_adds(why, " | ");
+		else if (blank == 1 && lines > 0)
+			sbuf_addc(why, ' ');
+		blank = 0;
+		lines = lines > 0 ? lines : 1;
+		sbuf_addc(why, *p);
+		room--;
+	}
+	if (lines == 0) {
+		why->len = start;
+		why->buf[why->len] = '\0';
+		sbuf_adds(why, " (no output)");
+		return;
+	}
+	sbuf_adds(why, room == 0 ? " ...)" : ")");
+}
+
 int facts_probe(struct facts *f, const struct probe *pr, const char *cmd, const char *host,
 		struct sbuf *why, char *err, size_t errlen)
 {
@@ -460,10 +501,15 @@ int facts_probe(struct facts *f, const struct probe *pr, const char *cmd, const 
 		if (pr->exit_codes[i] == po->exit)
 			ok_exit = 1;
 	int matched = pr->expect == NULL || regexec(&pr->expect_re, po->text, 0, NULL, 0) == 0;
-	if (why)
-		sbuf_addf(why, "`%s` on %s exited %d%s", cmd, host, po->exit,
-			  pr->expect ? (matched ? ", output matches" : ", output does not match")
-				     : "");
+	if (why) {
+		sbuf_addf(why, "`%s` on %s exited %d", cmd, host, po->exit);
+		if (pr->expect != NULL) {
+			sbuf_addf(why, ", output %s /%s/", matched ? "matches" : "does not match",
+				  pr->expect);
+			if (!matched)
+				output_gist(why, po->text);
+		}
+	}
 	return ok_exit && matched;
 }
 

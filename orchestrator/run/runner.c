@@ -756,7 +756,9 @@ static int after_failure(struct runner *r, int i)
 					 : c == 'd' ? "details"
 						    : "quit"));
 		if (c == 'd') {
-			runner_emitf(r, EV_INFO, s, "details of the failure: %s", r->err);
+			int own = r->last_output != NULL && r->last_output_of == s;
+			runner_emitf(r, EV_INFO, s, "details of the failure: %s%s%s", r->err,
+				     own ? "\n" : "", own ? r->last_output : "");
 			continue;
 		}
 		if (c == 'r') {
@@ -860,6 +862,7 @@ static void release(struct runner *r)
 	redact_free(r->rd);
 	free(r->dir);
 	free(r->run_said);
+	free(r->last_output);
 	free(r->rebind_why);
 }
 
@@ -867,7 +870,13 @@ static void release(struct runner *r)
 static enum rres prepare_resume(struct runner *r)
 {
 	enum rres rc;
-	runner_emitf(r, EV_RUN_START, NULL, "resuming run %s", r->run_id);
+	/* The outages the run's earlier attempts saw through count in this one's summary. */
+	char *t = xasprintf("resuming run %s", r->run_id);
+	struct event start = runner_step_event(EV_RUN_START, NULL);
+	start.text = t;
+	start.duration_ms = r->rp != NULL ? r->rp->outage_total_ms : 0;
+	runner_emit(r, &start);
+	free(t);
 	replay_binds(r);
 	if ((rc = check_journal(r)) != RR_OK)
 		return rc;

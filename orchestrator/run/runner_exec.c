@@ -54,6 +54,66 @@ static void emit_cmd_end(struct runner *r, const struct plan_step *s, const char
 	runner_emit(r, &e);
 }
 
+#define DETAIL_LINES 20 /* lines of each stream [d]etails shows */
+
+/* The last n lines of text, each indented; *cut: lines left out before them. */
+static void tail_lines(struct sbuf *sb, const char *text, int n, int *cut)
+{
+	const char *end = text + strlen(text), *p = end;
+	int lines = 0;
+
+	while (p > text && (p[-1] == '\n' || p[-1] == '\r' || p[-1] == ' '))
+		p--;
+	end = p;
+	while (p > text && lines < n) {
+		p--;
+		if (*p == '\n' && ++lines == n) {
+			p++;
+			break;
+		}
+	}
+	*cut = 0;
+	for (const char *q = text; q < p; q++)
+		*cut += *q == '\n';
+	while (p < end) {
+		size_t len = strcspn(p, "\n");
+		if ((size_t)(end - p) < len)
+			len = (size_t)(end - p);
+		while (len > 0 && p[len - 1] == '\r')
+			len--;
+		sbuf_addf(sb, "\n      %.*s", (int)len, p);
+		p += strcspn(p, "\n");
+		if (*p == '\n')
+			p++;
+	}
+}
+
+/* What [d]etails shows of a step command's run: exit, and the last lines of each stream. */
+static char *output_tail(const char *cmd, const struct xport_result *res)
+{
+	struct sbuf sb;
+	int cut;
+
+	sbuf_init(&sb);
+	sbuf_addf(&sb, "    command: %s", cmd);
+	if (res->outcome == XPORT_OK)
+		sbuf_addf(&sb, "\n    exit:    %d, after %lld ms", res->exit,
+			  (long long)res->duration_ms);
+	for (int k = 0; k < 2; k++) {
+		const struct sbuf *o = k == 0 ? &res->out : &res->err;
+		if (o->len == 0)
+			continue;
+		struct sbuf lines;
+		sbuf_init(&lines);
+		tail_lines(&lines, o->buf, DETAIL_LINES, &cut);
+		sbuf_addf(&sb, "\n    %s%s:", k == 0 ? "stdout" : "stderr",
+			  cut > 0 ? " (its last lines; the audit log has all)" : "");
+		sbuf_add(&sb, lines.buf, lines.len);
+		sbuf_release(&lines);
+	}
+	return sbuf_detach(&sb);
+}
+
 /* First line of a command's error output, for messages. */
 static char *first_line(const struct xport_result *res)
 {
@@ -92,6 +152,9 @@ enum rres runner_run_command(struct runner *r, const struct plan_step *s, int *e
 		enum xport_outcome o = xport_exec(x, s->command, timeout, OUTPUT_CAP, on_output,
 						  &oc, r->o->stop, &res);
 		emit_cmd_end(r, s, s->command, &res);
+		free(r->last_output);
+		r->last_output = output_tail(s->command, &res);
+		r->last_output_of = s;
 		*exit_status = res.exit;
 		char *line = first_line(&res);
 		char *why = NULL;
@@ -219,11 +282,13 @@ enum rres runner_verify(struct runner *r, const struct plan_step *s, int exit_st
 
 	if (v->expr == NULL && v->probe == NULL)
 		return RR_OK;
+	/* Every caller emptied the cache after the change (the command, the reboot,
+	 * the resume's re-probe): what was read since, verify may use; a poll
+	 * after a sleep reads everything again. */
 	for (;;) {
 		struct sbuf why;
 		enum rres rc = RR_OK;
 		sbuf_init(&why);
-		facts_invalidate(r->facts);
 		int ok =
 		    facts_cond(r->facts, v, s->verify_cmd, s, r->saved, &why, err, sizeof(err));
 		int64_t el = now_mono_ms() - t0;
@@ -239,6 +304,7 @@ enum rres runner_verify(struct runner *r, const struct plan_step *s, int exit_st
 			sbuf_release(&why);
 			if (runner_sleep(r, wait_poll(el, 10000)))
 				return runner_stopped(r, s);
+			facts_invalidate(r->facts);
 			continue;
 		} else if (!ok) {
 			rc = verify_failed(r, s, exit_status, el >= budget ? el : 0, why.buf);

@@ -109,9 +109,11 @@ struct runner {
 	int rebound;			   /* resume --rebind journaled a rebind in this process */
 	char *rebind_why;		   /* the next refusal's `rebind` member (the roles that
 					      changed), or NULL (runner_fail takes it) */
-	char *run_said;			   /* first output line of the last command whose non-zero
-					      exit ok_exit accepted, or NULL (verify's message) */
-	char err[2048];			   /* last failure, for the final message */
+	char *last_output; /* the last step command's output, its last lines ([d]etails) */
+	const struct plan_step *last_output_of; /* the step it is of */
+	char *run_said; /* first output line of the last command whose non-zero
+			   exit ok_exit accepted, or NULL (verify's message) */
+	char err[2048]; /* last failure, for the final message */
 };
 
 /*

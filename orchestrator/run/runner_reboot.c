@@ -33,9 +33,18 @@ static void waiting(struct runner *r, const struct plan_step *s, const char *wha
  * The first re-probe of a reboot comes soon (a fast node or a simulator is
  * back within milliseconds: a first sleep of 100 ms was most of a reboot step
  * at time scale 0), then the interval doubles up to the cap, so a slow node
- * costs a handful of extra probes.  Sleep first, double after.
+ * costs a handful of extra probes.  Sleep first, double after; a sleep
+ * while the node is going down ends early when the node closes our
+ * connection, which a rebooting node does first.
  */
 #define REBOOT_POLL_FIRST_MS 5
+/*
+ * While the node is down there is no connection to watch, and a look is
+ * one TCP connect that is refused at once: the first comes after 1 ms, so
+ * a node that is back within milliseconds (a simulator at time scale 0)
+ * costs 1-3 refused connects rather than a 5 ms sleep.
+ */
+#define REBOOT_UP_POLL_FIRST_MS 1
 /*
  * While the node is down a poll is one TCP connect (refused, or bounded by
  * the connect timeout): cheap enough to try twice a second, so the node's
@@ -52,41 +61,70 @@ enum wait_res {
 	WR_HOSTKEY, /* it came back with a host key or authentication problem */
 };
 
-/* Until the node stops answering or shows a new boot id. */
+/*
+ * Sleep up to ms, waking as soon as node's connection is closed by the node
+ * (a reboot closes it before anything else shows).  Returns 1 if stopped.
+ */
+static int sleep_or_closed(struct runner *r, const char *node, int64_t ms)
+{
+	struct xport *x = conns_get(r->conns, node);
+	int64_t end = now_mono_ms() + ms;
+
+	while (!(r->o->stop && *r->o->stop)) {
+		int64_t left = end - now_mono_ms();
+		if (left <= 0 || xport_wait_closed(x, left > 50 ? 50 : left) == 1)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Until the node stops answering or shows a new boot id (*seen_new = 1:
+ * the new boot id was read, wait_up need not read it again).  Each look
+ * comes when the node closes our connection, or after the poll interval.
+ */
 static enum wait_res wait_down(struct runner *r, const struct plan_step *s, const char *pre,
-			       int64_t budget)
+			       int64_t budget, int *seen_new)
 {
 	int64_t t0 = now_mono_ms(), poll = REBOOT_POLL_FIRST_MS;
 	char err[512];
+
+	*seen_new = 0;
 	for (;;) {
+		if (sleep_or_closed(r, s->node, poll))
+			return WR_STOPPED;
 		char *now = NULL;
 		if (runner_boot_id(r, s->node, &now, err, sizeof(err)) < 0)
 			return WR_OK; /* not answering: it went down */
 		int changed = strcmp(now, pre) != 0;
 		free(now);
-		if (changed)
+		if (changed) {
+			*seen_new = 1;
 			return WR_OK;
+		}
 		if (now_mono_ms() - t0 >= budget)
 			return WR_TIMEOUT;
 		waiting(r, s, "node going down for the reboot", t0, budget);
-		if (runner_sleep(r, poll))
-			return WR_STOPPED;
 		poll = poll * 2 > 1000 ? 1000 : poll * 2;
 	}
 }
 
-/* Until SSH answers with a new boot id and `ready` holds. */
+/*
+ * Until SSH answers with a new boot id and `ready` holds.  seen_new: the
+ * new boot id was just read (by wait_down), so the first look goes
+ * straight to `ready`.
+ */
 static enum wait_res wait_up(struct runner *r, const struct plan_step *s, const char *pre,
-			     int64_t budget, char *last, size_t lastlen)
+			     int seen_new, int64_t budget, char *last, size_t lastlen)
 {
-	int64_t t0 = now_mono_ms(), poll = REBOOT_POLL_FIRST_MS;
+	int64_t t0 = now_mono_ms(), poll = REBOOT_UP_POLL_FIRST_MS;
 	struct xport *x = conns_get(r->conns, s->node);
 	const struct cond *ready = &s->def->reboot.ready;
 
 	for (;;) {
 		/* One attempt per poll: xport_connect_retry's own backoff (200 ms doubling to
 		 * 5 s) would overshoot the node's return by up to half the downtime. */
-		enum xport_outcome o = xport_connect(x);
+		enum xport_outcome o = seen_new ? XPORT_OK : xport_connect(x);
 		if (o == XPORT_HOSTKEY || o == XPORT_AUTH_FAILED) {
 			snprintf(last, lastlen, "%s", xport_error(x));
 			return WR_HOSTKEY;
@@ -94,9 +132,10 @@ static enum wait_res wait_up(struct runner *r, const struct plan_step *s, const 
 		char *now = NULL;
 		if (o != XPORT_OK) {
 			snprintf(last, lastlen, "%s", xport_error(x));
-		} else if (runner_boot_id(r, s->node, &now, last, lastlen) == 0) {
-			int changed = strcmp(now, pre) != 0;
+		} else if (seen_new || runner_boot_id(r, s->node, &now, last, lastlen) == 0) {
+			int changed = seen_new || strcmp(now, pre) != 0;
 			free(now);
+			seen_new = 0;
 			if (changed) {
 				struct sbuf why;
 				sbuf_init(&why);
@@ -165,7 +204,8 @@ enum reboot_res runner_reboot(struct runner *r, const struct plan_step *s, const
 	}
 	int64_t down = down_budget_ms > 0 ? down_budget_ms : runner_budget(r, rb->down_timeout_ms);
 	int64_t up = runner_budget(r, rb->up_timeout_ms);
-	enum wait_res w = wait_down(r, s, pre, down);
+	int seen_new = 0;
+	enum wait_res w = wait_down(r, s, pre, down, &seen_new);
 	if (w == WR_TIMEOUT) {
 		format_duration(down, t, sizeof(t));
 		snprintf(err, errlen, "%s did not go down within %s after `%s` (boot id still %s)",
@@ -175,7 +215,7 @@ enum reboot_res runner_reboot(struct runner *r, const struct plan_step *s, const
 	if (w == WR_STOPPED)
 		return RB_STOPPED;
 	char last[512] = "";
-	w = wait_up(r, s, pre, up, last, sizeof(last));
+	w = wait_up(r, s, pre, seen_new, up, last, sizeof(last));
 	if (w == WR_STOPPED)
 		return RB_STOPPED;
 	if (w == WR_OK)

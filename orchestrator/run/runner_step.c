@@ -127,6 +127,8 @@ int runner_ask(struct runner *r, const char *q, const char *choices)
 	if (runner_journal_sync(r, NULL) < 0)
 		return 'q';
 	int c = r->o->ask ? r->o->ask(r->o->ask_arg, q, choices) : 'q';
+	/* The operator may have looked at (or changed) the cluster meanwhile. */
+	facts_invalidate(r->facts);
 	r->operator_ms += now_mono_ms() - t;
 	r->asked = 1;
 	return c;
@@ -523,7 +525,6 @@ static enum rres phase_start(struct runner *r, int i)
 	if (r->cur_phase == s->phase)
 		return RR_OK;
 	r->cur_phase = s->phase;
-	facts_invalidate(r->facts);
 	r->phase_idle = !phase_has_work(r, i);
 	if (r->phase_idle)
 		return RR_OK;
@@ -629,7 +630,8 @@ enum rres runner_step(struct runner *r, int i)
 	if (r->phase_idle && ss->st != SS_BEGUN && !ss->op_skipped)
 		return pass_idle(r, s);
 	do {
-		facts_invalidate(r->facts);
+		/* Facts read since the last change are still the world as it is now: no
+		 * invalidation here (facts.h says when the cache is emptied). */
 		if (!applies(r, s, &rc))
 			return rc;
 		if (ss->st == SS_BEGUN) {

@@ -18,6 +18,8 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -640,6 +642,24 @@ unsigned xport_connect_count(const struct xport *x)
 int xport_socket(const struct xport *x)
 {
 	return x->ops->socket(x);
+}
+
+int xport_wait_closed(const struct xport *x, int64_t ms)
+{
+	/* POLLRDHUP: the peer's FIN, not data, wakes us (a keepalive answer must not). */
+	struct pollfd pfd = {.fd = xport_socket(x), .events = POLLRDHUP};
+	int n;
+
+	if (ms <= 0)
+		return 0;
+	if (pfd.fd < 0) {
+		xport__sleep_ms(ms);
+		return 0;
+	}
+	do
+		n = poll(&pfd, 1, ms > INT_MAX ? INT_MAX : (int)ms);
+	while (n < 0 && errno == EINTR);
+	return n > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
 }
 
 static int ssh_xp_socket(const struct xport *x)

@@ -216,6 +216,15 @@ int xport_is_connected(const struct xport *x);
 unsigned xport_connect_count(const struct xport *x);
 /* The session's socket, for diagnostics (getsockopt), or -1; do not close it. */
 int xport_socket(const struct xport *x);
+/*
+ * Wait up to ms for the node to close the open connection (a rebooting
+ * node does, before anything else tells).  Returns 1 as soon as the peer
+ * has closed it (or it failed), 0 when ms passed with it open or when
+ * there is no connection to watch (then it simply sleeps ms).  Reads and
+ * changes nothing: the next command finds the closed session and
+ * reconnects as usual.
+ */
+int xport_wait_closed(const struct xport *x, int64_t ms);
 /* The transport's name: "ssh" or "winrm". */
 const char *xport_kind_name(enum xport_kind k);
 /* The kind of x. */

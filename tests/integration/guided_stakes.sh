@@ -107,6 +107,12 @@ grep -q "passive.setup on NODE2 failed. \[r\]etry \[d\]etails \[q\]uit" "$tmp/fa
 	ok "a failed step offers retry / details / quit" || ko "failure prompt" "$tmp/fail.txt"
 grep -q "details of the failure: .*Setup encountered a problem" "$tmp/fail.txt" &&
 	ok "[d]etails shows the failure" || ko "failure details" "$tmp/fail.txt"
+# ... and more than the FAILED line already on screen: the command, its exit, its output.
+grep -q '^    command: "D:\\Exchange2007SP1\\setup.com" /m:upgrade' "$tmp/fail.txt" &&
+	grep -q "^    exit:    5, after" "$tmp/fail.txt" &&
+	grep -A3 "^    std\(out\|err\):" "$tmp/fail.txt" | grep -q "^      .*Setup encountered a problem" &&
+	ok "[d]etails shows the command, its exit status and its output's last lines" ||
+	ko "failure details: command, exit, output" "$tmp/fail.txt"
 [ $rc = 0 ] && ok "[r]etry ran the step again and the run finished" || ko "retry exit $rc" "$tmp/fail.txt"
 grep -F '"event":"answer"' "$tmp/st4/CLUS1/journal.jsonl" | grep -q '"retry"' &&
 	ok "the retry is journaled" || ko "retry journaled"
@@ -144,6 +150,32 @@ grep -F '"event":"answer"' "$tmp/st6/CLUS1/journal.jsonl" | grep -q '"cancel"' &
 	ok "both answers to the quit question are journaled" || ko "quit answers journaled"
 # Outside the outage, one "q" still quits (nothing is lost by stopping there).
 if grep -q "Quit before" "$tmp/det.txt"; then ko "quit outside the outage asked twice" "$tmp/det.txt"; else ok "quit outside the outage needs one key"; fi
+
+# 8. A refused mark-done says what the probe wanted and what the node said instead.
+sim_stop
+sim_start mock-nodes/scenarios/two-node.yml 0 "$tmp/sim" || exit 1
+python3 tests/lib/guided.py "passive.stop-service[HealthService]=myq" "$tmp/md.log" -- \
+	bin/ccrup apply "$SIM_INV" --state-dir "$tmp/st8" >/dev/null 2>&1
+plain "$tmp/md.log" | tr -s '\n' >"$tmp/md.txt"
+grep -q "cannot mark passive.stop-service\[HealthService\] done: its verify .*output does not match /STOPPED.*/ (it says: .*STATE : 4 RUNNING" "$tmp/md.txt" &&
+	ok "a refused mark-done quotes the expected pattern and what the output said" ||
+	ko "mark-done refusal wording" "$tmp/md.txt"
+
+# 7. Quit after the outage ended, then resume: the resume's summary counts the outage
+# the earlier attempt saw end (it said "outage: 0ms").
+sim_stop
+sim_start mock-nodes/scenarios/two-node.yml 0 "$tmp/sim" || exit 1
+GUIDED_THINK_MS=20 python3 tests/lib/guided.py "former-active.move-cluster-group=q" "$tmp/aq.log" -- \
+	bin/ccrup apply "$SIM_INV" --state-dir "$tmp/st7"
+rc=$?
+bin/ccrup resume "$SIM_INV" --state-dir "$tmp/st7" --yes >"$tmp/aq2.log" 2>&1
+rc2=$?
+if [ $rc = 130 ] && [ $rc2 = 0 ] && grep -q "^outage: [0-9.]*m*s in all ([0-9.]*m*s of it before this resume)$" "$tmp/aq2.log" &&
+	! grep -q "^outage: 0ms" "$tmp/aq2.log"; then
+	ok "a resume after the outage ended counts it in its summary"
+else
+	ko "resume summary outage (exit $rc, $rc2)" "$tmp/aq2.log"
+fi
 
 echo "guided_stakes: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -362,6 +362,8 @@ check "CLUS2 history: the operator's retry and wait (42s), the run time apart (1
 check "CLUS2 summary: 1 failure now, 3 earlier attempts (interrupted, stopped, failed) counted apart" \
 	grep -q "Failures *1 (and 3 earlier attempts that failed, were interrupted or stopped, then tried again: see History)" "$tmp/hist.txt"
 chrome --dump-dom "file://$state/CLUS1/report.html" >"$tmp/dom1.html" 2>/dev/null
+check "CLUS2 steps: each step begun more than once says how each attempt ended, as status does" \
+	sh -c "grep -q '3 attempts: interrupted, failed, done' $tmp/hist.txt && grep -q '2 attempts: stopped, done' $tmp/hist.txt"
 check "CLUS1 (done): the declined gate is an earlier stop, not a failure" \
 	sh -c "grep -q '<h3>Earlier stops</h3>' $tmp/dom1.html && ! grep -q '<h3>Failures</h3>' $tmp/dom1.html && grep -q 'declined' $tmp/dom1.html"
 check "CLUS2 history: says how many resumes (after the Ctrl-C and after the kill)" grep -q "The run was resumed 2 times\." "$tmp/hist.txt"

@@ -305,11 +305,11 @@ else
 	ko "resume after a harmless skip: exit $rc" "$tmp/g5.log"
 fi
 # The report of that real journal: the operator's skip and the later run are two bars
-# of the step, each in its style; the time the operator took is drawn apart.
+# of the step, each in its style (skips are drawn last, on top); the time the operator took is drawn apart.
 bin/ccrup report "$SIM_INV" --state-dir "$st" --html "$tmp/g5.html" >/dev/null 2>&1
 n=$(sed -n 's/.*skipped by the operator is still to do (restore.firewall-start-type on \(NODE[12]\)).*/\1/p' "$tmp/g4.log" | head -1)
-bars=$(grep -oE "<rect[^>]*data-step=\"restore\\.firewall-start-type\" data-node=\"$n\"[^>]*class=\"step [^\"]*\"" "$tmp/g5.html" | sed 's/.*class="//; s/"$//' | tr '\n' ',')
-if [ -n "$n" ] && [ "$bars" = "step op-skipped,step done," ] && grep -q 'data-step="restore.firewall-start-type"[^>]*class="operator-wait"' "$tmp/g5.html" &&
+bars=$(grep -oE "<rect[^>]*data-step=\"restore\\.firewall-start-type\" data-node=\"$n\"[^>]*class=\"step [^\"]*\"" "$tmp/g5.html" | sed 's/.*class="//; s/"$//' | sort | tr '\n' ',')
+if [ -n "$n" ] && [ "$bars" = "step done,step op-skipped," ] && grep -q 'data-step="restore.firewall-start-type"[^>]*class="operator-wait"' "$tmp/g5.html" &&
 	grep -q "The run was resumed 1 time\." "$tmp/g5.html"; then
 	ok "report of the real journal: the skip (purple) and the resumed run (green) are two bars; the operator's time a strip apart"
 else
