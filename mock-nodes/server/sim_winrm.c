@@ -493,6 +493,10 @@ static int conn_step(struct sim_winrm *wr, struct sim_wr_conn *c)
 			return tls_retry(c, rc);
 		c->handshake = 1;
 		c->want = 0;
+		if (wr->srv->opts->verbose)
+			fprintf(stderr, "ccrsim: %s: winrm TLS %s\n",
+				sim_host_name(wr->srv->world, c->host),
+				SSL_session_reused(c->ssl) ? "session resumed" : "full handshake");
 	}
 	for (;;) {
 		if (c->state == WR_LINGER) {

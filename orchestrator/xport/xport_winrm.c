@@ -55,6 +55,7 @@ struct xport_winrm {
 	int64_t op_ms;		       /* OperationTimeout */
 	int64_t envelope;	       /* MaxEnvelopeSize */
 	CURLM *multi;		       /* keeps the connection cache between requests */
+	CURLSH *tls;		       /* TLS sessions, kept across reconnections */
 	CURL *easy;		       /* the one request handle, reused */
 	struct curl_slist *headers;    /* Content-Type etc. */
 	struct curl_slist *connect_to; /* HOST:PORT:ADDRESS:PORT when server_name is set */
@@ -111,6 +112,7 @@ static void easy_setup(struct xport *x)
 		fprintf(stderr, "ccrup: out of memory (libcurl)\n");
 		abort();
 	}
+	curl_easy_setopt(e, CURLOPT_SHARE, w->tls);
 	curl_easy_setopt(e, CURLOPT_URL, w->url);
 	curl_easy_setopt(e, CURLOPT_POST, 1L);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, w->headers);
@@ -523,6 +525,8 @@ static void winrm_release(struct xport *x)
 	if (w == NULL)
 		return;
 	winrm_drop(x);
+	if (w->tls != NULL)
+		curl_share_cleanup(w->tls);
 	curl_slist_free_all(w->headers);
 	curl_slist_free_all(w->connect_to);
 	if (w->password != NULL)
@@ -592,6 +596,16 @@ void xport__winrm_init(struct xport *x, const struct xport_options *opt)
 		w->connect_to = slist_add(NULL, ct);
 		free(ct);
 		free(ua);
+	}
+	/* The handles go with a lost connection (winrm_drop: a reboot, a dropped
+	 * command); the TLS session outlives them, so the next connection resumes it
+	 * instead of a full handshake (a node that forgot it, e.g. after a reboot,
+	 * answers with a full one). */
+	w->tls = curl_share_init();
+	if (w->tls == NULL ||
+	    curl_share_setopt(w->tls, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
+		fprintf(stderr, "ccrup: out of memory (libcurl)\n");
+		abort();
 	}
 	w->headers = slist_add(NULL, "Content-Type: application/soap+xml;charset=UTF-8");
 	w->headers = slist_add(w->headers, "User-Agent: ccrup WinRM");
