@@ -251,3 +251,13 @@ int text_term_cols(FILE *fp)
 		return ws.ws_col;
 	return 0;
 }
+
+void text_put_term(FILE *fp, const char *s)
+{
+	int cols = text_term_cols(fp);
+
+	if (cols)
+		text_put_wrapped(fp, s, 0, cols);
+	else
+		fputs(s, fp);
+}

@@ -48,5 +48,8 @@ void text_put_wrapped(FILE *fp, const char *s, int col, int cols);
 
 /* fp's width when it is a terminal that says (a bare PTY says 0), else 0. */
 int text_term_cols(FILE *fp);
+/* Write s to fp: wrapped at spaces to the terminal's width when fp is a
+ * terminal that reports one, as it is otherwise (a pipe, a file). */
+void text_put_term(FILE *fp, const char *s);
 
 #endif

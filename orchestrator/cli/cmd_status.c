@@ -351,11 +351,7 @@ static void print_text_safe(const struct cluster_status *cs)
 	print_text(mem, cs);
 	fclose(mem);
 	char *safe = text_escaped(buf, "\n");
-	int cols = text_term_cols(stdout); /* a terminal: wrapped at spaces, never mid-word */
-	if (cols)
-		text_put_wrapped(stdout, safe, 0, cols);
-	else
-		fputs(safe, stdout);
+	text_put_term(stdout, safe); /* a terminal: wrapped at spaces, never mid-word */
 	free(safe);
 	free(buf);
 }

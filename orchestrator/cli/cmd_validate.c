@@ -157,11 +157,7 @@ int cmd_validate(int argc, char **argv)
 				       o.inventory, f.nclusters, f.nclusters == 1 ? "" : "s", hosts,
 				       hosts == 1 ? "" : "s", o.playbook, f.pb->name, f.pb->nphases,
 				       steps, f.pb->nfacts);
-		int cols = text_term_cols(stdout); /* a terminal: wrapped at spaces, not mid-word */
-		if (cols)
-			text_put_wrapped(stdout, text, 0, cols);
-		else
-			fputs(text, stdout);
+		text_put_term(stdout, text); /* a terminal: wrapped at spaces, never mid-word */
 		free(text);
 	}
 	cli_files_release(&f);

@@ -21,6 +21,8 @@ usage: world.py DUMP.json CHECK [ARGS]
                                      (a rollup runs no setup.com: check with count)
   org CLUSTER SCHEMA AD              the organisation prepared for SCHEMA / AD versions
   untouched CLUSTER                  no state-changing command ran anywhere
+  quiet-since BEFORE.json            no state-changing command ran between BEFORE.json
+                                     and this dump (each one that did is printed)
   count HOST COMMAND N               HOST ran COMMAND exactly N times
   cms CLUSTER OWNER STATE VERSION    the CMS is where and what it should be
   services CLUSTER BEFORE.json SVC...
@@ -149,6 +151,19 @@ def services(w, cname, before_path, *names):
                 fail("%s %s start/state %s, want %s as before the run" % (n, s, got, want))
 
 
+def quiet_since(w, before_path):
+    before = {h["name"]: h["commands"] for h in json.load(open(before_path))["hosts"]}
+    n = 0
+    for h in w["hosts"]:
+        for cmd, k in h["commands"].items():
+            d = k - before.get(h["name"], {}).get(cmd, 0)
+            if d and any(c in cmd.lower() for c in CHANGING):
+                print("%s: %s x%d" % (h["name"], cmd, d))
+                n += d
+    if n:
+        fail("%d state-changing command(s) ran" % n)
+
+
 def main():
     w = json.load(open(sys.argv[1]))
     what, args = sys.argv[2], sys.argv[3:]
@@ -165,6 +180,8 @@ def main():
                  % (o["schema_version"], o["ad_version"], args[1], args[2]))
     elif what == "untouched":
         untouched(w, *args)
+    elif what == "quiet-since":
+        quiet_since(w, *args)
     elif what == "count":
         k = count(host(w, args[0]), args[1])
         if k != int(args[2]):
