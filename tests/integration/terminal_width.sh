@@ -56,7 +56,7 @@ else
 	awk 'length($0) > 80' "$tmp/w80.txt" | head -5
 fi
 if grep -q '^    why:   Microsoft recommends .NET 2.0 SP1 for Exchange 2007 SP1 on Windows$' "$tmp/w80.txt" &&
-	grep -q '^           2003 (step 1)\.$' "$tmp/w80.txt"; then
+	grep -q '^           2003 (procedure step 1)\.$' "$tmp/w80.txt"; then
 	ok "a long why: wraps at a space, under its value"
 else
 	ko "why: wrapping" "$tmp/w80.txt"
@@ -85,7 +85,7 @@ else
 fi
 rm -rf "$tmp/st"
 python3 "$tmp/drive.py" 0 "$tmp/w0.txt" -- bin/ccrup apply "$SIM_INV" --state-dir "$tmp/st"
-if grep -q '^    why:   Microsoft recommends .NET 2.0 SP1 for Exchange 2007 SP1 on Windows 2003 (step 1)\.$' "$tmp/w0.txt"; then
+if grep -q '^    why:   Microsoft recommends .NET 2.0 SP1 for Exchange 2007 SP1 on Windows 2003 (procedure step 1)\.$' "$tmp/w0.txt"; then
 	ok "a terminal of unknown size is not wrapped"
 else
 	ko "unknown size" "$tmp/w0.txt"
