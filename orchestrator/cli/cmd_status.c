@@ -235,6 +235,73 @@ static const char *next_command(const struct cluster_status *cs, int nx)
 	return nx >= 0 && cs->v[nx].rebind ? "ccrup resume --rebind" : "ccrup resume";
 }
 
+/* Who holds role after a finished run, as the verifies of its steps left the facts the
+ * role is bound by, when the plan predicts it (an entry of after, or NULL). */
+static const char *role_after(const struct cluster_status *cs, char **after, const char *role)
+{
+	if (after == NULL)
+		return NULL;
+	for (int r = 0; r < cs->plan->pb->nroles; r++)
+		if (strcmp(cs->plan->pb->roles[r].name, role) == 0)
+			return after[r];
+	return NULL;
+}
+
+static char **roles_after_done(const struct cluster_status *cs)
+{
+	if (cs->run_id == NULL || strcmp(run_state(cs), "done") != 0)
+		return NULL;
+	return plan_roles_after(cs->plan);
+}
+
+/*
+ * The roles as the run bound them at its start (they stay so for the whole run); a
+ * finished run also says who holds a role after it when its steps moved it.
+ */
+static void print_roles(FILE *fp, const struct cluster_status *cs)
+{
+	char **after = roles_after_done(cs);
+
+	for (int i = 0; i < cs->plan->nroles; i++) {
+		const struct role_binding *b = &cs->plan->roles[i];
+		const char *now = role_after(cs, after, b->role);
+		char *had = plan_role_hosts(cs->plan, b->role);
+		fprintf(fp, "  role %-12s %s", b->role, b->host);
+		if (b->assumed)
+			fprintf(fp, " (assumed; not bound yet)");
+		else if (cs->run_id && now && had && strcmp(now, had) != 0)
+			fprintf(fp, " (bound at the start of the run; after the run: %s)", now);
+		else if (cs->run_id)
+			fprintf(fp, " (bound at the start of the run)");
+		fputc('\n', fp);
+		free(had);
+	}
+	if (after)
+		plan_roles_after_free(cs->plan, after);
+}
+
+/* The header's gist again below the step table, which can be longer than a terminal. */
+static void print_summary(FILE *fp, const struct cluster_status *cs, int nx)
+{
+	char t[32], ts[32];
+
+	fprintf(fp, "Cluster %s (summary): %s", cs->cl->name, run_state(cs));
+	if (nx >= 0 && cs->run_id && !cs->abandoned)
+		fprintf(fp, "; next: step %d %s on %s (%s%s%s)", nx + 1, cs->plan->steps[nx].id,
+			cs->plan->steps[nx].node ? cs->plan->steps[nx].node : "-",
+			cs->locked ? "" : "`", cs->locked ? "in progress" : next_command(cs, nx),
+			cs->locked ? "" : "`");
+	if (cs->outage_open) {
+		format_iso8601(cs->outage_since, ts, sizeof(ts));
+		fprintf(fp, "; !!! OUTAGE ONGOING since %s !!!\n", ts);
+	} else if (cs->outage_total) {
+		format_duration(cs->outage_total, t, sizeof(t));
+		fprintf(fp, "; outage: %s in total\n", t);
+	} else {
+		fprintf(fp, "; outage: none\n");
+	}
+}
+
 static void print_text(FILE *fp, const struct cluster_status *cs)
 {
 	char t[32], ts[32];
@@ -260,9 +327,7 @@ static void print_text(FILE *fp, const struct cluster_status *cs)
 			cs->holder.command ? cs->holder.command : "?");
 	else if (cs->ran_on != NULL)
 		fprintf(fp, "  last run by host %s\n", cs->ran_on);
-	for (int i = 0; i < cs->plan->nroles; i++)
-		fprintf(fp, "  role %-12s %s%s\n", cs->plan->roles[i].role, cs->plan->roles[i].host,
-			cs->plan->roles[i].assumed ? " (assumed; not bound yet)" : "");
+	print_roles(fp, cs);
 	char *tr = plan_transports(cs->plan);
 	fprintf(fp, "  transport %s\n", tr);
 	free(tr);
@@ -333,6 +398,8 @@ static void print_text(FILE *fp, const struct cluster_status *cs)
 				"(`ccrup resume` offers it again)\n");
 			break;
 		}
+	if (cs->plan->nsteps > 0)
+		print_summary(fp, cs, nx);
 }
 
 /*
@@ -354,6 +421,27 @@ static void print_text_safe(const struct cluster_status *cs)
 	text_put_term(stdout, safe); /* a terminal: wrapped at spaces, never mid-word */
 	free(safe);
 	free(buf);
+}
+
+/* role -> hosts (joined by ',') after a finished run, for the roles its steps moved,
+ * or null before the run is done. */
+static json_t *roles_after_json(const struct cluster_status *cs)
+{
+	char **after = roles_after_done(cs);
+	json_t *o;
+
+	if (after == NULL)
+		return json_null();
+	o = json_object();
+	for (int r = 0; r < cs->plan->pb->nroles; r++) {
+		const char *role = cs->plan->pb->roles[r].name;
+		char *had = plan_role_hosts(cs->plan, role);
+		if (after[r] && had && strcmp(after[r], had) != 0)
+			json_object_set_new(o, role, json_string(after[r]));
+		free(had);
+	}
+	plan_roles_after_free(cs->plan, after);
+	return o;
 }
 
 static json_t *to_json(const struct cluster_status *cs)
@@ -398,6 +486,7 @@ static json_t *to_json(const struct cluster_status *cs)
 		      run_state(cs), "run_id", cs->run_id ? json_string(cs->run_id) : json_null(),
 		      "roles", roles, "transports", plan_transports_json(cs->plan), "last_error",
 		      cs->last_error ? json_string(cs->last_error) : json_null(), "steps", steps);
+	json_object_set_new(o, "roles_after", roles_after_json(cs));
 	json_object_set_new(o, "outage",
 			    json_pack("{s:b, s:I, s:I}", "ongoing", cs->outage_open, "since_ms",
 				      (json_int_t)cs->outage_since, "total_ms",

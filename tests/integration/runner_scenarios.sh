@@ -45,6 +45,17 @@ if run two-node two-node 0; then
 	else
 		ko "two-node: status" "$tmp/st.json"
 	fi
+	# The roles stay as bound at the start, and the finished run says where its steps left
+	# them (the CMS moved to NODE2); the header's gist is repeated below the step table.
+	bin/ccrup status "$SIM_INV" --state-dir "$tmp/two-node/state" >"$tmp/st.txt" 2>&1
+	if grep -Eq '^  role active +NODE1 \(bound at the start of the run; after the run: NODE2\)$' "$tmp/st.txt" &&
+		grep -Eq '^  role passive +NODE2 \(bound at the start of the run; after the run: NODE1\)$' "$tmp/st.txt" &&
+		tail -n 1 "$tmp/st.txt" | grep -Eq '^Cluster CLUS1 \(summary\): done; outage: [0-9].* in total$' &&
+		python3 -c "import json,sys; c=json.load(open('$tmp/st.json'))['clusters'][0]; sys.exit(0 if c['roles']=={'active':'NODE1','passive':'NODE2'} and c['roles_after']=={'active':'NODE2','passive':'NODE1'} else 1)"; then
+		ok "two-node: status says the roles were bound at the start and where the run left them; the summary ends the text"
+	else
+		ko "two-node: status roles and summary" "$tmp/st.txt"
+	fi
 	# A second apply finds nothing to do: it says so, changes nothing, starts no run.
 	sim_start mock-nodes/scenarios/two-node.yml 0 "$tmp/again/sim"
 	bin/ccrup apply "$SIM_INV" --yes --state-dir "$tmp/again/state" >"$tmp/again1.log" 2>&1
