@@ -179,6 +179,49 @@ static enum plan_applies offline_when(const struct expr *e, struct subst_ctx *c)
 	return result ? APPLIES_YES : APPLIES_NO;
 }
 
+struct when_vars {
+	struct subst_ctx *c;
+	struct sbuf *out;
+};
+
+/* Append "name = 'value'" for a variable the `when` reads, once each. */
+static int when_var(const char *name, int col, void *arg)
+{
+	struct when_vars *w = arg;
+	enum var_kind k;
+	const char *v;
+	char *item;
+	(void)col;
+	if (strchr(name, '.') || (v = subst_value(w->c, name, &k)) == NULL)
+		return 0;
+	item = xasprintf("%s = '%s'", name, v);
+	if (w->out->len == 0 || strstr(w->out->buf, item) == NULL)
+		sbuf_addf(w->out, "%s%s", w->out->len ? ", " : "", item);
+	free(item);
+	return 0;
+}
+
+char *plan_when_value(const struct plan *p, const struct plan_step *s, const struct expr *e)
+{
+	struct subst_ctx c;
+	struct sbuf vars, out;
+	struct when_vars w = {&c, &vars};
+	enum plan_applies a;
+
+	plan_subst_ctx(p, s, &c);
+	a = offline_when(e, &c);
+	if (a == APPLIES_LIVE)
+		return xstrdup("decided live");
+	sbuf_init(&vars);
+	sbuf_init(&out);
+	expr_foreach_ident(e, when_var, &w);
+	sbuf_adds(&out, a == APPLIES_YES ? "true" : "false");
+	if (vars.len)
+		sbuf_addf(&out, ": %s", vars.buf);
+	sbuf_release(&vars);
+	return sbuf_detach(&out);
+}
+
 static enum plan_applies combine(enum plan_applies a, enum plan_applies b)
 {
 	if (a == APPLIES_NO || b == APPLIES_NO)

@@ -90,6 +90,13 @@ void plan_free(struct plan *p);
 /* Fill a substitution context for a step instance (node/item of s, roles of p). */
 void plan_subst_ctx(const struct plan *p, const struct plan_step *s, struct subst_ctx *c);
 
+/*
+ * A `when` of s (its own or its phase's) as far as the inventory's variables decide it:
+ * "true" or "false", then the variables it reads ("false: failback = 'none'"), or
+ * "decided live" when it reads facts.  Caller frees.
+ */
+char *plan_when_value(const struct plan *p, const struct plan_step *s, const struct expr *e);
+
 /* The hosts bound to role, joined by ',' (caller frees), or NULL if it is no role. */
 char *plan_role_hosts(const struct plan *p, const char *role);
 /*

@@ -196,18 +196,28 @@ static void render_http_json(FILE *fp, const struct http_check_spec *h, const ch
 	free(t);
 }
 
+/* "when  EXPR  (false: failback = 'none')", prefixed "phase ID:" for a phase's when. */
+static void render_when(FILE *fp, const struct plan *p, const struct plan_step *s,
+			const struct expr *e, int indent, const char *phase, int width)
+{
+	char *v = plan_when_value(p, s, e);
+	char *t = xasprintf("%s%s%s%s  (%s)", phase ? "phase " : "", phase ? phase : "",
+			    phase ? ": " : "", expr_source(e), v);
+	plan_print_wrapped(fp, indent, "when", t, width);
+	free(t);
+	free(v);
+}
+
 static void render_step(FILE *fp, const struct plan *p, const struct plan_step *s, int width)
 {
 	const struct step_def *d = s->def;
 
 	render_step_head(fp, p, s, width);
 	plan_print_wrapped(fp, DETAIL_INDENT, NULL, s->name, width);
-	if (d->when && s->applies != APPLIES_YES) {
-		char *t = xasprintf("%s%s", expr_source(d->when),
-				    s->applies == APPLIES_LIVE ? "  (decided live)" : "  (false)");
-		plan_print_wrapped(fp, DETAIL_INDENT, "when", t, width);
-		free(t);
-	}
+	if (s->phase->when && s->applies == APPLIES_NO)
+		render_when(fp, p, s, s->phase->when, DETAIL_INDENT, s->phase->id, width);
+	if (d->when)
+		render_when(fp, p, s, d->when, DETAIL_INDENT, NULL, width);
 	for (int i = 0; i < d->nrequire; i++)
 		plan_print_wrapped(fp, DETAIL_INDENT, "require", expr_source(d->require[i]), width);
 	if (d->record)
@@ -256,6 +266,8 @@ static void render_phase_head(FILE *fp, const struct plan *p, const struct plan_
 	plan_print_wrapped(fp, 0, NULL, t, width);
 	free(t);
 	free(host);
+	if (ph->when)
+		render_when(fp, p, s, ph->when, 2, NULL, width);
 	for (int i = 0; i < ph->nrequire; i++)
 		plan_print_wrapped(fp, 2, "require", expr_source(ph->require[i]), width);
 }

@@ -37,6 +37,26 @@ check ccr-sp1.plan.json bin/ccrup plan playbooks/inventory.example.yml -o json
 check linux.plan.txt bin/ccrup plan playbooks/inventory.linux.example.yml -p playbooks/linux-rolling-restart.yml
 check linux.plan.json bin/ccrup plan playbooks/inventory.linux.example.yml -p playbooks/linux-rolling-restart.yml -o json
 
+# A `when` decided by the inventory's variables says so, with the values it read: the
+# failback phase (failback: none) does not read as a second outage to come.
+want() { # DESCRIPTION FIXED-TEXT (in the text plan)
+	if grep -qF -- "$2" "$tmp/ccr-sp1.plan.txt"; then
+		pass=$((pass + 1))
+		echo "ok - $1"
+	else
+		fail=$((fail + 1))
+		echo "not ok - $1: no line with: $2"
+	fi
+}
+want "the failback phase shows its when, false, and why" \
+	"  when     failback == 'original'  (false: failback = 'none')"
+want "  and its step says the phase's when makes it not apply" \
+	"      when     phase failback: failback == 'original'  (false: failback ="
+want "a step's when decided from variables shows the value it read" \
+	"      when     owa_url != ''  (false: owa_url = '')"
+want "a when that reads facts is decided live" \
+	"      when     binaries_version < target_version  (decided live)"
+
 # The JSON plan is valid JSON and lists reference steps 0-14 in order.
 if python3 - "$tmp/ccr-sp1.plan.json" <<'PY'
 import json, sys

@@ -178,6 +178,9 @@ def run(cl, start, fail_at=None, hang_at=None, end=True, hist_at=None, kill_at=N
             else:
                 r.rec(t, "done", step=sid, node=node, duration_ms=300)
             continue
+        if sid in (out["from"], out["to"]):
+            # guided: the operator typed the word that runs an outage step
+            r.rec(t, "answer", step=sid, node=node, answer="yes")
         if sid == out["from"]:
             r.rec(t, "outage-start", step=sid, node=node, wall_ms=t)
             ostart = t
@@ -384,6 +387,32 @@ check "CLUS2 timeline: waiting for the operator drawn apart from running (skip 2
 	test "$(grep -o 'class="operator-wait"' "$tmp/dom2.html" | wc -l)" = 2
 check "CLUS2 timeline: the legend names each style" sh -c "grep -q '>skipped by the operator<' $tmp/dom2.html && grep -q '>waited for the operator<' $tmp/dom2.html && grep -q '>stopped, resumed later<' $tmp/dom2.html"
 check "CLUS2 outages: one row, began with cms.stop-cms, still open" sh -c "grep '^outages|' $tmp/hist.txt | grep -v '|#|' | grep -qF 'still open'"
+
+# Every badge the pages use (a step's status, a History record kind such as answer, begin,
+# gate, outage-start, outage-end, the run's result) has a CSS rule giving it a background:
+# the badge text is white, so a badge without one is invisible.
+check "every badge class used has a CSS rule with a background" python3 - "$tmp/all.html" "$state/CLUS1/report.html" "$state/CLUS2/report.html" <<'PY'
+import re, sys
+missing = set()
+for f in sys.argv[1:]:
+    page = open(f).read()
+    css = "".join(re.findall(r"<style[^>]*>(.*?)</style>", page, re.S))
+    styled = set()
+    for sels, body in re.findall(r"([^{}]+)\{([^}]*)\}", css):
+        if re.search(r"(^|;)\s*background(-color)?\s*:", body):
+            for sel in sels.split(","):
+                m = re.fullmatch(r"\s*\.badge\.([\w-]+)\s*", sel)
+                if m:
+                    styled.add(m.group(1))
+    used = set()
+    for cls in re.findall(r'class="badge ([^"]+)"', page):
+        used.update(cls.split())
+    assert used, f + ": no badge found"
+    missing |= used - styled
+if missing:
+    print("badge classes without a background:", " ".join(sorted(missing)))
+    sys.exit(1)
+PY
 
 shot="$BUILD/tests/report_chromium.png"
 mkdir -p "$BUILD/tests"
