@@ -37,6 +37,30 @@ print(len(s), sum(1 for x in s if not x.get("why")))')
 	if [ "${1:-0}" -gt 0 ] && [ "${2:-1}" = 0 ]; then ok "$pair: $1 planned steps, all with why"; else bad "$pair: planned steps/without why: $n"; fi
 done
 
+# The whys speak to an administrator: a reference to Microsoft's procedure says "(procedure
+# step N)", never a bare "(step N)" that reads as ccrup's own [22/110] numbering, and no
+# project jargon ("the seed").
+for pair in "ccr-sp1.yml inventory.example.yml" "ccr-rollup.yml inventory.rollup.example.yml" \
+	"ccr-sp.yml inventory.sp2.example.yml"; do
+	set -- $pair
+	bad_whys=$(bin/ccrup plan "playbooks/$2" -p "playbooks/$1" -o json | python3 -c '
+import json, re, sys
+d = json.load(sys.stdin)
+def whys(o):
+    if isinstance(o, dict):
+        if isinstance(o.get("why"), str):
+            yield o["why"]
+        for v in o.values():
+            yield from whys(v)
+    elif isinstance(o, list):
+        for v in o:
+            yield from whys(v)
+for w in sorted(set(whys(d))):
+    if re.search(r"(?<!procedure )\bsteps? [0-9]", w) or re.search(r"\bseed", w, re.I):
+        print(w)')
+	if [ -z "$bad_whys" ]; then ok "$1: whys cite the procedure's steps as (procedure step N), no jargon"; else bad "$1: $bad_whys"; fi
+done
+
 # A step without why: a located warning, exit 0.
 sed '/^ *why: Restart/d; /^ *why: Picks up/d' playbooks/linux-rolling-restart.yml >"$tmp/pb.yml"
 bin/ccrup validate playbooks/inventory.linux.example.yml -p "$tmp/pb.yml" >"$tmp/out" 2>"$tmp/err"
