@@ -2,7 +2,8 @@
 # Which command output the HTML report holds, and that `ccrup report --help`, docs/ccrup.1,
 # docs/report.md and docs/guide.md say so: a failed attempt's output and each attempt of a
 # step that was retried are on the page; the output of a step that simply ran once is not
-# (it is in the audit log).  The guide quotes this run as the tool prints it.  Run: the SP1 upgrade with setup failing once (1603), then resume.
+# (it is in the audit log).  The guide quotes this run as the tool prints it.
+# Run: the SP1 upgrade with setup failing once (1603), then resume.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/sim.sh
