@@ -2,7 +2,8 @@
 # Which command output the HTML report holds, and that `ccrup report --help`, docs/ccrup.1,
 # docs/report.md and docs/guide.md say so: a failed attempt's output and each attempt of a
 # step that was retried are on the page; the output of a step that simply ran once is not
-# (it is in the audit log).  Run: the SP1 upgrade with setup failing once (1603), then resume.
+# (it is in the audit log).  The guide quotes this run as the tool prints it.
+# Run: the SP1 upgrade with setup failing once (1603), then resume.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/sim.sh
@@ -51,5 +52,15 @@ for f in "$tmp/help" docs/ccrup.1 docs/report.md docs/guide.md; do
 		ko "$(basename "$f") does not say which output the report holds"
 	fi
 done
+# The guide's §3 quotes this run as the tool prints it: the failure line, and a resume's
+# closing summary that counts only what the resume did (HUBCAS ran nothing in it).
+msg='exited 1603: The Microsoft Exchange Information Store service could not be stopped.'
+if grep -qF "$msg" "$tmp/a1" && flat <docs/guide.md | grep -qF "$msg" &&
+	! grep -q '^CLUS1  *HUBCAS' "$tmp/a2" && grep -q '^CLUS1  *NODE2 ' "$tmp/a2" &&
+	flat <docs/guide.md | grep -q 'The closing summary of `apply` or `resume` counts what that command did'; then
+	ok "guide: the failure line and the resume's summary are the tool's"
+else
+	ko "guide §3 and the tool's output differ"
+fi
 echo "report_output: $pass passed, $fail failed"
 [ "$fail" = 0 ]
