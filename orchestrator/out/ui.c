@@ -43,7 +43,7 @@ struct ui {
 	int64_t act_start;   /* when it started (monotonic) */
 	int64_t act_budget;  /* its timeout, 0 if unknown */
 	char act_where[200]; /* "CLUS1 [22/60] passive.setup on NODE2" */
-	char act_what[96];   /* the command, shortened */
+	char act_what[512];  /* the command (shortened to the terminal when drawn) */
 	pthread_t ticker;    /* redraws the status line twice a second */
 	pthread_cond_t cv;   /* wakes the ticker to stop */
 	int ticker_on;	     /* the ticker thread runs */
@@ -53,6 +53,7 @@ struct ui {
 static void draw_status(struct ui *u);
 
 static void draw_status(struct ui *u);
+static int term_cols(const struct ui *u);
 static void compose_status(struct ui *u, const char *left, const char *right);
 
 /* The outage flag of the status line and prompts: "OUTAGE 2m 13s", or "". */
@@ -66,19 +67,86 @@ static void outage_flag(const struct ui *u, char *buf, size_t len)
 	snprintf(buf, len, "OUTAGE %s", d);
 }
 
-/* The live counter: "CLUS1 [22/60] passive.setup on NODE2 `setup.com…` | 1m 12s of 2h | elapsed
- * 41m". */
+/*
+ * A command in a few columns: its program's file name and its last argument
+ * ("\"D:\\Exchange2007SP1\\setup.com\" /m:upgrade" -> "setup.com /m:upgrade",
+ * " ... " where arguments between them are left out), cut in the middle if that
+ * is still longer than room.  Empty when room is too small to say anything.
+ */
+static void short_command(const char *cmd, int room, char *out, size_t len)
+{
+	char args[512], gist[600];
+	const char *p = cmd + strspn(cmd, " "), *stop, *end, *base, *last;
+	size_t n;
+
+	out[0] = '\0';
+	if (room < 8)
+		return;
+	if (*p == '"') { /* a quoted program path */
+		p++;
+		stop = strchr(p, '"');
+		end = stop ? stop + 1 : p + strlen(p);
+		stop = stop ? stop : end;
+	} else {
+		stop = end = p + strcspn(p, " ");
+	}
+	base = p;
+	for (const char *q = p; q < stop; q++)
+		if (*q == '\\' || *q == '/')
+			base = q + 1;
+	snprintf(args, sizeof(args), "%s", end + strspn(end, " "));
+	n = strlen(args);
+	while (n > 0 && args[n - 1] == ' ')
+		args[--n] = '\0';
+	last = strrchr(args, ' ');
+	snprintf(gist, sizeof(gist), "%.*s%s%s", (int)(stop - base), base,
+		 n == 0 ? ""
+		 : last ? " ... "
+			: " ",
+		 last ? last + 1 : args);
+	n = strlen(gist);
+	if ((int)n <= room)
+		snprintf(out, len, "%s", gist);
+	else /* the middle goes: the program's name and the end of the line stay */
+		snprintf(out, len, "%.*s...%s", (room - 3) / 2, gist,
+			 gist + n - (size_t)(room - 3 - (room - 3) / 2));
+}
+
+/*
+ * The live counter: "CLUS1 [22/60] passive.setup on NODE2 running `"D:\x\setup.com" /m:upgrade`
+ * | 1m 12s of 2h | elapsed 41m".  Too long for the terminal, the step, node, timer and
+ * flags stay: the command shrinks to its program and last argument (`setup.com /m:upgrade`),
+ * then the total elapsed time goes, then the command is cut in the middle.
+ */
 static void tick_status(struct ui *u)
 {
-	char sp[32], bud[32], el[32], left[400], right[160], of[48];
+	char sp[32], bud[32], el[32], left[900], right[160], timer[80], of[48], cmd[600];
 	int64_t now = now_mono_ms();
+	int cols = term_cols(u) - 1, fixed, room;
 	format_duration(now - u->act_start, sp, sizeof(sp));
 	format_duration(u->act_budget, bud, sizeof(bud));
 	format_duration(now - u->start_mono, el, sizeof(el));
 	outage_flag(u, of, sizeof(of));
-	snprintf(left, sizeof(left), "%s running `%s`", u->act_where, u->act_what);
-	snprintf(right, sizeof(right), "%s%s%s | elapsed %s%s%s", sp, u->act_budget ? " of " : "",
-		 u->act_budget ? bud : "", el, of[0] ? " | " : "", of);
+	snprintf(timer, sizeof(timer), "%s%s%s", sp, u->act_budget ? " of " : "",
+		 u->act_budget ? bud : "");
+	snprintf(right, sizeof(right), "%s | elapsed %s%s%s", timer, el, of[0] ? " | " : "", of);
+	fixed = (int)strlen(u->act_where) + 3 + (int)strlen(right);
+	if (fixed + (int)strlen(" running ``") + (int)strlen(u->act_what) <= cols) {
+		snprintf(left, sizeof(left), "%s running `%s`", u->act_where, u->act_what);
+		goto out;
+	}
+	short_command(u->act_what, cols - fixed - 3, cmd, sizeof(cmd));
+	if (strstr(cmd, "...") != NULL || cmd[0] == '\0') { /* no room for the gist: drop elapsed */
+		snprintf(right, sizeof(right), "%s%s%s", timer, of[0] ? " | " : "", of);
+		fixed = (int)strlen(u->act_where) + 3 + (int)strlen(right);
+		room = cols - fixed - 3;
+		short_command(u->act_what, room, cmd, sizeof(cmd));
+	}
+	if (cmd[0])
+		snprintf(left, sizeof(left), "%s `%s`", u->act_where, cmd);
+	else
+		snprintf(left, sizeof(left), "%s", u->act_where);
+out:
 	compose_status(u, left, right);
 	draw_status(u);
 }

@@ -104,7 +104,7 @@ while time.time() < end:
     log.write(data)
 os.waitpid(pid, 0)
 PY
-python3 - "$tmp/tty.log" <<'PY' && ok "80 columns: every status line fits, keeps 'elapsed' and, in the outage, the OUTAGE flag" || ko "status line" "$tmp/tty.log"
+python3 - "$tmp/tty.log" <<'PY' && ok "80 columns: every status line fits, keeps 'elapsed' and, in the outage, the OUTAGE flag; a long command shows as its program and last argument" || ko "status line" "$tmp/tty.log"
 import re, sys
 raw = open(sys.argv[1], "rb").read().decode("utf-8", "replace")
 ansi = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -118,6 +118,15 @@ assert outage, "no status line during the outage"
 assert all(re.search(r"\| OUTAGE [0-9.]+(ms|s|m)", s) for s in outage), outage[:3]
 long_where = [s for s in status if "..." in s]
 assert long_where, "nothing was shortened"
+# A running command too long for the line shows its program and last argument, whole,
+# after the step and node, and before the timer: `setup.com /m:upgrade` | 1s of 2h.
+setup = [s for s in shown if " of 2h" in s and "\n" not in s]
+assert setup, "no status line while setup ran"
+assert all(len(s) <= 79 for s in setup), [s for s in setup if len(s) > 79][:3]
+bad = [s for s in setup if not re.match(
+    r"CLUS1 \[[0-9]+/110\] (passive\.setup on NODE2|former-active\.setup on NODE1)"
+    r"( running)? `[^`]*setup\.com\"? /m:upgrade` \| [0-9.]+(ms|s|m) of 2h", s)]
+assert not bad, bad[:3]
 PY
 echo "output_lines: $pass passed, $fail failed"
 [ "$fail" = 0 ]
