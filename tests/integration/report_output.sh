@@ -53,11 +53,11 @@ for f in "$tmp/help" docs/ccrup.1 docs/report.md docs/guide.md; do
 	fi
 done
 # The guide's §3 quotes this run as the tool prints it: the failure line, and a resume's
-# closing summary that counts only what the resume did (HUBCAS ran nothing in it).
+# closing summary whose step table counts only what the resume did (HUBCAS ran nothing in it).
 msg='exited 1603: The Microsoft Exchange Information Store service could not be stopped.'
 if grep -qF "$msg" "$tmp/a1" && flat <docs/guide.md | grep -qF "$msg" &&
 	! grep -q '^CLUS1  *HUBCAS' "$tmp/a2" && grep -q '^CLUS1  *NODE2 ' "$tmp/a2" &&
-	flat <docs/guide.md | grep -q 'The closing summary of `apply` or `resume` counts what that command did'; then
+	flat <docs/guide.md | grep -q 'The closing summary of `apply` or `resume` counts the steps that command did'; then
 	ok "guide: the failure line and the resume's summary are the tool's"
 else
 	ko "guide §3 and the tool's output differ"
