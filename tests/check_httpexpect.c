@@ -216,6 +216,7 @@ int main(void)
 {
 	Suite *s = suite_create("httpexpect");
 	TCase *tc = tcase_create("core");
+	tcase_set_timeout(tc, 60); /* the hostile bodies take seconds under ASan */
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, load_keys);
 	tcase_add_test(tc, load_errors);

@@ -120,7 +120,8 @@ static void short_command(const char *cmd, int room, char *out, size_t len)
  */
 static void tick_status(struct ui *u)
 {
-	char sp[32], bud[32], el[32], left[900], right[160], timer[80], of[48], cmd[600];
+	char sp[32], bud[32], el[32], timer[80], of[48], cmd[600];
+	char left[900], right[sizeof(timer) + sizeof(el) + sizeof(of) + 16];
 	int64_t now = now_mono_ms();
 	int cols = term_cols(u) - 1, fixed, room;
 	format_duration(now - u->act_start, sp, sizeof(sp));
