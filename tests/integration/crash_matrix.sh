@@ -90,10 +90,6 @@ fi
 echo "crash_matrix: $(grep -c '^mid' "$tmp/targets") commands, $(grep -c '^after' "$tmp/targets") step boundaries; reboots per node: $epochs"
 
 # journal_has FILE EVENT STEP NODE
-journal_has() {
-	[ -f "$1" ] && grep -F "\"event\":\"$2\"" "$1" | grep -F "\"step\":\"$3\"" |
-		grep -qF "\"node\":\"$4\""
-}
 
 n=0
 while IFS='	' read -r kind step node key nth; do

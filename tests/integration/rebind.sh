@@ -26,17 +26,6 @@ ok() { pass=$((pass + 1)); echo "ok - $1"; }
 ko() { fail=$((fail + 1)); echo "not ok - $1"; [ -f "${2:-}" ] && tail -n 15 "$2"; }
 W=tests/lib/world.py
 
-journal_has() {
-	[ -f "$1" ] && grep -F "\"event\":\"$2\"" "$1" | grep -F "\"step\":\"$3\"" | grep -qF "\"node\":\"$4\""
-}
-wait_begin() {
-	_i=0
-	while ! journal_has "$1" begin "$2" "$3" && kill -0 "$APID" 2>/dev/null && [ $_i -lt 3000 ]; do
-		_i=$((_i + 1))
-		sleep 0.01
-	done
-	journal_has "$1" begin "$2" "$3"
-}
 changing() { # changing DUMP_BEFORE DUMP_AFTER: no state-changing command between two dumps
 	python3 tests/lib/world.py "$2" quiet-since "$1"
 }

@@ -29,18 +29,6 @@ scn=mock-nodes/scenarios/two-node.yml
 target=8.1.240.6
 host=$(uname -n)
 
-journal_has() {
-	[ -f "$1" ] && grep -F "\"event\":\"$2\"" "$1" | grep -F "\"step\":\"$3\"" | grep -qF "\"node\":\"$4\""
-}
-# wait_begin JOURNAL STEP NODE: until STEP's begin on NODE is journaled (or the run ended)
-wait_begin() {
-	_i=0
-	while ! journal_has "$1" begin "$2" "$3" && kill -0 "$APID" 2>/dev/null && [ $_i -lt 3000 ]; do
-		_i=$((_i + 1))
-		sleep 0.01
-	done
-	journal_has "$1" begin "$2" "$3"
-}
 port_of() { awk -v h="  $1:" '$0 == h {f = 1} f && /port:/ {print $2; exit}' "$SIM_INV"; }
 on_node() {
 	_p=$(port_of "$1")

@@ -27,17 +27,6 @@ ko() { fail=$((fail + 1)); echo "not ok - $1"; [ -f "${2:-}" ] && tail -n 15 "$2
 scn=mock-nodes/scenarios/two-node.yml
 W=tests/lib/world.py
 
-journal_has() {
-	[ -f "$1" ] && grep -F "\"event\":\"$2\"" "$1" | grep -F "\"step\":\"$3\"" | grep -qF "\"node\":\"$4\""
-}
-wait_begin() {
-	_i=0
-	while ! journal_has "$1" begin "$2" "$3" && kill -0 "$APID" 2>/dev/null && [ $_i -lt 3000 ]; do
-		_i=$((_i + 1))
-		sleep 0.01
-	done
-	journal_has "$1" begin "$2" "$3"
-}
 fault() { # fault HOST MATCH KIND
 	sim_ctl fault-add "$(python3 -c 'import json,sys; print(json.dumps({"host": sys.argv[1], "match": sys.argv[2], "kind": sys.argv[3]}))' "$1" "$2" "$3")" >/dev/null
 }

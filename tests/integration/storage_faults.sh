@@ -42,9 +42,6 @@ scn=mock-nodes/scenarios/two-node.yml
 target=8.1.240.6
 
 # journal_has FILE EVENT STEP NODE
-journal_has() {
-	[ -f "$1" ] && grep -F "\"event\":\"$2\"" "$1" | grep -F "\"step\":\"$3\"" | grep -qF "\"node\":\"$4\""
-}
 
 # stopped NAME LOG STATE ERRNO_TEXT RC: the run stopped cleanly on the failed write
 stopped() {

@@ -66,3 +66,18 @@ sim_ctl() {
 sim_json() {
 	sim_ctl dump | python3 -c "import json,sys; w=json.load(sys.stdin); print($1)"
 }
+
+# journal_has JOURNAL EVENT STEP NODE: the local journal holds that record.
+journal_has() {
+	[ -f "$1" ] && grep -F "\"event\":\"$2\"" "$1" | grep -F "\"step\":\"$3\"" | grep -qF "\"node\":\"$4\""
+}
+# wait_begin JOURNAL STEP NODE: until STEP's begin on NODE is journaled, or the run
+# in $APID ended (30 s at most); then whether it is.
+wait_begin() {
+	_i=0
+	while ! journal_has "$1" begin "$2" "$3" && kill -0 "$APID" 2>/dev/null && [ $_i -lt 3000 ]; do
+		_i=$((_i + 1))
+		sleep 0.01
+	done
+	journal_has "$1" begin "$2" "$3"
+}
