@@ -402,32 +402,36 @@ static void pipe_refused(struct sim_action *a, int64_t at)
 	sim_act_exit(a, 1);
 }
 
+/* A line of one segment: that command alone (delayed expansion still applies). */
+static struct sim_action *seq_single(struct sim_world *w, int host, const char *seg, int delayed,
+				     int64_t now)
+{
+	char *x = delayed ? expand(seg, "!errorlevel!", 0) : xstrdup(seg);
+	struct sim_action *a = segment_exec(w, host, x, now);
+	free(x);
+	return a;
+}
+
 struct sim_action *sim_seq_exec(struct sim_world *w, int host, const char *line, const char *rest,
 				int delayed, int64_t now)
 {
 	struct sim_seq *q = xcalloc(1, sizeof(*q));
+	struct sim_action *a = NULL;
 	sbuf_init(&q->log);
 	q->drop_after = -1;
 	q->delayed = delayed;
 	q->next_start = now;
-	int refused = split(q, rest) != 0;
-	if (refused || q->nsegs <= 1) {
-		char *one = q->nsegs == 1 ? xstrdup(q->segs[0].text) : xstrdup(rest);
-		sim_seq_free(q);
-		struct sim_action *a = NULL;
-		if (!refused) {
-			char *x = delayed ? expand(one, "!errorlevel!", 0) : xstrdup(one);
-			a = segment_exec(w, host, x, now);
-			free(x);
-		} else {
-			a = sim_action_new(w, host, line, now);
-			sim_act_then(a, pipe_refused, now);
-		}
-		free(one);
+	if (split(q, rest) != 0) {
+		a = sim_action_new(w, host, line, now);
+		sim_act_then(a, pipe_refused, now);
+	} else if (q->nsegs <= 1) {
+		a = seq_single(w, host, q->nsegs == 1 ? q->segs[0].text : "", delayed, now);
+	} else {
+		a = sim_action_new(w, host, line, now);
+		a->seq = q;
+		seq_start_next(a, 0);
 		return a;
 	}
-	struct sim_action *a = sim_action_new(w, host, line, now);
-	a->seq = q;
-	seq_start_next(a, 0);
+	sim_seq_free(q);
 	return a;
 }
