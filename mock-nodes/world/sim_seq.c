@@ -258,8 +258,7 @@ static int is_echo(const char *seg)
 }
 
 /* One segment as cmd runs it: echo itself, anything else as its own command. */
-static struct sim_action *segment_exec(struct sim_world *w, int host, const char *seg,
-				       int64_t at)
+static struct sim_action *segment_exec(struct sim_world *w, int host, const char *seg, int64_t at)
 {
 	if (!is_echo(seg))
 		return sim_run_line(w, host, seg, at);
