@@ -26,6 +26,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -60,6 +61,7 @@ struct xport_winrm {
 	struct curl_slist *headers;    /* Content-Type etc. */
 	struct curl_slist *connect_to; /* HOST:PORT:ADDRESS:PORT when server_name is set */
 	char *shell_id;		       /* the open shell, or NULL */
+	curl_socket_t sock;	       /* the kept-alive connection's socket, or CURL_SOCKET_BAD */
 	char errbuf[CURL_ERROR_SIZE];  /* libcurl's text of the last failure */
 };
 
@@ -95,6 +97,20 @@ static char *url_host(const char *h)
 	return strchr(h, ':') != NULL ? xasprintf("[%s]", h) : xstrdup(h);
 }
 
+/*
+ * libcurl closes a socket: forget it if it is the one winrm_socket() gives.
+ * (After a request the connection sits in the multi handle's cache, where the
+ * easy handle no longer reports it; a reboot wait watches it for the node's FIN.)
+ */
+static int on_close(void *arg, curl_socket_t s)
+{
+	struct xport_winrm *w = arg;
+
+	if (w->sock == s)
+		w->sock = CURL_SOCKET_BAD;
+	return close(s);
+}
+
 static long auth_bits(enum xport_winrm_auth a)
 {
 	return a == XPORT_WINRM_NTLM	    ? (long)CURLAUTH_NTLM
@@ -119,6 +135,8 @@ static void easy_setup(struct xport *x)
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, w->errbuf);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_close);
+	curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, w);
 	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)x->connect_timeout_ms);
@@ -201,8 +219,11 @@ static enum post_end post(struct xport *x, const char *body, int64_t deadline,
 	while ((msg = curl_multi_info_read(w->multi, &left)) != NULL)
 		if (msg->msg == CURLMSG_DONE && msg->easy_handle == w->easy)
 			end = classify(msg->data.result);
-	if (end == POST_OK)
+	if (end == POST_OK) {
 		curl_easy_getinfo(w->easy, CURLINFO_RESPONSE_CODE, &rep->status);
+		if (curl_easy_getinfo(w->easy, CURLINFO_ACTIVESOCKET, &w->sock) != CURLE_OK)
+			w->sock = CURL_SOCKET_BAD;
+	}
 out:
 	curl_multi_remove_handle(w->multi, w->easy);
 	return end;
@@ -355,6 +376,7 @@ static void winrm_drop(struct xport *x)
 		curl_multi_cleanup(w->multi);
 		w->multi = NULL;
 	}
+	w->sock = CURL_SOCKET_BAD;
 }
 
 /* Delete the shell (best effort, briefly), then forget it. */
@@ -508,14 +530,10 @@ static int winrm_is_connected(const struct xport *x)
 	return x->wr->shell_id != NULL;
 }
 
+/* The connection of the last exchange while libcurl keeps it open, or -1. */
 static int winrm_socket(const struct xport *x)
 {
-	curl_socket_t s = CURL_SOCKET_BAD;
-
-	if (x->wr->easy == NULL ||
-	    curl_easy_getinfo(x->wr->easy, CURLINFO_ACTIVESOCKET, &s) != CURLE_OK)
-		return -1;
-	return s == CURL_SOCKET_BAD ? -1 : (int)s;
+	return x->wr->sock == CURL_SOCKET_BAD ? -1 : (int)x->wr->sock;
 }
 
 static void winrm_release(struct xport *x)
@@ -571,6 +589,7 @@ void xport__winrm_init(struct xport *x, const struct xport_options *opt)
 
 	x->ops = &winrm_ops;
 	x->wr = w;
+	w->sock = CURL_SOCKET_BAD;
 	w->https = wo != NULL ? wo->https : 1;
 	w->port = opt->port > 0 ? opt->port : w->https ? 5986 : 5985;
 	w->address = xstrdup(x->address != NULL ? x->address : x->name);
