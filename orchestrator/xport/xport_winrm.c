@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <openssl/rand.h>
 
 #include "winrm_soap.h"
 
@@ -62,6 +63,9 @@ struct xport_winrm {
 	struct curl_slist *connect_to; /* HOST:PORT:ADDRESS:PORT when server_name is set */
 	char *shell_id;		       /* the open shell, or NULL */
 	curl_socket_t sock;	       /* the kept-alive connection's socket, or CURL_SOCKET_BAD */
+	struct wsman_reader *reader;   /* reads every reply, made once */
+	unsigned char id_base[16];     /* random: every MessageID derives from it */
+	uint64_t id_seq;	       /* messages sent (numbers the next MessageID) */
 	char errbuf[CURL_ERROR_SIZE];  /* libcurl's text of the last failure */
 };
 
@@ -237,6 +241,8 @@ static void hdr_init(struct xport *x, struct wsman_hdr *h, int with_shell)
 	h->max_envelope_size = x->wr->envelope;
 	h->operation_timeout_ms = x->wr->op_ms;
 	h->locale = "en-US";
+	h->id_base = x->wr->id_base;
+	h->id_seq = x->wr->id_seq++;
 }
 
 /* Set x's error for a failed exchange; returns the matching outcome. */
@@ -284,7 +290,9 @@ static int reply_take(struct xport *x, const struct http_reply *rep, const char 
 		*o = XPORT_AUTH_FAILED;
 		return -1;
 	}
-	if (wsman_parse_reply(rep->body.buf, rep->body.len, r) != 0) {
+	if (x->wr->reader == NULL)
+		x->wr->reader = wsman_reader_new();
+	if (wsman_reader_parse(x->wr->reader, rep->body.buf, rep->body.len, r) != 0) {
 		xport__fail(x, "%s: HTTP %ld, %s", what, rep->status, r->fault_text);
 		return -1;
 	}
@@ -543,6 +551,7 @@ static void winrm_release(struct xport *x)
 	if (w == NULL)
 		return;
 	winrm_drop(x);
+	wsman_reader_free(w->reader);
 	if (w->tls != NULL)
 		curl_share_cleanup(w->tls);
 	curl_slist_free_all(w->headers);
@@ -590,6 +599,10 @@ void xport__winrm_init(struct xport *x, const struct xport_options *opt)
 	x->ops = &winrm_ops;
 	x->wr = w;
 	w->sock = CURL_SOCKET_BAD;
+	if (RAND_bytes(w->id_base, sizeof(w->id_base)) != 1) {
+		fprintf(stderr, "ccrup: no random bytes for message ids\n");
+		abort();
+	}
 	w->https = wo != NULL ? wo->https : 1;
 	w->port = opt->port > 0 ? opt->port : w->https ? 5986 : 5985;
 	w->address = xstrdup(x->address != NULL ? x->address : x->name);
