@@ -47,23 +47,23 @@ struct place {
 
 /* One reply being read. */
 struct reader {
-	struct wsman_reply *r;	      /* what is filled */
-	int depth;		      /* of the element being read */
-	int root_ok;		      /* the root is a SOAP Envelope */
-	int has_dtd;		      /* a DOCTYPE was met */
-	int bad_stream;		      /* a stream is not valid base64 */
-	struct place body;	      /* the first SOAP Body */
-	struct place fault;	      /* its first Fault */
-	struct place subcode;	      /* the Fault's first Subcode */
-	struct place wsmanfault;      /* the Fault's first WSManFault */
-	struct place state;	      /* the Body's first CommandState */
-	int cap[N_FIELDS];	      /* depth of the element whose text is collected, or 0 */
-	int seen[N_FIELDS];	      /* the field's element was met */
-	struct sbuf text[N_FIELDS];   /* collected text */
-	char *selector_name;	      /* Name of the first Selector */
-	char *wf_code;		      /* Code of the first WSManFault */
-	char *state_name;	      /* State of the first CommandState */
-	int stream_err;		      /* the open stream is stderr */
+	struct wsman_reply *r;	    /* what is filled */
+	int depth;		    /* of the element being read */
+	int root_ok;		    /* the root is a SOAP Envelope */
+	int has_dtd;		    /* a DOCTYPE was met */
+	int bad_stream;		    /* a stream is not valid base64 */
+	struct place body;	    /* the first SOAP Body */
+	struct place fault;	    /* its first Fault */
+	struct place subcode;	    /* the Fault's first Subcode */
+	struct place wsmanfault;    /* the Fault's first WSManFault */
+	struct place state;	    /* the Body's first CommandState */
+	int cap[N_FIELDS];	    /* depth of the element whose text is collected, or 0 */
+	int seen[N_FIELDS];	    /* the field's element was met */
+	struct sbuf text[N_FIELDS]; /* collected text */
+	char *selector_name;	    /* Name of the first Selector */
+	char *wf_code;		    /* Code of the first WSManFault */
+	char *state_name;	    /* State of the first CommandState */
+	int stream_err;		    /* the open stream is stderr */
 };
 
 void wsman_reply_init(struct wsman_reply *r)
@@ -262,8 +262,7 @@ static void stream_end(struct reader *rd)
 static void on_end(void *ctx, const xmlChar *local, const xmlChar *prefix, const xmlChar *uri)
 {
 	struct reader *rd = ctx;
-	struct place *places[] = {&rd->body, &rd->fault, &rd->subcode, &rd->wsmanfault,
-				  &rd->state};
+	struct place *places[] = {&rd->body, &rd->fault, &rd->subcode, &rd->wsmanfault, &rd->state};
 
 	(void)local, (void)prefix, (void)uri;
 	for (int f = 0; f < N_FIELDS; f++)

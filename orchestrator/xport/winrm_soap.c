@@ -42,8 +42,8 @@ enum slot {
 
 /* Markers in a template's tree: text no value is escaped into, never in a constant. */
 static const char *const slot_mark[N_SLOTS] = {
-    "@@ccrup-to@@",    "@@ccrup-envelope@@", "@@ccrup-msgid@@",	    "@@ccrup-locale@@",
-    "@@ccrup-timeout@@", "@@ccrup-shell@@",	"@@ccrup-command-id@@", "@@ccrup-text@@",
+    "@@ccrup-to@@",	 "@@ccrup-envelope@@", "@@ccrup-msgid@@",      "@@ccrup-locale@@",
+    "@@ccrup-timeout@@", "@@ccrup-shell@@",    "@@ccrup-command-id@@", "@@ccrup-text@@",
 };
 
 /* The message kinds. */
