@@ -148,8 +148,14 @@ static void easy_setup(struct xport *x)
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (w->ca_file != NULL)
+	if (w->ca_file != NULL) {
+		/* The CA file alone, not also the system's directory (libcurl's default
+		 * CApath): trust is what the inventory says, and without a CApath libcurl
+		 * keeps the loaded store in the multi handle for the next connection
+		 * instead of reading and decoding the file for every one. */
 		curl_easy_setopt(e, CURLOPT_CAINFO, w->ca_file);
+		curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+	}
 	if (w->connect_to != NULL)
 		curl_easy_setopt(e, CURLOPT_CONNECT_TO, w->connect_to);
 	curl_easy_setopt(e, CURLOPT_HTTPAUTH, auth_bits(w->auth));
