@@ -21,13 +21,7 @@ fail=0
 ok() { pass=$((pass + 1)); echo "ok - $1"; }
 no() { fail=$((fail + 1)); echo "not ok - $1"; [ -n "${2:-}" ] && [ -f "$2" ] && head -c 1500 "$2"; }
 check() { _d=$1; shift; if "$@"; then ok "$_d"; else no "$_d" "$tmp/out"; fi; }
-inv() { awk -v h="  $1:" -v k="$2:" '$0 == h { f = 1; next } f && $1 == k { print $2; exit }' "$SIM_INV"; }
-sshx() {
-	_h=$1; _c=$2; shift 2
-	ssh -F /dev/null -o UserKnownHostsFile="$SIM_DIR/known_hosts" -o StrictHostKeyChecking=yes \
-		-o IdentitiesOnly=yes -o IdentityAgent=none -o BatchMode=yes -o ConnectTimeout=10 \
-		-i "$SIM_DIR/client_ed25519" -p "$(inv "$_h" port)" "$@" "administrator@$(inv "$_h" address)" "$_c"
-}
+sshx() { sim_ssh "$@"; }
 
 # The checker: python with paramiko and pywinrm; VIA (ssh|winrm) HOST MODE [fault JSON].
 # Each part is run alone, then all in one batch; parts are split on the markers as the
