@@ -42,6 +42,12 @@
 #define MAX_REPLY_BYTES	 (8u << 20)
 #define REPLY_SLACK_MS	 10000 /* beyond OperationTimeout before a reply is given up */
 
+/* One response. */
+struct http_reply {
+	long status;	  /* HTTP status */
+	struct sbuf body; /* the body, up to MAX_REPLY_BYTES */
+};
+
 struct xport_winrm {
 	char *url;		       /* https://HOST:PORT/wsman */
 	char *host;		       /* the name in the URL (server_name or address) */
@@ -64,6 +70,7 @@ struct xport_winrm {
 	char *shell_id;		       /* the open shell, or NULL */
 	curl_socket_t sock;	       /* the kept-alive connection's socket, or CURL_SOCKET_BAD */
 	struct wsman_reader *reader;   /* reads every reply, made once */
+	struct http_reply rep;	       /* the last response (its buffer kept for the next) */
 	unsigned char id_base[16];     /* random: every MessageID derives from it */
 	uint64_t id_seq;	       /* messages sent (numbers the next MessageID) */
 	char errbuf[CURL_ERROR_SIZE];  /* libcurl's text of the last failure */
@@ -77,12 +84,6 @@ enum post_end {
 	POST_CONNECT, /* could not connect: nothing was sent */
 	POST_CERT,    /* the server's certificate was refused */
 	POST_BROKEN,  /* the connection broke after the request may have been sent */
-};
-
-/* One response. */
-struct http_reply {
-	long status;	  /* HTTP status */
-	struct sbuf body; /* the body, up to MAX_REPLY_BYTES */
 };
 
 static size_t on_body(char *data, size_t size, size_t n, void *arg)
@@ -137,6 +138,9 @@ static void easy_setup(struct xport *x)
 	curl_easy_setopt(e, CURLOPT_POST, 1L);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, w->headers);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, &w->rep.body);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
+			 (long)(w->op_ms + x->connect_timeout_ms + REPLY_SLACK_MS));
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, w->errbuf);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_close);
@@ -188,7 +192,7 @@ static enum post_end classify(CURLcode rc)
  * connection (it cannot be reused mid-response).
  */
 static enum post_end post(struct xport *x, const char *body, int64_t deadline,
-			  volatile sig_atomic_t *stop, struct http_reply *rep)
+			  volatile sig_atomic_t *stop)
 {
 	struct xport_winrm *w = x->wr;
 	enum post_end end = POST_BROKEN;
@@ -198,14 +202,12 @@ static enum post_end post(struct xport *x, const char *body, int64_t deadline,
 
 	if (w->easy == NULL)
 		easy_setup(x);
-	sbuf_reset(&rep->body);
-	rep->status = 0;
+	sbuf_reset(&w->rep.body);
+	w->rep.status = 0;
 	w->errbuf[0] = '\0';
-	curl_easy_setopt(w->easy, CURLOPT_WRITEDATA, &rep->body);
+	/* Only the body changes between requests; the rest was set once (easy_setup). */
 	curl_easy_setopt(w->easy, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(w->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-	curl_easy_setopt(w->easy, CURLOPT_TIMEOUT_MS,
-			 (long)(w->op_ms + x->connect_timeout_ms + REPLY_SLACK_MS));
 	curl_multi_add_handle(w->multi, w->easy);
 	for (;;) {
 		int64_t now;
@@ -230,7 +232,7 @@ static enum post_end post(struct xport *x, const char *body, int64_t deadline,
 		if (msg->msg == CURLMSG_DONE && msg->easy_handle == w->easy)
 			end = classify(msg->data.result);
 	if (end == POST_OK) {
-		curl_easy_getinfo(w->easy, CURLINFO_RESPONSE_CODE, &rep->status);
+		curl_easy_getinfo(w->easy, CURLINFO_RESPONSE_CODE, &w->rep.status);
 		if (curl_easy_getinfo(w->easy, CURLINFO_ACTIVESOCKET, &w->sock) != CURLE_OK)
 			w->sock = CURL_SOCKET_BAD;
 	}
@@ -313,17 +315,13 @@ static int reply_take(struct xport *x, const struct http_reply *rep, const char 
 static enum xport_outcome call(struct xport *x, const char *body, const char *what,
 			       int64_t deadline, volatile sig_atomic_t *stop, struct wsman_reply *r)
 {
-	struct http_reply rep = {0};
 	enum xport_outcome o = XPORT_OK;
-	enum post_end end;
+	enum post_end end = post(x, body, deadline, stop);
 
-	sbuf_init(&rep.body);
-	end = post(x, body, deadline, stop, &rep);
 	if (end != POST_OK)
 		o = post_fail(x, end, what);
-	else if (reply_take(x, &rep, what, r, &o) == 0)
+	else if (reply_take(x, &x->wr->rep, what, r, &o) == 0)
 		o = XPORT_OK;
-	sbuf_release(&rep.body);
 	return o;
 }
 
@@ -558,6 +556,7 @@ static void winrm_release(struct xport *x)
 		return;
 	winrm_drop(x);
 	wsman_reader_free(w->reader);
+	sbuf_release(&w->rep.body);
 	if (w->tls != NULL)
 		curl_share_cleanup(w->tls);
 	curl_slist_free_all(w->headers);
@@ -605,6 +604,7 @@ void xport__winrm_init(struct xport *x, const struct xport_options *opt)
 	x->ops = &winrm_ops;
 	x->wr = w;
 	w->sock = CURL_SOCKET_BAD;
+	sbuf_init(&w->rep.body);
 	if (RAND_bytes(w->id_base, sizeof(w->id_base)) != 1) {
 		fprintf(stderr, "ccrup: no random bytes for message ids\n");
 		abort();
