@@ -333,6 +333,8 @@ int sim_seq_poll(struct sim_action *a, int64_t now, struct sbuf *out, struct sbu
 		if (sim_action_poll(q->run, now, out, err, &code) == 0)
 			break;
 		seq_end_segment(a, code);
+		if (q->drop_armed && !a->done)
+			break; /* one segment a poll: the server cuts in the order output came */
 	}
 	if (!a->done)
 		return 0;
