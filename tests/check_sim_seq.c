@@ -147,7 +147,7 @@ static char *part(const char *stream, size_t i, int *status)
 	const char *to = strstr(from, m);
 	ck_assert_msg(to != NULL, "no marker %zu in %s", i, stream);
 	if (status != NULL)
-		*status = atoi(to + strlen(m));
+		*status = (int)strtol(to + strlen(m), NULL, 10);
 	free(m);
 	return xstrndup(from, (size_t)(to - from));
 }
@@ -347,7 +347,8 @@ START_TEST(segments_take_their_time)
 	load(1);
 	int64_t alone_ms;
 	{
-		struct sim_action *a = sim_exec(W, sim_host_find(W, "NODE2"), "net stop SysmonLog", 0);
+		struct sim_action *a =
+		    sim_exec(W, sim_host_find(W, "NODE2"), "net stop SysmonLog", 0);
 		int64_t now = 0;
 		while (!sim_action_poll(a, now, &OUT, &ERR, &code))
 			now = sim_action_next_ms(a);
