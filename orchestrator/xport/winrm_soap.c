@@ -8,9 +8,8 @@
  * escape is copied) put in the marker's place.  The output is byte for byte
  * what serialising the whole tree per request gave (tests/check_winrm_soap.c
  * holds such bytes), except that an empty value gives <x></x> where the tree
- * gave <x/> (the same XML), at a fraction of the cost (a tree of ~25 nodes built, dumped and freed per
- * request was a tenth of ccrup's CPU time over WinRM).  Replies are read by
- * winrm_reply.c.
+ * gave <x/> (the same XML), at a fraction of the cost (a tree of ~25 nodes built, dumped and freed
+ * per request was a tenth of ccrup's CPU time over WinRM).  Replies are read by winrm_reply.c.
  */
 #include "winrm_soap.h"
 
