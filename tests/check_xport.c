@@ -19,6 +19,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -747,6 +748,90 @@ START_TEST(threads_with_separate_xports)
 }
 END_TEST
 
+/* A thread connecting its xport once (the gate tests). */
+static void *gate_worker(void *arg)
+{
+	struct xport *x = arg;
+	return (void *)(intptr_t)xport_connect(x);
+}
+
+/*
+ * 8 threads connecting at once through a gate of 2: all get in, never more
+ * than 2 handshakes were in flight (the gate's own count, taken under its
+ * lock when a handshake starts), and the others waited their turn.
+ */
+START_TEST(gate_bounds_concurrent_handshakes)
+{
+	enum { N = 8 };
+	volatile sig_atomic_t never = 0;
+	struct xport_gate *g = xport_gate_new(2, &never);
+	struct xport *xs[N];
+	pthread_t t[N];
+
+	xport_free(trusted()); /* record the host key */
+	for (int i = 0; i < N; i++) {
+		struct xport_options o = base_opts("NODE1", 0);
+		o.gate = g;
+		xs[i] = xport_new(&o);
+	}
+	for (int i = 0; i < N; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, gate_worker, xs[i]), 0);
+	for (int i = 0; i < N; i++) {
+		void *o = NULL;
+		pthread_join(t[i], &o);
+		ck_assert_msg((intptr_t)o == XPORT_OK, "thread %d: %s", i, xport_error(xs[i]));
+	}
+	ck_assert_int_eq(xport_gate_peak(g), 2);
+	ck_assert_uint_gt(xport_gate_waits(g), 0);
+	for (int i = 0; i < N; i++)
+		xport_free(xs[i]);
+	xport_gate_free(g);
+}
+END_TEST
+
+/*
+ * The connect timeout counts from the handshake, not the wait for a slot:
+ * with the only slot held for 1.5 s, a node with a 1 s timeout still
+ * connects once the slot is free.  A stop request ends the wait.
+ */
+START_TEST(gate_wait_not_counted_and_stoppable)
+{
+	volatile sig_atomic_t stop = 0;
+	struct xport_gate *g = xport_gate_new(1, &stop);
+	struct xport_options o = base_opts("NODE1", 1);
+	pthread_t t;
+	void *rc = NULL;
+
+	o.gate = g;
+	o.connect_timeout_ms = 1000;
+	struct xport *x = xport_new(&o);
+	ck_assert_int_eq(xport_gate_enter(g), 0);
+	int64_t t0 = now_mono_ms();
+	ck_assert_int_eq(pthread_create(&t, NULL, gate_worker, x), 0);
+	msleep(1500);
+	xport_gate_leave(g);
+	pthread_join(t, &rc);
+	ck_assert_msg((intptr_t)rc == XPORT_OK, "%s", xport_error(x));
+	ck_assert_int_ge(now_mono_ms() - t0, 1500);
+	xport_disconnect(x);
+
+	ck_assert_int_eq(xport_gate_enter(g), 0);
+	ck_assert_int_eq(pthread_create(&t, NULL, gate_worker, x), 0);
+	msleep(200);
+	t0 = now_mono_ms();
+	stop = 1;
+	pthread_join(t, &rc);
+	ck_assert_int_eq((intptr_t)rc, XPORT_STOPPED);
+	ck_assert_int_lt(now_mono_ms() - t0, 1000);
+	ck_assert_ptr_nonnull(strstr(xport_error(x), "stopped while waiting to connect"));
+	ck_assert_int_eq(xport_gate_enter(g), -1); /* stopped: no new entries either */
+	xport_gate_leave(g);
+	ck_assert_int_eq(xport_gate_peak(g), 1);
+	xport_free(x);
+	xport_gate_free(g);
+}
+END_TEST
+
 static Suite *xport_suite(void)
 {
 	Suite *s = suite_create("xport");
@@ -772,6 +857,8 @@ static Suite *xport_suite(void)
 	tcase_add_test(tc, auth_failures);
 	tcase_add_test(tc, ssh_config_read_first_explicit_wins);
 	tcase_add_test(tc, threads_with_separate_xports);
+	tcase_add_test(tc, gate_bounds_concurrent_handshakes);
+	tcase_add_test(tc, gate_wait_not_counted_and_stoppable);
 	suite_add_tcase(s, tc);
 	return s;
 }

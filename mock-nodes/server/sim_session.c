@@ -50,8 +50,10 @@ static int cb_auth_pubkey(ssh_session session, const char *user, struct ssh_key_
 	for (int i = 0; i < c->srv->nauth_keys; i++) {
 		if (ssh_key_cmp(c->srv->auth_keys[i], pubkey, SSH_KEY_CMP_PUBLIC) != 0)
 			continue;
-		if (signature_state == SSH_PUBLICKEY_STATE_VALID)
+		if (signature_state == SSH_PUBLICKEY_STATE_VALID && !c->authed) {
 			c->authed = 1;
+			sim_conn_log(c, "authenticated");
+		}
 		return SSH_AUTH_SUCCESS;
 	}
 	return SSH_AUTH_DENIED;
@@ -156,6 +158,7 @@ int sim_conn_accept(struct sim_server *srv, int host, int fd)
 	srv->conns = c;
 	srv->nconns++;
 	srv->conns_total++;
+	sim_conn_log(c, "connection accepted");
 	return 0;
 }
 

@@ -50,6 +50,10 @@ static const char apply_usage[] =
     "  --parallel N           clusters upgraded at once (default 1); `all`: every\n"
     "                         selected cluster; `auto`: as many as the open-file\n"
     "                         limit allows, at most 256\n"
+    "  --max-connecting N     SSH connections being established (connect, key\n"
+    "                         exchange, host key, login) at once across the fleet;\n"
+    "                         the others wait their turn, their connect timeout\n"
+    "                         not yet running (default 8 per CPU, at least 16)\n"
     "  --max-failed M|P%      stop starting clusters after M failed (default 1), or\n"
     "                         after P% of the selected clusters (at least 1); one\n"
     "                         budget across all batches\n"
@@ -122,6 +126,7 @@ static const char resume_usage[] =
     "                               it again\n"
     "  --accept-changed-playbook    resume although the files changed\n"
     "  --parallel N, --max-failed M as for apply\n"
+    "  --max-connecting N           as for apply\n"
     "  --trust-new-hosts, --max-timeout DURATION, --break-marker  as for apply\n"
     "  --state URL                  as for apply: resume another host's run from etcd\n"
     "  --wait                       when another process holds a cluster's lock, wait\n"
@@ -143,6 +148,7 @@ struct apply_args {
 	const char *ssh_config;
 	int parallel; /* clusters at once, or PARALLEL_ALL / PARALLEL_AUTO */
 	int max_failed;
+	int max_connecting; /* --max-connecting: SSH establishments at once, 0 = default */
 	const char **mark_done; /* resume --mark-done, owned array of borrowed strings */
 	int nmark_done;
 	const char **retry; /* resume --retry */
@@ -173,7 +179,8 @@ enum {
 	OPT_BREAKMARKER,
 	OPT_MARKDONE,
 	OPT_RETRY,
-	OPT_REBIND
+	OPT_REBIND,
+	OPT_MAXCONN
 };
 
 static const struct option apply_long[] = {
@@ -182,6 +189,7 @@ static const struct option apply_long[] = {
     {"plan", required_argument, NULL, OPT_PLAN},
     {"parallel", required_argument, NULL, OPT_PARALLEL},
     {"max-failed", required_argument, NULL, OPT_MAXFAIL},
+    {"max-connecting", required_argument, NULL, OPT_MAXCONN},
     {"batches", required_argument, NULL, OPT_BATCHES},
     {"accept-changed-playbook", no_argument, NULL, OPT_ACCEPT},
     {"ssh-config", required_argument, NULL, OPT_SSHCONF},
@@ -197,6 +205,7 @@ static const struct option resume_long[] = {
     {"trust-new-hosts", no_argument, NULL, OPT_TRUST},
     {"parallel", required_argument, NULL, OPT_PARALLEL},
     {"max-failed", required_argument, NULL, OPT_MAXFAIL},
+    {"max-connecting", required_argument, NULL, OPT_MAXCONN},
     {"accept-changed-playbook", no_argument, NULL, OPT_ACCEPT},
     {"ssh-config", required_argument, NULL, OPT_SSHCONF},
     {"window-end", required_argument, NULL, OPT_WINDOW},
@@ -315,6 +324,14 @@ static int apply_opt(int c, const char *arg, void *ctx)
 			add_step_arg(&a->retry, &a->nretry, arg);
 		else
 			add_step_arg(&a->mark_done, &a->nmark_done, arg);
+		return 0;
+	case OPT_MAXCONN:
+		if (parse_int64(arg, 1, 100000, &v) < 0) {
+			cli_error("apply", "--max-connecting takes a positive number, not '%s'",
+				  arg);
+			return EXIT_INPUT;
+		}
+		a->max_connecting = (int)v;
 		return 0;
 	case OPT_PARALLEL:
 		if (strcmp(arg, "all") == 0 || strcmp(arg, "auto") == 0) {
@@ -967,6 +984,9 @@ static int run_cmd(int argc, char **argv, int resume)
 	for (int i = 0; i < f.nclusters; i++)
 		fl.rc[i] = -1;
 	pthread_mutex_init(&fl.mu, NULL);
+	/* One bound on SSH handshakes in flight for the whole fleet (xgate.h). */
+	struct xport_gate *gate = xport_gate_new(
+	    a.max_connecting > 0 ? a.max_connecting : xport_gate_default_slots(), &stop_flag);
 	fl.ro = (struct run_opts){.resume = resume,
 				  .rebind = a.rebind,
 				  .unattended = a.yes || guided_batches,
@@ -984,6 +1004,7 @@ static int run_cmd(int argc, char **argv, int resume)
 				  .window_end_ms = a.window_end_ms,
 				  .max_timeout_ms = a.max_timeout_ms,
 				  .stop = &stop_flag,
+				  .gate = gate,
 				  .sinks = sinks,
 				  .nsinks = (int)CCR_ARRAY_LEN(sinks) - (json ? 0 : 1),
 				  .ask = a.yes || guided_batches ? NULL : ui_ask,
@@ -993,6 +1014,7 @@ static int run_cmd(int argc, char **argv, int resume)
 				  .retry = a.retry,
 				  .nretry = a.nretry};
 	rc = run_fleet(&fl, parallel, ends, nb, guided_batches ? u : NULL, human);
+	xport_gate_free(gate); /* every cluster's transports are freed by now */
 	ui_summary(u);
 	fleet_summary(&fl, human);
 	if (ej)

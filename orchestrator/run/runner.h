@@ -20,6 +20,8 @@
 #include "model.h"
 #include "state.h"
 
+struct xport_gate;
+
 struct xport_ops;
 
 /*
@@ -53,6 +55,9 @@ struct run_opts {
 	const char *resume_command;	/* the exact command that continues a stopped run,
 					   shown to the operator; NULL: "ccrup resume INVENTORY" */
 	volatile sig_atomic_t *stop;	/* set by SIGINT/SIGTERM */
+	struct xport_gate *gate;	/* bound on SSH establishments in flight, shared by
+					   every cluster of the process (xgate.h); borrowed;
+					   NULL: none */
 	const struct event_sink *sinks; /* event subscribers */
 	int nsinks;
 	ask_fn ask; /* guided mode, NULL when unattended */

@@ -17,6 +17,8 @@ struct conns;
 struct conns_opts {
 	int trust_new_hosts;	     /* record unknown host keys (--trust-new-hosts) */
 	const char *ssh_config;	     /* NULL: ~/.ssh/config; "none": none (tests) */
+	struct xport_gate *gate;     /* bound on SSH establishments (xgate.h), shared by
+					a fleet; borrowed; NULL: none */
 	xport_guard_fn guard;	     /* asked before every command (xport.h); NULL: none */
 	void *guard_arg;	     /* borrowed */
 	int quiet;		     /* no warnings on stderr (plain-HTTP WinRM) */

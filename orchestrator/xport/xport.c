@@ -108,6 +108,7 @@ struct xport *xport_new(const struct xport_options *opt)
 	x->connect_timeout_ms =
 	    opt->connect_timeout_ms > 0 ? opt->connect_timeout_ms : DEFAULT_CONNECT_MS;
 	x->keepalive_ms = opt->keepalive_ms == 0 ? DEFAULT_KEEPALIVE_MS : opt->keepalive_ms;
+	x->gate = opt->gate;
 	x->guard = opt->guard;
 	x->guard_arg = opt->guard_arg;
 	while (opt->identities != NULL && opt->identities[n] != NULL)
@@ -337,6 +338,11 @@ static enum xport_outcome ssh_xp_connect(struct xport *x)
 		return XPORT_OK;
 	xport_disconnect(x);
 	xport__seterr(x, NULL);
+	/* The wait for a slot is not the node's: its timeout starts after it. */
+	if (xport_gate_enter(x->gate) < 0) {
+		xport__fail(x, "stopped while waiting to connect");
+		return XPORT_STOPPED;
+	}
 	s = session_setup(x);
 	if (x->error != NULL)
 		goto out;
@@ -358,6 +364,7 @@ out:
 		ssh_disconnect(s);
 		ssh_free(s);
 	}
+	xport_gate_leave(x->gate);
 	return o;
 }
 

@@ -45,6 +45,7 @@
 #include <stdint.h>
 
 #include "util.h"
+#include "xgate.h"
 
 /* What happened to a connect or a command. */
 enum xport_outcome {
@@ -106,13 +107,18 @@ struct xport_options {
 	const char *ssh_config;	       /* NULL: ~/.ssh/config then /etc/ssh/ssh_config;
 					  "none": read no config; else only this file */
 	int trust_new_hosts;	       /* record unknown host keys instead of refusing */
-	int connect_timeout_ms;	       /* TCP connect + handshake + auth; 0: 10000 */
+	int connect_timeout_ms;	       /* TCP connect + handshake + auth; 0: 10000;
+					  counted from when the handshake starts,
+					  not while waiting for the gate */
 	int keepalive_ms;	       /* TCP keepalive idle and SSH ignore interval;
 					  0: 15000; < 0: off */
 	enum xport_kind kind;	       /* SSH (0) or WinRM */
 	const struct xport_winrm_options *winrm; /* required for XPORT_KIND_WINRM; for WinRM
 						    port is the WinRM port (0: 5986/5985)
 						    and user the account */
+	struct xport_gate *gate;		 /* SSH: bound on establishments in flight,
+						    shared (xgate.h); borrowed, must outlive
+						    the xport; NULL: none */
 	xport_guard_fn guard;			 /* asked before every command; NULL: none */
 	void *guard_arg;			 /* borrowed: must outlive the xport */
 	/* Another implementation of the transport (xport_int.h), e.g. the unit
@@ -163,6 +169,9 @@ void xport_free(struct xport *x);
  * returns XPORT_OK at once.  Returns XPORT_OK, XPORT_CONNECT_FAILED,
  * XPORT_HOSTKEY or XPORT_AUTH_FAILED; on failure xport_error() says why,
  * naming the node and address: "NODE2 (127.0.0.3:2222): connection refused".
+ * SSH with a gate (xport_options.gate): the establishment first waits for
+ * a slot, its connect timeout counted from when it has one; XPORT_STOPPED
+ * when the gate's stop flag was set while waiting.
  */
 enum xport_outcome xport_connect(struct xport *x) CCR_WUR;
 

@@ -57,6 +57,8 @@ struct xport {
 	char *error;		     /* last error text, or NULL */
 	unsigned connects;	     /* sessions established so far */
 	unsigned ahead;		     /* commands run on a channel opened ahead */
+	struct xport_gate *gate;     /* bound on SSH establishments in flight (borrowed),
+					or NULL */
 	xport_guard_fn guard;	     /* asked before each command, or NULL */
 	void *guard_arg;	     /* borrowed */
 	void *impl;		     /* xport_options.ops_arg of another implementation */
