@@ -203,13 +203,14 @@ def inventory_hosts(inv):
 
 
 def floor_list(audit, inv, out):
-    """The commands a ccrup run sent (its audit log, in order), addressed to inv's hosts."""
+    """The remote commands a ccrup run sent (its audit log, in order), addressed to inv's hosts:
+    a compound probe's `batch` line as sent, not its parts (the `command` lines with `batch`)."""
     hosts = inventory_hosts(inv)
     n = 0
     with open(audit) as f, open(out, "w") as o:
         for line in f:
             r = json.loads(line)
-            if r.get("event") == "command":
+            if r.get("event") == "batch" or (r.get("event") == "command" and not r.get("batch")):
                 h = hosts[r["node"]]
                 o.write("%s %s\t%s\n" % (h["address"], h["port"], r["command"]))
                 n += 1
