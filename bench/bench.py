@@ -10,7 +10,7 @@ Environment:
   BENCH_RUNS=5          runs per tool in the sequence comparison (a)
   BENCH_FLEETS=10,100,334
   BENCH_PARALLEL=10,50,100,all
-  BENCH_ANSIBLE_FLEET=100  BENCH_ANSIBLE_FORKS=50  BENCH_ANSIBLE_CAP=900 (seconds)
+  BENCH_ANSIBLE_FLEET=0 (off: see bench/notes.md)  BENCH_ANSIBLE_FORKS=50  BENCH_ANSIBLE_CAP=900 (seconds)
   BENCH_SCALE=0.01      time scale of the realistic run (d)
   BENCH_ONLY=a,b,c,d,e  sections to run (e: shared state on etcd)
   BENCH_ETCD_RECORDS=500  BENCH_ETCD_TTL=2  BENCH_ETCD_ROUNDS=5
@@ -171,6 +171,15 @@ def world_done(w):
 
 
 def commands_sent(w):
+    """Remote commands the world received: ccrsim's per-host `requests` (one per SSH exec or
+    WinRM Command, a compound probe counting once) where its dump has them, else the sum of
+    its per-host command counts (every command it interpreted)."""
+    return sum(h["requests"] if "requests" in h else sum(h["commands"].values())
+               for h in w["hosts"])
+
+
+def commands_run(w):
+    """Every command the world interpreted, the parts of compound probes included."""
     return sum(sum(h["commands"].values()) for h in w["hosts"])
 
 
@@ -202,19 +211,40 @@ def inventory_hosts(inv):
     return hosts
 
 
-def floor_list(audit, inv, out):
-    """The remote commands a ccrup run sent (its audit log, in order), addressed to inv's hosts:
-    a compound probe's `batch` line as sent, not its parts (the `command` lines with `batch`)."""
-    hosts = inventory_hosts(inv)
-    n = 0
-    with open(audit) as f, open(out, "w") as o:
+def sent_list(audit, reboot_cmd):
+    """[(node, is_reboot, command)]: the remote commands a ccrup run sent, in order, from its
+    audit log.  A compound probe is one remote command (its `batch` event carries what was
+    sent); its parts' `command` events (with a "batch" field) were not sent on their own."""
+    out = []
+    with open(audit) as f:
         for line in f:
             r = json.loads(line)
-            if r.get("event") == "batch" or (r.get("event") == "command" and not r.get("batch")):
-                h = hosts[r["node"]]
-                o.write("%s %s\t%s\n" % (h["address"], h["port"], r["command"]))
-                n += 1
-    return n
+            if r.get("event") == "batch" or (r.get("event") == "command" and "batch" not in r):
+                out.append((r["node"], r["command"] == reboot_cmd, r["command"]))
+    return out
+
+
+def write_list(lst, out):
+    """LIST for bench/gen.py's ssh-list and ansible-list: NODE, reboot flag, command."""
+    with open(out, "w") as o:
+        for node, rb, cmd in lst:
+            o.write("%s\t%d\t%s\n" % (node, rb, cmd))
+
+
+def floor_list(lst, inv, out):
+    """The same, addressed to inv's hosts, for bench/floor.c."""
+    hosts = inventory_hosts(inv)
+    with open(out, "w") as o:
+        for node, _, cmd in lst:
+            h = hosts[node]
+            o.write("%s %s\t%s\n" % (h["address"], h["port"], cmd))
+    return len(lst)
+
+
+def sp1_reboot_command():
+    sys.path.insert(0, os.path.join(ROOT, "bench"))
+    import gen
+    return gen.reboot_command({"playbook": {"path": "playbooks/ccr-sp1.yml"}})
 
 
 def run_tool(tool, runs_dir, i):
@@ -225,13 +255,25 @@ def run_tool(tool, runs_dir, i):
         env = dict(ENV)
         if tool == "ccrup":
             cmd = ["bin/ccrup", "apply", sim.inv, "--yes", "-q", "--state-dir", d + "/state"]
-        elif tool == "floor":
+        elif tool in ("floor", "ansible-list", "openssh-list"):
             # Exactly what this round's ccrup run sent, probes included, to a fresh world.
             audit = os.path.join(runs_dir, "ccrup.%d" % i, "state", "CLUS1", "audit.jsonl")
-            floor_list(audit, sim.inv, d + "/list")
-            key = os.path.join(sim.dir, "client_ed25519")
-            cmd = ["sh", "-c", 'exec "$0" administrator "$1" < "$2"', os.path.join(BB, "floor"),
-                   key, d + "/list"]
+            lst = sent_list(audit, sp1_reboot_command())
+            write_list(lst, d + "/list")
+            if tool == "floor":
+                floor_list(lst, sim.inv, d + "/flist")
+                key = os.path.join(sim.dir, "client_ed25519")
+                cmd = ["sh", "-c", 'exec "$0" administrator "$1" < "$2"', os.path.join(BB, "floor"),
+                       key, d + "/flist"]
+            elif tool == "ansible-list":
+                subprocess.run([sys.executable, "bench/gen.py", "ansible-list", d + "/list", sim.inv,
+                                d + "/ans"], check=True, stdout=subprocess.DEVNULL)
+                env["ANSIBLE_CONFIG"] = d + "/ans/ansible.cfg"
+                cmd = ["ansible-playbook", d + "/ans/site.yml"]
+            else:
+                subprocess.run([sys.executable, "bench/gen.py", "ssh-list", d + "/list", sim.inv,
+                                d + "/cm.sh"], check=True, stdout=subprocess.DEVNULL)
+                cmd = ["sh", d + "/cm.sh"]
         else:
             plan = plan_json(sim.inv, d + "/plan.json")
             if tool == "ansible":
@@ -246,6 +288,7 @@ def run_tool(tool, runs_dir, i):
         r = timed(cmd, d + "/out.log", env=env)
         w = sim.dump()
         r["commands"] = commands_sent(w)
+        r["commands_run"] = commands_run(w)
         r["upgraded"] = world_done(w) == 1
         r["outage_ms"] = w["clusters"][0]["outage_total_ms"]
         r["sessions"] = w["server"]["sessions_total"]
@@ -259,7 +302,7 @@ def section_a(res):
     log("\n== (a) the ccr-sp1 sequence on two-node.yml, time scale 0, %d runs per tool" % RUNS)
     runs_dir = os.path.join(TMP, "a")
     os.makedirs(runs_dir)
-    tools = ["ccrup", "floor", "ansible", "openssh"]
+    tools = ["ccrup", "floor", "ansible-list", "openssh-list"]
     raw = {t: [] for t in tools}
     for i in range(RUNS):
         for t in tools:  # interleaved, so load changes hit every tool alike
@@ -321,7 +364,7 @@ def section_b(res):
                 sim.stop()
     res["b"] = {"rows": rows}
     # Ansible on one fleet, for comparison.
-    n = int(ENV.get("BENCH_ANSIBLE_FLEET", "100"))
+    n = int(ENV.get("BENCH_ANSIBLE_FLEET", "0"))
     forks = int(ENV.get("BENCH_ANSIBLE_FORKS", "50"))
     cap = int(ENV.get("BENCH_ANSIBLE_CAP", "900"))
     if n <= 0:

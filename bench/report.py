@@ -66,56 +66,65 @@ def main():
     summary = []
     if "a" in res:
         s = res["a"]["summary"]
-        c, a, o = s["ccrup"], s["ansible"], s["openssh"]
+        c = s["ccrup"]
+        # The competitors send the same command list as ccrup (bench/gen.py ssh-list and
+        # ansible-list); results of older runs have only the plan's blind script.
+        a = s.get("ansible-list", s.get("ansible"))
+        o = s.get("openssh-list", s.get("openssh"))
+        same = "ansible-list" in s
         ra, ro = a["wall"] / c["wall"], o["wall"] / c["wall"]
         n = len(res["a"]["runs"]["ccrup"])
         w("## (a) The ccr-sp1 sequence on one cluster (two-node.yml, time scale 0)")
         w("")
-        w("Median of %d runs per tool, interleaved (ccrup, Ansible, OpenSSH, ccrup, ...), each "
-          "against a fresh ccrsim world that must end upgraded (both nodes and the CMS at %s, "
-          "CMS Online). Commands = what ccrsim counted (its dump's per-host command counts)."
-          % (n, "8.1.240.6"))
+        w("Median of %d runs per tool, interleaved (ccrup, the floor client, Ansible, OpenSSH, "
+          "ccrup, ...), each against a fresh ccrsim world that must end upgraded (both nodes and "
+          "the CMS at %s, CMS Online). Commands = the remote commands ccrsim received (its "
+          "dump's per-host `requests`: one per SSH exec, a compound probe counting once)%s."
+          % (n, "8.1.240.6", "; every tool after ccrup sends, in each round, exactly the commands "
+             "that round's ccrup run sent (from its audit log, probes included)" if same else ""))
         w("")
         w("| tool | commands sent | wall (median) | min – max | ms per command | CPU user+sys | "
           "peak RSS | ccrup faster by | world upgraded |")
         w("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
-        fl = s.get("floor")
         rows = [("ccrup", c, "ccrup `apply --yes`")]
-        if fl:
-            rows.append(("floor", fl, "floor client (`bench/floor.c`), ccrup's own command list"))
-        for name, r, label in rows + [("ansible", a, "Ansible `raw`, pipelining, ControlPersist"),
-                               ("openssh", o, "OpenSSH ControlMaster script")]:
+        labels = [("floor", "floor client (`bench/floor.c`), ccrup's command list"),
+                  ("ansible-list", "Ansible `raw`, ControlPersist, ccrup's command list"),
+                  ("openssh-list", "OpenSSH ControlMaster script, ccrup's command list"),
+                  ("ansible", "Ansible `raw`, the plan's blind script"),
+                  ("openssh", "OpenSSH ControlMaster, the plan's blind script")]
+        rows += [(k, s[k], label) for k, label in labels if k in s]
+        for name, r, label in rows:
             w("| %s | %d | %s s | %s – %s s | %s | %s s | %s | %s | %s |"
-              % (label, r["commands"], f2(r["wall"]), f2(r["wall_min"]), f2(r["wall_max"]),
-                 f2(r["ms_per_command"], 1), f2(r["cpu"]), mib(r["rss_kb"]),
+              % (label, r["commands"], f2(r["wall"], 3), f2(r["wall_min"], 3), f2(r["wall_max"], 3),
+                 f2(r["ms_per_command"], 2), f2(r["cpu"]), mib(r["rss_kb"]),
                  "—" if name == "ccrup" else "%.2f×" % (r["wall"] / c["wall"]),
                  "yes" if r["ok"] else "NO"))
         w("")
-        w("Per command (wall ÷ commands sent): Ansible %.1f ms, OpenSSH %.1f ms, ccrup %.2f ms — "
-          "ccrup sends %.1f× as many commands (its fact probes, checks and verifies) and is "
-          "still %.1f× / %.1f× faster overall; per command it is %.0f× / %.0f× faster."
-          % (a["ms_per_command"], o["ms_per_command"], c["ms_per_command"],
-             c["commands"] / a["commands"], ra, ro, a["ms_per_command"] / c["ms_per_command"],
-             o["ms_per_command"] / c["ms_per_command"]))
-        w("CPU (user + system, everything the tool started): ccrup %.2f s, Ansible %.2f s (%.0f×), "
-          "OpenSSH %.2f s (%.0f×)." % (c["cpu"], a["cpu"], a["cpu"] / c["cpu"], o["cpu"],
-                                       o["cpu"] / c["cpu"]))
+        w("Per command (wall ÷ commands sent): Ansible %.1f ms, OpenSSH %.1f ms, ccrup %.2f ms. "
+          "CPU (user + system, everything the tool started): ccrup %.2f s, Ansible %.2f s (%.0f×), "
+          "OpenSSH %.2f s (%.0f×)."
+          % (a["ms_per_command"], o["ms_per_command"], c["ms_per_command"], c["cpu"], a["cpu"],
+             a["cpu"] / c["cpu"], o["cpu"], o["cpu"] / c["cpu"]))
         w("")
+        fl = s.get("floor")
         if fl:
             rf = c["wall"] / fl["wall"]
-            w("The floor client (`bench/floor.c`) sends, in each round, exactly the commands that "
-              "round's ccrup run sent (taken from its audit log, probes included) to a fresh world: "
-              "one libssh session per host, one channel per command, TCP_NODELAY, no journal. "
-              "ccrup takes %.2f× its time (median %.3f s against %.3f s)." % (rf, c["wall"], fl["wall"]))
+            w("The floor client (`bench/floor.c`) is the least any SSH orchestrator can do to send "
+              "those commands: one libssh session per host, one channel per command, "
+              "TCP_NODELAY, no journal. ccrup takes %.2f× its time (median %.3f s against %.3f s), "
+              "with its journal fsynced on the real disk." % (rf, c["wall"], fl["wall"]))
             w("")
             targets.append(("(a) ccrup ≤ 1.3× the floor client on the same command list", "%.2f×" % rf,
                             rf <= 1.3))
             targets.append(("(a) the SP1 sequence in ≤ 90 remote commands", "%d" % c["commands"],
                             c["commands"] <= 90))
-        targets.append(("(a) ccrup ≥ 50× faster than Ansible (wall, median)", "%.1f×" % ra, ra >= 50))
-        targets.append(("(a) ccrup ≥ 15× faster than the OpenSSH script", "%.1f×" % ro, ro >= 15))
+        what = "the same command list" if same else "the plan's blind script"
+        targets.append(("(a) ccrup ≥ 50× faster than Ansible on %s (wall, median)" % what,
+                        "%.1f×" % ra, ra >= 50))
+        targets.append(("(a) ccrup ≥ 15× faster than the OpenSSH script on %s" % what,
+                        "%.1f×" % ro, ro >= 15))
         summary.append(("ccrup / Ansible / OpenSSH, one cluster, wall (median)",
-                        "%.2f / %.2f / %.2f s" % (c["wall"], a["wall"], o["wall"])))
+                        "%.3f / %.2f / %.2f s" % (c["wall"], a["wall"], o["wall"])))
     if "b" in res:
         rows = res["b"]["rows"]
         w("## (b) Fleets (time scale 0, one ccrup process)")
@@ -277,11 +286,11 @@ def main():
                         "%.2f%% (%.0f ms of %.1f s); all overhead incl. poll latency %.2f%%"
                         % (100 * book, d["bookkeeping_ms"], wall / 1000, 100 * d["overhead_ms"] / wall),
                         book < 0.01))
-        targets.append(("(d) outage within 1 s of its floor (after dividing by the time scale)",
+        targets.append(("(d) outage ≤ 0.3 s over its floor (median, after dividing by the time scale)",
                         "%.1f s vs %.1f s: +%.2f s (median of %d runs; best +%.2f s)"
                         % (d["outage_real_s"], d["floor_s"], ex / sc / 1000, max(len(runs), 1),
                            min([r["outage_excess_ms"] for r in runs] or [ex]) / sc / 1000),
-                        ex / sc <= 1000))
+                        ex / sc <= 300))
     if "e" in res:
         e = res["e"]
         tk = e["takeover"]

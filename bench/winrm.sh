@@ -22,7 +22,12 @@ scn=mock-nodes/scenarios/two-node.yml
 PY=/usr/bin/python3
 now() { date +%s%N; }
 since() { ns_to_s "$(($(now) - $1))"; }
-ncmd() { grep -c '"event":"command"' "$1"; }
+# Remote commands sent: compound probes' `batch` events and commands outside a batch.
+ncmd() {
+	python3 -c 'import json, sys
+print(sum(1 for e in map(json.loads, open(sys.argv[1]))
+          if e.get("event") == "batch" or (e.get("event") == "command" and "batch" not in e)))' "$1"
+}
 
 rows=""
 load0=$(cut -d' ' -f1 /proc/loadavg)

@@ -19,8 +19,9 @@ from winrm_replay import hosts  # noqa: E402  (the generated inventory's hosts a
 def main():
     audit, sim_dir = sys.argv[1], sys.argv[2]
     password = open(sim_dir + "/winrm_password").read()
+    # What ccrup sent: a compound probe's `batch` event, not its parts' `command` events.
     cmds = [(e["node"], e["command"]) for e in map(json.loads, open(audit))
-            if e.get("event") == "command"]
+            if e.get("event") == "batch" or (e.get("event") == "command" and "batch" not in e)]
     protos, shells = {}, {}
     for name, (addr, (_, port)) in hosts(sim_dir).items():
         protos[name] = winrm.Session("https://%s:%d/wsman" % (addr, port),

@@ -79,9 +79,13 @@ int sim_host_boot_epoch(const struct sim_world *w, int host);
 int sim_host_take_new_key(struct sim_world *w, int host);
 
 /*
- * Run a command line on a host.  Never NULL: unknown commands produce the
- * Windows "is not recognized" action with exit 9009, as cmd.exe.  Faults matching (host,
- * command, call count) shape the action.  The caller owns the action.
+ * Run a command line on a host: one remote command (an SSH exec request or
+ * a WinRM Command), counted in the host's `requests`.  Never NULL: unknown
+ * commands produce the Windows "is not recognized" action with exit 9009, as
+ * cmd.exe.  Faults matching (host, command, call count) shape the action.
+ * `cmd [/v:on] /c A & B & ...` runs its segments in order within the one
+ * action, each counted, faulted and timed as if it had come alone
+ * (docs/ccrsim.md, Compound lines).  The caller owns the action.
  */
 struct sim_action *sim_exec(struct sim_world *w, int host, const char *cmdline, int64_t now);
 /*
@@ -93,13 +97,24 @@ int sim_action_poll(struct sim_action *a, int64_t now, struct sbuf *out, struct 
 		    int *exit_code);
 /* When the next output or completion is due (INT64_MAX: never, e.g. hang). */
 int64_t sim_action_next_ms(const struct sim_action *a);
-/* Drop the connection after this many output bytes (fault), or -1. */
+/*
+ * Drop the connection after this many output bytes (fault), or -1.  The
+ * bytes count from the first poll at which it is no longer -1 (for a single
+ * command: from its start; in a compound line: from the start of the
+ * segment the fault matched); the server keeps that base.
+ */
 int64_t sim_action_drop_after(const struct sim_action *a);
 /*
  * The slow fault's delay per output chunk, 0 without one.  Informational: the
  * world already adds it to sim_action_next_ms, so the server needs no timer.
  */
 int64_t sim_action_slow_ms(const struct sim_action *a);
+/*
+ * A compound line's log lines not yet taken ("[2] exec sc query X\n",
+ * "[2] exit 0\n": each segment's start and exit status, for -v), appended
+ * to log; nothing for a single command.
+ */
+void sim_action_take_log(struct sim_action *a, struct sbuf *log);
 /* The client went away mid-command: apply the interruption (e.g. setup watermark). */
 void sim_action_abort(struct sim_action *a, int64_t now);
 void sim_action_free(struct sim_action *a);

@@ -82,6 +82,7 @@ struct sim_chan *sim_chan_new(struct sim_conn *c, ssh_session session)
 		return NULL;
 	}
 	ch->conn = c;
+	ch->drop_base = -1;
 	sbuf_init(&ch->out);
 	sbuf_init(&ch->err);
 	ssh_callbacks_init(&ch->cb);
@@ -147,7 +148,7 @@ static void chan_add(struct sim_chan *ch, const char *data, size_t len, int is_e
  */
 static void chan_take(struct sim_chan *ch, const struct sbuf *out, const struct sbuf *err)
 {
-	int64_t limit = sim_action_drop_after(ch->action);
+	int64_t limit = sim_drop_limit(ch->action, ch->produced, &ch->drop_base);
 	size_t out0 = ch->out.len, err0 = ch->err.len;
 	size_t nout, nerr;
 
@@ -222,6 +223,8 @@ static void chan_poll(struct sim_chan *ch, int64_t now)
 	sbuf_init(&err);
 	if (sim_action_poll(ch->action, now, &out, &err, &ch->exit_code) == 1)
 		ch->finished = 1;
+	sim_log_segments(ch->action, sim_host_name(ch->conn->srv->world, ch->conn->host),
+			 ch->conn->srv->opts->verbose);
 	chan_take(ch, &out, &err); /* with drop set, the exit status is never sent */
 	ch->conn->srv->dirty = 1;
 	sbuf_release(&out);

@@ -54,6 +54,29 @@ static void on_signal(int sig)
 
 /* ---- clock ---- */
 
+int64_t sim_drop_limit(const struct sim_action *a, int64_t produced, int64_t *base)
+{
+	int64_t limit = sim_action_drop_after(a);
+
+	if (limit < 0)
+		return -1;
+	if (*base < 0)
+		*base = produced;
+	return *base + limit;
+}
+
+void sim_log_segments(struct sim_action *a, const char *host, int verbose)
+{
+	struct sbuf log;
+
+	sbuf_init(&log);
+	sim_action_take_log(a, &log);
+	for (char *p = log.buf, *nl; verbose && p != NULL && (nl = strchr(p, '\n')) != NULL;
+	     p = nl + 1)
+		fprintf(stderr, "ccrsim: %s: %.*s\n", host, (int)(nl - p), p);
+	sbuf_release(&log);
+}
+
 int64_t sim_server_now(const struct sim_server *srv)
 {
 	if (srv->paused_at >= 0)

@@ -95,6 +95,15 @@ int sim_server_run(const struct sim_opts *opts);
 int64_t sim_server_now(const struct sim_server *srv);
 void sim_server_pause(struct sim_server *srv);
 void sim_server_resume(struct sim_server *srv);
+/*
+ * The drop fault's limit in bytes since the command started, for a stream
+ * that has delivered `produced` bytes so far: -1 without one.  *base (-1 at
+ * the start) keeps what had been delivered when the fault armed, since a
+ * compound line's segment arms its fault when it starts (sim.h).
+ */
+int64_t sim_drop_limit(const struct sim_action *a, int64_t produced, int64_t *base);
+/* With -v, log a compound line's segment lines ("ccrsim: HOST: [2] exec ..."). */
+void sim_log_segments(struct sim_action *a, const char *host, int verbose);
 
 /* sim_session.c */
 /* Take over an accepted socket for host; closes fd on failure.  0 or -1. */

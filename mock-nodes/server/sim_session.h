@@ -31,6 +31,7 @@ struct sim_chan {
 	struct sbuf err;			/* stderr to write */
 	char last_out;				/* last byte added to out (CRLF state) */
 	int64_t produced;			/* bytes the action produced so far */
+	int64_t drop_base;			/* produced when a drop fault armed, -1 none yet */
 	int finished;				/* action done: exit_code is valid */
 	int exit_code;				/* exit status to send */
 	int drop;				/* drop-after reached: end the connection */

@@ -24,6 +24,8 @@ struct sim_wr_cmd {
 	int finished;		 /* the action completed: exit_code is set */
 	int exit_code;		 /* its exit status */
 	int64_t produced;	 /* output bytes produced (drop-after fault) */
+	int64_t drop_base;	 /* produced when a drop fault armed, -1 none yet */
+	int host;		 /* world host index (for -v lines) */
 	int drop;		 /* the drop fault fired: the connection is cut */
 	int waiting;		 /* a Receive for it is held open */
 	int64_t last_rx;	 /* real ms of its Command or last Receive */

@@ -384,7 +384,7 @@ void sim_wr_shells_drop_host(struct sim_winrm *wr, int host, int64_t now)
 /* Take output from the action, cut at the drop-after limit (as sim_channel.c does). */
 static void cmd_take(struct sim_wr_cmd *c, const struct sbuf *out, const struct sbuf *err)
 {
-	int64_t limit = sim_action_drop_after(c->a);
+	int64_t limit = sim_drop_limit(c->a, c->produced, &c->drop_base);
 	size_t nout = out->len, nerr = err->len;
 
 	if (limit >= 0 && c->produced + (int64_t)(nout + nerr) >= limit) {
@@ -409,6 +409,7 @@ static void cmd_poll(struct sim_winrm *wr, struct sim_wr_cmd *c, int64_t now)
 	sbuf_init(&err);
 	if (sim_action_poll(c->a, now, &out, &err, &c->exit_code) == 1)
 		c->finished = 1;
+	sim_log_segments(c->a, sim_host_name(wr->srv->world, c->host), wr->srv->opts->verbose);
 	cmd_take(c, &out, &err);
 	wr->srv->dirty = 1;
 	sbuf_release(&out);
@@ -497,6 +498,8 @@ static enum sim_wr_outcome do_command(struct sim_winrm *wr, struct sim_wr_shell 
 	struct rep p;
 
 	new_guid(c->id);
+	c->host = s->host;
+	c->drop_base = -1;
 	sbuf_init(&c->out);
 	sbuf_init(&c->err);
 	log_req(wr, s->host, "exec", r->command);

@@ -38,6 +38,22 @@ void sim_act_exit(struct sim_action *a, int code)
 	a->exit_code = code;
 }
 
+struct sim_action *sim_action_new(struct sim_world *w, int host, const char *line, int64_t now)
+{
+	struct sim_action *a = xcalloc(1, sizeof(*a));
+	sbuf_init(&a->out);
+	sbuf_init(&a->err);
+	a->w = w;
+	a->host = host;
+	a->start = now;
+	a->cluster = w->hosts[host].cluster;
+	a->target = -1;
+	a->drop_after = -1;
+	a->line = xstrdup(line);
+	a->next_at = SIM_NEVER;
+	return a;
+}
+
 struct sim_host *sim_act_host(const struct sim_action *a)
 {
 	return &a->w->hosts[a->host];
@@ -56,6 +72,8 @@ static void run_due(struct sim_action *a, int64_t now)
 		fn(a, at);
 		if (a->step == NULL && !a->done)
 			sim_act_exit(a, 0); /* a step that neither continues nor exits */
+		if (a->done)
+			a->done_at = at;
 		if (a->step != NULL && a->slow_ms > 0 && a->out.len + a->err.len > before)
 			a->next_at += a->slow_ms;
 		if (a->step != NULL && a->next_at < at)
@@ -66,6 +84,8 @@ static void run_due(struct sim_action *a, int64_t now)
 int sim_action_poll(struct sim_action *a, int64_t now, struct sbuf *out, struct sbuf *err,
 		    int *exit_code)
 {
+	if (a->seq != NULL)
+		return sim_seq_poll(a, now, out, err, exit_code);
 	run_due(a, now);
 	if (a->out.len > 0)
 		sbuf_add(out, a->out.buf, a->out.len);
@@ -85,6 +105,8 @@ int sim_action_poll(struct sim_action *a, int64_t now, struct sbuf *out, struct 
 
 int64_t sim_action_next_ms(const struct sim_action *a)
 {
+	if (a->seq != NULL)
+		return sim_seq_next_ms(a);
 	if (a->done)
 		return a->start;
 	return a->step == NULL ? SIM_NEVER : a->next_at;
@@ -92,12 +114,18 @@ int64_t sim_action_next_ms(const struct sim_action *a)
 
 int64_t sim_action_drop_after(const struct sim_action *a)
 {
-	return a->drop_after;
+	return a->seq != NULL ? sim_seq_drop_after(a) : a->drop_after;
 }
 
 int64_t sim_action_slow_ms(const struct sim_action *a)
 {
-	return a->slow_ms;
+	return a->seq != NULL ? sim_seq_slow_ms(a) : a->slow_ms;
+}
+
+void sim_action_take_log(struct sim_action *a, struct sbuf *log)
+{
+	if (a->seq != NULL)
+		sim_seq_take_log(a, log);
 }
 
 /*
@@ -107,6 +135,10 @@ int64_t sim_action_slow_ms(const struct sim_action *a)
  */
 void sim_action_abort(struct sim_action *a, int64_t now)
 {
+	if (a->seq != NULL) {
+		sim_seq_abort(a, now);
+		return;
+	}
 	run_due(a, now);
 	if (!a->done && a->abort != NULL)
 		a->abort(a, now);
@@ -124,6 +156,7 @@ void sim_action_free(struct sim_action *a)
 	free(a->key);
 	sim_argv_free(a->argv, a->argc);
 	free(a->text);
+	sim_seq_free(a->seq);
 	sbuf_release(&a->out);
 	sbuf_release(&a->err);
 	free(a);

@@ -209,37 +209,6 @@ static sim_step_fn pick(const char *argv0)
 	return fn != NULL ? fn : cmd_unknown;
 }
 
-/* "cmd /c LINE": the rest of the line after the /c switch. */
-static const char *cmd_c_rest(const char *line)
-{
-	const char *p = line;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	while (*p && *p != ' ' && *p != '\t')
-		p++;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if ((p[0] == '/' && (p[1] == 'c' || p[1] == 'C')) && (p[2] == ' ' || p[2] == '\t'))
-		return p + 3;
-	return NULL;
-}
-
-static void action_parse(struct sim_action *a, const char *line)
-{
-	a->argv = sim_argv_split(line, &a->argc);
-	char *base = a->argc > 0 ? sim_prog_base(a->argv[0]) : NULL;
-	const char *rest = NULL;
-	if (base != NULL && (strcmp(base, "cmd") == 0 || strcmp(base, "cmd.exe") == 0))
-		rest = cmd_c_rest(line);
-	free(base);
-	if (rest == NULL)
-		return;
-	sim_argv_free(a->argv, a->argc);
-	a->argv = sim_argv_split(rest, &a->argc);
-	free(a->line);
-	a->line = xstrdup(rest);
-}
-
 /* Bare cmdlets count as "powershell SCRIPT", like the -Command form. */
 static char *command_key(const struct sim_action *a, sim_step_fn fn)
 {
@@ -263,19 +232,11 @@ static char *command_key(const struct sim_action *a, sim_step_fn fn)
 	return key;
 }
 
-struct sim_action *sim_exec(struct sim_world *w, int host, const char *cmdline, int64_t now)
+/* One command (not a cmd line): parse, count, shape by faults, fire "before" events. */
+static struct sim_action *exec_one(struct sim_world *w, int host, const char *cmdline, int64_t now)
 {
-	struct sim_action *a = xcalloc(1, sizeof(*a));
-	sbuf_init(&a->out);
-	sbuf_init(&a->err);
-	a->w = w;
-	a->host = host;
-	a->start = now;
-	a->cluster = w->hosts[host].cluster;
-	a->target = -1;
-	a->drop_after = -1;
-	a->line = xstrdup(cmdline);
-	action_parse(a, cmdline);
+	struct sim_action *a = sim_action_new(w, host, cmdline, now);
+	a->argv = sim_argv_split(cmdline, &a->argc);
 	sim_step_fn fn = a->argc == 0 ? cmd_empty : pick(a->argv[0]);
 	char *key = command_key(a, fn);
 	if (a->argc > 0)
@@ -295,4 +256,23 @@ struct sim_action *sim_exec(struct sim_world *w, int host, const char *cmdline, 
 		}
 	}
 	return a;
+}
+
+struct sim_action *sim_run_line(struct sim_world *w, int host, const char *line, int64_t now)
+{
+	char *rest = NULL;
+	int delayed = 0;
+	struct sim_action *a;
+	if (sim_cmdline_parse(line, &rest, &delayed))
+		a = sim_seq_exec(w, host, line, rest, delayed, now);
+	else
+		a = exec_one(w, host, line, now);
+	free(rest);
+	return a;
+}
+
+struct sim_action *sim_exec(struct sim_world *w, int host, const char *cmdline, int64_t now)
+{
+	w->hosts[host].requests++;
+	return sim_run_line(w, host, cmdline, now);
 }

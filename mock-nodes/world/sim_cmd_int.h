@@ -45,7 +45,37 @@ struct sim_action {
 	int64_t slow_ms;     /* slow fault: added before each output chunk */
 	char *key;	     /* normalised command line (counting, faults, events) */
 	int after_fired;     /* 1 once the "after" events of the command ran */
+	int64_t done_at;     /* world ms of the step that finished it */
+	struct sim_seq *seq; /* a compound cmd line's segments (sim_seq.c), NULL: one command */
 };
+
+/* A blank action for line on host starting at now (no step yet); the caller owns it. */
+struct sim_action *sim_action_new(struct sim_world *w, int host, const char *line, int64_t now);
+/*
+ * Run a command line as the interpreter does, without counting a request:
+ * a `cmd /c` line through sim_seq.c, anything else as one command.
+ */
+struct sim_action *sim_run_line(struct sim_world *w, int host, const char *line, int64_t now);
+
+/*
+ * sim_seq.c: cmd.exe's part of a line.  sim_cmdline_parse: 1 if line is
+ * `cmd [switches] /c REST`, with *rest (caller frees) the text after /c, its
+ * quotes treated as cmd does and %errorlevel% expanded, and *delayed 1 with
+ * /v:on; 0 otherwise (*rest NULL).  sim_seq_exec runs REST: one segment as
+ * that command alone, several as a compound action (a->seq).
+ */
+int sim_cmdline_parse(const char *line, char **rest, int *delayed);
+struct sim_action *sim_seq_exec(struct sim_world *w, int host, const char *line, const char *rest,
+				int delayed, int64_t now);
+/* The action API of a compound action (sim_action.c dispatches to these). */
+int sim_seq_poll(struct sim_action *a, int64_t now, struct sbuf *out, struct sbuf *err,
+		 int *exit_code);
+int64_t sim_seq_next_ms(const struct sim_action *a);
+int64_t sim_seq_drop_after(const struct sim_action *a);
+int64_t sim_seq_slow_ms(const struct sim_action *a);
+void sim_seq_abort(struct sim_action *a, int64_t now);
+void sim_seq_take_log(struct sim_action *a, struct sbuf *log);
+void sim_seq_free(struct sim_seq *q);
 
 void sim_act_out(struct sim_action *a, const char *fmt, ...) CCR_PRINTF(2, 3);
 void sim_act_err(struct sim_action *a, const char *fmt, ...) CCR_PRINTF(2, 3);

@@ -139,6 +139,7 @@ static json_t *host_json(const struct sim_world *w, int i, int64_t now)
 	json_object_set_new(o, "http_port",
 			    h->http_port > 0 ? json_integer(h->http_port) : json_null());
 	json_object_set_new(o, "http_requests", json_integer(h->http_requests));
+	json_object_set_new(o, "requests", json_integer(h->requests));
 	json_object_set_new(o, "dotnet_restart", json_boolean(h->dotnet_restart));
 	json_object_set_new(o, "max_sessions", json_integer(h->max_sessions));
 	json_t *reg = json_object(); /* values written with `reg add`: "KEY\\NAME": data */

@@ -128,6 +128,7 @@ struct sim_host {
 	int watermark;		    /* setup stage a failed/interrupted setup stopped at, 0 none */
 	int max_sessions;	    /* sshd MaxSessions: session channels per connection */
 	int dotnet_restart;	    /* 1: the .NET installer exits 3010 and wants a restart */
+	int64_t requests;	    /* remote commands received: sim_exec calls (the dump's requests) */
 	struct sim_count *counts;   /* per-command counters */
 	int ncounts;		    /* count of counts */
 	int ccounts;		    /* allocated counts */

@@ -51,6 +51,7 @@ struct cluster_status {
 	const char *run_id, *result, *last_error;
 	char started[32], updated[32];
 	int outage_open;
+	int stopped; /* the operator answered quit: nothing failed */
 	int64_t outage_since, outage_total;
 	struct state_holder holder;
 	int locked;
@@ -156,6 +157,7 @@ static int fold(const struct cli_files *f, struct cluster_status *cs)
 	/* A run that finished has no last error: an earlier failure was fixed. */
 	cs->last_error = cs->result && strcmp(cs->result, "done") == 0 ? NULL : rp->last_error;
 	cs->abandoned = cs->result && strcmp(cs->result, "abandoned") == 0;
+	cs->stopped = rp->operator_stopped && !cs->locked;
 	if (cs->abandoned) {
 		cs->abandon_reason = rp->result_detail;
 		cs->abandoned_by = rp->abandoned_by;
@@ -285,7 +287,8 @@ static void print_summary(FILE *fp, const struct cluster_status *cs, int nx)
 {
 	char t[32], ts[32];
 
-	fprintf(fp, "Cluster %s (summary): %s", cs->cl->name, run_state(cs));
+	fprintf(fp, "Cluster %s (summary): %s%s", cs->cl->name, run_state(cs),
+		cs->stopped ? " by the operator" : "");
 	if (nx >= 0 && cs->run_id && !cs->abandoned)
 		fprintf(fp, "; next: step %d %s on %s (%s%s%s)", nx + 1, cs->plan->steps[nx].id,
 			cs->plan->steps[nx].node ? cs->plan->steps[nx].node : "-",
@@ -307,7 +310,8 @@ static void print_text(FILE *fp, const struct cluster_status *cs)
 	char t[32], ts[32];
 	int nx = next_step(cs);
 
-	fprintf(fp, "Cluster %s: %s", cs->cl->name, run_state(cs));
+	fprintf(fp, "Cluster %s: %s%s", cs->cl->name, run_state(cs),
+		cs->stopped ? " by the operator" : "");
 	if (cs->run_id)
 		fprintf(fp, " (run %s, started %s, last record %s)", cs->run_id, cs->started,
 			cs->updated);
@@ -348,16 +352,16 @@ static void print_text(FILE *fp, const struct cluster_status *cs)
 		int64_t since = cs->outage_since; /* from the journal: may be anything */
 		format_duration(since > 0 && since < now ? now - since : 0, t, sizeof(t));
 		const char *svc = cs->plan->pb->service_name;
-		fprintf(fp,
-			"  !!! OUTAGE ONGOING since %s (%s): %s is down; fix the cause and "
-			"run `ccrup resume` !!!\n",
-			ts, t, svc ? svc : "the service");
+		fprintf(fp, "  !!! OUTAGE ONGOING since %s (%s): %s is down; %s `ccrup resume` !!!\n",
+			ts, t, svc ? svc : "the service",
+			cs->stopped ? "the operator stopped the run inside it: continue it with"
+				    : "fix the cause and run");
 	} else if (cs->outage_total) {
 		format_duration(cs->outage_total, t, sizeof(t));
 		fprintf(fp, "  outage: %s in total\n", t);
 	}
 	if (cs->last_error && strcmp(run_state(cs), "done") != 0)
-		fprintf(fp, "  last error: %s\n", cs->last_error);
+		fprintf(fp, "  %s%s\n", cs->stopped ? "" : "last error: ", cs->last_error);
 	if (nx >= 0 && cs->run_id && !cs->abandoned && !cs->locked && cs->v[nx].rebind)
 		fprintf(fp,
 			"  next: step %d %s on %s (`%s`: the live roles no longer match the "
@@ -369,6 +373,10 @@ static void print_text(FILE *fp, const struct cluster_status *cs)
 		fprintf(fp, "  next: step %d %s on %s (%s)\n", nx + 1, cs->plan->steps[nx].id,
 			cs->plan->steps[nx].node ? cs->plan->steps[nx].node : "-",
 			cs->locked ? "in progress" : "`ccrup resume`");
+	int idw = 20; /* the step column: as wide as the longest id */
+	for (int i = 0; i < cs->plan->nsteps; i++)
+		if ((int)strlen(cs->plan->steps[i].id) > idw)
+			idw = (int)strlen(cs->plan->steps[i].id);
 	for (int i = 0; i < cs->plan->nsteps; i++) {
 		const struct plan_step *s = &cs->plan->steps[i];
 		const struct st_view *v = &cs->v[i];
@@ -385,7 +393,7 @@ static void print_text(FILE *fp, const struct cluster_status *cs)
 			snprintf(more + strlen(more), sizeof(more) - strlen(more), ")");
 		}
 		/* An operator's skip leaves the step to do: its own word, not "skipped". */
-		fprintf(fp, "  %3d %-44s %-10s %-12s %s%s%s\n", s->index, s->id,
+		fprintf(fp, "  %3d %-*s %-10s %-12s %s%s%s\n", s->index, idw, s->id,
 			s->node ? s->node : "-", v->op_skipped ? "op-skipped" : v->state, t, more,
 			v->op_skipped	 ? " still to do: skipped by the operator"
 			: v->by_operator ? " (marked done by the operator)"
@@ -487,6 +495,7 @@ static json_t *to_json(const struct cluster_status *cs)
 		      "roles", roles, "transports", plan_transports_json(cs->plan), "last_error",
 		      cs->last_error ? json_string(cs->last_error) : json_null(), "steps", steps);
 	json_object_set_new(o, "roles_after", roles_after_json(cs));
+	json_object_set_new(o, "stopped_by_operator", json_boolean(cs->stopped));
 	json_object_set_new(o, "outage",
 			    json_pack("{s:b, s:I, s:I}", "ongoing", cs->outage_open, "since_ms",
 				      (json_int_t)cs->outage_since, "total_ms",

@@ -162,6 +162,7 @@ struct replay_int {
 	} * seq;
 	int nseq;
 	int rebind_line;	  /* line of the last rebind, 0 */
+	int quit;		  /* the last step record was the operator's quit (or its confirm) */
 	int *order;		  /* load-time step index -> index after replay_plan() reorder */
 	int *at;		  /* plan index -> index into rp->steps, -1 (replay_plan) */
 	struct replay_step *load; /* the steps in load order (replay_plan); owns att */
@@ -413,6 +414,14 @@ static void step_event(struct replay *rp, json_t *rec, enum jev ev, int line, in
 				     .rebind = jstr(rec, "rebind")};
 	rp->in->seq = xreallocarray(rp->in->seq, (size_t)rp->in->nseq + 1, sizeof(*rp->in->seq));
 	rp->in->seq[rp->in->nseq++] = (struct seq_ent){si, s->natt};
+	/* "quit", then "confirm" where quitting asks twice (inside an outage); not a
+	 * quit after the step failed: the failure is what stopped the run. */
+	if (ev == JEV_ANSWER && a->answer != NULL)
+		rp->in->quit = (strcmp(a->answer, "quit") == 0 && s->state != RS_FAILED &&
+				s->state != RS_REFUSED) ||
+			       (rp->in->quit && strcmp(a->answer, "confirm") == 0);
+	else
+		rp->in->quit = 0;
 	s->natt++;
 	switch (ev) {
 	case JEV_BEGIN:
@@ -602,6 +611,8 @@ static int load_record(struct replay *rp, json_t *rec, int line, const char *clu
 	if (ev == JEV_RUN_END) {
 		rp->result = jstr(rec, "result");
 		rp->result_detail = jstr(rec, "detail");
+		rp->operator_stopped = rp->in->quit && rp->result != NULL &&
+				       strcmp(rp->result, "interrupted") == 0;
 		rp->end_ms = t;
 		rp->end_line = line;
 		if (rp->result_detail)
@@ -609,6 +620,7 @@ static int load_record(struct replay *rp, json_t *rec, int line, const char *clu
 		return 0;
 	}
 	/* Anything after a run-end: the run was resumed. */
+	rp->operator_stopped = 0;
 	rp->result = NULL;
 	rp->result_detail = NULL;
 	rp->end_ms = 0;

@@ -150,6 +150,7 @@ struct replay {
 	const char *abandoned_by;     /* abandoned: the user who gave the run up, or NULL */
 	int end_line;		      /* line of that run-end, 0 */
 	const char *last_error;	      /* reason of the last failed/refused, or run-end detail */
+	int operator_stopped;	      /* the run ended because the operator answered quit */
 	struct replay_binding *binds; /* in journal order; a later bind of a role wins */
 	int nbinds;
 	int rebound; /* a role was bound after steps ran (rebind): order is checked from there */

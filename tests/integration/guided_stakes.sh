@@ -145,6 +145,25 @@ n=$(grep -c "Quit before cms.move-cms while the outage is ongoing? Users stay wi
 bin/ccrup status "$SIM_INV" --state-dir "$tmp/st6" >"$tmp/oq.status" 2>&1
 grep -q "OUTAGE ONGOING" "$tmp/oq.status" && ok "status then says the outage is ongoing" ||
 	ko "status after outage quit" "$tmp/oq.status"
+# A deliberate stop is not a failure: status says who stopped it, not "fix the cause".
+if grep -q "^Cluster CLUS1: interrupted by the operator" "$tmp/oq.status" &&
+	grep -q "the operator stopped the run inside it: continue it with \`ccrup resume\`" "$tmp/oq.status" &&
+	! grep -q "fix the cause\|last error" "$tmp/oq.status"; then
+	ok "status after a deliberate quit says the operator stopped it, not that something failed"
+else
+	ko "status wording after a deliberate quit" "$tmp/oq.status"
+fi
+bin/ccrup status "$SIM_INV" --state-dir "$tmp/st6" -o json | python3 -c '
+import json, sys
+c = json.load(sys.stdin)["clusters"][0]
+assert c["state"] == "interrupted" and c["stopped_by_operator"] is True, c' &&
+	ok "status JSON: stopped_by_operator true after the quit" || ko "status JSON stopped_by_operator"
+bin/ccrup status "$SIM_INV" --state-dir "$tmp/st5" -o json | python3 -c '
+import json, sys
+c = json.load(sys.stdin)["clusters"][0]
+assert c["stopped_by_operator"] is False and c["last_error"], c' &&
+	ok "status JSON: a quit after a failure is the failure's stop, not the operator's" ||
+	ko "status JSON after failure quit"
 grep -F '"event":"answer"' "$tmp/st6/CLUS1/journal.jsonl" | grep -q '"cancel"' &&
 	grep -F '"event":"answer"' "$tmp/st6/CLUS1/journal.jsonl" | grep -q '"confirm"' &&
 	ok "both answers to the quit question are journaled" || ko "quit answers journaled"

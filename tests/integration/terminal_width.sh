@@ -67,7 +67,7 @@ else
 	ko "phase line" "$tmp/w80.txt"
 fi
 python3 "$tmp/drive.py" 80 "$tmp/s80.txt" -- bin/ccrup status "$SIM_INV" --state-dir "$tmp/st"
-if [ "$(awk 'length($0) > 80' "$tmp/s80.txt" | wc -l)" = 0 ] && grep -q '^Cluster CLUS1: interrupted (run ' "$tmp/s80.txt" &&
+if [ "$(awk 'length($0) > 80' "$tmp/s80.txt" | wc -l)" = 0 ] && grep -q '^Cluster CLUS1: interrupted\( by the operator\)\{0,1\} (run ' "$tmp/s80.txt" &&
 	grep -q '^    .*last record [0-9:.TZ-]*)$' "$tmp/s80.txt"; then
 	ok "status at 80 columns: its long lines wrap at spaces"
 else
