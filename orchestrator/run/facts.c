@@ -21,6 +21,7 @@ struct probe_out {
 	char *cmd;	       /* substituted command */
 	int exit;	       /* exit status */
 	char *text;	       /* stdout then stderr */
+	size_t outlen;	       /* the length of stdout at the start of text */
 	char *error;	       /* a batch part that did not complete: the transport's error, or NULL */
 	enum xport_outcome xo; /* with error: the batch's transport outcome */
 };
@@ -172,6 +173,7 @@ static const struct probe_out *run_alone(struct facts *f, struct xport *x, const
 	}
 	struct probe_out *po = out_add(f, host, cmd);
 	po->exit = r.exit;
+	po->outlen = r.out.len;
 	po->text = xasprintf("%s%s%s", r.out.buf, r.err.len ? "\n" : "", r.err.buf);
 	xport_result_release(&r);
 	return po;
@@ -217,6 +219,7 @@ static void batch_store(struct facts *f, struct xport *x, const char *host, cons
 		struct probe_out *po = out_add(f, host, cmds[i]);
 		po->exit = pr.exit;
 		if (i < k) {
+			po->outlen = pr.out.len;
 			po->text = xasprintf("%s%s%s", pr.out.buf, pr.err.len ? "\n" : "", pr.err.buf);
 		} else {
 			po->error = xstrdup(xport_error(x));
@@ -836,6 +839,17 @@ int facts_run_text(struct facts *f, const char *host, const char *cmd, const cha
 	if (po == NULL)
 		return -1;
 	*text = po->text;
+	return 0;
+}
+
+int facts_run_output(struct facts *f, const char *host, const char *cmd, char **out, int *exit,
+		     char *err, size_t errlen)
+{
+	const struct probe_out *po = run_probe(f, host, cmd, NULL, err, errlen);
+	if (po == NULL)
+		return -1;
+	*out = xstrndup(po->text, po->outlen);
+	*exit = po->exit;
 	return 0;
 }
 

@@ -110,6 +110,10 @@ int facts_cond(struct facts *f, const struct cond *c, const char *cmd, const str
 int facts_run_text(struct facts *f, const char *host, const char *cmd, const char **text, char *err,
 		   size_t errlen);
 
+/* The same, with its stdout alone (caller frees) and its exit status. */
+int facts_run_output(struct facts *f, const char *host, const char *cmd, char **out, int *exit,
+		     char *err, size_t errlen);
+
 /*
  * The i-th cached fact value (0-based): 0 with name, host (NULL for a
  * cluster fact) and value borrowed until facts_invalidate, or -1 past the end.

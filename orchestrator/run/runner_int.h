@@ -116,6 +116,7 @@ struct runner {
 	int cur_step;			      /* plan index of the step being considered, or -1 */
 	const struct plan_step *executing;    /* the step between its begin and its end, or NULL */
 	int changed;			      /* executing's command (or wait) has ended */
+	int polls;			      /* read windows since then (runner_prefetch.c) */
 	char err[2048]; /* last failure, for the final message */
 };
 
@@ -136,6 +137,13 @@ int runner_marker_take(struct runner *r);
 int runner_marker_peek(struct runner *r);
 int runner_marker_check(struct runner *r);
 void runner_marker_release(struct runner *r);
+/*
+ * Compound probes: name the marker's read on every host to the facts'
+ * planner (runner_prefetch.c).  With the playbook's `shell:`, take's first
+ * read and check read the marker like a fact, from what was read since the
+ * last change; take's read-back after its write and release read it now.
+ */
+void runner_marker_want(struct runner *r);
 
 /*
  * A require e was false: when it reads a fact some role is bound by and the

@@ -17,12 +17,16 @@
  *   - where a new phase starts (or a `prepares` step asks whether the rest of
  *     its phase has work), the `when` and check of the phase's acting steps,
  *     which phase_start() scans;
- *   - before the first step (r->cur_step < 0), the whole plan's scan.
+ *   - before the first step (r->cur_step < 0), the whole plan's scan;
+ *   - the run marker's read on its hosts where a phase starts (its check) and
+ *     before the first change (its take).
  * A wrong guess costs nothing but a part: a fact not named here is read
  * alone when asked for, and one named but never asked for is not looked at.
  * Every part is read after the last change, so the facts stay fresh.
  */
 #include "runner_int.h"
+
+#include <string.h>
 
 static int settled(const struct runner *r, int k)
 {
@@ -86,6 +90,51 @@ static void want_after(struct runner *r, const struct plan_step *s)
 	facts_want_cond(r->facts, &d->verify, s->verify_cmd, s);
 }
 
+/*
+ * Steps that empty the cache a window reaches through.  One would do if every
+ * step acted; but a step whose check finds its work done is skipped without a
+ * change, and the next one's reads would then cost a remote command of their
+ * own (the restore phase: one read per step).  A part read and not used costs
+ * the node a probe inside a command it runs anyway.
+ */
+#define WINDOW_STEPS 2
+
+struct known_ctx {
+	const struct runner *r;
+	const struct plan_step *s;
+};
+
+/* Is name known without a probe: a var, or a value s already recorded? */
+static int probe_free(const char *name, int col, void *arg)
+{
+	const struct known_ctx *kc = arg;
+	(void)col;
+	if (str_startswith(name, "saved."))
+		return saved_get(kc->r->saved, kc->s->node, name + 6, kc->s->item) == NULL;
+	return strchr(name, '.') != NULL || playbook_fact(kc->r->pb, name) != NULL;
+}
+
+/*
+ * Is a `when` of s false already, from vars and recorded values alone (the
+ * restore phase's `saved.firewall_state == 'RUNNING'`)?  Then s will be
+ * skipped without a change: the window reaches past it.
+ */
+static int known_not_applicable(struct runner *r, const struct plan_step *s)
+{
+	const struct expr *w[2] = {s->phase->when, s->def->when};
+	struct known_ctx kc = {r, s};
+	char err[256];
+
+	for (int k = 0; k < 2; k++) {
+		int ok = 1;
+		if (w[k] && expr_foreach_ident(w[k], probe_free, &kc) == 0 &&
+		    facts_eval(r->facts, w[k], s, NULL, r->saved, &ok, NULL, err, sizeof(err)) == 0 &&
+		    !ok)
+			return 1;
+	}
+	return 0;
+}
+
 /* Does s empty the cache when it runs (a command, a reboot, a wait, an HTTP check)? */
 static int ends_window(const struct plan_step *s)
 {
@@ -110,26 +159,36 @@ static void plan_window(struct facts *f, void *arg)
 		return;
 	}
 	if (r->executing == &r->plan->steps[i]) {
-		/* Between a change and its verify (a reboot's polls, a wait's, a verify
-		 * within a time): only the node's own next facts come along. */
+		/* A reboot's polls and a verify's within a time read again on every poll:
+		 * after the first read, only the node's own next facts come along. */
+		const struct step_def *d = r->executing->def;
 		want_after(r, r->executing);
-		facts_want_only(f, r->executing->node);
+		if (d->reboot.when != REBOOT_NEVER || r->polls++ > 0)
+			facts_want_only(f, r->executing->node);
 		i++;
 	}
-	for (int k = i; k < r->plan->nsteps; k++) {
+	/* A miss at the start of a phase: phase_start() is about to check the marker. */
+	if (r->marker_held && i < r->plan->nsteps &&
+	    (i == 0 || r->plan->steps[i - 1].phase != r->plan->steps[i].phase))
+		runner_marker_want(r);
+	for (int k = i, ends = 0; k < r->plan->nsteps; k++) {
 		const struct plan_step *s = &r->plan->steps[k];
-		if (settled(r, k))
+		if (settled(r, k) || known_not_applicable(r, s))
 			continue;
 		if (s->phase != ph) {
 			ph = s->phase;
 			facts_want_expr(r->facts, ph->when, s, NULL);
 			want_scan(r, k, 0);
+			if (r->marker_held) /* phase_start() checks the marker */
+				runner_marker_want(r);
 		}
 		want_before(r, s);
+		if (runner_acts(s) && !r->marker_held) /* the first change takes the marker */
+			runner_marker_want(r);
 		if (runner_acts(s) && s->def->prepares && k + 1 < r->plan->nsteps)
 			want_scan(r, k + 1, 0);
-		else if (ends_window(s))
-			break;
+		else if (ends_window(s) && (!runner_acts(s) || ++ends == WINDOW_STEPS))
+			break; /* a wait or an HTTP check has no check to skip it: it empties the cache */
 	}
 }
 

@@ -493,6 +493,7 @@ static enum rres execute(struct runner *r, const struct plan_step *s, int64_t t0
 		goto out;
 	facts_invalidate(r->facts);
 	r->changed = 1;
+	r->polls = 0;
 	if (needs_reboot(d, exit_status)) {
 		enum reboot_res rr = runner_reboot(r, s, boot, 1, 0, err, sizeof(err));
 		if (rr == RB_STOPPED) {
