@@ -1595,7 +1595,23 @@ START_TEST(result_of_every_exit_code)
 }
 END_TEST
 
-/* CHECK_RUNNER_ONLY=NAME runs one test (debugging). */
+/* A case of every test in all (pre, when set, runs before the fixture); CHECK_RUNNER_ONLY=NAME
+ * keeps one (debugging). */
+static TCase *runner_case(const char *name, void (*pre)(void), const TTest *const *const *all,
+			  size_t n)
+{
+	const char *only = getenv("CHECK_RUNNER_ONLY");
+	TCase *tc = tcase_create(name);
+	if (pre)
+		tcase_add_checked_fixture(tc, pre, NULL);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	for (size_t i = 0; i < n; i++)
+		if (only == NULL || strcmp(only, (*all[i])->name) == 0)
+			tcase_add_test(tc, *all[i]);
+	return tc;
+}
+
 static Suite *suite(void)
 {
 	static const TTest *const *all[] = {
@@ -1680,24 +1696,10 @@ static Suite *suite(void)
 	    &exit_code_of_every_result,
 	    &result_of_every_exit_code,
 	};
-	const char *only = getenv("CHECK_RUNNER_ONLY");
 	Suite *s = suite_create("runner");
-	TCase *tc = tcase_create("runner");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 120);
-	for (size_t i = 0; i < CCR_ARRAY_LEN(all); i++)
-		if (only == NULL || strcmp(only, (*all[i])->name) == 0)
-			tcase_add_test(tc, *all[i]);
-	suite_add_tcase(s, tc);
+	suite_add_tcase(s, runner_case("runner", NULL, all, CCR_ARRAY_LEN(all)));
 	/* Every test again with compound probes: same outcomes, same messages. */
-	TCase *sh = tcase_create("runner-sh");
-	tcase_add_checked_fixture(sh, setup_sh, NULL);
-	tcase_add_checked_fixture(sh, setup, teardown);
-	tcase_set_timeout(sh, 120);
-	for (size_t i = 0; i < CCR_ARRAY_LEN(all); i++)
-		if (only == NULL || strcmp(only, (*all[i])->name) == 0)
-			tcase_add_test(sh, *all[i]);
-	suite_add_tcase(s, sh);
+	suite_add_tcase(s, runner_case("runner-sh", setup_sh, all, CCR_ARRAY_LEN(all)));
 	return s;
 }
 
