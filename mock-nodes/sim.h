@@ -18,7 +18,8 @@
  *   on exec request: a = sim_exec(w, i, cmdline, now)
  *       loop: sim_action_poll(a, now, &out, &err, &exit) writes due output and
  *             reports completion; sleep until sim_action_next_ms(a) or I/O;
- *             honour sim_action_drop_after(a) and sim_action_slow_ms(a)
+ *             honour sim_action_drop_after(a) and sim_action_slow_ms(a);
+ *             sim_action_take_log(a, log) for -v
  *       on client gone before completion: sim_action_abort(a, now)
  *       sim_action_free(a)
  *   periodically (and before accepting): sim_world_tick(w, now)

@@ -2,12 +2,14 @@
  * check_audit.c — the audit log (orchestrator/out/audit.h, docs/audit.md):
  * redaction of secrets from the environment and of password-style
  * arguments, the JSON lines written per event, output truncation, UTF-8
- * repair, file modes, failures that must not stop a run, and lines from
- * many threads at once.
+ * repair, file modes, failures that must not stop a run, lines from many
+ * threads at once, and closing a cluster's file when its run ends (a later
+ * line reopens it; a close racing with writers loses nothing).
  *
  * Every test works in its own temporary directory.
  */
 #include <check.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -370,6 +372,89 @@ START_TEST(many_threads)
 }
 END_TEST
 
+/* Descriptors open in this process now. */
+static int open_fds(void)
+{
+	int n = 0;
+	for (int fd = 0; fd < 4096; fd++)
+		n += fcntl(fd, F_GETFD) >= 0;
+	return n;
+}
+
+START_TEST(close_releases_the_file)
+{
+	struct audit *a = audit_new(state);
+	int before = open_fds();
+	for (int i = 0; i < 50; i++) {
+		char c[16];
+		snprintf(c, sizeof(c), "CLUS%d", i);
+		struct event e = cmd_end(c, "hostname", "NODE2\n", "");
+		audit_event(&e, a);
+		audit_close(a, c);
+	}
+	/* A fleet holds the files of its running clusters only. */
+	ck_assert_int_eq(open_fds(), before);
+	/* A line after the close (a late warning) opens the file again and appends. */
+	audit_warn(a, "CLUS7", "notification 'hook': run-end not delivered");
+	ck_assert_int_eq(open_fds(), before + 1);
+	audit_close(a, "CLUS7");
+	audit_close(a, "CLUS7"); /* twice, or never opened: nothing to do */
+	audit_close(a, "NEVER");
+	audit_close(a, NULL);
+	ck_assert_int_eq(open_fds(), before);
+	audit_free(a);
+	int n;
+	json_t **v = read_lines("CLUS7", &n);
+	ck_assert_int_eq(n, 2);
+	ck_assert_str_eq(jstr(v[0], "event"), "command");
+	ck_assert_str_eq(jstr(v[1], "event"), "warning");
+	free_lines(v, n);
+}
+END_TEST
+
+static volatile int closing_done;
+
+static void *closer(void *arg)
+{
+	struct audit *a = arg;
+	while (!closing_done) {
+		audit_close(a, "CLUS1");
+		audit_close(a, "CLUS2");
+	}
+	return NULL;
+}
+
+/* Closes racing with writers: no line is lost or lands elsewhere. */
+START_TEST(close_while_writing)
+{
+	struct audit *a = audit_new(state);
+	int before = open_fds();
+	pthread_t t[THREADS], c;
+	closing_done = 0;
+	ck_assert_int_eq(pthread_create(&c, NULL, closer, a), 0);
+	for (int i = 0; i < THREADS; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, hammer, a), 0);
+	for (int i = 0; i < THREADS; i++)
+		pthread_join(t[i], NULL);
+	closing_done = 1;
+	pthread_join(c, NULL);
+	audit_close(a, "CLUS1");
+	audit_close(a, "CLUS2");
+	ck_assert_int_eq(open_fds(), before);
+	unsigned long lines, errors;
+	audit_counts(a, &lines, &errors);
+	ck_assert_int_eq(lines, THREADS * PER_THRD);
+	ck_assert_int_eq(errors, 0);
+	audit_free(a);
+	int n1, n2;
+	json_t **v1 = read_lines("CLUS1", &n1), **v2 = read_lines("CLUS2", &n2);
+	ck_assert_int_eq(n1, THREADS * PER_THRD / 2);
+	ck_assert_int_eq(n2, THREADS * PER_THRD / 2);
+	free_lines(v1, n1);
+	free_lines(v2, n2);
+}
+END_TEST
+
 static Suite *audit_suite(void)
 {
 	Suite *s = suite_create("audit");
@@ -389,6 +474,8 @@ static Suite *audit_suite(void)
 	tcase_add_test(f, unwritable_state_dir_does_not_fail);
 	tcase_add_test(f, bad_cluster_names_are_refused);
 	tcase_add_test(f, many_threads);
+	tcase_add_test(f, close_releases_the_file);
+	tcase_add_test(f, close_while_writing);
 	suite_add_tcase(s, f);
 	return s;
 }

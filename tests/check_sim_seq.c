@@ -83,30 +83,26 @@ static void fault(const char *json)
 	json_decref(j);
 }
 
-static json_int_t host_int(const char *host, const char *key)
+/* An integer of host in the dump: hosts[].KEY, or hosts[].KEY[SUB] (0 when absent). */
+static json_int_t host_int(const char *host, const char *key, const char *sub)
 {
 	json_t *d = sim_world_dump(W, 0);
-	json_int_t v = -1;
+	json_int_t v = 0;
 	size_t i;
 	json_t *h;
-	json_array_foreach(json_object_get(d, "hosts"), i, h) if (strcmp(
-	    json_string_value(json_object_get(h, "name")), host) == 0) v =
-	    json_integer_value(json_object_get(h, key));
+	json_array_foreach(json_object_get(d, "hosts"), i, h)
+	{
+		json_t *o = json_object_get(h, key);
+		if (strcmp(json_string_value(json_object_get(h, "name")), host) == 0)
+			v = json_integer_value(sub != NULL ? json_object_get(o, sub) : o);
+	}
 	json_decref(d);
 	return v;
 }
 
 static json_int_t counted(const char *host, const char *cmd)
 {
-	json_t *d = sim_world_dump(W, 0);
-	json_int_t v = 0;
-	size_t i;
-	json_t *h;
-	json_array_foreach(json_object_get(d, "hosts"), i, h) if (strcmp(
-	    json_string_value(json_object_get(h, "name")), host) == 0) v =
-	    json_integer_value(json_object_get(json_object_get(h, "commands"), cmd));
-	json_decref(d);
-	return v;
+	return host_int(host, "commands", cmd);
 }
 
 static const char *const PARTS[] = {
@@ -114,7 +110,12 @@ static const char *const PARTS[] = {
     "sc query NoSuchService",
     "frobnicate /now",
     "cluster group \"Cluster Group\"",
+    /* quotes with the Program Files blank and a pipe inside them */
+    "powershell -NonInteractive -PSConsoleFile \"C:\\Program Files\\Microsoft\\Exchange "
+    "Server\\Bin\\exshell.psc1\" -Command \"Get-ExchangeServer E2K7CCR | Format-List "
+    "AdminDisplayVersion\"",
 };
+#define NPARTS CCR_ARRAY_LEN(PARTS)
 
 /* The spec's wire format: P1 & echo M:1:!errorlevel!& echo M:1: 1>&2& P2 ... */
 static char *compound(const char *const *parts, size_t n, const char *vswitch)
@@ -146,21 +147,22 @@ static char *part(const char *stream, size_t i, int *status)
 	const char *to = strstr(from, m);
 	ck_assert_msg(to != NULL, "no marker %zu in %s", i, stream);
 	if (status != NULL)
-		*status = atoi(to + strlen(m));
+		*status = (int)strtol(to + strlen(m), NULL, 10);
 	free(m);
 	return xstrndup(from, (size_t)(to - from));
 }
 
 START_TEST(compound_parts_equal_alone)
 {
-	struct alone al[4];
-	for (size_t i = 0; i < 4; i++)
+	struct alone al[NPARTS];
+	for (size_t i = 0; i < NPARTS; i++)
 		al[i] = run_alone("NODE1", PARTS[i]);
 	ck_assert_int_eq(al[1].code, 1060);
 	ck_assert_int_eq(al[2].code, 9009);
-	char *line = compound(PARTS, 4, "/v:on ");
+	ck_assert_ptr_nonnull(strstr(al[4].out, "AdminDisplayVersion"));
+	char *line = compound(PARTS, NPARTS, "/v:on ");
 	ck_assert_int_eq(x("NODE1", line), 0); /* the last echo's */
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < NPARTS; i++) {
 		int st = -1;
 		char *o = part(OUT.buf, i + 1, &st), *e = part(ERR.buf, i + 1, NULL);
 		ck_assert_str_eq(o, al[i].out);
@@ -180,10 +182,10 @@ END_TEST
 START_TEST(requests_and_commands_counted)
 {
 	char *line = compound(PARTS, 4, "/v:on ");
-	ck_assert_int_eq(host_int("NODE2", "requests"), 0);
+	ck_assert_int_eq(host_int("NODE2", "requests", NULL), 0);
 	x("NODE2", line);
 	x("NODE2", "sc query ClusSvc");
-	ck_assert_int_eq(host_int("NODE2", "requests"), 2);
+	ck_assert_int_eq(host_int("NODE2", "requests", NULL), 2);
 	ck_assert_int_eq(counted("NODE2", "sc query ClusSvc"), 2);
 	ck_assert_int_eq(counted("NODE2", "frobnicate /now"), 1);
 	ck_assert_int_eq(counted("NODE2", "cluster group \"Cluster Group\""), 1);
@@ -197,33 +199,36 @@ START_TEST(requests_and_commands_counted)
 }
 END_TEST
 
-START_TEST(errorlevel_expansion)
+/* Lines whose whole stdout and stderr are known. */
+static const struct {
+	const char *line, *out, *err;
+} SAYS[] = {
+    /* !errorlevel! only with delayed expansion; %errorlevel% when the line is read */
+    {"cmd /c \"frobnicate & echo x:!errorlevel!\"", "x:!errorlevel!\n", NULL},
+    {"cmd /V:ON /c \"frobnicate & echo x:!ERRORLEVEL!\"", "x:9009\n", NULL},
+    {"cmd /v:on /v:off /c \"frobnicate & echo x:!errorlevel!\"", "x:!errorlevel!\n", NULL},
+    {"cmd /v:on /c \"frobnicate & echo x:%errorlevel%\"", "x:0\n", NULL},
+    {"cmd /v:on /c echo !errorlevel!", "0\n", ""},
+    /* echo, its redirection, the blanks it keeps */
+    {"cmd /c echo hello world", "hello world\n", ""},
+    {"cmd /c echo to err 1>&2", "", "to err \n"},
+    {"cmd /c \"echo a>&2& echo b\"", "b\n", "a\n"},
+    {"cmd /c echo", "ECHO is on.\n", ""},
+};
+
+START_TEST(known_outputs)
 {
-	ck_assert_int_eq(x("NODE1", "cmd /c \"frobnicate & echo x:!errorlevel!\""), 0);
-	ck_assert_str_eq(OUT.buf, "x:!errorlevel!\n");
-	x("NODE1", "cmd /V:ON /c \"frobnicate & echo x:!ERRORLEVEL!\"");
-	ck_assert_str_eq(OUT.buf, "x:9009\n");
-	x("NODE1", "cmd /v:on /v:off /c \"frobnicate & echo x:!errorlevel!\"");
-	ck_assert_str_eq(OUT.buf, "x:!errorlevel!\n");
-	x("NODE1", "cmd /v:on /c \"frobnicate & echo x:%errorlevel%\"");
-	ck_assert_str_eq(OUT.buf, "x:0\n");
-	x("NODE1", "cmd /v:on /c echo !errorlevel!");
-	ck_assert_str_eq(OUT.buf, "0\n");
+	for (size_t i = 0; i < CCR_ARRAY_LEN(SAYS); i++) {
+		ck_assert_int_eq(x("NODE1", SAYS[i].line), 0);
+		ck_assert_str_eq(OUT.buf != NULL ? OUT.buf : "", SAYS[i].out);
+		if (SAYS[i].err != NULL)
+			ck_assert_str_eq(ERR.buf != NULL ? ERR.buf : "", SAYS[i].err);
+	}
 }
 END_TEST
 
 START_TEST(echo_builtin_and_quotes)
 {
-	ck_assert_int_eq(x("NODE1", "cmd /c echo hello world"), 0);
-	ck_assert_str_eq(OUT.buf, "hello world\n");
-	x("NODE1", "cmd /c echo to err 1>&2");
-	ck_assert_str_eq(ERR.buf, "to err \n");
-	ck_assert_int_eq((int)OUT.len, 0);
-	x("NODE1", "cmd /c \"echo a>&2& echo b\"");
-	ck_assert_str_eq(ERR.buf, "a\n");
-	ck_assert_str_eq(OUT.buf, "b\n");
-	x("NODE1", "cmd /c echo");
-	ck_assert_str_eq(OUT.buf, "ECHO is on.\n");
 	x("NODE1", "cmd /c \"echo \"a & b\"\"");
 	ck_assert_str_eq(OUT.buf, "\"a & b\"\n");
 	x("NODE1", "cmd /c echo a ^& b");
@@ -342,7 +347,8 @@ START_TEST(segments_take_their_time)
 	load(1);
 	int64_t alone_ms;
 	{
-		struct sim_action *a = sim_exec(W, sim_host_find(W, "NODE2"), "net stop SysmonLog", 0);
+		struct sim_action *a =
+		    sim_exec(W, sim_host_find(W, "NODE2"), "net stop SysmonLog", 0);
 		int64_t now = 0;
 		while (!sim_action_poll(a, now, &OUT, &ERR, &code))
 			now = sim_action_next_ms(a);
@@ -393,7 +399,7 @@ static Suite *sim_seq_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, compound_parts_equal_alone);
 	tcase_add_test(tc, requests_and_commands_counted);
-	tcase_add_test(tc, errorlevel_expansion);
+	tcase_add_test(tc, known_outputs);
 	tcase_add_test(tc, echo_builtin_and_quotes);
 	tcase_add_test(tc, conditional_segments);
 	tcase_add_test(tc, fault_fail_middle_segment);

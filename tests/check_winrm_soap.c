@@ -178,6 +178,177 @@ START_TEST(receive_reply_streams)
 }
 END_TEST
 
+START_TEST(requests_as_libxml2_serialises_them)
+{
+	/* What serialising the request's tree with libxml2 gave (before templates):
+	 * the same bytes, escaping included ('&', '<', '>', CR; '"' in text kept;
+	 * UTF-8 kept), with the MessageID numbered from the caller's base. */
+	static const char want[] =
+	    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<env:Envelope xmlns:env=\"http://www.w3.or"
+	    "g/2003/05/soap-envelope\" xmlns:a=\"http://schemas.xmlsoap.org/ws/2004/08/addressing\""
+	    " xmlns:w=\"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd\" xmlns:p=\"http://schemas.m"
+	    "icrosoft.com/wbem/wsman/1/wsman.xsd\" xmlns:rsp=\"http://schemas.microsoft.com/wbem/ws"
+	    "man/1/windows/shell\"><env:Header><a:To>https://node1.example:5986/wsman</a:To><a:Repl"
+	    "yTo><a:Address mustUnderstand=\"true\">http://schemas.xmlsoap.org/ws/2004/08/addressin"
+	    "g/role/anonymous</a:Address></a:ReplyTo><w:MaxEnvelopeSize mustUnderstand=\"true\">153"
+	    "600</w:MaxEnvelopeSize><a:MessageID>uuid:00000000-0000-4000-8000-000000000102</a:Messa"
+	    "geID><w:Locale mustUnderstand=\"false\" xml:lang=\"en-US\"/><p:DataLocale mustUndersta"
+	    "nd=\"false\" xml:lang=\"en-US\"/><w:OperationTimeout>PT1.500S</w:OperationTimeout><w:R"
+	    "esourceURI mustUnderstand=\"true\">http://schemas.microsoft.com/wbem/wsman/1/windows/s"
+	    "hell/cmd</w:ResourceURI><a:Action mustUnderstand=\"true\">http://schemas.microsoft.com"
+	    "/wbem/wsman/1/windows/shell/Command</a:Action><w:SelectorSet><w:Selector Name=\"ShellI"
+	    "d\">S&amp;\"1</w:Selector></w:SelectorSet><w:OptionSet><w:Option Name=\"WINRS_CONSOLEM"
+	    "ODE_STDIN\">TRUE</w:Option><w:Option Name=\"WINRS_SKIP_CMD_SHELL\">FALSE</w:Option></w"
+	    ":OptionSet></env:Header><env:Body><rsp:CommandLine><rsp:Command>echo \"a&amp;b\" &lt;x"
+	    "&gt; &#13;\n café</rsp:Command></rsp:CommandLine></env:Body></env:Envelope>\n";
+	static const unsigned char base[16] = {0};
+	struct wsman_hdr h = hdr("S&\"1");
+	char id[48];
+	char *x;
+
+	h.to = "https://node1.example:5986/wsman";
+	h.operation_timeout_ms = 1500;
+	h.id_base = base;
+	h.id_seq = 258;
+	x = wsman_build_command(&h, "echo \"a&b\" <x> \r\n caf\xc3\xa9", id);
+	ck_assert_str_eq(id, "uuid:00000000-0000-4000-8000-000000000102");
+	ck_assert_str_eq(x, want);
+	free(x);
+	x = wsman_build_receive(&h, "C\"\xc3\xa9", id);
+	ck_assert_ptr_nonnull(
+	    strstr(x, "<rsp:DesiredStream CommandId=\"C&quot;\xc3\xa9\">stdout stderr<"));
+	ck_assert_ptr_nonnull(strstr(x, "<w:Selector Name=\"ShellId\">S&amp;\"1</w:Selector>"));
+	free(x);
+	x = wsman_build_delete(&h, id);
+	ck_assert_ptr_nonnull(strstr(x, "<env:Body/></env:Envelope>"));
+	free(x);
+}
+END_TEST
+
+START_TEST(message_ids_unique)
+{
+	static const unsigned char base[16] = {0xde, 0xad, 0xbe, 0xef, 1, 2,  3,  4,
+					       5,    6,	   7,	 8,    9, 10, 11, 12};
+	struct wsman_hdr h = hdr(NULL);
+	char a[48], b[48], c[48];
+	char *x;
+
+	h.id_base = base;
+	h.id_seq = 1;
+	free(wsman_build_create(&h, 65001, a));
+	h.id_seq = 2;
+	x = wsman_build_create(&h, 65001, b);
+	ck_assert_str_ne(a, b);
+	ck_assert(strncmp(a, "uuid:DEADBEEF-0102-4", 20) == 0); /* version 4 */
+	ck_assert_ptr_nonnull(strstr(x, b));
+	free(x);
+	h.id_base = NULL; /* fresh random bytes */
+	free(wsman_build_create(&h, 65001, c));
+	ck_assert_str_ne(c, a);
+	ck_assert(strlen(c) == 41 && c[19] == '4');
+}
+END_TEST
+
+#define ENV_OPEN                                                                                   \
+	"<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" "                         \
+	"xmlns:a=\"http://schemas.xmlsoap.org/ws/2004/08/addressing\" "                            \
+	"xmlns:w=\"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd\" "                              \
+	"xmlns:rsp=\"http://schemas.microsoft.com/wbem/wsman/1/windows/shell\">"
+#define DONE "http://schemas.microsoft.com/wbem/wsman/1/windows/shell/CommandState/Done"
+
+START_TEST(reader_streams_text_cdata_comments)
+{
+	/* A stream's text in pieces (CDATA, a comment, character references, line
+	 * breaks), a nested element's text counted in, another prefix for the shell
+	 * namespace, the first ExitCode of the first CommandState. */
+	const char *x =
+	    ENV_OPEN "<s:Header><a:RelatesTo> uuid:R </a:RelatesTo></s:Header><s:Body>"
+		     "<x:ReceiveResponse xmlns:x=\"http://schemas.microsoft.com/wbem/wsman/1/"
+		     "windows/shell\"><x:Stream Name=\"stdout\">Zm<![CDATA[9v]]><!-- c -->Ym&#70;y"
+		     "\r\n</x:Stream><x:Stream Name=\"stderr\">Z<i>X</i>Jy</x:Stream>"
+		     "<x:CommandState State=\"" DONE "\"><x:ExitCode> 3 </x:ExitCode>"
+		     "<x:ExitCode>4</x:ExitCode></x:CommandState><x:CommandState State=\"x\"/>"
+		     "</x:ReceiveResponse></s:Body></s:Envelope>";
+	struct wsman_reply r;
+
+	wsman_reply_init(&r);
+	ck_assert_int_eq(wsman_parse_reply(x, strlen(x), &r), 0);
+	ck_assert_str_eq(r.relates_to, "uuid:R");
+	ck_assert_str_eq(r.out.buf, "foobar");
+	ck_assert_str_eq(r.err.buf, "err");
+	ck_assert_int_eq(r.done, 1);
+	ck_assert_int_eq(r.exit_code, 3);
+	wsman_reply_release(&r);
+}
+END_TEST
+
+START_TEST(reader_fault_forms)
+{
+	/* No WSManFault: the code is the SOAP Subcode's Value; no Text: the
+	 * WSManFault's Message; a fault's streams are not output. */
+	const char *a =
+	    ENV_OPEN "<s:Body><rsp:Stream Name=\"stdout\">Zm9v</rsp:Stream><s:Fault>"
+		     "<s:Code><s:Value>s:Sender</s:Value><s:Subcode><s:Value> w:Bad </s:Value>"
+		     "</s:Subcode></s:Code><s:Reason><s:Text>why</s:Text></s:Reason></s:Fault>"
+		     "</s:Body></s:Envelope>";
+	const char *b =
+	    ENV_OPEN "<s:Body><s:Fault><s:Detail><f:WSManFault xmlns:f=\"http://"
+		     "schemas.microsoft.com/wbem/wsman/1/wsmanfault\" Code=\"2150858843\">"
+		     "<f:Message> The shell was not found. </f:Message></f:WSManFault></s:Detail>"
+		     "</s:Fault></s:Body></s:Envelope>";
+	struct wsman_reply r;
+
+	wsman_reply_init(&r);
+	ck_assert_int_eq(wsman_parse_reply(a, strlen(a), &r), 0);
+	ck_assert_int_eq(r.fault, 1);
+	ck_assert_str_eq(r.fault_code, "w:Bad");
+	ck_assert_str_eq(r.fault_text, "why");
+	ck_assert_uint_eq(r.out.len, 0);
+	ck_assert_int_eq(wsman_parse_reply(b, strlen(b), &r), 0);
+	ck_assert_str_eq(r.fault_code, "2150858843");
+	ck_assert_str_eq(r.fault_text, "The shell was not found.");
+	wsman_reply_release(&r);
+}
+END_TEST
+
+START_TEST(reader_ids_and_refusals)
+{
+	/* A Selector that is not the ShellId: the rsp:ShellId element. */
+	const char *a = ENV_OPEN "<s:Body><w:Selector Name=\"Other\">no</w:Selector><rsp:Shell>"
+				 "<rsp:ShellId>S-2</rsp:ShellId></rsp:Shell></s:Body></s:Envelope>";
+	const char *b = ENV_OPEN "<s:Body><rsp:CommandResponse><rsp:CommandId>C-1</rsp:CommandId>"
+				 "</rsp:CommandResponse></s:Body></s:Envelope>";
+	/* SOAP 1.2 forbids a DOCTYPE: refused, and no entity of one is expanded. */
+	const char *dtd = "<!DOCTYPE s:Envelope [<!ENTITY e \"x\">]>" ENV_OPEN
+			  "<s:Body><rsp:ShellId>&e;</rsp:ShellId></s:Body></s:Envelope>";
+	const char *nobody = ENV_OPEN "<s:Header/></s:Envelope>";
+	const char *badb64 = ENV_OPEN "<s:Body><rsp:Stream Name=\"stdout\">Zm9</rsp:Stream>"
+				      "</s:Body></s:Envelope>";
+	struct wsman_reader *p = wsman_reader_new();
+	struct wsman_reply r;
+
+	wsman_reply_init(&r);
+	/* One reader for all, a refusal between good replies. */
+	ck_assert_int_eq(wsman_reader_parse(p, a, strlen(a), &r), 0);
+	ck_assert_str_eq(r.shell_id, "S-2");
+	ck_assert_int_eq(wsman_reader_parse(p, dtd, strlen(dtd), &r), -1);
+	ck_assert_str_eq(r.fault_text, "not a SOAP envelope");
+	ck_assert_ptr_null(r.shell_id);
+	ck_assert_int_eq(wsman_reader_parse(p, "<s:Env", 6, &r), -1);
+	ck_assert_int_eq(wsman_reader_parse(p, b, strlen(b), &r), 0);
+	ck_assert_str_eq(r.command_id, "C-1");
+	ck_assert_ptr_null(r.shell_id);
+	ck_assert_int_eq(wsman_reader_parse(p, nobody, strlen(nobody), &r), -1);
+	ck_assert_int_eq(wsman_reader_parse(p, badb64, strlen(badb64), &r), -1);
+	ck_assert_str_eq(r.fault_text, "a stream is not valid base64");
+	ck_assert_int_eq(wsman_reader_parse(p, b, strlen(b), &r), 0);
+	ck_assert_str_eq(r.command_id, "C-1");
+	wsman_reply_release(&r);
+	wsman_reader_free(p);
+	wsman_reader_free(NULL);
+}
+END_TEST
+
 /* ---- against ccrsim's handler ---- */
 
 static struct sim_opts opts;
@@ -356,6 +527,11 @@ static Suite *winrm_soap_suite(void)
 	tcase_add_test(t, command_request_escapes);
 	tcase_add_test(t, windows_fault);
 	tcase_add_test(t, receive_reply_streams);
+	tcase_add_test(t, requests_as_libxml2_serialises_them);
+	tcase_add_test(t, message_ids_unique);
+	tcase_add_test(t, reader_streams_text_cdata_comments);
+	tcase_add_test(t, reader_fault_forms);
+	tcase_add_test(t, reader_ids_and_refusals);
 	suite_add_tcase(s, t);
 	tcase_add_checked_fixture(h, setup, teardown);
 	tcase_add_test(h, whole_sequence);

@@ -55,17 +55,30 @@ static void run(const char *fmt, ...)
 	free(cmd);
 }
 
+/*
+ * A port for the test's sshd: below the ephemeral range (32768-60999), where
+ * TIME_WAIT sockets of earlier runs can collide with a listener; spread by pid
+ * so parallel test processes rarely try the same one first.
+ */
 static int free_port(void)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	int start = (int)(getpid() % 2750) * 4;
 
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-	close(fd);
-	return ntohs(sa.sin_port);
+	for (int k = 0; k < 11000; k++) {
+		int port = 21000 + (start + k) % 11000; /* 21000-31999 */
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		int one = 1;
+		ck_assert_int_ge(fd, 0);
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		sa.sin_port = htons((uint16_t)port);
+		int ok = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+		close(fd);
+		if (ok)
+			return port;
+	}
+	ck_abort_msg("no free port below 32768");
+	return -1;
 }
 
 static int port_open(int port)
@@ -518,6 +531,52 @@ START_TEST(fifty_commands_one_session_nodelay)
 }
 END_TEST
 
+/* Every command after the first runs on the channel opened ahead, and says so. */
+START_TEST(next_channel_opened_ahead)
+{
+	struct xport *x = trusted();
+	struct xport_result r;
+
+	xport_result_init(&r);
+	for (int i = 0; i < 10; i++) {
+		char cmd[32], want[32];
+		snprintf(cmd, sizeof(cmd), "echo %d; exit %d", i, i);
+		snprintf(want, sizeof(want), "%d\n", i);
+		ck_assert_int_eq(xport_exec(x, cmd, 5000, 4096, NULL, NULL, NULL, &r), XPORT_OK);
+		ck_assert_str_eq(r.out.buf, want);
+		ck_assert_int_eq(r.exit, i);
+	}
+	ck_assert_uint_eq(xport_channels_ahead(x), 9);
+	ck_assert_uint_eq(xport_connect_count(x), 1);
+	xport_result_release(&r);
+	xport_free(x);
+}
+END_TEST
+
+/* sshd allowing one channel per connection: the channel opened ahead must not cost a command. */
+START_TEST(one_session_per_connection_still_runs)
+{
+	FILE *f = fopen(fx.path[P_CONFIG], "a");
+	ck_assert_ptr_nonnull(f);
+	fputs("MaxSessions 1\n", f);
+	fclose(f);
+	sshd_stop();
+	sshd_start();
+	struct xport *x = trusted();
+	struct xport_result r;
+
+	xport_result_init(&r);
+	for (int i = 0; i < 5; i++) {
+		ck_assert_msg(xport_exec(x, "echo one", 5000, 64, NULL, NULL, NULL, &r) == XPORT_OK,
+			      "command %d: %s", i, xport_error(x));
+		ck_assert_str_eq(r.out.buf, "one\n");
+	}
+	ck_assert_uint_eq(xport_connect_count(x), 1);
+	xport_result_release(&r);
+	xport_free(x);
+}
+END_TEST
+
 static volatile sig_atomic_t stop_flag;
 
 static void *set_stop_later(void *arg)
@@ -705,6 +764,8 @@ static Suite *xport_suite(void)
 	tcase_add_test(tc, session_that_died_while_idle_is_replaced);
 	tcase_add_test(tc, signaled_command);
 	tcase_add_test(tc, fifty_commands_one_session_nodelay);
+	tcase_add_test(tc, next_channel_opened_ahead);
+	tcase_add_test(tc, one_session_per_connection_still_runs);
 	tcase_add_test(tc, stop_flag_honoured);
 	tcase_add_test(tc, connection_refused_names_node);
 	tcase_add_test(tc, connect_retry_waits_for_node);

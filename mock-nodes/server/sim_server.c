@@ -52,7 +52,7 @@ static void on_signal(int sig)
 	errno = saved;
 }
 
-/* ---- clock ---- */
+/* ---- what the SSH channel and the WinRM shell share ---- */
 
 int64_t sim_drop_limit(const struct sim_action *a, int64_t produced, int64_t *base)
 {
@@ -76,6 +76,8 @@ void sim_log_segments(struct sim_action *a, const char *host, int verbose)
 		fprintf(stderr, "ccrsim: %s: %.*s\n", host, (int)(nl - p), p);
 	sbuf_release(&log);
 }
+
+/* ---- clock ---- */
 
 int64_t sim_server_now(const struct sim_server *srv)
 {

@@ -8,7 +8,8 @@
  * path ending in setup.com (setup.exe is refused on cluster nodes); msiexec
  * and dsquery (sim_cmd_msi.c); any
  * NetFx20SP1*.exe installer; bare Exchange cmdlets ("Get-...", "(Get-...")
- * as if typed into the Exchange Management Shell; "cmd /c LINE".  Anything
+ * as if typed into the Exchange Management Shell; "cmd /c LINE" (sim_seq.c:
+ * cmd's quotes, `&` segments, echo, errorlevel).  Anything
  * else is the cmd.exe "is not recognized" error, exit 9009 (cmd.exe's own).
  */
 #include "sim_cmd_int.h"

@@ -258,8 +258,7 @@ static int is_echo(const char *seg)
 }
 
 /* One segment as cmd runs it: echo itself, anything else as its own command. */
-static struct sim_action *segment_exec(struct sim_world *w, int host, const char *seg,
-				       int64_t at)
+static struct sim_action *segment_exec(struct sim_world *w, int host, const char *seg, int64_t at)
 {
 	if (!is_echo(seg))
 		return sim_run_line(w, host, seg, at);
@@ -334,6 +333,8 @@ int sim_seq_poll(struct sim_action *a, int64_t now, struct sbuf *out, struct sbu
 		if (sim_action_poll(q->run, now, out, err, &code) == 0)
 			break;
 		seq_end_segment(a, code);
+		if (q->drop_armed && !a->done)
+			break; /* one segment a poll: the server cuts in the order output came */
 	}
 	if (!a->done)
 		return 0;

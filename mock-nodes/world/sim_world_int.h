@@ -102,33 +102,33 @@ struct sim_msi {
 };
 
 struct sim_host {
-	char *name;		    /* NetBIOS name, e.g. "NODE1" */
-	char *addr;		    /* loopback IPv4 address it listens on */
-	int port;		    /* SSH port */
-	int http_port;		    /* HTTP (Client Access) port on addr, 0: serves no HTTP */
-	int64_t http_requests;	    /* HTTP requests answered (the dump's http_requests) */
-	enum sim_role role;	    /* node or hubcas */
-	int cluster;		    /* index of its cluster, -1 if none */
-	char *binaries;		    /* Exchange binaries version, "8.0.685.25" */
-	char *server_version;	    /* AdminDisplayVersion of a hubcas, NULL on nodes */
-	int os_sp;		    /* Windows service pack level */
-	int net_sp;		    /* .NET 2.0 service pack, -1 when .NET 2.0 is absent */
-	int pending_reboot;	    /* 1: PendingFileRenameOperations is set */
-	struct sim_svc *svcs;	    /* services in scenario order */
-	int nsvcs;		    /* count of svcs */
-	int up;			    /* 1: booted and accepting connections */
-	int64_t down_at;	    /* world ms a scheduled restart takes it down, SIM_NEVER none */
-	int64_t up_at;		    /* world ms a restarting host is back, SIM_NEVER none */
-	int64_t reboot_ms;	    /* scaled time the pending restart keeps it down */
-	int restarting;		    /* 1: down because of a restart (comes back), 0: powered off */
-	int stuck_fault;	    /* id of the no-return fault holding it down, 0 none */
-	int boot_epoch;		    /* increments on every boot */
-	int64_t boot_s;		    /* last boot, seconds since the Unix epoch (the boot id) */
-	int new_key;		    /* 1: present a new host key (fault), taken by the server */
-	int watermark;		    /* setup stage a failed/interrupted setup stopped at, 0 none */
-	int max_sessions;	    /* sshd MaxSessions: session channels per connection */
-	int dotnet_restart;	    /* 1: the .NET installer exits 3010 and wants a restart */
-	int64_t requests;	    /* remote commands received: sim_exec calls (the dump's requests) */
+	char *name;	       /* NetBIOS name, e.g. "NODE1" */
+	char *addr;	       /* loopback IPv4 address it listens on */
+	int port;	       /* SSH port */
+	int http_port;	       /* HTTP (Client Access) port on addr, 0: serves no HTTP */
+	int64_t http_requests; /* HTTP requests answered (the dump's http_requests) */
+	enum sim_role role;    /* node or hubcas */
+	int cluster;	       /* index of its cluster, -1 if none */
+	char *binaries;	       /* Exchange binaries version, "8.0.685.25" */
+	char *server_version;  /* AdminDisplayVersion of a hubcas, NULL on nodes */
+	int os_sp;	       /* Windows service pack level */
+	int net_sp;	       /* .NET 2.0 service pack, -1 when .NET 2.0 is absent */
+	int pending_reboot;    /* 1: PendingFileRenameOperations is set */
+	struct sim_svc *svcs;  /* services in scenario order */
+	int nsvcs;	       /* count of svcs */
+	int up;		       /* 1: booted and accepting connections */
+	int64_t down_at;       /* world ms a scheduled restart takes it down, SIM_NEVER none */
+	int64_t up_at;	       /* world ms a restarting host is back, SIM_NEVER none */
+	int64_t reboot_ms;     /* scaled time the pending restart keeps it down */
+	int restarting;	       /* 1: down because of a restart (comes back), 0: powered off */
+	int stuck_fault;       /* id of the no-return fault holding it down, 0 none */
+	int boot_epoch;	       /* increments on every boot */
+	int64_t boot_s;	       /* last boot, seconds since the Unix epoch (the boot id) */
+	int new_key;	       /* 1: present a new host key (fault), taken by the server */
+	int watermark;	       /* setup stage a failed/interrupted setup stopped at, 0 none */
+	int max_sessions;      /* sshd MaxSessions: session channels per connection */
+	int dotnet_restart;    /* 1: the .NET installer exits 3010 and wants a restart */
+	int64_t requests;      /* remote commands received: sim_exec calls (the dump's requests) */
 	struct sim_count *counts;   /* per-command counters */
 	int ncounts;		    /* count of counts */
 	int ccounts;		    /* allocated counts */

@@ -13,6 +13,8 @@
 #include "ui.h"
 #include "xport.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <sys/resource.h>
@@ -414,6 +416,7 @@ struct fleet {
 	int *outage_open;   /* per cluster: an outage began and has not ended */
 	int declined;	    /* the operator declined a batch */
 	struct evjson *ej;  /* -o json: batches are streamed too; else NULL */
+	struct audit *au;   /* a cluster's audit file is closed when its run ends */
 };
 
 static void *worker(void *arg)
@@ -429,6 +432,9 @@ static void *worker(void *arg)
 		if (!go)
 			return NULL;
 		int rc = runner_run(fl->f->pb, fl->f->inv, fl->f->clusters[i], &fl->ro);
+		/* Before this worker takes the next cluster: a fleet holds the
+		 * descriptors of its running clusters only. */
+		audit_close(fl->au, fl->f->clusters[i]->name);
 		pthread_mutex_lock(&fl->mu);
 		fl->rc[i] = rc;
 		if (rc != EXIT_DONE)
@@ -476,8 +482,11 @@ static void fleet_summary(const struct fleet *fl, FILE *fp)
 /*
  * Open files a running cluster needs: one SSH socket per host of the cluster
  * (the largest cluster counts), its journal, its lock, its audit file and an
- * HTTP check's socket.  The process needs a few more of its own (standard
- * streams, the audit log, notification sockets, libcurl's resolver).
+ * HTTP check's socket.  The process needs a few more of its own (the audit
+ * log of a late warning, notification sockets, libcurl's resolver, a
+ * resolver's /etc files), and every descriptor already open when the fleet
+ * starts counts too: those the process inherited (a make jobserver, a shell's
+ * redirections) take room under the same limit.
  */
 #define FD_PER_CLUSTER_EXTRA 4
 #define FD_PROCESS_RESERVE   64
@@ -497,10 +506,33 @@ static long fds_per_cluster(const struct cli_files *f)
 }
 
 /*
+ * Descriptors open now (inherited ones included), counted in /proc/self/fd;
+ * without /proc, probed one by one up to the limit (at most 65,536).
+ */
+static long fds_open_now(rlim_t limit)
+{
+	long n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	if (d) {
+		struct dirent *e;
+		while ((e = readdir(d)) != NULL)
+			n += e->d_name[0] != '.';
+		closedir(d);
+		return n > 0 ? n - 1 : 0; /* not the directory's own descriptor */
+	}
+	long top = limit == RLIM_INFINITY || limit > 65536 ? 65536 : (long)limit;
+	for (long fd = 0; fd < top; fd++)
+		n += fcntl((int)fd, F_GETFD) >= 0;
+	return n;
+}
+
+/*
  * Resolve --parallel against the fleet and the open-file limit: raise the soft
  * limit as far as the hard one when more is needed, and refuse (exit 2, with
  * the figures and what to do) a --parallel the limit cannot carry, before any
  * cluster starts, rather than failing connections half-way through a fleet.
+ * --parallel auto fits itself under the limit and says so on stderr when the
+ * limit, not the fleet, decided.
  */
 static int fleet_parallel(const struct cli_files *f, int asked, const char *cmd, int *out)
 {
@@ -515,7 +547,8 @@ static int fleet_parallel(const struct cli_files *f, int asked, const char *cmd,
 		*out = (int)want;
 		return 0;
 	}
-	rlim_t need = (rlim_t)(want * per + FD_PROCESS_RESERVE);
+	long held = fds_open_now(rl.rlim_cur);
+	rlim_t need = (rlim_t)(want * per + FD_PROCESS_RESERVE + held);
 	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
 		rl.rlim_cur =
 		    rl.rlim_max == RLIM_INFINITY || rl.rlim_max > need ? need : rl.rlim_max;
@@ -523,17 +556,27 @@ static int fleet_parallel(const struct cli_files *f, int asked, const char *cmd,
 		getrlimit(RLIMIT_NOFILE, &rl);
 	}
 	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
-		long fit = ((long)rl.rlim_cur - FD_PROCESS_RESERVE) / per;
+		long fit = ((long)rl.rlim_cur - FD_PROCESS_RESERVE - held) / per;
 		if (asked == PARALLEL_AUTO && fit >= 1) {
+			fprintf(stderr,
+				"ccrup: --parallel auto: %ld cluster%s at once (the open-file limit "
+				"is %llu: %ld per cluster, %ld already open, %d kept for the "
+				"process)\n",
+				fit, fit == 1 ? "" : "s", (unsigned long long)rl.rlim_cur, per, held,
+				FD_PROCESS_RESERVE);
 			*out = (int)fit;
 			return 0;
 		}
+		char what[96] = "not even one cluster fits: raise the limit";
+		if (fit >= 1)
+			snprintf(what, sizeof(what),
+				 "use --parallel %ld or less, --parallel auto, or raise the limit",
+				 fit);
 		cli_error(cmd,
-			  "--parallel %ld needs about %llu open files (%ld per cluster), but the "
-			  "limit is %llu (ulimit -n; hard limit %llu): use --parallel %ld or less, "
-			  "--parallel auto, or raise the limit",
-			  want, (unsigned long long)need, per, (unsigned long long)rl.rlim_cur,
-			  (unsigned long long)rl.rlim_max, fit > 0 ? fit : 1);
+			  "--parallel %ld needs about %llu open files (%ld per cluster, %ld already "
+			  "open), but the limit is %llu (ulimit -n; hard limit %llu): %s",
+			  want, (unsigned long long)need, per, held, (unsigned long long)rl.rlim_cur,
+			  (unsigned long long)rl.rlim_max, what);
 		return EXIT_INPUT;
 	}
 	*out = (int)want;
@@ -902,6 +945,7 @@ static int run_cmd(int argc, char **argv, int resume)
 	fl.f = &f;
 	fl.max_failed = a.max_failed;
 	fl.ej = ej;
+	fl.au = au;
 	if (a.max_failed_pct) {
 		fl.max_failed = f.nclusters * a.max_failed_pct / 100;
 		if (fl.max_failed < 1)

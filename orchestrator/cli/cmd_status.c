@@ -352,7 +352,8 @@ static void print_text(FILE *fp, const struct cluster_status *cs)
 		int64_t since = cs->outage_since; /* from the journal: may be anything */
 		format_duration(since > 0 && since < now ? now - since : 0, t, sizeof(t));
 		const char *svc = cs->plan->pb->service_name;
-		fprintf(fp, "  !!! OUTAGE ONGOING since %s (%s): %s is down; %s `ccrup resume` !!!\n",
+		fprintf(fp,
+			"  !!! OUTAGE ONGOING since %s (%s): %s is down; %s `ccrup resume` !!!\n",
 			ts, t, svc ? svc : "the service",
 			cs->stopped ? "the operator stopped the run inside it: continue it with"
 				    : "fix the cause and run");

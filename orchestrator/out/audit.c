@@ -7,10 +7,13 @@
  * arguments.  Only then is the text made valid UTF-8 and cut to size, so a
  * cut can never leave half a secret behind.
  *
- * Each cluster's file is opened on its first line and kept open.  The mutex
- * only guards the table of files; the write itself happens outside it: a
- * single write(2) on an O_APPEND descriptor lands whole and is not
- * interleaved with another thread's line.
+ * Each cluster's file is opened on its first line and kept open until
+ * audit_close (the cluster's run ended: a fleet holds the files of its
+ * running clusters only) or audit_free.  The mutex only guards the table of
+ * files; the write itself happens outside it, the file held by a use count
+ * so that a close never pulls the descriptor from under a writer: a single
+ * write(2) on an O_APPEND descriptor lands whole and is not interleaved
+ * with another thread's line.
  */
 #include "audit.h"
 #include "fsafe.h"
@@ -287,13 +290,15 @@ char *audit_utf8_copy(const char *s, size_t n)
 struct audit_file {
 	char *cluster; /* owned */
 	int fd;	       /* -1 when it could not be opened */
+	int users;     /* writers holding fd right now */
+	int closing;   /* audit_close asked while users > 0: the last user closes */
 };
 
 struct audit {
-	char *state_dir;	  /* parent of <cluster>/ */
-	struct redact *rd;	  /* secrets from the environment */
-	pthread_mutex_t mu;	  /* guards files, nfiles and the counters */
-	struct audit_file *files; /* one per cluster seen */
+	char *state_dir;	   /* parent of <cluster>/ */
+	struct redact *rd;	   /* secrets from the environment */
+	pthread_mutex_t mu;	   /* guards files, nfiles and the counters */
+	struct audit_file **files; /* one per cluster open now */
 	int nfiles;
 	unsigned long lines;  /* lines written */
 	unsigned long errors; /* opens and writes that failed */
@@ -333,29 +338,83 @@ out:
 	return fd;
 }
 
-/* The descriptor for cluster's file, opening it on first use; -1 if unusable. */
-static int file_for(struct audit *a, const char *cluster)
+/* fsync, close and free a file no one writes to any more. */
+static void file_end(struct audit_file *f)
 {
-	int fd;
-	pthread_mutex_lock(&a->mu);
+	if (f->fd >= 0) {
+		(void)fsync(f->fd);
+		close(f->fd);
+	}
+	free(f->cluster);
+	free(f);
+}
+
+/* Index of cluster's file in the table, -1 if it is not open.  Under a->mu. */
+static int file_index(const struct audit *a, const char *cluster)
+{
 	for (int i = 0; i < a->nfiles; i++)
-		if (strcmp(a->files[i].cluster, cluster) == 0) {
-			fd = a->files[i].fd;
-			goto out;
-		}
-	fd = open_file(a, cluster);
-	a->files = xreallocarray(a->files, (size_t)a->nfiles + 1, sizeof(*a->files));
-	a->files[a->nfiles++] = (struct audit_file){xstrdup(cluster), fd};
-	a->errors += fd < 0;
-out:
+		if (strcmp(a->files[i]->cluster, cluster) == 0)
+			return i;
+	return -1;
+}
+
+/*
+ * Cluster's file, opened on first use (again after audit_close), held for
+ * one line: give it back with file_put.  Its fd is -1 if it is unusable.
+ */
+static struct audit_file *file_get(struct audit *a, const char *cluster)
+{
+	struct audit_file *f;
+	pthread_mutex_lock(&a->mu);
+	int i = file_index(a, cluster);
+	if (i >= 0) {
+		f = a->files[i];
+	} else {
+		f = xcalloc(1, sizeof(*f));
+		f->cluster = xstrdup(cluster);
+		f->fd = open_file(a, cluster);
+		a->files = xreallocarray(a->files, (size_t)a->nfiles + 1, sizeof(*a->files));
+		a->files[a->nfiles++] = f;
+		a->errors += f->fd < 0;
+	}
+	f->users++;
 	pthread_mutex_unlock(&a->mu);
-	return fd;
+	return f;
+}
+
+static void file_put(struct audit *a, struct audit_file *f)
+{
+	pthread_mutex_lock(&a->mu);
+	int last = --f->users == 0 && f->closing;
+	pthread_mutex_unlock(&a->mu);
+	if (last)
+		file_end(f);
+}
+
+void audit_close(struct audit *a, const char *cluster)
+{
+	struct audit_file *f = NULL;
+	if (a == NULL || cluster == NULL)
+		return;
+	pthread_mutex_lock(&a->mu);
+	int i = file_index(a, cluster);
+	if (i >= 0) {
+		f = a->files[i];
+		a->files[i] = a->files[--a->nfiles];
+		f->closing = 1;
+		if (f->users > 0)
+			f = NULL; /* its last writer ends it */
+	}
+	pthread_mutex_unlock(&a->mu);
+	if (f)
+		file_end(f);
 }
 
 static void write_line(struct audit *a, const char *cluster, json_t *o, int sync)
 {
 	char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	int fd = file_for(a, cluster);
+	struct audit_file *f = file_get(a, cluster);
+	int fd = f->fd;
 	int ok = 0;
 
 	if (line && fd >= 0) {
@@ -378,6 +437,7 @@ static void write_line(struct audit *a, const char *cluster, json_t *o, int sync
 			fprintf(stderr, "ccrup: warning: audit log of %s: write: %s\n", cluster,
 				strerror(errno));
 	}
+	file_put(a, f);
 	pthread_mutex_lock(&a->mu);
 	if (ok)
 		a->lines++;
@@ -514,13 +574,8 @@ void audit_free(struct audit *a)
 {
 	if (a == NULL)
 		return;
-	for (int i = 0; i < a->nfiles; i++) {
-		if (a->files[i].fd >= 0) {
-			(void)fsync(a->files[i].fd);
-			close(a->files[i].fd);
-		}
-		free(a->files[i].cluster);
-	}
+	for (int i = 0; i < a->nfiles; i++)
+		file_end(a->files[i]);
 	free(a->files);
 	redact_free(a->rd);
 	pthread_mutex_destroy(&a->mu);

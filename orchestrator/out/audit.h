@@ -18,6 +18,7 @@
  *	struct audit *a = audit_new(state_dir);
  *	struct event_sink sink = {audit_event, a};   // given to the runner
  *	...
+ *	audit_close(a, cluster);                      // its run ended (optional)
  *	audit_free(a);                                // fsyncs and closes
  *
  * Thread-safe: a fleet run emits events from several runner threads.  Files
@@ -88,6 +89,15 @@ void audit_event(const struct event *e, void *arg);
  * no file to put it in).
  */
 void audit_warn(void *arg, const char *cluster, const char *msg);
+
+/*
+ * fsync and close cluster's file now (its run ended), so that a fleet holds
+ * the files of its running clusters only, not one per cluster it ran.  A
+ * line written for it later opens the file again (O_APPEND).  Thread-safe:
+ * a writer holding the file at that moment closes it when its line is done.
+ * NULL a or cluster is a no-op.
+ */
+void audit_close(struct audit *a, const char *cluster);
 
 /* Lines written and write/open failures so far (tests, summaries). */
 void audit_counts(struct audit *a, unsigned long *lines, unsigned long *errors);

@@ -147,6 +147,11 @@ static void render_run(FILE *fp, const struct plan_step *s, int width)
  * column at most what leaves room for the estimate and a flag within width (a
  * longer id pushes its own line only).
  */
+/* Widths of the step id and node columns, measured once per cluster. */
+struct columns {
+	int wid, wnode;
+};
+
 static void column_widths(const struct plan *p, int width, int *wid, int *wnode)
 {
 	*wid = 20;
@@ -163,13 +168,13 @@ static void column_widths(const struct plan *p, int width, int *wid, int *wnode)
 
 /* "  27  cms.upgrade-cms   NODE2   7m OUTAGE-ENDS": the flags on a line of their own
  * when they would pass the width. */
-static void render_step_head(FILE *fp, const struct plan *p, const struct plan_step *s, int width)
+static void render_step_head(FILE *fp, const struct plan *p, const struct plan_step *s,
+			     const struct columns *c, int width)
 {
 	char est[32] = "-";
 	struct sbuf f;
-	int wid, wnode, n;
+	int wid = c->wid, wnode = c->wnode, n;
 
-	column_widths(p, width, &wid, &wnode);
 	if (s->def->estimate_ms)
 		format_duration(s->def->estimate_ms, est, sizeof(est));
 	sbuf_init(&f);
@@ -208,11 +213,12 @@ static void render_when(FILE *fp, const struct plan *p, const struct plan_step *
 	free(v);
 }
 
-static void render_step(FILE *fp, const struct plan *p, const struct plan_step *s, int width)
+static void render_step(FILE *fp, const struct plan *p, const struct plan_step *s,
+			const struct columns *c, int width)
 {
 	const struct step_def *d = s->def;
 
-	render_step_head(fp, p, s, width);
+	render_step_head(fp, p, s, c, width);
 	plan_print_wrapped(fp, DETAIL_INDENT, NULL, s->name, width);
 	if (s->phase->when && s->applies == APPLIES_NO)
 		render_when(fp, p, s, s->phase->when, DETAIL_INDENT, s->phase->id, width);
@@ -392,12 +398,14 @@ static void render_one(FILE *fp, const struct plan *p, int width)
 	free(tr);
 	render_roles(fp, p);
 	render_versions(fp, p);
+	struct columns c;
+	column_widths(p, width, &c.wid, &c.wnode);
 	for (int i = 0; i < p->nsteps; i++) {
 		if (p->steps[i].phase != cur) {
 			cur = p->steps[i].phase;
 			render_phase_head(fp, p, &p->steps[i], p->pb->nphases, width);
 		}
-		render_step(fp, p, &p->steps[i], width);
+		render_step(fp, p, &p->steps[i], &c, width);
 	}
 	render_summary(fp, p, width);
 }

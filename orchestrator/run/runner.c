@@ -798,6 +798,36 @@ static enum rres left_pending(struct runner *r)
 	return n ? RR_INCOMPLETE : RR_OK;
 }
 
+/* Does host run a step of the plan from index from on, or hold the run marker? */
+static int host_needed(const struct runner *r, const char *host, int from)
+{
+	const struct host_group *g = r->pb->marker ? cluster_group(r->cl, r->pb->marker->on) : NULL;
+	for (int i = 0; g && i < g->nhosts; i++)
+		if (str_ieq(g->hosts[i], host))
+			return 1;
+	for (int i = from; i < r->plan->nsteps; i++)
+		if (r->plan->steps[i].node && str_ieq(r->plan->steps[i].node, host))
+			return 1;
+	return 0;
+}
+
+/*
+ * Close the session of every host of the cluster that no step from index
+ * from on runs on and the run marker does not need, so that a fleet holds
+ * the sockets of the hosts still at work (two-node's Hub Transport / CAS
+ * server is only read in preflight).  A host needed after all (a later
+ * step's fact read there, roles that moved) is reconnected on first use.
+ */
+static void close_idle_hosts(struct runner *r, int from)
+{
+	for (int g = 0; g < r->cl->ngroups; g++)
+		for (int i = 0; i < r->cl->groups[g].nhosts; i++) {
+			const char *h = r->cl->groups[g].hosts[i];
+			if (!host_needed(r, h, from))
+				conns_close(r->conns, h);
+		}
+}
+
 static enum rres run_steps(struct runner *r)
 {
 	for (int i = 0; i < r->plan->nsteps; i++) {
@@ -824,6 +854,7 @@ static enum rres run_steps(struct runner *r)
 		    !r->st[i].op_skipped &&
 		    runner_outage_end(r, &r->plan->steps[i], now_wall_ms(), NULL) < 0)
 			return RR_JOURNAL;
+		close_idle_hosts(r, i + 1);
 	}
 	return left_pending(r);
 }

@@ -161,10 +161,10 @@ struct replay_int {
 		int att;  /* index into that step's att */
 	} * seq;
 	int nseq;
-	int rebind_line;	  /* line of the last rebind, 0 */
-	int quit;		  /* the last step record was the operator's quit (or its confirm) */
-	int *order;		  /* load-time step index -> index after replay_plan() reorder */
-	int *at;		  /* plan index -> index into rp->steps, -1 (replay_plan) */
+	int rebind_line; /* line of the last rebind, 0 */
+	int quit;	 /* the last step record was the operator's quit (or its confirm) */
+	int *order;	 /* load-time step index -> index after replay_plan() reorder */
+	int *at;	 /* plan index -> index into rp->steps, -1 (replay_plan) */
 	struct replay_step *load; /* the steps in load order (replay_plan); owns att */
 	int nat;
 };
@@ -611,8 +611,8 @@ static int load_record(struct replay *rp, json_t *rec, int line, const char *clu
 	if (ev == JEV_RUN_END) {
 		rp->result = jstr(rec, "result");
 		rp->result_detail = jstr(rec, "detail");
-		rp->operator_stopped = rp->in->quit && rp->result != NULL &&
-				       strcmp(rp->result, "interrupted") == 0;
+		rp->operator_stopped =
+		    rp->in->quit && rp->result != NULL && strcmp(rp->result, "interrupted") == 0;
 		rp->end_ms = t;
 		rp->end_line = line;
 		if (rp->result_detail)

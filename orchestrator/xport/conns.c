@@ -178,17 +178,29 @@ static void conn_open(struct conns *c, struct conn *k)
 		k->x = xport_new(&xo);
 }
 
+static struct conn *conn_of(struct conns *c, const char *host)
+{
+	for (int i = 0; i < c->n; i++)
+		if (str_ieq(c->v[i].host->name, host))
+			return &c->v[i];
+	return NULL;
+}
+
 struct xport *conns_get(struct conns *c, const char *host)
 {
-	for (int i = 0; i < c->n; i++) {
-		struct conn *k = &c->v[i];
-		if (!str_ieq(k->host->name, host))
-			continue;
-		if (k->x == NULL)
-			conn_open(c, k);
-		return k->x;
-	}
-	return NULL;
+	struct conn *k = conn_of(c, host);
+	if (k == NULL)
+		return NULL;
+	if (k->x == NULL)
+		conn_open(c, k);
+	return k->x;
+}
+
+void conns_close(struct conns *c, const char *host)
+{
+	struct conn *k = conn_of(c, host);
+	if (k != NULL && k->x != NULL && xport_is_connected(k->x))
+		xport_disconnect(k->x);
 }
 
 unsigned conns_sessions(const struct conns *c)

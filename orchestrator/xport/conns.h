@@ -29,6 +29,12 @@ struct conns *conns_new(const struct inventory *inv, const struct conns_opts *o)
 void conns_free(struct conns *c);
 /* The transport of a host (created on first call), or NULL if the host is unknown. */
 struct xport *conns_get(struct conns *c, const char *host);
+/*
+ * Close host's session now (a host no remaining step needs), keeping its
+ * transport: the next conns_get() user reconnects.  Unknown or unconnected
+ * hosts: nothing to do.
+ */
+void conns_close(struct conns *c, const char *host);
 /* Total sessions established over all hosts (reuse check, benchmarks). */
 unsigned conns_sessions(const struct conns *c);
 

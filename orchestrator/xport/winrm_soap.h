@@ -6,7 +6,8 @@
  * it.
  *
  * Every request carries the headers pywinrm and Ansible send: To, ReplyTo
- * (anonymous), MaxEnvelopeSize, MessageID (a fresh uuid), Locale and
+ * (anonymous), MaxEnvelopeSize, MessageID (a version 4 uuid: fresh random
+ * bytes, or the caller's random base with a message number), Locale and
  * DataLocale (en-US), OperationTimeout (PTnS / PTn.nnnS), ResourceURI and
  * Action (mustUnderstand), and a SelectorSet with the ShellId once a shell
  * exists.
@@ -53,6 +54,8 @@ struct wsman_hdr {
 	int64_t max_envelope_size;    /* MaxEnvelopeSize, e.g. 153600 */
 	int64_t operation_timeout_ms; /* OperationTimeout */
 	const char *locale;	      /* "en-US" */
+	const unsigned char *id_base; /* 16 random bytes the MessageIDs derive from, or NULL */
+	uint64_t id_seq;	      /* with id_base: this message's number (unique per base) */
 };
 
 /*
@@ -100,6 +103,17 @@ void wsman_reply_release(struct wsman_reply *r);
  * which).
  */
 int wsman_parse_reply(const char *buf, size_t len, struct wsman_reply *r) CCR_WUR;
+
+/*
+ * The same with a reader kept between replies (libxml2's parser context is
+ * made once, not per reply).  One reader per thread at a time: a transport
+ * owns one.  wsman_reader_free(NULL) is a no-op.
+ */
+struct wsman_reader;
+struct wsman_reader *wsman_reader_new(void);
+void wsman_reader_free(struct wsman_reader *p);
+int wsman_reader_parse(struct wsman_reader *p, const char *buf, size_t len,
+		       struct wsman_reply *r) CCR_WUR;
 
 /*
  * Decode base64 (whitespace ignored) and append to out.  0, or -1 on bad

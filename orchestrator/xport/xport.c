@@ -157,6 +157,10 @@ static void ssh_xp_disconnect(struct xport *x)
 {
 	if (x->session == NULL)
 		return;
+	if (x->spare != NULL) {
+		ssh_channel_free(x->spare);
+		x->spare = NULL;
+	}
 	ssh_disconnect(x->session);
 	ssh_free(x->session);
 	x->session = NULL;
@@ -568,6 +572,52 @@ out:
 	return o;
 }
 
+/*
+ * Open the next command's channel ahead, without waiting for the node's
+ * answer: the open's round trip then overlaps whatever the caller does
+ * before that command (journal writes, evaluating facts).  Not when the
+ * node is closing the connection (a reboot), which the open would notice
+ * first and report as a broken session.
+ */
+static void preopen_channel(struct xport *x)
+{
+	struct pollfd pfd = {.fd = ssh_get_fd(x->session), .events = POLLRDHUP};
+
+	if (x->spare != NULL || pfd.fd < 0 || !ssh_is_connected(x->session) ||
+	    (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0))
+		return;
+	ssh_channel ch = ssh_channel_new(x->session);
+	if (ch == NULL)
+		return;
+	ssh_set_blocking(x->session, 0);
+	int rc = ssh_channel_open_session(ch);
+	ssh_set_blocking(x->session, 1);
+	if (rc == SSH_OK || rc == SSH_AGAIN)
+		x->spare = ch;
+	else
+		ssh_channel_free(ch);
+}
+
+/*
+ * The channel opened ahead, once the node confirmed it; NULL when there is
+ * none or the node refused it (the caller opens one the usual way).
+ */
+static ssh_channel take_spare(struct xport *x)
+{
+	ssh_channel ch = x->spare;
+
+	x->spare = NULL;
+	if (ch == NULL)
+		return NULL;
+	if (ssh_is_connected(x->session) && ssh_channel_open_session(ch) == SSH_OK &&
+	    ssh_channel_is_open(ch)) {
+		x->ahead++;
+		return ch;
+	}
+	ssh_channel_free(ch);
+	return NULL;
+}
+
 /* SSH: a channel per command on the node's one session. */
 static enum xport_outcome ssh_xp_exec(struct xport *x, const char *cmd, struct xport_pump *p,
 				      int64_t deadline, volatile sig_atomic_t *stop)
@@ -578,7 +628,15 @@ static enum xport_outcome ssh_xp_exec(struct xport *x, const char *cmd, struct x
 
 	if ((o = xport_connect(x)) != XPORT_OK)
 		return o;
-	ch = open_channel(x, reused, &o);
+	set_io_timeout(x->session, x->connect_timeout_ms);
+	ch = take_spare(x);
+	if (ch == NULL && x->session != NULL && !ssh_is_connected(x->session)) {
+		xport_disconnect(x); /* the spare's open found the session dead */
+		if ((o = xport_connect(x)) != XPORT_OK)
+			return o;
+	}
+	if (ch == NULL)
+		ch = open_channel(x, reused, &o);
 	if (ch == NULL)
 		return o;
 	set_io_timeout(x->session, deadline - now_mono_ms() < x->connect_timeout_ms
@@ -588,10 +646,12 @@ static enum xport_outcome ssh_xp_exec(struct xport *x, const char *cmd, struct x
 	if (o != XPORT_DROPPED)
 		ssh_channel_close(ch);
 	ssh_channel_free(ch);
-	if (o == XPORT_DROPPED)
+	if (o == XPORT_DROPPED) {
 		xport_disconnect(x);
-	else
+	} else {
 		set_io_timeout(x->session, x->connect_timeout_ms);
+		preopen_channel(x);
+	}
 	return o;
 }
 
@@ -637,6 +697,11 @@ static int ssh_xp_is_connected(const struct xport *x)
 unsigned xport_connect_count(const struct xport *x)
 {
 	return x->connects;
+}
+
+unsigned xport_channels_ahead(const struct xport *x)
+{
+	return x->ahead;
 }
 
 int xport_socket(const struct xport *x)

@@ -214,6 +214,13 @@ const char *xport_error(const struct xport *x);
 int xport_is_connected(const struct xport *x);
 /* How many sessions were established so far (to check reuse). */
 unsigned xport_connect_count(const struct xport *x);
+/*
+ * SSH: how many commands ran on a channel opened ahead.  After each command
+ * the next command's channel is opened without waiting for the node's
+ * answer, so that round trip overlaps the caller's own work; a channel the
+ * node refused or that died with the session is replaced the usual way.
+ */
+unsigned xport_channels_ahead(const struct xport *x);
 /* The session's socket, for diagnostics (getsockopt), or -1; do not close it. */
 int xport_socket(const struct xport *x);
 /*

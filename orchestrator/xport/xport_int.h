@@ -51,9 +51,12 @@ struct xport {
 	int connect_timeout_ms;	     /* bound for connect, handshake, auth, channel open */
 	int keepalive_ms;	     /* <= 0: off */
 	ssh_session session;	     /* established session, or NULL */
+	ssh_channel spare;	     /* a session channel opened ahead for the next command
+					(its open may still be pending), or NULL */
 	char *label;		     /* "NODE1 (127.0.0.2:2222)" */
 	char *error;		     /* last error text, or NULL */
 	unsigned connects;	     /* sessions established so far */
+	unsigned ahead;		     /* commands run on a channel opened ahead */
 	xport_guard_fn guard;	     /* asked before each command, or NULL */
 	void *guard_arg;	     /* borrowed */
 	void *impl;		     /* xport_options.ops_arg of another implementation */

@@ -26,8 +26,10 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
+#include <openssl/rand.h>
 
 #include "winrm_soap.h"
 
@@ -39,6 +41,12 @@
 #define DELETE_BUDGET_MS 2000
 #define MAX_REPLY_BYTES	 (8u << 20)
 #define REPLY_SLACK_MS	 10000 /* beyond OperationTimeout before a reply is given up */
+
+/* One response. */
+struct http_reply {
+	long status;	  /* HTTP status */
+	struct sbuf body; /* the body, up to MAX_REPLY_BYTES */
+};
 
 struct xport_winrm {
 	char *url;		       /* https://HOST:PORT/wsman */
@@ -60,6 +68,11 @@ struct xport_winrm {
 	struct curl_slist *headers;    /* Content-Type etc. */
 	struct curl_slist *connect_to; /* HOST:PORT:ADDRESS:PORT when server_name is set */
 	char *shell_id;		       /* the open shell, or NULL */
+	curl_socket_t sock;	       /* the kept-alive connection's socket, or CURL_SOCKET_BAD */
+	struct wsman_reader *reader;   /* reads every reply, made once */
+	struct http_reply rep;	       /* the last response (its buffer kept for the next) */
+	unsigned char id_base[16];     /* random: every MessageID derives from it */
+	uint64_t id_seq;	       /* messages sent (numbers the next MessageID) */
 	char errbuf[CURL_ERROR_SIZE];  /* libcurl's text of the last failure */
 };
 
@@ -71,12 +84,6 @@ enum post_end {
 	POST_CONNECT, /* could not connect: nothing was sent */
 	POST_CERT,    /* the server's certificate was refused */
 	POST_BROKEN,  /* the connection broke after the request may have been sent */
-};
-
-/* One response. */
-struct http_reply {
-	long status;	  /* HTTP status */
-	struct sbuf body; /* the body, up to MAX_REPLY_BYTES */
 };
 
 static size_t on_body(char *data, size_t size, size_t n, void *arg)
@@ -93,6 +100,20 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 static char *url_host(const char *h)
 {
 	return strchr(h, ':') != NULL ? xasprintf("[%s]", h) : xstrdup(h);
+}
+
+/*
+ * libcurl closes a socket: forget it if it is the one winrm_socket() gives.
+ * (After a request the connection sits in the multi handle's cache, where the
+ * easy handle no longer reports it; a reboot wait watches it for the node's FIN.)
+ */
+static int on_close(void *arg, curl_socket_t s)
+{
+	struct xport_winrm *w = arg;
+
+	if (w->sock == s)
+		w->sock = CURL_SOCKET_BAD;
+	return close(s);
 }
 
 static long auth_bits(enum xport_winrm_auth a)
@@ -117,8 +138,13 @@ static void easy_setup(struct xport *x)
 	curl_easy_setopt(e, CURLOPT_POST, 1L);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, w->headers);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, &w->rep.body);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
+			 (long)(w->op_ms + x->connect_timeout_ms + REPLY_SLACK_MS));
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, w->errbuf);
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_close);
+	curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, w);
 	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)x->connect_timeout_ms);
@@ -126,8 +152,14 @@ static void easy_setup(struct xport *x)
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (w->ca_file != NULL)
+	if (w->ca_file != NULL) {
+		/* The CA file alone, not also the system's directory (libcurl's default
+		 * CApath): trust is what the inventory says, and without a CApath libcurl
+		 * keeps the loaded store in the multi handle for the next connection
+		 * instead of reading and decoding the file for every one. */
 		curl_easy_setopt(e, CURLOPT_CAINFO, w->ca_file);
+		curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+	}
 	if (w->connect_to != NULL)
 		curl_easy_setopt(e, CURLOPT_CONNECT_TO, w->connect_to);
 	curl_easy_setopt(e, CURLOPT_HTTPAUTH, auth_bits(w->auth));
@@ -160,7 +192,7 @@ static enum post_end classify(CURLcode rc)
  * connection (it cannot be reused mid-response).
  */
 static enum post_end post(struct xport *x, const char *body, int64_t deadline,
-			  volatile sig_atomic_t *stop, struct http_reply *rep)
+			  volatile sig_atomic_t *stop)
 {
 	struct xport_winrm *w = x->wr;
 	enum post_end end = POST_BROKEN;
@@ -170,14 +202,12 @@ static enum post_end post(struct xport *x, const char *body, int64_t deadline,
 
 	if (w->easy == NULL)
 		easy_setup(x);
-	sbuf_reset(&rep->body);
-	rep->status = 0;
+	sbuf_reset(&w->rep.body);
+	w->rep.status = 0;
 	w->errbuf[0] = '\0';
-	curl_easy_setopt(w->easy, CURLOPT_WRITEDATA, &rep->body);
+	/* Only the body changes between requests; the rest was set once (easy_setup). */
 	curl_easy_setopt(w->easy, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(w->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-	curl_easy_setopt(w->easy, CURLOPT_TIMEOUT_MS,
-			 (long)(w->op_ms + x->connect_timeout_ms + REPLY_SLACK_MS));
 	curl_multi_add_handle(w->multi, w->easy);
 	for (;;) {
 		int64_t now;
@@ -201,8 +231,11 @@ static enum post_end post(struct xport *x, const char *body, int64_t deadline,
 	while ((msg = curl_multi_info_read(w->multi, &left)) != NULL)
 		if (msg->msg == CURLMSG_DONE && msg->easy_handle == w->easy)
 			end = classify(msg->data.result);
-	if (end == POST_OK)
-		curl_easy_getinfo(w->easy, CURLINFO_RESPONSE_CODE, &rep->status);
+	if (end == POST_OK) {
+		curl_easy_getinfo(w->easy, CURLINFO_RESPONSE_CODE, &w->rep.status);
+		if (curl_easy_getinfo(w->easy, CURLINFO_ACTIVESOCKET, &w->sock) != CURLE_OK)
+			w->sock = CURL_SOCKET_BAD;
+	}
 out:
 	curl_multi_remove_handle(w->multi, w->easy);
 	return end;
@@ -216,6 +249,8 @@ static void hdr_init(struct xport *x, struct wsman_hdr *h, int with_shell)
 	h->max_envelope_size = x->wr->envelope;
 	h->operation_timeout_ms = x->wr->op_ms;
 	h->locale = "en-US";
+	h->id_base = x->wr->id_base;
+	h->id_seq = x->wr->id_seq++;
 }
 
 /* Set x's error for a failed exchange; returns the matching outcome. */
@@ -263,7 +298,9 @@ static int reply_take(struct xport *x, const struct http_reply *rep, const char 
 		*o = XPORT_AUTH_FAILED;
 		return -1;
 	}
-	if (wsman_parse_reply(rep->body.buf, rep->body.len, r) != 0) {
+	if (x->wr->reader == NULL)
+		x->wr->reader = wsman_reader_new();
+	if (wsman_reader_parse(x->wr->reader, rep->body.buf, rep->body.len, r) != 0) {
 		xport__fail(x, "%s: HTTP %ld, %s", what, rep->status, r->fault_text);
 		return -1;
 	}
@@ -278,17 +315,13 @@ static int reply_take(struct xport *x, const struct http_reply *rep, const char 
 static enum xport_outcome call(struct xport *x, const char *body, const char *what,
 			       int64_t deadline, volatile sig_atomic_t *stop, struct wsman_reply *r)
 {
-	struct http_reply rep = {0};
 	enum xport_outcome o = XPORT_OK;
-	enum post_end end;
+	enum post_end end = post(x, body, deadline, stop);
 
-	sbuf_init(&rep.body);
-	end = post(x, body, deadline, stop, &rep);
 	if (end != POST_OK)
 		o = post_fail(x, end, what);
-	else if (reply_take(x, &rep, what, r, &o) == 0)
+	else if (reply_take(x, &x->wr->rep, what, r, &o) == 0)
 		o = XPORT_OK;
-	sbuf_release(&rep.body);
 	return o;
 }
 
@@ -355,6 +388,7 @@ static void winrm_drop(struct xport *x)
 		curl_multi_cleanup(w->multi);
 		w->multi = NULL;
 	}
+	w->sock = CURL_SOCKET_BAD;
 }
 
 /* Delete the shell (best effort, briefly), then forget it. */
@@ -508,14 +542,10 @@ static int winrm_is_connected(const struct xport *x)
 	return x->wr->shell_id != NULL;
 }
 
+/* The connection of the last exchange while libcurl keeps it open, or -1. */
 static int winrm_socket(const struct xport *x)
 {
-	curl_socket_t s = CURL_SOCKET_BAD;
-
-	if (x->wr->easy == NULL ||
-	    curl_easy_getinfo(x->wr->easy, CURLINFO_ACTIVESOCKET, &s) != CURLE_OK)
-		return -1;
-	return s == CURL_SOCKET_BAD ? -1 : (int)s;
+	return x->wr->sock == CURL_SOCKET_BAD ? -1 : (int)x->wr->sock;
 }
 
 static void winrm_release(struct xport *x)
@@ -525,6 +555,8 @@ static void winrm_release(struct xport *x)
 	if (w == NULL)
 		return;
 	winrm_drop(x);
+	wsman_reader_free(w->reader);
+	sbuf_release(&w->rep.body);
 	if (w->tls != NULL)
 		curl_share_cleanup(w->tls);
 	curl_slist_free_all(w->headers);
@@ -571,6 +603,12 @@ void xport__winrm_init(struct xport *x, const struct xport_options *opt)
 
 	x->ops = &winrm_ops;
 	x->wr = w;
+	w->sock = CURL_SOCKET_BAD;
+	sbuf_init(&w->rep.body);
+	if (RAND_bytes(w->id_base, sizeof(w->id_base)) != 1) {
+		fprintf(stderr, "ccrup: no random bytes for message ids\n");
+		abort();
+	}
 	w->https = wo != NULL ? wo->https : 1;
 	w->port = opt->port > 0 ? opt->port : w->https ? 5986 : 5985;
 	w->address = xstrdup(x->address != NULL ? x->address : x->name);

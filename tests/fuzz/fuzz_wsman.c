@@ -4,9 +4,10 @@
  * A WinRM endpoint is a remote peer; nothing it sends may crash ccrup, leak,
  * or be half-accepted.
  *
- * The input is a reply body, given to wsman_parse_reply() twice with the same
- * reply (the second parse must reset what the first filled), then to
- * wsman_b64_decode().
+ * The input is a reply body, given to wsman_parse_reply() and then to
+ * wsman_reader_parse() with a reader kept across inputs (as a transport keeps
+ * one), with the same reply (the second parse must reset what the first
+ * filled), then to wsman_b64_decode().
  *
  * Contracts checked: a parse returns 0 or -1; a refused body says why
  * (fault_text); an accepted ReceiveResponse's exit code is -1 unless the
@@ -23,12 +24,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static int init;
+	static struct wsman_reader *kept;
 	struct wsman_reply r;
 
-	if (!init) {
+	if (kept == NULL) {
 		wsman_global_init();
-		init = 1;
+		kept = wsman_reader_new();
 	}
 	wsman_reply_init(&r);
 	int a = wsman_parse_reply((const char *)data, size, &r);
@@ -42,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *o = olen ? xmalloc(olen) : NULL;
 	if (o)
 		memcpy(o, r.out.buf, olen);
-	int b = wsman_parse_reply((const char *)data, size, &r);
+	int b = wsman_reader_parse(kept, (const char *)data, size, &r);
 	if (b != a || r.out.len != olen || r.err.len != elen ||
 	    (olen && memcmp(o, r.out.buf, olen) != 0))
 		abort(); /* parsing again resets and gives the same */

@@ -15,13 +15,8 @@ fail=0
 ok() { pass=$((pass + 1)); echo "ok - $1"; }
 no() { fail=$((fail + 1)); echo "not ok - $1"; }
 check() { _d=$1; shift; if "$@"; then ok "$_d"; else no "$_d"; fi; }
-inv() { awk -v h="  $1:" -v k="$2:" '$0 == h { f = 1; next } f && $1 == k { print $2; exit }' "$SIM_INV"; }
 # sshx HOST CMD: stdin from /dev/null (an open stdin kept the session, and the test, waiting).
-sshx() {
-	ssh -F /dev/null -o UserKnownHostsFile="$SIM_DIR/known_hosts" -o StrictHostKeyChecking=yes \
-		-o IdentitiesOnly=yes -o IdentityAgent=none -o BatchMode=yes -o ConnectTimeout=10 \
-		-i "$SIM_DIR/client_ed25519" -p "$(inv "$1" port)" "administrator@$(inv "$1" address)" "$2" </dev/null
-}
+sshx() { sim_ssh "$1" "$2" </dev/null; }
 EMS='powershell -NonInteractive -Command'
 power() { sim_json "[h['power'] for h in w['hosts'] if h['name']=='$1'][0]"; }
 

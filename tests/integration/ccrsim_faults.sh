@@ -21,13 +21,12 @@ fail=0
 ok() { pass=$((pass + 1)); echo "ok - $1"; }
 no() { fail=$((fail + 1)); echo "not ok - $1"; }
 check() { _d=$1; shift; if "$@"; then ok "$_d"; else no "$_d"; fi; }
-inv() { awk -v h="  $1:" -v k="$2:" '$0 == h { f = 1; next } f && $1 == k { print $2; exit }' "$SIM_INV"; }
 # x HOST CMD [OUT]: stdout in OUT (default $tmp/out), stderr in OUT.err, exit status in $RC.
 x() {
 	_o=${3:-$tmp/out}
 	ssh -F /dev/null -o UserKnownHostsFile="$SIM_DIR/known_hosts" -o StrictHostKeyChecking=yes \
 		-o IdentitiesOnly=yes -o IdentityAgent=none -o BatchMode=yes -o ConnectTimeout=10 \
-		-i "$SIM_DIR/client_ed25519" -p "$(inv "$1" port)" "administrator@$(inv "$1" address)" \
+		-i "$SIM_DIR/client_ed25519" -p "$(sim_inv "$1" port)" "administrator@$(sim_inv "$1" address)" \
 		"$2" >"$_o" 2>"$_o.err" </dev/null
 	RC=$?
 }
@@ -36,7 +35,7 @@ accepts() {
 	python3 -c "
 import socket, sys
 s = socket.socket(); s.settimeout(2)
-try: s.connect(('$(inv "$1" address)', $(inv "$1" port)))
+try: s.connect(('$(sim_inv "$1" address)', $(sim_inv "$1" port)))
 except OSError: sys.exit(1)" 2>/dev/null
 }
 # wait_until SECONDS CMD...: poll CMD every 20 ms.
@@ -85,8 +84,8 @@ sim_ctl fault-clear NODE1 >/dev/null
 # --- hang: the client gives up; the server aborts the command ---
 fault '{"host":"NODE1","match":"sc query SysmonLog","kind":"hang"}'
 timeout 3 ssh -F /dev/null -o UserKnownHostsFile="$SIM_DIR/known_hosts" -o StrictHostKeyChecking=yes \
-	-o IdentitiesOnly=yes -o BatchMode=yes -i "$SIM_DIR/client_ed25519" -p "$(inv NODE1 port)" \
-	"administrator@$(inv NODE1 address)" 'sc query SysmonLog' >/dev/null 2>&1 </dev/null
+	-o IdentitiesOnly=yes -o BatchMode=yes -i "$SIM_DIR/client_ed25519" -p "$(sim_inv NODE1 port)" \
+	"administrator@$(sim_inv NODE1 address)" 'sc query SysmonLog' >/dev/null 2>&1 </dev/null
 check "hang: the command never returns (timeout: $?)" [ $? = 124 ]
 sim_ctl wait-idle 5000 >/dev/null
 check "hang: aborted once the client left (server idle)" [ $? = 0 ]

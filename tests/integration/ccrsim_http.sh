@@ -22,8 +22,6 @@ answered=0 # requests ccrsim should have counted on HUBCAS
 ok() { pass=$((pass + 1)); echo "ok - $1"; }
 no() { fail=$((fail + 1)); echo "not ok - $1"; [ -n "${2:-}" ] && [ -f "$2" ] && head -c 600 "$2"; }
 check() { _d=$1; shift; if "$@"; then ok "$_d"; else no "$_d" "$tmp/body"; fi; }
-# Field of a host in the generated inventory: inv HOST address|port
-inv() { awk -v h="  $1:" -v k="$2:" '$0 == h { f = 1; next } f && $1 == k { print $2; exit }' "$SIM_INV"; }
 # get URL [curl args]: the status in $tmp/code (000: no answer), body in $tmp/body,
 # headers in $tmp/hdr, curl's exit status in $tmp/rc.
 get() {
@@ -51,16 +49,12 @@ while True:
 print(data.split(b" ")[1].decode() if data.startswith(b"HTTP/1.1 ") else "none")
 EOF
 }
-sshx() {
-	ssh -F /dev/null -o UserKnownHostsFile="$SIM_DIR/known_hosts" -o StrictHostKeyChecking=yes \
-		-o IdentitiesOnly=yes -o IdentityAgent=none -o BatchMode=yes -o ConnectTimeout=10 \
-		-i "$SIM_DIR/client_ed25519" -p "$(inv "$1" port)" "administrator@$(inv "$1" address)" "$2"
-}
+sshx() { sim_ssh "$1" "$2"; }
 requests() { sim_json "[h['http_requests'] for h in w['hosts'] if h['name'] == '$1'][0]"; }
 
 sim_start "$SCN" 0 "$tmp/sim" -v || { echo "ccrsim_http: 0 passed, 1 failed (no start)"; exit 1; }
 url=$(sed -n "s/^      owa_url: '\(.*\)'$/\1/p" "$SIM_INV")
-hport=$(($(inv HUBCAS port) + 10000))
+hport=$(($(sim_inv HUBCAS port) + 10000))
 check "inventory: owa_url is HUBCAS's SSH port + 10000" [ "$url" = "http://127.0.0.1:$hport/owa/" ]
 bin/ccrup validate "$SIM_INV" >"$tmp/body" 2>&1
 check "inventory with owa_url validates against ccr-sp1" [ $? = 0 ]
@@ -118,7 +112,7 @@ check "50 clients at once: 50 x 200" [ "$(cat "$tmp"/par.* | grep -c '^200$')" =
 answered=$((answered + 50))
 
 # --- nodes, power ---
-get "http://127.0.0.1:$(($(inv NODE1 port) + 10000))/owa/"
+get "http://127.0.0.1:$(($(sim_inv NODE1 port) + 10000))/owa/"
 check "a node serves no HTTP (connection refused)" sh -c "[ \"\$(cat $tmp/rc)\" = 7 ]"
 sim_ctl set HUBCAS.power down >/dev/null
 get "$url"

@@ -22,16 +22,10 @@ fail=0
 ok() { pass=$((pass + 1)); echo "ok - $1"; }
 no() { fail=$((fail + 1)); echo "not ok - $1"; [ -n "${2:-}" ] && [ -f "$2" ] && head -c 800 "$2"; }
 check() { _d=$1; shift; if "$@"; then ok "$_d"; else no "$_d" "$tmp/out"; fi; }
-inv() { awk -v h="  $1:" -v k="$2:" '$0 == h { f = 1; next } f && $1 == k { print $2; exit }' "$SIM_INV"; }
-sshx() {
-	_h=$1; _c=$2; shift 2
-	ssh -F /dev/null -o UserKnownHostsFile="$SIM_DIR/known_hosts" -o StrictHostKeyChecking=yes \
-		-o IdentitiesOnly=yes -o IdentityAgent=none -o BatchMode=yes -o ConnectTimeout=10 \
-		-i "$SIM_DIR/client_ed25519" -p "$(inv "$_h" port)" "$@" "administrator@$(inv "$_h" address)" "$_c"
-}
+sshx() { sim_ssh "$@"; }
 # para HOST SCRIPT: run python with a connected paramiko client `c` (strict host keys).
 para() {
-	/usr/bin/python3 - "$(inv "$1" address)" "$(inv "$1" port)" "$SIM_DIR" "$2" <<'EOF'
+	/usr/bin/python3 - "$(sim_inv "$1" address)" "$(sim_inv "$1" port)" "$SIM_DIR" "$2" <<'EOF'
 import sys, paramiko
 addr, port, d, script = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 c = paramiko.SSHClient()
@@ -84,11 +78,11 @@ sim_ctl set NODE1.max_sessions 10 >/dev/null
 ssh -F /dev/null -o UserKnownHostsFile="$SIM_DIR/known_hosts" -o StrictHostKeyChecking=yes \
 	-o IdentitiesOnly=yes -o IdentityAgent=none -o BatchMode=yes -i "$SIM_DIR/client_ed25519" \
 	-o ControlMaster=yes -o ControlPath="$tmp/mux" -o ControlPersist=30 -fN \
-	-p "$(inv NODE2 port)" "administrator@$(inv NODE2 address)"
+	-p "$(sim_inv NODE2 port)" "administrator@$(sim_inv NODE2 address)"
 sim_ctl fault-add '{"host":"NODE2","match":"sc query ClusSvc","kind":"slow","delay_ms":3000}' >/dev/null
 for i in 1 2 3 4 5 6 7 8 9 10 11; do
-	(ssh -F /dev/null -o ControlPath="$tmp/mux" -p "$(inv NODE2 port)" \
-		"administrator@$(inv NODE2 address)" 'sc query ClusSvc' >"$tmp/mux.$i" 2>&1; echo $? >"$tmp/mux.$i.rc") &
+	(ssh -F /dev/null -o ControlPath="$tmp/mux" -p "$(sim_inv NODE2 port)" \
+		"administrator@$(sim_inv NODE2 address)" 'sc query ClusSvc' >"$tmp/mux.$i" 2>&1; echo $? >"$tmp/mux.$i.rc") &
 done
 wait_n=0
 while [ "$(ls "$tmp"/mux.*.rc 2>/dev/null | wc -l)" -lt 11 ] && [ "$wait_n" -lt 300 ]; do sleep 0.1; wait_n=$((wait_n + 1)); done
@@ -97,7 +91,7 @@ check "OpenSSH multiplexing 11 sessions over one connection: 10 run, 1 refused (
 cat "$tmp"/mux.[0-9] "$tmp"/mux.[0-9][0-9] >"$tmp/out" 2>/dev/null
 check "OpenSSH reports the refused one as with sshd's MaxSessions (Session open refused by peer)" \
 	grep -q "Session open refused by peer" "$tmp/out"
-ssh -F /dev/null -o ControlPath="$tmp/mux" -O exit -p "$(inv NODE2 port)" "administrator@$(inv NODE2 address)" 2>/dev/null
+ssh -F /dev/null -o ControlPath="$tmp/mux" -O exit -p "$(sim_inv NODE2 port)" "administrator@$(sim_inv NODE2 address)" 2>/dev/null
 sim_ctl fault-clear NODE2 >/dev/null
 
 # --- Ctrl-C through a PTY ---

@@ -16,15 +16,13 @@ fail=0
 ok() { pass=$((pass + 1)); echo "ok - $1"; }
 no() { fail=$((fail + 1)); echo "not ok - $1"; }
 check() { _d=$1; shift; if "$@"; then ok "$_d"; else no "$_d"; fi; }
-# Field of a host in the generated inventory: inv HOST address|port
-inv() { awk -v h="  $1:" -v k="$2:" '$0 == h { f = 1; next } f && $1 == k { print $2; exit }' "$SIM_INV"; }
 # sshx USER HOST CMD [ssh options]: strict known_hosts, the generated client key, no agent.
 # An empty CMD asks for a shell.
 sshx() {
 	_u=$1; _h=$2; _c=$3; shift 3
 	ssh -F /dev/null -o UserKnownHostsFile="$SIM_DIR/known_hosts" -o StrictHostKeyChecking=yes \
 		-o IdentitiesOnly=yes -o IdentityAgent=none -o BatchMode=yes -o ConnectTimeout=10 \
-		-i "$SIM_DIR/client_ed25519" -p "$(inv "$_h" port)" "$@" "$_u@$(inv "$_h" address)" ${_c:+"$_c"}
+		-i "$SIM_DIR/client_ed25519" -p "$(sim_inv "$_h" port)" "$@" "$_u@$(sim_inv "$_h" address)" ${_c:+"$_c"}
 }
 # run HOST CMD [ssh options]: output in $tmp/out, $tmp/err, exit status in $tmp/rc.
 run() { sshx administrator "$@" >"$tmp/out" 2>"$tmp/err"; echo $? >"$tmp/rc"; }
@@ -57,7 +55,7 @@ check "control socket is 0600" [ "$(stat -c %a "$tmp/sim/control.sock")" = 600 ]
 check "host keys are 0600" [ "$(stat -c %a "$tmp/sim/hostkeys/NODE1.key")" = 600 ]
 check "client key is 0600" [ "$(stat -c %a "$tmp/sim/client_ed25519")" = 600 ]
 check "known_hosts has three lines per host (ed25519, ECDSA, RSA)" [ "$(wc -l <"$tmp/sim/known_hosts")" = 9 ]
-p1=$(inv NODE1 port)
+p1=$(sim_inv NODE1 port)
 check "known_hosts line format" grep -Eq "^(\[127\.[0-9.]+\]:$p1|127\.[0-9.]+) ssh-ed25519 AAAA" \
 	"$tmp/sim/known_hosts"
 check "inventory: clusters with cms, members, active, hub_cas, acknowledge" \
@@ -89,7 +87,7 @@ check "unknown command with -tt: exit 9009 (49), message on the terminal" sh -c 
 : >"$tmp/empty_known"
 ssh -F /dev/null -o UserKnownHostsFile="$tmp/empty_known" -o StrictHostKeyChecking=yes \
 	-o IdentitiesOnly=yes -o BatchMode=yes -i "$tmp/sim/client_ed25519" -p "$p1" \
-	"administrator@$(inv NODE1 address)" 'sc query SysmonLog' >/dev/null 2>"$tmp/err"
+	"administrator@$(sim_inv NODE1 address)" 'sc query SysmonLog' >/dev/null 2>"$tmp/err"
 check "strict known_hosts: unknown key refused" has 'Host key verification failed' err
 for m in password keyboard-interactive none; do
 	run NODE1 'sc query SysmonLog' -o PreferredAuthentications=$m
@@ -98,7 +96,7 @@ done
 ssh-keygen -q -t ed25519 -N '' -f "$tmp/other" >/dev/null
 ssh -F /dev/null -o UserKnownHostsFile="$tmp/sim/known_hosts" -o StrictHostKeyChecking=yes \
 	-o IdentitiesOnly=yes -o BatchMode=yes -i "$tmp/other" -p "$p1" \
-	"administrator@$(inv NODE1 address)" 'sc query SysmonLog' >/dev/null 2>"$tmp/err"
+	"administrator@$(sim_inv NODE1 address)" 'sc query SysmonLog' >/dev/null 2>"$tmp/err"
 check "a key not authorized is refused" has 'Permission denied (publickey)' err
 sshx someone NODE1 'sc query SysmonLog' >/dev/null 2>&1
 check "any user name is accepted" [ $? = 0 ]
@@ -149,10 +147,10 @@ run NODE2 'sc query SysmonLog'
 check "restart: the old client key still works" rc 0
 sim_stop
 sim_start "$SCN" 0 "$tmp/sim" --authorized-keys "$tmp/other.pub" || exit 1
-p1=$(inv NODE1 port)
+p1=$(sim_inv NODE1 port)
 ssh -F /dev/null -o UserKnownHostsFile="$tmp/sim/known_hosts" -o StrictHostKeyChecking=yes \
 	-o IdentitiesOnly=yes -o BatchMode=yes -i "$tmp/other" -p "$p1" \
-	"administrator@$(inv NODE1 address)" 'sc query SysmonLog' >/dev/null 2>&1
+	"administrator@$(sim_inv NODE1 address)" 'sc query SysmonLog' >/dev/null 2>&1
 check "--authorized-keys: that key is accepted" [ $? = 0 ]
 run NODE1 'sc query SysmonLog'
 check "--authorized-keys: the generated key is not" rc 255

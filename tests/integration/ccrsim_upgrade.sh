@@ -30,12 +30,11 @@ fail=0
 ok() { pass=$((pass + 1)); echo "ok - $1"; }
 no() { fail=$((fail + 1)); echo "not ok - $1"; }
 check() { _d=$1; shift; if "$@"; then ok "$_d"; else no "$_d"; fi; }
-inv() { awk -v h="  $1:" -v k="$2:" '$0 == h { f = 1; next } f && $1 == k { print $2; exit }' "$SIM_INV"; }
 # x HOST CMD: run CMD on HOST; output in $tmp/out (stdout+stderr), exit status in $RC.
 x() {
 	ssh -F /dev/null -o UserKnownHostsFile="$SIM_DIR/known_hosts" -o StrictHostKeyChecking=yes \
 		-o IdentitiesOnly=yes -o IdentityAgent=none -o BatchMode=yes -o ConnectTimeout=10 \
-		-i "$SIM_DIR/client_ed25519" -p "$(inv "$1" port)" "administrator@$(inv "$1" address)" \
+		-i "$SIM_DIR/client_ed25519" -p "$(sim_inv "$1" port)" "administrator@$(sim_inv "$1" address)" \
 		"$2" >"$tmp/out" 2>&1 </dev/null
 	RC=$?
 	printf '  %s [%s] %s -> %s\n' "$(date +%T.%N | cut -c1-12)" "$1" "$2" "$RC"
@@ -54,7 +53,7 @@ xok() {
 # again, within 30 s.  The watcher starts first, so that it cannot miss the refusal.
 reboot() {
 	rm -f "$tmp/watching"
-	python3 - "$(inv "$1" address)" "$(inv "$1" port)" "$tmp/watching" <<'EOF' &
+	python3 - "$(sim_inv "$1" address)" "$(sim_inv "$1" port)" "$tmp/watching" <<'EOF' &
 import socket, sys, time
 addr, port = sys.argv[1], int(sys.argv[2])
 def accepts():

@@ -2,7 +2,8 @@
 # ccrup apply over a fleet: one ccrup process, a bounded pool of cluster
 # workers, against ccrsim --fleet 6 (six copies of two-node.yml: CLUS1-001 ..
 # CLUS1-006, hosts NODE1-00N / NODE2-00N / HUBCAS-00N) at time scale 0.
-#   parallel     --parallel 3 upgrades every cluster; one journal and lock each
+#   parallel     --parallel 3 upgrades every cluster; one journal and lock each;
+#                HUBCAS (read in preflight only) disconnected once no step needs it
 #   isolation    a failing cluster (setup fails on NODE2-002) does not stop the others
 #   max-failed   --max-failed 1 --parallel 1, two failing clusters: nothing new starts
 #                after the first failure, the rest "not started", exit 1
@@ -53,7 +54,8 @@ EOF
 }
 
 # 1. --parallel 3: all six clusters upgraded, each with its own journal and lock.
-fresh par
+# ccrsim -v logs each command and each closed connection.
+sim_start mock-nodes/scenarios/two-node.yml 0 "$tmp/par/sim" --fleet "$FLEET" -v
 bin/ccrup apply "$SIM_INV" --yes --parallel 3 --state-dir "$tmp/par/state" >"$tmp/par.log" 2>&1
 rc=$?
 sim_ctl dump >"$tmp/par.json"
@@ -63,6 +65,19 @@ if [ $rc = 0 ] && world "$tmp/par.json" \
 	ok "--parallel 3: every CMS at $TARGET Online, both nodes upgraded, exit 0"
 else
 	ko "--parallel 3 (exit $rc)" "$tmp/par.log"
+fi
+# A host no remaining step needs is let go: HUBCAS (read in preflight only) is
+# disconnected while the nodes still have commands to run, not at the end.
+n=0
+for i in 001 002 003 004 005 006; do
+	closed=$(grep -n "^ccrsim: HUBCAS-$i: connection closed" "$tmp/par/sim/ccrsim.log" | head -n 1 | cut -d: -f1)
+	last=$(grep -n "^ccrsim: NODE[12]-$i: exec " "$tmp/par/sim/ccrsim.log" | tail -n 1 | cut -d: -f1)
+	[ -n "$closed" ] && [ -n "$last" ] && [ "$closed" -lt "$last" ] && n=$((n + 1))
+done
+if [ $n = $FLEET ]; then
+	ok "--parallel 3: each HUBCAS session closed after preflight, before its nodes' last command"
+else
+	ko "--parallel 3: $n of $FLEET HUBCAS sessions closed before their nodes' last command" "$tmp/par/sim/ccrsim.log"
 fi
 n=0
 for i in 001 002 003 004 005 006; do

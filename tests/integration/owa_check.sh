@@ -22,12 +22,7 @@ ok() { pass=$((pass + 1)); echo "ok - $1"; }
 ko() { fail=$((fail + 1)); echo "not ok - $1"; [ -n "${2:-}" ] && [ -f "$2" ] && tail -n 30 "$2"; }
 owa_url() { sed -n "s/^      owa_url: '\(.*\)'$/\1/p" "$SIM_INV"; }
 requests() { sim_json "[h['http_requests'] for h in w['hosts'] if h['name'] == 'HUBCAS'][0]"; }
-inv() { awk -v h="  $1:" -v k="$2:" '$0 == h { f = 1; next } f && $1 == k { print $2; exit }' "$SIM_INV"; }
-sshx() {
-	ssh -F /dev/null -o UserKnownHostsFile="$SIM_DIR/known_hosts" -o StrictHostKeyChecking=yes \
-		-o IdentitiesOnly=yes -o IdentityAgent=none -o BatchMode=yes -o ConnectTimeout=10 \
-		-i "$SIM_DIR/client_ed25519" -p "$(inv "$1" port)" "administrator@$(inv "$1" address)" "$2"
-}
+sshx() { sim_ssh "$1" "$2"; }
 
 # 1. The whole upgrade: the check runs and passes.
 sim_start mock-nodes/scenarios/two-node.yml 0 "$tmp/ok/sim" || { echo "owa_check: ccrsim did not start"; exit 1; }

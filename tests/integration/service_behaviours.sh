@@ -23,13 +23,12 @@ pass=0
 fail=0
 ok() { pass=$((pass + 1)); echo "ok - $1"; }
 no() { fail=$((fail + 1)); echo "not ok - $1"; [ -n "${2:-}" ] && [ -f "$2" ] && tail -n 15 "$2"; }
-inv() { awk -v h="  $1:" -v k="$2:" '$0 == h { f = 1; next } f && $1 == k { print $2; exit }' "$SIM_INV"; }
 # x HOST CMD: stdout in $tmp/out, stderr in $tmp/out.err, exit status in $RC (OpenSSH's ssh
 # exits with the remote status modulo 256: sc's 1051 is 27).
 x() {
 	ssh -F /dev/null -o UserKnownHostsFile="$SIM_DIR/known_hosts" -o StrictHostKeyChecking=yes \
 		-o IdentitiesOnly=yes -o IdentityAgent=none -o BatchMode=yes -o ConnectTimeout=10 \
-		-i "$SIM_DIR/client_ed25519" -p "$(inv "$1" port)" "administrator@$(inv "$1" address)" \
+		-i "$SIM_DIR/client_ed25519" -p "$(sim_inv "$1" port)" "administrator@$(sim_inv "$1" address)" \
 		"$2" >"$tmp/out" 2>"$tmp/out.err" </dev/null
 	RC=$?
 }

@@ -166,6 +166,28 @@ for kind in ntlm negotiate; do
 done
 sim_stop
 
+# 3c. Fixed costs a whole upgrade must not pay (strace):
+#     - a reboot wait watches the kept-alive connection for the node's close, as over SSH,
+#       instead of sleeping blind (the first look of a wait for the node to go down is after
+#       5 ms, or as soon as the node closes our connection);
+#     - the CA file is read once per host, not for every connection (libcurl keeps the
+#       loaded store in the transport's multi handle when no CA directory is added).
+if command -v strace >/dev/null 2>&1; then
+	SIM_TRANSPORT=winrm sim_start "$scn" 0 "$tmp/rb/sim" || exit 1
+	strace -f -qq -e trace=nanosleep,clock_nanosleep,openat -o "$tmp/rb.strace" \
+		bin/ccrup apply "$SIM_INV" --yes -q --state-dir "$tmp/rb/state" >"$tmp/rb.log" 2>&1
+	rc=$?
+	sim_stop
+	n=$(grep -c 'tv_nsec=5000000}' "$tmp/rb.strace")
+	[ $rc = 0 ] && [ "$n" = 0 ] && ok "reboot waits watch the WinRM connection (no blind 5 ms sleep)" ||
+		ko "reboot waits over WinRM: exit $rc, $n blind 5 ms sleeps" "$tmp/rb.log"
+	hosts=$(grep -c '^    winrm_port:' "$SIM_INV")
+	ca=$(grep -c 'winrm/ca.pem' "$tmp/rb.strace")
+	[ $rc = 0 ] && [ "$ca" -ge 1 ] && [ "$ca" -le "$hosts" ] &&
+		ok "the CA file is read once per host ($ca reads, $hosts hosts)" ||
+		ko "CA file read $ca times for $hosts hosts (exit $rc)" "$tmp/rb.log"
+fi
+
 # 4. The other suites over WinRM.
 if [ -z "${WINRM_QUICK:-}" ]; then
 	SIM_TRANSPORT=winrm sh tests/integration/runner_scenarios.sh >"$tmp/scn.log" 2>&1 &&

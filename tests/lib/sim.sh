@@ -62,6 +62,20 @@ sim_ctl() {
 	bin/ccrsim ctl --state-dir "$SIM_DIR" "$@"
 }
 
+# sim_inv HOST KEY: a field of HOST in the generated inventory (address, port, ...).
+sim_inv() {
+	awk -v h="  $1:" -v k="$2:" '$0 == h { f = 1; next } f && $1 == k { print $2; exit }' "$SIM_INV"
+}
+
+# sim_ssh HOST CMD [ssh options]: OpenSSH's client as administrator, strict known_hosts,
+# the generated client key, no agent.
+sim_ssh() {
+	_h=$1; _c=$2; shift 2
+	ssh -F /dev/null -o UserKnownHostsFile="$SIM_DIR/known_hosts" -o StrictHostKeyChecking=yes \
+		-o IdentitiesOnly=yes -o IdentityAgent=none -o BatchMode=yes -o ConnectTimeout=10 \
+		-i "$SIM_DIR/client_ed25519" -p "$(sim_inv "$_h" port)" "$@" "administrator@$(sim_inv "$_h" address)" "$_c"
+}
+
 # sim_json PYEXPR: evaluate a Python expression over the world dump `w`.
 sim_json() {
 	sim_ctl dump | python3 -c "import json,sys; w=json.load(sys.stdin); print($1)"
