@@ -13,7 +13,8 @@
 START_TEST(cmd_parts_that_are_safe)
 {
 	ck_assert_int_eq(batch_part_ok(PB_SHELL_CMD, "sc query MOM"), 1);
-	ck_assert_int_eq(batch_part_ok(PB_SHELL_CMD, "reg query \"HKLM\\SOFTWARE\\ccrup\" /v X"), 1);
+	ck_assert_int_eq(batch_part_ok(PB_SHELL_CMD, "reg query \"HKLM\\SOFTWARE\\ccrup\" /v X"),
+			 1);
 	/* Specials inside double quotes are cmd's to pass on. */
 	ck_assert_int_eq(batch_part_ok(PB_SHELL_CMD, "powershell -Command \"Get-X | Format-List\""),
 			 1);
@@ -50,9 +51,10 @@ START_TEST(build_both_shells)
 			    "ccrup:0123abcd:2:!errorlevel!& echo ccrup:0123abcd:2: 1>&2\"");
 	free(c);
 	c = batch_build(PB_SHELL_SH, "0123abcd", parts, 2);
-	ck_assert_str_eq(c, "(sc query MOM); echo \"ccrup:0123abcd:1:$?\"; echo \"ccrup:0123abcd:1:\" "
-			    ">&2; (wmic os get X); echo \"ccrup:0123abcd:2:$?\"; echo "
-			    "\"ccrup:0123abcd:2:\" >&2");
+	ck_assert_str_eq(c,
+			 "(sc query MOM); echo \"ccrup:0123abcd:1:$?\"; echo \"ccrup:0123abcd:1:\" "
+			 ">&2; (wmic os get X); echo \"ccrup:0123abcd:2:$?\"; echo "
+			 "\"ccrup:0123abcd:2:\" >&2");
 	free(c);
 	c = batch_build(PB_SHELL_CMD, "0123abcd", parts, 1);
 	ck_assert_str_eq(c, "sc query MOM"); /* one part: the plain command */

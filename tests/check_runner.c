@@ -504,7 +504,7 @@ START_TEST(probe_timeout_fails_with_its_facts_error)
 	fake_rule(W, "n1", "get svc", FA_TIMEOUT);
 	ck_assert_int_eq(apply_yes(), EXIT_STEP_FAILED);
 	ck_assert(saw(EV_STEP_FAILED, "check: svc == 'stopped' or ver == '2': fact svc on n1: n1 "
-				   "(127.0.0.2:22): timed out"));
+				      "(127.0.0.2:22): timed out"));
 	ck_assert_int_eq(fake_count(W, "n1", "set svc stopped"), 0);
 }
 END_TEST

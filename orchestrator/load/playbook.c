@@ -17,10 +17,10 @@
 
 #include "util.h"
 
-static const char *const top_keys[] = {
-    "playbook", "format",	  "description", "vars",    "facts",
-    "boot_id",	"reboot_command", "roles",	 "groups",  "sequences",
-    "phases",	"service",	  "marker",	 "version", "shell", NULL};
+static const char *const top_keys[] = {"playbook", "format",	"description",	  "vars",
+				       "facts",	   "boot_id",	"reboot_command", "roles",
+				       "groups",   "sequences", "phases",	  "service",
+				       "marker",   "version",	"shell",	  NULL};
 static const char *const marker_keys[] = {"doc", "on", "read", "capture", "take", "release", NULL};
 static const char *const service_keys[] = {"name", "impact", "label", NULL};
 static const char *const version_keys[] = {"fact", "target", "on", NULL};

@@ -580,8 +580,9 @@ static void show(struct ui *u, const struct event *e)
 	case EV_BATCH:
 		format_duration(e->duration_ms, d, sizeof(d));
 		if (v)
-			line(u, e, "\033[2m", "%d probes sent as one command to %s, answered after %s",
-			     e->parts, e->node ? e->node : "?", d);
+			line(u, e, "\033[2m",
+			     "%d probes sent as one command to %s, answered after %s", e->parts,
+			     e->node ? e->node : "?", d);
 		break;
 	case EV_WAITING:
 		if (!u->o.tty && v) {

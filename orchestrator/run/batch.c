@@ -142,8 +142,7 @@ static int take_part(const char **pos, const char *nonce, int i, int *exit, char
 	return 0;
 }
 
-int batch_parse(const char *nonce, const char *out, const char *err, int n,
-		struct batch_part *res)
+int batch_parse(const char *nonce, const char *out, const char *err, int n, struct batch_part *res)
 {
 	const char *po = out ? out : "", *pe = err ? err : "";
 

@@ -57,8 +57,7 @@ char *batch_build(enum pb_shell shell, const char *nonce, const char *const *par
  * nonce, its part's number, in order, and (stdout) decimal digits ending
  * the line.
  */
-int batch_parse(const char *nonce, const char *out, const char *err, int n,
-		struct batch_part *res);
+int batch_parse(const char *nonce, const char *out, const char *err, int n, struct batch_part *res);
 
 /* Free what batch_parse() put in res[0..n). */
 void batch_parts_release(struct batch_part *res, int n);

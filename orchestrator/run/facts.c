@@ -12,17 +12,18 @@
 #include "batch.h"
 #include "jpath.h"
 
-#define PROBE_CAP (1u << 20)
-#define BATCH_MAX_PARTS 48		     /* parts in one remote command */
-#define BATCH_MAX_TIMEOUT (60LL * 60 * 1000) /* a batch's timeout: the sum of its parts', up to this */
+#define PROBE_CAP	(1u << 20)
+#define BATCH_MAX_PARTS 48 /* parts in one remote command */
+/* A batch's timeout: the sum of its parts', up to this. */
+#define BATCH_MAX_TIMEOUT (60LL * 60 * 1000)
 
 struct probe_out {
-	char *host;	       /* where it ran */
-	char *cmd;	       /* substituted command */
-	int exit;	       /* exit status */
-	char *text;	       /* stdout then stderr */
-	size_t outlen;	       /* the length of stdout at the start of text */
-	char *error;	       /* a batch part that did not complete: the transport's error, or NULL */
+	char *host;    /* where it ran */
+	char *cmd;     /* substituted command */
+	int exit;      /* exit status */
+	char *text;    /* stdout then stderr */
+	size_t outlen; /* the length of stdout at the start of text */
+	char *error;   /* a batch part that did not complete: the transport's error, or NULL */
 	enum xport_outcome xo; /* with error: the batch's transport outcome */
 };
 
@@ -47,8 +48,8 @@ struct facts {
 	void *planner_arg;
 	struct want *want; /* what the planner asked for, in order */
 	int nwant;
-	int planning; /* inside a prefetch: misses run alone */
-	char *want_only; /* facts_want_only(): the one host wanted, or NULL */
+	int planning;		/* inside a prefetch: misses run alone */
+	char *want_only;	/* facts_want_only(): the one host wanted, or NULL */
 	struct probe_out *outs; /* probe output cache */
 	int nouts;
 	struct fact_val *vals; /* fact value cache */
@@ -220,7 +221,8 @@ static void batch_store(struct facts *f, struct xport *x, const char *host, cons
 		po->exit = pr.exit;
 		if (i < k) {
 			po->outlen = pr.out.len;
-			po->text = xasprintf("%s%s%s", pr.out.buf, pr.err.len ? "\n" : "", pr.err.buf);
+			po->text =
+			    xasprintf("%s%s%s", pr.out.buf, pr.err.len ? "\n" : "", pr.err.buf);
 		} else {
 			po->error = xstrdup(xport_error(x));
 			po->xo = o;

@@ -128,7 +128,8 @@ static int known_not_applicable(struct runner *r, const struct plan_step *s)
 	for (int k = 0; k < 2; k++) {
 		int ok = 1;
 		if (w[k] && expr_foreach_ident(w[k], probe_free, &kc) == 0 &&
-		    facts_eval(r->facts, w[k], s, NULL, r->saved, &ok, NULL, err, sizeof(err)) == 0 &&
+		    facts_eval(r->facts, w[k], s, NULL, r->saved, &ok, NULL, err, sizeof(err)) ==
+			0 &&
 		    !ok)
 			return 1;
 	}
@@ -188,7 +189,8 @@ static void plan_window(struct facts *f, void *arg)
 		if (runner_acts(s) && s->def->prepares && k + 1 < r->plan->nsteps)
 			want_scan(r, k + 1, 0);
 		else if (ends_window(s) && (!runner_acts(s) || ++ends == WINDOW_STEPS))
-			break; /* a wait or an HTTP check has no check to skip it: it empties the cache */
+			break; /* a wait or an HTTP check has no check to skip it: it empties the
+				  cache */
 	}
 }
 

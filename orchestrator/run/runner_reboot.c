@@ -15,8 +15,7 @@ int runner_boot_id(struct runner *r, const char *node, char **value, char *err, 
 	return runner_boot_id_read(r, node, value, err, errlen);
 }
 
-int runner_boot_id_read(struct runner *r, const char *node, char **value, char *err,
-			size_t errlen)
+int runner_boot_id_read(struct runner *r, const char *node, char **value, char *err, size_t errlen)
 {
 	const char *v = NULL;
 	if (facts_get(r->facts, r->pb->boot_id_fact, node, &v, NULL, err, errlen) < 0)
