@@ -105,44 +105,37 @@ static int b64_value(char c)
 }
 
 /*
- * Whitespace is dropped first; then the text must be whole quads, with
- * '=' padding (at most two) only at the very end.
+ * One pass, whitespace skipped: whole quads, with '=' padding (at most two)
+ * only at the very end.  On bad input out is put back as it was.
  */
 int wsman_b64_decode(const char *s, size_t len, struct sbuf *out)
 {
-	struct sbuf clean;
-	size_t pad = 0;
-	int rc = -1;
+	size_t start = out->len, n = 0, pad = 0;
+	unsigned acc = 0;
 
-	sbuf_init(&clean);
-	for (size_t i = 0; i < len; i++)
-		if (!is_space(s[i]))
-			sbuf_addc(&clean, s[i]);
-	while (pad < clean.len && pad < 3 && clean.buf[clean.len - 1 - pad] == '=')
-		pad++;
-	if (clean.len % 4 != 0 || pad > 2)
-		goto out;
-	for (size_t i = 0; i < clean.len - pad; i++)
-		if (b64_value(clean.buf[i]) < 0)
-			goto out;
-	for (size_t i = 0; i < clean.len; i += 4) {
-		unsigned acc = 0;
-		char b[3];
-		size_t n = i + 4 == clean.len ? 3 - pad : 3;
+	for (size_t i = 0; i < len; i++) {
+		int v = s[i] == '=' ? 0 : b64_value(s[i]);
 
-		for (size_t k = 0; k < 4; k++)
-			acc =
-			    (acc << 6) |
-			    (clean.buf[i + k] == '=' ? 0u : (unsigned)b64_value(clean.buf[i + k]));
-		b[0] = (char)(acc >> 16);
-		b[1] = (char)(acc >> 8);
-		b[2] = (char)acc;
-		sbuf_add(out, b, n);
+		if (is_space(s[i]))
+			continue;
+		if (v < 0 || (pad > 0 && s[i] != '=') || (s[i] == '=' && ++pad > 2))
+			goto bad;
+		acc = (acc << 6) | (unsigned)v;
+		if (++n % 4 == 0) {
+			char b[3] = {(char)(acc >> 16), (char)(acc >> 8), (char)acc};
+
+			sbuf_add(out, b, 3 - pad);
+			acc = 0;
+		}
 	}
-	rc = 0;
-out:
-	sbuf_release(&clean);
-	return rc;
+	if (n % 4 == 0)
+		return 0;
+bad:
+	if (out->buf != NULL) {
+		out->len = start;
+		out->buf[start] = '\0';
+	}
+	return -1;
 }
 
 static int is(const xmlChar *uri, const xmlChar *local, const char *ns, const char *name)
