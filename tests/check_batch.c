@@ -10,35 +10,41 @@
 
 #include "batch.h"
 
-START_TEST(cmd_parts_that_are_safe)
-{
-	ck_assert_int_eq(batch_part_ok(PB_SHELL_CMD, "sc query MOM"), 1);
-	ck_assert_int_eq(batch_part_ok(PB_SHELL_CMD, "reg query \"HKLM\\SOFTWARE\\ccrup\" /v X"),
-			 1);
-	/* Specials inside double quotes are cmd's to pass on. */
-	ck_assert_int_eq(batch_part_ok(PB_SHELL_CMD, "powershell -Command \"Get-X | Format-List\""),
-			 1);
-	ck_assert_int_eq(batch_part_ok(PB_SHELL_CMD, "echo a & echo b"), 0);
-	ck_assert_int_eq(batch_part_ok(PB_SHELL_CMD, "type x > y"), 0);
-	ck_assert_int_eq(batch_part_ok(PB_SHELL_CMD, "dir | find \"x\""), 0);
-	ck_assert_int_eq(batch_part_ok(PB_SHELL_CMD, "(dir)"), 0);
-	ck_assert_int_eq(batch_part_ok(PB_SHELL_CMD, "echo %PATH%"), 0);
-	ck_assert_int_eq(batch_part_ok(PB_SHELL_CMD, "echo \"!x!\""), 0);
-	ck_assert_int_eq(batch_part_ok(PB_SHELL_CMD, "echo \"a^b\""), 0);
-	ck_assert_int_eq(batch_part_ok(PB_SHELL_CMD, "echo \"unbalanced"), 0);
-	ck_assert_int_eq(batch_part_ok(PB_SHELL_CMD, "a\nb"), 0);
-	ck_assert_int_eq(batch_part_ok(PB_SHELL_CMD, ""), 0);
-	ck_assert_int_eq(batch_part_ok(PB_SHELL_NONE, "sc query MOM"), 0);
-}
-END_TEST
+/* Which commands may be parts, under each shell (a table: shell, command, 1 or 0). */
+static const struct {
+	enum pb_shell shell;
+	const char *cmd;
+	int ok;
+} parts_table[] = {
+    {PB_SHELL_CMD, "sc query MOM", 1},
+    {PB_SHELL_CMD, "reg query \"HKLM\\SOFTWARE\\ccrup\" /v X", 1},
+    /* Specials inside double quotes are cmd's to pass on. */
+    {PB_SHELL_CMD, "powershell -Command \"Get-X | Format-List\"", 1},
+    {PB_SHELL_CMD, "echo a & echo b", 0},
+    {PB_SHELL_CMD, "type x > y", 0},
+    {PB_SHELL_CMD, "dir | find \"x\"", 0},
+    {PB_SHELL_CMD, "(dir)", 0},
+    {PB_SHELL_CMD, "echo %PATH%", 0},
+    {PB_SHELL_CMD, "echo \"!x!\"", 0},
+    {PB_SHELL_CMD, "echo \"a^b\"", 0},
+    {PB_SHELL_CMD, "echo \"unbalanced", 0},
+    {PB_SHELL_CMD, "a\nb", 0},
+    {PB_SHELL_CMD, "", 0},
+    {PB_SHELL_NONE, "sc query MOM", 0},
+    {PB_SHELL_SH, "systemctl is-active x | head -1", 1},
+    {PB_SHELL_SH, "echo 'a \"b' && true", 1},
+    {PB_SHELL_SH, "echo 'unbalanced", 0},
+    {PB_SHELL_SH, "echo \"unbalanced", 0},
+    {PB_SHELL_SH, "a\nb", 0},
+};
 
-START_TEST(sh_parts_that_are_safe)
+START_TEST(parts_that_are_safe)
 {
-	ck_assert_int_eq(batch_part_ok(PB_SHELL_SH, "systemctl is-active x | head -1"), 1);
-	ck_assert_int_eq(batch_part_ok(PB_SHELL_SH, "echo 'a \"b' && true"), 1);
-	ck_assert_int_eq(batch_part_ok(PB_SHELL_SH, "echo 'unbalanced"), 0);
-	ck_assert_int_eq(batch_part_ok(PB_SHELL_SH, "echo \"unbalanced"), 0);
-	ck_assert_int_eq(batch_part_ok(PB_SHELL_SH, "a\nb"), 0);
+	for (size_t i = 0; i < sizeof(parts_table) / sizeof(parts_table[0]); i++)
+		ck_assert_msg(batch_part_ok(parts_table[i].shell, parts_table[i].cmd) ==
+				  parts_table[i].ok,
+			      "shell %d, `%s`: want %d", parts_table[i].shell, parts_table[i].cmd,
+			      parts_table[i].ok);
 }
 END_TEST
 
@@ -142,8 +148,7 @@ static Suite *suite(void)
 {
 	Suite *s = suite_create("batch");
 	TCase *tc = tcase_create("batch");
-	tcase_add_test(tc, cmd_parts_that_are_safe);
-	tcase_add_test(tc, sh_parts_that_are_safe);
+	tcase_add_test(tc, parts_that_are_safe);
 	tcase_add_test(tc, build_both_shells);
 	tcase_add_test(tc, nonce_is_hex_and_fresh);
 	tcase_add_test(tc, parse_crlf_and_no_trailing_newline);
