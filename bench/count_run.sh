@@ -1,7 +1,9 @@
 #!/bin/sh
 # count_run.sh CCRUP [PLAYBOOK]: one `apply --yes` of the SP1 sequence on a fresh
 # two-node ccrsim world at time scale 0, under strace; prints the journal
-# fsyncs (fsync + fdatasync of every file) and the commands ccrsim counted.
+# fsyncs (fsync + fdatasync of every file), the commands ccrsim counted (a compound
+# probe's every part) and the remote commands it received (`requests`: one per SSH exec
+# or WinRM Command, a compound probe once).
 set -eu
 cd "$(dirname "$0")/.."
 . tests/lib/sim.sh
@@ -17,4 +19,6 @@ jn=$(grep -c 'journal.jsonl' "$tmp/strace" || true)
 recs=$(wc -l <"$tmp/state/CLUS1/journal.jsonl")
 cmds=$(sim_json "sum(sum(h.get('commands', {}).values()) for h in w['hosts'])")
 per=$(sim_json "' '.join('%s=%s' % (h['name'], sum(h.get('commands', {}).values())) for h in w['hosts'])")
-echo "records=$recs fsyncs_all=$all fsyncs_journal=$jn commands=$cmds ($per)"
+reqs=$(sim_json "sum(h.get('requests', 0) for h in w['hosts'])")
+rper=$(sim_json "' '.join('%s=%s' % (h['name'], h.get('requests', 0)) for h in w['hosts'])")
+echo "records=$recs fsyncs_all=$all fsyncs_journal=$jn commands=$cmds ($per) requests=$reqs ($rper)"

@@ -120,7 +120,7 @@ START_TEST(unknown_top_key_lists_valid)
 	bad_base("zzzz: 1\n", "      - id: s\n        name: S\n        run: x\n",
 		 "18:1: unknown key 'zzzz' in playbook (valid keys: playbook, format, "
 		 "description, vars, facts, boot_id, reboot_command, roles, groups, sequences, "
-		 "phases, service, marker, version)");
+		 "phases, service, marker, version, shell)");
 }
 END_TEST
 
@@ -147,6 +147,27 @@ START_TEST(service_bad)
 	ck_assert_int_ge(d.n, 1);
 }
 END_TEST
+START_TEST(shell_loads_and_bad_shell_located)
+{
+	ok_base("shell: cmd\n", "      - id: s\n        name: S\n        run: x\n");
+	ck_assert_int_eq(pb->shell, PB_SHELL_CMD);
+	playbook_free(pb);
+	pb = NULL;
+	ok_base("shell: sh\n", "      - id: s\n        name: S\n        run: x\n");
+	ck_assert_int_eq(pb->shell, PB_SHELL_SH);
+	playbook_free(pb);
+	pb = NULL;
+	ok_base("", "      - id: s\n        name: S\n        run: x\n");
+	ck_assert_int_eq(pb->shell, PB_SHELL_NONE);
+	playbook_free(pb);
+	pb = NULL;
+	diag_release(&d);
+	diag_init(&d);
+	bad_base("shell: powershell\n", "      - id: s\n        name: S\n        run: x\n",
+		 "18:8: 'shell': unknown shell 'powershell' (cmd or sh)");
+}
+END_TEST
+
 START_TEST(misspelled_key_suggested)
 {
 	bad_step("      - id: s\n        name: S\n        requires: [state == 'active']\n",
@@ -473,6 +494,7 @@ static Suite *playbook_suite(void)
 	tcase_add_test(tc, unknown_top_key_lists_valid);
 	tcase_add_test(tc, service_loads);
 	tcase_add_test(tc, service_bad);
+	tcase_add_test(tc, shell_loads_and_bad_shell_located);
 	tcase_add_test(tc, misspelled_key_suggested);
 	tcase_add_test(tc, misspelled_required_key_reported_once);
 	tcase_add_test(tc, missing_required_top_keys);

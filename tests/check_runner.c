@@ -167,11 +167,16 @@ static void write_file(const char *name, const char *text)
 	free(p);
 }
 
+/* The "runner-sh" case runs every test again with `shell: sh` (compound probes). */
+static int shell_sh;
+
 static void load(const char *inv_extra)
 {
 	struct diag d;
 	diag_init(&d);
-	write_file("pb.yml", playbook_text);
+	char *pbt = xasprintf("%s%s", playbook_text, shell_sh ? "shell: sh\n" : "");
+	write_file("pb.yml", pbt);
+	free(pbt);
 	char *t = xasprintf(inventory_text, inv_extra);
 	write_file("inv.yml", t);
 	free(t);
@@ -205,6 +210,11 @@ static void world_fresh(void)
 		fake_set(W, nodes[i], "conf", "old");
 	}
 	W->stop = &stop_flag;
+}
+
+static void setup_sh(void)
+{
+	shell_sh = 1;
 }
 
 static void setup(void)
@@ -411,6 +421,8 @@ START_TEST(facts_read_once_between_changes)
 {
 	ck_assert_int_eq(apply_yes(), 0);
 	int seg = 0, changes = 0;
+	for (int i = 0; getenv("CHECK_RUNNER_DUMP") && i < W->nlog; i++)
+		fprintf(stderr, "%d %s: %s\n", i, W->lognode[i], W->log[i]);
 	for (int i = 0; i < W->nlog; i++) {
 		if (fnmatch("set *", W->log[i], 0) == 0 || strcmp(W->log[i], "reboot") == 0) {
 			seg = i + 1;
@@ -459,6 +471,41 @@ START_TEST(reboot_new_boot_id_read_once)
 		reboots++;
 	}
 	ck_assert_int_eq(reboots, 2);
+}
+END_TEST
+
+/*
+ * Compound probes (`shell: sh`, the "runner-sh" case): the same commands
+ * reach the nodes (each part is logged as if alone) in far fewer remote
+ * commands; without `shell:` every probe is its own remote command.
+ */
+START_TEST(compound_probes_fewer_requests)
+{
+	ck_assert_int_eq(apply_yes(), 0);
+	ck_assert_str_eq(fake_get(W, "n2", "ver"), "2");
+	if (!shell_sh) {
+		ck_assert_int_eq(W->requests, W->nlog);
+		ck_assert(!saw(EV_BATCH, NULL));
+		return;
+	}
+	ck_assert(saw(EV_BATCH, NULL));
+	ck_assert_msg(W->requests * 3 < W->nlog * 2, "%d requests for %d commands", W->requests,
+		      W->nlog);
+}
+END_TEST
+
+/*
+ * A part that hangs (timed out): its fact's error is the one a lone probe
+ * would have given, in both modes; the parts after it are not read from a
+ * batch that never answered for them.
+ */
+START_TEST(probe_timeout_fails_with_its_facts_error)
+{
+	fake_rule(W, "n1", "get svc", FA_TIMEOUT);
+	ck_assert_int_eq(apply_yes(), EXIT_STEP_FAILED);
+	ck_assert(saw(EV_STEP_FAILED, "check: svc == 'stopped' or ver == '2': fact svc on n1: n1 "
+				      "(127.0.0.2:22): timed out"));
+	ck_assert_int_eq(fake_count(W, "n1", "set svc stopped"), 0);
 }
 END_TEST
 
@@ -1548,13 +1595,31 @@ START_TEST(result_of_every_exit_code)
 }
 END_TEST
 
-/* CHECK_RUNNER_ONLY=NAME runs one test (debugging). */
+/* A case of every test in all (pre, when set, runs before the fixture); CHECK_RUNNER_ONLY=NAME
+ * keeps one (debugging). */
+static TCase *runner_case(const char *name, void (*pre)(void), const TTest *const *const *all,
+			  size_t n)
+{
+	const char *only = getenv("CHECK_RUNNER_ONLY");
+	TCase *tc = tcase_create(name);
+	if (pre)
+		tcase_add_checked_fixture(tc, pre, NULL);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	for (size_t i = 0; i < n; i++)
+		if (only == NULL || strcmp(only, (*all[i])->name) == 0)
+			tcase_add_test(tc, *all[i]);
+	return tc;
+}
+
 static Suite *suite(void)
 {
 	static const TTest *const *all[] = {
 	    &happy_path,
 	    &facts_read_once_between_changes,
 	    &reboot_new_boot_id_read_once,
+	    &compound_probes_fewer_requests,
+	    &probe_timeout_fails_with_its_facts_error,
 	    &second_apply_changes_nothing,
 	    &already_upgraded_cluster_is_a_noop,
 	    &nothing_to_do_on_one_node_only,
@@ -1631,15 +1696,10 @@ static Suite *suite(void)
 	    &exit_code_of_every_result,
 	    &result_of_every_exit_code,
 	};
-	const char *only = getenv("CHECK_RUNNER_ONLY");
 	Suite *s = suite_create("runner");
-	TCase *tc = tcase_create("runner");
-	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 120);
-	for (size_t i = 0; i < CCR_ARRAY_LEN(all); i++)
-		if (only == NULL || strcmp(only, (*all[i])->name) == 0)
-			tcase_add_test(tc, *all[i]);
-	suite_add_tcase(s, tc);
+	suite_add_tcase(s, runner_case("runner", NULL, all, CCR_ARRAY_LEN(all)));
+	/* Every test again with compound probes: same outcomes, same messages. */
+	suite_add_tcase(s, runner_case("runner-sh", setup_sh, all, CCR_ARRAY_LEN(all)));
 	return s;
 }
 

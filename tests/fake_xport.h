@@ -19,6 +19,12 @@
  *   reboot         N+1, pend=0, and the node is "down" for the next connects
  *   true / false   exit 0 / 1
  * Anything else exits 127.  One world per test; included by one file.
+ *
+ * A compound probe in the sh wire format (run/batch.h:
+ * `(P1); echo "ccrup:NONCE:1:$?"; echo "ccrup:NONCE:1:" >&2; (P2); ...`) runs
+ * each part as if it came alone (logged, matched against the rules), with
+ * the markers after each; a part that drops, times out or stops ends the
+ * whole request there.  `requests` counts the remote commands received.
  */
 #ifndef CCR_FAKE_XPORT_H
 #define CCR_FAKE_XPORT_H
@@ -77,6 +83,7 @@ struct fake_world {
 	char log[FAKE_MAX_LOG][160];
 	char lognode[FAKE_MAX_LOG][32];
 	int nlog;
+	int requests; /* remote commands received (a batch is one) */
 };
 
 static struct fake_node *fake_node(struct fake_world *w, const char *name)
@@ -217,15 +224,11 @@ static __attribute__((unused)) void fake_disconnect(struct xport *x)
 	fake_node(w, x->name)->connected = 0;
 }
 
-static enum xport_outcome fake_exec(struct xport *x, const char *cmd, struct xport_pump *p,
-				    int64_t deadline, volatile sig_atomic_t *stop)
+/* One command, as if sent alone: logged, answered by a rule or the built-in shell. */
+static enum xport_outcome fake_one(struct xport *x, const char *cmd, struct xport_pump *p)
 {
 	struct fake_world *w = x->impl;
 	struct fake_node *n = fake_node(w, x->name);
-	(void)deadline;
-	(void)stop;
-	if (!n->connected && fake_connect(x) != XPORT_OK)
-		return XPORT_CONNECT_FAILED;
 	if (w->nlog < FAKE_MAX_LOG) {
 		snprintf(w->log[w->nlog], sizeof(w->log[0]), "%s", cmd);
 		snprintf(w->lognode[w->nlog], sizeof(w->lognode[0]), "%s", x->name);
@@ -265,6 +268,47 @@ static enum xport_outcome fake_exec(struct xport *x, const char *cmd, struct xpo
 	}
 	p->res->exit = fake_shell(w, x->name, cmd, p);
 	return XPORT_OK;
+}
+
+/* A batch in the sh wire format: each part through fake_one, markers after each. */
+static enum xport_outcome fake_batch(struct xport *x, const char *cmd, struct xport_pump *p)
+{
+	const char *q = cmd;
+	for (int i = 1; *q == '('; i++) {
+		const char *end = strstr(q, "); echo \"ccrup:"), *nz, *next;
+		char part[160], nonce[16], line[64];
+		if (end == NULL || (nz = strchr(end + 15, ':')) == NULL)
+			return XPORT_OK;
+		snprintf(part, sizeof(part), "%.*s", (int)(end - q - 1), q + 1);
+		snprintf(nonce, sizeof(nonce), "%.*s", (int)(nz - end - 15), end + 15);
+		p->res->exit = 0;
+		enum xport_outcome o = fake_one(x, part, p);
+		if (o != XPORT_OK)
+			return o;
+		snprintf(line, sizeof(line), "ccrup:%s:%d:%d\n", nonce, i, p->res->exit);
+		xport__pump_take(p, 1, line, strlen(line));
+		snprintf(line, sizeof(line), "ccrup:%s:%d:\n", nonce, i);
+		xport__pump_take(p, 2, line, strlen(line));
+		next = strstr(end, ">&2");
+		q = next ? next + 3 : "";
+		q += strncmp(q, "; ", 2) == 0 ? 2 : 0;
+	}
+	return XPORT_OK;
+}
+
+static enum xport_outcome fake_exec(struct xport *x, const char *cmd, struct xport_pump *p,
+				    int64_t deadline, volatile sig_atomic_t *stop)
+{
+	struct fake_world *w = x->impl;
+	struct fake_node *n = fake_node(w, x->name);
+	(void)deadline;
+	(void)stop;
+	if (!n->connected && fake_connect(x) != XPORT_OK)
+		return XPORT_CONNECT_FAILED;
+	w->requests++;
+	if (cmd[0] == '(' && strstr(cmd, "); echo \"ccrup:") != NULL)
+		return fake_batch(x, cmd, p);
+	return fake_one(x, cmd, p);
 }
 
 static __attribute__((unused)) int fake_is_connected(const struct xport *x)

@@ -83,6 +83,9 @@ struct cond {
 };
 
 enum fact_scope { FACT_NODE, FACT_CLUSTER };
+/* Playbook `shell:`: how the hosts' command line joins several probes into one remote
+ * command (run/batch.h).  NONE: every probe is its own remote command. */
+enum pb_shell { PB_SHELL_NONE = 0, PB_SHELL_CMD, PB_SHELL_SH };
 enum fact_reduce { REDUCE_FIRST, REDUCE_LAST, REDUCE_COUNT, REDUCE_MAX, REDUCE_MIN, REDUCE_WORST };
 
 /* A named read-only probe whose captured value expressions can use ("facts:"). */
@@ -251,6 +254,7 @@ struct playbook {
 	char *service_label;  /* service: label -- the word shown before the inventory's `cms:`
 				 name in plans and reports ("CMS"); may be NULL ("service") */
 	int format;	      /* 1 */
+	enum pb_shell shell;  /* shell: -- probes batched into one remote command, or NONE */
 	struct var_def *vars;
 	int nvars;
 	struct fact_def *facts;

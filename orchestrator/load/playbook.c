@@ -17,10 +17,10 @@
 
 #include "util.h"
 
-static const char *const top_keys[] = {
-    "playbook", "format",	  "description", "vars",    "facts",
-    "boot_id",	"reboot_command", "roles",	 "groups",  "sequences",
-    "phases",	"service",	  "marker",	 "version", NULL};
+static const char *const top_keys[] = {"playbook", "format",	"description",	  "vars",
+				       "facts",	   "boot_id",	"reboot_command", "roles",
+				       "groups",   "sequences", "phases",	  "service",
+				       "marker",   "version",	"shell",	  NULL};
 static const char *const marker_keys[] = {"doc", "on", "read", "capture", "take", "release", NULL};
 static const char *const service_keys[] = {"name", "impact", "label", NULL};
 static const char *const version_keys[] = {"fact", "target", "on", NULL};
@@ -288,6 +288,20 @@ static void read_groups(struct pbctx *c, const struct ynode *root)
 		}
 	}
 	strv_free(g, n);
+}
+
+/* `shell: cmd | sh`: probes may be joined into one remote command (run/batch.h). */
+static void read_shell(struct pbctx *c, const struct ynode *root)
+{
+	const struct ynode *n = NULL;
+	if (yget_scalar(&c->y, root, "shell", &n) != 1)
+		return;
+	if (strcmp(n->text, "cmd") == 0)
+		c->pb->shell = PB_SHELL_CMD;
+	else if (strcmp(n->text, "sh") == 0)
+		c->pb->shell = PB_SHELL_SH;
+	else
+		yerr(&c->y, n, "'shell': unknown shell '%s' (cmd or sh)", yq(&c->y, n->text));
 }
 
 static void read_boot_id(struct pbctx *c, const struct ynode *root)
@@ -564,6 +578,7 @@ static void read_playbook(struct pbctx *c, const struct ynode *root)
 	read_groups(c, root);
 	read_vars(c, ymap_get(root, "vars"));
 	read_facts(c, ymap_get(root, "facts"));
+	read_shell(c, root);
 	read_boot_id(c, root);
 	read_reboot_command(c, root);
 	read_roles(c, ymap_get(root, "roles"));

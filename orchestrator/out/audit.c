@@ -495,6 +495,8 @@ static const char *kept_event(enum ev_kind k)
 	switch (k) {
 	case EV_CMD_END:
 		return "command";
+	case EV_BATCH:
+		return "batch";
 	case EV_RUN_START:
 		return "run-start";
 	case EV_RUN_END:
@@ -534,6 +536,14 @@ void audit_event(const struct event *e, void *arg)
 		json_object_set_new(o, "duration_ms", json_integer(e->duration_ms));
 		add_output(a, o, "stdout", e->text);
 		add_output(a, o, "stderr", e->detail);
+		if (e->batch)
+			json_object_set_new(o, "batch", json_string(e->batch));
+	} else if (e->kind == EV_BATCH) {
+		json_object_set_new(o, "command", clean_str(a, e->command));
+		json_object_set_new(o, "exit", json_integer(e->exit));
+		json_object_set_new(o, "duration_ms", json_integer(e->duration_ms));
+		json_object_set_new(o, "batch", json_string(e->batch));
+		json_object_set_new(o, "parts", json_integer(e->parts));
 	} else {
 		json_object_set_new(o, "text", clean_str(a, e->text));
 		if (e->kind == EV_GATE)

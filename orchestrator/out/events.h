@@ -43,6 +43,9 @@ enum ev_kind {
 	EV_RUN_REFUSED,	 /* the run did not start or stopped without a failed step (lock held,
 			    nothing to resume, a gate declined, the maintenance window):
 			    text: why, detail: what to do next */
+	EV_BATCH,	 /* compound probes sent as one remote command: node, command (as
+			    sent), exit, duration_ms, batch (id), parts; each part is its own
+			    EV_CMD_END with the same batch */
 };
 
 struct event {
@@ -66,6 +69,8 @@ struct event {
 	const char *next;    /* STEP_START: "ID on NODE: NAME" of the step after, or NULL */
 	const char *stakes;  /* STEP_START: what is at stake, or NULL */
 	const char *word;    /* STEP_START: the word the operator must type, or NULL */
+	const char *batch;   /* CMD_END of a batch's part, BATCH: the batch's id, else NULL */
+	int parts;	     /* BATCH: how many commands it joins */
 	int local;	     /* 1: for the operator's terminal only, never logged or sent:
 				a refusal before the cluster's lock was ours (its audit
 				log and its webhooks belong to the run that holds it) */

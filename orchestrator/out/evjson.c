@@ -101,6 +101,8 @@ static void step_keys(const struct evjson *j, json_t *o, const struct event *e)
 static void kind_keys(const struct evjson *j, json_t *o, const struct event *e)
 {
 	switch (e->kind) {
+	case EV_BATCH: /* not in the stream: its parts are (command-end) */
+		break;
 	case EV_RUN_START:
 	case EV_RUN_END:
 	case EV_BIND:

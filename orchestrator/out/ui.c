@@ -577,6 +577,13 @@ static void show(struct ui *u, const struct event *e)
 			line(u, e, "\033[2m", "%s`%s` exited %d after %s", e->step ? "" : "probe ",
 			     e->command ? e->command : "?", e->exit, d);
 		break;
+	case EV_BATCH:
+		format_duration(e->duration_ms, d, sizeof(d));
+		if (v)
+			line(u, e, "\033[2m",
+			     "%d probes sent as one command to %s, answered after %s", e->parts,
+			     e->node ? e->node : "?", d);
+		break;
 	case EV_WAITING:
 		if (!u->o.tty && v) {
 			format_duration(e->elapsed_ms, d, sizeof(d));

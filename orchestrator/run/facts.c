@@ -9,15 +9,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "batch.h"
 #include "jpath.h"
 
-#define PROBE_CAP (1u << 20)
+#define PROBE_CAP	(1u << 20)
+#define BATCH_MAX_PARTS 48 /* parts in one remote command */
+/* A batch's timeout: the sum of its parts', up to this. */
+#define BATCH_MAX_TIMEOUT (60LL * 60 * 1000)
 
 struct probe_out {
-	char *host; /* where it ran */
-	char *cmd;  /* substituted command */
-	int exit;   /* exit status */
-	char *text; /* stdout then stderr */
+	char *host;    /* where it ran */
+	char *cmd;     /* substituted command */
+	int exit;      /* exit status */
+	char *text;    /* stdout then stderr */
+	size_t outlen; /* the length of stdout at the start of text */
+	char *error;   /* a batch part that did not complete: the transport's error, or NULL */
+	enum xport_outcome xo; /* with error: the batch's transport outcome */
+};
+
+struct want {
+	char *host, *cmd;
 };
 
 struct fact_val {
@@ -32,6 +43,13 @@ struct facts {
 	volatile sig_atomic_t *stop; /* borrowed, may be NULL */
 	facts_cmd_fn observer;	     /* audit hook, may be NULL */
 	void *observer_arg;
+	facts_batch_fn batch_observer; /* audit hook for a batch as sent, may be NULL */
+	facts_plan_fn planner;	       /* names the probes to batch with a miss, may be NULL */
+	void *planner_arg;
+	struct want *want; /* what the planner asked for, in order */
+	int nwant;
+	int planning;		/* inside a prefetch: misses run alone */
+	char *want_only;	/* facts_want_only(): the one host wanted, or NULL */
 	struct probe_out *outs; /* probe output cache */
 	int nouts;
 	struct fact_val *vals; /* fact value cache */
@@ -62,12 +80,20 @@ void facts_set_observer(struct facts *f, facts_cmd_fn fn, void *arg)
 	f->observer_arg = arg;
 }
 
+void facts_set_planner(struct facts *f, facts_plan_fn fn, facts_batch_fn batch_fn, void *arg)
+{
+	f->planner = fn;
+	f->batch_observer = batch_fn;
+	f->planner_arg = arg;
+}
+
 void facts_invalidate(struct facts *f)
 {
 	for (int i = 0; i < f->nouts; i++) {
 		free(f->outs[i].host);
 		free(f->outs[i].cmd);
 		free(f->outs[i].text);
+		free(f->outs[i].error);
 	}
 	for (int i = 0; i < f->nvals; i++) {
 		free(f->vals[i].name);
@@ -86,30 +112,59 @@ void facts_free(struct facts *f)
 	if (f == NULL)
 		return;
 	facts_invalidate(f);
+	free(f->want_only);
 	free(f);
 }
 
-/* Run a read-only command, cached per (host, cmd) until the next invalidate. */
-static const struct probe_out *run_probe(struct facts *f, const char *host, const char *cmd,
-					 enum xport_outcome *xo, char *err, size_t errlen)
+static struct probe_out *cache_out(struct facts *f, const char *host, const char *cmd)
 {
-	struct xport_result r;
-	struct xport *x;
-	enum xport_outcome o;
-
 	for (int i = 0; i < f->nouts; i++)
 		if (str_ieq(f->outs[i].host, host) && strcmp(f->outs[i].cmd, cmd) == 0)
 			return &f->outs[i];
-	x = conns_get(f->conns, host);
-	if (x == NULL) {
-		snprintf(err, errlen, "host %s is not in the inventory", host);
-		return NULL;
-	}
+	return NULL;
+}
+
+static struct probe_out *out_add(struct facts *f, const char *host, const char *cmd)
+{
+	f->outs = xreallocarray(f->outs, (size_t)f->nouts + 1, sizeof(*f->outs));
+	struct probe_out *po = &f->outs[f->nouts++];
+	memset(po, 0, sizeof(*po));
+	po->host = xstrdup(host);
+	po->cmd = xstrdup(cmd);
+	return po;
+}
+
+/* A cached answer: the output, or (a batch part that did not complete) its error. */
+static const struct probe_out *cached(const struct probe_out *po, enum xport_outcome *xo, char *err,
+				      size_t errlen)
+{
+	if (po->error == NULL)
+		return po;
+	if (xo)
+		*xo = po->xo;
+	snprintf(err, errlen, "%s", po->error);
+	return NULL;
+}
+
+static void observe(struct facts *f, const char *host, const char *cmd,
+		    const struct xport_result *r, const char *batch)
+{
+	if (f->observer)
+		f->observer(host, cmd, r, batch, f->observer_arg);
+}
+
+/* Run cmd alone: cached on success; -1 with err and *xo (may be NULL) on a transport failure. */
+static const struct probe_out *run_alone(struct facts *f, struct xport *x, const char *host,
+					 const char *cmd, enum xport_outcome *xo, char *err,
+					 size_t errlen)
+{
+	struct xport_result r;
+	enum xport_outcome o;
+
 	xport_result_init(&r);
 	o = xport_exec(x, cmd, f->p->inv->ssh.command_timeout_ms, PROBE_CAP, NULL, NULL, f->stop,
 		       &r);
-	if (f->observer)
-		f->observer(host, cmd, &r, f->observer_arg);
+	observe(f, host, cmd, &r, NULL);
 	if (xo)
 		*xo = o;
 	if (o != XPORT_OK) {
@@ -117,14 +172,187 @@ static const struct probe_out *run_probe(struct facts *f, const char *host, cons
 		xport_result_release(&r);
 		return NULL;
 	}
-	f->outs = xreallocarray(f->outs, (size_t)f->nouts + 1, sizeof(*f->outs));
-	struct probe_out *po = &f->outs[f->nouts++];
-	po->host = xstrdup(host);
-	po->cmd = xstrdup(cmd);
+	struct probe_out *po = out_add(f, host, cmd);
 	po->exit = r.exit;
+	po->outlen = r.out.len;
 	po->text = xasprintf("%s%s%s", r.out.buf, r.err.len ? "\n" : "", r.err.buf);
 	xport_result_release(&r);
 	return po;
+}
+
+/* One part of a batch as if it had run alone (the observer's view; out and err capped). */
+static void part_result(struct xport_result *pr, const struct batch_part *b)
+{
+	size_t lo = strlen(b->out), le = strlen(b->err);
+	xport_result_init(pr);
+	pr->exit = b->exit;
+	pr->out_truncated = lo > PROBE_CAP;
+	pr->err_truncated = le > PROBE_CAP;
+	sbuf_add(&pr->out, b->out, lo > PROBE_CAP ? PROBE_CAP : lo);
+	sbuf_add(&pr->err, b->err, le > PROBE_CAP ? PROBE_CAP : le);
+}
+
+/*
+ * Cache what a batch's answer says of each part: the complete parts' output;
+ * after a transport failure, the error for the first part that did not
+ * complete and every later one (a lone probe would have met it too).  When
+ * the batch ran but a marker is missing, the parts from there are left
+ * uncached: each runs alone when it is read.
+ */
+static void batch_store(struct facts *f, struct xport *x, const char *host, const char *const *cmds,
+			int n, enum xport_outcome o, const struct xport_result *r, const char *id,
+			const char *nonce)
+{
+	struct batch_part *parts = xcalloc((size_t)n, sizeof(*parts));
+	int k = batch_parse(nonce, r->out.buf, r->err.buf, n, parts);
+
+	for (int i = 0; i < n; i++) {
+		struct xport_result pr;
+		if (i >= k && o == XPORT_OK)
+			break;
+		if (i < k) {
+			part_result(&pr, &parts[i]);
+		} else {
+			xport_result_init(&pr);
+			pr.outcome = o;
+		}
+		observe(f, host, cmds[i], &pr, id);
+		struct probe_out *po = out_add(f, host, cmds[i]);
+		po->exit = pr.exit;
+		if (i < k) {
+			po->outlen = pr.out.len;
+			po->text =
+			    xasprintf("%s%s%s", pr.out.buf, pr.err.len ? "\n" : "", pr.err.buf);
+		} else {
+			po->error = xstrdup(xport_error(x));
+			po->xo = o;
+		}
+		xport_result_release(&pr);
+	}
+	batch_parts_release(parts, n);
+	free(parts);
+}
+
+/* Run cmds[0..n) on host as one remote command and cache each part's answer. */
+static void run_batch(struct facts *f, const char *host, const char *const *cmds, int n)
+{
+	struct xport *x = conns_get(f->conns, host);
+	struct xport_result r;
+	char nonce[BATCH_NONCE_LEN + 1], err[512];
+	int64_t timeout = f->p->inv->ssh.command_timeout_ms * n;
+
+	if (x == NULL)
+		return;
+	if (n == 1) {
+		enum xport_outcome o = XPORT_OK;
+		if (run_alone(f, x, host, cmds[0], &o, err, sizeof(err)) == NULL) {
+			struct probe_out *po = out_add(f, host, cmds[0]);
+			po->error = xstrdup(err);
+			po->xo = o;
+		}
+		return;
+	}
+	batch_nonce(nonce);
+	char *sent = batch_build(f->p->pb->shell, nonce, cmds, n);
+	if (timeout > BATCH_MAX_TIMEOUT || timeout <= 0)
+		timeout = timeout <= 0 ? 0 : BATCH_MAX_TIMEOUT;
+	xport_result_init(&r);
+	enum xport_outcome o =
+	    xport_exec(x, sent, timeout, (size_t)PROBE_CAP * (size_t)n, NULL, NULL, f->stop, &r);
+	if (f->batch_observer)
+		f->batch_observer(host, sent, &r, nonce, n, f->planner_arg);
+	batch_store(f, x, host, cmds, n, o, &r, nonce, nonce);
+	xport_result_release(&r);
+	free(sent);
+}
+
+/* The wanted commands of host not cached yet, batchable, without duplicates (borrowed). */
+static int host_parts(struct facts *f, const char *host, const char **cmds)
+{
+	int n = 0;
+	for (int i = 0; i < f->nwant && n < BATCH_MAX_PARTS; i++) {
+		const struct want *w = &f->want[i];
+		int dup = 0;
+		if (!str_ieq(w->host, host) || cache_out(f, host, w->cmd) ||
+		    !batch_part_ok(f->p->pb->shell, w->cmd))
+			continue;
+		for (int j = 0; j < n && !dup; j++)
+			dup = strcmp(cmds[j], w->cmd) == 0;
+		if (!dup)
+			cmds[n++] = w->cmd;
+	}
+	return n;
+}
+
+/*
+ * A miss of (host, cmd): ask the planner what else the runner will read
+ * before its next change, and read it all with one remote command per host,
+ * the missing one first.
+ */
+static void prefetch(struct facts *f, const char *host, const char *cmd)
+{
+	const char *cmds[BATCH_MAX_PARTS];
+
+	f->planning = 1;
+	facts_want_cmd(f, host, cmd);
+	f->planner(f, f->planner_arg);
+	facts_want_only(f, NULL);
+	for (int i = 0; i < f->nwant; i++) {
+		const char *h = f->want[i].host;
+		int seen = 0;
+		for (int j = 0; j < i && !seen; j++)
+			seen = str_ieq(f->want[j].host, h);
+		int n = seen ? 0 : host_parts(f, h, cmds);
+		if (n > 0)
+			run_batch(f, h, cmds, n);
+	}
+	for (int i = 0; i < f->nwant; i++) {
+		free(f->want[i].host);
+		free(f->want[i].cmd);
+	}
+	free(f->want);
+	f->want = NULL;
+	f->nwant = 0;
+	f->planning = 0;
+}
+
+void facts_want_only(struct facts *f, const char *host)
+{
+	free(f->want_only);
+	f->want_only = host ? xstrdup(host) : NULL;
+}
+
+void facts_want_cmd(struct facts *f, const char *host, const char *cmd)
+{
+	if (host == NULL || cmd == NULL || (f->want_only && !str_ieq(host, f->want_only)))
+		return;
+	f->want = xreallocarray(f->want, (size_t)f->nwant + 1, sizeof(*f->want));
+	f->want[f->nwant].host = xstrdup(host);
+	f->want[f->nwant].cmd = xstrdup(cmd);
+	f->nwant++;
+}
+
+/* Run a read-only command, cached per (host, cmd) until the next invalidate. */
+static const struct probe_out *run_probe(struct facts *f, const char *host, const char *cmd,
+					 enum xport_outcome *xo, char *err, size_t errlen)
+{
+	const struct probe_out *po = cache_out(f, host, cmd);
+	struct xport *x;
+
+	if (po)
+		return cached(po, xo, err, errlen);
+	x = conns_get(f->conns, host);
+	if (x == NULL) {
+		snprintf(err, errlen, "host %s is not in the inventory", host);
+		return NULL;
+	}
+	if (f->planner && !f->planning && f->p->pb->shell != PB_SHELL_NONE &&
+	    batch_part_ok(f->p->pb->shell, cmd)) {
+		prefetch(f, host, cmd);
+		if ((po = cache_out(f, host, cmd)) != NULL)
+			return cached(po, xo, err, errlen);
+	}
+	return run_alone(f, x, host, cmd, xo, err, errlen);
 }
 
 /* Build one match's value from the template ("$1.$2") or group 1 / whole match. */
@@ -306,6 +534,16 @@ static const char *cache_put(struct facts *f, const char *name, const char *host
 	return value;
 }
 
+/* The command def runs on host, substituted (caller frees), or NULL with e. */
+static char *fact_command(struct facts *f, const struct fact_def *def, const char *host, char *e,
+			  size_t elen)
+{
+	struct subst_ctx c;
+	plan_subst_ctx(f->p, NULL, &c);
+	c.node = host;
+	return subst_expand(&c, def->run, e, elen);
+}
+
 /* Probe a fact on one host: substitute, run (cached), extract. */
 static char *probe_fact(struct facts *f, const struct fact_def *def, const char *host,
 			enum xport_outcome *xo, char *err, size_t errlen)
@@ -317,7 +555,7 @@ static char *probe_fact(struct facts *f, const struct fact_def *def, const char 
 
 	plan_subst_ctx(f->p, NULL, &c);
 	c.node = host;
-	cmd = subst_expand(&c, def->run, e, sizeof(e));
+	cmd = fact_command(f, def, host, e, sizeof(e));
 	if (cmd == NULL) {
 		snprintf(err, errlen, "fact %s on %s: %s", def->name, host, e);
 		return NULL;
@@ -336,6 +574,78 @@ static char *probe_fact(struct facts *f, const struct fact_def *def, const char 
 	free(cmd);
 	free(path);
 	return v;
+}
+
+void facts_want_fact(struct facts *f, const char *name, const char *host)
+{
+	const struct fact_def *def = playbook_fact(f->p->pb, name);
+	const struct host_group *g = cluster_group(f->p->cl, "members");
+	char e[512], *cmd;
+
+	if (def == NULL)
+		return;
+	if (def->scope == FACT_CLUSTER) {
+		if (cache_find(f, name, NULL))
+			return;
+		/* The asking host answers first (facts_get), else the first member. */
+		if (host == NULL || !is_member(f->p, host))
+			host = g && g->nhosts ? g->hosts[0] : NULL;
+	} else if (host == NULL || cache_find(f, name, host)) {
+		return;
+	}
+	if (host == NULL || (cmd = fact_command(f, def, host, e, sizeof(e))) == NULL)
+		return;
+	facts_want_cmd(f, host, cmd);
+	free(cmd);
+}
+
+struct want_ctx {
+	struct facts *f;
+	const char *node;
+	struct subst_ctx sc;
+};
+
+static int want_ident(const char *name, int col, void *arg)
+{
+	struct want_ctx *wc = arg;
+	const char *dot = strchr(name, '.');
+	enum var_kind k;
+
+	(void)col;
+	if (str_startswith(name, "saved."))
+		return 0;
+	if (dot) {
+		char *role = xstrndup(name, (size_t)(dot - name));
+		const char *host = subst_role_host(&wc->sc, role);
+		free(role);
+		if (host)
+			facts_want_fact(wc->f, dot + 1, host);
+		return 0;
+	}
+	if (subst_value(&wc->sc, name, &k) == NULL && playbook_fact(wc->f->p->pb, name))
+		facts_want_fact(wc->f, name, wc->node);
+	return 0;
+}
+
+void facts_want_expr(struct facts *f, const struct expr *e, const struct plan_step *s,
+		     const char *node)
+{
+	struct want_ctx wc = {.f = f};
+	if (e == NULL)
+		return;
+	plan_subst_ctx(f->p, s, &wc.sc);
+	wc.node = node ? node : (s ? s->node : NULL);
+	wc.sc.node = wc.node;
+	(void)expr_foreach_ident(e, want_ident, &wc);
+}
+
+void facts_want_cond(struct facts *f, const struct cond *c, const char *cmd,
+		     const struct plan_step *s)
+{
+	if (c->expr)
+		facts_want_expr(f, c->expr, s, NULL);
+	else if (c->probe && s)
+		facts_want_cmd(f, s->node, cmd);
 }
 
 int facts_get(struct facts *f, const char *name, const char *host, const char **value,
@@ -531,6 +841,17 @@ int facts_run_text(struct facts *f, const char *host, const char *cmd, const cha
 	if (po == NULL)
 		return -1;
 	*text = po->text;
+	return 0;
+}
+
+int facts_run_output(struct facts *f, const char *host, const char *cmd, char **out, int *exit,
+		     char *err, size_t errlen)
+{
+	const struct probe_out *po = run_probe(f, host, cmd, NULL, err, errlen);
+	if (po == NULL)
+		return -1;
+	*out = xstrndup(po->text, po->outlen);
+	*exit = po->exit;
 	return 0;
 }
 

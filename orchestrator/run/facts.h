@@ -9,9 +9,17 @@
  * after every command that may have changed the cluster, so a `require`
  * always sees the world as it is now.
  *
+ * Compound probes (playbook `shell:`, run/batch.h): with a planner set, the
+ * first probe that misses the cache asks the planner which other probes the
+ * caller will read before its next change (facts_want_*), and reads them all
+ * with one remote command per host; each part is cached as if it had run
+ * alone, so every read and every message is the same as without batching.
+ * Without `shell:` (or a planner) every probe is its own remote command.
+ *
  * Calling sequence:
  *   f = facts_new(plan, conns, &stop)
  *   facts_set_observer(f, fn, arg)                         optional: every command
+ *   facts_set_planner(f, plan_fn, batch_fn, arg)           optional: compound probes
  *   facts_eval(f, expr, step, node, saved, &ok, &why, err, errlen)  many times
  *   facts_cond(f, cond, cmd, step, saved, &why, err, errlen)        (check/verify)
  *   facts_invalidate(f)                                     after each change
@@ -28,14 +36,40 @@
 struct facts;
 struct saved;
 
-/* Called for every remote command the facts module runs (audit log). */
+/*
+ * Called for every command the facts module runs (audit log): alone (batch
+ * NULL), or as a part of a batch (batch: its id; r: the part's own stdout,
+ * stderr and exit, duration 0; after a transport failure the outcome, exit -1).
+ */
 typedef void (*facts_cmd_fn)(const char *host, const char *cmd, const struct xport_result *r,
-			     void *arg);
+			     const char *batch, void *arg);
+/* Called for every batch as sent (the remote command), after it ran; parts: how many. */
+typedef void (*facts_batch_fn)(const char *host, const char *sent, const struct xport_result *r,
+			       const char *batch, int parts, void *arg);
+/*
+ * Called on a cache miss (with `shell:`): name, with facts_want_*(), what
+ * else will be read before the next change.  Misses while it runs and while
+ * the batches run go alone.
+ */
+typedef void (*facts_plan_fn)(struct facts *f, void *arg);
 
 struct facts *facts_new(const struct plan *p, struct conns *c, volatile sig_atomic_t *stop);
 void facts_free(struct facts *f);
 void facts_set_observer(struct facts *f, facts_cmd_fn fn, void *arg);
 void facts_invalidate(struct facts *f);
+/* Compound probes: plan (NULL: off) and batch (may be NULL) get arg. */
+void facts_set_planner(struct facts *f, facts_plan_fn plan, facts_batch_fn batch, void *arg);
+/* Inside a planner: a command to read on host; the fact name on host (a cluster fact on
+ * host when it is a member, else the first member); what an expression or a cond of step s
+ * (node: the asking host, NULL for s's) reads.  Cached ones are dropped. */
+void facts_want_cmd(struct facts *f, const char *host, const char *cmd);
+/* Inside a planner: from now on only host's commands are wanted (NULL: every host's). */
+void facts_want_only(struct facts *f, const char *host);
+void facts_want_fact(struct facts *f, const char *name, const char *host);
+void facts_want_expr(struct facts *f, const struct expr *e, const struct plan_step *s,
+		     const char *node);
+void facts_want_cond(struct facts *f, const struct cond *c, const char *cmd,
+		     const struct plan_step *s);
 
 /*
  * Value of a fact for a host.  Returns 0 and a string borrowed until the
@@ -75,6 +109,10 @@ int facts_cond(struct facts *f, const struct cond *c, const char *cmd, const str
  */
 int facts_run_text(struct facts *f, const char *host, const char *cmd, const char **text, char *err,
 		   size_t errlen);
+
+/* The same, with its stdout alone (caller frees) and its exit status. */
+int facts_run_output(struct facts *f, const char *host, const char *cmd, char **out, int *exit,
+		     char *err, size_t errlen);
 
 /*
  * The i-th cached fact value (0-based): 0 with name, host (NULL for a

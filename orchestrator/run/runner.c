@@ -665,7 +665,8 @@ static enum rres check_saved_plan(struct runner *r)
 }
 
 /* Every probe the facts module runs is a remote command too: the audit sees it. */
-static void on_probe(const char *host, const char *cmd, const struct xport_result *res, void *arg)
+static void on_probe(const char *host, const char *cmd, const struct xport_result *res,
+		     const char *batch, void *arg)
 {
 	struct runner *r = arg;
 	struct event e = {.kind = EV_CMD_END,
@@ -674,7 +675,8 @@ static void on_probe(const char *host, const char *cmd, const struct xport_resul
 			  .exit = res->exit,
 			  .duration_ms = res->duration_ms,
 			  .text = res->out.buf,
-			  .detail = res->err.buf};
+			  .detail = res->err.buf,
+			  .batch = batch};
 	runner_emit(r, &e);
 }
 
@@ -690,6 +692,7 @@ static enum rres compile_plan(struct runner *r)
 	facts_free(r->facts);
 	r->facts = facts_new(r->plan, r->conns, r->o->stop);
 	facts_set_observer(r->facts, on_probe, r);
+	runner_prefetch_init(r);
 	return 0;
 }
 

@@ -111,10 +111,19 @@ struct runner {
 					      changed), or NULL (runner_fail takes it) */
 	char *last_output; /* the last step command's output, its last lines ([d]etails) */
 	const struct plan_step *last_output_of; /* the step it is of */
-	char *run_said; /* first output line of the last command whose non-zero
-			   exit ok_exit accepted, or NULL (verify's message) */
-	char err[2048]; /* last failure, for the final message */
+	char *run_said;			   /* first output line of the last command whose non-zero
+					      exit ok_exit accepted, or NULL (verify's message) */
+	int cur_step;			   /* plan index of the step being considered, or -1 */
+	const struct plan_step *executing; /* the step between its begin and its end, or NULL */
+	int changed;			   /* executing's command (or wait) has ended */
+	int polls;			   /* read windows since then (runner_prefetch.c) */
+	char err[2048];			   /* last failure, for the final message */
 };
+
+/* Compound probes (runner_prefetch.c): set r->facts' planner when the playbook has `shell:`. */
+void runner_prefetch_init(struct runner *r);
+/* Does s act (a command or a reboot)? */
+int runner_acts(const struct plan_step *s);
 
 /*
  * The run marker on the cluster (playbook `marker:`; no-ops without one).
@@ -128,6 +137,13 @@ int runner_marker_take(struct runner *r);
 int runner_marker_peek(struct runner *r);
 int runner_marker_check(struct runner *r);
 void runner_marker_release(struct runner *r);
+/*
+ * Compound probes: name the marker's read on every host to the facts'
+ * planner (runner_prefetch.c).  With the playbook's `shell:`, take's first
+ * read and check read the marker like a fact, from what was read since the
+ * last change; take's read-back after its write and release read it now.
+ */
+void runner_marker_want(struct runner *r);
 
 /*
  * A require e was false: when it reads a fact some role is bound by and the
@@ -199,6 +215,8 @@ enum rres runner_step(struct runner *r, int i);
 
 /* The node's current boot id (new string), or -1 with err. */
 int runner_boot_id(struct runner *r, const char *node, char **value, char *err, size_t errlen);
+/* The same as the facts read since the last change saw it (read now if they did not). */
+int runner_boot_id_read(struct runner *r, const char *node, char **value, char *err, size_t errlen);
 
 /*
  * Reboot s->node (issue the playbook's reboot command when issue is set) and

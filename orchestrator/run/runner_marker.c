@@ -131,17 +131,38 @@ static int marker_exec(struct runner *r, const char *host, const char *cmd, int 
 	return rc;
 }
 
-/* The marker on host: 1 with *text (caller frees), 0 none, -1 with err. */
-static int marker_read(struct runner *r, const char *host, char **text, char *err, size_t errlen)
+static const struct host_group *marker_hosts(const struct runner *r)
+{
+	return cluster_group(r->cl, r->pb->marker->on);
+}
+
+/*
+ * The marker on host: 1 with *text (caller frees), 0 none, -1 with err.
+ * cached: read like a fact (compound probes, playbook `shell:`): from what
+ * the runner read since the last change, often in the same remote command
+ * as the facts (runner_prefetch.c), else now.
+ */
+static int marker_read(struct runner *r, const char *host, int cached, char **text, char *err,
+		       size_t errlen)
 {
 	const struct marker_def *k = r->pb->marker;
 	struct sbuf out;
 	regmatch_t m[2];
 	int status = 0, rc;
+	char *o = NULL;
 
 	*text = NULL;
 	sbuf_init(&out);
-	rc = marker_exec(r, host, k->read, &status, &out, err, errlen);
+	if (cached && r->pb->shell != PB_SHELL_NONE) {
+		char e[512];
+		if ((rc = facts_run_output(r->facts, host, k->read, &o, &status, e, sizeof(e))) < 0)
+			snprintf(err, errlen, "`%s` on %s: %s", k->read, host, e);
+		else
+			sbuf_adds(&out, o);
+		free(o);
+	} else {
+		rc = marker_exec(r, host, k->read, &status, &out, err, errlen);
+	}
 	if (rc == 0 && status == 0 && regexec(&k->capture_re, out.buf, 2, m, 0) == 0 &&
 	    m[1].rm_so >= 0 && m[1].rm_eo > m[1].rm_so) {
 		*text = xstrndup(out.buf + m[1].rm_so, (size_t)(m[1].rm_eo - m[1].rm_so));
@@ -151,9 +172,14 @@ static int marker_read(struct runner *r, const char *host, char **text, char *er
 	return rc;
 }
 
-static const struct host_group *marker_hosts(const struct runner *r)
+void runner_marker_want(struct runner *r)
 {
-	return cluster_group(r->cl, r->pb->marker->on);
+	const struct host_group *g;
+
+	if (r->pb->marker == NULL || (g = marker_hosts(r)) == NULL)
+		return;
+	for (int i = 0; i < g->nhosts; i++)
+		facts_want_cmd(r->facts, g->hosts[i], r->pb->marker->read);
 }
 
 /* 1 if text is another run's marker. */
@@ -228,7 +254,7 @@ int runner_marker_peek(struct runner *r)
 	if (r->pb->marker == NULL || r->o->break_marker || (g = marker_hosts(r)) == NULL)
 		return 0;
 	for (int i = 0; i < g->nhosts && rc == 0; i++) {
-		int has = marker_read(r, g->hosts[i], &seen, err, sizeof(err));
+		int has = marker_read(r, g->hosts[i], 0, &seen, err, sizeof(err));
 		if (has == 1 &&
 		    ((id = marker_run(seen)) == NULL || strcmp(id, journal_run_id(r)))) {
 			rc = refuse_foreign(r, g->hosts[i], seen, "nothing was done");
@@ -241,6 +267,8 @@ int runner_marker_peek(struct runner *r)
 	return rc;
 }
 
+static int marker_verify(struct runner *r, int cached);
+
 int runner_marker_take(struct runner *r)
 {
 	const struct host_group *g;
@@ -251,7 +279,7 @@ int runner_marker_take(struct runner *r)
 		return 0;
 	mine = marker_text(r);
 	for (int i = 0; i < g->nhosts && rc == 0; i++) {
-		int has = marker_read(r, g->hosts[i], &seen, err, sizeof(err));
+		int has = marker_read(r, g->hosts[i], 1, &seen, err, sizeof(err));
 		if (has < 0) {
 			snprintf(r->err, sizeof(r->err),
 				 "cannot read the run marker on %s: %s; nothing was changed",
@@ -292,14 +320,15 @@ int runner_marker_take(struct runner *r)
 	if (rc == 0) {
 		r->marker_held = 1;
 		runner_journal(r, "marker-taken", NULL, json_pack("{s:s}", "marker", mine));
-		rc = runner_marker_check(r);
+		rc = marker_verify(r, 0); /* read back after the write: never from the cache */
 	}
 	free(cmd);
 	free(mine);
 	return rc;
 }
 
-int runner_marker_check(struct runner *r)
+/* Is the marker on every host still ours?  0 or EXIT_LOCKED (r->err). */
+static int marker_verify(struct runner *r, int cached)
 {
 	const struct host_group *g;
 	char err[1024], *seen = NULL;
@@ -308,7 +337,7 @@ int runner_marker_check(struct runner *r)
 	if (!r->marker_held || (g = marker_hosts(r)) == NULL)
 		return 0;
 	for (int i = 0; i < g->nhosts && rc == 0; i++) {
-		int has = marker_read(r, g->hosts[i], &seen, err, sizeof(err));
+		int has = marker_read(r, g->hosts[i], cached, &seen, err, sizeof(err));
 		if (has < 0) /* a node mid-reboot: its marker is checked next time */
 			runner_emitf(r, EV_WARN, NULL, "run marker on %s not checked: %s",
 				     g->hosts[i], err);
@@ -327,6 +356,11 @@ int runner_marker_check(struct runner *r)
 		seen = NULL;
 	}
 	return rc;
+}
+
+int runner_marker_check(struct runner *r)
+{
+	return marker_verify(r, 1);
 }
 
 /* Did this run take the marker in an earlier process (resumed since)? */
@@ -354,7 +388,7 @@ void runner_marker_release(struct runner *r)
 		return;
 	for (int i = 0; i < g->nhosts; i++) {
 		/* Only ours: a marker another run wrote meanwhile stays. */
-		int has = marker_read(r, g->hosts[i], &seen, err, sizeof(err));
+		int has = marker_read(r, g->hosts[i], 0, &seen, err, sizeof(err));
 		if (has == 1 && !foreign(r, seen) &&
 		    (marker_exec(r, g->hosts[i], r->pb->marker->release, &status, NULL, err,
 				 sizeof(err)) < 0 ||

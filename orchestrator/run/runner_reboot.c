@@ -11,8 +11,13 @@
 /* The node's boot id now: 0 with a new string, -1 when it cannot be read. */
 int runner_boot_id(struct runner *r, const char *node, char **value, char *err, size_t errlen)
 {
-	const char *v = NULL;
 	facts_invalidate(r->facts);
+	return runner_boot_id_read(r, node, value, err, errlen);
+}
+
+int runner_boot_id_read(struct runner *r, const char *node, char **value, char *err, size_t errlen)
+{
+	const char *v = NULL;
 	if (facts_get(r->facts, r->pb->boot_id_fact, node, &v, NULL, err, errlen) < 0)
 		return -1;
 	*value = xstrdup(v);

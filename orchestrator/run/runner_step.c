@@ -237,7 +237,7 @@ int runner_check_done(struct runner *r, const struct plan_step *s, struct sbuf *
 	return facts_cond(r->facts, &s->def->check, s->check_cmd, s, r->saved, why, err, errlen);
 }
 
-static int acts(const struct plan_step *s)
+int runner_acts(const struct plan_step *s)
 {
 	return s->kind == PSTEP_RUN || s->kind == PSTEP_REBOOT;
 }
@@ -257,7 +257,7 @@ int runner_has_work(struct runner *r, const struct plan_step *s)
 	const struct stepstate *ss = &r->st[s->index - 1];
 	char err[512];
 
-	if (!acts(s) || ss->st == SS_DONE || (ss->st == SS_SKIPPED && !ss->op_skipped))
+	if (!runner_acts(s) || ss->st == SS_DONE || (ss->st == SS_SKIPPED && !ss->op_skipped))
 		return 0;
 	if (ss->st == SS_BEGUN)
 		return 1; /* in flight: the operator or its check decides, never the scan */
@@ -299,7 +299,7 @@ static int phase_has_work(struct runner *r, int i)
 		return 0;
 	for (int k = i; k < r->plan->nsteps && r->plan->steps[k].phase == ph; k++) {
 		const struct plan_step *s = &r->plan->steps[k];
-		if (!acts(s) || s->def->prepares)
+		if (!runner_acts(s) || s->def->prepares)
 			continue;
 		acting = 1;
 		if (runner_has_work(r, s))
@@ -461,8 +461,12 @@ static enum rres execute(struct runner *r, const struct plan_step *s, int64_t t0
 	 * run with nothing to do leaves no trace there. */
 	if (!r->marker_held && (rc = runner_result_of_exit(runner_marker_take(r))) != RR_OK)
 		return rc;
+	/* The boot id before the reboot.  With compound probes it was read with the
+	 * step's other facts, after the last change (which emptied the cache). */
 	if (d->reboot.when != REBOOT_NEVER &&
-	    runner_boot_id(r, s->node, &boot, err, sizeof(err)) < 0)
+	    (r->pb->shell == PB_SHELL_NONE
+		 ? runner_boot_id(r, s->node, &boot, err, sizeof(err))
+		 : runner_boot_id_read(r, s->node, &boot, err, sizeof(err))) < 0)
 		return runner_fail(r, s, RR_FAILED, -1, "before the reboot: %s", err);
 	if ((d->outage == OUTAGE_BEGINS || d->outage == OUTAGE_WITHIN) && !r->in_outage &&
 	    (rc = runner_outage_mark(r, s, 1)))
@@ -478,6 +482,7 @@ static enum rres execute(struct runner *r, const struct plan_step *s, int64_t t0
 	}
 	r->st[s->index - 1].acted = 1;
 	r->run_has_work = 1;
+	r->executing = s;
 	if (s->kind == PSTEP_RUN)
 		rc = runner_run_command(r, s, &exit_status);
 	else if (s->kind == PSTEP_WAIT)
@@ -487,6 +492,8 @@ static enum rres execute(struct runner *r, const struct plan_step *s, int64_t t0
 	if (rc)
 		goto out;
 	facts_invalidate(r->facts);
+	r->changed = 1;
+	r->polls = 0;
 	if (needs_reboot(d, exit_status)) {
 		enum reboot_res rr = runner_reboot(r, s, boot, 1, 0, err, sizeof(err));
 		if (rr == RB_STOPPED) {
@@ -505,6 +512,8 @@ static enum rres execute(struct runner *r, const struct plan_step *s, int64_t t0
 	if ((d->outage == OUTAGE_ENDS || d->outage == OUTAGE_WITHIN) && r->in_outage)
 		rc = runner_outage_mark(r, s, 0);
 out:
+	r->executing = NULL;
+	r->changed = 0;
 	free(boot);
 	return rc;
 }
@@ -634,6 +643,7 @@ enum rres runner_step(struct runner *r, int i)
 		return RR_JOURNAL;
 	r->operator_ms = 0;
 	r->asked = 0;
+	r->cur_step = i;
 	if ((rc = phase_start(r, i)) != RR_OK)
 		return rc;
 	/* A step the operator skipped is offered again even when the rest of its phase is done. */

@@ -6,7 +6,8 @@
 # systemctl keeping each node's state in its own directory (selected by the
 # host var `systemctl:` in a generated inventory), counting every restart.
 #   1. plan --live reads the facts from the three sshd and says every restart would run
-#   2. apply --yes restarts web1, web2, web3 one by one, each verified: once each
+#   2. apply --yes restarts web1, web2, web3 one by one, each verified: once each; the
+#      probes read between two changes go as one remote command per host (`shell: sh`)
 #   3. a fresh state: apply --yes is SIGKILLed while web2's restart runs (2 s there); a
 #      resume at once is refused by the step's require (service activating) and restarts
 #      nothing; once the restart is over, resume --yes completes: every node restarted
@@ -118,6 +119,27 @@ if [ $rc = 0 ] && why=$(each_once "$d"); then
 	ok "apply --yes: exit 0, each node restarted exactly once ($(( (t1 - t0) / 1000000 )) ms)"
 else
 	ko "apply --yes exited $rc: ${why:-}" "$d/apply.log"
+fi
+# Compound probes (the playbook's `shell: sh`): over real sshd, the probes read between two
+# changes went as one remote command per host, and every part answered on its own.
+if python3 - "$d/state/web/audit.jsonl" <<'PY' >"$d/batch.log" 2>&1
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+batches = [r for r in recs if r["event"] == "batch"]
+cmds = [r for r in recs if r["event"] == "command"]
+parts = [r for r in cmds if r.get("batch")]
+sent = len(batches) + len(cmds) - len(parts)
+assert batches, "no batch"
+assert all(b["command"].startswith("(") and "ccrup:" + b["batch"] + ":1:" in b["command"] for b in batches), batches[0]
+assert sum(b["parts"] for b in batches) == len(parts), (len(parts), [b["parts"] for b in batches])
+assert all(p["exit"] >= 0 for p in parts), [p for p in parts if p["exit"] < 0]
+assert sent < len(cmds), (sent, len(cmds))
+print("%d remote commands for %d commands" % (sent, len(cmds)))
+PY
+then
+	ok "compound probes over OpenSSH: $(cat "$d/batch.log")"
+else
+	ko "compound probes over OpenSSH" "$d/batch.log"
 fi
 # One by one: each node's restart began after the previous node was verified active again.
 if python3 - "$d/state/web/journal.jsonl" <<'PY' >"$d/order.log" 2>&1
