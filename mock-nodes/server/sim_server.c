@@ -6,7 +6,8 @@
  *   now = world clock (monotonic ms since start, minus time paused)
  *   sim_world_tick(now); sweep hosts (reboots: close listeners and sessions,
  *   reopen, new host keys); pump connections (commands, output); pump the
- *   control socket; poll() every socket until the next due time (<= 1 s)
+ *   control socket; ppoll() every socket until the next due time (<= 1 s), to
+ *   the microsecond
  *
  * A host that is down has no listening socket, so clients get "connection
  * refused" exactly while the world says it is rebooting.  Why one thread:
@@ -19,6 +20,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -26,6 +28,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sim_http.h"
@@ -541,6 +544,33 @@ static int loop_timeout(struct sim_server *srv, int64_t now)
 	return t;
 }
 
+/*
+ * poll() until the server's clock reaches now + ms, to the microsecond:
+ * the clock counts whole milliseconds, so waiting ms from a "now" read
+ * part-way through a millisecond wakes up to 1 ms after what was due (a
+ * command's simulated duration, the end of a reboot).  ppoll wakes at
+ * the start of the due millisecond instead.
+ */
+static int loop_wait(struct sim_server *srv, struct sim_pollset *ps, int64_t now, int ms)
+{
+	struct timespec ts, *tp = NULL;
+
+	if (ms >= 0) {
+		struct timespec mono;
+		clock_gettime(CLOCK_MONOTONIC, &mono);
+		int64_t due_us = (now + ms + srv->t0 + srv->paused_ms) * 1000;
+		int64_t left = due_us - ((int64_t)mono.tv_sec * 1000000 + mono.tv_nsec / 1000);
+		if (srv->paused_at >= 0) /* the clock stands still: wait real time */
+			left = (int64_t)ms * 1000;
+		if (left < 0)
+			left = 0;
+		ts.tv_sec = (time_t)(left / 1000000);
+		ts.tv_nsec = (long)(left % 1000000) * 1000;
+		tp = &ts;
+	}
+	return ppoll(ps->pfd, (nfds_t)ps->n, tp, NULL);
+}
+
 static void loop_run(struct sim_server *srv)
 {
 	struct sim_pollset ps = {0};
@@ -558,7 +588,7 @@ static void loop_run(struct sim_server *srv)
 		sim_http_pump(srv->http);
 		sim_winrm_pump(srv->winrm, now);
 		pollset_build(srv, &ps);
-		if (poll(ps.pfd, (nfds_t)ps.n, loop_timeout(srv, now)) > 0)
+		if (loop_wait(srv, &ps, now, loop_timeout(srv, now)) > 0)
 			pollset_dispatch(srv, &ps);
 	}
 	pollset_release(&ps);
