@@ -47,6 +47,8 @@
 #include "util.h"
 #include "xgate.h"
 
+struct xport_known;
+
 /* What happened to a connect or a command. */
 enum xport_outcome {
 	XPORT_OK = 0,	      /* connected; or the command exited, status in res->exit */
@@ -119,6 +121,9 @@ struct xport_options {
 	struct xport_gate *gate;		 /* SSH: bound on establishments in flight,
 						    shared (xgate.h); borrowed, must outlive
 						    the xport; NULL: none */
+	struct xport_known *known;		 /* SSH: known_hosts read once, shared
+						    (xknown.h); borrowed; NULL: libssh
+						    reads the file at every connection */
 	xport_guard_fn guard;			 /* asked before every command; NULL: none */
 	void *guard_arg;			 /* borrowed: must outlive the xport */
 	/* Another implementation of the transport (xport_int.h), e.g. the unit
