@@ -12,7 +12,9 @@
  * Host keys are checked strictly against known_hosts.  An unknown key is
  * refused unless trust_new_hosts is set, in which case it is recorded (the
  * file is replaced atomically, mode 0600); a changed key is always refused,
- * naming both fingerprints.  Authentication is public-key only: ssh-agent
+ * naming both fingerprints.  With xport_options.known (xknown.h) a key
+ * recorded for the host in the file is accepted from a parse shared by the
+ * process; anything else is judged by libssh.  Authentication is public-key only: ssh-agent
  * first (when SSH_AUTH_SOCK is set), then the identity files, whose
  * passphrase may come from $CCRUP_KEY_PASSPHRASE (never logged).
  *
