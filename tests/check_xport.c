@@ -782,8 +782,8 @@ START_TEST(gate_bounds_concurrent_handshakes)
 		pthread_join(t[i], &o);
 		ck_assert_msg((intptr_t)o == XPORT_OK, "thread %d: %s", i, xport_error(xs[i]));
 	}
-	ck_assert_int_eq(xport_gate_peak(g), 2);
-	ck_assert_uint_gt(xport_gate_waits(g), 0);
+	ck_assert_int_eq(xport_gate_stats(g).peak, 2);
+	ck_assert_uint_gt(xport_gate_stats(g).waits, 0);
 	for (int i = 0; i < N; i++)
 		xport_free(xs[i]);
 	xport_gate_free(g);
@@ -827,7 +827,7 @@ START_TEST(gate_wait_not_counted_and_stoppable)
 	ck_assert_ptr_nonnull(strstr(xport_error(x), "stopped while waiting to connect"));
 	ck_assert_int_eq(xport_gate_enter(g), -1); /* stopped: no new entries either */
 	xport_gate_leave(g);
-	ck_assert_int_eq(xport_gate_peak(g), 1);
+	ck_assert_int_eq(xport_gate_stats(g).peak, 1);
 	xport_free(x);
 	xport_gate_free(g);
 }
@@ -861,8 +861,8 @@ START_TEST(known_hosts_cache_reads_once_rereads_changed_file)
 		ck_assert_msg(connect_cached(k, 0, &err) == XPORT_OK, "%s", err);
 		free(err);
 	}
-	ck_assert_uint_eq(xport_known_loads(k), 1);
-	ck_assert_uint_eq(xport_known_hits(k), 3);
+	ck_assert_uint_eq(xport_known_stats(k).loads, 1);
+	ck_assert_uint_eq(xport_known_stats(k).hits, 3);
 
 	/* A changed key: the cache cannot vouch for it; libssh refuses as before. */
 	sshd_stop();
@@ -875,8 +875,8 @@ START_TEST(known_hosts_cache_reads_once_rereads_changed_file)
 			       fx.port, old_fp, new_fp);
 	ck_assert_msg(str_startswith(err, want), "%s", err);
 	free(err);
-	ck_assert_uint_eq(xport_known_loads(k), 1);
-	ck_assert_uint_eq(xport_known_hits(k), 3);
+	ck_assert_uint_eq(xport_known_stats(k).loads, 1);
+	ck_assert_uint_eq(xport_known_stats(k).hits, 3);
 
 	/* The file replaced with the new key: read again, and the key is known. */
 	ck_assert_int_eq(read_file(pub, 4096, &key, &len), 0);
@@ -884,15 +884,15 @@ START_TEST(known_hosts_cache_reads_once_rereads_changed_file)
 	ck_assert_int_eq(write_file_atomic(fx.path[P_KNOWN], line, strlen(line), 0600), 0);
 	ck_assert_msg(connect_cached(k, 0, &err) == XPORT_OK, "%s", err);
 	free(err);
-	ck_assert_uint_eq(xport_known_loads(k), 2);
-	ck_assert_uint_eq(xport_known_hits(k), 4);
+	ck_assert_uint_eq(xport_known_stats(k).loads, 2);
+	ck_assert_uint_eq(xport_known_stats(k).hits, 4);
 
 	/* Hashed names are libssh's: still known, not by the cache. */
 	run("ssh-keygen -q -H -f '%s' >/dev/null 2>&1", fx.path[P_KNOWN]);
 	ck_assert_msg(connect_cached(k, 0, &err) == XPORT_OK, "%s", err);
 	free(err);
-	ck_assert_uint_eq(xport_known_loads(k), 3);
-	ck_assert_uint_eq(xport_known_hits(k), 4);
+	ck_assert_uint_eq(xport_known_stats(k).loads, 3);
+	ck_assert_uint_eq(xport_known_stats(k).hits, 4);
 
 	/* Another host's entry only: unknown, refused with today's words. */
 	const char other[] = "[127.0.0.9]:22 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOb0yUi1HuRVuv8MIiLsV4u7eG0ZJoLA5b3yH+SxJp8J\n";
@@ -909,8 +909,8 @@ START_TEST(known_hosts_cache_reads_once_rereads_changed_file)
 	free(err);
 	ck_assert_msg(connect_cached(k, 0, &err) == XPORT_OK, "%s", err);
 	free(err);
-	ck_assert_uint_eq(xport_known_hits(k), 5);
-	ck_assert_uint_eq(xport_known_loads(k), 5);
+	ck_assert_uint_eq(xport_known_stats(k).hits, 5);
+	ck_assert_uint_eq(xport_known_stats(k).loads, 5);
 	free(line);
 	free(key);
 	free(want);

@@ -174,18 +174,10 @@ int xport_known_has(struct xport_known *k, const char *path, const char *hp, ssh
 	return found;
 }
 
-unsigned long xport_known_loads(struct xport_known *k)
+struct xport_known_stats xport_known_stats(struct xport_known *k)
 {
 	pthread_mutex_lock(&k->mu);
-	unsigned long n = k->loads;
+	struct xport_known_stats st = {.loads = k->loads, .hits = k->hits};
 	pthread_mutex_unlock(&k->mu);
-	return n;
-}
-
-unsigned long xport_known_hits(struct xport_known *k)
-{
-	pthread_mutex_lock(&k->mu);
-	unsigned long n = k->hits;
-	pthread_mutex_unlock(&k->mu);
-	return n;
+	return st;
 }

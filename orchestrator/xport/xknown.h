@@ -38,8 +38,11 @@ void xport_known_free(struct xport_known *k);
  */
 int xport_known_has(struct xport_known *k, const char *path, const char *hp, ssh_key key);
 
-/* How many times a file was parsed, and how many checks it answered (tests). */
-unsigned long xport_known_loads(struct xport_known *k);
-unsigned long xport_known_hits(struct xport_known *k);
+/* What the cache did so far (tests, diagnostics). */
+struct xport_known_stats {
+	unsigned long loads; /* files parsed */
+	unsigned long hits;  /* checks it answered (the key was recorded) */
+};
+struct xport_known_stats xport_known_stats(struct xport_known *k);
 
 #endif
