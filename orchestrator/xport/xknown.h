@@ -12,7 +12,9 @@
  * hashed (|1|) names, @markers, patterns, a file that cannot be read — is
  * left to libssh exactly as before, so unknown and changed keys produce
  * the same refusals.  A file replaced or appended to (trust_new_hosts) is
- * read again at the next check.
+ * read again at the next check.  (libssh still reads the file once per
+ * connection in ssh_connect, to order its host key algorithms: that read
+ * stays; the check's read is the one saved.)
  *
  * Created by the apply/resume command, shared by every cluster of the run
  * (run_opts.known -> conns_opts.known -> xport_options.known).  Thread-safe.
