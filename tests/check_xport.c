@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "util.h"
+#include "xknown.h"
 #include "xport.h"
 
 #define SSHD "/usr/sbin/sshd"
@@ -781,8 +782,8 @@ START_TEST(gate_bounds_concurrent_handshakes)
 		pthread_join(t[i], &o);
 		ck_assert_msg((intptr_t)o == XPORT_OK, "thread %d: %s", i, xport_error(xs[i]));
 	}
-	ck_assert_int_eq(xport_gate_peak(g), 2);
-	ck_assert_uint_gt(xport_gate_waits(g), 0);
+	ck_assert_int_eq(xport_gate_stats(g).peak, 2);
+	ck_assert_uint_gt(xport_gate_stats(g).waits, 0);
 	for (int i = 0; i < N; i++)
 		xport_free(xs[i]);
 	xport_gate_free(g);
@@ -826,9 +827,97 @@ START_TEST(gate_wait_not_counted_and_stoppable)
 	ck_assert_ptr_nonnull(strstr(xport_error(x), "stopped while waiting to connect"));
 	ck_assert_int_eq(xport_gate_enter(g), -1); /* stopped: no new entries either */
 	xport_gate_leave(g);
-	ck_assert_int_eq(xport_gate_peak(g), 1);
+	ck_assert_int_eq(xport_gate_stats(g).peak, 1);
 	xport_free(x);
 	xport_gate_free(g);
+}
+END_TEST
+
+/* Connect a fresh xport for NODE1 through cache k; the outcome (x freed, error copied). */
+static enum xport_outcome connect_cached(struct xport_known *k, int trust, char **err)
+{
+	struct xport_options o = base_opts("NODE1", trust);
+	o.known = k;
+	struct xport *x = xport_new(&o);
+	enum xport_outcome r = xport_connect(x);
+	*err = xstrdup(xport_error(x));
+	xport_free(x);
+	return r;
+}
+
+/*
+ * The known_hosts cache: parsed once for many connections; a key it does not
+ * have recorded (changed, unknown) is judged by libssh with the usual
+ * errors; a file replaced is read again; hashed names are left to libssh.
+ */
+START_TEST(known_hosts_cache_reads_once_rereads_changed_file)
+{
+	struct xport_known *k = xport_known_new();
+	char *pub = host_pub(), *old_fp = fingerprint_of(pub), *err = NULL, *key = NULL;
+	size_t len;
+
+	xport_free(trusted());
+	for (int i = 0; i < 3; i++) {
+		ck_assert_msg(connect_cached(k, 0, &err) == XPORT_OK, "%s", err);
+		free(err);
+	}
+	ck_assert_uint_eq(xport_known_stats(k).loads, 1);
+	ck_assert_uint_eq(xport_known_stats(k).hits, 3);
+
+	/* A changed key: the cache cannot vouch for it; libssh refuses as before. */
+	sshd_stop();
+	keygen(fx.path[P_HOSTKEY], "");
+	sshd_start();
+	char *new_fp = fingerprint_of(pub);
+	ck_assert_int_eq(connect_cached(k, 1, &err), XPORT_HOSTKEY);
+	char *want = xasprintf("host key for NODE1 (127.0.0.1:%d) has CHANGED: known_hosts has %s, "
+			       "server offered %s — possible man-in-the-middle",
+			       fx.port, old_fp, new_fp);
+	ck_assert_msg(str_startswith(err, want), "%s", err);
+	free(err);
+	ck_assert_uint_eq(xport_known_stats(k).loads, 1);
+	ck_assert_uint_eq(xport_known_stats(k).hits, 3);
+
+	/* The file replaced with the new key: read again, and the key is known. */
+	ck_assert_int_eq(read_file(pub, 4096, &key, &len), 0);
+	char *line = xasprintf("[127.0.0.1]:%d %s", fx.port, key);
+	ck_assert_int_eq(write_file_atomic(fx.path[P_KNOWN], line, strlen(line), 0600), 0);
+	ck_assert_msg(connect_cached(k, 0, &err) == XPORT_OK, "%s", err);
+	free(err);
+	ck_assert_uint_eq(xport_known_stats(k).loads, 2);
+	ck_assert_uint_eq(xport_known_stats(k).hits, 4);
+
+	/* Hashed names are libssh's: still known, not by the cache. */
+	run("ssh-keygen -q -H -f '%s' >/dev/null 2>&1", fx.path[P_KNOWN]);
+	ck_assert_msg(connect_cached(k, 0, &err) == XPORT_OK, "%s", err);
+	free(err);
+	ck_assert_uint_eq(xport_known_stats(k).loads, 3);
+	ck_assert_uint_eq(xport_known_stats(k).hits, 4);
+
+	/* Another host's entry only: unknown, refused with today's words. */
+	const char other[] = "[127.0.0.9]:22 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOb0yUi1HuRVuv8MIiLsV4u7eG0ZJoLA5b3yH+SxJp8J\n";
+	ck_assert_int_eq(write_file_atomic(fx.path[P_KNOWN], other, sizeof(other) - 1, 0600), 0);
+	ck_assert_int_eq(connect_cached(k, 0, &err), XPORT_HOSTKEY);
+	free(want);
+	want = xasprintf("host key for NODE1 (127.0.0.1:%d) is not known: server offered %s; "
+			 "refusing to connect",
+			 fx.port, new_fp);
+	ck_assert_msg(str_startswith(err, want), "%s", err);
+	free(err);
+	/* --trust-new-hosts records it; the next connect finds it in the re-read file. */
+	ck_assert_msg(connect_cached(k, 1, &err) == XPORT_OK, "%s", err);
+	free(err);
+	ck_assert_msg(connect_cached(k, 0, &err) == XPORT_OK, "%s", err);
+	free(err);
+	ck_assert_uint_eq(xport_known_stats(k).hits, 5);
+	ck_assert_uint_eq(xport_known_stats(k).loads, 5);
+	free(line);
+	free(key);
+	free(want);
+	free(new_fp);
+	free(old_fp);
+	free(pub);
+	xport_known_free(k);
 }
 END_TEST
 
@@ -859,6 +948,7 @@ static Suite *xport_suite(void)
 	tcase_add_test(tc, threads_with_separate_xports);
 	tcase_add_test(tc, gate_bounds_concurrent_handshakes);
 	tcase_add_test(tc, gate_wait_not_counted_and_stoppable);
+	tcase_add_test(tc, known_hosts_cache_reads_once_rereads_changed_file);
 	suite_add_tcase(s, tc);
 	return s;
 }

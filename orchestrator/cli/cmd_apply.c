@@ -11,6 +11,7 @@
 #include "runner.h"
 #include "state.h"
 #include "ui.h"
+#include "xknown.h"
 #include "xport.h"
 
 #include <dirent.h>
@@ -987,6 +988,7 @@ static int run_cmd(int argc, char **argv, int resume)
 	/* One bound on SSH handshakes in flight for the whole fleet (xgate.h). */
 	struct xport_gate *gate = xport_gate_new(
 	    a.max_connecting > 0 ? a.max_connecting : xport_gate_default_slots(), &stop_flag);
+	struct xport_known *known = xport_known_new(); /* known_hosts parsed once (xknown.h) */
 	fl.ro = (struct run_opts){.resume = resume,
 				  .rebind = a.rebind,
 				  .unattended = a.yes || guided_batches,
@@ -1005,6 +1007,7 @@ static int run_cmd(int argc, char **argv, int resume)
 				  .max_timeout_ms = a.max_timeout_ms,
 				  .stop = &stop_flag,
 				  .gate = gate,
+				  .known = known,
 				  .sinks = sinks,
 				  .nsinks = (int)CCR_ARRAY_LEN(sinks) - (json ? 0 : 1),
 				  .ask = a.yes || guided_batches ? NULL : ui_ask,
@@ -1015,6 +1018,7 @@ static int run_cmd(int argc, char **argv, int resume)
 				  .nretry = a.nretry};
 	rc = run_fleet(&fl, parallel, ends, nb, guided_batches ? u : NULL, human);
 	xport_gate_free(gate); /* every cluster's transports are freed by now */
+	xport_known_free(known);
 	ui_summary(u);
 	fleet_summary(&fl, human);
 	if (ej)

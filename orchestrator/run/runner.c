@@ -969,6 +969,7 @@ static void runner_init(struct runner *r, const struct playbook *pb, const struc
 	struct conns_opts co = {.trust_new_hosts = o->trust_new_hosts,
 				.ssh_config = o->ssh_config,
 				.gate = o->gate,
+				.known = o->known,
 				.guard = lock_guard,
 				.guard_arg = r,
 				.ops = o->xport_ops,

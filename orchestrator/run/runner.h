@@ -21,6 +21,7 @@
 #include "state.h"
 
 struct xport_gate;
+struct xport_known;
 
 struct xport_ops;
 
@@ -58,6 +59,8 @@ struct run_opts {
 	struct xport_gate *gate;	/* bound on SSH establishments in flight, shared by
 					   every cluster of the process (xgate.h); borrowed;
 					   NULL: none */
+	struct xport_known *known;	/* known_hosts read once for every cluster (xknown.h);
+					   borrowed; NULL: none */
 	const struct event_sink *sinks; /* event subscribers */
 	int nsinks;
 	ask_fn ask; /* guided mode, NULL when unattended */

@@ -168,6 +168,7 @@ static void conn_open(struct conns *c, struct conn *k)
 	xo.connect_timeout_ms = (int)c->inv->ssh.connect_timeout_ms;
 	xo.keepalive_ms = (int)c->inv->ssh.keepalive_ms;
 	xo.gate = c->opts.gate;
+	xo.known = c->opts.known;
 	xo.guard = c->opts.guard;
 	xo.guard_arg = c->opts.guard_arg;
 	xo.ops = c->opts.ops;

@@ -19,6 +19,8 @@ struct conns_opts {
 	const char *ssh_config;	     /* NULL: ~/.ssh/config; "none": none (tests) */
 	struct xport_gate *gate;     /* bound on SSH establishments (xgate.h), shared by
 					a fleet; borrowed; NULL: none */
+	struct xport_known *known;   /* known_hosts cache (xknown.h), shared by a fleet;
+					borrowed; NULL: none */
 	xport_guard_fn guard;	     /* asked before every command (xport.h); NULL: none */
 	void *guard_arg;	     /* borrowed */
 	int quiet;		     /* no warnings on stderr (plain-HTTP WinRM) */

@@ -111,23 +111,10 @@ void xport_gate_leave(struct xport_gate *g)
 	pthread_mutex_unlock(&g->mu);
 }
 
-int xport_gate_slots(const struct xport_gate *g)
-{
-	return g->slots;
-}
-
-int xport_gate_peak(struct xport_gate *g)
+struct xport_gate_stats xport_gate_stats(struct xport_gate *g)
 {
 	pthread_mutex_lock(&g->mu);
-	int n = g->peak;
+	struct xport_gate_stats st = {.slots = g->slots, .peak = g->peak, .waits = g->waits};
 	pthread_mutex_unlock(&g->mu);
-	return n;
-}
-
-unsigned long xport_gate_waits(struct xport_gate *g)
-{
-	pthread_mutex_lock(&g->mu);
-	unsigned long n = g->waits;
-	pthread_mutex_unlock(&g->mu);
-	return n;
+	return st;
 }

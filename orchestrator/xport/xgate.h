@@ -53,10 +53,12 @@ int xport_gate_enter(struct xport_gate *g) CCR_WUR;
 /* Give back the slot taken by xport_gate_enter() (g NULL: nothing). */
 void xport_gate_leave(struct xport_gate *g);
 
-/* The bound, and the most establishments seen in flight at once so far. */
-int xport_gate_slots(const struct xport_gate *g);
-int xport_gate_peak(struct xport_gate *g);
-/* How many entries had to wait for a slot so far. */
-unsigned long xport_gate_waits(struct xport_gate *g);
+/* What the gate saw so far (tests, diagnostics). */
+struct xport_gate_stats {
+	int slots;	     /* the bound */
+	int peak;	     /* most establishments in flight at once */
+	unsigned long waits; /* entries that had to wait for a slot */
+};
+struct xport_gate_stats xport_gate_stats(struct xport_gate *g);
 
 #endif

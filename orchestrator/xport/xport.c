@@ -109,6 +109,7 @@ struct xport *xport_new(const struct xport_options *opt)
 	    opt->connect_timeout_ms > 0 ? opt->connect_timeout_ms : DEFAULT_CONNECT_MS;
 	x->keepalive_ms = opt->keepalive_ms == 0 ? DEFAULT_KEEPALIVE_MS : opt->keepalive_ms;
 	x->gate = opt->gate;
+	x->known = opt->known;
 	x->guard = opt->guard;
 	x->guard_arg = opt->guard_arg;
 	while (opt->identities != NULL && opt->identities[n] != NULL)

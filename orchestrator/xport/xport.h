@@ -12,7 +12,9 @@
  * Host keys are checked strictly against known_hosts.  An unknown key is
  * refused unless trust_new_hosts is set, in which case it is recorded (the
  * file is replaced atomically, mode 0600); a changed key is always refused,
- * naming both fingerprints.  Authentication is public-key only: ssh-agent
+ * naming both fingerprints.  With xport_options.known (xknown.h) a key
+ * recorded for the host in the file is accepted from a parse shared by the
+ * process; anything else is judged by libssh.  Authentication is public-key only: ssh-agent
  * first (when SSH_AUTH_SOCK is set), then the identity files, whose
  * passphrase may come from $CCRUP_KEY_PASSPHRASE (never logged).
  *
@@ -46,6 +48,8 @@
 
 #include "util.h"
 #include "xgate.h"
+
+struct xport_known;
 
 /* What happened to a connect or a command. */
 enum xport_outcome {
@@ -119,6 +123,9 @@ struct xport_options {
 	struct xport_gate *gate;		 /* SSH: bound on establishments in flight,
 						    shared (xgate.h); borrowed, must outlive
 						    the xport; NULL: none */
+	struct xport_known *known;		 /* SSH: known_hosts read once, shared
+						    (xknown.h); borrowed; NULL: libssh
+						    reads the file at every connection */
 	xport_guard_fn guard;			 /* asked before every command; NULL: none */
 	void *guard_arg;			 /* borrowed: must outlive the xport */
 	/* Another implementation of the transport (xport_int.h), e.g. the unit

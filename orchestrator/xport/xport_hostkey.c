@@ -6,6 +6,7 @@
  */
 #include "xport_int.h"
 #include "fsafe.h"
+#include "xknown.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -187,6 +188,21 @@ out:
 	return rc;
 }
 
+/* 1 if the cache finds key recorded for this host in the session's known_hosts. */
+static int known_by_cache(struct xport *x, ssh_session s, ssh_key key)
+{
+	char *file = NULL, *hp;
+	int found;
+
+	if (x->known == NULL || ssh_options_get(s, SSH_OPTIONS_KNOWNHOSTS, &file) != SSH_OK)
+		return 0;
+	hp = host_port(s);
+	found = xport_known_has(x->known, file, hp, key);
+	free(hp);
+	ssh_string_free_char(file);
+	return found;
+}
+
 int xport__verify_host(struct xport *x, ssh_session s)
 {
 	ssh_key key = NULL;
@@ -198,7 +214,8 @@ int xport__verify_host(struct xport *x, ssh_session s)
 		return -1;
 	}
 	offered = key_fingerprint(key);
-	switch (ssh_session_is_known_server(s)) {
+	/* Known to the cache: done.  Anything else is libssh's to judge, as before. */
+	switch (known_by_cache(x, s, key) ? SSH_KNOWN_HOSTS_OK : ssh_session_is_known_server(s)) {
 	case SSH_KNOWN_HOSTS_OK:
 		rc = 0;
 		break;

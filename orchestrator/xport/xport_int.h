@@ -59,6 +59,7 @@ struct xport {
 	unsigned ahead;		     /* commands run on a channel opened ahead */
 	struct xport_gate *gate;     /* bound on SSH establishments in flight (borrowed),
 					or NULL */
+	struct xport_known *known;   /* known_hosts cache (borrowed), or NULL */
 	xport_guard_fn guard;	     /* asked before each command, or NULL */
 	void *guard_arg;	     /* borrowed */
 	void *impl;		     /* xport_options.ops_arg of another implementation */
