@@ -149,7 +149,7 @@ struct apply_args {
 	const char *ssh_config;
 	int parallel; /* clusters at once, or PARALLEL_ALL / PARALLEL_AUTO */
 	int max_failed;
-	int max_connecting; /* --max-connecting: SSH establishments at once, 0 = default */
+	int max_connecting;	/* --max-connecting: SSH establishments at once, 0 = default */
 	const char **mark_done; /* resume --mark-done, owned array of borrowed strings */
 	int nmark_done;
 	const char **retry; /* resume --retry */
@@ -576,12 +576,13 @@ static int fleet_parallel(const struct cli_files *f, int asked, const char *cmd,
 	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
 		long fit = ((long)rl.rlim_cur - FD_PROCESS_RESERVE - held) / per;
 		if (asked == PARALLEL_AUTO && fit >= 1) {
-			fprintf(stderr,
-				"ccrup: --parallel auto: %ld cluster%s at once (the open-file limit "
-				"is %llu: %ld per cluster, %ld already open, %d kept for the "
-				"process)\n",
-				fit, fit == 1 ? "" : "s", (unsigned long long)rl.rlim_cur, per, held,
-				FD_PROCESS_RESERVE);
+			fprintf(
+			    stderr,
+			    "ccrup: --parallel auto: %ld cluster%s at once (the open-file limit "
+			    "is %llu: %ld per cluster, %ld already open, %d kept for the "
+			    "process)\n",
+			    fit, fit == 1 ? "" : "s", (unsigned long long)rl.rlim_cur, per, held,
+			    FD_PROCESS_RESERVE);
 			*out = (int)fit;
 			return 0;
 		}
@@ -590,11 +591,12 @@ static int fleet_parallel(const struct cli_files *f, int asked, const char *cmd,
 			snprintf(what, sizeof(what),
 				 "use --parallel %ld or less, --parallel auto, or raise the limit",
 				 fit);
-		cli_error(cmd,
-			  "--parallel %ld needs about %llu open files (%ld per cluster, %ld already "
-			  "open), but the limit is %llu (ulimit -n; hard limit %llu): %s",
-			  want, (unsigned long long)need, per, held, (unsigned long long)rl.rlim_cur,
-			  (unsigned long long)rl.rlim_max, what);
+		cli_error(
+		    cmd,
+		    "--parallel %ld needs about %llu open files (%ld per cluster, %ld already "
+		    "open), but the limit is %llu (ulimit -n; hard limit %llu): %s",
+		    want, (unsigned long long)need, per, held, (unsigned long long)rl.rlim_cur,
+		    (unsigned long long)rl.rlim_max, what);
 		return EXIT_INPUT;
 	}
 	*out = (int)want;

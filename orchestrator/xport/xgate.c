@@ -16,12 +16,12 @@
 #define GATE_MIN_SLOTS 16
 
 struct xport_gate {
-	pthread_mutex_t mu;	    /* guards everything below */
-	pthread_cond_t freed;	    /* a slot was given back */
-	int slots;		    /* the bound */
-	int busy;		    /* slots held now */
-	int peak;		    /* most slots held at once */
-	unsigned long waits;	    /* entries that found no free slot */
+	pthread_mutex_t mu;	     /* guards everything below */
+	pthread_cond_t freed;	     /* a slot was given back */
+	int slots;		     /* the bound */
+	int busy;		     /* slots held now */
+	int peak;		     /* most slots held at once */
+	unsigned long waits;	     /* entries that found no free slot */
 	volatile sig_atomic_t *stop; /* borrowed; NULL: never stopped */
 };
 

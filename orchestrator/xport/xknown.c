@@ -20,13 +20,13 @@ struct known_entry {
 };
 
 struct xport_known {
-	pthread_mutex_t mu;	  /* guards everything below */
-	char *path;		  /* the file indexed, or NULL */
-	struct stat st;		  /* its stat when read */
-	struct known_entry *v;	  /* sorted by name */
-	size_t n, cap;		  /* entries, allocated */
-	unsigned long loads;	  /* files parsed */
-	unsigned long hits;	  /* checks answered */
+	pthread_mutex_t mu;    /* guards everything below */
+	char *path;	       /* the file indexed, or NULL */
+	struct stat st;	       /* its stat when read */
+	struct known_entry *v; /* sorted by name */
+	size_t n, cap;	       /* entries, allocated */
+	unsigned long loads;   /* files parsed */
+	unsigned long hits;    /* checks answered */
 };
 
 struct xport_known *xport_known_new(void)
