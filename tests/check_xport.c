@@ -895,7 +895,9 @@ START_TEST(known_hosts_cache_reads_once_rereads_changed_file)
 	ck_assert_uint_eq(xport_known_stats(k).hits, 4);
 
 	/* Another host's entry only: unknown, refused with today's words. */
-	const char other[] = "[127.0.0.9]:22 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOb0yUi1HuRVuv8MIiLsV4u7eG0ZJoLA5b3yH+SxJp8J\n";
+	const char other[] =
+	    "[127.0.0.9]:22 ssh-ed25519 "
+	    "AAAAC3NzaC1lZDI1NTE5AAAAIOb0yUi1HuRVuv8MIiLsV4u7eG0ZJoLA5b3yH+SxJp8J\n";
 	ck_assert_int_eq(write_file_atomic(fx.path[P_KNOWN], other, sizeof(other) - 1, 0600), 0);
 	ck_assert_int_eq(connect_cached(k, 0, &err), XPORT_HOSTKEY);
 	free(want);
