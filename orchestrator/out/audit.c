@@ -223,6 +223,12 @@ static char *redact_args(const char *s)
 
 char *redact_apply(const struct redact *r, const char *s)
 {
+	int secrets = 0;
+	for (int i = 0; r && i < r->n && !secrets; i++)
+		secrets = strstr(s, r->vals[i]) != NULL;
+	/* No keyword anywhere in s: no word holds one (keywords are word characters). */
+	if (!secrets && !has_keyword(s, strlen(s)))
+		return xstrdup(s);
 	char *cur = xstrdup(s);
 	for (int i = 0; r && i < r->n; i++) {
 		if (strstr(cur, r->vals[i]) == NULL)
@@ -269,19 +275,22 @@ static size_t utf8_len(const unsigned char *p, size_t left)
 char *audit_utf8_copy(const char *s, size_t n)
 {
 	struct sbuf sb;
-	size_t i = 0;
+	size_t i = 0, run = 0;
 
 	sbuf_init(&sb);
+	/* Valid runs are copied whole; only a bad byte costs a step of its own. */
 	while (i < n) {
-		size_t k = utf8_len((const unsigned char *)s + i, n - i);
+		unsigned char c = (unsigned char)s[i];
+		size_t k = c >= 0x20 && c < 0x80 ? 1 : utf8_len((const unsigned char *)s + i, n - i);
 		if (k == 0) {
+			sbuf_add(&sb, s + run, i - run);
 			sbuf_addc(&sb, '?');
-			i++;
+			run = ++i;
 		} else {
-			sbuf_add(&sb, s + i, k);
 			i += k;
 		}
 	}
+	sbuf_add(&sb, s + run, i - run);
 	return sbuf_detach(&sb);
 }
 
@@ -454,7 +463,7 @@ static json_t *clean_str(const struct audit *a, const char *s)
 		return json_null();
 	char *r = redact_apply(a->rd, s);
 	char *u = audit_utf8_copy(r, strlen(r));
-	json_t *j = json_string(u);
+	json_t *j = json_stringn_nocheck(u, strlen(u)); /* repaired above */
 	free(r);
 	free(u);
 	return j;
@@ -479,10 +488,10 @@ static void add_output(const struct audit *a, json_t *o, const char *key, const 
 			from++;
 		char *cut = xasprintf("%.*s\n[... %zu bytes omitted ...]\n%s", (int)head, u,
 				      from - head, u + from);
-		json_object_set_new(o, key, json_string(cut));
+		json_object_set_new(o, key, json_stringn_nocheck(cut, strlen(cut)));
 		free(cut);
 	} else {
-		json_object_set_new(o, key, json_string(u));
+		json_object_set_new(o, key, json_stringn_nocheck(u, len));
 	}
 	json_object_set_new(o, tkey, json_boolean(len > AUDIT_MAX_OUTPUT));
 	free(tkey);
