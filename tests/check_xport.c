@@ -541,7 +541,7 @@ START_TEST(next_channel_opened_ahead)
 
 	xport_result_init(&r);
 	for (int i = 0; i < 10; i++) {
-		char cmd[32], want[32];
+		char cmd[64], want[32];
 		snprintf(cmd, sizeof(cmd), "echo %d; exit %d", i, i);
 		snprintf(want, sizeof(want), "%d\n", i);
 		ck_assert_int_eq(xport_exec(x, cmd, 5000, 4096, NULL, NULL, NULL, &r), XPORT_OK);
