@@ -281,7 +281,8 @@ char *audit_utf8_copy(const char *s, size_t n)
 	/* Valid runs are copied whole; only a bad byte costs a step of its own. */
 	while (i < n) {
 		unsigned char c = (unsigned char)s[i];
-		size_t k = c >= 0x20 && c < 0x80 ? 1 : utf8_len((const unsigned char *)s + i, n - i);
+		size_t k =
+		    c >= 0x20 && c < 0x80 ? 1 : utf8_len((const unsigned char *)s + i, n - i);
 		if (k == 0) {
 			sbuf_add(&sb, s + run, i - run);
 			sbuf_addc(&sb, '?');
