@@ -207,6 +207,35 @@ def cmd_ansible(argv):
           % (out, len(used), len(plays), len(shape), forks))
 
 
+def cm_master_fn():
+    """The generated scripts' master(): start (or restart) a host's ControlMaster, retrying
+    every 10 ms while the node is down."""
+    return ["master() {",
+            "\tn=0",
+            "\tuntil ssh $O -f -M -N -o ControlPersist=no -S \"$D/$1\" -p \"$3\" -l \"$4\" \"$2\" 2>/dev/null; do",
+            "\t\tn=$((n + 1)); [ $n -lt 500 ] || { echo \"$1: cannot connect\" >&2; exit 1; }",
+            "\t\tsleep 0.01",
+            "\tdone",
+            "}"]
+
+
+def cm_write(out, sh, hosts, used, body, ncmds):
+    """Write a ControlMaster script: masters up, body, masters down."""
+    q = shlex.quote
+    for h in used:
+        a, p, u, _ = hosts[h]
+        sh.append("master %s %s %d %s" % (q(h), q(a), p, q(u)))
+    sh += body
+    for h in used:
+        a, p, u, _ = hosts[h]
+        sh.append("ssh $O -S \"$D/%s\" -O exit -p %d -l %s %s 2>/dev/null" % (h, p, q(u), q(a)))
+    sh.append("rm -rf \"$D\"")
+    with open(out, "w") as f:
+        f.write("\n".join(sh) + "\n")
+    os.chmod(out, 0o755)
+    print("%s: %d commands on %d hosts" % (out, ncmds, len(used)))
+
+
 def cmd_ssh(argv):
     plan, inv_path, out = load_plan(argv[0]), argv[1], argv[2]
     hosts, known_hosts = load_hosts(inv_path)
@@ -226,14 +255,9 @@ def cmd_ssh(argv):
           "D=$(mktemp -d /tmp/ccrup-bench-cm.XXXXXX)",
           "O='-F /dev/null -o UserKnownHostsFile=%s -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes -o BatchMode=yes -i %s'"
           % (known_hosts, ident),
-          "# master HOST ADDR PORT USER: start (or restart) the host's master; retry while it is down",
-          "master() {",
-          "\tn=0",
-          "\tuntil ssh $O -f -M -N -o ControlPersist=no -S \"$D/$1\" -p \"$3\" -l \"$4\" \"$2\" 2>/dev/null; do",
-          "\t\tn=$((n + 1)); [ $n -lt 500 ] || { echo \"$1: cannot connect\" >&2; exit 1; }",
-          "\t\tsleep 0.01",
-          "\tdone",
-          "}",
+          "# master HOST ADDR PORT USER: start (or restart) the host's master; retry while it is down"]
+    sh += cm_master_fn()
+    sh += [
           "# run HOST ADDR PORT USER 'OK EXITS' CMD",
           "run() {",
           "\tssh $O -S \"$D/$1\" -p \"$3\" -l \"$4\" \"$2\" \"$6\" >/dev/null 2>&1",
@@ -246,24 +270,15 @@ def cmd_ssh(argv):
           "\tssh $O -S \"$D/$1\" -O exit -p \"$3\" -l \"$4\" \"$2\" 2>/dev/null",
           "\tmaster \"$1\" \"$2\" \"$3\" \"$4\"",
           "}"]
-    for h in used:
-        a, p, u, _ = hosts[h]
-        sh.append("master %s %s %d %s" % (q(h), q(a), p, q(u)))
+    body = []
     for idx, sid, node, cmd, ok, rb in seq:
         a, p, u, _ = hosts[node]
         args = "%s %s %d %s" % (q(node), q(a), p, q(u))
         if rb:
-            sh.append("reboot %s %s    # %s" % (args, q(cmd), sid))
+            body.append("reboot %s %s    # %s" % (args, q(cmd), sid))
         else:
-            sh.append("run %s %s %s    # %s" % (args, q(" ".join(str(v) for v in ok)), q(cmd), sid))
-    for h in used:
-        a, p, u, _ = hosts[h]
-        sh.append("ssh $O -S \"$D/%s\" -O exit -p %d -l %s %s 2>/dev/null" % (h, p, q(u), q(a)))
-    sh.append("rm -rf \"$D\"")
-    with open(out, "w") as f:
-        f.write("\n".join(sh) + "\n")
-    os.chmod(out, 0o755)
-    print("%s: %d commands on %d hosts" % (out, len(seq), len(used)))
+            body.append("run %s %s %s    # %s" % (args, q(" ".join(str(v) for v in ok)), q(cmd), sid))
+    cm_write(out, sh, hosts, used, body, len(seq))
 
 
 def cmd_inventory(argv):
@@ -315,13 +330,9 @@ def cmd_ssh_list(argv):
           "D=$(mktemp -d /tmp/ccrup-bench-cm.XXXXXX)",
           "O='-F /dev/null -o UserKnownHostsFile=%s -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes -o BatchMode=yes -i %s'"
           % (known_hosts, ident),
-          "master() {",
-          "\tn=0",
-          "\tuntil ssh $O -f -M -N -o ControlPersist=no -S \"$D/$1\" -p \"$3\" -l \"$4\" \"$2\" 2>/dev/null; do",
-          "\t\tn=$((n + 1)); [ $n -lt 500 ] || { echo \"$1: cannot connect\" >&2; exit 1; }",
-          "\t\tsleep 0.01",
-          "\tdone",
-          "}",
+          ]
+    sh += cm_master_fn()
+    sh += [
           "# run HOST ADDR PORT USER CMD: 255 is ssh's own failure (the node is down): reconnect, retry",
           "run() {",
           "\tn=0",
@@ -336,20 +347,11 @@ def cmd_ssh_list(argv):
           "\tssh $O -S \"$D/$1\" -O exit -p \"$3\" -l \"$4\" \"$2\" 2>/dev/null",
           "\tmaster \"$1\" \"$2\" \"$3\" \"$4\"",
           "}"]
-    for h in used:
-        a, p, u, _ = hosts[h]
-        sh.append("master %s %s %d %s" % (q(h), q(a), p, q(u)))
+    body = []
     for node, rb, cmd in lst:
         a, p, u, _ = hosts[node]
-        sh.append("%s %s %s %d %s %s" % ("reboot" if rb else "run", q(node), q(a), p, q(u), q(cmd)))
-    for h in used:
-        a, p, u, _ = hosts[h]
-        sh.append("ssh $O -S \"$D/%s\" -O exit -p %d -l %s %s 2>/dev/null" % (h, p, q(u), q(a)))
-    sh.append("rm -rf \"$D\"")
-    with open(out, "w") as f:
-        f.write("\n".join(sh) + "\n")
-    os.chmod(out, 0o755)
-    print("%s: %d commands on %d hosts" % (out, len(lst), len(used)))
+        body.append("%s %s %s %d %s %s" % ("reboot" if rb else "run", q(node), q(a), p, q(u), q(cmd)))
+    cm_write(out, sh, hosts, used, body, len(lst))
 
 
 def cmd_ansible_list(argv):
