@@ -637,12 +637,8 @@ static enum xport_outcome ssh_xp_exec(struct xport *x, const char *cmd, struct x
 	if ((o = xport_connect(x)) != XPORT_OK)
 		return o;
 	set_io_timeout(x->session, x->connect_timeout_ms);
+	/* A session the spare's open found dead is replaced by open_channel's retry. */
 	ch = take_spare(x);
-	if (ch == NULL && x->session != NULL && !ssh_is_connected(x->session)) {
-		xport_disconnect(x); /* the spare's open found the session dead */
-		if ((o = xport_connect(x)) != XPORT_OK)
-			return o;
-	}
 	if (ch == NULL)
 		ch = open_channel(x, reused, &o);
 	if (ch == NULL)
