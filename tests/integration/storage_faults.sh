@@ -85,12 +85,7 @@ resumed() {
 background_until() {
 	bin/ccrup apply "$SIM_INV" --yes --state-dir "$2" >"$1" 2>&1 &
 	APID=$!
-	_i=0
-	while ! journal_has "$2/CLUS1/journal.jsonl" begin "$3" "$4" && kill -0 "$APID" 2>/dev/null && [ $_i -lt 3000 ]; do
-		_i=$((_i + 1))
-		sleep 0.01
-	done
-	journal_has "$2/CLUS1/journal.jsonl" begin "$3" "$4"
+	wait_begin "$2/CLUS1/journal.jsonl" "$3" "$4"
 }
 
 finish() {
